@@ -1,0 +1,303 @@
+// Package adaptertest is the conformance suite every chat adapter passes, driven against that
+// platform's fake server: commands in and replies out, notifications, threads, reconnects and
+// rate limits.
+package adaptertest
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+)
+
+// Posted is one message the fake server received from the bot, flattened to text.
+type Posted struct {
+	Channel adapters.ChannelRef
+	ID      string // the platform's id of the new message
+	// Thread is the message ref it was posted in reply to or in the thread of (Slack thread_ts,
+	// Telegram reply_to_message_id, Discord thread channel id, Mattermost root_id); empty if none.
+	Thread string
+	// Text is everything a user would read in it (text, blocks, embed or attachment fields) joined.
+	Text string
+}
+
+// Fake is what a platform's fake server offers the suite.
+type Fake interface {
+	// Channel is a channel the bot is a member of, ready for commands and notifications.
+	Channel() adapters.ChannelRef
+	// InjectCommand makes a user (a channel admin when admin is true) send the command text to the
+	// bot in ch, the way that platform delivers commands (slash command, mention, interaction).
+	// text is the bare command ("status"); the fake adds the platform's prefix.
+	InjectCommand(ch adapters.ChannelRef, text string, admin bool)
+	// Posted returns everything the bot has posted in ch so far, replies included, oldest first.
+	Posted(ch adapters.ChannelRef) []Posted
+	// DropConnections closes the bot's live connection (socket, long poll) abruptly.
+	DropConnections()
+	// RateLimitNext makes the next message-posting call answer the platform's 429 with retryAfter.
+	RateLimitNext(retryAfter time.Duration)
+}
+
+// Setup starts a fresh fake server and an adapter connected to it. Both must stop when the test
+// ends (t.Cleanup).
+type Setup func(t *testing.T) (adapters.Adapter, Fake)
+
+// Run runs the suite.
+func Run(t *testing.T, setup Setup) {
+	t.Run("CommandReply", func(t *testing.T) { testCommandReply(t, setup) })
+	t.Run("Notify", func(t *testing.T) { testNotify(t, setup) })
+	t.Run("Thread", func(t *testing.T) { testThread(t, setup) })
+	t.Run("Reconnect", func(t *testing.T) { testReconnect(t, setup) })
+	t.Run("RateLimit", func(t *testing.T) { testRateLimit(t, setup) })
+	t.Run("Escaping", func(t *testing.T) { testEscaping(t, setup) })
+}
+
+// Recorder is a Handler that answers every command with "echo: <text>" and records what it got.
+type Recorder struct {
+	mu       sync.Mutex
+	Commands []adapters.Command
+	Observed []adapters.Message
+	Moves    [][2]adapters.ChannelRef
+	// Answer, when set, makes the reply; else "echo: <text>".
+	Answer func(adapters.Command) adapters.Reply
+}
+
+// HandleCommand implements adapters.Handler.
+func (r *Recorder) HandleCommand(_ context.Context, cmd adapters.Command) adapters.Reply {
+	r.mu.Lock()
+	r.Commands = append(r.Commands, cmd)
+	answer := r.Answer
+	r.mu.Unlock()
+	if answer != nil {
+		return answer(cmd)
+	}
+	return adapters.Reply{Text: adapters.Text{{Text: "echo: " + cmd.Text}}}
+}
+
+// Observe implements adapters.Handler.
+func (r *Recorder) Observe(_ context.Context, m adapters.Message) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Observed = append(r.Observed, m)
+}
+
+// ChannelMoved implements adapters.Handler.
+func (r *Recorder) ChannelMoved(_ context.Context, from, to adapters.ChannelRef) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Moves = append(r.Moves, [2]adapters.ChannelRef{from, to})
+}
+
+// Received returns a copy of the commands handled so far.
+func (r *Recorder) Received() []adapters.Command {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]adapters.Command(nil), r.Commands...)
+}
+
+// Start runs a in the background with h until the test ends.
+func Start(t *testing.T, a adapters.Adapter, h adapters.Handler) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, h) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run returned %v after cancel, want nil", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("Run did not return within 10s of cancel")
+		}
+	})
+}
+
+// WaitPosted waits until the fake has a message in ch whose text contains want, and returns it.
+func WaitPosted(t *testing.T, f Fake, ch adapters.ChannelRef, want string) Posted {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		for _, p := range f.Posted(ch) {
+			if strings.Contains(p.Text, want) {
+				return p
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing containing %q was posted in %s; posted: %+v", want, ch, f.Posted(ch))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func sample(title string) adapters.Notification {
+	return adapters.Notification{
+		TopicID: 42, PostID: 4200, PostNumber: 1,
+		TopicTitle:    title,
+		URL:           "https://forum.example.org/t/welcome/42/1",
+		AuthorName:    "Alice Smith",
+		AuthorUser:    "alice",
+		AvatarURL:     "https://forum.example.org/user_avatar/forum.example.org/alice/90/1_2.png",
+		CategoryPath:  "Support/Installs",
+		CategoryColor: "0088CC",
+		Tags:          []string{"bug", "linux"},
+		Excerpt:       "The installer stops at step 3.",
+		IsFirstPost:   true,
+		CreatedAt:     time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC),
+	}
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func testCommandReply(t *testing.T, setup Setup) {
+	a, f := setup(t)
+	rec := &Recorder{}
+	Start(t, a, rec)
+	ch := f.Channel()
+	f.InjectCommand(ch, "watch support tag:bug", true)
+	WaitPosted(t, f, ch, "echo: watch support tag:bug")
+	cmds := rec.Received()
+	if len(cmds) != 1 {
+		t.Fatalf("handler got %d commands, want 1", len(cmds))
+	}
+	c := cmds[0]
+	if c.Channel.Platform != a.Platform() || c.Channel.ChatID != ch.ChatID {
+		t.Errorf("command channel = %v, want %v", c.Channel, ch)
+	}
+	if !c.IsAdmin {
+		t.Error("an admin's command arrived with IsAdmin false")
+	}
+	if c.Invoker.ID == "" {
+		t.Error("command has no invoker id")
+	}
+	f.InjectCommand(ch, "status", false)
+	WaitPosted(t, f, ch, "echo: status")
+	cmds = rec.Received()
+	if len(cmds) != 2 || cmds[1].IsAdmin {
+		t.Errorf("a plain member's command: got %+v, want IsAdmin false", cmds[len(cmds)-1])
+	}
+}
+
+func testNotify(t *testing.T, setup Setup) {
+	a, f := setup(t)
+	Start(t, a, &Recorder{})
+	ch := f.Channel()
+	n := sample("Installer stops at step 3")
+	ref, err := a.Notify(ctxT(t), ch, n, "")
+	if err != nil {
+		t.Fatalf("Notify: %v", err)
+	}
+	if ref == "" {
+		t.Error("Notify returned an empty message ref")
+	}
+	p := WaitPosted(t, f, ch, n.TopicTitle)
+	for _, want := range []string{n.URL, "Support/Installs", "alice", "step 3", "bug"} {
+		if !strings.Contains(p.Text, want) {
+			t.Errorf("notification text lacks %q: %q", want, p.Text)
+		}
+	}
+	if p.Thread != "" {
+		t.Errorf("a notification without thread was posted in thread %q", p.Thread)
+	}
+}
+
+func testThread(t *testing.T, setup Setup) {
+	a, f := setup(t)
+	Start(t, a, &Recorder{})
+	ch := f.Channel()
+	first, err := a.Notify(ctxT(t), ch, sample("Thread root topic"), "")
+	if err != nil {
+		t.Fatalf("Notify: %v", err)
+	}
+	reply := sample("Thread root topic")
+	reply.PostNumber, reply.IsFirstPost, reply.Excerpt = 2, false, "A reply in the thread."
+	reply.URL = "https://forum.example.org/t/welcome/42/2"
+	second, err := a.Notify(ctxT(t), ch, reply, first)
+	if err != nil {
+		t.Fatalf("Notify into thread: %v", err)
+	}
+	p := WaitPosted(t, f, ch, "A reply in the thread.")
+	if p.Thread == "" {
+		t.Fatalf("reply was not posted into a thread: %+v", p)
+	}
+	third, err := a.Notify(ctxT(t), ch, reply, first)
+	if err != nil {
+		t.Fatalf("second Notify into thread: %v", err)
+	}
+	posts := f.Posted(ch)
+	var threads []string
+	for _, q := range posts {
+		if strings.Contains(q.Text, "A reply in the thread.") {
+			threads = append(threads, q.Thread)
+		}
+	}
+	if len(threads) != 2 || threads[0] != threads[1] {
+		t.Errorf("two replies to one thread landed in threads %q", threads)
+	}
+	if second == "" || third == "" || second == third {
+		t.Errorf("thread replies returned refs %q and %q", second, third)
+	}
+}
+
+func testReconnect(t *testing.T, setup Setup) {
+	a, f := setup(t)
+	Start(t, a, &Recorder{})
+	ch := f.Channel()
+	f.InjectCommand(ch, "status before", true)
+	WaitPosted(t, f, ch, "echo: status before")
+	f.DropConnections()
+	f.InjectCommand(ch, "status after", true)
+	WaitPosted(t, f, ch, "echo: status after")
+	if _, err := a.Notify(ctxT(t), ch, sample("After the reconnect"), ""); err != nil {
+		t.Fatalf("Notify after reconnect: %v", err)
+	}
+	WaitPosted(t, f, ch, "After the reconnect")
+}
+
+func testRateLimit(t *testing.T, setup Setup) {
+	a, f := setup(t)
+	Start(t, a, &Recorder{})
+	ch := f.Channel()
+	f.RateLimitNext(7 * time.Second)
+	_, err := a.Notify(ctxT(t), ch, sample("Rate limited"), "")
+	if err == nil {
+		t.Fatal("Notify succeeded though the fake answered 429")
+	}
+	wait, ok := adapters.RetryAfterOf(err)
+	if !ok {
+		t.Fatalf("429 surfaced as %v, want a RetryAfterError", err)
+	}
+	if wait < time.Second || wait > 8*time.Second {
+		t.Errorf("retry after %v, want about 7s", wait)
+	}
+	if _, err := a.Notify(ctxT(t), ch, sample("Rate limited"), ""); err != nil {
+		t.Fatalf("Notify after the 429: %v", err)
+	}
+	WaitPosted(t, f, ch, "Rate limited")
+}
+
+func testEscaping(t *testing.T, setup Setup) {
+	a, f := setup(t)
+	Start(t, a, &Recorder{})
+	ch := f.Channel()
+	n := sample("Hello @everyone and @here <!channel>")
+	n.Excerpt = "ping @channel @all <@U123> <b>bold</b> & more"
+	if _, err := a.Notify(ctxT(t), ch, n, ""); err != nil {
+		t.Fatalf("Notify: %v", err)
+	}
+	p := WaitPosted(t, f, ch, "Hello")
+	// Platform-specific forms (Slack's <!channel>, Discord's allowed_mentions) are each
+	// adapter's own tests; these words ping on every platform.
+	for _, bad := range []string{"@everyone", "@here", "@channel", "@all"} {
+		if strings.Contains(p.Text, bad) {
+			t.Errorf("posted text still contains a live %q: %q", bad, p.Text)
+		}
+	}
+}

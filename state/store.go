@@ -1,0 +1,140 @@
+// Package state keeps everything the bot must remember across restarts: channels and their
+// rules, poll cursors, the notification outbox, thread refs and the chat log. Store is the
+// interface; Open picks the implementation from the config's driver.
+package state
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned when a looked-up row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Store is the bot's persistent state. All methods are safe for concurrent use.
+type Store interface {
+	// Channels and rules.
+
+	// Rules returns a channel's rules in precedence order (SortRules); none is not an error.
+	Rules(ctx context.Context, channel string) ([]Rule, error)
+	// AllRules returns every rule of every channel.
+	AllRules(ctx context.Context) ([]Rule, error)
+	// AddRule stores a new rule (its ID is ignored) and returns it with its ID. It creates the
+	// channel if needed.
+	AddRule(ctx context.Context, r Rule) (Rule, error)
+	// UpdateRule changes a rule's filter and tags (the merge of DESIGN §3).
+	UpdateRule(ctx context.Context, r Rule) error
+	// DeleteRule removes a rule by id; ErrNotFound if there is none.
+	DeleteRule(ctx context.Context, id int64) error
+	// Channels lists every known channel with its delivery status.
+	Channels(ctx context.Context) ([]Channel, error)
+	// Channel returns one channel; ErrNotFound if unknown.
+	Channel(ctx context.Context, ref string) (Channel, error)
+	// EnsureChannel creates the channel if it does not exist.
+	EnsureChannel(ctx context.Context, ref string) error
+	// SetChannelError records (err != "") or clears (err == "") a channel's last delivery error.
+	SetChannelError(ctx context.Context, ref, err string, at time.Time) error
+	// MoveChannel renames a channel (a Telegram group became a supergroup): its rules, pending
+	// outbox rows, thread refs and chat log follow. If `to` already exists, from's rules are added
+	// to it.
+	MoveChannel(ctx context.Context, from, to string) error
+
+	// Cursors: named integers (the poller's last post id, Telegram's update offset, …).
+
+	// Cursor returns a cursor's value and whether it is set.
+	Cursor(ctx context.Context, name string) (int64, bool, error)
+	// SetCursor sets a cursor.
+	SetCursor(ctx context.Context, name string, value int64) error
+
+	// Outbox.
+
+	// Enqueue stores the notifications of a batch of posts and sets cursor `cursor` to `value`, in
+	// one transaction: a crash leaves either both or neither.
+	Enqueue(ctx context.Context, items []OutboxItem, cursor string, value int64) error
+	// PendingChannels returns the channels that have unsent, unparked rows.
+	PendingChannels(ctx context.Context) ([]string, error)
+	// Pending returns up to limit unsent, unparked rows of a channel, oldest first.
+	Pending(ctx context.Context, channel string, limit int) ([]OutboxItem, error)
+	// MarkSent records a delivered row and the chat message it became.
+	MarkSent(ctx context.Context, id int64, messageRef string, at time.Time) error
+	// MarkFailed records a failed attempt: the attempt count goes up and the error is kept.
+	MarkFailed(ctx context.Context, id int64, err string, at time.Time) error
+	// Park gives up on a row (too old, or a permanent error); it stays for inspection.
+	Park(ctx context.Context, id int64, reason string, at time.Time) error
+	// OutboxStats counts rows by status, for metrics and `status`.
+	OutboxStats(ctx context.Context) (OutboxStats, error)
+
+	// Threads: the chat message of a topic's first notification in a channel.
+
+	ThreadRef(ctx context.Context, channel string, topicID int64) (string, bool, error)
+	SetThreadRef(ctx context.Context, channel string, topicID int64, messageRef string) error
+
+	// Chat log, for platforms whose bots cannot read history (Telegram).
+
+	// LogMessage records a message, then drops the channel's oldest entries beyond maxMessages
+	// and those older than maxAge (0 = no bound).
+	LogMessage(ctx context.Context, m LoggedMessage, maxMessages int, maxAge time.Duration) error
+	// ChatLog returns a channel's newest `limit` logged messages, oldest first.
+	ChatLog(ctx context.Context, channel string, limit int) ([]LoggedMessage, error)
+	// ChatLogCount returns how many messages are logged for a channel.
+	ChatLogCount(ctx context.Context, channel string) (int, error)
+
+	Close() error
+}
+
+// Channel is a chat channel the bot knows, with its delivery status.
+type Channel struct {
+	Ref       string
+	CreatedAt time.Time
+	LastError string // last delivery error, empty when the last send succeeded
+	ErrorAt   time.Time
+}
+
+// OutboxStatus is where an outbox row stands.
+type OutboxStatus string
+
+// The outbox statuses.
+const (
+	Pending OutboxStatus = "pending"
+	Sent    OutboxStatus = "sent"
+	Parked  OutboxStatus = "parked"
+)
+
+// OutboxItem is one notification waiting for (or past) delivery to one channel.
+type OutboxItem struct {
+	ID      int64
+	Channel string
+	TopicID int64
+	PostID  int64
+	// Thread is true for a `thread` rule: the sender posts into the topic's thread.
+	Thread bool
+	// Payload is the notification, JSON-encoded by the bot (the store does not look inside).
+	Payload    []byte
+	CreatedAt  time.Time
+	Attempts   int
+	LastError  string
+	Status     OutboxStatus
+	MessageRef string
+}
+
+// OutboxStats counts outbox rows.
+type OutboxStats struct {
+	Pending, Sent, Parked int
+	OldestPending         time.Time // zero when nothing is pending
+}
+
+// LoggedMessage is one chat message in the chat log.
+type LoggedMessage struct {
+	Channel   string
+	MessageID string
+	ThreadID  string
+	ReplyTo   string
+	UserID    string
+	Username  string
+	Name      string
+	AvatarURL string
+	Text      string
+	IsBot     bool
+	Time      time.Time
+}
