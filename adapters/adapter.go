@@ -231,8 +231,8 @@ type File struct {
 	URL  string
 }
 
-// HistoryQuery asks for a stretch of a channel's history. At most one of FromLink and Thread is
-// set; with neither, the newest Limit messages are read.
+// HistoryQuery asks for a stretch of a channel's history. At most one of FromLink, Thread and
+// ThreadLink is set; with none, the newest Limit messages are read.
 type HistoryQuery struct {
 	Channel ChannelRef
 	// Limit is the most messages wanted (the newest ones).
@@ -242,6 +242,8 @@ type HistoryQuery struct {
 	FromLink string
 	// Thread reads the whole thread rooted at that message.
 	Thread MessageRef
+	// ThreadLink is a message link: read the whole thread that message roots or belongs to.
+	ThreadLink string
 }
 
 // History is what History returns: the messages oldest first, and how to name the channel.

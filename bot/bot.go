@@ -4,21 +4,342 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"sort"
+	"sync/atomic"
+	"time"
 
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/time/rate"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/config"
+	"github.com/discourse-chatbot/discourse-chatbot/commands"
+	"github.com/discourse-chatbot/discourse-chatbot/discourse"
+	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
+
+// Version is the bot's version, shown in the forum User-Agent. The CLI sets it.
+var Version = "dev"
 
 // Options are what the process gives the bot besides its config.
 type Options struct {
 	Logger *slog.Logger
 	Stdin  io.Reader // the console chat's input
 	Stdout io.Writer // the console chat's output
+
+	// For tests and benchmarks.
+	Adapters   []adapters.Adapter        // more adapters, beside those the config enables
+	Store      state.Store               // use this store instead of opening cfg.State (not closed by Run)
+	RetryBase  time.Duration             // first delivery retry wait (default 1 s)
+	SendLimits map[string]sendLimitValue // per-platform send rate overrides
+	HTTPClient *http.Client              // for the forum client
+	Ready      func(*Bot)                // called once everything is wired, before running
 }
 
-// Run runs the bot until ctx is cancelled.
+// sendLimitValue overrides a platform's send rate: messages a second per chat (0 = unlimited).
+type sendLimitValue = float64
+
+// Bot is a running bot. Tests reach its parts through Options.Ready.
+type Bot struct {
+	cfg              *config.Config
+	logger           *slog.Logger
+	store            state.Store
+	client           *discourse.Client
+	catalog          *discourse.Catalog
+	adapters         map[string]adapters.Adapter
+	exec             *commands.Executor
+	matcher          atomic.Pointer[Matcher]
+	delivery         *delivery
+	metrics          *metrics
+	hasGroupMessages atomic.Bool
+}
+
+// Store returns the bot's store.
+func (b *Bot) Store() state.Store { return b.store }
+
+// Run runs the bot until ctx is cancelled, then shuts down gracefully: polling stops, in-flight
+// sends finish (within a deadline), the store is closed.
 func Run(ctx context.Context, cfg *config.Config, opts Options) error {
-	<-ctx.Done()
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	b := &Bot{cfg: cfg, logger: logger}
+
+	st := opts.Store
+	if st == nil {
+		var err error
+		st, err = state.Open(ctx, cfg.State.Driver, cfg.State.DSN)
+		if err != nil {
+			return fmt.Errorf("open state: %w", err)
+		}
+		defer st.Close()
+	}
+	b.store = st
+
+	client, err := discourse.NewClient(discourse.ClientConfig{
+		URL: cfg.Forum.URL, APIKey: cfg.Forum.APIKey, APIUsername: cfg.Forum.APIUsername,
+		UserAgent:         "discourse-chatbot/" + Version,
+		RequestsPerMinute: cfg.Forum.MaxRequestsPerMinute,
+		HTTPClient:        opts.HTTPClient,
+		Logger:            logger.With("component", "forum"),
+	})
+	if err != nil {
+		return fmt.Errorf("forum client: %w", err)
+	}
+	b.client = client
+	b.catalog = discourse.NewCatalog(client)
+
+	ads, err := buildAdapters(cfg, opts, st, logger, b.categoryChoices)
+	if err != nil {
+		return err
+	}
+	b.adapters = ads
+
+	b.metrics = newMetrics(st, func() float64 { return float64(client.Requests()) })
+	limits := make(map[string]sendLimit, len(defaultLimits))
+	for p, l := range defaultLimits {
+		limits[p] = l
+	}
+	for p, v := range opts.SendLimits {
+		l := sendLimit{perChannel: rate.Inf}
+		if v > 0 {
+			l = sendLimit{perChannel: rate.Limit(v), burst: 1}
+		}
+		limits[p] = l
+	}
+	b.delivery = newDelivery(st, ads, limits, cfg.Delivery.MaxAge, opts.RetryBase, logger.With("component", "delivery"), b.metrics)
+
+	b.exec = &commands.Executor{
+		Store:   st,
+		Catalog: b.catalog,
+		Access: commands.Access{
+			Allow:           cfg.Access.Allow,
+			PrivateChannels: cfg.Access.PrivateChannels,
+		},
+		Sampler:        b,
+		Transcripts:    newTranscripts(b),
+		OnRulesChanged: func() { b.reloadRules(context.WithoutCancel(ctx)) },
+	}
+	if err := b.seedRules(ctx); err != nil {
+		return err
+	}
+	if err := b.reloadRules(ctx); err != nil {
+		return err
+	}
+	if opts.Ready != nil {
+		opts.Ready(b)
+	}
+
+	poller := discourse.NewPoller(client, b.catalog, st, discourse.PollerConfig{
+		Interval:      cfg.Forum.PollInterval,
+		NotifyDelay:   cfg.Forum.NotifyDelay,
+		Backfill:      cfg.Forum.Backfill,
+		ExcerptLength: cfg.Forum.ExcerptLength,
+		Private:       b.hasGroupMessages.Load,
+		Logger:        logger.With("component", "poller"),
+	})
+
+	// Senders outlive the rest by design: they stop on their own context once the others are done.
+	sendCtx, stopSending := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSending()
+	sendDone := make(chan error, 1)
+	go func() { sendDone <- b.delivery.Run(sendCtx) }()
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		err := poller.Run(gctx, b.handleBatch)
+		if err != nil && gctx.Err() == nil {
+			return fmt.Errorf("forum poller: %w", err)
+		}
+		return nil
+	})
+	for name, a := range ads {
+		g.Go(func() error {
+			if err := a.Run(gctx, handler{b}); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			return nil
+		})
+	}
+	if cfg.HTTP.Listen != "" {
+		g.Go(func() error {
+			if err := serveHTTP(gctx, cfg.HTTP.Listen, b.metrics, b.ready, logger); err != nil {
+				return fmt.Errorf("http.listen %s: %w", cfg.HTTP.Listen, err)
+			}
+			return nil
+		})
+	}
+	logger.Info("discourse-chatbot running", "forum", cfg.Forum.URL, "platforms", platformNames(ads))
+	err = g.Wait()
+	logger.Info("shutting down: finishing in-flight sends")
+	stopSending()
+	select {
+	case <-sendDone:
+	case <-time.After(sendTimeout + 5*time.Second):
+		logger.Warn("in-flight sends did not finish in time; they will be retried at next start")
+	}
+	return err
+}
+
+func (b *Bot) ready() error {
+	last := time.Unix(0, b.metrics.lastPollOK.Load())
+	limit := max(3*b.cfg.Forum.PollInterval, 30*time.Second)
+	if time.Since(last) > limit {
+		return errors.New("no successful forum poll in " + limit.String())
+	}
 	return nil
+}
+
+// reloadRules rebuilds the matcher from the store.
+func (b *Bot) reloadRules(ctx context.Context) error {
+	rules, err := b.store.AllRules(ctx)
+	if err != nil {
+		b.logger.Error("load rules", "err", err)
+		return fmt.Errorf("load rules: %w", err)
+	}
+	b.matcher.Store(NewMatcher(rules))
+	gm := false
+	for _, r := range rules {
+		gm = gm || r.Type == state.GroupMessage
+	}
+	b.hasGroupMessages.Store(gm)
+	return nil
+}
+
+// handleBatch turns a batch of new posts into outbox rows, written with the poller's cursor in one
+// transaction, then wakes the senders.
+func (b *Bot) handleBatch(ctx context.Context, posts []discourse.Post, cursor string, value int64) error {
+	start := time.Now()
+	m := b.matcher.Load()
+	var items []state.OutboxItem
+	queued := map[string]int{}
+	for _, p := range posts {
+		for _, match := range m.Match(p) {
+			ref, err := adapters.ParseChannelRef(match.Channel)
+			if err != nil || b.adapters[ref.Platform] == nil {
+				continue // a rule for a platform that is not enabled
+			}
+			payload, err := json.Marshal(toNotification(p))
+			if err != nil {
+				return fmt.Errorf("encode notification: %w", err)
+			}
+			items = append(items, state.OutboxItem{
+				Channel: match.Channel, TopicID: p.TopicID, PostID: p.ID,
+				Thread:  match.Rule.Filter == state.Thread,
+				Payload: payload, CreatedAt: start,
+			})
+			queued[ref.Platform]++
+		}
+	}
+	if err := b.store.Enqueue(ctx, items, cursor, value); err != nil {
+		return fmt.Errorf("queue notifications: %w", err)
+	}
+	b.metrics.postsSeen.Add(float64(len(posts)))
+	for p, n := range queued {
+		b.metrics.queued.WithLabelValues(p).Add(float64(n))
+	}
+	b.metrics.lastPollOK.Store(time.Now().UnixNano())
+	if len(items) > 0 {
+		b.logger.Debug("queued notifications", "posts", len(posts), "notifications", len(items))
+		b.delivery.Wake()
+	}
+	return nil
+}
+
+func toNotification(p discourse.Post) adapters.Notification {
+	return adapters.Notification{
+		TopicID: p.TopicID, PostID: p.ID, PostNumber: p.PostNumber,
+		TopicTitle: p.TopicTitle, URL: p.URL,
+		AuthorName: p.Name, AuthorUser: p.Username, AvatarURL: p.AvatarURL,
+		CategoryPath: p.CategoryPath, CategoryColor: p.CategoryColor,
+		Tags: p.Tags, Excerpt: p.Excerpt, IsFirstPost: p.PostNumber == 1,
+		CreatedAt: p.CreatedAt,
+	}
+}
+
+// SendSample implements commands.Sampler: the `test` command.
+func (b *Bot) SendSample(ctx context.Context, ch adapters.ChannelRef) error {
+	a := b.adapters[ch.Platform]
+	if a == nil {
+		return fmt.Errorf("platform %s is not enabled", ch.Platform)
+	}
+	base := b.client.BaseURL()
+	_, err := a.Notify(ctx, ch, adapters.Notification{
+		TopicID: 0, PostNumber: 1, IsFirstPost: true,
+		TopicTitle:    "Test notification from discourse-chatbot",
+		URL:           base,
+		AuthorName:    "discourse-chatbot",
+		AuthorUser:    "system",
+		CategoryPath:  "Test",
+		CategoryColor: "0088CC",
+		Excerpt:       "If you can read this, notifications from " + base + " reach this channel.",
+		CreatedAt:     time.Now(),
+	}, "")
+	return err
+}
+
+// categoryChoices lists category paths for autocompletion (Discord).
+func (b *Bot) categoryChoices(ctx context.Context) []string {
+	cats, err := b.catalog.Categories(ctx)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, c := range cats {
+		if c.ReadRestricted {
+			continue
+		}
+		out = append(out, b.catalog.CategoryPath(ctx, c.ID))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func platformNames(ads map[string]adapters.Adapter) []string {
+	var out []string
+	for p := range ads {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// handler is the bot as the adapters see it.
+type handler struct{ b *Bot }
+
+func (h handler) HandleCommand(ctx context.Context, cmd adapters.Command) adapters.Reply {
+	h.b.logger.Info("command", "channel", cmd.Channel.String(), "user", cmd.Invoker.ID, "admin", cmd.IsAdmin, "text", cmd.Text)
+	return h.b.exec.Execute(ctx, cmd)
+}
+
+func (h handler) Observe(ctx context.Context, m adapters.Message) {
+	t := h.b.cfg.Telegram
+	if m.Channel.Platform != "telegram" || t == nil || !t.Log.On() {
+		return
+	}
+	err := h.b.store.LogMessage(ctx, state.LoggedMessage{
+		Channel: m.Channel.String(), MessageID: string(m.ID), ThreadID: string(m.Thread), ReplyTo: string(m.ReplyTo),
+		UserID: m.User.ID, Username: m.User.Username, Name: m.User.DisplayName, AvatarURL: m.User.AvatarURL,
+		Text: m.Text, IsBot: m.IsBot || m.User.IsBot, Time: m.Time,
+	}, t.Log.MaxMessages, t.Log.MaxAge)
+	if err != nil {
+		h.b.logger.Error("chat log: record message", "channel", m.Channel.String(), "err", err)
+	}
+}
+
+func (h handler) ChannelMoved(ctx context.Context, from, to adapters.ChannelRef) {
+	h.b.logger.Info("channel moved", "from", from.String(), "to", to.String())
+	if err := h.b.store.MoveChannel(ctx, from.String(), to.String()); err != nil {
+		h.b.logger.Error("move channel", "from", from.String(), "to", to.String(), "err", err)
+		return
+	}
+	h.b.reloadRules(ctx) //nolint:errcheck // logged inside
+	h.b.delivery.Wake()
 }

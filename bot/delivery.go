@@ -1,0 +1,303 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+	"golang.org/x/time/rate"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/state"
+)
+
+// sendLimit is a platform's published send rate, which the senders keep to.
+type sendLimit struct {
+	perChannel rate.Limit // per chat
+	burst      int
+	global     rate.Limit // all chats together; 0 = no global limit
+}
+
+// defaultLimits are the platforms' published limits.
+var defaultLimits = map[string]sendLimit{
+	// https://api.slack.com/methods/chat.postMessage#rate_limiting: about one message a second per channel.
+	"slack": {perChannel: 1, burst: 1},
+	// https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this:
+	// one message a second in a chat, thirty a second overall.
+	"telegram": {perChannel: 1, burst: 1, global: 30},
+	// https://discord.com/developers/docs/topics/rate-limits: 5 messages per 5 s per channel;
+	// discordgo's bucket limiter enforces the exact buckets on top.
+	"discord": {perChannel: 1, burst: 5},
+	// Mattermost's default RateLimitSettings: 10 requests a second per client.
+	"mattermost": {perChannel: 5, burst: 5, global: 10},
+	"console":    {perChannel: rate.Inf},
+}
+
+const (
+	pendingBatch = 20
+	// sendTimeout bounds one send, and how long an in-flight send may go on after shutdown.
+	sendTimeout = 30 * time.Second
+	rescanEvery = 15 * time.Second
+)
+
+// delivery runs one sender per channel with pending outbox rows: in order, under the platform's
+// rate limit, retrying with backoff until the row is sent or too old.
+type delivery struct {
+	store    state.Store
+	adapters map[string]adapters.Adapter
+	limits   map[string]sendLimit
+	global   map[string]*rate.Limiter
+	maxAge   time.Duration
+	retry    time.Duration // first backoff wait; doubles up to retryMax
+	retryMax time.Duration
+	logger   *slog.Logger
+	metrics  *metrics
+
+	mu      sync.Mutex
+	running map[string]*sender
+	wake    chan struct{}
+	wg      sync.WaitGroup
+}
+
+type sender struct {
+	kick chan struct{} // buffered(1): "look again before you retire"
+}
+
+func newDelivery(st state.Store, ads map[string]adapters.Adapter, limits map[string]sendLimit, maxAge, retry time.Duration, logger *slog.Logger, m *metrics) *delivery {
+	d := &delivery{
+		store: st, adapters: ads, limits: limits, maxAge: maxAge,
+		retry: retry, retryMax: 5 * time.Minute,
+		logger: logger, metrics: m,
+		global:  map[string]*rate.Limiter{},
+		running: map[string]*sender{},
+		wake:    make(chan struct{}, 1),
+	}
+	if d.retry <= 0 {
+		d.retry = time.Second
+	}
+	for p, l := range limits {
+		if l.global > 0 {
+			d.global[p] = rate.NewLimiter(l.global, max(1, int(l.global)))
+		}
+	}
+	return d
+}
+
+// Wake tells the dispatcher that new rows were queued.
+func (d *delivery) Wake() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run dispatches until ctx is done, then waits for the senders' in-flight sends.
+func (d *delivery) Run(ctx context.Context) error {
+	t := time.NewTicker(rescanEvery)
+	defer t.Stop()
+	defer d.wg.Wait()
+	for {
+		d.dispatch(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-d.wake:
+		case <-t.C:
+		}
+	}
+}
+
+func (d *delivery) dispatch(ctx context.Context) {
+	channels, err := d.store.PendingChannels(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			d.logger.Error("outbox: list pending channels", "err", err)
+		}
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, ch := range channels {
+		if s := d.running[ch]; s != nil {
+			select {
+			case s.kick <- struct{}{}:
+			default:
+			}
+			continue
+		}
+		s := &sender{kick: make(chan struct{}, 1)}
+		d.running[ch] = s
+		d.wg.Add(1)
+		go func() {
+			defer d.wg.Done()
+			d.runSender(ctx, ch, s)
+		}()
+	}
+}
+
+// retire removes a sender whose channel ran dry, unless it was kicked meanwhile.
+func (d *delivery) retire(ch string, s *sender) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	select {
+	case <-s.kick:
+		return false
+	default:
+	}
+	delete(d.running, ch)
+	return true
+}
+
+func (d *delivery) runSender(ctx context.Context, channel string, s *sender) {
+	log := d.logger.With("channel", channel)
+	ref, err := adapters.ParseChannelRef(channel)
+	if err != nil {
+		log.Error("outbox: bad channel ref", "err", err)
+	}
+	lim := d.limits[ref.Platform]
+	if lim.perChannel == 0 {
+		lim = sendLimit{perChannel: 1, burst: 1}
+	}
+	limiter := rate.NewLimiter(lim.perChannel, max(1, lim.burst))
+	bo := backoff.NewExponentialBackOff()
+	bo.InitialInterval, bo.MaxInterval = d.retry, d.retryMax
+	for ctx.Err() == nil {
+		items, err := d.store.Pending(ctx, channel, pendingBatch)
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Error("outbox: read pending rows", "err", err)
+				sleep(ctx, bo.NextBackOff())
+			}
+			continue
+		}
+		if len(items) == 0 {
+			if d.retire(channel, s) {
+				return
+			}
+			continue
+		}
+		for _, it := range items {
+			wait, ok := d.deliver(ctx, log, ref, it, limiter)
+			if !ok {
+				if wait == 0 {
+					wait = bo.NextBackOff()
+				}
+				sleep(ctx, wait)
+				break // read the row again: order is kept, and so is its fresh attempt count
+			}
+			bo.Reset()
+		}
+	}
+}
+
+// deliver tries one row. It reports whether to go on to the next row, and how long to wait
+// first if not (0: the sender's backoff decides).
+func (d *delivery) deliver(ctx context.Context, log *slog.Logger, ref adapters.ChannelRef, it state.OutboxItem, limiter *rate.Limiter) (time.Duration, bool) {
+	now := time.Now()
+	platform := ref.Platform
+	ad := d.adapters[platform]
+	if ad == nil {
+		d.park(ctx, log, it, platform, "platform "+platform+" is not enabled")
+		return 0, true
+	}
+	if d.maxAge > 0 && now.Sub(it.CreatedAt) > d.maxAge {
+		d.park(ctx, log, it, platform, fmt.Sprintf("undelivered for %s (delivery.max_age)", d.maxAge))
+		return 0, true
+	}
+	var n adapters.Notification
+	if err := json.Unmarshal(it.Payload, &n); err != nil {
+		d.park(ctx, log, it, platform, "unreadable payload: "+err.Error())
+		return 0, true
+	}
+	if err := limiter.Wait(ctx); err != nil {
+		return 0, false
+	}
+	if g := d.global[platform]; g != nil {
+		if err := g.Wait(ctx); err != nil {
+			return 0, false
+		}
+	}
+	var thread adapters.MessageRef
+	if it.Thread {
+		t, found, err := d.store.ThreadRef(ctx, it.Channel, it.TopicID)
+		if err != nil {
+			log.Error("outbox: read thread ref", "err", err)
+			return 0, false
+		}
+		if found {
+			thread = adapters.MessageRef(t)
+		}
+	}
+	// An in-flight send finishes even when shutdown begins, within sendTimeout.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+	defer cancel()
+	start := time.Now()
+	msg, err := ad.Notify(sctx, ref, n, thread)
+	d.metrics.sendLatency.WithLabelValues(platform).Observe(time.Since(start).Seconds())
+	done := time.Now()
+	if err == nil {
+		d.metrics.sent.WithLabelValues(platform).Inc()
+		if err := d.store.MarkSent(sctx, it.ID, string(msg), done); err != nil {
+			log.Error("outbox: mark sent", "id", it.ID, "err", err)
+		}
+		if it.Thread && thread == "" && msg != "" {
+			if err := d.store.SetThreadRef(sctx, it.Channel, it.TopicID, string(msg)); err != nil {
+				log.Error("outbox: save thread ref", "err", err)
+			}
+		}
+		if it.Attempts > 0 {
+			if err := d.store.SetChannelError(sctx, it.Channel, "", done); err != nil {
+				log.Error("outbox: clear channel error", "err", err)
+			}
+			log.Info("delivery recovered", "after_attempts", it.Attempts+1)
+		}
+		return 0, true
+	}
+	if adapters.IsPermanent(err) {
+		d.park(sctx, log, it, platform, err.Error())
+		return 0, true
+	}
+	reason := "error"
+	wait, limited := adapters.RetryAfterOf(err)
+	if limited {
+		reason = "rate_limited"
+	}
+	d.metrics.failed.WithLabelValues(platform, reason).Inc()
+	log.Warn("delivery failed, will retry", "id", it.ID, "attempt", it.Attempts+1, "err", err)
+	if err := d.store.MarkFailed(sctx, it.ID, err.Error(), done); err != nil {
+		log.Error("outbox: mark failed", "err", err)
+	}
+	if err := d.store.SetChannelError(sctx, it.Channel, err.Error(), done); err != nil {
+		log.Error("outbox: record channel error", "err", err)
+	}
+	return wait, false
+}
+
+func (d *delivery) park(ctx context.Context, log *slog.Logger, it state.OutboxItem, platform, reason string) {
+	log.Error("notification parked: it will not be retried", "id", it.ID, "post_id", it.PostID, "reason", reason)
+	d.metrics.parked.WithLabelValues(platform).Inc()
+	now := time.Now()
+	if err := d.store.Park(ctx, it.ID, reason, now); err != nil {
+		log.Error("outbox: park", "err", err)
+	}
+	if err := d.store.SetChannelError(ctx, it.Channel, reason, now); err != nil {
+		log.Error("outbox: record channel error", "err", err)
+	}
+}
+
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

@@ -1,0 +1,115 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+)
+
+// recorder is a chat that records what the bot sends it. It stands in for a platform in tests
+// that are about the pipeline, not the wire (each adapter's fake server covers that).
+type recorder struct {
+	platform string
+
+	mu       sync.Mutex
+	sent     []sentNote
+	failures []error // returned by the next sends, in order
+	seq      int
+	changed  chan struct{}
+}
+
+type sentNote struct {
+	Channel adapters.ChannelRef
+	Ref     adapters.MessageRef
+	Thread  adapters.MessageRef
+	N       adapters.Notification
+	At      time.Time
+}
+
+func newRecorder(platform string) *recorder {
+	return &recorder{platform: platform, changed: make(chan struct{}, 1)}
+}
+
+func (r *recorder) Platform() string { return r.platform }
+
+func (r *recorder) Run(ctx context.Context, _ adapters.Handler) error {
+	<-ctx.Done()
+	return nil
+}
+
+func (r *recorder) Notify(_ context.Context, ch adapters.ChannelRef, n adapters.Notification, thread adapters.MessageRef) (adapters.MessageRef, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.failures) > 0 {
+		err := r.failures[0]
+		r.failures = r.failures[1:]
+		return "", err
+	}
+	r.seq++
+	ref := adapters.MessageRef(fmt.Sprint(r.seq))
+	r.sent = append(r.sent, sentNote{Channel: ch, Ref: ref, Thread: thread, N: n, At: time.Now()})
+	select {
+	case r.changed <- struct{}{}:
+	default:
+	}
+	return ref, nil
+}
+
+func (r *recorder) History(context.Context, adapters.HistoryQuery) (adapters.History, error) {
+	return adapters.History{}, adapters.ErrNoHistory
+}
+
+// failNext makes the next sends fail with errs, in order.
+func (r *recorder) failNext(errs ...error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.failures = append(r.failures, errs...)
+}
+
+func (r *recorder) all() []sentNote {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]sentNote(nil), r.sent...)
+}
+
+// in returns what was sent to ch.
+func (r *recorder) in(ch string) []sentNote {
+	var out []sentNote
+	for _, s := range r.all() {
+		if s.Channel.String() == ch {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// waitFor waits until cond holds for what was sent, or fails the test after a deadline.
+func (r *recorder) waitFor(t *testing.T, what string, cond func([]sentNote) bool) []sentNote {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		s := r.all()
+		if cond(s) {
+			return s
+		}
+		select {
+		case <-r.changed:
+		case <-time.After(50 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s; sent: %s", what, describe(s))
+		}
+	}
+}
+
+func describe(s []sentNote) string {
+	var b strings.Builder
+	for _, n := range s {
+		fmt.Fprintf(&b, "\n  %s #%s thread=%q %q post %d", n.Channel, n.Ref, n.Thread, n.N.TopicTitle, n.N.PostNumber)
+	}
+	return b.String()
+}

@@ -1,0 +1,240 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/commands"
+	"github.com/discourse-chatbot/discourse-chatbot/discourse"
+	"github.com/discourse-chatbot/discourse-chatbot/transcript"
+)
+
+// transcripts carries out `post …`: history (from the platform, or the chat log where the
+// platform has none) → range → forum markdown → composer link, new topic or reply.
+type transcripts struct{ b *Bot }
+
+func newTranscripts(b *Bot) commands.Transcripts { return transcripts{b} }
+
+// Post implements commands.Transcripts.
+func (t transcripts) Post(ctx context.Context, cmd adapters.Command, req commands.PostRequest) (adapters.Text, error) {
+	b := t.b
+	tc := b.cfg.Transcript
+	maxMsgs := tc.MaxMessages
+	if maxMsgs <= 0 {
+		maxMsgs = 500
+	}
+	if req.Count > maxMsgs {
+		return nil, fmt.Errorf("at most %d messages fit in one transcript (transcript.max_messages); you asked for %d", maxMsgs, req.Count)
+	}
+	hist, err := t.history(ctx, cmd, req, maxMsgs)
+	if err != nil {
+		return nil, err
+	}
+	r := transcript.Range{Count: req.Count, Max: maxMsgs, Exclude: []adapters.MessageRef{cmd.Message},
+		All: req.Thread || req.FromLink != ""}
+	msgs, err := transcript.Select(hist.Messages, r)
+	if err != nil {
+		if errors.Is(err, transcript.ErrEmpty) {
+			return nil, errors.New("there are no messages to post here yet")
+		}
+		return nil, err
+	}
+	body := transcript.Render(msgs, transcript.Options{
+		Platform: cmd.Channel.Platform, ChannelName: hist.ChannelName, ChannelLink: hist.ChannelLink, Quote: tc.QuoteOn(),
+	})
+	title := req.Title
+	if title == "" {
+		title = transcript.DefaultTitle(cmd.Channel.Platform, hist.ChannelName, time.Now())
+	}
+	n := len(msgs)
+
+	if req.ToTopic != "" {
+		topicID, err := topicIDFromURL(b.client.BaseURL(), req.ToTopic)
+		if err != nil {
+			return nil, err
+		}
+		created, err := b.client.CreatePost(ctx, discourse.NewPost{TopicID: topicID, Raw: body})
+		if err != nil {
+			return nil, forumRefused(err)
+		}
+		return adapters.Text{{Text: fmt.Sprintf("Added a transcript of %d messages to ", n)},
+			{Kind: adapters.Link, Text: "the topic", URL: created.URL}, {Text: "."}}, nil
+	}
+
+	categoryID, err := t.category(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if tc.Mode != "topic" {
+		if link, fits := transcript.ComposerURL(b.client.BaseURL(), title, body, categoryID); fits {
+			return adapters.Text{{Text: fmt.Sprintf("Transcript of %d messages ready: ", n)},
+				{Kind: adapters.Link, Text: "open it in the forum's composer", URL: link},
+				{Text: " to review and post it."}}, nil
+		}
+	}
+	created, err := b.client.CreatePost(ctx, discourse.NewPost{Title: title, Raw: body, CategoryID: categoryID})
+	if err != nil {
+		return nil, forumRefused(err)
+	}
+	return adapters.Text{{Text: fmt.Sprintf("Posted a transcript of %d messages: ", n)},
+		{Kind: adapters.Link, Text: title, URL: created.URL}}, nil
+}
+
+// history reads what the range may need: from the platform, or from the chat log.
+func (t transcripts) history(ctx context.Context, cmd adapters.Command, req commands.PostRequest, maxMsgs int) (adapters.History, error) {
+	a := t.b.adapters[cmd.Channel.Platform]
+	if a == nil {
+		return adapters.History{}, fmt.Errorf("platform %s is not enabled", cmd.Channel.Platform)
+	}
+	q := adapters.HistoryQuery{Channel: cmd.Channel, Limit: maxMsgs, FromLink: req.FromLink}
+	if req.Count > 0 {
+		q.Limit = req.Count + 20 // room for the bot's own messages, which are left out
+	}
+	if req.Thread {
+		q.FromLink = ""
+		q.ThreadLink = req.ThreadLink
+		if q.ThreadLink == "" {
+			if cmd.Thread == "" {
+				return adapters.History{}, errors.New("run `post thread` inside a thread, or give a link to a message of the thread")
+			}
+			q.Thread = cmd.Thread
+		}
+	}
+	h, err := a.History(ctx, q)
+	switch {
+	case errors.Is(err, adapters.ErrNoHistory):
+		return t.chatLog(ctx, cmd, req, maxMsgs)
+	case errors.Is(err, adapters.ErrBadLink):
+		return h, fmt.Errorf("that is not a link to a message of this chat")
+	case err != nil:
+		return h, fmt.Errorf("read the chat history: %w", err)
+	}
+	return h, nil
+}
+
+// telegramLink is a message link: t.me/c/<chat>/<id>, t.me/<name>/<id>, optionally with a topic.
+var telegramLink = regexp.MustCompile(`^https?://t\.me/(?:c/)?[\w-]+/(?:\d+/)?(\d+)(?:\?.*)?$`)
+
+// chatLog serves history from the messages the bot recorded (Telegram).
+func (t transcripts) chatLog(ctx context.Context, cmd adapters.Command, req commands.PostRequest, maxMsgs int) (adapters.History, error) {
+	tg := t.b.cfg.Telegram
+	if cmd.Channel.Platform != "telegram" || tg == nil || !tg.Log.On() {
+		return adapters.History{}, errors.New("this chat keeps no history the bot can read")
+	}
+	logged, err := t.b.store.ChatLog(ctx, cmd.Channel.String(), maxMsgs)
+	if err != nil {
+		return adapters.History{}, fmt.Errorf("read the chat log: %w", err)
+	}
+	if len(logged) == 0 {
+		return adapters.History{}, errors.New("I have recorded no messages here yet: Telegram bots only see messages sent while they are in the group, with privacy mode off or as an administrator")
+	}
+	var h adapters.History
+	for _, m := range logged {
+		h.Messages = append(h.Messages, adapters.Message{
+			ID: adapters.MessageRef(m.MessageID), Channel: cmd.Channel, Thread: adapters.MessageRef(m.ThreadID),
+			ReplyTo: adapters.MessageRef(m.ReplyTo), Text: m.Text, Time: m.Time, IsBot: m.IsBot,
+			User: adapters.User{ID: m.UserID, Username: m.Username, DisplayName: m.Name, AvatarURL: m.AvatarURL, IsBot: m.IsBot},
+		})
+	}
+	from := req.FromLink
+	if req.Thread {
+		from = req.ThreadLink
+	}
+	if from != "" {
+		mm := telegramLink.FindStringSubmatch(from)
+		if mm == nil {
+			return h, errors.New("that is not a link to a Telegram message (right-click a message, Copy Message Link)")
+		}
+		start := -1
+		for i, m := range h.Messages {
+			if string(m.ID) == mm[1] {
+				start = i
+				break
+			}
+		}
+		if start < 0 {
+			return h, errors.New("that message is not in my chat log (it keeps the last " + strconv.Itoa(maxMsgs) + " messages)")
+		}
+		if req.Thread { // the message and the replies that follow it
+			root := h.Messages[start].ID
+			keep := []adapters.Message{h.Messages[start]}
+			in := map[adapters.MessageRef]bool{root: true}
+			for _, m := range h.Messages[start+1:] {
+				if in[m.ReplyTo] {
+					in[m.ID] = true
+					keep = append(keep, m)
+				}
+			}
+			h.Messages = keep
+		} else {
+			h.Messages = h.Messages[start:]
+		}
+	}
+	return h, nil
+}
+
+// category resolves transcript.category (a slug or parent/child) to its id; 0 when unset.
+func (t transcripts) category(ctx context.Context) (int64, error) {
+	want := strings.ToLower(strings.Trim(t.b.cfg.Transcript.Category, "/"))
+	if want == "" {
+		return 0, nil
+	}
+	cats, err := t.b.catalog.Categories(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("read the forum's categories: %w", err)
+	}
+	bySlug := map[int64]string{}
+	for _, c := range cats {
+		bySlug[c.ID] = c.Slug
+	}
+	for _, c := range cats {
+		path := c.Slug
+		if c.ParentID != 0 {
+			path = bySlug[c.ParentID] + "/" + c.Slug
+		}
+		if strings.EqualFold(path, want) || strings.EqualFold(c.Slug, want) {
+			return c.ID, nil
+		}
+	}
+	return 0, fmt.Errorf("transcript.category %q is not a category of the forum", t.b.cfg.Transcript.Category)
+}
+
+// topicIDFromURL reads the topic id of a forum topic URL: /t/slug/123, /t/123, /t/slug/123/4.
+func topicIDFromURL(forum, raw string) (int64, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	f, ferr := url.Parse(forum)
+	if err != nil || ferr != nil || !strings.EqualFold(u.Host, f.Host) {
+		return 0, fmt.Errorf("%q is not a topic link of %s", raw, forum)
+	}
+	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
+	if len(parts) < 2 || parts[0] != "t" {
+		return 0, fmt.Errorf("%q is not a topic link (want %s/t/slug/123)", raw, forum)
+	}
+	for _, p := range parts[1:min(len(parts), 3)] {
+		if id, err := strconv.ParseInt(p, 10, 64); err == nil && id > 0 {
+			return id, nil
+		}
+	}
+	return 0, fmt.Errorf("%q has no topic id", raw)
+}
+
+// forumRefused turns a forum error into something a moderator can act on.
+func forumRefused(err error) error {
+	var api *discourse.APIError
+	if errors.As(err, &api) {
+		switch {
+		case api.Status == 403:
+			return fmt.Errorf("the forum refused: the bot's user may not post there (%s)", strings.Join(api.Errors, "; "))
+		case len(api.Errors) > 0:
+			return fmt.Errorf("the forum refused the transcript: %s", strings.Join(api.Errors, "; "))
+		}
+	}
+	return fmt.Errorf("post to the forum: %w", err)
+}

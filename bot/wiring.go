@@ -1,0 +1,71 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/console"
+	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/config"
+	"github.com/discourse-chatbot/discourse-chatbot/commands"
+	"github.com/discourse-chatbot/discourse-chatbot/state"
+)
+
+// buildAdapters makes an adapter for every platform the config enables, plus opts.Adapters.
+func buildAdapters(cfg *config.Config, opts Options, st state.Store, logger *slog.Logger, categories func(context.Context) []string) (map[string]adapters.Adapter, error) {
+	ads := map[string]adapters.Adapter{}
+	add := func(a adapters.Adapter) error {
+		if ads[a.Platform()] != nil {
+			return fmt.Errorf("platform %s is configured twice", a.Platform())
+		}
+		ads[a.Platform()] = a
+		return nil
+	}
+	if cfg.Console != nil {
+		in, out := opts.Stdin, opts.Stdout
+		if in == nil {
+			in = os.Stdin
+		}
+		if out == nil {
+			out = os.Stdout
+		}
+		if err := add(console.New(in, out, logger.With("platform", "console"))); err != nil {
+			return nil, err
+		}
+	}
+	for _, a := range opts.Adapters {
+		if err := add(a); err != nil {
+			return nil, err
+		}
+	}
+	return ads, nil
+}
+
+// seedRules applies the config's rules idempotently: adding a rule that exists changes nothing.
+func (b *Bot) seedRules(ctx context.Context) error {
+	for i, r := range b.cfg.Rules {
+		ch, err := adapters.ParseChannelRef(r.Channel)
+		if err != nil {
+			return fmt.Errorf("config: rules[%d].channel: %w", i, err)
+		}
+		if _, err := b.exec.AddRule(ctx, ch, seedSpec(r)); err != nil {
+			return fmt.Errorf("config: rules[%d]: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// seedSpec turns a config seed rule into the command layer's rule spec, so seeds get exactly the
+// checks and merge semantics of a chat command.
+func seedSpec(r config.SeedRule) commands.RuleSpec {
+	return commands.RuleSpec{
+		Filter:   state.Filter(strings.ToLower(r.Filter)),
+		Category: strings.ToLower(strings.Trim(r.Category, "/")),
+		Tags:     state.NormalizeTags(r.Tags),
+		Group:    r.Group,
+		Mention:  r.Mention,
+	}
+}
