@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/discourse-chatbot/discourse-chatbot/bot"
+	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/config"
+	"github.com/discourse-chatbot/discourse-chatbot/discourse"
+	"github.com/discourse-chatbot/discourse-chatbot/discourse/discoursetest"
+)
+
+const demoAPIKey = "demo-api-key"
+
+func (a *app) demoCommand() *cobra.Command {
+	var every, duration time.Duration
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Try the bot with a built-in forum and a chat in this terminal, no accounts needed",
+		Long: `Demo starts a fake Discourse forum on 127.0.0.1 (categories, a subcategory, a staff-only
+category, tags, a group and a few topics), a chat in this terminal, and the bot between them, with
+its state in a temporary SQLite file. Type commands as you would in chat (with or without
+"/discourse"); a new sample post appears on the forum every few seconds, and the bot tells this
+chat about those its rules match. Input may be piped for scripted use.`,
+		Example: `  discourse-chatbot demo
+  printf 'watch support\nstatus\n' | discourse-chatbot demo --every 1s --duration 10s`,
+		Args: cobra.NoArgs,
+		RunE: runE(func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			if duration > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, duration)
+				defer cancel()
+			}
+			return a.runDemo(ctx, every)
+		}),
+	}
+	cmd.Flags().DurationVar(&every, "every", 5*time.Second, "how often a sample post appears on the forum (0: never)")
+	cmd.Flags().DurationVar(&duration, "duration", 0, "stop after this long (0: run until interrupted)")
+	return cmd
+}
+
+func (a *app) runDemo(ctx context.Context, every time.Duration) error {
+	forum := discoursetest.NewServer(demoAPIKey)
+	defer forum.Close()
+	categories := seedDemoForum(forum)
+
+	dir, err := os.MkdirTemp("", "discourse-chatbot-demo-")
+	if err != nil {
+		return fmt.Errorf("demo: temp dir: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	yaml := fmt.Sprintf(`
+forum:
+  url: %s
+  api_key: %s
+  api_username: system
+  poll_interval: 1s
+  max_requests_per_minute: 600
+state:
+  dsn: %s
+console: {}
+transcript:
+  mode: topic
+`, forum.URL(), demoAPIKey, filepath.Join(dir, "demo.db"))
+	cfg, err := config.Parse([]byte(yaml), func(string) (string, bool) { return "", false })
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+
+	fmt.Fprintf(a.stdout, `discourse-chatbot demo
+  forum:  %s (a fake Discourse; API key %q)
+  chat:   this terminal, channel console:local
+Try:
+  watch support                  hear new topics and replies in Support
+  follow general tag:release     hear new topics in General tagged "release"
+  thread support/installs        replies in Support/Installs go to the topic's thread
+  status                         list this channel's rules;  help  lists every command
+A sample post appears every %s. Ctrl-C stops.
+
+`, forum.URL(), demoAPIKey, every)
+
+	if every > 0 {
+		go postSamples(ctx, forum, categories, every)
+	}
+	return bot.Run(ctx, cfg, bot.Options{Logger: a.logger, Stdin: a.stdin, Stdout: a.stdout})
+}
+
+// seedDemoForum makes a small, realistic site.
+// It returns the category ids by slug.
+func seedDemoForum(f *discoursetest.Server) map[string]int64 {
+	general := f.AddCategory(discourse.Category{Name: "General", Slug: "general", Color: "25AAE2"})
+	support := f.AddCategory(discourse.Category{Name: "Support", Slug: "support", Color: "F7941D"})
+	ids := map[string]int64{
+		"general": general, "support": support,
+		"installs":      f.AddCategory(discourse.Category{Name: "Installs", Slug: "installs", ParentID: support, Color: "F7941D"}),
+		"announcements": f.AddCategory(discourse.Category{Name: "Announcements", Slug: "announcements", Color: "BF1E2E"}),
+		"staff":         f.AddCategory(discourse.Category{Name: "Staff", Slug: "staff", Color: "283890", ReadRestricted: true}),
+	}
+	for _, t := range []string{"release", "bug", "linux", "question"} {
+		f.AddTag(t)
+	}
+	f.AddGroup("moderators")
+	f.AddUser("alice", "Alice Liddell")
+	f.AddUser("bob", "Bob Marley")
+	f.CreateTopic("Welcome to the demo forum", "<p>Say hello!</p>", "alice", general)
+	f.CreateTopic("Installer stops at step 3", "<p>On Debian 12 the installer hangs.</p>", "bob", support, "bug", "linux")
+	return ids
+}
+
+// demoPosts are the sample posts, in turn: new topics and replies across the categories.
+var demoPosts = []struct {
+	title, text, user, category string
+	tags                        []string
+	reply                       bool
+}{
+	{"Version 3.2 is out", "<p>Highlights: faster search, dark mode and <strong>50 fixes</strong>.</p>", "alice", "general", []string{"release"}, false},
+	{"", "<p>Did you try the <code>--verbose</code> flag? It prints where it stops.</p>", "alice", "support", nil, true},
+	{"Cannot log in after the upgrade", "<p>Since 3.2 my password is refused. :confused:</p>", "bob", "installs", []string{"bug", "question"}, false},
+	{"", "<p>Thanks, that did it! 🎉</p>", "bob", "support", nil, true},
+	{"Meet-up in Lisbon?", "<p>Who is around in May? <a href=\"https://example.org\">details</a></p>", "alice", "general", nil, false},
+	{"Moderator rota for December", "<p>Staff only: who takes the holidays?</p>", "alice", "staff", nil, false},
+}
+
+func postSamples(ctx context.Context, f *discoursetest.Server, ids map[string]int64, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	var lastTopic int64
+	for i := 0; ; i++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		p := demoPosts[i%len(demoPosts)]
+		if p.reply && lastTopic != 0 {
+			f.Reply(lastTopic, p.user, p.text)
+			continue
+		}
+		title := p.title
+		if i >= len(demoPosts) {
+			title = fmt.Sprintf("%s (%d)", p.title, i/len(demoPosts)+1)
+		}
+		lastTopic, _ = f.CreateTopic(title, p.text, p.user, ids[p.category], p.tags...)
+	}
+}
