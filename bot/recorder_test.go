@@ -21,6 +21,7 @@ type recorder struct {
 	failures []error // returned by the next sends, in order
 	seq      int
 	changed  chan struct{}
+	handler  chan adapters.Handler // the bot's handler, once Run starts
 }
 
 type sentNote struct {
@@ -32,12 +33,36 @@ type sentNote struct {
 }
 
 func newRecorder(platform string) *recorder {
-	return &recorder{platform: platform, changed: make(chan struct{}, 1)}
+	return &recorder{platform: platform, changed: make(chan struct{}, 1), handler: make(chan adapters.Handler, 1)}
+}
+
+// command runs a command typed by a channel admin in ch through the bot, and returns the reply.
+func (r *recorder) command(t *testing.T, ch, text string) string {
+	t.Helper()
+	var h adapters.Handler
+	select {
+	case h = <-r.handler:
+		r.handler <- h
+	case <-time.After(10 * time.Second):
+		t.Fatal("the bot never started the recording adapter")
+	}
+	ref, err := adapters.ParseChannelRef(ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply := h.HandleCommand(t.Context(), adapters.Command{
+		Channel: ref, Invoker: adapters.User{ID: "U1", Username: "admin"}, IsAdmin: true, Text: text, Time: time.Now(),
+	})
+	return reply.Text.String()
 }
 
 func (r *recorder) Platform() string { return r.platform }
 
-func (r *recorder) Run(ctx context.Context, _ adapters.Handler) error {
+func (r *recorder) Run(ctx context.Context, h adapters.Handler) error {
+	select {
+	case r.handler <- h:
+	default:
+	}
 	<-ctx.Done()
 	return nil
 }

@@ -1,0 +1,278 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/config"
+	"github.com/discourse-chatbot/discourse-chatbot/discourse"
+	"github.com/discourse-chatbot/discourse-chatbot/discourse/discoursetest"
+	"github.com/discourse-chatbot/discourse-chatbot/state"
+)
+
+const testKey = "test-key"
+
+// site is a fake forum seeded with a small site, and the ids of its categories by slug.
+type site struct {
+	*discoursetest.Server
+	cat map[string]int64
+}
+
+func newSite(t testing.TB) *site {
+	f := discoursetest.NewServer(testKey)
+	t.Cleanup(f.Close)
+	general := f.AddCategory(discourse.Category{Name: "General", Slug: "general"})
+	support := f.AddCategory(discourse.Category{Name: "Support", Slug: "support"})
+	s := &site{Server: f, cat: map[string]int64{
+		"general": general, "support": support,
+		"support/installs": f.AddCategory(discourse.Category{Name: "Installs", Slug: "installs", ParentID: support}),
+		"staff":            f.AddCategory(discourse.Category{Name: "Staff", Slug: "staff", ReadRestricted: true}),
+		"meta":             f.AddCategory(discourse.Category{Name: "Meta", Slug: "meta"}),
+	}}
+	for _, tag := range []string{"bug", "release"} {
+		f.AddTag(tag)
+	}
+	f.AddGroup("moderators")
+	f.CreateTopic("Existing topic", "<p>old</p>", "alice", general)
+	return s
+}
+
+// running is a bot under test.
+type running struct {
+	forum *site
+	rec   *recorder
+	bot   chan *Bot
+	stop  func() error
+}
+
+type botOption func(cfg *config.Config, opts *Options)
+
+// startBot runs the bot against forum with a recording chat (platform "console") until the test
+// ends. dbPath may be shared between runs to test restarts.
+func startBot(t *testing.T, forum *site, rec *recorder, dbPath string, options ...botOption) *running {
+	t.Helper()
+	cfg, err := config.Parse([]byte(fmt.Sprintf("forum: {url: %s, api_key: %s}\nstate: {dsn: %s}\n", forum.URL(), testKey, dbPath)),
+		func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Forum.PollInterval = 20 * time.Millisecond // below the 1 s users may set: tests need no budget
+	cfg.Forum.MaxRequestsPerMinute = 100000
+	opts := Options{
+		Logger:     testLogger(t),
+		Adapters:   []adapters.Adapter{rec},
+		RetryBase:  5 * time.Millisecond,
+		SendLimits: map[string]float64{rec.platform: 0},
+	}
+	botc := make(chan *Bot, 1)
+	opts.Ready = func(b *Bot) { botc <- b }
+	for _, o := range options {
+		o(cfg, &opts)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, cfg, opts) }()
+	stopped := false
+	var result error
+	stop := func() error {
+		if !stopped {
+			stopped = true
+			cancel()
+			select {
+			case result = <-done:
+			case <-time.After(30 * time.Second):
+				t.Error("bot did not stop within 30s")
+			}
+		}
+		return result
+	}
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	r := &running{forum: forum, rec: rec, bot: botc, stop: stop}
+	mustReply(t, rec.command(t, "console:marker", "watch meta"), "meta")
+	return r
+}
+
+func newRun(t *testing.T) *running {
+	return startBot(t, newSite(t), newRecorder("console"), filepath.Join(t.TempDir(), "bot.db"))
+}
+
+// settle waits until the bot has caught up with everything on the forum and delivered it: it
+// posts a marker topic in Meta, which console:marker watches, and waits for it and an empty outbox.
+func (r *running) settle(t *testing.T) {
+	t.Helper()
+	title := fmt.Sprintf("marker %d", time.Now().UnixNano())
+	r.forum.CreateTopic(title, "<p>marker</p>", "system", r.forum.cat["meta"])
+	r.rec.waitFor(t, "the marker topic", func(s []sentNote) bool {
+		for _, n := range s {
+			if n.N.TopicTitle == title {
+				return true
+			}
+		}
+		return false
+	})
+	b := <-r.bot
+	r.bot <- b
+	waitStats(t, b.Store(), func(s state.OutboxStats) bool { return s.Pending == 0 })
+}
+
+func titles(s []sentNote) []string {
+	var out []string
+	for _, n := range s {
+		if n.Channel.ChatID != "marker" {
+			out = append(out, fmt.Sprintf("%s#%d", n.N.TopicTitle, n.N.PostNumber))
+		}
+	}
+	return out
+}
+
+func mustReply(t *testing.T, got, want string) {
+	t.Helper()
+	if !strings.Contains(got, want) {
+		t.Fatalf("reply %q does not contain %q", got, want)
+	}
+}
+
+func TestWatchPostDeliveredOnce(t *testing.T) {
+	r := newRun(t)
+	mustReply(t, r.rec.command(t, "console:a", "watch support"), "support")
+	topic, _ := r.forum.CreateTopic("Installer stops at step 3", "<p>It <b>hangs</b> at step 3.</p>", "bob", r.forum.cat["support"], "bug")
+	r.forum.Reply(topic, "alice", "<p>Try --verbose</p>")
+	r.forum.CreateTopic("In a subcategory", "<p>x</p>", "bob", r.forum.cat["support/installs"])
+	r.settle(t)
+	got := r.rec.in("console:a")
+	if want := []string{"Installer stops at step 3#1", "Installer stops at step 3#2"}; fmt.Sprint(titles(got)) != fmt.Sprint(want) {
+		t.Fatalf("console:a got %q, want %q", titles(got), want)
+	}
+	n := got[0].N
+	if n.CategoryPath != "Support" || n.AuthorUser != "bob" || !strings.Contains(n.Excerpt, "hangs at step 3") ||
+		!strings.HasPrefix(n.URL, r.forum.URL()+"/t/") || len(n.Tags) != 1 || n.Tags[0] != "bug" {
+		t.Errorf("notification = %+v", n)
+	}
+}
+
+func TestPrecedenceAndFilters(t *testing.T) {
+	r := newRun(t)
+	// console:a hears everything but support; console:b follows general (first posts only);
+	// console:c watches release-tagged topics anywhere.
+	mustReply(t, r.rec.command(t, "console:a", "watch tag:bug"), "")
+	r.rec.command(t, "console:a", "watch general")
+	r.rec.command(t, "console:a", "watch support")
+	r.rec.command(t, "console:a", "mute support")
+	r.rec.command(t, "console:b", "follow general")
+	r.rec.command(t, "console:c", "watch tag:release")
+
+	g, _ := r.forum.CreateTopic("General news", "<p>n</p>", "alice", r.forum.cat["general"])
+	r.forum.Reply(g, "bob", "<p>reply</p>")
+	r.forum.CreateTopic("Support question", "<p>q</p>", "bob", r.forum.cat["support"], "bug")
+	r.forum.CreateTopic("Release 3.2", "<p>r</p>", "alice", r.forum.cat["support"], "release")
+	r.settle(t)
+
+	tests := []struct {
+		ch   string
+		want []string
+	}{
+		{"console:a", []string{"General news#1", "General news#2"}}, // mute support beats watch support and the bug tag
+		{"console:b", []string{"General news#1"}},                   // follow ignores replies
+		{"console:c", []string{"Release 3.2#1"}},                    // tags: only topics that carry one
+	}
+	for _, tt := range tests {
+		if got := titles(r.rec.in(tt.ch)); fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("%s got %q, want %q", tt.ch, got, tt.want)
+		}
+	}
+}
+
+func TestThreadRepliesLandInTheThread(t *testing.T) {
+	r := newRun(t)
+	r.rec.command(t, "console:a", "thread support")
+	topic, _ := r.forum.CreateTopic("Threaded topic", "<p>first</p>", "alice", r.forum.cat["support"])
+	r.forum.Reply(topic, "bob", "<p>second</p>")
+	r.forum.Reply(topic, "alice", "<p>third</p>")
+	r.settle(t)
+	got := r.rec.in("console:a")
+	if len(got) != 3 {
+		t.Fatalf("want 3 notifications, got %s", describe(got))
+	}
+	root := got[0].Ref
+	if got[0].Thread != "" || got[1].Thread != root || got[2].Thread != root {
+		t.Errorf("replies did not go into the first notification's thread %q: %s", root, describe(got))
+	}
+}
+
+func TestFailingSendsAreRetried(t *testing.T) {
+	r := newRun(t)
+	r.rec.command(t, "console:a", "watch support")
+	boom := errors.New("502 bad gateway")
+	r.rec.failNext(boom, boom, boom)
+	r.forum.CreateTopic("Delivered despite failures", "<p>x</p>", "bob", r.forum.cat["support"])
+	got := r.rec.waitFor(t, "the notification", func(s []sentNote) bool { return len(s) >= 1 })
+	r.forum.CreateTopic("And the next one", "<p>x</p>", "bob", r.forum.cat["support"])
+	got = r.rec.waitFor(t, "the next notification", func(s []sentNote) bool { return len(s) >= 2 })
+	if want := []string{"Delivered despite failures#1", "And the next one#1"}; fmt.Sprint(titles(got)) != fmt.Sprint(want) {
+		t.Errorf("got %q, want %q", titles(got), want)
+	}
+}
+
+func TestRestartNeitherLosesNorRepeats(t *testing.T) {
+	forum := newSite(t)
+	db := filepath.Join(t.TempDir(), "bot.db")
+	rec1 := newRecorder("console")
+	r1 := startBot(t, forum, rec1, db)
+	r1.rec.command(t, "console:a", "watch support")
+	forum.CreateTopic("Before the restart", "<p>x</p>", "bob", forum.cat["support"])
+	r1.settle(t)
+	if err := r1.stop(); err != nil {
+		t.Fatal(err)
+	}
+	// Posts made while the bot is down are announced when it is back, once.
+	forum.CreateTopic("While it was down", "<p>x</p>", "bob", forum.cat["support"])
+	rec2 := newRecorder("console")
+	r2 := startBot(t, forum, rec2, db)
+	forum.CreateTopic("After the restart", "<p>x</p>", "bob", forum.cat["support"])
+	r2.settle(t)
+	if got, want := titles(rec1.in("console:a")), []string{"Before the restart#1"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("first run sent %q, want %q", got, want)
+	}
+	if got, want := titles(rec2.in("console:a")), []string{"While it was down#1", "After the restart#1"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("second run sent %q, want %q", got, want)
+	}
+}
+
+func TestPermissionsAndPrivateCategories(t *testing.T) {
+	r := newRun(t)
+	h := <-r.rec.handler
+	r.rec.handler <- h
+	reply := h.HandleCommand(t.Context(), adapters.Command{
+		Channel: adapters.ChannelRef{Platform: "console", ChatID: "a"}, Invoker: adapters.User{ID: "U2"}, Text: "watch support",
+	}).Text.String()
+	if rules, _ := r.rec.command(t, "console:a", "status"), 0; strings.Contains(rules, "watch support") {
+		t.Errorf("a non-admin changed the rules: reply %q, status %q", reply, rules)
+	}
+	mustReply(t, r.rec.command(t, "console:a", "watch staff"), "staff")
+	if status := r.rec.command(t, "console:a", "status"); strings.Contains(status, "watch staff") {
+		t.Errorf("a public channel got a rule on a read-restricted category: %q", status)
+	}
+}
+
+// testLogger logs to the test's output, shown when it fails or with -v.
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type tWriter struct{ t *testing.T }
+
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
