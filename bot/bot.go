@@ -127,9 +127,6 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		Transcripts:    newTranscripts(b),
 		OnRulesChanged: func() { b.reloadRules(context.WithoutCancel(ctx)) },
 	}
-	if err := b.seedRules(ctx); err != nil {
-		return err
-	}
 	if err := b.reloadRules(ctx); err != nil {
 		return err
 	}
@@ -154,6 +151,10 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
+		// Seed rules first, so that no post slips past a rule the config promises.
+		if err := b.seedRules(gctx); err != nil {
+			return err
+		}
 		err := poller.Run(gctx, b.handleBatch)
 		if err != nil && gctx.Err() == nil {
 			return fmt.Errorf("forum poller: %w", err)

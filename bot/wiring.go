@@ -2,10 +2,13 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"strings"
+
+	"github.com/cenkalti/backoff/v5"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/console"
@@ -45,13 +48,29 @@ func buildAdapters(cfg *config.Config, opts Options, st state.Store, logger *slo
 }
 
 // seedRules applies the config's rules idempotently: adding a rule that exists changes nothing.
+// It needs the forum's catalogue, so it runs beside the rest and retries while the forum is
+// unreachable; a rule the forum refuses (an unknown category) stops the bot with its key.
 func (b *Bot) seedRules(ctx context.Context) error {
 	for i, r := range b.cfg.Rules {
 		ch, err := adapters.ParseChannelRef(r.Channel)
 		if err != nil {
 			return fmt.Errorf("config: rules[%d].channel: %w", i, err)
 		}
-		if _, err := b.exec.AddRule(ctx, ch, seedSpec(r)); err != nil {
+		_, err = backoff.Retry(ctx, func() (adapters.Reply, error) {
+			reply, err := b.exec.AddRule(ctx, ch, seedSpec(r))
+			var refusal *commands.Refusal
+			if errors.As(err, &refusal) {
+				return reply, backoff.Permanent(err)
+			}
+			if err != nil && ctx.Err() == nil {
+				b.logger.Warn("seed rule: will retry", "rule", i, "err", err)
+			}
+			return reply, err
+		}, backoff.WithMaxElapsedTime(0))
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
 			return fmt.Errorf("config: rules[%d]: %w", i, err)
 		}
 	}
