@@ -39,7 +39,9 @@ type Options struct {
 	RetryBase  time.Duration             // first delivery retry wait (default 1 s)
 	SendLimits map[string]sendLimitValue // per-platform send rate overrides
 	HTTPClient *http.Client              // for the forum client
-	Ready      func(*Bot)                // called once everything is wired, before running
+	// TelegramPollTimeout shortens Telegram's long poll (tests); 0 = the adapter's default.
+	TelegramPollTimeout time.Duration
+	Ready               func(*Bot) // called once everything is wired, before running
 }
 
 // sendLimitValue overrides a platform's send rate: messages a second per chat (0 = unlimited).

@@ -12,6 +12,10 @@ import (
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/console"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/mattermost"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/telegram"
 	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/config"
 	"github.com/discourse-chatbot/discourse-chatbot/commands"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
@@ -38,6 +42,40 @@ func buildAdapters(cfg *config.Config, opts Options, st state.Store, logger *slo
 		if err := add(console.New(in, out, logger.With("platform", "console"))); err != nil {
 			return nil, err
 		}
+	}
+	if c := cfg.Slack; c != nil {
+		a, err := slack.New(slack.Config{BotToken: c.BotToken, AppToken: c.AppToken, APIURL: c.APIURL}, logger.With("platform", "slack"))
+		if err != nil {
+			return nil, fmt.Errorf("slack: %w", err)
+		}
+		add(a) //nolint:errcheck // first of its platform
+	}
+	if c := cfg.Telegram; c != nil {
+		a, err := telegram.New(telegram.Config{
+			Token: c.Token, APIEndpoint: c.APIEndpoint, Offsets: st, LogMessages: c.Log.On(),
+			PollTimeout: opts.TelegramPollTimeout,
+		}, logger.With("platform", "telegram"))
+		if err != nil {
+			return nil, fmt.Errorf("telegram: %w", err)
+		}
+		add(a) //nolint:errcheck // first of its platform
+	}
+	if c := cfg.Discord; c != nil {
+		a, err := discord.New(discord.Config{
+			Token: c.Token, Guilds: c.Guilds, APIURL: c.APIURL, GatewayURL: c.GatewayURL,
+			Transcripts: true, Categories: categories,
+		}, logger.With("platform", "discord"))
+		if err != nil {
+			return nil, fmt.Errorf("discord: %w", err)
+		}
+		add(a) //nolint:errcheck // first of its platform
+	}
+	if c := cfg.Mattermost; c != nil {
+		a, err := mattermost.New(mattermost.Config{URL: c.URL, Token: c.Token}, logger.With("platform", "mattermost"))
+		if err != nil {
+			return nil, fmt.Errorf("mattermost: %w", err)
+		}
+		add(a) //nolint:errcheck // first of its platform
 	}
 	for _, a := range opts.Adapters {
 		if err := add(a); err != nil {
