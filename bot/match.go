@@ -205,15 +205,30 @@ func (m *Matcher) pick(lists [][]int32, firstPost, categoryChanged bool) []Match
 		pos = append(pos, 0)
 	}
 	last := int32(-1) // channel of the last deciding rule
+	from, next := -1, int32(-1)
 	for {
-		best, from := int32(-1), -1
-		for i, l := range lists {
-			if p := pos[i]; p < len(l) && (best < 0 || l[p] < best) {
-				best, from = l[p], i
+		// Take from the same list while it stays below every other list's head (next); rescan
+		// the heads only when it does not.
+		var best int32
+		if p := pos[max(from, 0)]; from >= 0 && p < len(lists[from]) && (next < 0 || lists[from][p] < next) {
+			best = lists[from][p]
+		} else {
+			best, from, next = -1, -1, -1
+			for i, l := range lists {
+				p := pos[i]
+				if p >= len(l) {
+					continue
+				}
+				switch h := l[p]; {
+				case best < 0 || h < best:
+					next, best, from = best, h, i
+				case next < 0 || h < next:
+					next = h
+				}
 			}
-		}
-		if from < 0 {
-			break
+			if from < 0 {
+				break
+			}
 		}
 		pos[from]++
 		ch := m.channel[best]

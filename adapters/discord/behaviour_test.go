@@ -1,0 +1,566 @@
+package discord_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord/discordtest"
+)
+
+// waitFor polls cond until it holds or 10 s pass.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func general() adapters.ChannelRef {
+	return adapters.ChannelRef{Platform: "discord", ChatID: discordtest.ChannelID}
+}
+
+func sample(title string) adapters.Notification {
+	return adapters.Notification{
+		TopicID: 42, PostID: 4200, PostNumber: 1, TopicTitle: title,
+		URL: "https://forum.example.org/t/welcome/42/1", AuthorName: "Alice Smith", AuthorUser: "alice",
+		AvatarURL: "https://forum.example.org/a.png", CategoryPath: "Support/Installs", CategoryColor: "0088CC",
+		Tags: []string{"bug"}, Excerpt: "The installer stops.", IsFirstPost: true,
+	}
+}
+
+// lastMessage returns the fake's record of the last message the bot sent.
+func lastMessage(t *testing.T, srv *discordtest.Server) discordtest.Message {
+	t.Helper()
+	ms := srv.Messages()
+	if len(ms) == 0 {
+		t.Fatal("the bot sent nothing")
+	}
+	return ms[len(ms)-1]
+}
+
+// assertMentionsNobody checks that a message was sent with allowed_mentions {"parse":[]} and
+// would ping nobody.
+func assertMentionsNobody(t *testing.T, m discordtest.Message) {
+	t.Helper()
+	var am struct {
+		Parse *[]string `json:"parse"`
+	}
+	if err := json.Unmarshal([]byte(m.AllowedMentionsJSON), &am); err != nil || am.Parse == nil || len(*am.Parse) != 0 {
+		t.Errorf("allowed_mentions = %q, want parse: []", m.AllowedMentionsJSON)
+	}
+	if p := m.Pings(); len(p) > 0 {
+		t.Errorf("message pings %v", p)
+	}
+}
+
+func TestMentionInjection(t *testing.T) {
+	srv := newFake(t)
+	a := newAdapter(t, srv, discord.Config{})
+	tests := []struct {
+		name, title, excerpt string
+		absent               []string // must not appear in what users read
+		present              []string // escaped forms that must
+	}{
+		{"everyone and here", "Hello @everyone", "and @here too", []string{"@everyone", "@here"}, nil},
+		{"slack and mattermost forms", "@channel news", "@all <!channel>", []string{"@channel", "@all", "<!channel>"}, []string{`\<!channel\>`}},
+		{"user and role mentions", "ping <@123456789012345678>", "<@&123456789012345678> <@U123>", []string{"<@1", "<@&", "<@U123>"}, []string{`\<@123456789012345678\>`}},
+		{"entities stay literal", "a &lt;b&gt;", "&amp; &lt;", nil, []string{"&lt;b&gt;", "&amp; &lt;"}},
+		{"HTML is shown, not interpreted", "<b>bold</b>", "<script>x</script>", []string{"<b>", "<script>"}, []string{`\<b\>bold\</b\>`}},
+		{"markdown cannot link or format", "[click](https://evil.example)", "**big** __u__ ~~s~~ ||spoiler|| `code`", []string{"[click](", "**big**", "||spoiler||"}, []string{`\[click\]\(https://evil.example\)`, `\*\*big\*\*`, `\|\|spoiler\|\|`}},
+		{"heading and quote at line start", "# Title", "> quoted\n- item", []string{"> quoted", "- item", "# Title"}, []string{`\# Title`, `\> quoted`, `\- item`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := sample(tt.title)
+			n.Excerpt = tt.excerpt
+			if _, err := a.Notify(t.Context(), general(), n, ""); err != nil {
+				t.Fatalf("Notify: %v", err)
+			}
+			m := lastMessage(t, srv)
+			assertMentionsNobody(t, m)
+			if len(m.Embeds) != 1 {
+				t.Fatalf("want one embed, got %+v", m.Embeds)
+			}
+			text := "\n" + m.Embeds[0].Title + "\n" + m.Embeds[0].Description + "\n" + m.Embeds[0].Author.Name
+			for _, bad := range tt.absent {
+				if live(text, bad) {
+					t.Errorf("%q appears unescaped in %q", bad, text)
+				}
+			}
+			for _, good := range tt.present {
+				if !strings.Contains(text, good) {
+					t.Errorf("%q not in %q", good, text)
+				}
+			}
+		})
+	}
+}
+
+// live reports whether bad occurs in text without a backslash escaping its first character.
+func live(text, bad string) bool {
+	for i := 0; i+len(bad) <= len(text); i++ {
+		if strings.HasPrefix(text[i:], bad) && (i == 0 || text[i-1] != '\\') {
+			return true
+		}
+	}
+	return false
+}
+
+func TestCommands(t *testing.T) {
+	srv := newFake(t)
+	a := newAdapter(t, srv, discord.Config{})
+	rec := &adaptertest.Recorder{}
+	adaptertest.Start(t, a, rec)
+	ch := general()
+	tests := []struct {
+		name    string
+		user    string
+		sub     string
+		opts    []discordtest.Option
+		text    string
+		isAdmin bool
+	}{
+		{"admin watches with tags", discordtest.AdminID, "watch", []discordtest.Option{{Name: "category", Value: "support"}, {Name: "tags", Value: "bug linux"}}, "watch support tag:bug tag:linux", true},
+		{"member asks status", discordtest.MemberID, "status", nil, "status", false},
+		{"member without Manage Channels tries to mute", discordtest.MemberID, "mute", []discordtest.Option{{Name: "category", Value: "meta"}}, "mute meta", false},
+		{"remove by number", discordtest.AdminID, "remove", []discordtest.Option{{Name: "n", Value: 2}}, "remove 2", true},
+		{"post a count", discordtest.AdminID, "post", []discordtest.Option{{Name: "count", Value: 30}}, "post 30", true},
+		{"a whole line", discordtest.AdminID, "run", []discordtest.Option{{Name: "command", Value: "watch group:staff"}}, "watch group:staff", true},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv.InjectInteraction(ch, tt.user, tt.sub, tt.opts...)
+			adaptertest.WaitPosted(t, srv, ch, "echo: "+tt.text)
+			cmds := rec.Received()
+			if len(cmds) != i+1 {
+				t.Fatalf("handler got %d commands, want %d", len(cmds), i+1)
+			}
+			c := cmds[i]
+			if c.Text != tt.text || c.IsAdmin != tt.isAdmin || c.Invoker.ID != tt.user || c.Channel != ch {
+				t.Errorf("command = %+v, want text %q admin %v from %s in %v", c, tt.text, tt.isAdmin, tt.user, ch)
+			}
+			if c.Invoker.Username == "" || c.Time.IsZero() {
+				t.Errorf("invoker or time missing: %+v", c)
+			}
+		})
+	}
+	t.Run("a user made admin by role", func(t *testing.T) {
+		srv.SetAdmin("730000000000000009", true)
+		srv.InjectCommandAs(ch, "730000000000000009", "follow meta")
+		adaptertest.WaitPosted(t, srv, ch, "echo: follow meta")
+		if c := rec.Received()[len(rec.Received())-1]; !c.IsAdmin {
+			t.Errorf("a Moderators member arrived with IsAdmin false")
+		}
+	})
+	t.Run("a direct message is never admin", func(t *testing.T) {
+		dm := adapters.ChannelRef{Platform: "discord", ChatID: "750000000000000001"}
+		srv.InjectCommandAs(dm, discordtest.AdminID, "status")
+		adaptertest.WaitPosted(t, srv, dm, "echo: status")
+		c := rec.Received()[len(rec.Received())-1]
+		if c.IsAdmin || c.Invoker.ID != discordtest.AdminID || c.Channel != dm {
+			t.Errorf("DM command = %+v, want not admin, from the admin, in %v", c, dm)
+		}
+	})
+}
+
+func TestReplyIsEphemeralAnnounceIsPublic(t *testing.T) {
+	srv := newFake(t)
+	a := newAdapter(t, srv, discord.Config{})
+	rec := &adaptertest.Recorder{Answer: func(c adapters.Command) adapters.Reply {
+		return adapters.Reply{
+			Text:     adapters.Text{{Text: "Rule added: "}, {Kind: adapters.Bold, Text: "watch support"}, {Text: " @everyone"}},
+			Announce: adapters.Text{{Text: "This channel now watches support (by @alice)"}},
+		}
+	}}
+	adaptertest.Start(t, a, rec)
+	srv.InjectCommand(general(), "watch support", true)
+	adaptertest.WaitPosted(t, srv, general(), "This channel now watches support")
+	var reply, announce *discordtest.Message
+	for _, m := range srv.Messages() {
+		switch {
+		case strings.Contains(m.Content, "Rule added"):
+			reply = &m
+		case strings.Contains(m.Content, "now watches"):
+			announce = &m
+		}
+	}
+	if reply == nil || announce == nil {
+		t.Fatalf("reply %v, announce %v", reply, announce)
+	}
+	if !reply.Ephemeral || reply.Interaction == "" {
+		t.Errorf("the reply is not the interaction's ephemeral response: %+v", reply)
+	}
+	if reply.Content != "Rule added: **watch support** @\u2060everyone" {
+		t.Errorf("reply content = %q", reply.Content)
+	}
+	if announce.Ephemeral || announce.Interaction != "" {
+		t.Errorf("the announcement is not a public channel message: %+v", announce)
+	}
+	assertMentionsNobody(t, *reply)
+	assertMentionsNobody(t, *announce)
+}
+
+func TestRegistersCommands(t *testing.T) {
+	for _, guilds := range [][]string{nil, {discordtest.GuildID}} {
+		t.Run(fmt.Sprintf("guilds %v", guilds), func(t *testing.T) {
+			srv := newFake(t)
+			a := newAdapter(t, srv, discord.Config{Guilds: guilds})
+			adaptertest.Start(t, a, &adaptertest.Recorder{})
+			scope := ""
+			if guilds != nil {
+				scope = discordtest.GuildID
+			}
+			waitFor(t, "command registration", func() bool { return srv.Commands(scope) != nil })
+			var cmds []struct {
+				Name    string `json:"name"`
+				Options []struct {
+					Name    string `json:"name"`
+					Options []struct {
+						Name         string `json:"name"`
+						Type         int    `json:"type"`
+						Autocomplete bool   `json:"autocomplete"`
+					} `json:"options"`
+				} `json:"options"`
+			}
+			if err := json.Unmarshal(srv.Commands(scope), &cmds); err != nil || len(cmds) != 1 || cmds[0].Name != "discourse" {
+				t.Fatalf("registered %s (%v), want one /discourse", srv.Commands(scope), err)
+			}
+			var subs []string
+			for _, s := range cmds[0].Options {
+				subs = append(subs, s.Name)
+				if s.Name == "watch" && (len(s.Options) != 2 || !s.Options[0].Autocomplete || s.Options[0].Name != "category") {
+					t.Errorf("watch options = %+v, want category (autocomplete) and tags", s.Options)
+				}
+			}
+			for _, want := range []string{"help", "status", "watch", "follow", "mute", "thread", "remove", "post", "test", "run"} {
+				if !slices.Contains(subs, want) {
+					t.Errorf("subcommand %q missing from %v", want, subs)
+				}
+			}
+			if other := map[string]string{"": discordtest.GuildID, discordtest.GuildID: ""}[scope]; srv.Commands(other) != nil {
+				t.Errorf("also registered in scope %q", other)
+			}
+		})
+	}
+}
+
+func TestAutocomplete(t *testing.T) {
+	srv := newFake(t)
+	a := newAdapter(t, srv, discord.Config{Categories: func(context.Context) []string {
+		return []string{"announcements", "support", "support/installs", "dev-support"}
+	}})
+	adaptertest.Start(t, a, &adaptertest.Recorder{})
+	id := srv.InjectAutocomplete(general(), discordtest.MemberID, "watch", "sup")
+	var got []string
+	waitFor(t, "autocomplete answer", func() bool {
+		var ok bool
+		got, ok = srv.Choices(id)
+		return ok
+	})
+	if want := []string{"support", "support/installs", "dev-support"}; !slices.Equal(got, want) {
+		t.Errorf("choices = %q, want %q", got, want)
+	}
+}
+
+func TestResumeLosesNoInteraction(t *testing.T) {
+	tests := []struct {
+		name  string
+		fault func(*discordtest.Server)
+	}{
+		{"dropped socket", (*discordtest.Server).DropConnections},
+		{"op 7 reconnect", (*discordtest.Server).RequestReconnect},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newFake(t)
+			a := newAdapter(t, srv, discord.Config{})
+			rec := &adaptertest.Recorder{}
+			adaptertest.Start(t, a, rec)
+			srv.InjectCommand(general(), "status", true)
+			adaptertest.WaitPosted(t, srv, general(), "echo: status")
+			tt.fault(srv)
+			// Dispatched while the bot is away: the RESUME must replay it.
+			srv.InjectCommand(general(), "help", false)
+			adaptertest.WaitPosted(t, srv, general(), "echo: help")
+			intents, resumes := srv.Identifies()
+			if len(intents) != 1 || resumes < 1 {
+				t.Errorf("identifies %d, resumes %d: want the session resumed, not a new one", len(intents), resumes)
+			}
+			if len(rec.Received()) != 2 {
+				t.Errorf("handled %d commands, want 2", len(rec.Received()))
+			}
+		})
+	}
+}
+
+func TestThreadRule(t *testing.T) {
+	srv := newFake(t)
+	a := newAdapter(t, srv, discord.Config{})
+	ctx := t.Context()
+	root, err := a.Notify(ctx, general(), sample("Installer stops"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refs []adapters.MessageRef
+	for i := 2; i <= 3; i++ {
+		n := sample("Installer stops")
+		n.PostNumber, n.IsFirstPost, n.Excerpt = i, false, fmt.Sprintf("reply %d", i)
+		ref, err := a.Notify(ctx, general(), n, root)
+		if err != nil {
+			t.Fatalf("reply %d: %v", i, err)
+		}
+		refs = append(refs, ref)
+	}
+	th, ok := srv.Thread(string(root))
+	if !ok || th.ParentID != discordtest.ChannelID || th.Name != "Installer stops" {
+		t.Fatalf("thread %+v (%v): want one named after the topic, started from message %s in #general", th, ok, root)
+	}
+	for _, p := range srv.Posted(general()) {
+		if strings.Contains(p.Text, "reply") && p.Thread != string(root) {
+			t.Errorf("%q landed in thread %q, want %q", p.Text, p.Thread, root)
+		}
+	}
+	if refs[0] == refs[1] || refs[0] == root {
+		t.Errorf("refs %v for root %s", refs, root)
+	}
+	t.Run("root message deleted", func(t *testing.T) {
+		n := sample("Gone")
+		n.Excerpt = "orphan reply"
+		if _, err := a.Notify(ctx, general(), n, "719999999999999999"); err != nil {
+			t.Fatalf("Notify: %v", err)
+		}
+		p := adaptertest.WaitPosted(t, srv, general(), "orphan reply")
+		if p.Thread != "" {
+			t.Errorf("posted in thread %q, want the channel", p.Thread)
+		}
+	})
+}
+
+func TestNotifyErrors(t *testing.T) {
+	srv := newFake(t)
+	a := newAdapter(t, srv, discord.Config{})
+	tests := []struct {
+		name      string
+		ch        adapters.ChannelRef
+		fail      func()
+		permanent bool
+	}{
+		{"bot may not send there", adapters.ChannelRef{Platform: "discord", ChatID: discordtest.LockedChannelID}, nil, true},
+		{"unknown channel", adapters.ChannelRef{Platform: "discord", ChatID: "719999999999999998"}, nil, true},
+		{"server error is retried", general(), func() { srv.FailNext(500, 0, "500: Internal Server Error") }, false},
+		{"not a discord channel", adapters.ChannelRef{Platform: "slack", ChatID: "C1"}, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.fail != nil {
+				tt.fail()
+			}
+			_, err := a.Notify(t.Context(), tt.ch, sample("x"), "")
+			if err == nil {
+				t.Fatal("Notify succeeded")
+			}
+			if adapters.IsPermanent(err) != tt.permanent {
+				t.Errorf("permanent = %v for %v, want %v", adapters.IsPermanent(err), err, tt.permanent)
+			}
+			if _, ok := adapters.RetryAfterOf(err); ok {
+				t.Errorf("%v classified as rate limit", err)
+			}
+		})
+	}
+}
+
+func TestHistory(t *testing.T) {
+	srv := newFake(t)
+	a := newAdapter(t, srv, discord.Config{Transcripts: true})
+	ch := general()
+	var ids []string
+	for i := range 230 {
+		ids = append(ids, srv.AddUserMessage(ch.ChatID, discordtest.MemberID, fmt.Sprintf("message %d", i)))
+	}
+	mention := srv.AddUserMessage(ch.ChatID, discordtest.AdminID, "thanks <@"+discordtest.MemberID+">", "log.txt")
+	ids = append(ids, mention)
+
+	t.Run("newest messages across pages", func(t *testing.T) {
+		h, err := a.History(t.Context(), adapters.HistoryQuery{Channel: ch, Limit: 205})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(h.Messages) != 205 || string(h.Messages[0].ID) != ids[len(ids)-205] || string(h.Messages[204].ID) != mention {
+			t.Fatalf("got %d messages, first %s last %s", len(h.Messages), h.Messages[0].ID, h.Messages[len(h.Messages)-1].ID)
+		}
+		last := h.Messages[204]
+		if last.Text != "thanks @bob" || last.User.Username != "alice" || last.User.AvatarURL == "" {
+			t.Errorf("last message = %+v, want the mention resolved and the author named", last)
+		}
+		if len(last.Files) != 1 || last.Files[0].Name != "log.txt" || !strings.HasPrefix(last.Files[0].URL, "https://") {
+			t.Errorf("files = %+v", last.Files)
+		}
+		if h.ChannelName != "#general" || last.Link != "https://discord.com/channels/"+discordtest.GuildID+"/"+ch.ChatID+"/"+mention {
+			t.Errorf("channel %q, link %q", h.ChannelName, last.Link)
+		}
+	})
+	t.Run("from a message link", func(t *testing.T) {
+		link := "https://discord.com/channels/" + discordtest.GuildID + "/" + ch.ChatID + "/" + ids[100]
+		h, err := a.History(t.Context(), adapters.HistoryQuery{Channel: ch, FromLink: link})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(h.Messages) != len(ids)-100 || string(h.Messages[0].ID) != ids[100] || h.Messages[0].Text != "message 100" {
+			t.Errorf("got %d messages from %s, want %d from %s", len(h.Messages), h.Messages[0].ID, len(ids)-100, ids[100])
+		}
+	})
+	t.Run("links that are not ours", func(t *testing.T) {
+		for _, link := range []string{
+			"https://example.slack.com/archives/C1/p1",
+			"https://discord.com/channels/" + discordtest.GuildID + "/" + discordtest.OtherChannelID + "/" + ids[0],
+		} {
+			if _, err := a.History(t.Context(), adapters.HistoryQuery{Channel: ch, FromLink: link}); !errors.Is(err, adapters.ErrBadLink) {
+				t.Errorf("History(%s) error = %v, want ErrBadLink", link, err)
+			}
+		}
+	})
+	t.Run("a thread", func(t *testing.T) {
+		root, err := a.Notify(t.Context(), ch, sample("Thread topic"), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := sample("Thread topic")
+		n.Excerpt = "first reply"
+		if _, err := a.Notify(t.Context(), ch, n, root); err != nil {
+			t.Fatal(err)
+		}
+		srv.AddUserMessage(string(root), discordtest.MemberID, "a human answer")
+		h, err := a.History(t.Context(), adapters.HistoryQuery{Channel: ch, Thread: root})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var texts []string
+		for _, m := range h.Messages {
+			texts = append(texts, m.Text)
+			if m.Thread != root {
+				t.Errorf("message %s has thread %q", m.ID, m.Thread)
+			}
+		}
+		if len(texts) != 3 || !strings.Contains(texts[0], "Thread topic") || !strings.Contains(texts[1], "first reply") || texts[2] != "a human answer" {
+			t.Errorf("thread texts = %q", texts)
+		}
+	})
+}
+
+func TestCheck(t *testing.T) {
+	srv := newFake(t)
+	a := newAdapter(t, srv, discord.Config{Guilds: []string{discordtest.GuildID}, Transcripts: true})
+	report, err := a.Check(t.Context(), []adapters.ChannelRef{general()})
+	if err != nil {
+		t.Fatalf("Check: %v\n%s", err, strings.Join(report, "\n"))
+	}
+	joined := strings.Join(report, "\n")
+	for _, want := range []string{"ok as @discourse", "Forum Friends", "message content intent: enabled", "#general: can view, send"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("report lacks %q:\n%s", want, joined)
+		}
+	}
+
+	srv.SetMessageContentIntent(false)
+	locked := adapters.ChannelRef{Platform: "discord", ChatID: discordtest.LockedChannelID}
+	report, err = a.Check(t.Context(), []adapters.ChannelRef{general(), locked})
+	joined = strings.Join(report, "\n")
+	if err == nil {
+		t.Fatalf("Check passed with a locked channel and the intent off:\n%s", joined)
+	}
+	for _, want := range []string{"#announcements: missing Send Messages, Send Messages in Threads", "Message Content Intent"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("report lacks %q:\n%s", want, joined)
+		}
+	}
+
+	bad, err := discord.New(discord.Config{Token: "wrong", APIURL: srv.URL()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if report, err := bad.Check(t.Context(), nil); err == nil || !strings.Contains(strings.Join(report, "\n"), "token was rejected") {
+		t.Errorf("Check with a bad token: %v %q", err, report)
+	}
+}
+
+func TestRunStopsOnUnrecoverable(t *testing.T) {
+	tests := []struct {
+		name  string
+		token string
+		setup func(*discordtest.Server)
+		cfg   discord.Config
+		want  string
+	}{
+		{"bad token", "wrong", nil, discord.Config{}, "token was rejected"},
+		{"message content intent off", discordtest.Token, func(s *discordtest.Server) { s.SetMessageContentIntent(false) }, discord.Config{Transcripts: true}, "Message Content Intent"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newFake(t)
+			if tt.setup != nil {
+				tt.setup(srv)
+			}
+			cfg := tt.cfg
+			cfg.Token, cfg.APIURL = tt.token, srv.URL()
+			a, err := discord.New(cfg, testLogger())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+			defer cancel()
+			err = a.Run(ctx, &adaptertest.Recorder{})
+			if err == nil || !strings.Contains(err.Error(), tt.want) || ctx.Err() != nil {
+				t.Errorf("Run = %v, want an error about %q before the deadline", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestGatewayURLOverride(t *testing.T) {
+	srv := newFake(t)
+	a := newAdapter(t, srv, discord.Config{GatewayURL: srv.GatewayURL(), Transcripts: true})
+	adaptertest.Start(t, a, &adaptertest.Recorder{})
+	srv.InjectCommand(general(), "status", true)
+	adaptertest.WaitPosted(t, srv, general(), "echo: status")
+	intents, _ := srv.Identifies()
+	if len(intents) != 1 || intents[0] != 1|1<<9|1<<15 {
+		t.Errorf("identify intents = %v, want guilds | guild messages | message content", intents)
+	}
+}
+
+func TestCommandInThread(t *testing.T) {
+	srv := newFake(t)
+	a := newAdapter(t, srv, discord.Config{})
+	rec := &adaptertest.Recorder{}
+	adaptertest.Start(t, a, rec)
+	root, err := a.Notify(t.Context(), general(), sample("Topic"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := sample("Topic")
+	n.Excerpt = "a reply"
+	if _, err := a.Notify(t.Context(), general(), n, root); err != nil {
+		t.Fatal(err)
+	}
+	// The bot learns about the thread from THREAD_CREATE on the gateway.
+	in := adapters.ChannelRef{Platform: "discord", ChatID: discordtest.ChannelID, ThreadID: string(root)}
+	srv.InjectCommand(in, "post", true)
+	p := adaptertest.WaitPosted(t, srv, general(), "echo: post")
+	c := rec.Received()[0]
+	if c.Channel != general() || c.Thread != root || p.Thread != string(root) {
+		t.Errorf("command in a thread: channel %v thread %q, reply in thread %q; want #general, %s", c.Channel, c.Thread, p.Thread, root)
+	}
+}

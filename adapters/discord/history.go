@@ -1,0 +1,285 @@
+package discord
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+)
+
+// History paging: the REST API returns at most 100 messages a call.
+// https://discord.com/developers/docs/resources/message#get-channel-messages
+const (
+	pageSize       = 100
+	defaultHistory = 50
+	maxHistory     = 1000 // a transcript never reads more, whatever the query asks
+)
+
+// History implements adapters.Adapter: the newest messages of the channel, the messages from a
+// pasted message link on, or a whole thread (the thread started from q.Thread), oldest first.
+func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapters.History, error) {
+	if q.Channel.Platform != platform || q.Channel.ChatID == "" {
+		return adapters.History{}, fmt.Errorf("discord: history: %q is not a Discord channel", q.Channel.String())
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = defaultHistory
+		if q.FromLink != "" || q.Thread != "" {
+			limit = maxHistory
+		}
+	}
+	limit = min(limit, maxHistory)
+	channelID := q.Channel.ChatID
+	if q.Channel.ThreadID != "" {
+		channelID = q.Channel.ThreadID
+	}
+	opt := discordgo.WithContext(ctx)
+
+	var msgs []*discordgo.Message
+	var thread adapters.MessageRef
+	switch {
+	case q.FromLink != "":
+		_, chID, msgID, ok := ParseMessageLink(q.FromLink)
+		if !ok {
+			return adapters.History{}, adapters.ErrBadLink
+		}
+		if chID != channelID && !a.inChannel(ctx, chID, q.Channel.ChatID) {
+			// Reading another channel would let its messages leak into a transcript made here.
+			return adapters.History{}, fmt.Errorf("%w: the message is not in this channel or its threads", adapters.ErrBadLink)
+		}
+		channelID = chID
+		first, err := a.s.ChannelMessage(chID, msgID, opt)
+		if err != nil {
+			return adapters.History{}, fmt.Errorf("discord: read message %s in channel %s: %w", msgID, chID, redact(err))
+		}
+		rest, err := a.forward(ctx, chID, msgID, limit-1)
+		if err != nil {
+			return adapters.History{}, err
+		}
+		msgs = append([]*discordgo.Message{first}, rest...)
+	case q.Thread != "":
+		thread = q.Thread
+		root, err := a.s.ChannelMessage(channelID, string(q.Thread), opt)
+		if err == nil {
+			msgs = append(msgs, root)
+			limit--
+		} else if !hasCode(err, codeUnknownMessage) {
+			return adapters.History{}, fmt.Errorf("discord: read thread root %s: %w", q.Thread, redact(err))
+		}
+		rest, err := a.forward(ctx, string(q.Thread), "0", limit)
+		if err != nil {
+			return adapters.History{}, err
+		}
+		msgs = append(msgs, rest...)
+	default:
+		var err error
+		msgs, err = a.backward(ctx, channelID, limit)
+		if err != nil {
+			return adapters.History{}, err
+		}
+	}
+
+	guildID, name := a.channelInfo(ctx, channelID)
+	h := adapters.History{ChannelName: name}
+	if guildID != "" {
+		h.ChannelLink = messageLink(guildID, channelID, "")
+	}
+	for _, m := range msgs {
+		if m.Type == discordgo.MessageTypeThreadStarterMessage {
+			continue
+		}
+		h.Messages = append(h.Messages, a.message(m, q.Channel, guildID, thread))
+	}
+	return h, nil
+}
+
+// backward reads the newest limit messages, paging with before; it returns them oldest first.
+func (a *Adapter) backward(ctx context.Context, channelID string, limit int) ([]*discordgo.Message, error) {
+	var out []*discordgo.Message
+	before := ""
+	for len(out) < limit {
+		want := min(pageSize, limit-len(out))
+		page, err := a.s.ChannelMessages(channelID, want, before, "", "", discordgo.WithContext(ctx))
+		if err != nil {
+			return nil, fmt.Errorf("discord: read history of channel %s: %w", channelID, redact(err))
+		}
+		sortByID(page)
+		out = append(page, out...)
+		if len(page) < want {
+			break
+		}
+		before = page[0].ID
+	}
+	return out, nil
+}
+
+// forward reads up to limit messages after the message id, paging with after, oldest first.
+func (a *Adapter) forward(ctx context.Context, channelID, after string, limit int) ([]*discordgo.Message, error) {
+	var out []*discordgo.Message
+	for len(out) < limit {
+		want := min(pageSize, limit-len(out))
+		page, err := a.s.ChannelMessages(channelID, want, "", after, "", discordgo.WithContext(ctx))
+		if err != nil {
+			return nil, fmt.Errorf("discord: read history of channel %s: %w", channelID, redact(err))
+		}
+		sortByID(page)
+		out = append(out, page...)
+		if len(page) < want || len(page) == 0 {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	return out, nil
+}
+
+// sortByID orders messages oldest first: snowflakes grow with time.
+func sortByID(ms []*discordgo.Message) {
+	sort.Slice(ms, func(i, j int) bool { return snowflakeLess(ms[i].ID, ms[j].ID) })
+}
+
+func snowflakeLess(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return a < b
+}
+
+// channelInfo returns the channel's guild and "#name", from the state cache or the API.
+func (a *Adapter) channelInfo(ctx context.Context, channelID string) (guildID, name string) {
+	c, err := a.s.State.Channel(channelID)
+	if err != nil || c == nil {
+		c, err = a.s.Channel(channelID, discordgo.WithContext(ctx))
+		if err != nil {
+			a.log.Debug("discord: channel info", "channel", channelID, "err", redact(err))
+			return "", "#" + channelID
+		}
+	}
+	if c.Name == "" {
+		return c.GuildID, "#" + channelID
+	}
+	return c.GuildID, "#" + c.Name
+}
+
+// inChannel reports whether channel id is parent or a thread of parent.
+func (a *Adapter) inChannel(ctx context.Context, id, parent string) bool {
+	if id == parent {
+		return true
+	}
+	c, err := a.s.State.Channel(id)
+	if err != nil || c == nil {
+		if c, err = a.s.Channel(id, discordgo.WithContext(ctx)); err != nil {
+			return false
+		}
+	}
+	return c.ParentID == parent
+}
+
+// mentionRe matches user mentions <@id> and <@!id>.
+var mentionRe = regexp.MustCompile(`<@!?([0-9]+)>`)
+
+// message converts one Discord message for transcripts: mentions resolved to names, attachments
+// as links, embeds (such as the bot's own notifications) as their title and link.
+func (a *Adapter) message(m *discordgo.Message, ch adapters.ChannelRef, guildID string, thread adapters.MessageRef) adapters.Message {
+	names := map[string]string{}
+	for _, u := range m.Mentions {
+		names[u.ID] = u.Username
+	}
+	text := mentionRe.ReplaceAllStringFunc(m.Content, func(s string) string {
+		id := mentionRe.FindStringSubmatch(s)[1]
+		if n, ok := names[id]; ok {
+			return "@" + n
+		}
+		return s
+	})
+	if text == "" {
+		var parts []string
+		for _, e := range m.Embeds {
+			switch {
+			case e.Title != "" && e.URL != "":
+				parts = append(parts, "["+e.Title+"]("+e.URL+")")
+			case e.Title != "":
+				parts = append(parts, e.Title)
+			}
+			if e.Description != "" {
+				parts = append(parts, e.Description)
+			}
+		}
+		text = strings.Join(parts, "\n")
+	}
+	out := adapters.Message{
+		ID:       adapters.MessageRef(m.ID),
+		Channel:  ch,
+		Thread:   thread,
+		Text:     text,
+		Time:     m.Timestamp,
+		IsSystem: !userMessage(m.Type),
+	}
+	if m.ReferencedMessage != nil {
+		out.ReplyTo = adapters.MessageRef(m.ReferencedMessage.ID)
+	}
+	if m.Author != nil {
+		out.User = adapters.User{
+			ID: m.Author.ID, Username: m.Author.Username, DisplayName: m.Author.GlobalName,
+			AvatarURL: m.Author.AvatarURL("128"), IsBot: m.Author.Bot,
+		}
+		out.IsBot = m.Author.Bot
+	}
+	if m.Member != nil && m.Member.Nick != "" {
+		out.User.DisplayName = m.Member.Nick
+	}
+	for _, f := range m.Attachments {
+		out.Files = append(out.Files, adapters.File{Name: f.Filename, URL: f.URL})
+	}
+	if guildID != "" {
+		out.Link = messageLink(guildID, m.ChannelID, m.ID)
+	}
+	return out
+}
+
+func userMessage(t discordgo.MessageType) bool {
+	switch t {
+	case discordgo.MessageTypeDefault, discordgo.MessageTypeReply, discordgo.MessageTypeChatInputCommand,
+		discordgo.MessageTypeContextMenuCommand:
+		return true
+	}
+	return false
+}
+
+// messageLink is a message's (or, with no message id, a channel's) permalink.
+func messageLink(guildID, channelID, messageID string) string {
+	l := "https://discord.com/channels/" + guildID + "/" + channelID
+	if messageID != "" {
+		l += "/" + messageID
+	}
+	return l
+}
+
+// ParseMessageLink reads a "Copy Message Link" URL,
+// https://discord.com/channels/<guild>/<channel>/<message> (also ptb., canary. and
+// discordapp.com); guild is "@me" for direct messages.
+func ParseMessageLink(link string) (guildID, channelID, messageID string, ok bool) {
+	u, err := url.Parse(strings.TrimSpace(strings.Trim(strings.TrimSpace(link), "<>")))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
+		return "", "", "", false
+	}
+	switch strings.ToLower(u.Host) {
+	case "discord.com", "www.discord.com", "ptb.discord.com", "canary.discord.com",
+		"discordapp.com", "www.discordapp.com", "ptb.discordapp.com", "canary.discordapp.com":
+	default:
+		return "", "", "", false
+	}
+	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
+	if len(parts) != 4 || parts[0] != "channels" {
+		return "", "", "", false
+	}
+	if (parts[1] != "@me" && !isSnowflake(parts[1])) || !isSnowflake(parts[2]) || !isSnowflake(parts[3]) {
+		return "", "", "", false
+	}
+	return parts[1], parts[2], parts[3], true
+}

@@ -1,0 +1,186 @@
+package discord
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+)
+
+// Discord voids an interaction that is not answered within 3 s; the deferral gets a little less.
+// https://discord.com/developers/docs/interactions/receiving-and-responding#responding-to-an-interaction
+const (
+	ackTimeout   = 2500 * time.Millisecond
+	replyTimeout = 15 * time.Second
+)
+
+// handleInteraction answers one interaction: a /discourse command (deferred, ephemeral reply,
+// public announcement) or a category autocomplete.
+func (a *Adapter) handleInteraction(ctx context.Context, h adapters.Handler, i *discordgo.Interaction) {
+	switch i.Type {
+	case discordgo.InteractionApplicationCommand:
+		data := i.ApplicationCommandData()
+		if data.Name != commandName {
+			a.log.Warn("discord: interaction for an unknown command", "command", data.Name)
+			return
+		}
+		a.runCommand(ctx, h, i, data)
+	case discordgo.InteractionApplicationCommandAutocomplete:
+		a.autocomplete(ctx, i)
+	}
+}
+
+func (a *Adapter) runCommand(ctx context.Context, h adapters.Handler, i *discordgo.Interaction, data discordgo.ApplicationCommandInteractionData) {
+	ackCtx, cancel := context.WithTimeout(ctx, ackTimeout)
+	err := a.s.InteractionRespond(i, &discordgo.InteractionResponse{
+		Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral},
+	}, discordgo.WithContext(ackCtx), discordgo.WithRetryOnRatelimit(false))
+	cancel()
+	if err != nil {
+		a.log.Error("discord: acknowledge interaction", "err", redact(err))
+		return
+	}
+	cmd := a.command(i, data)
+	reply := h.HandleCommand(ctx, cmd)
+
+	rctx, cancel := context.WithTimeout(ctx, replyTimeout)
+	defer cancel()
+	content := renderText(reply.Text)
+	if strings.TrimSpace(content) == "" {
+		content = "OK" // Discord refuses an empty message
+	}
+	parts := splitContent(content)
+	if _, err := a.s.InteractionResponseEdit(i, &discordgo.WebhookEdit{Content: &parts[0], AllowedMentions: noMentions()},
+		discordgo.WithContext(rctx)); err != nil {
+		a.log.Error("discord: send command reply", "err", redact(err), "channel", cmd.Channel.String())
+	}
+	for _, p := range parts[1:] {
+		if _, err := a.s.FollowupMessageCreate(i, true, &discordgo.WebhookParams{
+			Content: p, Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions(),
+		}, discordgo.WithContext(rctx)); err != nil {
+			a.log.Error("discord: send command reply continuation", "err", redact(err))
+			break
+		}
+	}
+	if len(reply.Announce) > 0 {
+		for _, p := range splitContent(renderText(reply.Announce)) {
+			if _, err := a.s.ChannelMessageSendComplex(i.ChannelID, &discordgo.MessageSend{Content: p, AllowedMentions: noMentions()},
+				discordgo.WithContext(rctx)); err != nil {
+				a.log.Error("discord: announce in channel", "err", redact(err), "channel", cmd.Channel.String())
+				break
+			}
+		}
+	}
+}
+
+// command builds the neutral command from an interaction.
+func (a *Adapter) command(i *discordgo.Interaction, data discordgo.ApplicationCommandInteractionData) adapters.Command {
+	cmd := adapters.Command{
+		Channel: adapters.ChannelRef{Platform: platform, ChatID: i.ChannelID},
+		Text:    commandText(data),
+		Time:    time.Now(),
+	}
+	if t, err := discordgo.SnowflakeTimestamp(i.ID); err == nil {
+		cmd.Time = t
+	}
+	// A command typed in a thread belongs to the thread's parent channel; the thread is its Thread.
+	if c, err := a.s.State.Channel(i.ChannelID); err == nil && c != nil && c.IsThread() && c.ParentID != "" {
+		cmd.Channel.ChatID = c.ParentID
+		cmd.Thread = adapters.MessageRef(c.ID)
+	}
+	var u *discordgo.User
+	switch {
+	case i.Member != nil:
+		u = i.Member.User
+		// Interaction members carry their permissions in this channel, overwrites included.
+		cmd.IsAdmin = i.Member.Permissions&(discordgo.PermissionManageChannels|discordgo.PermissionAdministrator) != 0
+		if u != nil {
+			cmd.Invoker.DisplayName = i.Member.Nick
+		}
+	case i.User != nil:
+		u = i.User // a direct message: nobody administers it
+	}
+	if u != nil {
+		cmd.Invoker.ID = u.ID
+		cmd.Invoker.Username = u.Username
+		if cmd.Invoker.DisplayName == "" {
+			cmd.Invoker.DisplayName = u.GlobalName
+		}
+		cmd.Invoker.AvatarURL = u.AvatarURL("128")
+		cmd.Invoker.IsBot = u.Bot
+	}
+	return cmd
+}
+
+// autocomplete suggests forum categories for the focused category option.
+func (a *Adapter) autocomplete(ctx context.Context, i *discordgo.Interaction) {
+	data := i.ApplicationCommandData()
+	var typed string
+	if len(data.Options) > 0 {
+		for _, o := range data.Options[0].Options {
+			if o.Focused && o.Name == optCategory {
+				typed, _ = o.Value.(string)
+			}
+		}
+	}
+	var cats []string
+	if a.cfg.Categories != nil {
+		cctx, cancel := context.WithTimeout(ctx, ackTimeout/2)
+		cats = a.cfg.Categories(cctx)
+		cancel()
+	}
+	choices := []*discordgo.ApplicationCommandOptionChoice{}
+	for _, c := range matchCategories(cats, typed) {
+		choices = append(choices, &discordgo.ApplicationCommandOptionChoice{Name: truncate(c, maxChoiceName), Value: c})
+	}
+	actx, cancel := context.WithTimeout(ctx, ackTimeout)
+	defer cancel()
+	if err := a.s.InteractionRespond(i, &discordgo.InteractionResponse{
+		Type: discordgo.InteractionApplicationCommandAutocompleteResult,
+		Data: &discordgo.InteractionResponseData{Choices: choices},
+	}, discordgo.WithContext(actx), discordgo.WithRetryOnRatelimit(false)); err != nil {
+		a.log.Warn("discord: answer autocomplete", "err", redact(err))
+	}
+}
+
+// matchCategories returns up to 25 categories matching what was typed: prefix matches first,
+// then those containing it, each group in the forum's order.
+func matchCategories(cats []string, typed string) []string {
+	typed = strings.ToLower(strings.TrimSpace(typed))
+	type hit struct {
+		rank, pos int
+		s         string
+	}
+	var hits []hit
+	for pos, c := range cats {
+		lc := strings.ToLower(c)
+		if len(c) > maxChoiceName {
+			continue // Discord refuses longer values; the user can still type it
+		}
+		switch {
+		case strings.HasPrefix(lc, typed):
+			hits = append(hits, hit{0, pos, c})
+		case strings.Contains(lc, typed):
+			hits = append(hits, hit{1, pos, c})
+		}
+	}
+	sort.SliceStable(hits, func(i, j int) bool {
+		if hits[i].rank != hits[j].rank {
+			return hits[i].rank < hits[j].rank
+		}
+		return hits[i].pos < hits[j].pos
+	})
+	out := make([]string, 0, min(len(hits), maxChoices))
+	for _, h := range hits {
+		if len(out) == maxChoices {
+			break
+		}
+		out = append(out, h.s)
+	}
+	return out
+}

@@ -1,0 +1,57 @@
+package discord
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+)
+
+// Notify implements adapters.Adapter. It posts the notification as an embed that pings nobody.
+// With a thread ref (the first notification's message id) it posts into the thread started from
+// that message, starting it first when the message has none yet: a thread started from a message
+// has the message's id as its channel id.
+func (a *Adapter) Notify(ctx context.Context, ch adapters.ChannelRef, n adapters.Notification, thread adapters.MessageRef) (adapters.MessageRef, error) {
+	if ch.Platform != platform || ch.ChatID == "" {
+		return "", adapters.Permanent(fmt.Errorf("discord: notify: %q is not a Discord channel", ch.String()))
+	}
+	parent := ch.ChatID
+	if ch.ThreadID != "" {
+		parent = ch.ThreadID
+	}
+	if thread == "" {
+		return a.send(ctx, parent, n)
+	}
+	threadID := string(thread)
+	ref, err := a.send(ctx, threadID, n)
+	if err == nil || !hasCode(err, codeUnknownChannel) {
+		return ref, err
+	}
+	_, err = a.s.MessageThreadStartComplex(parent, threadID, &discordgo.ThreadStart{
+		Name: threadName(n.TopicTitle), AutoArchiveDuration: threadArchive,
+	}, discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false))
+	switch {
+	case err == nil, hasCode(err, codeThreadAlreadyCreated):
+	case hasCode(err, codeUnknownMessage):
+		// The topic's first message was deleted: the reply still reaches the channel.
+		a.log.Warn("discord: thread root message is gone; posting in the channel", "channel", ch.String(), "message", threadID)
+		return a.send(ctx, parent, n)
+	default:
+		return "", classify(fmt.Sprintf("start a thread from message %s in channel %s", threadID, parent), err)
+	}
+	return a.send(ctx, threadID, n)
+}
+
+// send posts the notification's embed into a channel or thread.
+func (a *Adapter) send(ctx context.Context, channelID string, n adapters.Notification) (adapters.MessageRef, error) {
+	m, err := a.s.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{
+		Embeds:          []*discordgo.MessageEmbed{notificationEmbed(n)},
+		AllowedMentions: noMentions(),
+	}, discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false))
+	if err != nil {
+		return "", classify("post in channel "+channelID, err)
+	}
+	return adapters.MessageRef(m.ID), nil
+}

@@ -1,0 +1,233 @@
+package discord
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+)
+
+// Discord's size limits, enforced by truncating on purpose.
+// https://discord.com/developers/docs/resources/message#embed-object-embed-limits
+const (
+	maxContent     = 2000 // message content
+	maxEmbedTitle  = 256
+	maxEmbedDesc   = 4096
+	maxAuthorName  = 256
+	maxFieldValue  = 1024
+	maxThreadName  = 100
+	maxChoiceName  = 100
+	maxChoices     = 25
+	threadArchive  = 10080 // minutes: auto-archive a notification thread after a week idle
+	embedFieldCat  = "Category"
+	embedFieldTags = "Tags"
+)
+
+// noMentions parses no mention at all: forum text can never ping @everyone, a role or a user.
+// It must be an empty, non-nil list: a nil Parse would be omitted… and Discord then parses all.
+func noMentions() *discordgo.MessageAllowedMentions {
+	return &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
+}
+
+// escapeMarkdown makes untrusted text show literally in Discord markdown and defuses mass
+// mentions. Characters that only mean something at the start of a line (headings, lists,
+// quotes) are escaped there only, so ordinary text stays readable.
+func escapeMarkdown(s string) string {
+	s = adapters.DefuseMentions(s)
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	lineStart := true
+	for i, r := range s {
+		switch r {
+		case '\\', '*', '_', '~', '`', '|', '[', ']', '(', ')', '<', '>':
+			b.WriteByte('\\')
+		case '#', '-', '+':
+			if lineStart {
+				b.WriteByte('\\')
+			}
+		case '.':
+			// "1. item" starts a numbered list.
+			if i > 0 && isDigitRunAtLineStart(s[:i]) {
+				b.WriteByte('\\')
+			}
+		}
+		b.WriteRune(r)
+		switch {
+		case r == '\n':
+			lineStart = true
+		case r != ' ' && r != '\t':
+			lineStart = false
+		}
+	}
+	return b.String()
+}
+
+// isDigitRunAtLineStart reports whether prefix ends with a line's leading digits ("…\n12").
+func isDigitRunAtLineStart(prefix string) bool {
+	j := len(prefix)
+	for j > 0 && prefix[j-1] >= '0' && prefix[j-1] <= '9' {
+		j--
+	}
+	if j == len(prefix) {
+		return false
+	}
+	for j > 0 && (prefix[j-1] == ' ' || prefix[j-1] == '\t') {
+		j--
+	}
+	return j == 0 || prefix[j-1] == '\n'
+}
+
+// plain is for embed parts that Discord shows without markdown (author name, field names,
+// thread names): only mentions are defused.
+func plain(s string) string { return adapters.DefuseMentions(s) }
+
+// renderText renders the bot's formatted text in Discord markdown.
+func renderText(t adapters.Text) string {
+	var b strings.Builder
+	for _, sp := range t {
+		switch sp.Kind {
+		case adapters.Bold:
+			b.WriteString("**" + escapeMarkdown(sp.Text) + "**")
+		case adapters.Italic:
+			b.WriteString("*" + escapeMarkdown(sp.Text) + "*")
+		case adapters.Code:
+			b.WriteString(inlineCode(plain(sp.Text)))
+		case adapters.CodeBlock:
+			b.WriteString("```\n" + strings.ReplaceAll(plain(sp.Text), "```", "`\u200b``") + "\n```")
+		case adapters.Link:
+			b.WriteString(renderLink(sp))
+		default:
+			b.WriteString(escapeMarkdown(sp.Text))
+		}
+	}
+	return b.String()
+}
+
+// inlineCode wraps s in enough backticks that a backtick inside does not end it.
+func inlineCode(s string) string {
+	if s == "" {
+		return ""
+	}
+	fence := "`"
+	for strings.Contains(s, fence) {
+		fence += "`"
+	}
+	if fence == "`" {
+		return "`" + s + "`"
+	}
+	return fence + " " + s + " " + fence
+}
+
+func renderLink(sp adapters.Span) string {
+	u, ok := safeURL(sp.URL)
+	switch {
+	case !ok:
+		return escapeMarkdown(sp.Text)
+	case sp.Text == "" || sp.Text == sp.URL:
+		return "<" + u + ">"
+	}
+	return "[" + escapeMarkdown(sp.Text) + "](<" + u + ">)"
+}
+
+// safeURL accepts absolute http(s) URLs and escapes what would end a markdown link.
+func safeURL(raw string) (string, bool) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", false
+	}
+	s := u.String()
+	s = strings.NewReplacer(" ", "%20", "<", "%3C", ">", "%3E", ")", "%29", "(", "%28").Replace(s)
+	return s, true
+}
+
+// truncate cuts s to at most n characters (runes), marking the cut with an ellipsis.
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	cut := string(r[:n-1])
+	// Do not leave a dangling escape backslash.
+	if strings.HasSuffix(cut, "\\") && !strings.HasSuffix(cut, "\\\\") {
+		cut = cut[:len(cut)-1]
+	}
+	return cut + "…"
+}
+
+// parseColor reads "0088CC" (with or without "#"); 0 means Discord's default.
+func parseColor(hex string) int {
+	v, err := strconv.ParseUint(strings.TrimPrefix(strings.TrimSpace(hex), "#"), 16, 32)
+	if err != nil || v > 0xFFFFFF {
+		return 0
+	}
+	return int(v)
+}
+
+// notificationEmbed renders a forum post as an embed: title linked to the post, author with
+// avatar, excerpt, category colour, the category path and the tags as fields.
+func notificationEmbed(n adapters.Notification) *discordgo.MessageEmbed {
+	e := &discordgo.MessageEmbed{
+		Type:        discordgo.EmbedTypeRich,
+		Title:       truncate(escapeMarkdown(n.TopicTitle), maxEmbedTitle),
+		Description: truncate(escapeMarkdown(n.Excerpt), maxEmbedDesc),
+		Color:       parseColor(n.CategoryColor),
+	}
+	if u, ok := safeURL(n.URL); ok {
+		e.URL = u
+	}
+	if a := n.Author(); a != "" {
+		e.Author = &discordgo.MessageEmbedAuthor{Name: truncate(plain(a), maxAuthorName)}
+		if u, ok := safeURL(n.AvatarURL); ok {
+			e.Author.IconURL = u
+		}
+	}
+	if n.CategoryPath != "" {
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{
+			Name: embedFieldCat, Value: truncate(escapeMarkdown("["+n.CategoryPath+"]"), maxFieldValue), Inline: true,
+		})
+	}
+	if len(n.Tags) > 0 {
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{
+			Name: embedFieldTags, Value: truncate(escapeMarkdown(strings.Join(n.Tags, ", ")), maxFieldValue), Inline: true,
+		})
+	}
+	if !n.CreatedAt.IsZero() {
+		e.Timestamp = n.CreatedAt.UTC().Format("2006-01-02T15:04:05Z07:00")
+	}
+	if e.Title == "" {
+		e.Title = "(untitled)"
+	}
+	return e
+}
+
+// threadName is the name of the thread a topic's replies go into: plain text, ≤ 100 characters.
+func threadName(title string) string {
+	name := strings.Join(strings.Fields(plain(title)), " ")
+	if name == "" {
+		name = "Replies"
+	}
+	return truncate(name, maxThreadName)
+}
+
+// splitContent cuts a long reply into messages of at most maxContent characters, at line
+// breaks where it can.
+func splitContent(s string) []string {
+	var out []string
+	for utf8.RuneCountInString(s) > maxContent {
+		r := []rune(s)
+		head := string(r[:maxContent])
+		if i := strings.LastIndex(head, "\n"); i > maxContent/2 {
+			head = head[:i]
+		}
+		out = append(out, head)
+		s = strings.TrimPrefix(s[len(head):], "\n")
+	}
+	if s != "" || len(out) == 0 {
+		out = append(out, s)
+	}
+	return out
+}

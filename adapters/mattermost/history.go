@@ -1,0 +1,262 @@
+package mattermost
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/mattermost/mattermost-server/v6/model"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+)
+
+const (
+	// perPage is the page size of history reads (Mattermost's maximum is 200).
+	perPage = 200
+	// defaultHistory is how many messages a query without a limit reads.
+	defaultHistory = 50
+	// maxHistory bounds any read, whatever the query asks.
+	maxHistory = 5000
+)
+
+// History implements adapters.Adapter: the newest posts of a channel (GetPostsForChannel then
+// GetPostsBefore pages), a whole thread (GetPostThread), or the posts from a permalink
+// ("https://chat.example.org/<team>/pl/<post id>") on.
+func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapters.History, error) {
+	if q.Channel.Platform != Platform || q.Channel.ChatID == "" {
+		return adapters.History{}, fmt.Errorf("mattermost history: %s is not a Mattermost channel", q.Channel)
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = defaultHistory
+	}
+	limit = min(limit, maxHistory)
+	chID := q.Channel.ChatID
+	var (
+		posts []*model.Post
+		err   error
+	)
+	switch {
+	case q.FromLink != "":
+		id, ok := a.parsePermalink(q.FromLink)
+		if !ok {
+			return adapters.History{}, adapters.ErrBadLink
+		}
+		posts, err = a.postsFrom(ctx, chID, id, limit)
+	case q.Thread != "":
+		posts, err = a.thread(ctx, chID, string(q.Thread), limit)
+	default:
+		posts, err = a.newest(ctx, chID, limit)
+	}
+	if err != nil {
+		return adapters.History{}, err
+	}
+	ch, err := call(ctx, a, "get channel", func(c *model.Client4) (*model.Channel, *model.Response, error) {
+		return c.GetChannel(chID, "")
+	})
+	if err != nil {
+		return adapters.History{}, err
+	}
+	team := a.teamName(ctx, ch.TeamId)
+	h := adapters.History{ChannelName: channelName(ch)}
+	if team != "" && ch.Type != model.ChannelTypeDirect && ch.Type != model.ChannelTypeGroup {
+		h.ChannelLink = a.cfg.URL + "/" + team + "/channels/" + ch.Name
+	}
+	for _, p := range posts {
+		h.Messages = append(h.Messages, a.message(ctx, q.Channel, team, p))
+	}
+	return h, nil
+}
+
+// newest reads the newest limit posts, oldest first.
+func (a *Adapter) newest(ctx context.Context, chID string, limit int) ([]*model.Post, error) {
+	var out []*model.Post // newest first while reading
+	before := ""
+	for len(out) < limit {
+		n := min(perPage, limit-len(out))
+		list, err := call(ctx, a, "get posts for channel", func(c *model.Client4) (*model.PostList, *model.Response, error) {
+			if before == "" {
+				return c.GetPostsForChannel(chID, 0, n, "", false)
+			}
+			return c.GetPostsBefore(chID, before, 0, n, "", false)
+		})
+		if err != nil {
+			return nil, err
+		}
+		page := oldestFirst(list)
+		if len(page) == 0 {
+			break
+		}
+		for i := len(page) - 1; i >= 0 && len(out) < limit; i-- {
+			out = append(out, page[i])
+		}
+		before = page[0].Id
+		if len(page) < n {
+			break
+		}
+	}
+	reverse(out)
+	return out, nil
+}
+
+// postsFrom reads the post id and the posts after it, at most limit, oldest first.
+func (a *Adapter) postsFrom(ctx context.Context, chID, id string, limit int) ([]*model.Post, error) {
+	first, err := call(ctx, a, "get post", func(c *model.Client4) (*model.Post, *model.Response, error) {
+		return c.GetPost(id, "")
+	})
+	if err != nil {
+		return nil, err
+	}
+	if first.ChannelId != chID {
+		return nil, fmt.Errorf("the linked message is in another channel: %w", adapters.ErrBadLink)
+	}
+	out := []*model.Post{first}
+	after := id
+	for len(out) < limit {
+		n := min(perPage, limit-len(out))
+		list, err := call(ctx, a, "get posts after", func(c *model.Client4) (*model.PostList, *model.Response, error) {
+			return c.GetPostsAfter(chID, after, 0, n, "", false)
+		})
+		if err != nil {
+			return nil, err
+		}
+		page := oldestFirst(list)
+		if len(page) == 0 {
+			break
+		}
+		out = append(out, page...)
+		after = page[len(page)-1].Id
+		if len(page) < n {
+			break
+		}
+	}
+	return out[:min(len(out), limit)], nil
+}
+
+// thread reads the thread of root (the root post and its replies), the newest limit, oldest
+// first.
+func (a *Adapter) thread(ctx context.Context, chID, root string, limit int) ([]*model.Post, error) {
+	list, err := call(ctx, a, "get post thread", func(c *model.Client4) (*model.PostList, *model.Response, error) {
+		return c.GetPostThread(root, "", false)
+	})
+	if err != nil {
+		return nil, err
+	}
+	posts := oldestFirst(list)
+	if len(posts) > 0 && posts[0].ChannelId != chID {
+		return nil, fmt.Errorf("mattermost history: thread %s is not in channel %s", root, chID)
+	}
+	if len(posts) > limit {
+		posts = posts[len(posts)-limit:]
+	}
+	return posts, nil
+}
+
+// message converts a post for transcripts.
+func (a *Adapter) message(ctx context.Context, ch adapters.ChannelRef, team string, p *model.Post) adapters.Message {
+	m := adapters.Message{
+		ID:       adapters.MessageRef(p.Id),
+		Channel:  ch,
+		Thread:   adapters.MessageRef(p.RootId),
+		Text:     p.Message,
+		Time:     time.UnixMilli(p.CreateAt),
+		IsSystem: strings.HasPrefix(p.Type, model.PostSystemMessagePrefix),
+		IsBot:    p.GetProp("from_bot") == "true" || p.GetProp("from_webhook") == "true",
+	}
+	if m.Text == "" {
+		var parts []string
+		for _, att := range p.Attachments() {
+			parts = append(parts, att.Fallback)
+		}
+		m.Text = strings.Join(parts, "\n")
+	}
+	if u, err := a.user(ctx, p.UserId); err == nil {
+		m.User = a.neutralUser(u)
+		m.IsBot = m.IsBot || u.IsBot
+	} else {
+		m.User = adapters.User{ID: p.UserId}
+	}
+	if team != "" {
+		m.Link = a.cfg.URL + "/" + team + "/pl/" + p.Id
+	}
+	if p.Metadata != nil {
+		for _, f := range p.Metadata.Files {
+			m.Files = append(m.Files, adapters.File{Name: f.Name, URL: a.cfg.URL + model.APIURLSuffix + "/files/" + f.Id})
+		}
+	}
+	return m
+}
+
+// teamName returns the name of team id, or for direct and group channels (no team) that of one
+// of the bot's teams, since a permalink works under any team. "" when none is known.
+func (a *Adapter) teamName(ctx context.Context, id string) string {
+	if id == "" {
+		for _, t := range a.teams.Values() {
+			return t.Name
+		}
+		a.mu.Lock()
+		me := a.me
+		a.mu.Unlock()
+		if me == nil {
+			return ""
+		}
+		teams, err := call(ctx, a, "get teams for user", func(c *model.Client4) ([]*model.Team, *model.Response, error) {
+			return c.GetTeamsForUser(me.Id, "")
+		})
+		if err != nil || len(teams) == 0 {
+			return ""
+		}
+		a.teams.Add(teams[0].Id, teams[0])
+		return teams[0].Name
+	}
+	if t, ok := a.teams.Get(id); ok {
+		return t.Name
+	}
+	t, err := call(ctx, a, "get team", func(c *model.Client4) (*model.Team, *model.Response, error) {
+		return c.GetTeam(id, "")
+	})
+	if err != nil {
+		a.log.Warn("cannot read the team; history links left out", "team", id, "err", err)
+		return ""
+	}
+	a.teams.Add(id, t)
+	return t.Name
+}
+
+// channelName names a channel as Mattermost users write it.
+func channelName(ch *model.Channel) string {
+	switch ch.Type {
+	case model.ChannelTypeDirect:
+		return "a direct message"
+	case model.ChannelTypeGroup:
+		return "a group message"
+	}
+	return "~" + ch.Name
+}
+
+// parsePermalink returns the post id of a permalink to this server:
+// <server URL>/<team>/pl/<post id>.
+func (a *Adapter) parsePermalink(raw string) (string, bool) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || !strings.EqualFold(u.Host, a.base.Host) || (u.Scheme != "http" && u.Scheme != "https") {
+		return "", false
+	}
+	prefix := strings.TrimRight(a.base.Path, "/")
+	rest, ok := strings.CutPrefix(u.Path, prefix+"/")
+	if !ok {
+		return "", false
+	}
+	parts := strings.Split(strings.Trim(rest, "/"), "/")
+	if len(parts) != 3 || parts[0] == "" || parts[1] != "pl" || !model.IsValidId(parts[2]) {
+		return "", false
+	}
+	return parts[2], true
+}
+
+func reverse[T any](s []T) {
+	for i, j := 0, len(s)-1; i < j; i, j = i+1, j-1 {
+		s[i], s[j] = s[j], s[i]
+	}
+}

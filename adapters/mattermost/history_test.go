@@ -1,0 +1,113 @@
+package mattermost
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+)
+
+func TestHistory(t *testing.T) {
+	a, srv := newFake(t)
+	ch := srv.Channel()
+	var ids []string
+	for _, msg := range []string{"one", "two", "three", "four", "five"} {
+		ids = append(ids, srv.InjectPost(ch, srv.MemberID(), msg, ""))
+	}
+	r1 := srv.InjectPost(ch, srv.AdminID(), "reply to two", ids[1])
+	srv.InjectPost(ch, srv.MemberID(), "six", "")
+	other := srv.AddChannel("random", true)
+	elsewhere := srv.InjectPost(other, srv.MemberID(), "elsewhere", "")
+
+	tests := []struct {
+		name string
+		q    adapters.HistoryQuery
+		want []string
+	}{
+		{"newest", adapters.HistoryQuery{Channel: ch, Limit: 3}, []string{"five", "reply to two", "six"}},
+		{"all", adapters.HistoryQuery{Channel: ch, Limit: 100}, []string{"one", "two", "three", "four", "five", "reply to two", "six"}},
+		{"from a permalink", adapters.HistoryQuery{Channel: ch, FromLink: srv.Permalink(ids[3]), Limit: 100}, []string{"four", "five", "reply to two", "six"}},
+		{"from a permalink, capped", adapters.HistoryQuery{Channel: ch, FromLink: srv.Permalink(ids[3]), Limit: 2}, []string{"four", "five"}},
+		{"thread", adapters.HistoryQuery{Channel: ch, Thread: adapters.MessageRef(ids[1])}, []string{"two", "reply to two"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, err := a.History(t.Context(), tt.q)
+			if err != nil {
+				t.Fatalf("History: %v", err)
+			}
+			var got []string
+			for _, m := range h.Messages {
+				got = append(got, m.Text)
+			}
+			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+				t.Errorf("messages = %q, want %q", got, tt.want)
+			}
+			if h.ChannelName != "~town-square" || h.ChannelLink != srv.URL()+"/example/channels/town-square" {
+				t.Errorf("channel named %q linked %q", h.ChannelName, h.ChannelLink)
+			}
+		})
+	}
+
+	h, err := a.History(t.Context(), adapters.HistoryQuery{Channel: ch, Thread: adapters.MessageRef(ids[1])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply := h.Messages[1]
+	if reply.User.Username != "carol" || reply.User.DisplayName != "Carol" || string(reply.Thread) != ids[1] ||
+		reply.Link != srv.Permalink(r1) || reply.Time.IsZero() {
+		t.Errorf("reply message = %+v", reply)
+	}
+
+	bad := []struct{ name, link string }{
+		{"another host", "https://chat.other.org/example/pl/" + ids[0]},
+		{"not a permalink", srv.URL() + "/example/channels/town-square"},
+		{"a slack link", "https://example.slack.com/archives/C1/p123"},
+		{"another channel", srv.Permalink(elsewhere)},
+	}
+	for _, tt := range bad {
+		t.Run("bad link: "+tt.name, func(t *testing.T) {
+			_, err := a.History(t.Context(), adapters.HistoryQuery{Channel: ch, FromLink: tt.link})
+			if !errors.Is(err, adapters.ErrBadLink) {
+				t.Errorf("History(%s) = %v, want ErrBadLink", tt.link, err)
+			}
+		})
+	}
+}
+
+func TestCheck(t *testing.T) {
+	a, srv := newFake(t)
+	outside := srv.AddChannel("outside", false)
+	locked := srv.AddChannel("announcements", true)
+	srv.SetReadOnly(locked, true)
+	tests := []struct {
+		name     string
+		channels []adapters.ChannelRef
+		ok       bool
+		want     string
+	}{
+		{"member that may post", []adapters.ChannelRef{srv.Channel()}, true, "may post"},
+		{"other platforms are not ours", []adapters.ChannelRef{{Platform: "slack", ChatID: "C1"}}, true, "teams: example"},
+		{"bot not in the channel", []adapters.ChannelRef{outside}, false, "not a member"},
+		{"channel does not exist", []adapters.ChannelRef{{Platform: "mattermost", ChatID: "nosuchchannel00000000000000"}}, false, "not found"},
+		{"read-only channel", []adapters.ChannelRef{locked}, false, "do not allow posting"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			report, err := a.Check(t.Context(), tt.channels)
+			joined := strings.Join(report, "\n")
+			if (err == nil) != tt.ok || !strings.Contains(joined, tt.want) {
+				t.Errorf("Check = %v\n%s\nwant ok=%v and a line with %q", err, joined, tt.ok, tt.want)
+			}
+			if !strings.Contains(joined, "users/me: ok as @discourse, a bot account") {
+				t.Errorf("report lacks the token line:\n%s", joined)
+			}
+		})
+	}
+	srv.RevokeToken()
+	report, err := a.Check(t.Context(), nil)
+	if err == nil || len(report) != 1 || !strings.Contains(report[0], "users/me") {
+		t.Errorf("Check with a revoked token = %v, %q; want one failing users/me line", err, report)
+	}
+}

@@ -1,0 +1,346 @@
+package mattermosttest
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/mattermost/mattermost-server/v6/model"
+)
+
+// routes is the REST API (v4) the adapter uses, plus the websocket.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	api := func(pattern string, h func(w http.ResponseWriter, r *http.Request)) {
+		mux.HandleFunc(pattern, s.authed(h))
+	}
+	api("GET /api/v4/users/me", s.getMe)
+	api("GET /api/v4/users/{id}", s.getUser)
+	api("GET /api/v4/users/{id}/teams", s.getTeamsForUser)
+	api("GET /api/v4/users/{id}/teams/{team}/channels", s.getChannelsForUser)
+	api("GET /api/v4/teams/{id}", s.getTeam)
+	api("GET /api/v4/channels/{id}", s.getChannel)
+	api("GET /api/v4/channels/{id}/members/{user}", s.getChannelMember)
+	api("GET /api/v4/channels/{id}/posts", s.getPosts)
+	api("POST /api/v4/posts", s.createPost)
+	api("GET /api/v4/posts/{id}", s.getPost)
+	api("GET /api/v4/posts/{id}/thread", s.getThread)
+	api("POST /api/v4/roles/names", s.getRoles)
+	mux.HandleFunc("GET /api/v4/websocket", s.serveWebsocket)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.recordUnhandled(r.Method + " " + r.URL.RequestURI())
+		writeError(w, http.StatusNotImplemented, "mattermosttest.unhandled", "the fake does not serve "+r.Method+" "+r.URL.Path)
+	})
+	return mux
+}
+
+// authed checks the bearer token the v6 client sends ("Authorization: BEARER <token>").
+func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		kind, tok, _ := strings.Cut(r.Header.Get(model.HeaderAuth), " ")
+		s.mu.Lock()
+		ok := strings.EqualFold(kind, model.HeaderBearer) && tok != "" && tok == s.token
+		s.mu.Unlock()
+		if !ok {
+			writeError(w, http.StatusUnauthorized, "api.context.session_expired.app_error", "Invalid or expired session, please login again.")
+			return
+		}
+		h(w, r)
+	}
+}
+
+// writeError answers with Mattermost's error body (a model.AppError).
+func writeError(w http.ResponseWriter, status int, id, msg string) {
+	writeJSON(w, status, &model.AppError{Id: id, Message: msg, StatusCode: status, Where: "mattermosttest"})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (s *Server) getMe(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	writeJSON(w, http.StatusOK, s.bot)
+}
+
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.users[r.PathValue("id")]
+	if u == nil {
+		writeError(w, http.StatusNotFound, "app.user.missing_account.const", "Unable to find the user.")
+		return
+	}
+	writeJSON(w, http.StatusOK, u)
+}
+
+func (s *Server) getTeamsForUser(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r.PathValue("id") != s.bot.Id {
+		writeError(w, http.StatusForbidden, "api.context.permissions.app_error", "You do not have the appropriate permissions.")
+		return
+	}
+	writeJSON(w, http.StatusOK, []*model.Team{s.team})
+}
+
+func (s *Server) getTeam(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r.PathValue("id") != s.team.Id {
+		writeError(w, http.StatusNotFound, "app.team.get.find.app_error", "Unable to find the existing team.")
+		return
+	}
+	writeJSON(w, http.StatusOK, s.team)
+}
+
+// getChannelsForUser lists the user's channels of a team, direct messages included (as
+// Mattermost does).
+func (s *Server) getChannelsForUser(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	user, team := r.PathValue("id"), r.PathValue("team")
+	if user != s.bot.Id || team != s.team.Id {
+		writeError(w, http.StatusForbidden, "api.context.permissions.app_error", "You do not have the appropriate permissions.")
+		return
+	}
+	out := []*model.Channel{}
+	for id, ch := range s.channels {
+		if s.members[id][user] != nil && (ch.TeamId == team || ch.TeamId == "") {
+			out = append(out, ch)
+		}
+	}
+	slices.SortFunc(out, func(a, b *model.Channel) int { return strings.Compare(a.Name, b.Name) })
+	writeJSON(w, http.StatusOK, out)
+}
+
+// channelFor returns the channel when the bot may read it, else answers the error the real
+// server gives. Callers hold s.mu.
+func (s *Server) channelFor(w http.ResponseWriter, id string) *model.Channel {
+	ch := s.channels[id]
+	if ch == nil {
+		writeError(w, http.StatusNotFound, "app.channel.get.existing.app_error", "Unable to find the existing channel.")
+		return nil
+	}
+	if s.members[id][s.bot.Id] == nil && ch.Type != model.ChannelTypeOpen {
+		writeError(w, http.StatusForbidden, "api.context.permissions.app_error", "You do not have the appropriate permissions.")
+		return nil
+	}
+	return ch
+}
+
+func (s *Server) getChannel(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ch := s.channelFor(w, r.PathValue("id")); ch != nil {
+		writeJSON(w, http.StatusOK, ch)
+	}
+}
+
+func (s *Server) getChannelMember(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch := s.channelFor(w, r.PathValue("id"))
+	if ch == nil {
+		return
+	}
+	m := s.members[ch.Id][r.PathValue("user")]
+	if m == nil {
+		writeError(w, http.StatusNotFound, "app.channel.get_member.missing.app_error", "No channel member found for that user ID and channel ID.")
+		return
+	}
+	out := *m
+	if r.PathValue("user") == s.bot.Id && s.readOnly[ch.Id] {
+		out.Roles, out.SchemeUser = "channel_readonly", false
+	}
+	writeJSON(w, http.StatusOK, &out)
+}
+
+// getPosts serves a channel's posts: ?since=<ms> (updated after), ?before=<id> and ?after=<id>
+// with page/per_page, or the newest page/per_page.
+func (s *Server) getPosts(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch := s.channelFor(w, r.PathValue("id"))
+	if ch == nil {
+		return
+	}
+	q := r.URL.Query()
+	page, _ := strconv.Atoi(q.Get("page"))
+	perPage := 60
+	if v, err := strconv.Atoi(q.Get("per_page")); err == nil && v > 0 {
+		perPage = min(v, 200)
+	}
+	var all []*model.Post // oldest first
+	for _, p := range s.posts {
+		if p.ChannelId == ch.Id && p.DeleteAt == 0 {
+			all = append(all, p)
+		}
+	}
+	var pick []*model.Post
+	switch {
+	case q.Has("since"):
+		since, err := strconv.ParseInt(q.Get("since"), 10, 64)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "api.context.invalid_url_param.app_error", "Invalid or missing since parameter.")
+			return
+		}
+		for _, p := range all {
+			if p.UpdateAt > since {
+				pick = append(pick, p)
+			}
+		}
+	case q.Get("after") != "":
+		i := slices.IndexFunc(all, func(p *model.Post) bool { return p.Id == q.Get("after") })
+		if i >= 0 {
+			pick = pageOf(all[i+1:], page, perPage)
+		}
+	case q.Get("before") != "":
+		i := slices.IndexFunc(all, func(p *model.Post) bool { return p.Id == q.Get("before") })
+		if i >= 0 {
+			older := slices.Clone(all[:i])
+			slices.Reverse(older)
+			pick = pageOf(older, page, perPage)
+		}
+	default:
+		newest := slices.Clone(all)
+		slices.Reverse(newest)
+		pick = pageOf(newest, page, perPage)
+	}
+	writeJSON(w, http.StatusOK, postList(pick))
+}
+
+// pageOf returns page n of size per of ps.
+func pageOf(ps []*model.Post, n, per int) []*model.Post {
+	lo := n * per
+	if lo >= len(ps) || lo < 0 {
+		return nil
+	}
+	return ps[lo:min(len(ps), lo+per)]
+}
+
+// postList builds the API's PostList: order newest first.
+func postList(ps []*model.Post) *model.PostList {
+	l := model.NewPostList()
+	for _, p := range ps {
+		l.AddPost(p)
+		l.AddOrder(p.Id)
+	}
+	l.SortByCreateAt()
+	return l
+}
+
+func (s *Server) getPost(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.byID[r.PathValue("id")]
+	if p == nil || s.channelFor(w, p.ChannelId) == nil {
+		if p == nil {
+			writeError(w, http.StatusNotFound, "app.post.get.app_error", "Unable to get the post.")
+		}
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+func (s *Server) getThread(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.byID[r.PathValue("id")]
+	if p == nil {
+		writeError(w, http.StatusNotFound, "app.post.get.app_error", "Unable to get the post.")
+		return
+	}
+	if s.channelFor(w, p.ChannelId) == nil {
+		return
+	}
+	root := p.Id
+	if p.RootId != "" {
+		root = p.RootId
+	}
+	var thread []*model.Post
+	for _, q := range s.posts {
+		if q.Id == root || q.RootId == root {
+			thread = append(thread, q)
+		}
+	}
+	writeJSON(w, http.StatusOK, postList(thread))
+}
+
+// createPost stores a post from the bot and pushes it to websockets, or answers 429 when a rate
+// limit was armed (text body, like Mattermost's limiter).
+func (s *Server) createPost(w http.ResponseWriter, r *http.Request) {
+	var p model.Post
+	if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
+		writeError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "Invalid or missing post in request body.")
+		return
+	}
+	s.mu.Lock()
+	if wait := s.rateLimit; wait > 0 {
+		s.rateLimit = 0
+		s.mu.Unlock()
+		secs := strconv.Itoa(int((wait + 999_999_999) / 1_000_000_000))
+		w.Header().Set("X-RateLimit-Limit", "10")
+		w.Header().Set("X-RateLimit-Remaining", "0")
+		w.Header().Set("X-RateLimit-Reset", secs)
+		w.Header().Set("Retry-After", secs)
+		http.Error(w, "limit exceeded", http.StatusTooManyRequests)
+		return
+	}
+	ch := s.channels[p.ChannelId]
+	switch {
+	case ch == nil:
+		s.mu.Unlock()
+		writeError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "Invalid or missing channel_id in request body.")
+		return
+	case s.members[ch.Id][s.bot.Id] == nil || s.readOnly[ch.Id]:
+		s.mu.Unlock()
+		writeError(w, http.StatusForbidden, "api.context.permissions.app_error", "You do not have the appropriate permissions.")
+		return
+	case p.Message == "" && len(p.Attachments()) == 0:
+		s.mu.Unlock()
+		writeError(w, http.StatusBadRequest, "model.post.is_valid.msg.app_error", "Invalid message.")
+		return
+	}
+	if p.RootId != "" {
+		root := s.byID[p.RootId]
+		if root == nil || root.ChannelId != ch.Id || root.RootId != "" {
+			s.mu.Unlock()
+			writeError(w, http.StatusBadRequest, "api.post.create_post.root_id.app_error", "Invalid RootId parameter.")
+			return
+		}
+	}
+	post := &model.Post{ChannelId: ch.Id, RootId: p.RootId, Message: p.Message, UserId: s.bot.Id, Props: p.GetProps()}
+	post.AddProp("from_bot", "true")
+	s.store(post)
+	body, _ := json.Marshal(post)
+	s.mu.Unlock()
+	s.broadcastPosted(post)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusCreated)
+	_, _ = w.Write(body)
+}
+
+// getRoles answers the role definitions (model.Role) for role names.
+func (s *Server) getRoles(w http.ResponseWriter, r *http.Request) {
+	names := model.ArrayFromJSON(r.Body)
+	perms := map[string][]string{
+		"system_user":      {"create_team", "list_public_teams"},
+		"system_admin":     {"manage_system"},
+		"channel_user":     {"read_channel", "create_post", "add_reaction"},
+		"channel_admin":    {"manage_public_channel_members", "manage_channel_roles"},
+		"channel_readonly": {"read_channel"},
+	}
+	out := []*model.Role{}
+	for _, n := range names {
+		if p, ok := perms[n]; ok {
+			out = append(out, &model.Role{Id: model.NewId(), Name: n, DisplayName: n, Permissions: p, BuiltIn: true})
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}

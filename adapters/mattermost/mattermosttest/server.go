@@ -1,0 +1,405 @@
+// Package mattermosttest is a fake Mattermost server for tests and demos: the REST endpoints the
+// adapter uses and the websocket (authentication challenge, hello, posted events with sequence
+// numbers), speaking the real JSON shapes of the v6 model package on 127.0.0.1, so that the
+// unchanged client talks to it. Requests it does not understand fail loudly and are listed by
+// Unhandled.
+package mattermosttest
+
+import (
+	"fmt"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mattermost/mattermost-server/v6/model"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
+)
+
+// Token is the bot access token the fake accepts.
+const Token = "fake-mattermost-bot-token"
+
+// Usernames of the users the fake starts with.
+const (
+	BotUsername    = "discourse"
+	AdminUsername  = "carol" // channel admin of the main channel
+	MemberUsername = "dave"  // plain member of the main channel
+)
+
+// Server is a fake Mattermost server. It implements adaptertest.Fake.
+type Server struct {
+	hs *httptest.Server
+
+	mu        sync.Mutex
+	token     string
+	team      *model.Team
+	users     map[string]*model.User // by id
+	bot       *model.User
+	admin     *model.User
+	member    *model.User
+	main      string                                     // main channel id
+	channels  map[string]*model.Channel                  // by id
+	members   map[string]map[string]*model.ChannelMember // channel id → user id → member
+	readOnly  map[string]bool                            // channels where the bot may not post
+	posts     []*model.Post                              // in creation order
+	byID      map[string]*model.Post
+	lastAt    int64
+	conns     map[*wsConn]struct{}
+	offline   bool
+	rejected  int
+	sessions  int
+	rateLimit time.Duration
+	unhandled []string
+	closed    bool
+}
+
+var _ adaptertest.Fake = (*Server)(nil)
+
+// NewServer starts a fake server with a team "example", a bot user, a channel admin, a plain
+// member and a main channel (town-square) that all three belong to.
+func NewServer() *Server {
+	s := &Server{
+		token:    Token,
+		users:    map[string]*model.User{},
+		channels: map[string]*model.Channel{},
+		members:  map[string]map[string]*model.ChannelMember{},
+		readOnly: map[string]bool{},
+		byID:     map[string]*model.Post{},
+		conns:    map[*wsConn]struct{}{},
+	}
+	s.team = &model.Team{Id: model.NewId(), Name: "example", DisplayName: "Example", Type: model.TeamOpen}
+	s.bot = s.addUser(BotUsername, "", true)
+	s.bot.Roles = "system_user"
+	s.admin = s.addUser(AdminUsername, "Carol", false)
+	s.member = s.addUser(MemberUsername, "Dave", false)
+	main := s.addChannel("town-square", "Town Square", model.ChannelTypeOpen)
+	s.main = main.Id
+	for _, u := range []*model.User{s.bot, s.admin, s.member} {
+		s.join(main.Id, u.Id)
+	}
+	s.setAdmin(main.Id, s.admin.Id, true)
+	s.hs = httptest.NewServer(s.routes())
+	return s
+}
+
+// URL is the server's base URL (http://127.0.0.1:port), the adapter's Config.URL.
+func (s *Server) URL() string { return s.hs.URL }
+
+// Close stops the server and closes every websocket.
+func (s *Server) Close() {
+	s.mu.Lock()
+	s.closed = true
+	conns := s.liveConns()
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.kill()
+	}
+	s.hs.Close()
+}
+
+// BotID is the bot user's id.
+func (s *Server) BotID() string { return s.bot.Id }
+
+// AdminID is the id of the main channel's admin (carol).
+func (s *Server) AdminID() string { return s.admin.Id }
+
+// MemberID is the id of the main channel's plain member (dave).
+func (s *Server) MemberID() string { return s.member.Id }
+
+// TeamName is the team's name, the first segment of permalinks.
+func (s *Server) TeamName() string { return s.team.Name }
+
+// Channel implements adaptertest.Fake: the main channel, which the bot is a member of.
+func (s *Server) Channel() adapters.ChannelRef {
+	return adapters.ChannelRef{Platform: "mattermost", ChatID: s.main}
+}
+
+// AddUser adds a team member and returns its id. Add it to channels with Join.
+func (s *Server) AddUser(username string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addUser(username, "", false).Id
+}
+
+// AddChannel adds an open channel; the bot is a member when withBot is true.
+func (s *Server) AddChannel(name string, withBot bool) adapters.ChannelRef {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch := s.addChannel(name, name, model.ChannelTypeOpen)
+	if withBot {
+		s.join(ch.Id, s.bot.Id)
+	}
+	return adapters.ChannelRef{Platform: "mattermost", ChatID: ch.Id}
+}
+
+// Join makes a user a member of a channel.
+func (s *Server) Join(ch adapters.ChannelRef, userID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.join(ch.ChatID, userID)
+}
+
+// DirectChannel returns the direct-message channel between the bot and userID, creating it.
+func (s *Server) DirectChannel(userID string) adapters.ChannelRef {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	name := model.GetDMNameFromIds(s.bot.Id, userID)
+	for _, ch := range s.channels {
+		if ch.Name == name {
+			return adapters.ChannelRef{Platform: "mattermost", ChatID: ch.Id}
+		}
+	}
+	ch := s.addChannel(name, "", model.ChannelTypeDirect)
+	ch.TeamId = ""
+	s.join(ch.Id, s.bot.Id)
+	s.join(ch.Id, userID)
+	return adapters.ChannelRef{Platform: "mattermost", ChatID: ch.Id}
+}
+
+// SetAdmin makes userID a channel admin (or not) of every channel it is a member of.
+func (s *Server) SetAdmin(userID string, admin bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for ch := range s.members {
+		s.setAdmin(ch, userID, admin)
+	}
+}
+
+// SetSystemAdmin gives userID the system_admin role, or takes it away.
+func (s *Server) SetSystemAdmin(userID string, admin bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u := s.users[userID]; u != nil {
+		u.Roles = "system_user"
+		if admin {
+			u.Roles = "system_user system_admin"
+		}
+	}
+}
+
+// SetReadOnly makes ch a channel where the bot's role may not post (channel moderation): the
+// bot's create-post calls there get 403.
+func (s *Server) SetReadOnly(ch adapters.ChannelRef, readOnly bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.readOnly[ch.ChatID] = readOnly
+}
+
+// RevokeToken makes the server refuse the bot's token from now on.
+func (s *Server) RevokeToken() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.token = ""
+}
+
+// InjectCommand implements adaptertest.Fake: carol (admin) or dave (plain member) writes
+// "@discourse <text>" in ch; in a direct channel its other member writes the bare text. The
+// post is stored (so re-syncs find it) and pushed to live websockets.
+func (s *Server) InjectCommand(ch adapters.ChannelRef, text string, admin bool) {
+	s.mu.Lock()
+	c := s.channels[ch.ChatID]
+	user := s.member.Id
+	if admin {
+		user = s.admin.Id
+	}
+	msg := "@" + BotUsername + " " + text
+	if c != nil && c.Type == model.ChannelTypeDirect {
+		msg = text
+		for id := range s.members[c.Id] {
+			if id != s.bot.Id {
+				user = id
+			}
+		}
+	}
+	s.mu.Unlock()
+	s.InjectPost(ch, user, msg, "")
+}
+
+// InjectPost makes userID post message in ch (in the thread of rootID when not empty) and
+// returns the new post's id.
+func (s *Server) InjectPost(ch adapters.ChannelRef, userID, message, rootID string) string {
+	s.mu.Lock()
+	p := &model.Post{ChannelId: ch.ChatID, UserId: userID, Message: message, RootId: rootID}
+	s.store(p)
+	s.mu.Unlock()
+	s.broadcastPosted(p)
+	return p.Id
+}
+
+// Posted implements adaptertest.Fake: the bot's posts in ch, as a user reads them.
+func (s *Server) Posted(ch adapters.ChannelRef) []adaptertest.Posted {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []adaptertest.Posted
+	for _, p := range s.posts {
+		if p.ChannelId == ch.ChatID && p.UserId == s.bot.Id {
+			out = append(out, adaptertest.Posted{Channel: ch, ID: p.Id, Thread: p.RootId, Text: view(p)})
+		}
+	}
+	return out
+}
+
+// Posts returns copies of every post in ch (anyone's), oldest first, as the server stores them.
+func (s *Server) Posts(ch adapters.ChannelRef) []*model.Post {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*model.Post
+	for _, p := range s.posts {
+		if p.ChannelId == ch.ChatID {
+			out = append(out, p.Clone())
+		}
+	}
+	return out
+}
+
+// Permalink returns the web link of a post, as users copy it.
+func (s *Server) Permalink(postID string) string {
+	return s.hs.URL + "/" + s.team.Name + "/pl/" + postID
+}
+
+// DropConnections implements adaptertest.Fake: every websocket is cut without a close frame.
+func (s *Server) DropConnections() {
+	s.mu.Lock()
+	conns := s.liveConns()
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.kill()
+	}
+}
+
+// SetOffline makes the websocket endpoint refuse connections (503) while offline is true; REST
+// keeps working, and InjectCommand still stores posts. Combine with DropConnections for an
+// outage.
+func (s *Server) SetOffline(offline bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.offline = offline
+}
+
+// Rejected is how many websocket connections were refused while offline.
+func (s *Server) Rejected() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rejected
+}
+
+// Sessions is how many websockets have authenticated so far.
+func (s *Server) Sessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sessions
+}
+
+// Live is how many authenticated websockets are open now.
+func (s *Server) Live() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for c := range s.conns {
+		if c.authenticated() {
+			n++
+		}
+	}
+	return n
+}
+
+// RateLimitNext implements adaptertest.Fake: the next create-post call answers 429 the way
+// Mattermost's rate limiter does (Retry-After and X-RateLimit-Reset in seconds, text body).
+func (s *Server) RateLimitNext(retryAfter time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rateLimit = max(retryAfter, time.Second)
+}
+
+// Unhandled lists the requests the fake did not understand ("GET /api/v4/..."); tests check it
+// is empty.
+func (s *Server) Unhandled() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.unhandled)
+}
+
+func (s *Server) addUser(username, first string, bot bool) *model.User {
+	u := &model.User{
+		Id: model.NewId(), Username: username, FirstName: first, Roles: "system_user",
+		IsBot: bot, CreateAt: model.GetMillis(), Locale: "en",
+	}
+	s.users[u.Id] = u
+	return u
+}
+
+func (s *Server) addChannel(name, display string, t model.ChannelType) *model.Channel {
+	ch := &model.Channel{
+		Id: model.NewId(), TeamId: s.team.Id, Type: t, Name: name, DisplayName: display,
+		CreateAt: model.GetMillis(),
+	}
+	s.channels[ch.Id] = ch
+	s.members[ch.Id] = map[string]*model.ChannelMember{}
+	return ch
+}
+
+func (s *Server) join(chID, userID string) {
+	if s.members[chID] == nil {
+		return
+	}
+	s.members[chID][userID] = &model.ChannelMember{
+		ChannelId: chID, UserId: userID, Roles: "channel_user", SchemeUser: true,
+		NotifyProps: model.GetDefaultChannelNotifyProps(),
+	}
+}
+
+func (s *Server) setAdmin(chID, userID string, admin bool) {
+	m := s.members[chID][userID]
+	if m == nil {
+		return
+	}
+	m.SchemeAdmin = admin
+	m.Roles = "channel_user"
+	if admin {
+		m.Roles = "channel_user channel_admin"
+	}
+}
+
+// store gives p an id and timestamps (strictly increasing) and keeps it. Callers hold s.mu.
+func (s *Server) store(p *model.Post) {
+	p.Id = model.NewId()
+	at := max(model.GetMillis(), s.lastAt+1)
+	s.lastAt = at
+	p.CreateAt, p.UpdateAt = at, at
+	if p.Props == nil {
+		p.Props = model.StringInterface{}
+	}
+	s.posts = append(s.posts, p)
+	s.byID[p.Id] = p
+}
+
+// liveConns lists the open websockets. Callers hold s.mu.
+func (s *Server) liveConns() []*wsConn {
+	out := make([]*wsConn, 0, len(s.conns))
+	for c := range s.conns {
+		out = append(out, c)
+	}
+	return out
+}
+
+func (s *Server) recordUnhandled(what string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.unhandled = append(s.unhandled, what)
+}
+
+// mentionsIn returns the ids of the users an "@username" in msg names.
+func (s *Server) mentionsIn(msg string) []string {
+	var ids []string
+	for _, u := range s.users {
+		if strings.Contains(strings.ToLower(msg), "@"+u.Username) {
+			ids = append(ids, u.Id)
+		}
+	}
+	return ids
+}
+
+func (s *Server) String() string { return fmt.Sprintf("mattermosttest.Server(%s)", s.hs.URL) }

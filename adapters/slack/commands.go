@@ -1,0 +1,131 @@
+package slack
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+)
+
+// commandFor returns the work an envelope asks for: a slash command or an app mention. Other
+// envelopes (interactions, other events) need only their ack.
+func (a *Adapter) commandFor(evt socketmode.Event) func(context.Context, adapters.Handler) {
+	switch data := evt.Data.(type) {
+	case slack.SlashCommand:
+		return func(ctx context.Context, h adapters.Handler) { a.slashCommand(ctx, h, data) }
+	case slackevents.EventsAPIEvent:
+		m, ok := data.InnerEvent.Data.(*slackevents.AppMentionEvent)
+		if !ok {
+			return nil
+		}
+		return func(ctx context.Context, h adapters.Handler) { a.mention(ctx, h, *m) }
+	}
+	return nil
+}
+
+// slashCommand runs "/discourse …". The reply goes to the invoker alone through the
+// response_url; Reply.Announce is posted publicly. When the bot cannot post in the channel, the
+// reply says how to invite it.
+func (a *Adapter) slashCommand(ctx context.Context, h adapters.Handler, sc slack.SlashCommand) {
+	invoker, admin := a.lookupUser(ctx, sc.UserID, sc.UserName)
+	cmd := adapters.Command{
+		Channel: adapters.ChannelRef{Platform: platform, ChatID: sc.ChannelID},
+		Invoker: invoker,
+		IsAdmin: admin,
+		Text:    strings.TrimSpace(sc.Text),
+		Time:    time.Now(),
+	}
+	reply := h.HandleCommand(ctx, cmd)
+	text := render(reply.Text)
+	if len(reply.Announce) > 0 {
+		_, err := a.post(ctx, sc.ChannelID, slack.MsgOptionText(render(reply.Announce), false),
+			slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl())
+		switch {
+		case isNotMember(err):
+			text += "\n\n" + a.inviteHint()
+		case err != nil:
+			a.log.Warn("could not post a command's announcement", "channel", sc.ChannelID, "err", err)
+		}
+	}
+	if strings.TrimSpace(text) == "" {
+		return
+	}
+	a.respond(ctx, sc.ResponseURL, text)
+}
+
+// inviteHint is the reply when the bot is not in a channel.
+func (a *Adapter) inviteHint() string {
+	return "I am not in this channel, so I cannot post here: invite me with /invite @" + escape(a.botName())
+}
+
+// respond answers a slash command through its response_url, visible to the invoker only.
+func (a *Adapter) respond(ctx context.Context, responseURL, text string) {
+	if responseURL == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	_, _, err := a.api.PostMessageContext(ctx, "",
+		slack.MsgOptionResponseURL(responseURL, slack.ResponseTypeEphemeral),
+		slack.MsgOptionText(text, false))
+	if err != nil {
+		a.log.Warn("could not answer a slash command", "err", redact(err, responseURL))
+	}
+}
+
+// mentionPrefix matches the bot's mention "<@U123>" or "<@U123|name>".
+var mentionRe = regexp.MustCompile(`<@([A-Z0-9]+)(?:\|[^>]*)?>`)
+
+// mention runs "@bot watch …": the text after the bot's mention. The reply is posted in the
+// channel, in the thread when the mention was in one.
+func (a *Adapter) mention(ctx context.Context, h adapters.Handler, ev slackevents.AppMentionEvent) {
+	self, _, _ := a.self.get()
+	if ev.BotID != "" || ev.User == "" || ev.User == self {
+		return // bots do not command the bot, and it never answers itself
+	}
+	key := ev.Channel + "/" + ev.TimeStamp
+	if a.seen.Contains(key) {
+		return // Slack resent an event we already took
+	}
+	a.seen.Add(key, struct{}{})
+	invoker, admin := a.lookupUser(ctx, ev.User, "")
+	cmd := adapters.Command{
+		Channel: adapters.ChannelRef{Platform: platform, ChatID: ev.Channel},
+		Invoker: invoker,
+		IsAdmin: admin,
+		Text:    mentionText(ev.Text, self),
+		Message: adapters.MessageRef(ev.TimeStamp),
+		Thread:  adapters.MessageRef(ev.ThreadTimeStamp),
+		Time:    tsTime(ev.TimeStamp),
+	}
+	reply := h.HandleCommand(ctx, cmd)
+	text := render(reply.Text)
+	if strings.TrimSpace(text) == "" {
+		return
+	}
+	opts := []slack.MsgOption{slack.MsgOptionText(text, false),
+		slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl()}
+	if ev.ThreadTimeStamp != "" {
+		opts = append(opts, slack.MsgOptionTS(ev.ThreadTimeStamp))
+	}
+	if _, err := a.post(ctx, ev.Channel, opts...); err != nil {
+		a.log.Warn("could not reply to a mention", "channel", ev.Channel, "err", err)
+	}
+}
+
+// mentionText returns the command in a mention: the text after the bot's own mention (the
+// first mention when the bot's id is unknown), trimmed.
+func mentionText(text, self string) string {
+	for _, m := range mentionRe.FindAllStringSubmatchIndex(text, -1) {
+		if self == "" || text[m[2]:m[3]] == self {
+			return strings.TrimSpace(text[m[1]:])
+		}
+	}
+	return strings.TrimSpace(text)
+}

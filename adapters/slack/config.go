@@ -1,0 +1,109 @@
+// Package slack is the Slack adapter: it connects over Socket Mode (no public URL needed), takes
+// the /discourse slash command and @bot mentions, posts notifications as Block Kit messages and
+// reads channel history for transcripts. It speaks to Slack only through github.com/slack-go/slack.
+package slack
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/golang-lru/v2/expirable"
+	"github.com/slack-go/slack"
+)
+
+// Config is the adapter's configuration (the `slack:` section).
+type Config struct {
+	// BotToken is the bot user OAuth token, "xoxb-…".
+	BotToken string
+	// AppToken is the app-level token with connections:write, "xapp-…", for Socket Mode.
+	AppToken string
+	// APIURL is the Web API base ending in "/", e.g. "https://slack.com/api/" (the default when
+	// empty) or GovSlack's "https://slack-gov.com/api/"; tests point it at slacktest.
+	APIURL string
+	// HTTPClient makes the Web API calls; nil means a client with a 30 s timeout.
+	HTTPClient *http.Client
+}
+
+// Timeouts and sizes. Every Web API call also runs under callTimeout.
+const (
+	httpTimeout      = 30 * time.Second
+	callTimeout      = 20 * time.Second
+	handshakeTimeout = 15 * time.Second
+	// userCacheTTL is how long a users.info answer (name, avatar, admin verdict) is trusted.
+	userCacheTTL  = 5 * time.Minute
+	userCacheSize = 2000
+	// mentionDedupSize bounds the ts's remembered to drop app_mention events Slack resends.
+	mentionDedupSize = 512
+)
+
+// Adapter is the Slack adapter. Create it with New; it implements adapters.Adapter and
+// adapters.Checker.
+type Adapter struct {
+	cfg     Config
+	log     *slog.Logger
+	api     *slack.Client
+	users   *expirable.LRU[string, slack.User]
+	seen    *expirable.LRU[string, struct{}]
+	limiter *channelLimiter
+	self    identity
+}
+
+// New validates cfg and builds the adapter. It does no I/O.
+func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	var errs []error
+	switch {
+	case cfg.BotToken == "":
+		errs = append(errs, errors.New("slack.bot_token is empty: set the Bot User OAuth Token (xoxb-…)"))
+	case !strings.HasPrefix(cfg.BotToken, "xoxb-"):
+		errs = append(errs, errors.New("slack.bot_token must be a bot token starting with xoxb- (OAuth & Permissions page)"))
+	}
+	switch {
+	case cfg.AppToken == "":
+		errs = append(errs, errors.New("slack.app_token is empty: set an app-level token (xapp-…) with connections:write"))
+	case !strings.HasPrefix(cfg.AppToken, "xapp-"):
+		errs = append(errs, errors.New("slack.app_token must be an app-level token starting with xapp- (Basic Information page)"))
+	}
+	if cfg.APIURL == "" {
+		cfg.APIURL = slack.APIURL
+	}
+	u, err := url.Parse(cfg.APIURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("slack.api_url %q: want an http(s) URL such as https://slack.com/api/", cfg.APIURL))
+	}
+	if !strings.HasSuffix(cfg.APIURL, "/") {
+		cfg.APIURL += "/"
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: httpTimeout}
+	}
+	a := &Adapter{
+		cfg:     cfg,
+		log:     logger.With("platform", platform),
+		users:   expirable.NewLRU[string, slack.User](userCacheSize, nil, userCacheTTL),
+		seen:    expirable.NewLRU[string, struct{}](mentionDedupSize, nil, time.Hour),
+		limiter: newChannelLimiter(),
+	}
+	a.api = slack.New(cfg.BotToken,
+		slack.OptionAPIURL(cfg.APIURL),
+		slack.OptionHTTPClient(cfg.HTTPClient),
+		slack.OptionAppLevelToken(cfg.AppToken),
+		slack.OptionLog(sdkLogger{a.log}),
+	)
+	return a, nil
+}
+
+const platform = "slack"
+
+// Platform returns "slack".
+func (a *Adapter) Platform() string { return platform }

@@ -1,0 +1,250 @@
+package slack
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+)
+
+// History limits: one page of conversations.history/replies, the default and the most messages
+// one History call reads.
+const (
+	pageSize      = 200
+	defaultLimit  = 100
+	maxHistoryMsg = 1000
+)
+
+// History reads a channel's messages, oldest first: the newest q.Limit, everything from a pasted
+// message link on, or a whole thread. Text keeps Slack's markup (<@U…>, <url|text>, :emoji:);
+// the transcript package converts it.
+func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapters.History, error) {
+	ch := q.Channel
+	if ch.Platform != platform || ch.ChatID == "" {
+		return adapters.History{}, fmt.Errorf("slack history: %q is not a Slack channel", ch)
+	}
+	a.ensureIdentity(ctx)
+	limit := q.Limit
+	if limit <= 0 {
+		limit = defaultLimit
+	}
+	var (
+		msgs []slack.Message
+		err  error
+	)
+	switch {
+	case q.FromLink != "":
+		var l messageLink
+		l, err = parseMessageLink(q.FromLink)
+		if err != nil {
+			return adapters.History{}, err
+		}
+		if l.channel != ch.ChatID {
+			return adapters.History{}, fmt.Errorf("%w: that message is in another channel (%s)", adapters.ErrBadLink, l.channel)
+		}
+		max := max(q.Limit, maxHistoryMsg)
+		if l.threadTS != "" && l.threadTS != l.ts {
+			msgs, err = a.replies(ctx, ch.ChatID, l.threadTS, l.ts, max)
+		} else {
+			msgs, err = a.history(ctx, ch.ChatID, l.ts, max, true)
+		}
+	case q.Thread != "":
+		msgs, err = a.replies(ctx, ch.ChatID, string(q.Thread), "", max(q.Limit, maxHistoryMsg))
+	default:
+		msgs, err = a.history(ctx, ch.ChatID, "", min(limit, maxHistoryMsg), false)
+	}
+	if err != nil {
+		if isNotMember(err) {
+			err = fmt.Errorf("%w: %s", err, a.inviteHint())
+		}
+		return adapters.History{}, err
+	}
+	out := adapters.History{ChannelName: a.channelName(ctx, ch.ChatID)}
+	if team := a.teamURL(); team != "" {
+		out.ChannelLink = team + "archives/" + ch.ChatID
+	}
+	for _, m := range msgs {
+		out.Messages = append(out.Messages, a.neutralMessage(ctx, ch, m))
+	}
+	return out, nil
+}
+
+// history pages conversations.history back from now. With from set it reads every message from
+// that ts on (at most max); otherwise the newest max. The result is oldest first.
+func (a *Adapter) history(ctx context.Context, channelID, from string, max int, inclusive bool) ([]slack.Message, error) {
+	var out []slack.Message
+	cursor := ""
+	for {
+		params := &slack.GetConversationHistoryParameters{ChannelID: channelID, Cursor: cursor,
+			Limit: min(pageSize, max-len(out)), Oldest: from, Inclusive: inclusive && from != ""}
+		res, err := a.historyPage(ctx, params)
+		if err != nil {
+			return nil, classify("conversations.history "+channelID, err)
+		}
+		out = append(out, res.Messages...)
+		cursor = res.ResponseMetaData.NextCursor
+		if !res.HasMore || cursor == "" || len(out) >= max {
+			break
+		}
+	}
+	if len(out) > max {
+		out = out[:max]
+	}
+	slices.Reverse(out) // Slack answers newest first
+	return out, nil
+}
+
+func (a *Adapter) historyPage(ctx context.Context, p *slack.GetConversationHistoryParameters) (*slack.GetConversationHistoryResponse, error) {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	return a.api.GetConversationHistoryContext(ctx, p)
+}
+
+// replies pages conversations.replies for the thread rooted at threadTS, oldest first, from
+// the message from on when set, at most max messages.
+func (a *Adapter) replies(ctx context.Context, channelID, threadTS, from string, max int) ([]slack.Message, error) {
+	var out []slack.Message
+	cursor := ""
+	for {
+		params := &slack.GetConversationRepliesParameters{ChannelID: channelID, Timestamp: threadTS,
+			Cursor: cursor, Limit: pageSize, Oldest: from, Inclusive: from != ""}
+		msgs, more, next, err := a.repliesPage(ctx, params)
+		if err != nil {
+			return nil, classify("conversations.replies "+channelID, err)
+		}
+		out = append(out, msgs...)
+		cursor = next
+		if !more || cursor == "" || len(out) >= max {
+			break
+		}
+	}
+	if len(out) > max {
+		out = out[:max]
+	}
+	return out, nil
+}
+
+func (a *Adapter) repliesPage(ctx context.Context, p *slack.GetConversationRepliesParameters) ([]slack.Message, bool, string, error) {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	return a.api.GetConversationRepliesContext(ctx, p)
+}
+
+// channelName returns "#name" from conversations.info, or the id when that fails.
+func (a *Adapter) channelName(ctx context.Context, id string) string {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	c, err := a.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: id})
+	if err != nil || c.Name == "" {
+		if err != nil {
+			a.log.Debug("conversations.info failed; naming the channel by id", "channel", id, "err", err)
+		}
+		return "#" + id
+	}
+	return "#" + c.Name
+}
+
+// userSubtypes are the message subtypes of someone writing; every other subtype is a system
+// message (joins, topic changes …).
+var userSubtypes = map[string]bool{"": true, "bot_message": true, "thread_broadcast": true,
+	"file_share": true, "me_message": true}
+
+func (a *Adapter) neutralMessage(ctx context.Context, ch adapters.ChannelRef, m slack.Message) adapters.Message {
+	out := adapters.Message{
+		ID:       adapters.MessageRef(m.Timestamp),
+		Channel:  ch,
+		Text:     m.Text,
+		Time:     tsTime(m.Timestamp),
+		IsBot:    m.BotID != "" || m.SubType == "bot_message",
+		IsSystem: !userSubtypes[m.SubType],
+	}
+	if m.ThreadTimestamp != "" && m.ThreadTimestamp != m.Timestamp {
+		out.Thread = adapters.MessageRef(m.ThreadTimestamp)
+	}
+	switch {
+	case m.User != "":
+		out.User, _ = a.lookupUser(ctx, m.User, "")
+	case m.BotProfile != nil:
+		out.User = adapters.User{ID: m.BotID, Username: m.BotProfile.Name, IsBot: true,
+			AvatarURL: m.BotProfile.Icons.Image72}
+	default:
+		out.User = adapters.User{ID: m.BotID, Username: m.Username, IsBot: true}
+	}
+	out.User.IsBot = out.User.IsBot || out.IsBot
+	for _, f := range m.Files {
+		u := f.Permalink
+		if u == "" {
+			u = f.URLPrivate
+		}
+		out.Files = append(out.Files, adapters.File{Name: f.Name, URL: u})
+	}
+	if team := a.teamURL(); team != "" {
+		out.Link = messageURL(team, ch.ChatID, m.Timestamp, string(out.Thread))
+	}
+	return out
+}
+
+// tsTime converts a Slack ts ("1700000000.123456") to a time; zero when it does not parse.
+func tsTime(ts string) time.Time {
+	sec, frac, _ := strings.Cut(ts, ".")
+	s, err := strconv.ParseInt(sec, 10, 64)
+	if err != nil {
+		return time.Time{}
+	}
+	frac = (frac + "000000")[:6]
+	us, _ := strconv.ParseInt(frac, 10, 64)
+	return time.Unix(s, us*1000).UTC()
+}
+
+// messageURL is a message's permalink: https://team.slack.com/archives/C123/p1700000000123456,
+// with ?thread_ts=… for a reply in a thread.
+func messageURL(team, channelID, ts, threadTS string) string {
+	u := team + "archives/" + channelID + "/p" + strings.Replace(ts, ".", "", 1)
+	if threadTS != "" {
+		u += "?thread_ts=" + threadTS + "&cid=" + channelID
+	}
+	return u
+}
+
+// messageLink is a parsed Slack message link.
+type messageLink struct {
+	channel, ts, threadTS string
+}
+
+var linkPath = regexp.MustCompile(`^/archives/([A-Z0-9]+)/p(\d{10})(\d{6})$`)
+
+// parseMessageLink parses https://<team>.slack.com/archives/C123/p1700000000123456[?thread_ts=…]
+// (also GovSlack's slack-gov.com). Anything else is adapters.ErrBadLink.
+func parseMessageLink(s string) (messageLink, error) {
+	bad := func(why string) (messageLink, error) {
+		return messageLink{}, fmt.Errorf("%w: %s", adapters.ErrBadLink, why)
+	}
+	u, err := url.Parse(strings.Trim(strings.TrimSpace(s), "<>"))
+	if err != nil || u.Scheme != "https" {
+		return bad("want a Slack message link like https://team.slack.com/archives/C123/p1700000000123456")
+	}
+	host := strings.ToLower(u.Hostname())
+	if !strings.HasSuffix(host, ".slack.com") && !strings.HasSuffix(host, ".slack-gov.com") {
+		return bad("not a slack.com link")
+	}
+	m := linkPath.FindStringSubmatch(u.Path)
+	if m == nil {
+		return bad("not a message link (use “Copy link” on a message)")
+	}
+	l := messageLink{channel: m[1], ts: m[2] + "." + m[3]}
+	if t := u.Query().Get("thread_ts"); t != "" {
+		if _, err := strconv.ParseFloat(t, 64); err != nil {
+			return bad("bad thread_ts")
+		}
+		l.threadTS = t
+	}
+	return l, nil
+}

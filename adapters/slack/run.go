@@ -1,0 +1,118 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+	"github.com/gorilla/websocket"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+)
+
+// Reconnect pacing for the outer loop (the SDK also retries a dropped socket by itself).
+const (
+	reconnectInitial = 500 * time.Millisecond
+	reconnectMax     = 2 * time.Minute
+)
+
+// Run connects over Socket Mode and serves commands until ctx is done. Socket drops and
+// Slack's refresh requests are reconnected (the SDK reconnects at once, then backs off); when a
+// whole session fails (auth.test or apps.connections.open unreachable) Run waits with
+// exponential backoff and jitter and tries again, forever. It returns nil when ctx is done and
+// an error only when Slack rejects a token.
+func (a *Adapter) Run(ctx context.Context, h adapters.Handler) error {
+	var inflight sync.WaitGroup // command handlers; they stop with ctx
+	defer inflight.Wait()
+	bo := backoff.NewExponentialBackOff()
+	bo.InitialInterval, bo.MaxInterval = reconnectInitial, reconnectMax
+	for {
+		err := a.session(ctx, h, &inflight, bo.Reset)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if isAuthFailure(err) {
+			return fmt.Errorf("slack: a token was rejected, check slack.bot_token and slack.app_token: %w", err)
+		}
+		wait := bo.NextBackOff()
+		a.log.Warn("Slack connection failed; retrying", "err", err, "retry_in", wait.Round(time.Millisecond))
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// session runs one Socket Mode client until it fails or ctx is done. connected is called on
+// every successful connection.
+func (a *Adapter) session(ctx context.Context, h adapters.Handler, inflight *sync.WaitGroup, connected func()) error {
+	if err := a.whoAmI(ctx); err != nil {
+		return err
+	}
+	sm := socketmode.New(a.api,
+		socketmode.OptionDialer(&websocket.Dialer{
+			Proxy:            http.ProxyFromEnvironment,
+			HandshakeTimeout: handshakeTimeout,
+			WriteBufferSize:  32 * 1024, // Slack drops fragmented frames; see socketmode's default
+		}),
+		socketmode.OptionLog(sdkLogger{a.log}),
+	)
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- sm.RunContext(sctx) }()
+	for {
+		select {
+		case err := <-done:
+			if err == nil {
+				err = errors.New("socket mode stopped")
+			}
+			return fmt.Errorf("socket mode: %w", err)
+		case evt := <-sm.Events:
+			a.dispatch(sctx, ctx, sm, evt, h, inflight, connected)
+		}
+	}
+}
+
+// dispatch handles one Socket Mode event. Envelopes are acknowledged at once (Slack wants an ack
+// within 3 s) under the session's ctx; the command itself runs in its own goroutine under runCtx,
+// so that a session ending does not cut a running command short.
+func (a *Adapter) dispatch(ctx, runCtx context.Context, sm *socketmode.Client, evt socketmode.Event, h adapters.Handler, inflight *sync.WaitGroup, connected func()) {
+	switch evt.Type {
+	case socketmode.EventTypeConnecting:
+		a.log.Debug("connecting to Slack")
+	case socketmode.EventTypeConnected:
+		connected()
+		a.log.Info("connected to Slack over Socket Mode")
+	case socketmode.EventTypeHello:
+		a.log.Debug("Socket Mode hello")
+	case socketmode.EventTypeConnectionError:
+		a.log.Warn("Socket Mode connection error; the SDK retries", "err", evt.Data)
+	case socketmode.EventTypeInvalidAuth:
+		a.log.Error("Slack rejected the app-level token")
+	case socketmode.EventTypeIncomingError, socketmode.EventTypeErrorBadMessage, socketmode.EventTypeErrorWriteFailed:
+		a.log.Warn("Socket Mode message problem", "type", evt.Type, "detail", evt.Data)
+	case socketmode.EventTypeSlashCommand, socketmode.EventTypeEventsAPI, socketmode.EventTypeInteractive:
+		if evt.Request == nil {
+			return
+		}
+		if err := sm.AckCtx(ctx, evt.Request.EnvelopeID, nil); err != nil {
+			a.log.Warn("could not acknowledge a Socket Mode envelope", "type", evt.Type, "err", err)
+		}
+		work := a.commandFor(evt)
+		if work == nil {
+			return
+		}
+		inflight.Go(func() { work(runCtx, h) })
+	default:
+		a.log.Debug("ignored Socket Mode event", "type", evt.Type)
+	}
+}

@@ -1,0 +1,66 @@
+package slack_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack/slacktest"
+)
+
+// testLogger logs to stderr with -v, else nowhere.
+func testLogger(t *testing.T) *slog.Logger {
+	t.Helper()
+	var w io.Writer = io.Discard
+	if testing.Verbose() {
+		w = os.Stderr
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// newFake starts a fake Slack that the test checks for unhandled requests and unacknowledged
+// envelopes when it ends.
+func newFake(t *testing.T) *slacktest.Server {
+	t.Helper()
+	f := slacktest.NewServer()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := f.WaitAcked(ctx); err != nil {
+			t.Errorf("fake Slack: %v", err)
+		}
+		if late := f.LateAcks(); len(late) > 0 {
+			t.Errorf("envelopes acknowledged after Slack's 3 s: %v", late)
+		}
+		f.Close()
+		if u := f.Unhandled(); len(u) > 0 {
+			t.Errorf("fake Slack got requests it does not understand: %q", u)
+		}
+	})
+	return f
+}
+
+func newAdapter(t *testing.T, f *slacktest.Server) *slack.Adapter {
+	t.Helper()
+	a, err := slack.New(slack.Config{BotToken: slacktest.BotToken, AppToken: slacktest.AppToken,
+		APIURL: f.APIURL()}, testLogger(t))
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return a
+}
+
+func setup(t *testing.T) (adapters.Adapter, adaptertest.Fake) {
+	f := newFake(t)
+	return newAdapter(t, f), f
+}
+
+func TestConformance(t *testing.T) {
+	adaptertest.Run(t, setup)
+}

@@ -1,0 +1,509 @@
+package slacktest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// apiRequest is one Web API call, its parameters merged from the form or JSON body and the query.
+type apiRequest struct {
+	method string
+	token  string
+	params url.Values
+}
+
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	method := strings.TrimPrefix(r.URL.Path, "/api/")
+	req, err := parseAPIRequest(r, method)
+	if err != nil {
+		s.unhandledRequest(w, r.Method+" "+r.URL.Path+": "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	handler, ok := map[string]func(apiRequest) (int, any){
+		"auth.test":             s.authTest,
+		"apps.connections.open": s.connectionsOpen,
+		"chat.postMessage":      s.postMessage,
+		"users.info":            s.usersInfo,
+		"conversations.info":    s.conversationsInfo,
+		"conversations.history": s.conversationsHistory,
+		"conversations.replies": s.conversationsReplies,
+	}[method]
+	if !ok {
+		s.unhandledRequest(w, r.Method+" "+r.URL.Path+": unknown method", http.StatusNotFound)
+		return
+	}
+	s.mu.Lock()
+	s.calls[method]++
+	s.mu.Unlock()
+
+	if method == "apps.connections.open" {
+		if req.token != AppToken {
+			writeJSON(w, http.StatusOK, slackError(tokenError(req.token)))
+			return
+		}
+	} else if req.token != BotToken {
+		writeJSON(w, http.StatusOK, slackError(tokenError(req.token)))
+		return
+	}
+	if status, body, injected := s.injectedFailure(method); injected {
+		if ra, ok := body.(time.Duration); ok {
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ra.Seconds()))))
+			writeJSON(w, http.StatusTooManyRequests, slackError("ratelimited"))
+			return
+		}
+		writeJSON(w, status, body)
+		return
+	}
+	status, body := handler(req)
+	if method == "auth.test" {
+		s.mu.Lock()
+		w.Header().Set("X-OAuth-Scopes", strings.Join(s.scopes, ","))
+		s.mu.Unlock()
+	}
+	writeJSON(w, status, body)
+}
+
+func tokenError(token string) string {
+	switch {
+	case token == "":
+		return "not_authed"
+	case strings.HasPrefix(token, "xapp-") || strings.HasPrefix(token, "xoxb-"):
+		if token == BotToken || token == AppToken {
+			return "not_allowed_token_type"
+		}
+	}
+	return "invalid_auth"
+}
+
+// injectedFailure pops a queued 429 (for chat.postMessage) or FailNext error for method.
+func (s *Server) injectedFailure(method string) (int, any, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if method == "chat.postMessage" && len(s.rateLimit) > 0 {
+		ra := s.rateLimit[0]
+		s.rateLimit = s.rateLimit[1:]
+		return http.StatusTooManyRequests, ra, true
+	}
+	if q := s.failNext[method]; len(q) > 0 {
+		code := q[0]
+		s.failNext[method] = q[1:]
+		if code == "http_500" {
+			return http.StatusInternalServerError, slackError("internal_error"), true
+		}
+		return http.StatusOK, slackError(code), true
+	}
+	return 0, nil, false
+}
+
+func parseAPIRequest(r *http.Request, method string) (apiRequest, error) {
+	req := apiRequest{method: method, params: r.URL.Query()}
+	if r.Method != http.MethodPost && r.Method != http.MethodGet {
+		return req, fmt.Errorf("method %s", r.Method)
+	}
+	if auth := r.Header.Get("Authorization"); strings.HasPrefix(auth, "Bearer ") {
+		req.token = strings.TrimPrefix(auth, "Bearer ")
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return req, err
+	}
+	ct := r.Header.Get("Content-Type")
+	switch {
+	case len(body) == 0:
+	case strings.HasPrefix(ct, "application/x-www-form-urlencoded"):
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return req, fmt.Errorf("form body: %w", err)
+		}
+		for k, v := range form {
+			req.params[k] = v
+		}
+	case strings.HasPrefix(ct, "application/json"):
+		var m map[string]any
+		if err := json.Unmarshal(body, &m); err != nil && string(body) != "null" {
+			return req, fmt.Errorf("json body: %w", err)
+		}
+		for k, v := range m {
+			switch v := v.(type) {
+			case string:
+				req.params.Set(k, v)
+			default:
+				b, _ := json.Marshal(v)
+				req.params.Set(k, string(b))
+			}
+		}
+	default:
+		return req, fmt.Errorf("content type %q", ct)
+	}
+	if t := req.params.Get("token"); t != "" {
+		req.token = t
+	}
+	return req, nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, body any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+func slackError(code string) map[string]any { return map[string]any{"ok": false, "error": code} }
+
+func ok(fields map[string]any) map[string]any {
+	fields["ok"] = true
+	return fields
+}
+
+func (s *Server) authTest(apiRequest) (int, any) {
+	return http.StatusOK, ok(map[string]any{"url": TeamURL, "team": TeamName, "user": BotName,
+		"team_id": TeamID, "user_id": BotUser, "bot_id": BotID})
+}
+
+func (s *Server) connectionsOpen(apiRequest) (int, any) {
+	s.mu.Lock()
+	ticket := s.newIDLocked("ticket-")
+	s.mu.Unlock()
+	wsURL := "ws" + strings.TrimPrefix(s.hs.URL, "http") + "/link/?ticket=" + ticket + "&app_id=" + AppID
+	return http.StatusOK, ok(map[string]any{"url": wsURL})
+}
+
+func (s *Server) postMessage(req apiRequest) (int, any) {
+	p := req.params
+	chID := p.Get("channel")
+	if chID == "" {
+		return http.StatusOK, slackError("channel_not_found")
+	}
+	var blocks, attachments any
+	if b := p.Get("blocks"); b != "" {
+		if err := json.Unmarshal([]byte(b), &blocks); err != nil {
+			return http.StatusOK, slackError("invalid_blocks")
+		}
+	}
+	if a := p.Get("attachments"); a != "" {
+		if err := json.Unmarshal([]byte(a), &attachments); err != nil {
+			return http.StatusOK, slackError("invalid_attachments")
+		}
+	}
+	text := p.Get("text")
+	if text == "" && blocks == nil && attachments == nil {
+		return http.StatusOK, slackError("no_text")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.channels[chID]
+	switch {
+	case c == nil || (c.private && !c.member):
+		return http.StatusOK, slackError("channel_not_found")
+	case !c.member:
+		return http.StatusOK, slackError("not_in_channel")
+	}
+	threadTS := p.Get("thread_ts")
+	m := &message{User: BotUser, BotID: BotID, Text: text, ThreadTS: threadTS, Blocks: blocks,
+		Attachments: attachments}
+	ts := s.addMessageLocked(chID, m)
+	s.posts = append(s.posts, Post{
+		Channel: chID, TS: ts, ThreadTS: threadTS, Text: text,
+		Flat:        flatten(text, blocks, attachments),
+		UnfurlLinks: p.Get("unfurl_links"), UnfurlMedia: p.Get("unfurl_media"),
+		Colors: colors(attachments), Images: images(blocks, attachments), Via: "chat.postMessage",
+	})
+	return http.StatusOK, ok(map[string]any{"channel": chID, "ts": ts, "message": m.json()})
+}
+
+func (s *Server) usersInfo(req apiRequest) (int, any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.users[req.params.Get("user")]
+	if u == nil {
+		return http.StatusOK, slackError("user_not_found")
+	}
+	return http.StatusOK, ok(map[string]any{"user": map[string]any{
+		"id": u.ID, "team_id": TeamID, "name": u.Name, "real_name": u.RealName,
+		"is_admin": u.IsAdmin, "is_owner": u.IsOwner, "is_primary_owner": false, "is_bot": u.IsBot,
+		"profile": map[string]any{"real_name": u.RealName, "display_name": u.DisplayName,
+			"image_72": u.Avatar, "image_192": u.Avatar},
+	}})
+}
+
+func (s *Server) conversationsInfo(req apiRequest) (int, any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.channels[req.params.Get("channel")]
+	if c == nil || (c.private && !c.member) {
+		return http.StatusOK, slackError("channel_not_found")
+	}
+	return http.StatusOK, ok(map[string]any{"channel": map[string]any{
+		"id": c.id, "name": c.name, "is_channel": !c.private, "is_group": c.private,
+		"is_private": c.private, "is_member": c.member,
+	}})
+}
+
+// visibleChannel finds a channel whose history the bot may read, or the Slack error.
+func (s *Server) visibleChannel(id string) (*channel, string) {
+	c := s.channels[id]
+	switch {
+	case c == nil || (c.private && !c.member):
+		return nil, "channel_not_found"
+	case !c.member:
+		return nil, "not_in_channel"
+	}
+	return c, ""
+}
+
+func (s *Server) conversationsHistory(req apiRequest) (int, any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, code := s.visibleChannel(req.params.Get("channel"))
+	if c == nil {
+		return http.StatusOK, slackError(code)
+	}
+	var msgs []*message // newest first, top level and broadcasts only
+	for i := len(c.messages) - 1; i >= 0; i-- {
+		m := c.messages[i]
+		if m.ThreadTS == "" || m.ThreadTS == m.TS || m.Subtype == "thread_broadcast" {
+			msgs = append(msgs, m)
+		}
+	}
+	return s.page(c, filterRange(msgs, req.params), req.params)
+}
+
+func (s *Server) conversationsReplies(req apiRequest) (int, any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, code := s.visibleChannel(req.params.Get("channel"))
+	if c == nil {
+		return http.StatusOK, slackError(code)
+	}
+	root := req.params.Get("ts")
+	var msgs []*message // oldest first: the root, then its replies
+	for _, m := range c.messages {
+		if m.TS == root || m.ThreadTS == root {
+			msgs = append(msgs, m)
+		}
+	}
+	if len(msgs) == 0 || msgs[0].TS != root {
+		return http.StatusOK, slackError("thread_not_found")
+	}
+	return s.page(c, filterRange(msgs, req.params), req.params)
+}
+
+// filterRange keeps the messages between oldest and latest (inclusive=1 keeps the ends).
+func filterRange(msgs []*message, p url.Values) []*message {
+	oldest, latest := p.Get("oldest"), p.Get("latest")
+	incl := p.Get("inclusive") == "1" || p.Get("inclusive") == "true"
+	var out []*message
+	for _, m := range msgs {
+		if oldest != "" && (tsLess(m.TS, oldest) || (!incl && m.TS == oldest)) {
+			continue
+		}
+		if latest != "" && (tsLess(latest, m.TS) || (!incl && m.TS == latest)) {
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func tsLess(a, b string) bool {
+	fa, _ := strconv.ParseFloat(a, 64)
+	fb, _ := strconv.ParseFloat(b, 64)
+	if fa != fb {
+		return fa < fb
+	}
+	return a < b
+}
+
+// page answers one page of msgs after the cursor (an offset), with has_more and next_cursor.
+func (s *Server) page(c *channel, msgs []*message, p url.Values) (int, any) {
+	limit, _ := strconv.Atoi(p.Get("limit"))
+	if limit <= 0 || limit > 999 {
+		limit = 100
+	}
+	off := 0
+	if cur := p.Get("cursor"); cur != "" {
+		n, err := strconv.Atoi(strings.TrimPrefix(cur, "off:"))
+		if err != nil || n < 0 || n > len(msgs) {
+			return http.StatusOK, slackError("invalid_cursor")
+		}
+		off = n
+	}
+	end := min(off+limit, len(msgs))
+	out := make([]map[string]any, 0, end-off)
+	for _, m := range msgs[off:end] {
+		j := m.json()
+		if n := replyCount(c, m.TS); n > 0 {
+			j["reply_count"] = n
+			j["thread_ts"] = m.TS
+		}
+		out = append(out, j)
+	}
+	next := ""
+	if end < len(msgs) {
+		next = "off:" + strconv.Itoa(end)
+	}
+	return http.StatusOK, ok(map[string]any{"messages": out, "has_more": next != "",
+		"response_metadata": map[string]any{"next_cursor": next}})
+}
+
+func replyCount(c *channel, ts string) int {
+	n := 0
+	for _, m := range c.messages {
+		if m.ThreadTS == ts && m.TS != ts {
+			n++
+		}
+	}
+	return n
+}
+
+func (m *message) json() map[string]any {
+	j := map[string]any{"type": "message", "ts": m.TS, "text": m.Text}
+	if m.User != "" {
+		j["user"] = m.User
+	}
+	if m.BotID != "" {
+		j["bot_id"] = m.BotID
+		j["bot_profile"] = map[string]any{"id": m.BotID, "name": BotName}
+	}
+	if m.Subtype != "" {
+		j["subtype"] = m.Subtype
+	}
+	if m.ThreadTS != "" {
+		j["thread_ts"] = m.ThreadTS
+	}
+	if m.Blocks != nil {
+		j["blocks"] = m.Blocks
+	}
+	if m.Attachments != nil {
+		j["attachments"] = m.Attachments
+	}
+	if len(m.Files) > 0 {
+		j["files"] = m.Files
+	}
+	return j
+}
+
+// serveResponseURL takes a slash command's delayed response (JSON), as hooks.slack.com does:
+// at most 5 uses per command.
+func (s *Server) serveResponseURL(w http.ResponseWriter, r *http.Request) {
+	id := strings.TrimPrefix(r.URL.Path, "/response/")
+	var msg struct {
+		Text            string `json:"text"`
+		ResponseType    string `json:"response_type"`
+		ReplaceOriginal bool   `json:"replace_original"`
+		DeleteOriginal  bool   `json:"delete_original"`
+		Blocks          any    `json:"blocks"`
+		Attachments     any    `json:"attachments"`
+		ThreadTS        string `json:"thread_ts"`
+	}
+	if r.Method != http.MethodPost || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		s.unhandledRequest(w, r.Method+" /response/: want a JSON POST", http.StatusBadRequest)
+		return
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&msg); err != nil {
+		s.unhandledRequest(w, "POST /response/: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ru := s.responses[id]
+	switch {
+	case ru == nil:
+		writeJSON(w, http.StatusNotFound, slackError("expired_url"))
+		return
+	case ru.uses >= 5:
+		writeJSON(w, http.StatusNotFound, slackError("used_url"))
+		return
+	}
+	ru.uses++
+	p := Post{Channel: ru.channel, Text: msg.Text, Flat: flatten(msg.Text, msg.Blocks, msg.Attachments),
+		Ephemeral: msg.ResponseType != "in_channel", Colors: colors(msg.Attachments), Via: "response_url"}
+	if !p.Ephemeral {
+		p.TS = s.addMessageLocked(ru.channel, &message{User: BotUser, BotID: BotID, Text: msg.Text})
+	}
+	s.posts = append(s.posts, p)
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+}
+
+// flatten joins everything a user would read in a message: its text and every text, title,
+// alt text and field of its blocks and attachments, in the wire form.
+func flatten(text string, blocks, attachments any) string {
+	var parts []string
+	if text != "" {
+		parts = append(parts, text)
+	}
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case []any:
+			for _, e := range v {
+				walk(e)
+			}
+		case map[string]any:
+			keys := make([]string, 0, len(v))
+			for k := range v {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				switch k {
+				case "text", "alt_text", "title", "pretext", "author_name", "footer", "value", "title_link":
+					if s, ok := v[k].(string); ok && s != "" {
+						parts = append(parts, s)
+						continue
+					}
+				}
+				walk(v[k])
+			}
+		}
+	}
+	walk(blocks)
+	walk(attachments)
+	return strings.Join(parts, "\n")
+}
+
+func colors(attachments any) []string {
+	var out []string
+	list, _ := attachments.([]any)
+	for _, a := range list {
+		if m, ok := a.(map[string]any); ok {
+			if c, ok := m["color"].(string); ok {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// images collects the image URLs of image blocks and elements and of attachments.
+func images(vs ...any) []string {
+	var out []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case []any:
+			for _, e := range v {
+				walk(e)
+			}
+		case map[string]any:
+			for k, e := range v {
+				if s, ok := e.(string); ok && (k == "image_url" || k == "author_icon" || k == "thumb_url") {
+					out = append(out, s)
+					continue
+				}
+				walk(e)
+			}
+		}
+	}
+	for _, v := range vs {
+		walk(v)
+	}
+	return out
+}

@@ -1,0 +1,191 @@
+package telegram_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/telegram"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/telegram/telegramtest"
+)
+
+// newFake starts a fake Bot API that must have understood every request by the end of the test.
+func newFake(t *testing.T) *telegramtest.Server {
+	t.Helper()
+	s := telegramtest.NewServer()
+	t.Cleanup(func() {
+		s.Close()
+		if u := s.Unhandled(); len(u) > 0 {
+			t.Errorf("the fake Bot API did not understand: %q", u)
+		}
+	})
+	return s
+}
+
+// newAdapter makes an adapter talking to s; mod adjusts the config.
+func newAdapter(t *testing.T, s *telegramtest.Server, logs *syncBuffer, mod func(*telegram.Config)) *telegram.Adapter {
+	t.Helper()
+	cfg := telegram.Config{
+		Token:       telegramtest.Token,
+		APIEndpoint: s.URL(),
+		PollTimeout: time.Second,
+		Offsets:     newOffsets(),
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	var logger *slog.Logger
+	if logs != nil {
+		logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	a, err := telegram.New(cfg, logger)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return a
+}
+
+// offsets is an in-memory stand-in for the store's cursors.
+type offsets struct {
+	mu sync.Mutex
+	m  map[string]int64
+}
+
+func newOffsets() *offsets { return &offsets{m: map[string]int64{}} }
+
+func (o *offsets) Cursor(_ context.Context, name string) (int64, bool, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	v, ok := o.m[name]
+	return v, ok, nil
+}
+
+func (o *offsets) SetCursor(_ context.Context, name string, v int64) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.m[name] = v
+	return nil
+}
+
+// syncBuffer collects log output from several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// waitFor polls cond until it holds or 10 s pass.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// handler echoes commands like adaptertest.Recorder and records everything it is told, safely
+// for reading while the adapter runs.
+type handler struct {
+	mu       sync.Mutex
+	commands []adapters.Command
+	observed []adapters.Message
+	moves    [][2]adapters.ChannelRef
+	answer   func(adapters.Command) adapters.Reply
+}
+
+func (h *handler) HandleCommand(_ context.Context, cmd adapters.Command) adapters.Reply {
+	h.mu.Lock()
+	h.commands = append(h.commands, cmd)
+	answer := h.answer
+	h.mu.Unlock()
+	if answer != nil {
+		return answer(cmd)
+	}
+	return adapters.Reply{Text: adapters.Text{{Text: "echo: " + cmd.Text}}}
+}
+
+func (h *handler) Observe(_ context.Context, m adapters.Message) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.observed = append(h.observed, m)
+}
+
+func (h *handler) ChannelMoved(_ context.Context, from, to adapters.ChannelRef) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.moves = append(h.moves, [2]adapters.ChannelRef{from, to})
+}
+
+func (h *handler) Commands() []adapters.Command {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]adapters.Command(nil), h.commands...)
+}
+
+func (h *handler) Observed() []adapters.Message {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]adapters.Message(nil), h.observed...)
+}
+
+func (h *handler) Moves() [][2]adapters.ChannelRef {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([][2]adapters.ChannelRef(nil), h.moves...)
+}
+
+// sentinel injects a command and waits for its echo: every update injected before it has then
+// been handled, since the adapter handles updates in order.
+func sentinel(t *testing.T, s *telegramtest.Server, ch adapters.ChannelRef) {
+	t.Helper()
+	s.InjectCommand(ch, "status sentinel", true)
+	adaptertest.WaitPosted(t, s, ch, "echo: status sentinel")
+}
+
+func containsAny(s string, subs ...string) string {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return sub
+		}
+	}
+	return ""
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// sample is a plain notification with the given title.
+func sample(title string) adapters.Notification {
+	return adapters.Notification{
+		TopicID: 42, PostID: 4200, PostNumber: 1,
+		TopicTitle:    title,
+		URL:           "https://forum.example.org/t/welcome/42/1",
+		AuthorName:    "Alice Smith",
+		AuthorUser:    "alice",
+		CategoryPath:  "Support/Installs",
+		CategoryColor: "0088CC",
+		Tags:          []string{"bug", "linux"},
+		Excerpt:       "The installer stops at step 3.",
+		IsFirstPost:   true,
+	}
+}

@@ -1,0 +1,47 @@
+package telegram
+
+import (
+	"context"
+	"sync"
+
+	"golang.org/x/time/rate"
+)
+
+// Telegram's flood limits (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this):
+// about one message a second in one chat and 30 a second overall. Short bursts are tolerated,
+// so the per-chat limiter allows a few at once; a 429 that still happens becomes RetryAfter.
+const (
+	perChatRate  = 1 // messages per second in one chat
+	perChatBurst = 3
+	globalRate   = 30 // messages per second in all
+	globalBurst  = 30
+)
+
+// limiter paces sends per chat and overall.
+type limiter struct {
+	global *rate.Limiter
+	mu     sync.Mutex
+	chats  map[int64]*rate.Limiter
+}
+
+func newLimiter() *limiter {
+	return &limiter{
+		global: rate.NewLimiter(globalRate, globalBurst),
+		chats:  make(map[int64]*rate.Limiter),
+	}
+}
+
+// wait blocks until chat may receive one more message, or ctx ends.
+func (l *limiter) wait(ctx context.Context, chat int64) error {
+	l.mu.Lock()
+	c, ok := l.chats[chat]
+	if !ok {
+		c = rate.NewLimiter(perChatRate, perChatBurst)
+		l.chats[chat] = c
+	}
+	l.mu.Unlock()
+	if err := c.Wait(ctx); err != nil {
+		return err
+	}
+	return l.global.Wait(ctx)
+}

@@ -1,0 +1,194 @@
+package telegram
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+)
+
+// allowedUpdates are the update kinds the bot asks for: group and private messages (commands,
+// the chat log, migrations) and channel posts.
+var allowedUpdates = []string{"message", "channel_post"}
+
+// ErrWebhookSet is returned by Run (and reported by Check) when the bot has a webhook: Telegram
+// then refuses getUpdates. The adapter does not delete it, since another service may own it.
+var ErrWebhookSet = errors.New("a webhook is set for this bot, so getUpdates (long polling) cannot work; remove it with deleteWebhook if nothing else uses it")
+
+// Run implements adapters.Adapter: it long-polls getUpdates until ctx is done, reconnecting with
+// backoff. It returns an error only when the token is refused or a webhook is set.
+func (a *Adapter) Run(ctx context.Context, h adapters.Handler) error {
+	bo := backoff.NewExponentialBackOff()
+	bo.MaxInterval = time.Minute
+	for {
+		err := a.session(ctx, h, bo)
+		if ctx.Err() != nil {
+			return nil
+		}
+		switch {
+		case isAuthFailure(err):
+			return fmt.Errorf("telegram: the bot token was refused (revoked or mistyped?): %w", err)
+		case errors.Is(err, ErrWebhookSet):
+			return fmt.Errorf("telegram: %w", err)
+		}
+		wait := bo.NextBackOff()
+		a.log.Warn("Bot API connection failed; retrying", "err", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+	}
+}
+
+// session connects (getMe, getWebhookInfo, setMyCommands) and polls until an error. It resets bo
+// once updates flow.
+func (a *Adapter) session(ctx context.Context, h adapters.Handler, bo *backoff.ExponentialBackOff) error {
+	var me tgbotapi.User
+	if err := a.call(ctx, "getMe", nil, callTimeout, &me); err != nil {
+		return err
+	}
+	a.setBotUser(me)
+	var hook tgbotapi.WebhookInfo
+	if err := a.call(ctx, "getWebhookInfo", nil, callTimeout, &hook); err != nil {
+		return err
+	}
+	if hook.URL != "" {
+		return ErrWebhookSet
+	}
+	a.registerCommands(ctx)
+	offset, err := a.loadOffset(ctx)
+	if err != nil {
+		return err
+	}
+	a.log.Info("connected to the Bot API", "bot", "@"+me.UserName, "privacy_mode", !me.CanReadAllGroupMessages)
+	for {
+		updates, err := a.getUpdates(ctx, offset)
+		if err != nil {
+			return err
+		}
+		bo.Reset()
+		for _, u := range updates {
+			if int64(u.UpdateID) < offset {
+				continue // already handled: the server had not yet heard our confirmation
+			}
+			a.handleUpdate(ctx, h, u)
+			if ctx.Err() != nil {
+				// Cancelled mid-update: leave the offset so a restart handles it again.
+				return ctx.Err()
+			}
+			offset = int64(u.UpdateID) + 1
+			a.saveOffset(ctx, offset)
+		}
+	}
+}
+
+// registerCommands fills Telegram's "/" menu. A failure costs only the menu.
+func (a *Adapter) registerCommands(ctx context.Context) {
+	cmds, err := json.Marshal(menu)
+	if err != nil {
+		a.log.Warn("encode the command menu", "err", err)
+		return
+	}
+	if err := a.call(ctx, "setMyCommands", tgbotapi.Params{"commands": string(cmds)}, callTimeout, nil); err != nil {
+		a.log.Warn("cannot register the command menu", "err", err)
+	}
+}
+
+// update is one getUpdates result: the SDK's type plus the forum-topic fields it predates.
+type update struct {
+	tgbotapi.Update
+	message *topicFields
+}
+
+// topicFields are the Bot API 6.3 fields of a message that SDK v5.5.1 does not decode.
+type topicFields struct {
+	MessageThreadID int  `json:"message_thread_id"`
+	IsTopicMessage  bool `json:"is_topic_message"`
+}
+
+// getUpdates holds one long poll. Updates before offset are confirmed to the server by asking
+// for offset.
+func (a *Adapter) getUpdates(ctx context.Context, offset int64) ([]update, error) {
+	allowed, _ := json.Marshal(allowedUpdates)
+	params := tgbotapi.Params{
+		"timeout":         strconv.Itoa(int(a.cfg.PollTimeout / time.Second)),
+		"allowed_updates": string(allowed),
+	}
+	if offset != 0 {
+		params["offset"] = strconv.FormatInt(offset, 10)
+	}
+	var raw []json.RawMessage
+	if err := a.call(ctx, "getUpdates", params, a.cfg.PollTimeout+callTimeout, &raw); err != nil {
+		if apiErr, ok := apiError(err); ok && apiErr.Code == http.StatusConflict {
+			return nil, fmt.Errorf("another program polls this bot, or a webhook was set: %w", err)
+		}
+		return nil, err
+	}
+	out := make([]update, 0, len(raw))
+	for _, r := range raw {
+		var u update
+		if err := json.Unmarshal(r, &u.Update); err != nil {
+			return nil, fmt.Errorf("getUpdates: decode update: %w", err)
+		}
+		var extra struct {
+			Message     *topicFields `json:"message"`
+			ChannelPost *topicFields `json:"channel_post"`
+		}
+		if err := json.Unmarshal(r, &extra); err == nil {
+			u.message = extra.Message
+			if u.message == nil {
+				u.message = extra.ChannelPost
+			}
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+// loadOffset reads the stored offset; none stored means "whatever the server holds".
+func (a *Adapter) loadOffset(ctx context.Context) (int64, error) {
+	if a.cfg.Offsets == nil {
+		return a.memOffset(), nil
+	}
+	v, ok, err := a.cfg.Offsets.Cursor(ctx, a.offsetCursor())
+	if err != nil {
+		return 0, fmt.Errorf("read the update offset: %w", err)
+	}
+	if !ok {
+		return 0, nil
+	}
+	return v, nil
+}
+
+// saveOffset stores the offset after each handled update, so a crash replays at most the update
+// in flight.
+func (a *Adapter) saveOffset(ctx context.Context, offset int64) {
+	if a.cfg.Offsets == nil {
+		a.setMemOffset(offset)
+		return
+	}
+	if err := a.cfg.Offsets.SetCursor(ctx, a.offsetCursor(), offset); err != nil {
+		a.log.Error("cannot store the update offset; a restart may repeat updates", "offset", offset, "err", err)
+	}
+}
+
+func (a *Adapter) memOffset() int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.offset
+}
+
+func (a *Adapter) setMemOffset(v int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.offset = v
+}

@@ -1,0 +1,612 @@
+package telegram_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/telegram"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/telegram/telegramtest"
+)
+
+func TestConformance(t *testing.T) {
+	adaptertest.Run(t, func(t *testing.T) (adapters.Adapter, adaptertest.Fake) {
+		s := newFake(t)
+		return newAdapter(t, s, nil, nil), s
+	})
+}
+
+func TestNewValidatesConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  telegram.Config
+		want string
+	}{
+		{"empty token", telegram.Config{}, "token is empty"},
+		{"not a bot token", telegram.Config{Token: "hello"}, "does not look like a bot token"},
+		{"endpoint without scheme", telegram.Config{Token: "1:abc", APIEndpoint: "localhost:8081"}, "api_endpoint"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := telegram.New(tt.cfg, nil)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("New: %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := telegram.New(telegram.Config{Token: "1:abc"}, nil); err != nil {
+		t.Fatalf("New with a token only: %v", err)
+	}
+}
+
+func TestCommandForms(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		want string // the handler's command text, "" when the adapter must ignore it
+	}{
+		{"discourse prefix", "/discourse watch support tag:bug", "watch support tag:bug"},
+		{"bare watch", "/watch support", "watch support"},
+		{"bare status addressed to us", "/status@discourse_test_bot", "status"},
+		{"addressed case-insensitively", "/follow@Discourse_Test_Bot announcements", "follow announcements"},
+		{"bare discourse means help", "/discourse", "help"},
+		{"start in a private chat", "/start", "help"},
+		{"another bot's command", "/watch@other_bot support", ""},
+		{"a command that is not ours", "/weather Paris", ""},
+		{"ordinary text", "watch support", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newFake(t)
+			a := newAdapter(t, s, nil, nil)
+			h := &handler{}
+			adaptertest.Start(t, a, h)
+			ch := s.Channel()
+			s.Inject(telegramtest.Incoming{Channel: ch, From: telegramtest.AdminUser, Text: tt.text})
+			sentinel(t, s, ch)
+			cmds := h.Commands()
+			var got []string
+			for _, c := range cmds[:len(cmds)-1] {
+				got = append(got, c.Text)
+			}
+			switch {
+			case tt.want == "" && len(got) != 0:
+				t.Errorf("%q reached the handler as %q; want it ignored", tt.text, got)
+			case tt.want != "" && (len(got) != 1 || got[0] != tt.want):
+				t.Errorf("%q reached the handler as %q, want %q", tt.text, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCommandFields(t *testing.T) {
+	s := newFake(t)
+	a := newAdapter(t, s, nil, nil)
+	h := &handler{}
+	adaptertest.Start(t, a, h)
+	topic := s.AddTopic(telegramtest.DefaultChatID, "Support")
+	id := s.Inject(telegramtest.Incoming{Channel: topic, From: telegramtest.AdminUser, Text: "/watch support"})
+	p := adaptertest.WaitPosted(t, s, topic, "echo: watch support")
+	c := h.Commands()[0]
+	if c.Channel != topic {
+		t.Errorf("command channel = %v, want the topic %v", c.Channel, topic)
+	}
+	if c.Invoker.ID != "1001" || c.Invoker.Username != "alice_admin" || c.Invoker.DisplayName != "Alice Admin" {
+		t.Errorf("invoker = %+v", c.Invoker)
+	}
+	if string(c.Message) != itoa(id) || string(c.Thread) != topic.ThreadID {
+		t.Errorf("command message/thread = %q/%q, want %d/%s", c.Message, c.Thread, id, topic.ThreadID)
+	}
+	if c.Time.IsZero() {
+		t.Error("command has no time")
+	}
+	if p.Thread != itoa(id) {
+		t.Errorf("the reply answers message %q, want the command %d", p.Thread, id)
+	}
+}
+
+func TestAdminVerdict(t *testing.T) {
+	tests := []struct {
+		name   string
+		chat   func(s *telegramtest.Server) adapters.ChannelRef
+		status string // the invoker's status in the chat
+		asChat bool
+		want   bool
+	}{
+		{"administrator", defaultChat, "administrator", false, true},
+		{"creator", defaultChat, "creator", false, true},
+		{"member", defaultChat, "member", false, false},
+		{"restricted member", defaultChat, "restricted", false, false},
+		{"anonymous group admin", defaultChat, "member", true, true},
+		{"private chat with the bot", func(s *telegramtest.Server) adapters.ChannelRef {
+			return s.AddChat(4242, "private", "Carol", false)
+		}, "member", false, true},
+		{"channel post", func(s *telegramtest.Server) adapters.ChannelRef {
+			return s.AddChat(-1002000000002, "channel", "News", false)
+		}, "member", false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newFake(t)
+			a := newAdapter(t, s, nil, nil)
+			h := &handler{}
+			adaptertest.Start(t, a, h)
+			ch := tt.chat(s)
+			carol := telegramtest.User{ID: 4242, FirstName: "Carol", Username: "carol"}
+			s.AddUser(carol)
+			s.SetMember(ch, carol.ID, tt.status)
+			s.Inject(telegramtest.Incoming{Channel: ch, From: carol, AsChat: tt.asChat, Text: "/status"})
+			adaptertest.WaitPosted(t, s, ch, "echo: status")
+			if got := h.Commands()[0].IsAdmin; got != tt.want {
+				t.Errorf("IsAdmin = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func defaultChat(s *telegramtest.Server) adapters.ChannelRef { return s.Channel() }
+
+func TestAdminVerdictIsCached(t *testing.T) {
+	s := newFake(t)
+	a := newAdapter(t, s, nil, nil)
+	adaptertest.Start(t, a, &handler{})
+	ch := s.Channel()
+	for _, text := range []string{"/status one", "/status two", "/status three"} {
+		s.Inject(telegramtest.Incoming{Channel: ch, From: telegramtest.MemberUser, Text: text})
+	}
+	adaptertest.WaitPosted(t, s, ch, "echo: status three")
+	if n := s.Calls("getChatMember"); n != 1 {
+		t.Errorf("three commands by one user cost %d getChatMember calls, want 1", n)
+	}
+}
+
+func TestGetChatID(t *testing.T) {
+	s := newFake(t)
+	a := newAdapter(t, s, nil, nil)
+	h := &handler{}
+	adaptertest.Start(t, a, h)
+	ch := s.Channel()
+	s.Inject(telegramtest.Incoming{Channel: ch, Text: "/getchatid"})
+	adaptertest.WaitPosted(t, s, ch, "telegram:-1001000000001.")
+	topic := s.AddTopic(telegramtest.DefaultChatID, "Releases")
+	s.Inject(telegramtest.Incoming{Channel: topic, Text: "/getchatid@discourse_test_bot"})
+	adaptertest.WaitPosted(t, s, topic, "telegram:-1001000000001/"+topic.ThreadID)
+	if n := len(h.Commands()); n != 0 {
+		t.Errorf("/getchatid reached the handler %d times; the adapter answers it itself", n)
+	}
+}
+
+func TestRegistersCommandMenu(t *testing.T) {
+	s := newFake(t)
+	adaptertest.Start(t, newAdapter(t, s, nil, nil), &handler{})
+	waitFor(t, "setMyCommands", func() bool { return len(s.Commands()) > 0 })
+	var names []string
+	for _, c := range s.Commands() {
+		names = append(names, c.Command)
+	}
+	for _, want := range []string{"discourse", "watch", "follow", "mute", "thread", "remove", "status", "help", "post", "test", "getchatid"} {
+		if !strings.Contains(" "+strings.Join(names, " ")+" ", " "+want+" ") {
+			t.Errorf("the menu lacks /%s: %v", want, names)
+		}
+	}
+}
+
+func TestLongReplyIsSplit(t *testing.T) {
+	s := newFake(t)
+	a := newAdapter(t, s, nil, nil)
+	long := strings.Repeat("rule line with <angle> & ampersand\n", 300) // ~10 500 characters
+	h := &handler{answer: func(adapters.Command) adapters.Reply {
+		return adapters.Reply{Text: adapters.Text{{Kind: adapters.Bold, Text: "Rules:"}, {Text: "\n" + long + "END"}}}
+	}}
+	adaptertest.Start(t, a, h)
+	ch := s.Channel()
+	s.InjectCommand(ch, "status", true)
+	adaptertest.WaitPosted(t, s, ch, "END")
+	var total strings.Builder
+	for _, m := range s.Messages(ch) {
+		if n := len([]rune(m.Text)); n > telegram.MaxMessageLength {
+			t.Errorf("a reply part has %d characters, over Telegram's %d", n, telegram.MaxMessageLength)
+		}
+		total.WriteString(m.Text)
+	}
+	if got := strings.Count(total.String(), "<angle> & ampersand"); got != 300 {
+		t.Errorf("the split reply holds %d of the 300 lines", got)
+	}
+}
+
+func TestObserveChatLog(t *testing.T) {
+	s := newFake(t)
+	a := newAdapter(t, s, nil, func(c *telegram.Config) { c.LogMessages = true })
+	h := &handler{}
+	adaptertest.Start(t, a, h)
+	ch := s.Channel()
+	first := s.Inject(telegramtest.Incoming{Channel: ch, From: telegramtest.MemberUser, Text: "Hello *world* see docs",
+		Entities: []telegramtest.Entity{{Type: "bold", Offset: 6, Length: 7}, {Type: "text_link", Offset: 18, Length: 4, URL: "https://example.org/docs"}}})
+	second := s.Inject(telegramtest.Incoming{Channel: ch, From: telegramtest.AdminUser, Text: "a reply", ReplyTo: first})
+	s.Inject(telegramtest.Incoming{Channel: ch, Extra: map[string]any{"new_chat_members": []telegramtest.User{{ID: 7, FirstName: "New"}}}})
+	s.Inject(telegramtest.Incoming{Channel: ch, Extra: map[string]any{"photo": []map[string]any{{"file_id": "x", "file_unique_id": "y", "width": 1, "height": 1}}, "caption": "look"}})
+	topic := s.AddTopic(telegramtest.DefaultChatID, "Support")
+	inTopic := s.Inject(telegramtest.Incoming{Channel: topic, Text: "in a topic"})
+	sentinel(t, s, ch)
+
+	got := h.Observed()
+	if len(got) != 4 {
+		t.Fatalf("observed %d messages, want 4 (the join and the commands are not chat): %+v", len(got), got)
+	}
+	tests := []struct {
+		name  string
+		got   adapters.Message
+		check func(m adapters.Message) bool
+	}{
+		{"entities become markdown", got[0], func(m adapters.Message) bool {
+			return m.Text == `Hello **\*world\*** see [docs](https://example.org/docs)`
+		}},
+		{"sender", got[0], func(m adapters.Message) bool {
+			return m.User.ID == "1002" && m.User.Username == "bob" && !m.IsBot && !m.Time.IsZero()
+		}},
+		{"ids and link", got[0], func(m adapters.Message) bool {
+			return string(m.ID) == itoa(first) && m.Link == "https://t.me/c/1000000001/"+itoa(first) && m.Channel == ch
+		}},
+		{"reply-to", got[1], func(m adapters.Message) bool {
+			return string(m.ID) == itoa(second) && string(m.ReplyTo) == itoa(first)
+		}},
+		{"media is named, not fetched", got[2], func(m adapters.Message) bool { return m.Text == "[photo] look" }},
+		{"topic", got[3], func(m adapters.Message) bool {
+			return m.Channel == topic && string(m.Thread) == topic.ThreadID && m.ReplyTo == "" && string(m.ID) == itoa(inTopic)
+		}},
+	}
+	for _, tt := range tests {
+		if !tt.check(tt.got) {
+			t.Errorf("%s: got %+v", tt.name, tt.got)
+		}
+	}
+}
+
+func TestObserveOffByDefault(t *testing.T) {
+	s := newFake(t)
+	a := newAdapter(t, s, nil, nil)
+	h := &handler{}
+	adaptertest.Start(t, a, h)
+	s.Inject(telegramtest.Incoming{Channel: s.Channel(), Text: "chatter"})
+	sentinel(t, s, s.Channel())
+	if n := len(h.Observed()); n != 0 {
+		t.Errorf("with LogMessages off the handler observed %d messages", n)
+	}
+}
+
+func TestMigration(t *testing.T) {
+	s := newFake(t)
+	a := newAdapter(t, s, nil, nil)
+	h := &handler{}
+	adaptertest.Start(t, a, h)
+	group := s.AddChat(-4001, "group", "Small group", false)
+	to := s.Migrate(group, -1004001)
+	sentinel(t, s, to)
+	moves := h.Moves()
+	if len(moves) != 1 || moves[0][0] != group || moves[0][1] != to {
+		t.Fatalf("moves = %v, want [%v → %v]", moves, group, to)
+	}
+	// The old id is gone: a notification to it is permanent, naming the new chat.
+	_, err := a.Notify(t.Context(), group, sample("After the move"), "")
+	if !adapters.IsPermanent(err) || !strings.Contains(err.Error(), "-1004001") {
+		t.Errorf("Notify to the migrated group: %v, want a permanent error naming the supergroup", err)
+	}
+	if _, err := a.Notify(t.Context(), to, sample("After the move"), ""); err != nil {
+		t.Fatalf("Notify to the supergroup: %v", err)
+	}
+	adaptertest.WaitPosted(t, s, to, "After the move")
+}
+
+func TestRestartNeitherDropsNorRepeats(t *testing.T) {
+	s := newFake(t)
+	store := newOffsets()
+	ch := s.Channel()
+	// A 30 s long poll: stopping must abort it, not wait it out (Start allows 10 s).
+	mod := func(c *telegram.Config) { c.Offsets = store; c.PollTimeout = 30 * time.Second }
+
+	h1 := &handler{}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- newAdapter(t, s, nil, mod).Run(ctx, h1) }()
+	s.InjectCommand(ch, "watch one", true)
+	adaptertest.WaitPosted(t, s, ch, "echo: watch one")
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run after cancel: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not stop within 10 s of cancel while holding a 30 s long poll")
+	}
+
+	s.InjectCommand(ch, "watch two", true) // sent while the bot is down
+	h2 := &handler{}
+	adaptertest.Start(t, newAdapter(t, s, nil, mod), h2)
+	adaptertest.WaitPosted(t, s, ch, "echo: watch two")
+	sentinel(t, s, ch)
+	var texts []string
+	for _, c := range h2.Commands() {
+		texts = append(texts, c.Text)
+	}
+	if strings.Join(texts, "|") != "watch two|status sentinel" {
+		t.Errorf("after the restart the handler got %q, want [watch two, status sentinel]", texts)
+	}
+	if n := len(h1.Commands()); n != 1 {
+		t.Errorf("before the restart the handler got %d commands, want 1", n)
+	}
+}
+
+func TestReconnectAfterServerErrors(t *testing.T) {
+	s := newFake(t)
+	adaptertest.Start(t, newAdapter(t, s, nil, nil), &handler{})
+	ch := s.Channel()
+	sentinel(t, s, ch)
+	s.FailNext("getUpdates", http.StatusBadGateway)
+	s.FailNext("getUpdates", http.StatusBadGateway)
+	s.DropConnections()
+	s.InjectCommand(ch, "status after 502", true)
+	adaptertest.WaitPosted(t, s, ch, "echo: status after 502")
+}
+
+func TestWebhookBlocksRun(t *testing.T) {
+	s := newFake(t)
+	s.SetWebhook("https://hooks.example.org/secret-path")
+	a := newAdapter(t, s, nil, nil)
+	err := a.Run(t.Context(), &handler{})
+	if !errors.Is(err, telegram.ErrWebhookSet) {
+		t.Fatalf("Run with a webhook set: %v, want ErrWebhookSet", err)
+	}
+	if s.Webhook() == "" || s.Calls("deleteWebhook") != 0 {
+		t.Error("Run deleted the webhook; it must leave it to the owner")
+	}
+	report, err := a.Check(t.Context(), nil)
+	if err == nil {
+		t.Error("Check passed with a webhook set")
+	}
+	line := strings.Join(report, "\n")
+	if !strings.Contains(line, "webhook: SET (hooks.example.org)") || strings.Contains(line, "secret-path") {
+		t.Errorf("Check report:\n%s", line)
+	}
+}
+
+func TestBadTokenStopsRunWithoutLeakingIt(t *testing.T) {
+	s := newFake(t)
+	const wrong = "987654:WrongTokenSecretPart"
+	logs := &syncBuffer{}
+	a := newAdapter(t, s, logs, func(c *telegram.Config) { c.Token = wrong })
+	err := a.Run(t.Context(), &handler{})
+	if err == nil || !strings.Contains(err.Error(), "token was refused") {
+		t.Fatalf("Run with a wrong token: %v, want the token refused", err)
+	}
+	if leak := containsAny(err.Error()+logs.String(), wrong, "WrongTokenSecretPart"); leak != "" {
+		t.Errorf("the token leaked into the error or the logs: %v\n%s", err, logs.String())
+	}
+}
+
+func TestTokenRedactedFromTransportErrors(t *testing.T) {
+	s := newFake(t)
+	logs := &syncBuffer{}
+	url := s.URL()
+	s.Close() // every request now fails with a transport error that quotes the URL
+	a := newAdapter(t, s, logs, func(c *telegram.Config) { c.APIEndpoint = url })
+	_, err := a.Notify(t.Context(), adapters.ChannelRef{Platform: "telegram", ChatID: "-100"}, sample("x"), "")
+	if err == nil {
+		t.Fatal("Notify to a closed server succeeded")
+	}
+	if adapters.IsPermanent(err) {
+		t.Errorf("a network error was classified permanent: %v", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, &handler{}) }()
+	waitFor(t, "a logged connection failure", func() bool { return strings.Contains(logs.String(), "retrying") })
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run after cancel: %v", err)
+	}
+	secret := strings.SplitN(telegramtest.Token, ":", 2)[1]
+	if leak := containsAny(err.Error()+logs.String(), telegramtest.Token, secret); leak != "" {
+		t.Errorf("the token leaked: %v\n%s", err, logs.String())
+	}
+	if !strings.Contains(err.Error(), "<redacted>") {
+		t.Errorf("error %q does not show where the token was cut", err)
+	}
+}
+
+func TestNotifyErrorVerdicts(t *testing.T) {
+	tests := []struct {
+		name      string
+		prepare   func(s *telegramtest.Server) adapters.ChannelRef
+		permanent bool
+		retry     time.Duration
+	}{
+		{"chat not found", func(s *telegramtest.Server) adapters.ChannelRef {
+			return adapters.ChannelRef{Platform: "telegram", ChatID: "-100999"}
+		}, true, 0},
+		{"bot kicked", func(s *telegramtest.Server) adapters.ChannelRef {
+			s.SetMember(s.Channel(), telegramtest.BotID, "kicked")
+			return s.Channel()
+		}, true, 0},
+		{"topic not found", func(s *telegramtest.Server) adapters.ChannelRef {
+			ch := s.Channel()
+			ch.ThreadID = "77"
+			return ch
+		}, true, 0},
+		{"bad chat id", func(s *telegramtest.Server) adapters.ChannelRef {
+			return adapters.ChannelRef{Platform: "telegram", ChatID: "general"}
+		}, true, 0},
+		{"429", func(s *telegramtest.Server) adapters.ChannelRef {
+			s.RateLimitNext(3 * time.Second)
+			return s.Channel()
+		}, false, 3 * time.Second},
+		{"502", func(s *telegramtest.Server) adapters.ChannelRef {
+			s.FailNext("sendMessage", http.StatusBadGateway)
+			return s.Channel()
+		}, false, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newFake(t)
+			a := newAdapter(t, s, nil, nil)
+			_, err := a.Notify(t.Context(), tt.prepare(s), sample("Verdict"), "")
+			if err == nil {
+				t.Fatal("Notify succeeded")
+			}
+			if got := adapters.IsPermanent(err); got != tt.permanent {
+				t.Errorf("permanent = %v, want %v (%v)", got, tt.permanent, err)
+			}
+			wait, limited := adapters.RetryAfterOf(err)
+			if tt.retry != 0 && (!limited || wait != tt.retry) {
+				t.Errorf("retry after = %v/%v, want %v (%v)", wait, limited, tt.retry, err)
+			}
+			if tt.retry == 0 && limited {
+				t.Errorf("unexpected retry-after verdict: %v", err)
+			}
+		})
+	}
+}
+
+func TestNotifyIntoTopicAndThread(t *testing.T) {
+	s := newFake(t)
+	a := newAdapter(t, s, nil, nil)
+	topic := s.AddTopic(telegramtest.DefaultChatID, "Announcements")
+	first, err := a.Notify(t.Context(), topic, sample("Topic root"), "")
+	if err != nil {
+		t.Fatalf("Notify into a topic: %v", err)
+	}
+	reply := sample("Topic root")
+	reply.Excerpt = "second post"
+	if _, err := a.Notify(t.Context(), topic, reply, first); err != nil {
+		t.Fatalf("Notify into the thread: %v", err)
+	}
+	msgs := s.Messages(topic)
+	if len(msgs) != 2 {
+		t.Fatalf("the topic holds %d messages, want 2", len(msgs))
+	}
+	if msgs[0].ReplyTo != 0 || itoa(msgs[1].ReplyTo) != string(first) {
+		t.Errorf("reply_to = %d, %d; want 0, %s", msgs[0].ReplyTo, msgs[1].ReplyTo, first)
+	}
+	for _, m := range msgs {
+		if !m.DisablePreview || m.ParseMode != "HTML" {
+			t.Errorf("message %d: preview disabled %v, parse mode %q", m.ID, m.DisablePreview, m.ParseMode)
+		}
+	}
+	if n := len(s.Messages(s.Channel())); n != 0 {
+		t.Errorf("%d messages went to the General topic", n)
+	}
+	// The thread's first message was deleted: the reply is posted anyway.
+	if _, err := a.Notify(t.Context(), topic, reply, "999"); err != nil {
+		t.Errorf("Notify into a vanished thread: %v", err)
+	}
+}
+
+func TestNotifyDefusesMentionsAndMarkup(t *testing.T) {
+	hostile := []struct {
+		name    string
+		title   string
+		excerpt string
+	}{
+		{"everyone", "@everyone look", "@here too"},
+		{"slack channel", "<!channel> alert", "<!here> and <@U123>"},
+		{"mattermost", "@channel @all", "@ALL caps"},
+		{"html injection", "<b>bold</b> <a href=\"https://evil.example\">x</a>", "</i><pre>code</pre>"},
+		{"pre-escaped", "&lt;b&gt; stays literal", "&amp; &quot;"},
+		{"markdown", "**bold** _it_ [x](https://evil.example)", "`code`"},
+		{"lone ampersand and angles", "a & b < c > d", "x<y"},
+	}
+	for _, tt := range hostile {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newFake(t)
+			a := newAdapter(t, s, nil, nil)
+			n := sample(tt.title)
+			n.Excerpt = tt.excerpt
+			n.AuthorName = "@everyone"
+			n.CategoryPath = "<b>Cat</b>/@here"
+			n.Tags = []string{"@channel", "<i>"}
+			if _, err := a.Notify(t.Context(), s.Channel(), n, ""); err != nil {
+				t.Fatalf("Notify (the fake rejects malformed HTML): %v", err)
+			}
+			m := s.Messages(s.Channel())[0]
+			for _, ping := range []string{"@everyone", "@here", "@channel", "@all", "@ALL"} {
+				if strings.Contains(m.Text, ping) {
+					t.Errorf("a live %q reached the chat: %q", ping, m.Text)
+				}
+			}
+			for _, want := range []string{tt.title, tt.excerpt} {
+				if want = adapters.DefuseMentions(want); !strings.Contains(m.Text, want) {
+					t.Errorf("the text does not show %q literally: %q", want, m.Text)
+				}
+			}
+			for _, e := range m.Entities {
+				switch {
+				case e.Type == "text_link" && e.URL != n.URL && !strings.HasPrefix(e.URL, "https://forum.example.org/u/"):
+					t.Errorf("an injected link to %q", e.URL)
+				case e.Type != "text_link" && e.Type != "bold" && e.Type != "italic":
+					t.Errorf("an injected %s entity", e.Type)
+				}
+			}
+		})
+	}
+}
+
+func TestCheck(t *testing.T) {
+	tests := []struct {
+		name    string
+		prepare func(s *telegramtest.Server) []adapters.ChannelRef
+		log     bool
+		want    []string
+		wantErr bool
+	}{
+		{"all good", func(s *telegramtest.Server) []adapters.ChannelRef {
+			return []adapters.ChannelRef{s.Channel(), {Platform: "slack", ChatID: "C1"}}
+		}, true, []string{"getMe: ok as @discourse_test_bot", "privacy mode: off", "webhook: none", "telegram:-1001000000001: ok"}, false},
+		{"privacy mode on with the chat log", func(s *telegramtest.Server) []adapters.ChannelRef {
+			s.SetPrivacyMode(true)
+			return nil
+		}, true, []string{"privacy mode: ON", "/setprivacy"}, false},
+		{"unknown chat", func(s *telegramtest.Server) []adapters.ChannelRef {
+			return []adapters.ChannelRef{{Platform: "telegram", ChatID: "-100555"}}
+		}, false, []string{"telegram:-100555: FAILED: getChat: Bad Request: chat not found"}, true},
+		{"bot kicked", func(s *telegramtest.Server) []adapters.ChannelRef {
+			s.SetMember(s.Channel(), telegramtest.BotID, "kicked")
+			return []adapters.ChannelRef{s.Channel()}
+		}, false, []string{"FAILED"}, true},
+		{"topic in a chat without topics", func(s *telegramtest.Server) []adapters.ChannelRef {
+			ch := s.Channel()
+			ch.ThreadID = "5"
+			return []adapters.ChannelRef{ch}
+		}, false, []string{"has no topics"}, true},
+		{"channel", func(s *telegramtest.Server) []adapters.ChannelRef {
+			return []adapters.ChannelRef{s.AddChat(-1002000000002, "channel", "News", false)}
+		}, false, []string{`ok, channel "News", bot is administrator`}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newFake(t)
+			a := newAdapter(t, s, nil, func(c *telegram.Config) { c.LogMessages = tt.log })
+			report, err := a.Check(t.Context(), tt.prepare(s))
+			if (err != nil) != tt.wantErr {
+				t.Errorf("Check error = %v, want error %v", err, tt.wantErr)
+			}
+			all := strings.Join(report, "\n")
+			for _, w := range tt.want {
+				if !strings.Contains(all, w) {
+					t.Errorf("report lacks %q:\n%s", w, all)
+				}
+			}
+		})
+	}
+}
+
+func TestHistoryIsUnavailable(t *testing.T) {
+	a := newAdapter(t, newFake(t), nil, nil)
+	if _, err := a.History(t.Context(), adapters.HistoryQuery{Limit: 10}); !errors.Is(err, adapters.ErrNoHistory) {
+		t.Errorf("History: %v, want ErrNoHistory", err)
+	}
+}

@@ -1,0 +1,336 @@
+package telegramtest
+
+import (
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf16"
+)
+
+// maxMessageLength is Telegram's limit on a message's visible text.
+const maxMessageLength = 4096
+
+func (s *Server) getMe(w http.ResponseWriter) {
+	s.mu.Lock()
+	privacy := s.privacy
+	s.mu.Unlock()
+	answer(w, map[string]any{
+		"id": BotID, "is_bot": true, "first_name": "Discourse", "username": BotUsername,
+		"can_join_groups": true, "can_read_all_group_messages": !privacy, "supports_inline_queries": false,
+	})
+}
+
+// getUpdates is a real long poll: it confirms the updates below offset, then answers at once
+// when updates are waiting, else holds the request until one arrives or timeout seconds pass.
+// A newer getUpdates ends an older one with 409, as Telegram does.
+func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, p map[string]string) {
+	offset, _ := strconv.Atoi(p["offset"])
+	timeout, _ := strconv.Atoi(p["timeout"])
+	limit, _ := strconv.Atoi(p["limit"])
+	if limit <= 0 || limit > 100 {
+		limit = 100
+	}
+	var allowed []string
+	if a := p["allowed_updates"]; a != "" && a != "null" {
+		if err := json.Unmarshal([]byte(a), &allowed); err != nil {
+			fail(w, http.StatusBadRequest, "Bad Request: can't parse allowed_updates JSON array", nil)
+			return
+		}
+	}
+	deadline := time.After(time.Duration(timeout) * time.Second)
+	s.mu.Lock()
+	if s.webhook != "" {
+		s.mu.Unlock()
+		fail(w, http.StatusConflict, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first", nil)
+		return
+	}
+	s.pollGen++
+	gen := s.pollGen
+	close(s.wake) // end older polls
+	s.wake = make(chan struct{})
+	s.mu.Unlock()
+	for {
+		s.mu.Lock()
+		if gen != s.pollGen {
+			s.mu.Unlock()
+			fail(w, http.StatusConflict, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running", nil)
+			return
+		}
+		if offset > s.confirmed {
+			s.confirmed = offset
+		}
+		var out []map[string]any
+		for _, u := range s.updates {
+			if u.id >= s.confirmed && len(out) < limit && wanted(u.body, allowed) {
+				out = append(out, u.body)
+			}
+		}
+		// Confirmed updates are forgotten, as on Telegram.
+		s.updates = slicesDeleteBelow(s.updates, s.confirmed)
+		wake := s.wake
+		s.mu.Unlock()
+		if len(out) > 0 || timeout <= 0 {
+			if out == nil {
+				out = []map[string]any{}
+			}
+			answer(w, out)
+			return
+		}
+		select {
+		case <-wake:
+		case <-deadline:
+			timeout = 0
+		case <-r.Context().Done():
+			return
+		case <-s.closed:
+			return
+		}
+	}
+}
+
+func slicesDeleteBelow(us []queued, id int) []queued {
+	i := 0
+	for i < len(us) && us[i].id < id {
+		i++
+	}
+	return us[i:]
+}
+
+func wanted(body map[string]any, allowed []string) bool {
+	if len(allowed) == 0 {
+		return true
+	}
+	for _, a := range allowed {
+		if _, ok := body[a]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// lookupChat finds the chat a chat_id names; it answers the error itself when there is none.
+func (s *Server) lookupChat(w http.ResponseWriter, p map[string]string) *chat {
+	id, err := strconv.ParseInt(p["chat_id"], 10, 64)
+	if err != nil {
+		for _, c := range s.chats {
+			if c.username != "" && "@"+c.username == p["chat_id"] {
+				return c
+			}
+		}
+		fail(w, http.StatusBadRequest, "Bad Request: chat not found", nil)
+		return nil
+	}
+	c, ok := s.chats[id]
+	if !ok {
+		fail(w, http.StatusBadRequest, "Bad Request: chat not found", nil)
+		return nil
+	}
+	if c.migratedTo != 0 {
+		fail(w, http.StatusBadRequest, "Bad Request: group chat was upgraded to a supergroup chat",
+			map[string]any{"migrate_to_chat_id": c.migratedTo})
+		return nil
+	}
+	return c
+}
+
+// sendMessageParams are the parameters sendMessage accepts; any other is a request the fake
+// does not understand.
+var sendMessageParams = map[string]bool{
+	"chat_id": true, "text": true, "parse_mode": true, "entities": true,
+	"disable_web_page_preview": true, "link_preview_options": true, "disable_notification": true,
+	"protect_content": true, "reply_to_message_id": true, "allow_sending_without_reply": true,
+	"reply_markup": true, "message_thread_id": true,
+}
+
+func (s *Server) sendMessage(w http.ResponseWriter, p map[string]string) {
+	for k := range p {
+		if !sendMessageParams[k] {
+			s.unhandle(w, "sendMessage parameter "+k, http.StatusBadRequest, "Bad Request: unknown parameter "+k)
+			return
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.limited) > 0 {
+		secs := s.limited[0]
+		s.limited = s.limited[1:]
+		fail(w, http.StatusTooManyRequests, "Too Many Requests: retry after "+strconv.Itoa(secs),
+			map[string]any{"retry_after": secs})
+		return
+	}
+	c := s.lookupChat(w, p)
+	if c == nil {
+		return
+	}
+	switch st := c.members[BotID]; {
+	case st == "kicked":
+		fail(w, http.StatusForbidden, "Forbidden: bot was kicked from the "+c.typ+" chat", nil)
+		return
+	case st == "left":
+		fail(w, http.StatusForbidden, "Forbidden: bot is not a member of the "+c.typ+" chat", nil)
+		return
+	case c.typ == "channel" && !(st == "administrator" && c.canPost):
+		fail(w, http.StatusBadRequest, "Bad Request: need administrator rights in the channel chat", nil)
+		return
+	}
+	var m Message
+	switch mode := strings.ToLower(p["parse_mode"]); mode {
+	case "":
+		m.Text = p["text"]
+		if e := p["entities"]; e != "" {
+			if err := json.Unmarshal([]byte(e), &m.Entities); err != nil {
+				fail(w, http.StatusBadRequest, "Bad Request: can't parse entities JSON", nil)
+				return
+			}
+		}
+	case "html":
+		text, ents, err := parseHTML(p["text"])
+		if err != nil {
+			fail(w, http.StatusBadRequest, "Bad Request: "+err.Error(), nil)
+			return
+		}
+		m.Text, m.Entities = text, ents
+	default:
+		s.unhandled = append(s.unhandled, "sendMessage parse_mode="+p["parse_mode"])
+		fail(w, http.StatusBadRequest, "Bad Request: the fake only parses HTML", nil)
+		return
+	}
+	m.HTML, m.ParseMode = p["text"], p["parse_mode"]
+	if strings.TrimSpace(m.Text) == "" {
+		fail(w, http.StatusBadRequest, "Bad Request: message text is empty", nil)
+		return
+	}
+	if len(utf16.Encode([]rune(m.Text))) > maxMessageLength {
+		fail(w, http.StatusBadRequest, "Bad Request: message is too long", nil)
+		return
+	}
+	thread := 0
+	if t := p["message_thread_id"]; t != "" {
+		thread, _ = strconv.Atoi(t)
+		if _, ok := c.topics[thread]; !ok || !c.forum {
+			fail(w, http.StatusBadRequest, "Bad Request: message thread not found", nil)
+			return
+		}
+	}
+	if r := p["reply_to_message_id"]; r != "" {
+		m.ReplyTo, _ = strconv.Atoi(r)
+		if !c.messages[m.ReplyTo] {
+			if p["allow_sending_without_reply"] != "true" {
+				fail(w, http.StatusBadRequest, "Bad Request: message to be replied not found", nil)
+				return
+			}
+			m.ReplyTo = 0
+		}
+	}
+	m.DisablePreview = p["disable_web_page_preview"] == "true"
+	c.nextMsg++
+	m.ID = c.nextMsg
+	c.messages[m.ID] = true
+	m.Channel = ref(c.id, thread)
+	s.posted = append(s.posted, m)
+	s.clock++
+	res := map[string]any{
+		"message_id": m.ID, "date": s.clock, "chat": c.json(), "text": m.Text,
+		"from": map[string]any{"id": BotID, "is_bot": true, "first_name": "Discourse", "username": BotUsername},
+	}
+	if len(m.Entities) > 0 {
+		res["entities"] = m.Entities
+	}
+	if thread != 0 {
+		res["message_thread_id"] = thread
+		res["is_topic_message"] = true
+	}
+	if m.ReplyTo != 0 {
+		res["reply_to_message"] = map[string]any{"message_id": m.ReplyTo, "date": s.clock, "chat": c.json()}
+	}
+	answer(w, res)
+}
+
+func (s *Server) getChatMember(w http.ResponseWriter, p map[string]string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.lookupChat(w, p)
+	if c == nil {
+		return
+	}
+	uid, err := strconv.ParseInt(p["user_id"], 10, 64)
+	if err != nil {
+		fail(w, http.StatusBadRequest, "Bad Request: invalid user_id specified", nil)
+		return
+	}
+	u, known := s.users[uid]
+	if uid == BotID {
+		u, known = User{ID: BotID, IsBot: true, FirstName: "Discourse", Username: BotUsername}, true
+	}
+	if !known {
+		fail(w, http.StatusBadRequest, "Bad Request: user not found", nil)
+		return
+	}
+	status, ok2 := c.members[uid]
+	if !ok2 {
+		status = "left"
+	}
+	res := map[string]any{"user": u, "status": status}
+	if status == "administrator" {
+		res["can_be_edited"] = false
+		res["is_anonymous"] = false
+		res["can_manage_chat"] = true
+		if c.typ == "channel" {
+			res["can_post_messages"] = uid != BotID || c.canPost
+		}
+	}
+	answer(w, res)
+}
+
+func (s *Server) getChat(w http.ResponseWriter, p map[string]string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.lookupChat(w, p)
+	if c == nil {
+		return
+	}
+	if st := c.members[BotID]; st == "kicked" || st == "left" {
+		fail(w, http.StatusBadRequest, "Bad Request: chat not found", nil)
+		return
+	}
+	answer(w, c.json())
+}
+
+var commandName = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
+
+func (s *Server) setMyCommands(w http.ResponseWriter, p map[string]string) {
+	var cmds []BotCommand
+	if err := json.Unmarshal([]byte(p["commands"]), &cmds); err != nil {
+		fail(w, http.StatusBadRequest, "Bad Request: can't parse commands JSON object", nil)
+		return
+	}
+	for _, c := range cmds {
+		if !commandName.MatchString(c.Command) {
+			fail(w, http.StatusBadRequest, "Bad Request: BOT_COMMAND_INVALID", nil)
+			return
+		}
+		if n := len([]rune(c.Description)); n < 1 || n > 256 {
+			fail(w, http.StatusBadRequest, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID", nil)
+			return
+		}
+	}
+	s.mu.Lock()
+	s.commands = cmds
+	s.mu.Unlock()
+	answer(w, true)
+}
+
+func (s *Server) getWebhookInfo(w http.ResponseWriter) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pending := 0
+	for _, u := range s.updates {
+		if u.id >= s.confirmed {
+			pending++
+		}
+	}
+	answer(w, map[string]any{"url": s.webhook, "has_custom_certificate": false, "pending_update_count": pending})
+}

@@ -1,0 +1,60 @@
+package config
+
+import "time"
+
+// The defaults, in one place. A key the file leaves out (or sets to nothing, "key:") gets its
+// default; a key the file sets keeps its value, even zero, and validation judges it.
+const (
+	DefaultPollInterval         = 5 * time.Second
+	DefaultMaxRequestsPerMinute = 30
+	DefaultExcerptLength        = 400
+	DefaultAPIUsername          = "system"
+	DefaultDriver               = "sqlite"
+	DefaultDSN                  = "discourse-chatbot.db"
+	DefaultDeliveryMaxAge       = 24 * time.Hour
+	DefaultTelegramLogMessages  = 2000
+	DefaultTelegramLogMaxAge    = 168 * time.Hour
+	DefaultTranscriptMode       = "link"
+	DefaultTranscriptMessages   = 500
+)
+
+// applyDefaults fills in every key the file did not set. present reports whether the file set the
+// key at a dotted path. notify_delay, backfill and http.listen default to their zero values.
+func applyDefaults(c *Config, present func(path string) bool) {
+	setDur := func(path string, p *time.Duration, v time.Duration) {
+		if !present(path) {
+			*p = v
+		}
+	}
+	setInt := func(path string, p *int, v int) {
+		if !present(path) {
+			*p = v
+		}
+	}
+	setStr := func(path string, p *string, v string) {
+		if !present(path) {
+			*p = v
+		}
+	}
+	setBool := func(p **bool, v bool) {
+		if *p == nil {
+			*p = &v
+		}
+	}
+
+	setDur("forum.poll_interval", &c.Forum.PollInterval, DefaultPollInterval)
+	setInt("forum.max_requests_per_minute", &c.Forum.MaxRequestsPerMinute, DefaultMaxRequestsPerMinute)
+	setInt("forum.excerpt_length", &c.Forum.ExcerptLength, DefaultExcerptLength)
+	setStr("forum.api_username", &c.Forum.APIUsername, DefaultAPIUsername)
+	setStr("state.driver", &c.State.Driver, DefaultDriver)
+	setStr("state.dsn", &c.State.DSN, DefaultDSN)
+	setDur("delivery.max_age", &c.Delivery.MaxAge, DefaultDeliveryMaxAge)
+	if c.Telegram != nil {
+		setBool(&c.Telegram.Log.Enabled, true)
+		setInt("telegram.log.max_messages", &c.Telegram.Log.MaxMessages, DefaultTelegramLogMessages)
+		setDur("telegram.log.max_age", &c.Telegram.Log.MaxAge, DefaultTelegramLogMaxAge)
+	}
+	setStr("transcript.mode", &c.Transcript.Mode, DefaultTranscriptMode)
+	setBool(&c.Transcript.Quote, true)
+	setInt("transcript.max_messages", &c.Transcript.MaxMessages, DefaultTranscriptMessages)
+}

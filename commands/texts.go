@@ -1,0 +1,313 @@
+package commands
+
+// Every text a user reads in a reply is built in this file, so wording stays consistent and
+// translators or reviewers find it in one place. Variable parts (slugs, tags, group names, tokens
+// the user typed, delivery errors) are untrusted: the span constructors below defuse mass mentions,
+// and adapters escape spans for their markup.
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/state"
+)
+
+func plain(s string) adapters.Span {
+	return adapters.Span{Kind: adapters.Plain, Text: adapters.DefuseMentions(s)}
+}
+
+func bold(s string) adapters.Span {
+	return adapters.Span{Kind: adapters.Bold, Text: adapters.DefuseMentions(s)}
+}
+
+func code(s string) adapters.Span {
+	return adapters.Span{Kind: adapters.Code, Text: adapters.DefuseMentions(s)}
+}
+
+// Syntax errors: one line each; the executor adds the pointer to help.
+
+func reasonUnknownCommand(tok string) string {
+	return fmt.Sprintf("Unknown command %q.", tok)
+}
+
+func reasonNoArgs(verb, tok string) string {
+	return fmt.Sprintf("%q takes no arguments, but got %q.", verb, tok)
+}
+
+func reasonRuleNeedsTarget(f state.Filter) string {
+	return fmt.Sprintf("%q needs a category, tag:<name>, group:<name> or mention:<name>.", f)
+}
+
+func reasonEmptyName(prefix string) string {
+	return fmt.Sprintf("%q needs a group name, as in %sstaff.", prefix, prefix)
+}
+
+func reasonGroupExtra(prefix, tok string) string {
+	return fmt.Sprintf("A %s rule takes nothing else, but got %q.", strings.TrimSuffix(prefix, ":"), tok)
+}
+
+func reasonGroupThread(prefix string) string {
+	return fmt.Sprintf("A %s rule cannot be a thread rule: use watch, follow or mute.", strings.TrimSuffix(prefix, ":"))
+}
+
+func reasonBadCategory(tok string) string {
+	return fmt.Sprintf("%q is not a category: use its slug, or parent/child for a subcategory.", tok)
+}
+
+func reasonExtraToken(tok string) string {
+	return fmt.Sprintf("Unexpected %q: after the category only tag:<name> may follow.", tok)
+}
+
+func reasonEmptyTag() string { return "Empty tag name: write tag:<name> or tag:<a>,<b>." }
+
+func reasonRemoveNeedsNumber() string {
+	return "\"remove\" needs the number of a rule, as shown by status."
+}
+
+func reasonBadRuleNumber(tok string) string {
+	return fmt.Sprintf("%q is not a rule number: use a number from status, such as 1.", tok)
+}
+
+func reasonThreadCount(tok string) string {
+	return fmt.Sprintf("\"post thread\" takes a message link, not a count (%q).", tok)
+}
+
+func reasonBadCount(tok string) string {
+	return fmt.Sprintf("%q is not a message count: use a number from 1 to %d.", tok, MaxPostCount)
+}
+
+func reasonToNeedsURL() string { return "\"to\" needs the URL of a forum topic." }
+
+func reasonTwoTopics() string { return "Only one \"to <topic url>\" may be given." }
+
+func reasonTitleWithTopic() string {
+	return "A transcript posted as a reply to a topic takes no title."
+}
+
+// textSyntax is the reply to a line that does not parse.
+func textSyntax(bot, reason string) adapters.Text {
+	return adapters.Text{plain(reason + " See "), code(bot + " help"), plain(".")}
+}
+
+// textHelp lists every command with a one-line description.
+func textHelp(bot string) adapters.Text {
+	lines := []struct{ cmd, what string }{
+		{"help", "this list"},
+		{"status", "the rules of this channel, numbered"},
+		{"watch <category> [tag:<name> …]", "every new topic and reply in a category (parent/child for a subcategory)"},
+		{"watch tag:<name>[,<name>] …", "start with tag: to hear all categories, limited to those tags"},
+		{"follow <category> [tag:<name> …]", "new topics only"},
+		{"thread <category> [tag:<name> …]", "new topics, with their replies in a chat thread"},
+		{"mute <category> [tag:<name> …]", "hear nothing from it, even if another rule matches"},
+		{"watch|follow|mute group:<name>", "private messages sent to a forum group"},
+		{"watch|follow|mute mention:<name>", "posts that @mention a forum group"},
+		{"remove <n>", "delete rule number n of status"},
+		{"post [<n> | <message link>] [title]", "post the last n messages, or from that message on, as a forum topic"},
+		{"post thread [<link>]", "post a chat thread as a forum topic"},
+		{"post <n | link | thread> to <topic url>", "add the transcript as a reply to that topic"},
+		{"test", "send a sample notification here"},
+	}
+	t := adapters.Text{bold("Commands"), plain(" (case does not matter; changing rules, post and test need a channel admin):\n")}
+	for _, l := range lines {
+		t = append(t, code(bot+" "+l.cmd), plain(" — "+l.what+"\n"))
+	}
+	return t
+}
+
+// Permissions.
+
+func textNotAllowed(verb string) adapters.Text {
+	return adapters.Text{plain("Only a channel admin or a user on the bot's "), code("access.allow"),
+		plain(" list may run "), code(verb), plain(".")}
+}
+
+func textNeedsPrivateForGroup(kind string) adapters.Text {
+	return adapters.Text{plain("A " + kind + " rule can show private forum content, so this channel must be on the bot's "),
+		code("access.private_channels"), plain(" list first.")}
+}
+
+func textNeedsPrivateForCategory(path string) adapters.Text {
+	return adapters.Text{plain("Category "), bold(path),
+		plain(" is restricted on the forum, so this channel must be on the bot's "),
+		code("access.private_channels"), plain(" list first.")}
+}
+
+// Resolving rules against the forum.
+
+// maxListedCategories keeps the unknown-category reply within every platform's message limit.
+const maxListedCategories = 60
+
+func textUnknownCategory(bot, name string, usable []string) adapters.Text {
+	t := adapters.Text{plain("There is no category "), bold(name), plain(" here.")}
+	if len(usable) == 0 {
+		return append(t, plain(" This channel may use no category; see "), code(bot+" help"), plain("."))
+	}
+	t = append(t, plain(" Categories this channel may use: "))
+	shown := usable[:min(len(usable), maxListedCategories)]
+	for i, c := range shown {
+		if i > 0 {
+			t = append(t, plain(", "))
+		}
+		t = append(t, code(c))
+	}
+	if more := len(usable) - len(shown); more > 0 {
+		t = append(t, plain(fmt.Sprintf(" and %d more", more)))
+	}
+	return append(t, plain("."))
+}
+
+func textAmbiguousCategory(bot, name string, paths []string) adapters.Text {
+	t := adapters.Text{plain("Several categories are called "), bold(name), plain(": use one of ")}
+	for i, p := range paths {
+		if i > 0 {
+			t = append(t, plain(", "))
+		}
+		t = append(t, code(p))
+	}
+	return append(t, plain(". See "), code(bot+" help"), plain("."))
+}
+
+func textUnknownTag(bot, tag string) adapters.Text {
+	return adapters.Text{plain("There is no tag "), bold(tag), plain(" on the forum. See "), code(bot + " help"), plain(".")}
+}
+
+func textUnknownGroup(bot, group string) adapters.Text {
+	return adapters.Text{plain("There is no group "), bold(group), plain(" on the forum. See "), code(bot + " help"), plain(".")}
+}
+
+// Rule changes.
+
+func textRuleCreated(desc adapters.Text) adapters.Text {
+	return append(adapters.Text{plain("Rule created: ")}, desc...)
+}
+
+func textRuleUpdated(desc adapters.Text) adapters.Text {
+	return append(adapters.Text{plain("Rule updated: ")}, desc...)
+}
+
+func textRuleUnchanged(desc adapters.Text) adapters.Text {
+	return append(adapters.Text{plain("This channel already has that rule: ")}, desc...)
+}
+
+func textRuleRemoved(n int, desc adapters.Text) adapters.Text {
+	return append(adapters.Text{plain("Rule " + strconv.Itoa(n) + " removed: ")}, desc...)
+}
+
+func textNoSuchRule(bot string, n, have int) adapters.Text {
+	var have1 string
+	switch have {
+	case 0:
+		have1 = "This channel has no rules"
+	case 1:
+		have1 = "This channel has 1 rule"
+	default:
+		have1 = fmt.Sprintf("This channel has %d rules", have)
+	}
+	return adapters.Text{plain(fmt.Sprintf("There is no rule %d. %s; see ", n, have1)), code(bot + " status"), plain(".")}
+}
+
+// textAnnounce tells the channel who changed what it hears.
+func textAnnounce(who string, change adapters.Text) adapters.Text {
+	if who == "" {
+		who = "Someone"
+	}
+	return append(adapters.Text{plain(who + " changed this channel's forum notifications. ")}, change...)
+}
+
+// describeRule is one rule as status and the change replies show it: filter, target, tags.
+func describeRule(r state.Rule, categoryPath string) adapters.Text {
+	t := adapters.Text{bold(string(r.Filter)), plain(" ")}
+	switch r.Type {
+	case state.GroupMessage:
+		t = append(t, code("group:"+r.Group), plain(" (private messages to the group)"))
+	case state.GroupMention:
+		t = append(t, code("mention:"+r.Group), plain(" (posts mentioning the group)"))
+	default:
+		if r.CategoryID == 0 {
+			t = append(t, plain("all categories"))
+		} else {
+			t = append(t, code(categoryPath))
+		}
+	}
+	if len(r.Tags) > 0 {
+		t = append(t, plain(" with tag "))
+		for i, tag := range r.Tags {
+			if i > 0 {
+				t = append(t, plain(" or "))
+			}
+			t = append(t, code(tag))
+		}
+	}
+	return t
+}
+
+// deletedCategory names a rule's category that the forum no longer has.
+func deletedCategory(id int64) string { return fmt.Sprintf("deleted category #%d", id) }
+
+// unknownCategory names a rule's category when the forum cannot be asked for its path.
+func unknownCategory(id int64) string { return fmt.Sprintf("category #%d", id) }
+
+// Status.
+
+func textStatusHeader() adapters.Text {
+	return adapters.Text{bold("Rules of this channel"), plain(" (first match wins):\n")}
+}
+
+func textStatusLine(n int, desc adapters.Text) adapters.Text {
+	return append(append(adapters.Text{plain(strconv.Itoa(n) + ". ")}, desc...), plain("\n"))
+}
+
+func textNoRules(bot string) adapters.Text {
+	return adapters.Text{plain("No rules yet. Add one with "), code(bot + " watch <category>"),
+		plain("; see "), code(bot + " help"), plain(" for more.\n")}
+}
+
+func textLastError(msg string, at time.Time) adapters.Text {
+	when := ""
+	if !at.IsZero() {
+		when = " (" + at.UTC().Format("2006-01-02 15:04 UTC") + ")"
+	}
+	return adapters.Text{bold("Last delivery error" + when + ": "), plain(msg + "\n")}
+}
+
+// Transcripts and samples.
+
+func textNoTranscripts() adapters.Text {
+	return adapters.Text{plain("Transcripts are not set up for this bot.")}
+}
+
+func textTranscriptBadLink(bot string) adapters.Text {
+	return adapters.Text{plain("That is not a message link of this chat. See "), code(bot + " help"), plain(".")}
+}
+
+func textTranscriptNoHistory() adapters.Text {
+	return adapters.Text{plain("This platform does not let bots read history, and the bot has recorded no messages here yet.")}
+}
+
+func textTranscriptFailed() adapters.Text {
+	return adapters.Text{plain("The transcript could not be made; the bot's log has the details.")}
+}
+
+func textNoSampler() adapters.Text {
+	return adapters.Text{plain("Sample notifications are not set up for this bot.")}
+}
+
+func textSampleSent() adapters.Text {
+	return adapters.Text{plain("A sample notification was sent to this channel.")}
+}
+
+func textSampleFailed() adapters.Text {
+	return adapters.Text{plain("The sample notification could not be sent; the bot's log has the details.")}
+}
+
+// textInternal answers a command that failed on the bot's side; details go to the log, not chat.
+func textInternal() adapters.Text {
+	return adapters.Text{plain("Something went wrong on the bot's side; the bot's log has the details. Please try again later.")}
+}
+
+func textForumUnavailable() adapters.Text {
+	return adapters.Text{plain("The forum could not be asked just now; please try again later.")}
+}

@@ -1,0 +1,191 @@
+package discourse
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Catalogue refresh timing.
+const (
+	// CatalogRefresh is how old the catalogue may get before a lookup refreshes it.
+	CatalogRefresh = 10 * time.Minute
+	// catalogMinRefresh stops unknown ids from refreshing more often than this.
+	catalogMinRefresh = 30 * time.Second
+)
+
+// Catalog caches the forum's categories, tags and groups. It loads lazily, refreshes every
+// CatalogRefresh, and early (at most every 30 s) when asked for something it does not know.
+// It is safe for concurrent use.
+type Catalog struct {
+	c   *Client
+	log *slog.Logger
+	now func() time.Time
+
+	mu       sync.Mutex
+	cats     map[int64]Category
+	order    []int64
+	catsAt   time.Time
+	tags     map[string]bool
+	tagsAt   time.Time
+	groups   map[string]bool
+	groupsAt time.Time
+}
+
+// NewCatalog returns an empty catalogue that loads from c on first use.
+func NewCatalog(c *Client) *Catalog {
+	return &Catalog{c: c, log: c.log, now: time.Now}
+}
+
+// SetClock replaces the catalogue's clock (default time.Now), for tests of its refresh.
+func (k *Catalog) SetClock(now func() time.Time) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.now = now
+}
+
+// stale decides whether data loaded at `at` must be reloaded; miss says the caller did not find
+// what it looked for.
+func (k *Catalog) stale(at time.Time, miss bool) bool {
+	age := k.now().Sub(at)
+	return at.IsZero() || age >= CatalogRefresh || miss && age >= catalogMinRefresh
+}
+
+// Categories returns every category, in the forum's order.
+func (k *Catalog) Categories(ctx context.Context) ([]Category, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if err := k.loadCategories(ctx, false); err != nil {
+		return nil, err
+	}
+	out := make([]Category, 0, len(k.order))
+	for _, id := range k.order {
+		out = append(out, k.cats[id])
+	}
+	return out, nil
+}
+
+// loadCategories refreshes the categories if they are stale. A failed refresh of data already
+// loaded keeps the old data and logs.
+func (k *Catalog) loadCategories(ctx context.Context, miss bool) error {
+	if !k.stale(k.catsAt, miss) {
+		return nil
+	}
+	cats, err := k.c.SiteCategories(ctx)
+	if err != nil {
+		if k.cats != nil {
+			k.log.Warn("refresh forum categories failed; keeping the old list", "err", err)
+			k.catsAt = k.now()
+			return nil
+		}
+		return err
+	}
+	k.cats = make(map[int64]Category, len(cats))
+	k.order = k.order[:0]
+	for _, c := range cats {
+		k.cats[c.ID] = c
+		k.order = append(k.order, c.ID)
+	}
+	k.catsAt = k.now()
+	return nil
+}
+
+// Category returns a category by id, refreshing the catalogue once if the id is unknown.
+func (k *Catalog) Category(ctx context.Context, id int64) (Category, bool, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.category(ctx, id)
+}
+
+func (k *Catalog) category(ctx context.Context, id int64) (Category, bool, error) {
+	if err := k.loadCategories(ctx, false); err != nil {
+		return Category{}, false, err
+	}
+	if c, ok := k.cats[id]; ok {
+		return c, true, nil
+	}
+	if err := k.loadCategories(ctx, true); err != nil {
+		return Category{}, false, err
+	}
+	c, ok := k.cats[id]
+	return c, ok, nil
+}
+
+// CategoryPath returns "Parent/Child" (by name) for a category, its name for a top-level one,
+// and "" for an unknown id or when the forum cannot be reached (which is logged).
+func (k *Catalog) CategoryPath(ctx context.Context, id int64) string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var parts []string
+	for depth := 0; id != 0 && depth < 8; depth++ {
+		c, ok, err := k.category(ctx, id)
+		if err != nil {
+			k.log.Warn("forum categories unavailable", "err", err)
+			return ""
+		}
+		if !ok {
+			break
+		}
+		parts = append(parts, c.Name)
+		id = c.ParentID
+	}
+	slices.Reverse(parts)
+	return strings.Join(parts, "/")
+}
+
+// HasTag reports whether the forum has a tag of that name (case-insensitively).
+func (k *Catalog) HasTag(ctx context.Context, name string) (bool, error) {
+	return k.has(ctx, strings.ToLower(name), &k.tags, &k.tagsAt, func(ctx context.Context) ([]string, error) {
+		return k.c.Tags(ctx)
+	})
+}
+
+// HasGroup reports whether the forum has a group of that name (case-insensitively).
+func (k *Catalog) HasGroup(ctx context.Context, name string) (bool, error) {
+	return k.has(ctx, strings.ToLower(name), &k.groups, &k.groupsAt, func(ctx context.Context) ([]string, error) {
+		gs, err := k.c.Groups(ctx)
+		names := make([]string, len(gs))
+		for i, g := range gs {
+			names[i] = g.Name
+		}
+		return names, err
+	})
+}
+
+func (k *Catalog) has(ctx context.Context, name string, set *map[string]bool, at *time.Time, load func(context.Context) ([]string, error)) (bool, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	refresh := func(miss bool) error {
+		if !k.stale(*at, miss) {
+			return nil
+		}
+		names, err := load(ctx)
+		if err != nil {
+			if *set != nil {
+				k.log.Warn("refresh forum catalogue failed; keeping the old list", "err", err)
+				*at = k.now()
+				return nil
+			}
+			return err
+		}
+		m := make(map[string]bool, len(names))
+		for _, n := range names {
+			m[strings.ToLower(n)] = true
+		}
+		*set, *at = m, k.now()
+		return nil
+	}
+	if err := refresh(false); err != nil {
+		return false, err
+	}
+	if (*set)[name] {
+		return true, nil
+	}
+	if err := refresh(true); err != nil {
+		return false, err
+	}
+	return (*set)[name], nil
+}

@@ -1,0 +1,196 @@
+package discoursetest
+
+import (
+	"html"
+	"strings"
+
+	"github.com/discourse-chatbot/discourse-chatbot/discourse"
+)
+
+// AddUser adds a forum user (posters are added on first use anyway, with no name).
+func (s *Server) AddUser(username, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u, ok := s.users[strings.ToLower(username)]; ok {
+		u.name = name
+		return
+	}
+	s.addUser(username, name, false)
+}
+
+func (s *Server) addUser(username, name string, admin bool) *user {
+	u := &user{id: s.nextUser, username: username, name: name, admin: admin}
+	s.nextUser++
+	s.users[strings.ToLower(username)] = u
+	s.userOrder = append(s.userOrder, u)
+	return u
+}
+
+func (s *Server) userFor(username string) *user {
+	if u, ok := s.users[strings.ToLower(username)]; ok {
+		return u
+	}
+	return s.addUser(username, "", false)
+}
+
+// AddCategory adds a category and returns its id (c.ID is ignored). c.Slug defaults to the
+// slugified name, c.Color to "0088CC"; c.ParentID makes it a subcategory.
+func (s *Server) AddCategory(c discourse.Category) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c.ID = s.nextCat
+	s.nextCat++
+	if c.Slug == "" {
+		c.Slug = slugify(c.Name)
+	}
+	if c.Color == "" {
+		c.Color = "0088CC"
+	}
+	s.cats = append(s.cats, &c)
+	return c.ID
+}
+
+// AddTag adds a tag.
+func (s *Server) AddTag(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.addTag(name)
+}
+
+func (s *Server) addTag(name string) {
+	for _, t := range s.tags {
+		if strings.EqualFold(t, name) {
+			return
+		}
+	}
+	s.tags = append(s.tags, name)
+}
+
+// AddGroup adds a group and returns its id.
+func (s *Server) AddGroup(name string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := &discourse.Group{ID: s.nextGroup, Name: name}
+	s.nextGroup++
+	s.groups = append(s.groups, g)
+	return g.ID
+}
+
+// cook turns text into cooked HTML: text that already holds markup is taken as cooked, other
+// text becomes escaped paragraphs (one per blank-line-separated block).
+func cook(text string) string {
+	if strings.Contains(text, "<") && strings.Contains(text, ">") {
+		return text
+	}
+	var b strings.Builder
+	for _, para := range strings.Split(strings.TrimSpace(text), "\n\n") {
+		if para = strings.TrimSpace(para); para == "" {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString("<p>" + strings.ReplaceAll(html.EscapeString(para), "\n", "<br>\n") + "</p>")
+	}
+	return b.String()
+}
+
+// CreateTopic creates a topic with its first post. cooked is the post's HTML (plain text is
+// cooked into paragraphs). It returns the topic's and the post's ids.
+func (s *Server) CreateTopic(title, cooked, username string, categoryID int64, tags ...string) (topicID, postID int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.newTopic(title, categoryID, "regular")
+	for _, tag := range tags {
+		s.addTag(tag)
+	}
+	t.tags = append([]string(nil), tags...)
+	p := s.addPost(t, username, cooked, cooked)
+	return t.id, p.id
+}
+
+// CreatePrivateMessage creates a private message to groups (and the poster) with its first post.
+func (s *Server) CreatePrivateMessage(title, cooked, username string, groups ...string) (topicID, postID int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.newTopic(title, 0, "private_message")
+	t.groups = append([]string(nil), groups...)
+	t.users = []string{username}
+	p := s.addPost(t, username, cooked, cooked)
+	return t.id, p.id
+}
+
+// Reply adds a post to a topic and returns its id (0 if the topic does not exist).
+func (s *Server) Reply(topicID int64, username, cooked string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.topics[topicID]
+	if !ok {
+		return 0
+	}
+	return s.addPost(t, username, cooked, cooked).id
+}
+
+// AddSmallAction adds a small-action post (a topic event, such as "closed.enabled" or
+// "category_changed") to a topic and returns its id.
+func (s *Server) AddSmallAction(topicID int64, username, actionCode string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.topics[topicID]
+	if !ok {
+		return 0
+	}
+	p := s.addPost(t, username, "", "")
+	p.postType = discourse.PostTypeSmallAction
+	p.actionCode = actionCode
+	return p.id
+}
+
+// DeletePost marks a post deleted: it leaves the post lists, leaving a gap in the ids.
+func (s *Server) DeletePost(id int64) { s.setPost(id, func(p *post) { p.deleted = true }) }
+
+// HidePost hides a post, as flags do.
+func (s *Server) HidePost(id int64) { s.setPost(id, func(p *post) { p.hidden = true }) }
+
+// SetTopicCategory moves a topic to another category.
+func (s *Server) SetTopicCategory(topicID, categoryID int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t, ok := s.topics[topicID]; ok {
+		t.categoryID = categoryID
+	}
+}
+
+func (s *Server) setPost(id int64, f func(*post)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.post(id); p != nil {
+		f(p)
+	}
+}
+
+func (s *Server) post(id int64) *post {
+	for _, p := range s.posts {
+		if p.id == id {
+			return p
+		}
+	}
+	return nil
+}
+
+func (s *Server) newTopic(title string, categoryID int64, archetype string) *topic {
+	t := &topic{id: s.nextTopic, title: title, slug: slugify(title), categoryID: categoryID,
+		archetype: archetype, created: s.clock()}
+	s.nextTopic++
+	s.topics[t.id] = t
+	return t
+}
+
+func (s *Server) addPost(t *topic, username, raw, cooked string) *post {
+	p := &post{id: s.nextPost, topic: t, number: len(t.posts) + 1, postType: discourse.PostTypeRegular,
+		user: s.userFor(username), raw: raw, cooked: cook(cooked), created: s.clock()}
+	s.nextPost++
+	t.posts = append(t.posts, p)
+	s.posts = append(s.posts, p)
+	return p
+}

@@ -1,0 +1,295 @@
+package discourse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+)
+
+// Cursor names the poller keeps in the store.
+const (
+	CursorPosts        = "posts"
+	CursorPrivatePosts = "private_posts"
+)
+
+// Topic cache bounds.
+const (
+	topicCacheSize = 1024
+	topicTTL       = 5 * time.Minute
+	// maxBackfillPages bounds the pages read on first start for forum.backfill.
+	maxBackfillPages = 20
+	defaultInterval  = 5 * time.Second
+)
+
+// CursorStore reads the poller's cursors; state.Store satisfies it.
+type CursorStore interface {
+	Cursor(ctx context.Context, name string) (int64, bool, error)
+}
+
+// Handler receives a batch of new posts, oldest first, with the cursor they advance and its new
+// value; it persists the cursor itself (with the batch's notifications, in one transaction). If
+// it fails, the same posts are offered again on the next tick. posts may be empty: then only the
+// cursor moves (first start, or a stretch of posts nobody is told about).
+type Handler func(ctx context.Context, posts []Post, cursor string, value int64) error
+
+// PollerConfig configures a Poller.
+type PollerConfig struct {
+	Interval      time.Duration // forum.poll_interval; 0 = 5 s
+	NotifyDelay   time.Duration // a post is handed on only once it is this old
+	Backfill      int           // on first start, hand on the last Backfill posts
+	ExcerptLength int           // 0 = 400
+	// Private reports whether private-message posts are wanted (any group_message rule exists); when
+	// true each tick also polls /private-posts.json under its own cursor.
+	Private func() bool
+	Logger  *slog.Logger
+	Now     func() time.Time // nil = time.Now (tests)
+}
+
+// Poller finds new forum posts by polling /posts.json (and /private-posts.json) and hands them
+// on, enriched with their topic's metadata and rendered.
+type Poller struct {
+	c       *Client
+	k       *Catalog
+	cursors CursorStore
+	cfg     PollerConfig
+	log     *slog.Logger
+	topics  *lru.Cache[int64, topicEntry]
+}
+
+// topicEntry is a cached topic and when it was fetched. The TTL is checked on read (the
+// expirable LRU's cleaner goroutine can never be stopped, see the package notes).
+type topicEntry struct {
+	t  Topic
+	at time.Time
+}
+
+// NewPoller returns a poller; Run or PollOnce drive it.
+func NewPoller(c *Client, k *Catalog, cursors CursorStore, cfg PollerConfig) *Poller {
+	if cfg.Interval <= 0 {
+		cfg.Interval = defaultInterval
+	}
+	if cfg.ExcerptLength <= 0 {
+		cfg.ExcerptLength = DefaultExcerptLength
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = c.log
+	}
+	cache, _ := lru.New[int64, topicEntry](topicCacheSize) // only fails for a size <= 0
+	return &Poller{c: c, k: k, cursors: cursors, cfg: cfg, log: cfg.Logger, topics: cache}
+}
+
+// Run polls every Interval until ctx is done, then returns nil. A failed tick is logged and
+// retried on the next one.
+func (p *Poller) Run(ctx context.Context, handle Handler) error {
+	t := time.NewTicker(p.cfg.Interval)
+	defer t.Stop()
+	for {
+		if err := p.PollOnce(ctx, handle); err != nil && ctx.Err() == nil {
+			level := slog.LevelWarn
+			if errors.Is(err, ErrAuth) {
+				level = slog.LevelError
+			}
+			p.log.Log(ctx, level, "forum poll failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// stream is one polled post list and its cursor.
+type stream struct {
+	cursor string
+	fetch  func(ctx context.Context, before int64) ([]Post, error)
+}
+
+// PollOnce runs one tick: public posts, then private-message posts when wanted.
+func (p *Poller) PollOnce(ctx context.Context, handle Handler) error {
+	err := p.poll(ctx, stream{CursorPosts, p.c.LatestPosts}, handle)
+	if p.cfg.Private != nil && p.cfg.Private() {
+		err = errors.Join(err, p.poll(ctx, stream{CursorPrivatePosts, p.c.PrivatePosts}, handle))
+	}
+	return err
+}
+
+// poll runs one tick of one stream. When idle it costs one request: the newest page. When more
+// than a page arrived since the cursor, it reads forward from the cursor a page at a time
+// (?before=cursor+50 holds every post just after it), handing each page on as its own batch.
+func (p *Poller) poll(ctx context.Context, s stream, handle Handler) error {
+	cur, ok, err := p.cursors.Cursor(ctx, s.cursor)
+	if err != nil {
+		return fmt.Errorf("read cursor %s: %w", s.cursor, err)
+	}
+	latest, err := s.fetch(ctx, 0)
+	if err != nil {
+		return fmt.Errorf("poll %s: %w", s.cursor, err)
+	}
+	if !ok {
+		return p.start(ctx, s, latest, handle)
+	}
+	if len(latest) == 0 || latest[0].ID <= cur {
+		return nil
+	}
+	from := cur
+	oldest := latest[len(latest)-1].ID
+	for len(latest) >= PostsPageSize && from+1 < oldest {
+		upTo := from + PostsPageSize
+		page, err := s.fetch(ctx, upTo)
+		if err != nil {
+			return fmt.Errorf("catch up %s after %d: %w", s.cursor, from, err)
+		}
+		stopped, err := p.deliver(ctx, s, page, from, upTo, handle)
+		if err != nil || stopped {
+			return err
+		}
+		from = upTo
+	}
+	_, err = p.deliver(ctx, s, latest, from, latest[0].ID, handle)
+	return err
+}
+
+// start handles the first tick of a stream (no cursor yet): it starts at the newest post, or
+// hands on the last Backfill posts first.
+func (p *Poller) start(ctx context.Context, s stream, latest []Post, handle Handler) error {
+	var newest int64
+	if len(latest) > 0 {
+		newest = latest[0].ID
+	}
+	if p.cfg.Backfill <= 0 || len(latest) == 0 {
+		if err := handle(ctx, nil, s.cursor, newest); err != nil {
+			return fmt.Errorf("start %s at post %d: %w", s.cursor, newest, err)
+		}
+		p.log.Info("forum poller starts at the newest post", "cursor", s.cursor, "post_id", newest)
+		return nil
+	}
+	all := slices.Clone(latest)
+	for page := 1; countWanted(all) < p.cfg.Backfill && len(latest) >= PostsPageSize && page < maxBackfillPages; page++ {
+		var err error
+		if latest, err = s.fetch(ctx, all[len(all)-1].ID-1); err != nil {
+			return fmt.Errorf("backfill %s: %w", s.cursor, err)
+		}
+		all = append(all, latest...)
+	}
+	from := int64(0)
+	n := 0
+	for _, q := range all { // newest first
+		if wanted(q) {
+			if n++; n == p.cfg.Backfill {
+				from = q.ID - 1
+				break
+			}
+		}
+	}
+	p.log.Info("forum poller starts with a backfill", "cursor", s.cursor, "posts", min(n, p.cfg.Backfill))
+	_, err := p.deliver(ctx, s, all, from, newest, handle)
+	return err
+}
+
+// wanted reports whether a post is worth handing on: a visible regular post, or the whisper
+// recording a category change.
+func wanted(q Post) bool {
+	if q.Deleted || q.Hidden {
+		return false
+	}
+	return q.PostType == PostTypeRegular || q.ActionCode == "category_changed"
+}
+
+func countWanted(ps []Post) int {
+	n := 0
+	for _, q := range ps {
+		if wanted(q) {
+			n++
+		}
+	}
+	return n
+}
+
+// deliver hands on the posts of page with from < id <= upTo, oldest first, and moves the cursor
+// to upTo — or, when a post is younger than NotifyDelay, to just before it (stopped is then true).
+func (p *Poller) deliver(ctx context.Context, s stream, page []Post, from, upTo int64, handle Handler) (stopped bool, err error) {
+	var fresh []Post
+	for _, q := range page {
+		if q.ID > from && q.ID <= upTo {
+			fresh = append(fresh, q)
+		}
+	}
+	slices.SortFunc(fresh, func(a, b Post) int { return int(a.ID - b.ID) })
+	fresh = slices.CompactFunc(fresh, func(a, b Post) bool { return a.ID == b.ID })
+	value := upTo
+	cutoff := p.cfg.Now().Add(-p.cfg.NotifyDelay)
+	batch := make([]Post, 0, len(fresh))
+	for _, q := range fresh {
+		if p.cfg.NotifyDelay > 0 && q.CreatedAt.After(cutoff) {
+			value, stopped = q.ID-1, true
+			break
+		}
+		if !wanted(q) {
+			continue
+		}
+		ok, err := p.enrich(ctx, &q)
+		if err != nil {
+			return stopped, fmt.Errorf("%s post %d: %w", s.cursor, q.ID, err)
+		}
+		if ok {
+			batch = append(batch, q)
+		}
+	}
+	if value <= from {
+		return stopped, nil
+	}
+	if err := handle(ctx, batch, s.cursor, value); err != nil {
+		return stopped, fmt.Errorf("hand on %d %s (cursor %d→%d): %w", len(batch), s.cursor, from, value, err)
+	}
+	return stopped, nil
+}
+
+// enrich adds the topic's metadata and renders the post. It reports false for a post whose topic
+// is gone (404).
+func (p *Poller) enrich(ctx context.Context, q *Post) (bool, error) {
+	t, err := p.topic(ctx, q.TopicID)
+	if err != nil {
+		if IsNotFound(err) {
+			p.log.Debug("skip a post whose topic is gone", "post_id", q.ID, "topic_id", q.TopicID)
+			return false, nil
+		}
+		return false, err
+	}
+	if q.TopicTitle == "" {
+		q.TopicTitle = t.Title
+	}
+	if q.TopicSlug == "" {
+		q.TopicSlug = t.Slug
+	}
+	if t.CategoryID != 0 {
+		q.CategoryID = t.CategoryID
+	}
+	q.Tags = t.Tags
+	q.Archetype = t.Archetype
+	q.AllowedGroups = t.AllowedGroups
+	p.c.RenderPost(ctx, q, p.k, p.cfg.ExcerptLength)
+	return true, nil
+}
+
+// topic returns a topic's metadata from the cache, fetching it when missing or older than the TTL.
+func (p *Poller) topic(ctx context.Context, id int64) (Topic, error) {
+	now := p.cfg.Now()
+	if e, ok := p.topics.Get(id); ok && now.Sub(e.at) < topicTTL && !e.at.After(now) {
+		return e.t, nil
+	}
+	t, err := p.c.Topic(ctx, id)
+	if err != nil {
+		return Topic{}, fmt.Errorf("topic %d: %w", id, err)
+	}
+	p.topics.Add(id, topicEntry{t: t, at: now})
+	return t, nil
+}

@@ -1,0 +1,220 @@
+package state
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+const upsertCursor = `INSERT INTO cursors (name, value) VALUES ($1, $2)
+	ON CONFLICT (name) DO UPDATE SET value = excluded.value`
+
+// Cursor returns a named cursor and whether it is set.
+func (s *sqlStore) Cursor(ctx context.Context, name string) (int64, bool, error) {
+	var v int64
+	err := s.r.QueryRowContext(ctx, `SELECT value FROM cursors WHERE name = $1`, name).Scan(&v)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, false, nil
+	case err != nil:
+		return 0, false, fmt.Errorf("read cursor %q: %w", name, err)
+	}
+	return v, true, nil
+}
+
+// SetCursor sets a named cursor.
+func (s *sqlStore) SetCursor(ctx context.Context, name string, value int64) error {
+	if _, err := s.w.ExecContext(ctx, upsertCursor, name, value); err != nil {
+		return fmt.Errorf("set cursor %q: %w", name, err)
+	}
+	return nil
+}
+
+// Enqueue stores items as pending rows and sets the cursor in one transaction. An empty cursor
+// name sets no cursor. An item's zero CreatedAt means now.
+func (s *sqlStore) Enqueue(ctx context.Context, items []OutboxItem, cursor string, value int64) error {
+	now := s.now()
+	return s.inTx(ctx, "enqueue notifications", func(tx *sql.Tx) error {
+		if len(items) > 0 {
+			stmt, err := tx.PrepareContext(ctx,
+				`INSERT INTO outbox (channel, topic_id, post_id, thread, payload, created_at, status)
+				 VALUES ($1, $2, $3, $4, $5, $6, 'pending')`)
+			if err != nil {
+				return err
+			}
+			defer stmt.Close()
+			for _, it := range items {
+				created := it.CreatedAt
+				if created.IsZero() {
+					created = now
+				}
+				payload := it.Payload
+				if payload == nil {
+					payload = []byte{}
+				}
+				if _, err := stmt.ExecContext(ctx, it.Channel, it.TopicID, it.PostID, it.Thread,
+					payload, created.UnixMicro()); err != nil {
+					return fmt.Errorf("insert row for %q: %w", it.Channel, err)
+				}
+			}
+		}
+		if cursor == "" {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, upsertCursor, cursor, value); err != nil {
+			return fmt.Errorf("set cursor %q: %w", cursor, err)
+		}
+		return nil
+	})
+}
+
+// PendingChannels returns the channels with pending rows, by ref.
+func (s *sqlStore) PendingChannels(ctx context.Context) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx,
+		`SELECT DISTINCT channel FROM outbox WHERE status = 'pending' ORDER BY channel`)
+	if err != nil {
+		return nil, fmt.Errorf("list pending channels: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, fmt.Errorf("list pending channels: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list pending channels: %w", err)
+	}
+	return out, nil
+}
+
+// Pending returns up to limit pending rows of a channel, oldest first; limit <= 0 means all.
+func (s *sqlStore) Pending(ctx context.Context, channel string, limit int) ([]OutboxItem, error) {
+	rows, err := s.r.QueryContext(ctx,
+		`SELECT id, channel, topic_id, post_id, thread, payload, created_at, attempts, last_error,
+		        status, message_ref
+		 FROM outbox WHERE status = 'pending' AND channel = $1 ORDER BY id LIMIT $2`,
+		channel, sqlLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("pending rows of %q: %w", channel, err)
+	}
+	defer rows.Close()
+	var out []OutboxItem
+	for rows.Next() {
+		var it OutboxItem
+		var created sql.NullInt64
+		if err := rows.Scan(&it.ID, &it.Channel, &it.TopicID, &it.PostID, &it.Thread, &it.Payload,
+			&created, &it.Attempts, &it.LastError, &it.Status, &it.MessageRef); err != nil {
+			return nil, fmt.Errorf("pending rows of %q: %w", channel, err)
+		}
+		it.CreatedAt = goTime(created)
+		out = append(out, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pending rows of %q: %w", channel, err)
+	}
+	return out, nil
+}
+
+// MarkSent records a delivery (which counts as an attempt) and the chat message it became.
+func (s *sqlStore) MarkSent(ctx context.Context, id int64, messageRef string, at time.Time) error {
+	err := mustAffect(s.w.ExecContext(ctx,
+		`UPDATE outbox SET status = 'sent', message_ref = $2, sent_at = $3, last_attempt_at = $3,
+		        attempts = attempts + 1
+		 WHERE id = $1`, id, messageRef, dbTime(at)))
+	if err != nil {
+		return fmt.Errorf("mark outbox row %d sent: %w", id, err)
+	}
+	return nil
+}
+
+// MarkFailed counts a failed attempt and keeps its error; the row stays pending.
+func (s *sqlStore) MarkFailed(ctx context.Context, id int64, msg string, at time.Time) error {
+	err := mustAffect(s.w.ExecContext(ctx,
+		`UPDATE outbox SET attempts = attempts + 1, last_error = $2, last_attempt_at = $3
+		 WHERE id = $1`, id, msg, dbTime(at)))
+	if err != nil {
+		return fmt.Errorf("mark outbox row %d failed: %w", id, err)
+	}
+	return nil
+}
+
+// Park gives up on a row, keeping the reason as its last error.
+func (s *sqlStore) Park(ctx context.Context, id int64, reason string, at time.Time) error {
+	err := mustAffect(s.w.ExecContext(ctx,
+		`UPDATE outbox SET status = 'parked', last_error = $2, last_attempt_at = $3 WHERE id = $1`,
+		id, reason, dbTime(at)))
+	if err != nil {
+		return fmt.Errorf("park outbox row %d: %w", id, err)
+	}
+	return nil
+}
+
+// OutboxStats counts rows by status.
+func (s *sqlStore) OutboxStats(ctx context.Context) (OutboxStats, error) {
+	rows, err := s.r.QueryContext(ctx,
+		`SELECT status, COUNT(*), MIN(created_at) FROM outbox GROUP BY status`)
+	if err != nil {
+		return OutboxStats{}, fmt.Errorf("outbox stats: %w", err)
+	}
+	defer rows.Close()
+	var st OutboxStats
+	for rows.Next() {
+		var status OutboxStatus
+		var n int
+		var oldest sql.NullInt64
+		if err := rows.Scan(&status, &n, &oldest); err != nil {
+			return OutboxStats{}, fmt.Errorf("outbox stats: %w", err)
+		}
+		switch status {
+		case Pending:
+			st.Pending, st.OldestPending = n, goTime(oldest)
+		case Sent:
+			st.Sent = n
+		case Parked:
+			st.Parked = n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return OutboxStats{}, fmt.Errorf("outbox stats: %w", err)
+	}
+	return st, nil
+}
+
+// ThreadRef returns the chat message of a topic's first notification in a channel.
+func (s *sqlStore) ThreadRef(ctx context.Context, channel string, topicID int64) (string, bool, error) {
+	var ref string
+	err := s.r.QueryRowContext(ctx,
+		`SELECT message_ref FROM threads WHERE channel = $1 AND topic_id = $2`, channel, topicID).Scan(&ref)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return "", false, nil
+	case err != nil:
+		return "", false, fmt.Errorf("thread of topic %d in %q: %w", topicID, channel, err)
+	}
+	return ref, true, nil
+}
+
+// SetThreadRef records (or replaces) a topic's thread in a channel.
+func (s *sqlStore) SetThreadRef(ctx context.Context, channel string, topicID int64, messageRef string) error {
+	_, err := s.w.ExecContext(ctx,
+		`INSERT INTO threads (channel, topic_id, message_ref) VALUES ($1, $2, $3)
+		 ON CONFLICT (channel, topic_id) DO UPDATE SET message_ref = excluded.message_ref`,
+		channel, topicID, messageRef)
+	if err != nil {
+		return fmt.Errorf("set thread of topic %d in %q: %w", topicID, channel, err)
+	}
+	return nil
+}
+
+// sqlLimit maps "no limit" (<= 0) to a LIMIT both dialects accept.
+func sqlLimit(limit int) int64 {
+	if limit <= 0 {
+		return 1<<63 - 1
+	}
+	return int64(limit)
+}

@@ -1,0 +1,793 @@
+// Package storetest is the conformance suite every state.Store implementation passes: each
+// subtest opens a fresh, empty store and checks one group of methods the way the bot uses them.
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/discourse-chatbot/discourse-chatbot/state"
+)
+
+// Open returns a fresh, empty store and closes it in a t.Cleanup.
+type Open func(t *testing.T) state.Store
+
+// Run runs the suite against stores made by open.
+func Run(t *testing.T, open Open) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, state.Store)
+	}{
+		{"AddRuleAndRules", testAddRuleAndRules},
+		{"AddRuleRejectsInvalid", testAddRuleRejectsInvalid},
+		{"AllRules", testAllRules},
+		{"UpdateRule", testUpdateRule},
+		{"DeleteRule", testDeleteRule},
+		{"Channels", testChannels},
+		{"ChannelError", testChannelError},
+		{"MoveChannelToNew", testMoveChannelToNew},
+		{"MoveChannelMerges", testMoveChannelMerges},
+		{"Cursors", testCursors},
+		{"EnqueueAndPending", testEnqueueAndPending},
+		{"DeliveryOutcomes", testDeliveryOutcomes},
+		{"OutboxStats", testOutboxStats},
+		{"Threads", testThreads},
+		{"ChatLog", testChatLog},
+		{"ChatLogBounds", testChatLogBounds},
+		{"Concurrent", testConcurrent},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.fn(t, open(t))
+		})
+	}
+}
+
+// at is a fixed time with microsecond precision, the finest every store keeps.
+func at(minute int) time.Time {
+	return time.Date(2026, 3, 4, 5, minute, 7, 123456000, time.UTC)
+}
+
+func mustAdd(t *testing.T, s state.Store, r state.Rule) state.Rule {
+	t.Helper()
+	got, err := s.AddRule(t.Context(), r)
+	if err != nil {
+		t.Fatalf("AddRule(%+v): %v", r, err)
+	}
+	return got
+}
+
+func rules(t *testing.T, s state.Store, channel string) []state.Rule {
+	t.Helper()
+	got, err := s.Rules(t.Context(), channel)
+	if err != nil {
+		t.Fatalf("Rules(%q): %v", channel, err)
+	}
+	return got
+}
+
+// describe renders rules compactly, so a mismatch reads like the rules themselves.
+func describe(rs []state.Rule) []string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, fmt.Sprintf("%s %s %s cat=%d tags=%v group=%q",
+			r.Channel, r.Type, r.Filter, r.CategoryID, r.Tags, r.Group))
+	}
+	return out
+}
+
+func wantRules(t *testing.T, got []state.Rule, want ...string) {
+	t.Helper()
+	if d := describe(got); !slices.Equal(d, want) {
+		t.Fatalf("rules:\n got %q\nwant %q", d, want)
+	}
+}
+
+func testAddRuleAndRules(t *testing.T, s state.Store) {
+	ctx := t.Context()
+	const ch = "slack:C1"
+	if got := rules(t, s, ch); len(got) != 0 {
+		t.Fatalf("Rules of an unknown channel = %v, want none", got)
+	}
+	w := mustAdd(t, s, state.Rule{ID: 99, Channel: ch, Type: state.Normal, Filter: state.Watch, CategoryID: 5,
+		Tags: []string{"Release", " beta", "release"}})
+	if w.ID <= 0 || w.ID == 99 {
+		t.Errorf("AddRule returned ID %d, want a fresh positive id", w.ID)
+	}
+	if !slices.Equal(w.Tags, []string{"beta", "release"}) {
+		t.Errorf("AddRule returned tags %q, want them normalised", w.Tags)
+	}
+	mustAdd(t, s, state.Rule{Channel: ch, Type: state.Normal, Filter: state.Follow})
+	mustAdd(t, s, state.Rule{Channel: ch, Type: state.Normal, Filter: state.Mute, CategoryID: 7})
+	mustAdd(t, s, state.Rule{Channel: ch, Type: state.GroupMention, Filter: state.Watch, Group: "staff"})
+	mustAdd(t, s, state.Rule{Channel: ch, Type: state.GroupMessage, Filter: state.Follow, Group: "mods"})
+	mustAdd(t, s, state.Rule{Channel: ch, Type: state.Normal, Filter: state.Thread, CategoryID: 5})
+
+	got := rules(t, s, ch)
+	wantRules(t, got,
+		`slack:C1 group_message follow cat=0 tags=[] group="mods"`,
+		`slack:C1 group_mention watch cat=0 tags=[] group="staff"`,
+		`slack:C1 normal mute cat=7 tags=[] group=""`,
+		`slack:C1 normal thread cat=5 tags=[] group=""`,
+		`slack:C1 normal watch cat=5 tags=[beta release] group=""`,
+		`slack:C1 normal follow cat=0 tags=[] group=""`,
+	)
+	for _, r := range got {
+		if len(r.Tags) == 0 && r.Tags != nil {
+			t.Errorf("rule %d: Tags = %#v, want nil when there are none", r.ID, r.Tags)
+		}
+	}
+	if got[4].ID != w.ID {
+		t.Errorf("the watch rule came back with ID %d, AddRule said %d", got[4].ID, w.ID)
+	}
+	if _, err := s.Channel(ctx, ch); err != nil {
+		t.Errorf("AddRule did not create the channel: %v", err)
+	}
+}
+
+func testAddRuleRejectsInvalid(t *testing.T, s state.Store) {
+	bad := []struct {
+		name string
+		rule state.Rule
+	}{
+		{"no channel", state.Rule{Type: state.Normal, Filter: state.Watch}},
+		{"unknown filter", state.Rule{Channel: "x:1", Type: state.Normal, Filter: "shout"}},
+		{"unknown type", state.Rule{Channel: "x:1", Type: "everything", Filter: state.Watch}},
+		{"group rule without group", state.Rule{Channel: "x:1", Type: state.GroupMessage, Filter: state.Watch}},
+		{"group rule with tags", state.Rule{Channel: "x:1", Type: state.GroupMention, Filter: state.Watch, Group: "g", Tags: []string{"a"}}},
+		{"group thread rule", state.Rule{Channel: "x:1", Type: state.GroupMessage, Filter: state.Thread, Group: "g"}},
+		{"category rule with group", state.Rule{Channel: "x:1", Type: state.Normal, Filter: state.Watch, Group: "g"}},
+		{"negative category", state.Rule{Channel: "x:1", Type: state.Normal, Filter: state.Watch, CategoryID: -1}},
+		{"tag with a space inside", state.Rule{Channel: "x:1", Type: state.Normal, Filter: state.Watch, Tags: []string{"two words"}}},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			if got, err := s.AddRule(t.Context(), tc.rule); err == nil {
+				t.Fatalf("AddRule(%+v) = %+v, want an error", tc.rule, got)
+			}
+		})
+	}
+	all, err := s.AllRules(t.Context())
+	if err != nil || len(all) != 0 {
+		t.Errorf("after only invalid rules, AllRules = %v, %v; want none", describe(all), err)
+	}
+	if _, err := s.Channel(t.Context(), "x:1"); !errors.Is(err, state.ErrNotFound) {
+		t.Errorf("an invalid rule created its channel (Channel err = %v)", err)
+	}
+}
+
+func testAllRules(t *testing.T, s state.Store) {
+	mustAdd(t, s, state.Rule{Channel: "telegram:2", Type: state.Normal, Filter: state.Follow})
+	mustAdd(t, s, state.Rule{Channel: "discord:9", Type: state.Normal, Filter: state.Watch, CategoryID: 3})
+	mustAdd(t, s, state.Rule{Channel: "telegram:2", Type: state.Normal, Filter: state.Mute, CategoryID: 4})
+	all, err := s.AllRules(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRules(t, all,
+		`discord:9 normal watch cat=3 tags=[] group=""`,
+		`telegram:2 normal mute cat=4 tags=[] group=""`,
+		`telegram:2 normal follow cat=0 tags=[] group=""`,
+	)
+}
+
+func testUpdateRule(t *testing.T, s state.Store) {
+	ctx := t.Context()
+	r := mustAdd(t, s, state.Rule{Channel: "slack:C1", Type: state.Normal, Filter: state.Follow, CategoryID: 5, Tags: []string{"a"}})
+	g := mustAdd(t, s, state.Rule{Channel: "slack:C1", Type: state.GroupMessage, Filter: state.Watch, Group: "staff"})
+
+	// Only filter and tags change, whatever else the caller passes.
+	if err := s.UpdateRule(ctx, state.Rule{ID: r.ID, Filter: state.Watch, Tags: []string{"B", "a"}, CategoryID: 99}); err != nil {
+		t.Fatalf("UpdateRule: %v", err)
+	}
+	wantRules(t, rules(t, s, "slack:C1"),
+		`slack:C1 group_message watch cat=0 tags=[] group="staff"`,
+		`slack:C1 normal watch cat=5 tags=[a b] group=""`,
+	)
+	if err := s.UpdateRule(ctx, state.Rule{ID: r.ID, Filter: state.Watch}); err != nil {
+		t.Fatalf("UpdateRule clearing tags: %v", err)
+	}
+	if got := rules(t, s, "slack:C1")[1]; got.Tags != nil {
+		t.Errorf("tags after clearing = %#v, want nil", got.Tags)
+	}
+
+	for _, tc := range []struct {
+		name string
+		r    state.Rule
+		want error
+	}{
+		{"unknown id", state.Rule{ID: r.ID + g.ID + 100, Filter: state.Watch}, state.ErrNotFound},
+		{"bad filter", state.Rule{ID: r.ID, Filter: "loud"}, nil},
+		{"a group rule cannot become a thread rule", state.Rule{ID: g.ID, Filter: state.Thread}, nil},
+		{"a group rule takes no tags", state.Rule{ID: g.ID, Filter: state.Watch, Tags: []string{"x"}}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := s.UpdateRule(ctx, tc.r)
+			if err == nil || (tc.want != nil && !errors.Is(err, tc.want)) {
+				t.Fatalf("UpdateRule(%+v) = %v, want an error (%v)", tc.r, err, tc.want)
+			}
+		})
+	}
+	wantRules(t, rules(t, s, "slack:C1"),
+		`slack:C1 group_message watch cat=0 tags=[] group="staff"`,
+		`slack:C1 normal watch cat=5 tags=[] group=""`,
+	)
+}
+
+func testDeleteRule(t *testing.T, s state.Store) {
+	ctx := t.Context()
+	a := mustAdd(t, s, state.Rule{Channel: "slack:C1", Type: state.Normal, Filter: state.Watch})
+	mustAdd(t, s, state.Rule{Channel: "slack:C1", Type: state.Normal, Filter: state.Mute, CategoryID: 2})
+	if err := s.DeleteRule(ctx, a.ID); err != nil {
+		t.Fatalf("DeleteRule: %v", err)
+	}
+	wantRules(t, rules(t, s, "slack:C1"), `slack:C1 normal mute cat=2 tags=[] group=""`)
+	if err := s.DeleteRule(ctx, a.ID); !errors.Is(err, state.ErrNotFound) {
+		t.Errorf("deleting it again = %v, want ErrNotFound", err)
+	}
+	if _, err := s.Channel(ctx, "slack:C1"); err != nil {
+		t.Errorf("the channel went with its rule: %v", err)
+	}
+}
+
+func testChannels(t *testing.T, s state.Store) {
+	ctx := t.Context()
+	if _, err := s.Channel(ctx, "slack:C1"); !errors.Is(err, state.ErrNotFound) {
+		t.Fatalf("Channel of an unknown ref = %v, want ErrNotFound", err)
+	}
+	if cs, err := s.Channels(ctx); err != nil || len(cs) != 0 {
+		t.Fatalf("Channels of an empty store = %v, %v", cs, err)
+	}
+	before := time.Now().Add(-time.Second)
+	for _, ref := range []string{"telegram:-100", "slack:C1", "slack:C1"} {
+		if err := s.EnsureChannel(ctx, ref); err != nil {
+			t.Fatalf("EnsureChannel(%q): %v", ref, err)
+		}
+	}
+	c, err := s.Channel(ctx, "slack:C1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Ref != "slack:C1" || c.CreatedAt.Before(before) || c.CreatedAt.After(time.Now().Add(time.Second)) ||
+		c.LastError != "" || !c.ErrorAt.IsZero() {
+		t.Errorf("Channel = %+v, want a fresh error-free channel created just now", c)
+	}
+	cs, err := s.Channels(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refs []string
+	for _, c := range cs {
+		refs = append(refs, c.Ref)
+	}
+	if !slices.Equal(refs, []string{"slack:C1", "telegram:-100"}) {
+		t.Errorf("Channels = %q, want each once, by ref", refs)
+	}
+}
+
+func testChannelError(t *testing.T, s state.Store) {
+	ctx := t.Context()
+	if err := s.EnsureChannel(ctx, "slack:C1"); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name    string
+		msg     string
+		at      time.Time
+		wantErr string
+		wantAt  time.Time
+	}{
+		{"a failure is recorded", "channel_not_found", at(1), "channel_not_found", at(1)},
+		{"a later failure replaces it", "rate limited", at(2), "rate limited", at(2)},
+		{"a success clears it", "", at(3), "", time.Time{}},
+	}
+	for _, st := range steps {
+		if err := s.SetChannelError(ctx, "slack:C1", st.msg, st.at); err != nil {
+			t.Fatalf("%s: SetChannelError: %v", st.name, err)
+		}
+		c, err := s.Channel(ctx, "slack:C1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.LastError != st.wantErr || !c.ErrorAt.Equal(st.wantAt) {
+			t.Errorf("%s: channel has (%q, %v), want (%q, %v)", st.name, c.LastError, c.ErrorAt, st.wantErr, st.wantAt)
+		}
+	}
+	if err := s.SetChannelError(ctx, "discord:5", "missing access", at(4)); err != nil {
+		t.Fatalf("SetChannelError on an unknown channel: %v", err)
+	}
+	if c, err := s.Channel(ctx, "discord:5"); err != nil || c.LastError != "missing access" {
+		t.Errorf("unknown channel after SetChannelError = %+v, %v", c, err)
+	}
+}
+
+// fill gives a channel a rule, a pending and a sent outbox row, a thread and a logged message.
+func fill(t *testing.T, s state.Store, ch string, topic int64) {
+	t.Helper()
+	ctx := t.Context()
+	mustAdd(t, s, state.Rule{Channel: ch, Type: state.Normal, Filter: state.Watch, CategoryID: topic})
+	if err := s.Enqueue(ctx, []state.OutboxItem{
+		{Channel: ch, TopicID: topic, PostID: 1, Payload: []byte("sent")},
+		{Channel: ch, TopicID: topic, PostID: 2, Payload: []byte("pending")},
+	}, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Pending(ctx, ch, 1)
+	if err != nil || len(p) != 1 {
+		t.Fatalf("Pending = %v, %v", p, err)
+	}
+	if err := s.MarkSent(ctx, p[0].ID, "m1", at(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetThreadRef(ctx, ch, topic, ch+"/thread"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.LogMessage(ctx, state.LoggedMessage{Channel: ch, MessageID: ch + "/msg", Text: "hi", Time: time.Now()}, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func pendingPosts(t *testing.T, s state.Store, ch string) []int64 {
+	t.Helper()
+	items, err := s.Pending(t.Context(), ch, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, it := range items {
+		ids = append(ids, it.PostID)
+	}
+	return ids
+}
+
+func chatIDs(t *testing.T, s state.Store, ch string) []string {
+	t.Helper()
+	log, err := s.ChatLog(t.Context(), ch, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, m := range log {
+		ids = append(ids, m.MessageID)
+	}
+	return ids
+}
+
+func threadRef(t *testing.T, s state.Store, ch string, topic int64) string {
+	t.Helper()
+	ref, _, err := s.ThreadRef(t.Context(), ch, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ref
+}
+
+func testMoveChannelToNew(t *testing.T, s state.Store) {
+	ctx := t.Context()
+	const from, to = "telegram:-42", "telegram:-10042"
+	fill(t, s, from, 7)
+	if err := s.SetChannelError(ctx, from, "blocked", at(5)); err != nil {
+		t.Fatal(err)
+	}
+	created, err := s.Channel(ctx, from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MoveChannel(ctx, from, to); err != nil {
+		t.Fatalf("MoveChannel: %v", err)
+	}
+	if _, err := s.Channel(ctx, from); !errors.Is(err, state.ErrNotFound) {
+		t.Errorf("the old channel still exists (err %v)", err)
+	}
+	c, err := s.Channel(ctx, to)
+	if err != nil {
+		t.Fatalf("the new channel: %v", err)
+	}
+	if !c.CreatedAt.Equal(created.CreatedAt) {
+		t.Errorf("the new channel was created at %v, want the old one's %v", c.CreatedAt, created.CreatedAt)
+	}
+	wantRules(t, rules(t, s, to), `telegram:-10042 normal watch cat=7 tags=[] group=""`)
+	wantRules(t, rules(t, s, from))
+	if got := pendingPosts(t, s, to); !slices.Equal(got, []int64{2}) {
+		t.Errorf("pending posts of the new channel = %v, want [2]", got)
+	}
+	if got := pendingPosts(t, s, from); len(got) != 0 {
+		t.Errorf("pending posts left on the old channel: %v", got)
+	}
+	if got := threadRef(t, s, to, 7); got != from+"/thread" {
+		t.Errorf("thread of topic 7 in the new channel = %q", got)
+	}
+	if got := chatIDs(t, s, to); !slices.Equal(got, []string{from + "/msg"}) {
+		t.Errorf("chat log of the new channel = %q", got)
+	}
+	if got, _ := s.ChatLogCount(ctx, from); got != 0 {
+		t.Errorf("the old channel still has %d logged messages", got)
+	}
+	if err := s.MoveChannel(ctx, to, to); err != nil {
+		t.Errorf("moving a channel onto itself: %v", err)
+	}
+	if got := rules(t, s, to); len(got) != 1 {
+		t.Errorf("moving onto itself changed the rules: %v", describe(got))
+	}
+}
+
+func testMoveChannelMerges(t *testing.T, s state.Store) {
+	ctx := t.Context()
+	const from, to = "telegram:-42", "telegram:-10042"
+	fill(t, s, from, 7)
+	fill(t, s, to, 8)
+	// The same thread on both sides: the target's own wins. The same rule on both: kept once.
+	if err := s.SetThreadRef(ctx, from, 8, "old-8"); err != nil {
+		t.Fatal(err)
+	}
+	mustAdd(t, s, state.Rule{Channel: from, Type: state.Normal, Filter: state.Watch, CategoryID: 8})
+	mustAdd(t, s, state.Rule{Channel: from, Type: state.GroupMention, Filter: state.Mute, Group: "staff"})
+
+	if err := s.MoveChannel(ctx, from, to); err != nil {
+		t.Fatalf("MoveChannel: %v", err)
+	}
+	wantRules(t, rules(t, s, to),
+		`telegram:-10042 group_mention mute cat=0 tags=[] group="staff"`,
+		`telegram:-10042 normal watch cat=7 tags=[] group=""`,
+		`telegram:-10042 normal watch cat=8 tags=[] group=""`,
+	)
+	if got := pendingPosts(t, s, to); !slices.Equal(got, []int64{2, 2}) {
+		t.Errorf("pending posts of the target = %v, want both channels' [2 2]", got)
+	}
+	if got := threadRef(t, s, to, 8); got != to+"/thread" {
+		t.Errorf("thread of topic 8 = %q, want the target's own", got)
+	}
+	if got := threadRef(t, s, to, 7); got != from+"/thread" {
+		t.Errorf("thread of topic 7 = %q, want the moved one", got)
+	}
+	if got := chatIDs(t, s, to); !slices.Equal(got, []string{from + "/msg", to + "/msg"}) {
+		t.Errorf("chat log of the target = %q", got)
+	}
+	cs, err := s.Channels(ctx)
+	if err != nil || len(cs) != 1 || cs[0].Ref != to {
+		t.Errorf("Channels after the merge = %+v, %v; want only the target", cs, err)
+	}
+}
+
+func testCursors(t *testing.T, s state.Store) {
+	ctx := t.Context()
+	if v, ok, err := s.Cursor(ctx, "posts"); err != nil || ok || v != 0 {
+		t.Fatalf("an unset cursor = %d, %v, %v; want 0, false, nil", v, ok, err)
+	}
+	for _, v := range []int64{0, 41, 1 << 40, 7} {
+		if err := s.SetCursor(ctx, "posts", v); err != nil {
+			t.Fatal(err)
+		}
+		if got, ok, err := s.Cursor(ctx, "posts"); err != nil || !ok || got != v {
+			t.Fatalf("cursor after SetCursor(%d) = %d, %v, %v", v, got, ok, err)
+		}
+	}
+	if _, ok, _ := s.Cursor(ctx, "telegram.offset"); ok {
+		t.Errorf("setting one cursor set another")
+	}
+}
+
+func testEnqueueAndPending(t *testing.T, s state.Store) {
+	ctx := t.Context()
+	if chs, err := s.PendingChannels(ctx); err != nil || len(chs) != 0 {
+		t.Fatalf("PendingChannels of an empty outbox = %v, %v", chs, err)
+	}
+	batch := []state.OutboxItem{
+		{Channel: "slack:C1", TopicID: 10, PostID: 100, Payload: []byte(`{"n":1}`), CreatedAt: at(1)},
+		{Channel: "discord:2", TopicID: 10, PostID: 100, Thread: true, Payload: []byte(`{"n":2}`), CreatedAt: at(1)},
+		{Channel: "slack:C1", TopicID: 11, PostID: 101, Payload: []byte(`{"n":3}`)},
+	}
+	if err := s.Enqueue(ctx, batch, "posts", 101); err != nil {
+		t.Fatalf("Enqueue: %v", err)
+	}
+	if v, ok, err := s.Cursor(ctx, "posts"); err != nil || !ok || v != 101 {
+		t.Errorf("cursor after Enqueue = %d, %v, %v; want 101", v, ok, err)
+	}
+	if err := s.Enqueue(ctx, []state.OutboxItem{{Channel: "slack:C1", TopicID: 12, PostID: 102}}, "posts", 102); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Enqueue(ctx, nil, "posts", 110); err != nil {
+		t.Fatalf("Enqueue of an empty batch: %v", err)
+	}
+	if v, _, _ := s.Cursor(ctx, "posts"); v != 110 {
+		t.Errorf("an empty batch did not advance the cursor: %d", v)
+	}
+	chs, err := s.PendingChannels(ctx)
+	if err != nil || !slices.Equal(chs, []string{"discord:2", "slack:C1"}) {
+		t.Errorf("PendingChannels = %q, %v", chs, err)
+	}
+
+	items, err := s.Pending(ctx, "slack:C1", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 2 || items[0].PostID != 100 || items[1].PostID != 101 {
+		t.Fatalf("Pending(limit 2) = %+v, want posts 100 and 101, oldest first", items)
+	}
+	first := items[0]
+	if first.ID <= 0 || first.Channel != "slack:C1" || first.TopicID != 10 || first.Thread ||
+		string(first.Payload) != `{"n":1}` || !first.CreatedAt.Equal(at(1)) || first.Status != state.Pending ||
+		first.Attempts != 0 || first.LastError != "" || first.MessageRef != "" {
+		t.Errorf("first pending row = %+v", first)
+	}
+	if age := time.Since(items[1].CreatedAt); age < 0 || age > time.Minute {
+		t.Errorf("a row enqueued without CreatedAt got %v, want now", items[1].CreatedAt)
+	}
+	if all := pendingPosts(t, s, "slack:C1"); !slices.Equal(all, []int64{100, 101, 102}) {
+		t.Errorf("Pending(no limit) = %v", all)
+	}
+	d, err := s.Pending(ctx, "discord:2", 10)
+	if err != nil || len(d) != 1 || !d[0].Thread {
+		t.Errorf("Pending(discord:2) = %+v, %v; want the one thread row", d, err)
+	}
+	if p, err := s.Pending(ctx, "mattermost:x", 10); err != nil || len(p) != 0 {
+		t.Errorf("Pending of a channel with nothing queued = %v, %v", p, err)
+	}
+}
+
+func testDeliveryOutcomes(t *testing.T, s state.Store) {
+	ctx := t.Context()
+	const ch = "slack:C1"
+	var batch []state.OutboxItem
+	for i := range 4 {
+		batch = append(batch, state.OutboxItem{Channel: ch, TopicID: 1, PostID: int64(i + 1), Payload: []byte("x")})
+	}
+	if err := s.Enqueue(ctx, batch, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	items, err := s.Pending(ctx, ch, 0)
+	if err != nil || len(items) != 4 {
+		t.Fatalf("Pending = %v, %v", items, err)
+	}
+	sent, failed, parked, untouched := items[0].ID, items[1].ID, items[2].ID, items[3].ID
+
+	if err := s.MarkFailed(ctx, failed, "timeout", at(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkFailed(ctx, failed, "HTTP 502", at(2)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkSent(ctx, sent, "1700000000.000100", at(3)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkFailed(ctx, parked, "channel_not_found", at(4)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Park(ctx, parked, "permanent: channel_not_found", at(5)); err != nil {
+		t.Fatal(err)
+	}
+
+	items, err = s.Pending(ctx, ch, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 2 || items[0].ID != failed || items[1].ID != untouched {
+		t.Fatalf("Pending after outcomes = %+v, want the failed row then the untouched one", items)
+	}
+	if f := items[0]; f.Attempts != 2 || f.LastError != "HTTP 502" || f.Status != state.Pending {
+		t.Errorf("failed row = attempts %d, error %q, status %s; want 2, the last error, pending", f.Attempts, f.LastError, f.Status)
+	}
+	st, err := s.OutboxStats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Pending != 2 || st.Sent != 1 || st.Parked != 1 {
+		t.Errorf("OutboxStats = %+v, want 2 pending, 1 sent, 1 parked", st)
+	}
+
+	for _, tc := range []struct {
+		name string
+		fn   func(id int64) error
+	}{
+		{"MarkSent", func(id int64) error { return s.MarkSent(ctx, id, "m", at(6)) }},
+		{"MarkFailed", func(id int64) error { return s.MarkFailed(ctx, id, "e", at(6)) }},
+		{"Park", func(id int64) error { return s.Park(ctx, id, "r", at(6)) }},
+	} {
+		if err := tc.fn(untouched + 1000); !errors.Is(err, state.ErrNotFound) {
+			t.Errorf("%s of an unknown row = %v, want ErrNotFound", tc.name, err)
+		}
+	}
+}
+
+func testOutboxStats(t *testing.T, s state.Store) {
+	ctx := t.Context()
+	st, err := s.OutboxStats(ctx)
+	if err != nil || st != (state.OutboxStats{}) {
+		t.Fatalf("OutboxStats of an empty outbox = %+v, %v", st, err)
+	}
+	if err := s.Enqueue(ctx, []state.OutboxItem{
+		{Channel: "a:1", PostID: 1, CreatedAt: at(9)},
+		{Channel: "b:1", PostID: 2, CreatedAt: at(3)},
+		{Channel: "a:1", PostID: 3, CreatedAt: at(1)},
+	}, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	items, err := s.Pending(ctx, "a:1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The oldest row is sent: the oldest pending one is now b:1's.
+	if err := s.MarkSent(ctx, items[1].ID, "m", at(10)); err != nil {
+		t.Fatal(err)
+	}
+	st, err = s.OutboxStats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Pending != 2 || st.Sent != 1 || st.Parked != 0 || !st.OldestPending.Equal(at(3)) {
+		t.Errorf("OutboxStats = %+v, want 2 pending (oldest %v), 1 sent", st, at(3))
+	}
+}
+
+func testThreads(t *testing.T, s state.Store) {
+	ctx := t.Context()
+	if ref, ok, err := s.ThreadRef(ctx, "slack:C1", 5); err != nil || ok || ref != "" {
+		t.Fatalf("an unknown thread = %q, %v, %v", ref, ok, err)
+	}
+	steps := []struct {
+		channel string
+		topic   int64
+		ref     string
+	}{
+		{"slack:C1", 5, "1700000000.000100"},
+		{"slack:C2", 5, "1700000000.000200"},
+		{"slack:C1", 6, "1700000000.000300"},
+		{"slack:C1", 5, "1700000000.000400"}, // replaced
+	}
+	for _, st := range steps {
+		if err := s.SetThreadRef(ctx, st.channel, st.topic, st.ref); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, want := range steps[1:] {
+		ref, ok, err := s.ThreadRef(ctx, want.channel, want.topic)
+		if err != nil || !ok || ref != want.ref {
+			t.Errorf("ThreadRef(%q, %d) = %q, %v, %v; want %q", want.channel, want.topic, ref, ok, err, want.ref)
+		}
+	}
+}
+
+func testChatLog(t *testing.T, s state.Store) {
+	ctx := t.Context()
+	full := state.LoggedMessage{
+		Channel: "telegram:-5", MessageID: "11", ThreadID: "3", ReplyTo: "10", UserID: "42",
+		Username: "alice", Name: "Alice A.", AvatarURL: "https://x/a.png", Text: "hello <b>world</b> 🎉",
+		IsBot: true, Time: at(1),
+	}
+	if err := s.LogMessage(ctx, full, 0, 0); err != nil {
+		t.Fatalf("LogMessage: %v", err)
+	}
+	for i := range 4 {
+		m := state.LoggedMessage{Channel: "telegram:-5", MessageID: fmt.Sprint(12 + i), Text: fmt.Sprint("m", i), Time: at(2 + i)}
+		if err := s.LogMessage(ctx, m, 0, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.LogMessage(ctx, state.LoggedMessage{Channel: "telegram:-6", MessageID: "1", Time: at(1)}, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+
+	all, err := s.ChatLog(ctx, "telegram:-5", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 5 {
+		t.Fatalf("ChatLog = %d messages, want 5", len(all))
+	}
+	got := all[0]
+	if !got.Time.Equal(full.Time) {
+		t.Errorf("logged time came back as %v, want %v", got.Time, full.Time)
+	}
+	got.Time = full.Time
+	if got != full {
+		t.Errorf("logged message came back as\n%+v\nwant\n%+v", got, full)
+	}
+	for _, tc := range []struct {
+		limit int
+		want  []string
+	}{
+		{0, []string{"11", "12", "13", "14", "15"}},
+		{2, []string{"14", "15"}},
+		{9, []string{"11", "12", "13", "14", "15"}},
+	} {
+		got, err := s.ChatLog(ctx, "telegram:-5", tc.limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, m := range got {
+			ids = append(ids, m.MessageID)
+		}
+		if !slices.Equal(ids, tc.want) {
+			t.Errorf("ChatLog(limit %d) = %q, want %q (newest, oldest first)", tc.limit, ids, tc.want)
+		}
+	}
+	for ch, want := range map[string]int{"telegram:-5": 5, "telegram:-6": 1, "telegram:-7": 0} {
+		if n, err := s.ChatLogCount(ctx, ch); err != nil || n != want {
+			t.Errorf("ChatLogCount(%q) = %d, %v; want %d", ch, n, err, want)
+		}
+	}
+}
+
+func testChatLogBounds(t *testing.T, s state.Store) {
+	ctx := t.Context()
+	now := time.Now()
+	log := func(ch, id string, t0 time.Time, maxN int, maxAge time.Duration) {
+		t.Helper()
+		if err := s.LogMessage(ctx, state.LoggedMessage{Channel: ch, MessageID: id, Time: t0}, maxN, maxAge); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Count bound: only the newest 3 stay, and another channel is untouched.
+	log("c:other", "o1", now, 0, 0)
+	for i := range 6 {
+		log("c:count", fmt.Sprint(i), now, 3, 0)
+	}
+	if got := chatIDs(t, s, "c:count"); !slices.Equal(got, []string{"3", "4", "5"}) {
+		t.Errorf("log bounded at 3 = %q, want the newest three", got)
+	}
+	if got := chatIDs(t, s, "c:other"); len(got) != 1 {
+		t.Errorf("pruning one channel touched another: %q", got)
+	}
+	// Age bound: messages older than an hour go when the next one arrives.
+	log("c:age", "old", now.Add(-3*time.Hour), 0, 0)
+	log("c:age", "recent", now.Add(-30*time.Minute), 0, 0)
+	log("c:age", "new", now, 0, time.Hour)
+	if got := chatIDs(t, s, "c:age"); !slices.Equal(got, []string{"recent", "new"}) {
+		t.Errorf("log bounded at 1h = %q, want the two within the hour", got)
+	}
+	// No bounds keep everything.
+	for i := range 5 {
+		log("c:free", fmt.Sprint(i), now.Add(-1000*time.Hour), 0, 0)
+	}
+	if n, _ := s.ChatLogCount(ctx, "c:free"); n != 5 {
+		t.Errorf("unbounded log has %d messages, want 5", n)
+	}
+}
+
+// testConcurrent hammers one store from many goroutines; run it with -race.
+func testConcurrent(t *testing.T, s state.Store) {
+	ctx := t.Context()
+	const workers, each = 8, 10
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*each*4)
+	for w := range workers {
+		wg.Go(func() {
+			ch := fmt.Sprintf("slack:C%d", w)
+			for i := range each {
+				if _, err := s.AddRule(ctx, state.Rule{Channel: ch, Type: state.Normal, Filter: state.Watch, CategoryID: int64(i)}); err != nil {
+					errs <- err
+				}
+				if err := s.Enqueue(ctx, []state.OutboxItem{{Channel: ch, PostID: int64(i)}, {Channel: "shared:1", PostID: int64(i)}},
+					"posts", int64(w*each+i)); err != nil {
+					errs <- err
+				}
+				if err := s.LogMessage(ctx, state.LoggedMessage{Channel: "shared:1", MessageID: fmt.Sprint(w, "-", i)}, 0, 0); err != nil {
+					errs <- err
+				}
+				if _, err := s.Rules(ctx, ch); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	all, err := s.AllRules(ctx)
+	if err != nil || len(all) != workers*each {
+		t.Errorf("AllRules = %d rules, %v; want %d", len(all), err, workers*each)
+	}
+	if p := pendingPosts(t, s, "shared:1"); len(p) != workers*each {
+		t.Errorf("shared channel has %d pending rows, want %d", len(p), workers*each)
+	}
+	if n, err := s.ChatLogCount(ctx, "shared:1"); err != nil || n != workers*each {
+		t.Errorf("shared chat log has %d messages (%v), want %d", n, err, workers*each)
+	}
+}
