@@ -209,11 +209,14 @@ func (m *Matcher) pick(lists [][]int32, firstPost, categoryChanged bool) []Match
 	for {
 		// Take from the same list while it stays below every other list's head (next); rescan
 		// the heads only when it does not.
-		var best int32
-		if p := pos[max(from, 0)]; from >= 0 && p < len(lists[from]) && (next < 0 || lists[from][p] < next) {
-			best = lists[from][p]
-		} else {
-			best, from, next = -1, -1, -1
+		best := int32(-1)
+		if from >= 0 {
+			if p := pos[from]; p < len(lists[from]) && (next < 0 || lists[from][p] < next) {
+				best = lists[from][p]
+			}
+		}
+		if best < 0 {
+			from, next = -1, -1
 			for i, l := range lists {
 				p := pos[i]
 				if p >= len(l) {

@@ -1,8 +1,11 @@
 package bot
 
 import (
+	"cmp"
 	"fmt"
+	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
@@ -199,5 +202,115 @@ func TestMatchDoesNotAliasInput(t *testing.T) {
 	rules[0].Filter = state.Mute // the bot's slice may be reused; the matcher keeps its own copy
 	if got := matchIDs(m.Match(matchTopic())); !slices.Equal(got, []string{"slack:A=1"}) {
 		t.Errorf("Match after caller changed its slice = %v", got)
+	}
+}
+
+// matchReference is DESIGN §3 written plainly, over every rule, as the plugin does it.
+func matchReference(rules []state.Rule, p discourse.Post) []string {
+	if p.Hidden || p.Deleted {
+		return nil
+	}
+	cc := p.ActionCode == "category_changed"
+	if p.PostType != discourse.PostTypeRegular && !(cc && (p.PostType == discourse.PostTypeSmallAction || p.PostType == discourse.PostTypeWhisper)) {
+		return nil
+	}
+	in := func(list []string, s string) bool {
+		return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, s) })
+	}
+	var cands []state.Rule
+	for _, r := range rules {
+		switch {
+		case p.IsPrivateMessage():
+			if r.Type == state.GroupMessage && in(p.AllowedGroups, r.Group) {
+				cands = append(cands, r)
+			}
+		case r.Type == state.Normal && (r.CategoryID == p.CategoryID || r.CategoryID == 0),
+			r.Type == state.GroupMention && in(p.MentionedGroups, r.Group):
+			cands = append(cands, r)
+		}
+	}
+	cands = slices.DeleteFunc(cands, func(r state.Rule) bool {
+		return len(r.Tags) > 0 && !slices.ContainsFunc(r.Tags, func(t string) bool { return in(p.Tags, t) })
+	})
+	slices.SortStableFunc(cands, func(a, b state.Rule) int {
+		if c := cmp.Compare(a.Type.Rank(), b.Type.Rank()); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.Filter.Precedence(), b.Filter.Precedence()); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(matchAllCategories(a), matchAllCategories(b)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range cands {
+		if seen[r.Channel] {
+			continue
+		}
+		seen[r.Channel] = true
+		switch {
+		case r.Filter == state.Mute:
+		case p.PostNumber != 1 && cc && r.CategoryID == 0:
+		case p.PostNumber != 1 && !cc && r.Filter == state.Follow:
+		default:
+			out = append(out, fmt.Sprintf("%s=%d", r.Channel, r.ID))
+		}
+	}
+	slices.Sort(out) // the Matcher orders by channel; channel names here sort like their matches
+	return out
+}
+
+// TestMatchAgreesWithReference compares the indexed Matcher with the plain reference on random
+// rule sets and posts, so the index and the merge cannot drift from the semantics.
+func TestMatchAgreesWithReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	pick := func(list ...string) string { return list[rng.IntN(len(list))] }
+	tagsOf := func() []string {
+		var tags []string
+		for range rng.IntN(3) {
+			tags = append(tags, pick("a", "B", "c", "d"))
+		}
+		return tags
+	}
+	nonEmpty := 0
+	for round := range 300 {
+		var rules []state.Rule
+		for i := range 1 + rng.IntN(40) {
+			r := state.Rule{ID: int64(i + 1), Channel: fmt.Sprintf("c%d", rng.IntN(6)),
+				Filter: state.Filter(pick("mute", "thread", "watch", "follow"))}
+			switch rng.IntN(5) {
+			case 0:
+				r.Type, r.Group = state.GroupMessage, pick("staff", "Devs")
+			case 1:
+				r.Type, r.Group = state.GroupMention, pick("staff", "devs")
+			default:
+				r.Type, r.CategoryID, r.Tags = state.Normal, int64(rng.IntN(4)), tagsOf()
+			}
+			rules = append(rules, r)
+		}
+		p := discourse.Post{PostNumber: 1 + rng.IntN(2), PostType: discourse.PostTypeRegular,
+			CategoryID: int64(rng.IntN(4)), Tags: tagsOf(), Archetype: "regular"}
+		switch rng.IntN(6) {
+		case 0:
+			p.Archetype, p.AllowedGroups = "private_message", []string{pick("staff", "DEVS", "other")}
+		case 1:
+			p.PostType, p.ActionCode = discourse.PostTypeSmallAction, "category_changed"
+		case 2:
+			p.MentionedGroups = []string{pick("Staff", "devs"), pick("staff", "other")}
+		}
+		got := matchIDs(NewMatcher(rules).Match(p))
+		if len(got) > 0 {
+			nonEmpty++
+		}
+		want := matchReference(rules, p)
+		if !slices.Equal(got, want) && len(got)+len(want) > 0 {
+			t.Fatalf("round %d: post %+v\nrules %+v\nMatch     %v\nreference %v", round, p, rules, got, want)
+		}
+	}
+	if nonEmpty < 100 {
+		t.Errorf("only %d of 300 rounds matched anything; the comparison proves little", nonEmpty)
 	}
 }

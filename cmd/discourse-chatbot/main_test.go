@@ -122,9 +122,9 @@ func TestCheck(t *testing.T) {
 		stderr   string   // the whole of stderr
 		noSecret bool
 	}{
-		{name: "good config", env: key, args: []string{"check", "--config", good}, code: 0,
+		{name: "good config", env: key, args: []string{"check", "--offline", "--config", good}, code: 0,
 			stdout: []string{"api_key: <redacted>", "bot_token: <redacted>", "poll_interval: 5s", "\nconfig OK\n"}, noSecret: true},
-		{name: "poll interval over the request budget", env: key, args: []string{"check", "-c", greedy}, code: 0,
+		{name: "poll interval over the request budget", env: key, args: []string{"check", "--offline", "-c", greedy}, code: 0,
 			stdout: []string{"# warning: forum.poll_interval 1s alone makes 60 forum requests a minute, over forum.max_requests_per_minute 30", "\nconfig OK\n"}},
 		{name: "unknown key", env: key, args: []string{"check", "-c", typo}, code: 1,
 			stderr: "discourse-chatbot: config: forum.poll_intervall (line 4): unknown key (did you mean poll_interval?)\n"},

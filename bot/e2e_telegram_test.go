@@ -1,0 +1,670 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf16"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/telegram/telegramtest"
+	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/config"
+	"github.com/discourse-chatbot/discourse-chatbot/discourse"
+	"github.com/discourse-chatbot/discourse-chatbot/state"
+)
+
+// End-to-end tests of the Telegram platform: bot.Run with the real adapter and SDK against the
+// fake Bot API (telegramtest) and the fake forum. Commands are typed into the fake's chats; what
+// the bot sends is read back from the fake as Telegram would have parsed it.
+
+// tgGroup is the fake's default supergroup, and tgGroupLink the t.me/c prefix of its messages.
+var tgGroup = adapters.ChannelRef{Platform: "telegram", ChatID: strconv.Itoa(telegramtest.DefaultChatID)}
+
+const tgGroupLink = "https://t.me/c/1000000001/"
+
+// tgMarker is a chat that watches Meta, for settling (see tgBot.settle).
+var tgMarker = adapters.ChannelRef{Platform: "telegram", ChatID: "-1009999999999"}
+
+// tgCarol is a third speaker for transcripts.
+var tgCarol = telegramtest.User{ID: 1003, FirstName: "Carol", LastName: "Ng", Username: "carol"}
+
+// tgYAML is the bot's configuration: the chat log bounded at 50 messages (and an age no test
+// reaches: the fake's clock starts on a fixed date), transcripts posted as topics in Support.
+const tgYAML = `forum: {url: %s, api_key: %s}
+state: {dsn: %s}
+telegram:
+  token: "%s"
+  api_endpoint: %s
+  log: {max_messages: 50, max_age: 876000h}
+transcript: {mode: topic, category: support}
+`
+
+// newTelegramFake starts a fake Bot API with the marker chat; at the end of the test it must have
+// understood every request.
+func newTelegramFake(t *testing.T) *telegramtest.Server {
+	t.Helper()
+	tg := telegramtest.NewServer()
+	tg.AddChat(-1009999999999, "supergroup", "Marker", false)
+	t.Cleanup(func() {
+		tg.Close()
+		if u := tg.Unhandled(); len(u) > 0 {
+			t.Errorf("the fake Bot API did not understand: %q", u)
+		}
+	})
+	return tg
+}
+
+// tgBot is a bot under test, talking to a fake Bot API.
+type tgBot struct {
+	forum *site
+	tg    *telegramtest.Server
+	b     *Bot
+	stop  func() error
+}
+
+// startTelegramBot runs the bot against forum and tg until the test ends; db may be shared between
+// runs to test restarts. It returns once the forum poller has its cursor (so every later post is
+// news) and the marker chat watches Meta.
+func startTelegramBot(t *testing.T, forum *site, tg *telegramtest.Server, db string) *tgBot {
+	t.Helper()
+	r := launchTelegramBot(t, forum, tg, db, "")
+	mustReply(t, r.command(t, tgMarker, telegramtest.AdminUser, "/watch meta"), "watch meta")
+	return r
+}
+
+// launchTelegramBot runs the bot against forum and tg, reached through endpoint ("" meaning tg
+// itself), until the test ends. It returns once the forum poller has its cursor.
+func launchTelegramBot(t *testing.T, forum *site, tg *telegramtest.Server, db, endpoint string) *tgBot {
+	t.Helper()
+	if endpoint == "" {
+		endpoint = tg.URL()
+	}
+	cfg, err := config.Parse([]byte(fmt.Sprintf(tgYAML, forum.URL(), testKey, db, telegramtest.Token, endpoint)),
+		func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Forum.PollInterval = 20 * time.Millisecond
+	cfg.Forum.MaxRequestsPerMinute = 100000
+	botc := make(chan *Bot, 1)
+	opts := Options{
+		Logger:              testLogger(t),
+		RetryBase:           5 * time.Millisecond,
+		SendLimits:          map[string]float64{"telegram": 0},
+		TelegramPollTimeout: time.Second,
+		Ready:               func(b *Bot) { botc <- b },
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, cfg, opts) }()
+	stopped := false
+	var result error
+	stop := func() error {
+		if !stopped {
+			stopped = true
+			cancel()
+			select {
+			case result = <-done:
+			case <-time.After(30 * time.Second):
+				t.Error("bot did not stop within 30s")
+			}
+		}
+		return result
+	}
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	r := &tgBot{forum: forum, tg: tg, stop: stop}
+	select {
+	case r.b = <-botc:
+	case err := <-done:
+		stopped = true
+		t.Fatalf("Run returned before it was ready: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the bot was not ready within 10s")
+	}
+	tgWait(t, "the forum poller's first cursor", func() bool {
+		_, ok, err := r.b.Store().Cursor(t.Context(), discourse.CursorPosts)
+		return err == nil && ok
+	})
+	return r
+}
+
+// newTelegramRun is a fresh forum, fake Bot API and bot.
+func newTelegramRun(t *testing.T) *tgBot {
+	return startTelegramBot(t, newSite(t), newTelegramFake(t), filepath.Join(t.TempDir(), "bot.db"))
+}
+
+// tgWait polls cond until it holds, failing the test after 10 s.
+func tgWait(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// say injects a message from a user in ch and returns its message id.
+func (r *tgBot) say(ch adapters.ChannelRef, from telegramtest.User, text string, entities ...telegramtest.Entity) int {
+	return r.tg.Inject(telegramtest.Incoming{Channel: ch, From: from, Text: text, Entities: entities})
+}
+
+// command types text as from in ch and returns the bot's answer: the message that replies to it.
+func (r *tgBot) command(t *testing.T, ch adapters.ChannelRef, from telegramtest.User, text string) string {
+	t.Helper()
+	return r.waitReply(t, ch, r.say(ch, from, text)).Text
+}
+
+// waitReply waits for the bot's reply to message id in ch.
+func (r *tgBot) waitReply(t *testing.T, ch adapters.ChannelRef, id int) telegramtest.Message {
+	t.Helper()
+	var reply telegramtest.Message
+	tgWait(t, fmt.Sprintf("the reply to message %d in %s", id, ch), func() bool {
+		replies := tgRepliesTo(r.tg.Messages(ch), id)
+		if len(replies) > 0 {
+			reply = replies[0]
+		}
+		return len(replies) > 0
+	})
+	return reply
+}
+
+// tgRepliesTo lists the messages of msgs that reply to message id.
+func tgRepliesTo(msgs []telegramtest.Message, id int) []telegramtest.Message {
+	var out []telegramtest.Message
+	for _, m := range msgs {
+		if m.ReplyTo == id {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// notes returns the notifications the bot sent to ch about topics titled title (as a reader sees
+// it), oldest first.
+func (r *tgBot) notes(ch adapters.ChannelRef, title string) []telegramtest.Message {
+	var out []telegramtest.Message
+	for _, m := range r.tg.Messages(ch) {
+		if m.ReplyTo == 0 && strings.Contains(m.Text, title) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// waitNotes waits until ch has received n notifications about title, and returns them.
+func (r *tgBot) waitNotes(t *testing.T, ch adapters.ChannelRef, title string, n int) []telegramtest.Message {
+	t.Helper()
+	var got []telegramtest.Message
+	tgWait(t, fmt.Sprintf("%d notification(s) of %q in %s", n, title, ch), func() bool {
+		got = r.notes(ch, title)
+		return len(got) >= n
+	})
+	return got
+}
+
+// settle waits until the bot has delivered everything the forum holds: a marker topic in Meta
+// reaches the marker chat, and the outbox is empty.
+func (r *tgBot) settle(t *testing.T) {
+	t.Helper()
+	title := fmt.Sprintf("marker %d", time.Now().UnixNano())
+	r.forum.CreateTopic(title, "<p>marker</p>", "system", r.forum.cat["meta"])
+	r.waitNotes(t, tgMarker, title, 1)
+	waitStats(t, r.b.Store(), func(s state.OutboxStats) bool { return s.Pending == 0 })
+}
+
+// tgEntity is an entity of type typ over the first occurrence of sub in text, in UTF-16 units
+// as Telegram counts them.
+func tgEntity(text, sub, typ string) telegramtest.Entity {
+	i := strings.Index(text, sub)
+	if i < 0 {
+		panic(fmt.Sprintf("%q is not in %q", sub, text))
+	}
+	return telegramtest.Entity{Type: typ, Offset: len(utf16.Encode([]rune(text[:i]))), Length: len(utf16.Encode([]rune(sub)))}
+}
+
+// tgEntityTexts lists the text each entity of m covers, as "type:text".
+func tgEntityTexts(m telegramtest.Message) []string {
+	units := utf16.Encode([]rune(m.Text))
+	var out []string
+	for _, e := range m.Entities {
+		if e.Offset >= 0 && e.Offset+e.Length <= len(units) {
+			out = append(out, e.Type+":"+string(utf16.Decode(units[e.Offset:e.Offset+e.Length])))
+		}
+	}
+	return out
+}
+
+func TestTelegramAdminWatchThenPostArrivesAsHTML(t *testing.T) {
+	r := newTelegramRun(t)
+	mustReply(t, r.command(t, tgGroup, telegramtest.AdminUser, "/watch support"), "Rule created")
+
+	topic, _ := r.forum.CreateTopic("Installer stops at step 3", "<p>It <b>hangs</b> at step 3 &amp; exits.</p>", "bob", r.forum.cat["support"], "bug")
+	r.forum.Reply(topic, "alice", "<p>Try --verbose</p>")
+	got := r.waitNotes(t, tgGroup, "Installer stops at step 3", 2)
+	r.settle(t)
+	if n := len(r.notes(tgGroup, "Installer stops at step 3")); n != 2 {
+		t.Errorf("the group got %d notifications, want 2 (the topic and its reply, once each)", n)
+	}
+
+	m := got[0]
+	if m.ParseMode != "HTML" {
+		t.Errorf("parse_mode = %q, want HTML", m.ParseMode)
+	}
+	if !m.DisablePreview {
+		t.Error("the link preview is on; notifications turn it off")
+	}
+	postURL := ""
+	for _, e := range m.Entities {
+		if e.Type == "text_link" && strings.Contains(e.URL, "/t/") {
+			postURL = e.URL
+			break
+		}
+	}
+	if !strings.HasPrefix(postURL, r.forum.URL()+"/t/") {
+		t.Errorf("no entity links the title to the post: entities %+v", m.Entities)
+	}
+	for _, want := range []string{`<a href="` + postURL + `">Installer stops at step 3</a>`, "<b>", "<i>"} {
+		if !strings.Contains(m.HTML, want) {
+			t.Errorf("the HTML lacks %q:\n%s", want, m.HTML)
+		}
+	}
+	for _, want := range []string{"[Support]", "#bug", "hangs at step 3 & exits", "bob"} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("the message a reader sees lacks %q:\n%s", want, m.Text)
+		}
+	}
+	if ents := strings.Join(tgEntityTexts(m), "|"); !strings.Contains(ents, "bold:Installer stops at step 3") {
+		t.Errorf("the title is not bold: entities %s", ents)
+	}
+	if !strings.Contains(got[1].Text, "Try --verbose") || !strings.Contains(got[1].Text, "alice") {
+		t.Errorf("the reply's notification = %q", got[1].Text)
+	}
+
+	// The "/" menu was registered at start, /getchatid included.
+	var menu []string
+	for _, c := range r.tg.Commands() {
+		menu = append(menu, c.Command)
+	}
+	if s := strings.Join(menu, " "); !strings.Contains(s, "watch") || !strings.Contains(s, "getchatid") {
+		t.Errorf("setMyCommands menu = %v", menu)
+	}
+}
+
+func TestTelegramCommandForms(t *testing.T) {
+	r := newTelegramRun(t)
+	mustReply(t, r.command(t, tgGroup, telegramtest.AdminUser, "/watch@"+telegramtest.BotUsername+" support"), "Rule created")
+	mustReply(t, r.command(t, tgGroup, telegramtest.AdminUser, "/discourse follow general"), "Rule created")
+	// A command for another bot is not ours: no answer. The next command's answer proves it was
+	// read and skipped, since updates are handled in order.
+	other := r.say(tgGroup, telegramtest.AdminUser, "/watch@SomeOtherBot meta")
+	status := r.command(t, tgGroup, telegramtest.MemberUser, "/status")
+	if got := tgRepliesTo(r.tg.Messages(tgGroup), other); len(got) != 0 {
+		t.Errorf("the bot answered a command for another bot: %q", got[0].Text)
+	}
+	for _, want := range []string{"watch support", "follow general"} {
+		if !strings.Contains(status, want) {
+			t.Errorf("status %q lacks %q", status, want)
+		}
+	}
+	if strings.Contains(status, "meta") {
+		t.Errorf("status %q shows the other bot's rule", status)
+	}
+}
+
+func TestTelegramNonAdminWatchIsRefusedPolitely(t *testing.T) {
+	r := newTelegramRun(t)
+	reply := r.command(t, tgGroup, telegramtest.MemberUser, "/watch support")
+	mustReply(t, reply, "Only a channel admin")
+	if strings.Contains(strings.ToLower(reply), "error") || strings.Contains(reply, "Rule created") {
+		t.Errorf("refusal = %q", reply)
+	}
+	mustReply(t, r.command(t, tgGroup, telegramtest.MemberUser, "/status"), "No rules yet")
+
+	// Nothing reaches the group: a post in Support is not announced there.
+	r.forum.CreateTopic("Not for the group", "<p>x</p>", "bob", r.forum.cat["support"])
+	r.settle(t)
+	if got := r.notes(tgGroup, "Not for the group"); len(got) != 0 {
+		t.Errorf("a non-admin's rule delivered %q", got[0].Text)
+	}
+}
+
+func TestTelegramRestartNeitherDropsNorRepeatsACommand(t *testing.T) {
+	forum := newSite(t)
+	tg := newTelegramFake(t)
+	db := filepath.Join(t.TempDir(), "bot.db")
+
+	r1 := startTelegramBot(t, forum, tg, db)
+	before := r1.say(tgGroup, telegramtest.AdminUser, "/watch support")
+	mustReply(t, r1.waitReply(t, tgGroup, before).Text, "Rule created")
+	if err := r1.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Typed while the bot is down: Telegram keeps it for the next getUpdates.
+	down := r1.say(tgGroup, telegramtest.AdminUser, "/follow general")
+	r2 := startTelegramBot(t, forum, tg, db)
+	mustReply(t, r2.waitReply(t, tgGroup, down).Text, "Rule created")
+	// Updates are handled in order, so once /status is answered a replay would have shown.
+	status := r2.command(t, tgGroup, telegramtest.AdminUser, "/status")
+	msgs := tg.Messages(tgGroup)
+	if n := len(tgRepliesTo(msgs, before)); n != 1 {
+		t.Errorf("the command before the restart was answered %d times, want 1", n)
+	}
+	if n := len(tgRepliesTo(msgs, down)); n != 1 {
+		t.Errorf("the command sent while the bot was down was answered %d times, want 1", n)
+	}
+	for _, want := range []string{"watch support", "follow general"} {
+		if !strings.Contains(status, want) {
+			t.Errorf("status %q lacks %q", status, want)
+		}
+	}
+	if tg.PendingUpdates() != 0 {
+		// The confirmation of the last update may still be in the next long poll: wait for it.
+		tgWait(t, "every update confirmed", func() bool { return tg.PendingUpdates() == 0 })
+	}
+}
+
+// tgRulesOf returns the rules the store holds for channel.
+func tgRulesOf(t *testing.T, st state.Store, channel string) []state.Rule {
+	t.Helper()
+	all, err := st.AllRules(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []state.Rule
+	for _, rule := range all {
+		if rule.Channel == channel {
+			out = append(out, rule)
+		}
+	}
+	return out
+}
+
+func TestTelegramSupergroupMigrationKeepsTheRules(t *testing.T) {
+	r := newTelegramRun(t)
+	group := r.tg.AddChat(-4001, "group", "Old group", false)
+	mustReply(t, r.command(t, group, telegramtest.AdminUser, "/watch support"), "Rule created")
+	mustReply(t, r.command(t, group, telegramtest.AdminUser, "/follow general"), "Rule created")
+
+	super := r.tg.Migrate(group, -1004001)
+	tgWait(t, "the rules to move to the supergroup", func() bool {
+		return len(tgRulesOf(t, r.b.Store(), super.String())) == 2 && len(tgRulesOf(t, r.b.Store(), group.String())) == 0
+	})
+
+	r.forum.CreateTopic("After the upgrade", "<p>x</p>", "bob", r.forum.cat["support"])
+	r.waitNotes(t, super, "After the upgrade", 1)
+	status := r.command(t, super, telegramtest.AdminUser, "/status")
+	for _, want := range []string{"watch support", "follow general"} {
+		if !strings.Contains(status, want) {
+			t.Errorf("status in the supergroup %q lacks %q", status, want)
+		}
+	}
+	r.settle(t)
+	if n := len(r.notes(super, "After the upgrade")); n != 1 {
+		t.Errorf("the supergroup got %d notifications, want 1", n)
+	}
+	for _, m := range r.tg.Messages(group) {
+		if m.ReplyTo == 0 {
+			t.Errorf("the old group got a notification after the upgrade: %q", m.Text)
+		}
+	}
+}
+
+// tgGate is a proxy in front of the fake Bot API that holds every getUpdates until opened: the
+// bot then sends but hears nothing.
+type tgGate struct {
+	srv  *httptest.Server
+	open chan struct{}
+	once sync.Once
+}
+
+func newTelegramGate(t *testing.T, tg *telegramtest.Server) *tgGate {
+	t.Helper()
+	target, err := url.Parse(tg.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &tgGate{open: make(chan struct{})}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	g.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if strings.HasSuffix(strings.ToLower(req.URL.Path), "/getupdates") {
+			select {
+			case <-g.open:
+			case <-req.Context().Done():
+				http.Error(w, "client gone", http.StatusServiceUnavailable)
+				return
+			}
+		}
+		proxy.ServeHTTP(w, req)
+	}))
+	t.Cleanup(g.srv.Close)
+	return g
+}
+
+func (g *tgGate) release() { g.once.Do(func() { close(g.open) }) }
+
+func TestTelegramMigrationLosesNoPendingNotification(t *testing.T) {
+	forum := newSite(t)
+	tg := newTelegramFake(t)
+	db := filepath.Join(t.TempDir(), "bot.db")
+	group := tg.AddChat(-4001, "group", "Old group", false)
+	r1 := startTelegramBot(t, forum, tg, db)
+	mustReply(t, r1.command(t, group, telegramtest.AdminUser, "/watch support"), "Rule created")
+	if err := r1.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The group is upgraded and a post arrives before the bot has heard of the upgrade: its send to
+	// the old id fails with migrate_to_chat_id. It must wait for the move, not be dropped.
+	super := tg.Migrate(group, -1004001)
+	forum.CreateTopic("Posted during the upgrade", "<p>x</p>", "bob", forum.cat["support"])
+	gate := newTelegramGate(t, tg)
+	sends := tg.Calls("sendMessage")
+	r2 := launchTelegramBot(t, forum, tg, db, gate.srv.URL)
+	tgWait(t, "a send to the old group", func() bool { return tg.Calls("sendMessage") > sends })
+	gate.release()
+	r2.waitNotes(t, super, "Posted during the upgrade", 1)
+}
+
+func TestTelegramGetChatID(t *testing.T) {
+	r := newTelegramRun(t)
+	// Anyone may ask, in any form.
+	mustReply(t, r.command(t, tgGroup, telegramtest.MemberUser, "/getchatid"), "telegram:-1001000000001")
+	mustReply(t, r.command(t, tgGroup, telegramtest.MemberUser, "/getchatid@"+telegramtest.BotUsername), "-1001000000001")
+	topic := r.tg.AddTopic(telegramtest.DefaultChatID, "Releases")
+	reply := r.command(t, topic, telegramtest.MemberUser, "/getchatid")
+	mustReply(t, reply, topic.String())
+	if topic.ThreadID == "" || !strings.Contains(reply, "topic's id is "+topic.ThreadID) {
+		t.Errorf("/getchatid in topic %s answered %q", topic, reply)
+	}
+	if got := r.tg.Messages(topic); len(got) != 1 || got[0].Channel != topic {
+		t.Errorf("the answer did not go into the topic: %+v", got)
+	}
+}
+
+func TestTelegramMassMentionTitlePingsNobodyAndInjectsNoMarkup(t *testing.T) {
+	r := newTelegramRun(t)
+	r.command(t, tgGroup, telegramtest.AdminUser, "/watch support")
+	r.forum.CreateTopic("@everyone <b>x</b>", "<p>@here look &lt;i&gt;y&lt;/i&gt;</p>", "bob", r.forum.cat["support"])
+	m := r.waitNotes(t, tgGroup, "<b>x</b>", 1)[0]
+
+	for _, mass := range []string{"@everyone", "@here"} {
+		if strings.Contains(m.Text, mass) {
+			t.Errorf("the message still says %s as a mention:\n%q", mass, m.Text)
+		}
+	}
+	for _, want := range []string{"@\u2060everyone <b>x</b>", "<i>y</i>"} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("the forum's text is not shown literally: want %q in %q", want, m.Text)
+		}
+	}
+	for _, e := range tgEntityTexts(m) {
+		if strings.HasSuffix(e, ":x") || strings.HasSuffix(e, ":y") {
+			t.Errorf("forum text became markup: entity %s in %q", e, m.HTML)
+		}
+		if strings.HasPrefix(e, "mention:") {
+			t.Errorf("the message mentions someone: %s", e)
+		}
+	}
+}
+
+// Transcripts.
+
+// tgConversation is a chat in the default group, with Telegram entities, ending in the messages
+// a transcript of the last 3 should hold. It returns the ids of the messages, in order.
+func (r *tgBot) tgConversation() []int {
+	ids := []int{r.say(tgGroup, telegramtest.MemberUser, "Good morning, anyone around?")}
+	q := "The installer stops at step 3 with exit code 2. Any idea?"
+	ids = append(ids, r.say(tgGroup, telegramtest.MemberUser, q, tgEntity(q, "step 3", "bold")))
+	a := "Run it with --verbose and see the docs first"
+	docs := tgEntity(a, "the docs", "text_link")
+	docs.URL = "https://example.org/docs/install"
+	ids = append(ids, r.say(tgGroup, telegramtest.AdminUser, a, tgEntity(a, "--verbose", "code"), docs))
+	l := "Log:\nERROR disk_full at /var/tmp\nsame *again*"
+	ids = append(ids, r.say(tgGroup, tgCarol, l, tgEntity(l, "ERROR disk_full at /var/tmp", "pre")))
+	return ids
+}
+
+func TestTelegramTranscriptFromTheChatLog(t *testing.T) {
+	r := newTelegramRun(t)
+	ids := r.tgConversation()
+	reply := r.command(t, tgGroup, telegramtest.AdminUser, "/post 3")
+	mustReply(t, reply, "Posted a transcript of 3 messages")
+
+	// Every message was recorded; the command and the bot's own answer were not.
+	if n, err := r.b.Store().ChatLogCount(t.Context(), tgGroup.String()); err != nil || n != len(ids) {
+		t.Errorf("chat log holds %d messages (%v), want %d", n, err, len(ids))
+	}
+	created := r.forum.CreatedPosts()
+	if len(created) != 1 {
+		t.Fatalf("the forum received %d posts, want 1", len(created))
+	}
+	p := created[0]
+	if p.CategoryID != r.forum.cat["support"] || !strings.HasPrefix(p.Title, "Chat transcript:") {
+		t.Errorf("topic %q in category %d, want a transcript title in Support (%d)", p.Title, p.CategoryID, r.forum.cat["support"])
+	}
+	if !strings.Contains(reply, r.forum.URL()+"/t/") && !strings.Contains(reply, p.Title) {
+		t.Errorf("the reply does not name the topic: %q", reply)
+	}
+	tgGolden(t, "testdata/transcript_telegram.md", p.Raw)
+	if strings.Contains(p.Raw, "Good morning") {
+		t.Error("the transcript holds a message older than the last 3")
+	}
+}
+
+// tgGolden compares got with the golden file, or rewrites it with -update.
+func tgGolden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./bot -run %s -update to create it)", err, t.Name())
+	}
+	if got != string(want) {
+		t.Errorf("transcript differs from %s (run with -update to accept it):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+func TestTelegramTranscriptLinksBackToTheChat(t *testing.T) {
+	t.Skip("BUG: chat-log transcripts never link back to the chat: state.LoggedMessage has no link and bot/transcripts.go chatLog sets no Message.Link")
+	r := newTelegramRun(t)
+	ids := r.tgConversation()
+	mustReply(t, r.command(t, tgGroup, telegramtest.AdminUser, "/post 3"), "Posted a transcript")
+	created := r.forum.CreatedPosts()
+	if len(created) != 1 {
+		t.Fatalf("the forum received %d posts, want 1", len(created))
+	}
+	if want := fmt.Sprintf("](%s%d)", tgGroupLink, ids[1]); !strings.Contains(created[0].Raw, want) {
+		t.Errorf("the transcript does not link to its first message (%s):\n%s", want, created[0].Raw)
+	}
+}
+
+func TestTelegramTranscriptFromAMessageLink(t *testing.T) {
+	r := newTelegramRun(t)
+	ids := r.tgConversation()
+	reply := r.command(t, tgGroup, telegramtest.AdminUser, fmt.Sprintf("/post %s%d", tgGroupLink, ids[2]))
+	mustReply(t, reply, "Posted a transcript of 2 messages")
+	created := r.forum.CreatedPosts()
+	if len(created) != 1 {
+		t.Fatalf("the forum received %d posts, want 1", len(created))
+	}
+	raw := created[0].Raw
+	for _, want := range []string{"**@alice_admin:** Run it with `--verbose`", "**@carol:** Log:"} {
+		if !strings.Contains(raw, want) {
+			t.Errorf("the transcript lacks %q:\n%s", want, raw)
+		}
+	}
+	for _, older := range []string{"Good morning", "exit code 2"} {
+		if strings.Contains(raw, older) {
+			t.Errorf("the transcript holds %q, sent before the linked message:\n%s", older, raw)
+		}
+	}
+
+	// A link to a message the log does not hold is refused with a reason, and posts nothing.
+	reply = r.command(t, tgGroup, telegramtest.AdminUser, "/post "+tgGroupLink+"99999")
+	if strings.Contains(reply, "Posted") || len(r.forum.CreatedPosts()) != 1 {
+		t.Errorf("a link to an unknown message posted a transcript: %q", reply)
+	}
+}
+
+func TestTelegramTranscriptErrorsAreExplained(t *testing.T) {
+	t.Skip("BUG: bot/transcripts.go returns plain errors that commands/post.go:28 answers with the generic \"could not be made\"")
+	r := newTelegramRun(t)
+	r.tgConversation()
+	mustReply(t, r.command(t, tgGroup, telegramtest.AdminUser, "/post 600"), "at most 500")
+	mustReply(t, r.command(t, tgGroup, telegramtest.AdminUser, "/post "+tgGroupLink+"99999"), "not in my chat log")
+}
+
+func TestTelegramNonAdminPostIsRefused(t *testing.T) {
+	r := newTelegramRun(t)
+	r.tgConversation()
+	reply := r.command(t, tgGroup, telegramtest.MemberUser, "/post 3")
+	mustReply(t, reply, "Only a channel admin")
+	if got := r.forum.CreatedPosts(); len(got) != 0 {
+		t.Errorf("a non-admin's /post created %d forum posts", len(got))
+	}
+}
+
+func TestTelegramChatLogStaysWithinItsBound(t *testing.T) {
+	r := newTelegramRun(t)
+	for i := 1; i <= 200; i++ {
+		r.say(tgGroup, telegramtest.MemberUser, fmt.Sprintf("message %d", i))
+	}
+	// Updates are handled in order: once this is answered, all 200 were recorded.
+	r.command(t, tgGroup, telegramtest.MemberUser, "/status")
+	n, err := r.b.Store().ChatLogCount(t.Context(), tgGroup.String())
+	if err != nil || n != 50 {
+		t.Fatalf("chat log holds %d messages (%v), want telegram.log.max_messages = 50", n, err)
+	}
+	log, err := r.b.Store().ChatLog(t.Context(), tgGroup.String(), 0)
+	if err != nil || len(log) != 50 {
+		t.Fatalf("ChatLog = %d messages, %v", len(log), err)
+	}
+	if log[0].Text != "message 151" || log[49].Text != "message 200" {
+		t.Errorf("the log kept %q … %q, want the newest: message 151 … message 200", log[0].Text, log[49].Text)
+	}
+}
