@@ -224,10 +224,17 @@ func (b *Bot) handleBatch(ctx context.Context, posts []discourse.Post, cursor st
 	var items []state.OutboxItem
 	queued := map[string]int{}
 	for _, p := range posts {
+		restricted, err := b.restricted(ctx, p)
+		if err != nil {
+			return err // the batch is offered again next tick
+		}
 		for _, match := range m.Match(p) {
 			ref, err := adapters.ParseChannelRef(match.Channel)
 			if err != nil || b.adapters[ref.Platform] == nil {
 				continue // a rule for a platform that is not enabled
+			}
+			if restricted && !b.privateChannel(ref) {
+				continue // forum secrets never reach a channel not on access.private_channels
 			}
 			payload, err := json.Marshal(toNotification(p))
 			if err != nil {
@@ -254,6 +261,40 @@ func (b *Bot) handleBatch(ctx context.Context, posts []discourse.Post, cursor st
 		b.delivery.Wake()
 	}
 	return nil
+}
+
+// restricted reports whether a post is in a private message or a read-restricted category (or a
+// subcategory of one).
+func (b *Bot) restricted(ctx context.Context, p discourse.Post) (bool, error) {
+	if p.IsPrivateMessage() {
+		return true, nil
+	}
+	for id, depth := p.CategoryID, 0; id != 0 && depth < 5; depth++ {
+		c, ok, err := b.catalog.Category(ctx, id)
+		if err != nil {
+			return false, fmt.Errorf("look up category %d: %w", id, err)
+		}
+		if !ok {
+			return true, nil // unknown to the catalogue: treat as private rather than leak it
+		}
+		if c.ReadRestricted {
+			return true, nil
+		}
+		id = c.ParentID
+	}
+	return false, nil
+}
+
+// privateChannel reports whether the config lets ch hear private forum content. A chat-level
+// entry covers the chat's threads.
+func (b *Bot) privateChannel(ch adapters.ChannelRef) bool {
+	chat := adapters.ChannelRef{Platform: ch.Platform, ChatID: ch.ChatID}.String()
+	for _, p := range b.cfg.Access.PrivateChannels {
+		if p == ch.String() || p == chat {
+			return true
+		}
+	}
+	return false
 }
 
 func toNotification(p discourse.Post) adapters.Notification {

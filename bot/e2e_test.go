@@ -276,3 +276,22 @@ func (w tWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
 }
+
+func TestRestrictedPostsReachOnlyPrivateChannels(t *testing.T) {
+	forum := newSite(t)
+	rec := newRecorder("console")
+	r := startBot(t, forum, rec, filepath.Join(t.TempDir(), "bot.db"), func(cfg *config.Config, _ *Options) {
+		cfg.Access.PrivateChannels = []string{"console:staffroom"}
+	})
+	r.rec.command(t, "console:public", "watch tag:bug") // all categories
+	r.rec.command(t, "console:staffroom", "watch tag:bug")
+	forum.CreateTopic("Security hole", "<p>secret</p>", "alice", forum.cat["staff"], "bug")
+	forum.CreateTopic("Public bug", "<p>x</p>", "alice", forum.cat["general"], "bug")
+	r.settle(t)
+	if got, want := titles(rec.in("console:public")), []string{"Public bug#1"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("public channel got %q, want %q", got, want)
+	}
+	if got, want := titles(rec.in("console:staffroom")), []string{"Security hole#1", "Public bug#1"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("private channel got %q, want %q", got, want)
+	}
+}
