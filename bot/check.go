@@ -9,7 +9,9 @@ import (
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/config"
+	"github.com/discourse-chatbot/discourse-chatbot/commands"
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
+	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
 
 // Check connects to the forum and to every enabled platform and writes one line per finding to
@@ -101,3 +103,20 @@ func configuredChannels(cfg *config.Config) map[string][]adapters.ChannelRef {
 type eofReader struct{}
 
 func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
+
+// NewExecutor returns a command executor over st and the forum the config names, for running
+// commands without the daemon (the CLI's `rules add`).
+func NewExecutor(cfg *config.Config, st state.Store, logger *slog.Logger) (*commands.Executor, error) {
+	client, err := discourse.NewClient(discourse.ClientConfig{
+		URL: cfg.Forum.URL, APIKey: cfg.Forum.APIKey, APIUsername: cfg.Forum.APIUsername,
+		UserAgent: "discourse-chatbot/" + Version, RequestsPerMinute: cfg.Forum.MaxRequestsPerMinute,
+		MaxTries: 3, Logger: logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("forum: %w", err)
+	}
+	return &commands.Executor{
+		Store: st, Catalog: discourse.NewCatalog(client), Logger: logger,
+		Access: commands.Access{Allow: cfg.Access.Allow, PrivateChannels: cfg.Access.PrivateChannels},
+	}, nil
+}

@@ -21,11 +21,12 @@ func (a *app) rulesCommand() *cobra.Command {
 	var path string
 	cmd := &cobra.Command{
 		Use:   "rules",
-		Short: "List and remove the rules kept in the store, without chat",
+		Short: "List, add and remove the rules kept in the store, without chat",
 		Long: `Rules manages the channels' rules in the bot's store, the same rules /discourse status
 shows in each channel. Rules are numbered per channel in precedence order (mute, thread, watch,
 follow), the numbers /discourse remove uses.`,
 		Example: `  discourse-chatbot rules list --config discourse-chatbot.yaml
+  discourse-chatbot rules add --config discourse-chatbot.yaml slack:C0123 watch announcements --tag release
   discourse-chatbot rules remove --config discourse-chatbot.yaml slack:C0123 2`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -36,7 +37,7 @@ follow), the numbers /discourse remove uses.`,
 		},
 	}
 	addConfigFlag(cmd, &path, true)
-	cmd.AddCommand(a.rulesListCommand(&path), a.rulesRemoveCommand(&path))
+	cmd.AddCommand(a.rulesListCommand(&path), a.rulesAddCommand(&path), a.rulesRemoveCommand(&path))
 	return cmd
 }
 
@@ -83,8 +84,9 @@ func (a *app) rulesRemoveCommand(path *string) *cobra.Command {
 		Short: "Remove a channel's n-th rule",
 		Long: `Remove deletes rule number n of a channel, numbered as "rules list" and /discourse status
 show them.`,
-		Example: `  discourse-chatbot rules remove --config discourse-chatbot.yaml slack:C0123 2`,
-		Args:    cobra.ExactArgs(2),
+		Example: `  discourse-chatbot rules add --config discourse-chatbot.yaml slack:C0123 watch announcements --tag release
+  discourse-chatbot rules remove --config discourse-chatbot.yaml slack:C0123 2`,
+		Args: cobra.ExactArgs(2),
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
 			ch, err := adapters.ParseChannelRef(args[0])
 			if err != nil {
