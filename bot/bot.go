@@ -60,6 +60,7 @@ type Bot struct {
 	delivery         *delivery
 	metrics          *metrics
 	hasGroupMessages atomic.Bool
+	started          time.Time
 }
 
 // Store returns the bot's store.
@@ -72,7 +73,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	b := &Bot{cfg: cfg, logger: logger}
+	b := &Bot{cfg: cfg, logger: logger, started: time.Now()}
 
 	st := opts.Store
 	if st == nil {
@@ -127,7 +128,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		},
 		Sampler:        b,
 		Transcripts:    newTranscripts(b),
-		OnRulesChanged: func() { b.reloadRules(context.WithoutCancel(ctx)) },
+		OnRulesChanged: func() { b.reloadRules(context.WithoutCancel(ctx)) }, //nolint:errcheck // logged inside
+		Status:         b.statusLine,
+		Logger:         logger.With("component", "commands"),
 	}
 	if err := b.reloadRules(ctx); err != nil {
 		return err
@@ -306,6 +309,15 @@ func toNotification(p discourse.Post) adapters.Notification {
 		Tags: p.Tags, Excerpt: p.Excerpt, IsFirstPost: p.PostNumber == 1,
 		CreatedAt: p.CreatedAt,
 	}
+}
+
+// statusLine ends `status`: the channel's backlog and the forum API spend.
+func (b *Bot) statusLine(ctx context.Context, ch adapters.ChannelRef) adapters.Text {
+	pending, err := b.store.Pending(ctx, ch.String(), 1000)
+	if err != nil {
+		b.logger.Warn("status: read pending notifications", "channel", ch.String(), "err", err)
+	}
+	return commands.TextBotStatus(len(pending), b.client.Requests(), b.cfg.Forum.MaxRequestsPerMinute, b.started)
 }
 
 // SendSample implements commands.Sampler: the `test` command.

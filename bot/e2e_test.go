@@ -150,6 +150,12 @@ func TestWatchPostDeliveredOnce(t *testing.T) {
 	r.forum.Reply(topic, "alice", "<p>Try --verbose</p>")
 	r.forum.CreateTopic("In a subcategory", "<p>x</p>", "bob", r.forum.cat["support/installs"])
 	r.settle(t)
+	status := r.rec.command(t, "console:a", "status")
+	for _, want := range []string{"watch support", "Forum API: "} {
+		if !strings.Contains(status, want) {
+			t.Errorf("status lacks %q:\n%s", want, status)
+		}
+	}
 	got := r.rec.in("console:a")
 	if want := []string{"Installer stops at step 3#1", "Installer stops at step 3#2"}; fmt.Sprint(titles(got)) != fmt.Sprint(want) {
 		t.Fatalf("console:a got %q, want %q", titles(got), want)

@@ -273,6 +273,17 @@ func textLastError(msg string, at time.Time) adapters.Text {
 	return adapters.Text{bold("Last delivery error" + when + ": "), plain(msg + "\n")}
 }
 
+// TextBotStatus is the bot's own line at the end of `status`: what is waiting for this channel,
+// and how much of the forum's shared API budget the bot has spent.
+func TextBotStatus(pending int, forumRequests int64, perMinute int, since time.Time) adapters.Text {
+	var t adapters.Text
+	if pending > 0 {
+		t = append(t, bold(fmt.Sprintf("%d notification(s) waiting", pending)), plain(" to be delivered here.\n"))
+	}
+	return append(t, plain(fmt.Sprintf("Forum API: %d requests since %s (limit %d a minute).\n",
+		forumRequests, since.UTC().Format("2006-01-02 15:04 UTC"), perMinute)))
+}
+
 // Transcripts and samples.
 
 func textNoTranscripts() adapters.Text {
