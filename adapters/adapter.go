@@ -126,6 +126,9 @@ type Command struct {
 	// Thread is the thread the command was typed in, if any ("post thread" with no link uses it).
 	Thread MessageRef
 	Time   time.Time
+	// Interactive is set by adapters that show Reply.Actions as buttons (Slack, Discord): the
+	// bot may then answer with a preview to confirm instead of acting at once.
+	Interactive bool
 }
 
 // Reply is what the bot answers to a command.
@@ -135,6 +138,17 @@ type Reply struct {
 	// Announce, when not empty, is also posted publicly in the channel (a rule change, so the
 	// channel sees what it will hear). Platforms whose replies are public anyway may skip it.
 	Announce Text
+	// Actions are buttons under the reply, only for commands marked Interactive. Pressing one
+	// runs its Command as if the same user had typed it in the same channel (with Interactive
+	// set), and the reply to that replaces the message that held the buttons.
+	Actions []Action
+}
+
+// Action is a button under a reply.
+type Action struct {
+	Label   string
+	Command string // a command line, e.g. "post range 1700000000.000100 1700000000.000900 confirm"
+	Primary bool   // the main action ("Post to forum"), styled as such where the platform can
 }
 
 // Text is formatted text as a list of spans, so that each adapter renders it in its own markup

@@ -22,8 +22,13 @@ type transcripts struct{ b *Bot }
 
 func newTranscripts(b *Bot) commands.Transcripts { return transcripts{b} }
 
+// refuse is a transcript request the moderator can fix: the reason is the reply.
+func refuse(format string, args ...any) error {
+	return &commands.Refusal{Text: commands.TextTranscriptRefused(fmt.Sprintf(format, args...))}
+}
+
 // Post implements commands.Transcripts.
-func (t transcripts) Post(ctx context.Context, cmd adapters.Command, req commands.PostRequest) (adapters.Text, error) {
+func (t transcripts) Post(ctx context.Context, cmd adapters.Command, req commands.PostRequest) (adapters.Reply, error) {
 	b := t.b
 	tc := b.cfg.Transcript
 	maxMsgs := tc.MaxMessages
@@ -31,20 +36,18 @@ func (t transcripts) Post(ctx context.Context, cmd adapters.Command, req command
 		maxMsgs = 500
 	}
 	if req.Count > maxMsgs {
-		return nil, fmt.Errorf("at most %d messages fit in one transcript (transcript.max_messages); you asked for %d", maxMsgs, req.Count)
+		return adapters.Reply{}, refuse("At most %d messages fit in one transcript (transcript.max_messages); you asked for %d.", maxMsgs, req.Count)
 	}
 	hist, err := t.history(ctx, cmd, req, maxMsgs)
 	if err != nil {
-		return nil, err
+		return adapters.Reply{}, err
 	}
-	r := transcript.Range{Count: req.Count, Max: maxMsgs, Exclude: []adapters.MessageRef{cmd.Message},
-		All: req.Thread || req.FromLink != ""}
-	msgs, err := transcript.Select(hist.Messages, r)
+	msgs, err := selectRange(hist.Messages, req, cmd.Message, maxMsgs)
 	if err != nil {
-		if errors.Is(err, transcript.ErrEmpty) {
-			return nil, errors.New("there are no messages to post here yet")
-		}
-		return nil, err
+		return adapters.Reply{}, err
+	}
+	if cmd.Interactive && !req.Confirm {
+		return preview(hist.Messages, msgs, req, cmd.Message), nil
 	}
 	body := transcript.Render(msgs, transcript.Options{
 		Platform: cmd.Channel.Platform, ChannelName: hist.ChannelName, ChannelLink: hist.ChannelLink, Quote: tc.QuoteOn(),
@@ -58,40 +61,110 @@ func (t transcripts) Post(ctx context.Context, cmd adapters.Command, req command
 	if req.ToTopic != "" {
 		topicID, err := topicIDFromURL(b.client.BaseURL(), req.ToTopic)
 		if err != nil {
-			return nil, err
+			return adapters.Reply{}, err
 		}
 		created, err := b.client.CreatePost(ctx, discourse.NewPost{TopicID: topicID, Raw: body})
 		if err != nil {
-			return nil, forumRefused(err)
+			return adapters.Reply{}, forumRefused(err)
 		}
-		return adapters.Text{{Text: fmt.Sprintf("Added a transcript of %d messages to ", n)},
-			{Kind: adapters.Link, Text: "the topic", URL: created.URL}, {Text: "."}}, nil
+		return adapters.Reply{Text: commands.TextTranscriptReplied(n, created.URL)}, nil
 	}
 
 	categoryID, err := t.category(ctx)
 	if err != nil {
-		return nil, err
+		return adapters.Reply{}, err
 	}
 	if tc.Mode != "topic" {
 		if link, fits := transcript.ComposerURL(b.client.BaseURL(), title, body, categoryID); fits {
-			return adapters.Text{{Text: fmt.Sprintf("Transcript of %d messages ready: ", n)},
-				{Kind: adapters.Link, Text: "open it in the forum's composer", URL: link},
-				{Text: " to review and post it."}}, nil
+			return adapters.Reply{Text: commands.TextTranscriptComposer(n, link)}, nil
 		}
 	}
 	created, err := b.client.CreatePost(ctx, discourse.NewPost{Title: title, Raw: body, CategoryID: categoryID})
 	if err != nil {
-		return nil, forumRefused(err)
+		return adapters.Reply{}, forumRefused(err)
 	}
-	return adapters.Text{{Text: fmt.Sprintf("Posted a transcript of %d messages: ", n)},
-		{Kind: adapters.Link, Text: title, URL: created.URL}}, nil
+	return adapters.Reply{Text: commands.TextTranscriptPosted(n, title, created.URL)}, nil
+}
+
+// selectRange picks the request's messages from the history read for it.
+func selectRange(all []adapters.Message, req commands.PostRequest, command adapters.MessageRef, maxMsgs int) ([]adapters.Message, error) {
+	r := transcript.Range{Count: req.Count, Max: maxMsgs, Exclude: []adapters.MessageRef{command},
+		All: req.Thread || req.FromLink != ""}
+	var msgs []adapters.Message
+	var err error
+	if req.First != "" {
+		usable := transcript.Usable(all, command)
+		first, last := indexOfRef(usable, req.First), indexOfRef(usable, req.Last)
+		if first < 0 || last < 0 || last < first {
+			return nil, refuse("Those messages are no longer in the recent history; run the command again.")
+		}
+		msgs, err = transcript.Select(usable[first:last+1], transcript.Range{All: true, Max: maxMsgs})
+	} else {
+		msgs, err = transcript.Select(all, r)
+	}
+	switch {
+	case errors.Is(err, transcript.ErrEmpty):
+		return nil, refuse("There are no messages to post here yet.")
+	case errors.Is(err, transcript.ErrTooMany):
+		return nil, refuse("That is more than the %d messages one transcript may hold (transcript.max_messages).", maxMsgs)
+	case err != nil:
+		return nil, refuse("%v.", err)
+	}
+	return msgs, nil
+}
+
+// preview shows the chosen range with buttons that move either end by one message, and one that
+// posts it. Each button carries the whole range, so the bot keeps no state between presses.
+func preview(all, chosen []adapters.Message, req commands.PostRequest, command adapters.MessageRef) adapters.Reply {
+	usable := transcript.Usable(all, command)
+	first, last := indexOfRef(usable, string(chosen[0].ID)), indexOfRef(usable, string(chosen[len(chosen)-1].ID))
+	tail := ""
+	if req.ToTopic != "" {
+		tail += " to " + req.ToTopic
+	}
+	if req.Title != "" {
+		tail += " " + req.Title
+	}
+	rangeCmd := func(f, l int, confirm bool) string {
+		c := "post range " + string(usable[f].ID) + " " + string(usable[l].ID)
+		if confirm {
+			c += " confirm"
+		}
+		return c + tail
+	}
+	var actions []adapters.Action
+	if first > 0 {
+		actions = append(actions, adapters.Action{Label: commands.ActionStartEarlier, Command: rangeCmd(first-1, last, false)})
+	}
+	if first < last {
+		actions = append(actions, adapters.Action{Label: commands.ActionStartLater, Command: rangeCmd(first+1, last, false)},
+			adapters.Action{Label: commands.ActionEndEarlier, Command: rangeCmd(first, last-1, false)})
+	}
+	if last < len(usable)-1 {
+		actions = append(actions, adapters.Action{Label: commands.ActionEndLater, Command: rangeCmd(first, last+1, false)})
+	}
+	actions = append(actions, adapters.Action{Label: commands.ActionPost, Command: rangeCmd(first, last, true), Primary: true})
+	f, l := usable[first], usable[last]
+	return adapters.Reply{
+		Text:    commands.TextTranscriptPreview(last-first+1, f.User.Name(), f.Text, l.User.Name(), l.Text),
+		Actions: actions,
+	}
+}
+
+func indexOfRef(msgs []adapters.Message, id string) int {
+	for i, m := range msgs {
+		if string(m.ID) == id {
+			return i
+		}
+	}
+	return -1
 }
 
 // history reads what the range may need: from the platform, or from the chat log.
 func (t transcripts) history(ctx context.Context, cmd adapters.Command, req commands.PostRequest, maxMsgs int) (adapters.History, error) {
 	a := t.b.adapters[cmd.Channel.Platform]
 	if a == nil {
-		return adapters.History{}, fmt.Errorf("platform %s is not enabled", cmd.Channel.Platform)
+		return adapters.History{}, refuse("Platform %s is not enabled.", cmd.Channel.Platform)
 	}
 	q := adapters.HistoryQuery{Channel: cmd.Channel, Limit: maxMsgs, FromLink: req.FromLink}
 	if req.Count > 0 {
@@ -102,7 +175,7 @@ func (t transcripts) history(ctx context.Context, cmd adapters.Command, req comm
 		q.ThreadLink = req.ThreadLink
 		if q.ThreadLink == "" {
 			if cmd.Thread == "" {
-				return adapters.History{}, errors.New("run `post thread` inside a thread, or give a link to a message of the thread")
+				return adapters.History{}, refuse("Run `post thread` inside a thread, or give a link to a message of the thread.")
 			}
 			q.Thread = cmd.Thread
 		}
@@ -112,7 +185,7 @@ func (t transcripts) history(ctx context.Context, cmd adapters.Command, req comm
 	case errors.Is(err, adapters.ErrNoHistory):
 		return t.chatLog(ctx, cmd, req, maxMsgs)
 	case errors.Is(err, adapters.ErrBadLink):
-		return h, fmt.Errorf("that is not a link to a message of this chat")
+		return h, err
 	case err != nil:
 		return h, fmt.Errorf("read the chat history: %w", err)
 	}
@@ -126,14 +199,14 @@ var telegramLink = regexp.MustCompile(`^https?://t\.me/(?:c/)?[\w-]+/(?:\d+/)?(\
 func (t transcripts) chatLog(ctx context.Context, cmd adapters.Command, req commands.PostRequest, maxMsgs int) (adapters.History, error) {
 	tg := t.b.cfg.Telegram
 	if cmd.Channel.Platform != "telegram" || tg == nil || !tg.Log.On() {
-		return adapters.History{}, errors.New("this chat keeps no history the bot can read")
+		return adapters.History{}, adapters.ErrNoHistory
 	}
 	logged, err := t.b.store.ChatLog(ctx, cmd.Channel.String(), maxMsgs)
 	if err != nil {
 		return adapters.History{}, fmt.Errorf("read the chat log: %w", err)
 	}
 	if len(logged) == 0 {
-		return adapters.History{}, errors.New("I have recorded no messages here yet: Telegram bots only see messages sent while they are in the group, with privacy mode off or as an administrator")
+		return adapters.History{}, refuse("I have recorded no messages here yet: Telegram bots only see messages sent while they are in the group, with privacy mode off or as an administrator.")
 	}
 	var h adapters.History
 	for _, m := range logged {
@@ -150,7 +223,7 @@ func (t transcripts) chatLog(ctx context.Context, cmd adapters.Command, req comm
 	if from != "" {
 		mm := telegramLink.FindStringSubmatch(from)
 		if mm == nil {
-			return h, errors.New("that is not a link to a Telegram message (right-click a message, Copy Message Link)")
+			return h, refuse("That is not a link to a Telegram message (right-click a message, Copy Message Link).")
 		}
 		start := -1
 		for i, m := range h.Messages {
@@ -160,7 +233,7 @@ func (t transcripts) chatLog(ctx context.Context, cmd adapters.Command, req comm
 			}
 		}
 		if start < 0 {
-			return h, errors.New("that message is not in my chat log (it keeps the last " + strconv.Itoa(maxMsgs) + " messages)")
+			return h, refuse("That message is not in my chat log (it keeps the last %d messages).", maxMsgs)
 		}
 		if req.Thread { // the message and the replies that follow it
 			root := h.Messages[start].ID
@@ -211,18 +284,18 @@ func topicIDFromURL(forum, raw string) (int64, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	f, ferr := url.Parse(forum)
 	if err != nil || ferr != nil || !strings.EqualFold(u.Host, f.Host) {
-		return 0, fmt.Errorf("%q is not a topic link of %s", raw, forum)
+		return 0, refuse("%s is not a topic link of %s.", raw, forum)
 	}
 	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
 	if len(parts) < 2 || parts[0] != "t" {
-		return 0, fmt.Errorf("%q is not a topic link (want %s/t/slug/123)", raw, forum)
+		return 0, refuse("%s is not a topic link (want %s/t/slug/123).", raw, forum)
 	}
 	for _, p := range parts[1:min(len(parts), 3)] {
 		if id, err := strconv.ParseInt(p, 10, 64); err == nil && id > 0 {
 			return id, nil
 		}
 	}
-	return 0, fmt.Errorf("%q has no topic id", raw)
+	return 0, refuse("%s has no topic id.", raw)
 }
 
 // forumRefused turns a forum error into something a moderator can act on.
@@ -231,9 +304,9 @@ func forumRefused(err error) error {
 	if errors.As(err, &api) {
 		switch {
 		case api.Status == 403:
-			return fmt.Errorf("the forum refused: the bot's user may not post there (%s)", strings.Join(api.Errors, "; "))
+			return refuse("The forum refused: the bot's forum user may not post there (%s).", strings.Join(api.Errors, "; "))
 		case len(api.Errors) > 0:
-			return fmt.Errorf("the forum refused the transcript: %s", strings.Join(api.Errors, "; "))
+			return refuse("The forum refused the transcript: %s", strings.Join(api.Errors, "; "))
 		}
 	}
 	return fmt.Errorf("post to the forum: %w", err)

@@ -39,10 +39,10 @@ type Access struct {
 	PrivateChannels []string
 }
 
-// Transcripts builds and posts a transcript. The text it returns is the reply (the topic's link,
-// or a prefilled composer link).
+// Transcripts builds and posts a transcript. The reply it returns is the answer (the topic's
+// link, a prefilled composer link, or on interactive platforms a preview with buttons).
 type Transcripts interface {
-	Post(ctx context.Context, cmd adapters.Command, req PostRequest) (adapters.Text, error)
+	Post(ctx context.Context, cmd adapters.Command, req PostRequest) (adapters.Reply, error)
 }
 
 // Sampler sends a sample notification to a channel (`test`).

@@ -212,9 +212,9 @@ type fakeTranscripts struct {
 	err   error
 }
 
-func (f *fakeTranscripts) Post(_ context.Context, _ adapters.Command, req PostRequest) (adapters.Text, error) {
+func (f *fakeTranscripts) Post(_ context.Context, _ adapters.Command, req PostRequest) (adapters.Reply, error) {
 	f.got = append(f.got, req)
-	return f.reply, f.err
+	return adapters.Reply{Text: f.reply}, f.err
 }
 
 // fakeSampler records the channels it was asked to send to.

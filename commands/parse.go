@@ -55,6 +55,11 @@ type PostRequest struct {
 	// Thread asks for a thread: ThreadLink's, or the one the command was typed in.
 	Thread     bool
 	ThreadLink string
+	// First and Last pick the range by message refs ("post range <first> <last>"): the form the
+	// interactive preview's buttons use.
+	First, Last string
+	// Confirm posts at once; without it an interactive platform first shows a preview to confirm.
+	Confirm bool
 	// ToTopic is a topic URL: the transcript becomes a reply in that topic instead of a new topic.
 	ToTopic string
 	// Title is the new topic's title, from the words after the range; empty when not given.
@@ -193,7 +198,13 @@ func parseRemove(args []string) (Parsed, error) {
 // parsePost parses: [thread [<link>] | <n> | <link>] [title words …] [to <topic url>].
 func parsePost(args []string) (PostRequest, error) {
 	var req PostRequest
-	if len(args) > 0 && strings.EqualFold(args[0], "thread") {
+	if len(args) > 0 && strings.EqualFold(args[0], "range") {
+		if len(args) < 3 {
+			return req, syntaxErr(reasonRangeNeedsTwo())
+		}
+		req.First, req.Last = args[1], args[2]
+		args = args[3:]
+	} else if len(args) > 0 && strings.EqualFold(args[0], "thread") {
 		req.Thread = true
 		args = args[1:]
 		if len(args) > 0 {
@@ -216,6 +227,10 @@ func parsePost(args []string) (PostRequest, error) {
 			req.Count = n
 			args = args[1:]
 		}
+	}
+	if len(args) > 0 && strings.EqualFold(args[0], "confirm") {
+		req.Confirm = true
+		args = args[1:]
 	}
 	var title []string
 	for i := 0; i < len(args); i++ {

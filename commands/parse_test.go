@@ -58,6 +58,9 @@ func TestParse(t *testing.T) {
 		{"post 10 Deploy went wrong", post(PostRequest{Count: 10, Title: "Deploy went wrong"})},
 		{`post 10 "How to deploy"`, post(PostRequest{Count: 10, Title: "How to deploy"})},
 		{"post how to deploy", post(PostRequest{Title: "how to deploy"})},
+		{"post range 1700.1 1700.9", post(PostRequest{First: "1700.1", Last: "1700.9"})},
+		{"post range 11 19 confirm to https://forum.example/t/x/1", post(PostRequest{First: "11", Last: "19", Confirm: true, ToTopic: "https://forum.example/t/x/1"})},
+		{"post 30 confirm Deploy notes", post(PostRequest{Count: 30, Confirm: true, Title: "Deploy notes"})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -106,6 +109,7 @@ func TestParseErrors(t *testing.T) {
 		{"post -3", `"-3" is not a message count`},
 		{"post 10001", `"10001" is not a message count`},
 		{"post thread 5", `"post thread" takes a message link, not a count`},
+		{"post range 5", `"post range" takes the first and the last message's ids`},
 		{"post 5 to", `"to" needs the URL of a forum topic`},
 		{"post 5 to https://f/t/1 to https://f/t/2", `Only one "to <topic url>"`},
 		{"post 5 My title to https://f/t/1", "takes no title"},

@@ -13,10 +13,10 @@ func (e *Executor) post(ctx context.Context, cmd adapters.Command, req PostReque
 	if e.Transcripts == nil {
 		return adapters.Reply{Text: textNoTranscripts()}
 	}
-	t, err := e.Transcripts.Post(ctx, cmd, req)
+	reply, err := e.Transcripts.Post(ctx, cmd, req)
 	switch {
 	case err == nil:
-		return adapters.Reply{Text: t}
+		return reply
 	case errors.Is(err, adapters.ErrBadLink):
 		return adapters.Reply{Text: textTranscriptBadLink(e.botName())}
 	case errors.Is(err, adapters.ErrNoHistory):

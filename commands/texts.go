@@ -23,6 +23,10 @@ func bold(s string) adapters.Span {
 	return adapters.Span{Kind: adapters.Bold, Text: adapters.DefuseMentions(s)}
 }
 
+func link(text, url string) adapters.Span {
+	return adapters.Span{Kind: adapters.Link, Text: adapters.DefuseMentions(text), URL: url}
+}
+
 func code(s string) adapters.Span {
 	return adapters.Span{Kind: adapters.Code, Text: adapters.DefuseMentions(s)}
 }
@@ -69,6 +73,10 @@ func reasonRemoveNeedsNumber() string {
 
 func reasonBadRuleNumber(tok string) string {
 	return fmt.Sprintf("%q is not a rule number: use a number from status, such as 1.", tok)
+}
+
+func reasonRangeNeedsTwo() string {
+	return "\"post range\" takes the first and the last message's ids."
 }
 
 func reasonThreadCount(tok string) string {
@@ -285,6 +293,51 @@ func TextBotStatus(pending int, forumRequests int64, perMinute int, since time.T
 }
 
 // Transcripts and samples.
+
+// TextTranscriptPosted answers a transcript posted as a new topic.
+func TextTranscriptPosted(n int, title, url string) adapters.Text {
+	return adapters.Text{plain(fmt.Sprintf("Posted a transcript of %d messages: ", n)), link(title, url)}
+}
+
+// TextTranscriptReplied answers a transcript added to an existing topic.
+func TextTranscriptReplied(n int, url string) adapters.Text {
+	return adapters.Text{plain(fmt.Sprintf("Added a transcript of %d messages to ", n)), link("the topic", url), plain(".")}
+}
+
+// TextTranscriptComposer answers with a prefilled composer link.
+func TextTranscriptComposer(n int, url string) adapters.Text {
+	return adapters.Text{plain(fmt.Sprintf("Transcript of %d messages ready: ", n)),
+		link("open it in the forum's composer", url), plain(" to review and post it.")}
+}
+
+// TextTranscriptPreview shows the range a transcript would take, for the buttons under it.
+func TextTranscriptPreview(n int, firstWho, firstText, lastWho, lastText string) adapters.Text {
+	return adapters.Text{bold(fmt.Sprintf("Transcript of %d messages", n)), plain("\nFrom "), bold("@" + firstWho),
+		plain(": " + snippet(firstText) + "\nTo "), bold("@" + lastWho), plain(": " + snippet(lastText) +
+			"\nMove either end with the buttons, then post it. Nothing is posted until you press \"Post to forum\".")}
+}
+
+// The labels of the interactive transcript's buttons.
+const (
+	ActionStartEarlier = "◀ Start earlier"
+	ActionStartLater   = "Start later ▶"
+	ActionEndEarlier   = "◀ End earlier"
+	ActionEndLater     = "End later ▶"
+	ActionPost         = "Post to forum"
+)
+
+func snippet(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > 80 {
+		s = string(r[:79]) + "…"
+	}
+	return "«" + s + "»"
+}
+
+// TextTranscriptRefused is a transcript request the bot cannot carry out, with the reason.
+func TextTranscriptRefused(reason string) adapters.Text {
+	return adapters.Text{plain(reason)}
+}
 
 func textNoTranscripts() adapters.Text {
 	return adapters.Text{plain("Transcripts are not set up for this bot.")}
