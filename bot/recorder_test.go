@@ -22,6 +22,7 @@ type recorder struct {
 	seq      int
 	changed  chan struct{}
 	handler  chan adapters.Handler // the bot's handler, once Run starts
+	history  []adapters.Message    // what History answers; none: ErrNoHistory
 }
 
 type sentNote struct {
@@ -85,8 +86,37 @@ func (r *recorder) Notify(_ context.Context, ch adapters.ChannelRef, n adapters.
 	return ref, nil
 }
 
-func (r *recorder) History(context.Context, adapters.HistoryQuery) (adapters.History, error) {
-	return adapters.History{}, adapters.ErrNoHistory
+func (r *recorder) History(_ context.Context, q adapters.HistoryQuery) (adapters.History, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.history == nil {
+		return adapters.History{}, adapters.ErrNoHistory
+	}
+	msgs := r.history
+	if q.Limit > 0 && len(msgs) > q.Limit {
+		msgs = msgs[len(msgs)-q.Limit:]
+	}
+	return adapters.History{ChannelName: "#general", Messages: append([]adapters.Message(nil), msgs...)}, nil
+}
+
+// handle runs a command as typed by user (admin or not) in ch and returns the whole reply.
+func (r *recorder) handle(t *testing.T, ch, text string, admin, interactive bool) adapters.Reply {
+	t.Helper()
+	var h adapters.Handler
+	select {
+	case h = <-r.handler:
+		r.handler <- h
+	case <-time.After(10 * time.Second):
+		t.Fatal("the bot never started the recording adapter")
+	}
+	ref, err := adapters.ParseChannelRef(ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.HandleCommand(t.Context(), adapters.Command{
+		Channel: ref, Invoker: adapters.User{ID: "U1", Username: "admin"}, IsAdmin: admin,
+		Text: text, Time: time.Now(), Interactive: interactive,
+	})
 }
 
 // failNext makes the next sends fail with errs, in order.

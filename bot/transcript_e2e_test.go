@@ -1,0 +1,128 @@
+package bot
+
+import (
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/config"
+)
+
+func chatHistory() []adapters.Message {
+	t0 := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	var msgs []adapters.Message
+	for i, line := range []string{"old chatter", "The installer hangs", "which step?", "step 3", "try --verbose", "that worked"} {
+		user := []string{"alice", "bob"}[i%2]
+		msgs = append(msgs, adapters.Message{
+			ID: adapters.MessageRef(fmt.Sprint(100 + i)), Text: line, Time: t0.Add(time.Duration(i) * time.Minute),
+			User: adapters.User{ID: "id-" + user, Username: user},
+		})
+	}
+	return msgs
+}
+
+func transcriptBot(t *testing.T, mode string) *running {
+	rec := newRecorder("console")
+	rec.history = chatHistory()
+	return startBot(t, newSite(t), rec, filepath.Join(t.TempDir(), "bot.db"), func(cfg *config.Config, _ *Options) {
+		cfg.Transcript.Mode = mode
+		cfg.Transcript.Category = "support"
+	})
+}
+
+func TestTranscriptPreviewButtons(t *testing.T) {
+	r := transcriptBot(t, "topic")
+	reply := r.rec.handle(t, "console:a", "post 3", true, true)
+	if !strings.Contains(reply.Text.String(), "Transcript of 3 messages") || !strings.Contains(reply.Text.String(), "step 3") {
+		t.Fatalf("preview = %q", reply.Text.String())
+	}
+	if n := len(r.forum.CreatedPosts()); n != 0 {
+		t.Fatalf("the preview already posted %d topic(s)", n)
+	}
+	press := func(reply adapters.Reply, label string) adapters.Reply {
+		t.Helper()
+		for _, a := range reply.Actions {
+			if strings.Contains(a.Label, label) {
+				return r.rec.handle(t, "console:a", a.Command, true, true)
+			}
+		}
+		t.Fatalf("no %q button in %+v", label, reply.Actions)
+		return adapters.Reply{}
+	}
+	reply = press(reply, "Start earlier")
+	if !strings.Contains(reply.Text.String(), "Transcript of 4 messages") {
+		t.Fatalf("after Start earlier: %q", reply.Text.String())
+	}
+	reply = press(reply, "End earlier")
+	if !strings.Contains(reply.Text.String(), "Transcript of 3 messages") {
+		t.Fatalf("after End earlier: %q", reply.Text.String())
+	}
+	reply = press(reply, "Post to forum")
+	created := r.forum.CreatedPosts()
+	if len(created) != 1 {
+		t.Fatalf("want one topic after Post to forum, got %d (reply %q)", len(created), reply.Text.String())
+	}
+	raw := created[0].Raw
+	// post 3 took 103–105; Start earlier made it 102–105, End earlier 102–104.
+	for _, want := range []string{"which step?", "step 3", "try --verbose"} {
+		if !strings.Contains(raw, want) {
+			t.Errorf("transcript lacks %q:\n%s", want, raw)
+		}
+	}
+	for _, unwanted := range []string{"The installer hangs", "that worked"} {
+		if strings.Contains(raw, unwanted) {
+			t.Errorf("transcript has %q, outside the chosen range:\n%s", unwanted, raw)
+		}
+	}
+	if created[0].CategoryID != r.forum.cat["support"] || !strings.Contains(reply.Text.String(), "Posted a transcript of 3 messages") {
+		t.Errorf("posted in category %d, reply %q", created[0].CategoryID, reply.Text.String())
+	}
+}
+
+func TestTranscriptComposerLink(t *testing.T) {
+	r := transcriptBot(t, "link")
+	reply := r.rec.handle(t, "console:a", "post 2", true, false)
+	var link string
+	for _, s := range reply.Text {
+		if s.Kind == adapters.Link {
+			link = s.URL
+		}
+	}
+	u, err := url.Parse(link)
+	if err != nil || u.Path != "/new-topic" {
+		t.Fatalf("reply %q has no composer link", reply.Text.String())
+	}
+	body := u.Query().Get("body")
+	if !strings.Contains(body, "**@alice:** try --verbose") || !strings.Contains(body, "**@bob:** that worked") {
+		t.Errorf("composer body:\n%s", body)
+	}
+	if len(r.forum.CreatedPosts()) != 0 {
+		t.Error("link mode created a topic")
+	}
+}
+
+func TestTranscriptRefusals(t *testing.T) {
+	r := transcriptBot(t, "topic")
+	tests := []struct {
+		name, cmd string
+		admin     bool
+		want      string
+	}{
+		{"non-admin", "post 3", false, "admin"},
+		{"too many", "post 600", true, "At most 500"},
+		{"bad topic link", "post 3 to https://elsewhere.example/t/x/1", true, "not a topic link"},
+	}
+	for _, tt := range tests {
+		reply := r.rec.handle(t, "console:a", tt.cmd, tt.admin, false)
+		if !strings.Contains(reply.Text.String(), tt.want) {
+			t.Errorf("%s: reply %q, want it to mention %q", tt.name, reply.Text.String(), tt.want)
+		}
+	}
+	if len(r.forum.CreatedPosts()) != 0 {
+		t.Error("a refused post created a topic")
+	}
+}
