@@ -254,12 +254,14 @@ func (p *Poller) deliver(ctx context.Context, s stream, page []Post, from, upTo 
 }
 
 // enrich adds the topic's metadata and renders the post. It reports false for a post whose topic
-// is gone (404).
+// is gone (404) or hidden from the bot's forum user (403): only posts that user may see are
+// announced, and one such topic must not hold up every post after it.
 func (p *Poller) enrich(ctx context.Context, q *Post) (bool, error) {
 	t, err := p.topic(ctx, q.TopicID)
 	if err != nil {
-		if IsNotFound(err) {
-			p.log.Debug("skip a post whose topic is gone", "post_id", q.ID, "topic_id", q.TopicID)
+		var api *APIError
+		if IsNotFound(err) || (errors.As(err, &api) && api.Status == 403) {
+			p.log.Debug("skip a post whose topic is gone or not visible", "post_id", q.ID, "topic_id", q.TopicID, "err", err)
 			return false, nil
 		}
 		return false, err
