@@ -24,6 +24,8 @@ type Adapter struct {
 	cfg Config
 	log *slog.Logger
 	s   *discordgo.Session
+	// buttons maps the tokens in the custom_id of reply buttons to their command lines.
+	buttons *buttonStore
 
 	mu      sync.Mutex
 	appID   string // the application id, from READY (bots created since 2020: the bot's user id)
@@ -62,7 +64,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 	s.SyncEvents = true
 	// discordgo logs through the standard logger; Run logs what matters with slog instead.
 	s.LogLevel = -1
-	return &Adapter{cfg: cfg, log: logger.With("platform", platform), s: s}, nil
+	return &Adapter{cfg: cfg, log: logger.With("platform", platform), s: s, buttons: newButtonStore()}, nil
 }
 
 // intents are the gateway intents the bot needs: guilds (channels, threads, permissions) and

@@ -19,7 +19,7 @@ const (
 )
 
 // handleInteraction answers one interaction: a /discourse command (deferred, ephemeral reply,
-// public announcement) or a category autocomplete.
+// public announcement), a press of one of the reply's buttons, or a category autocomplete.
 func (a *Adapter) handleInteraction(ctx context.Context, h adapters.Handler, i *discordgo.Interaction) {
 	switch i.Type {
 	case discordgo.InteractionApplicationCommand:
@@ -29,6 +29,14 @@ func (a *Adapter) handleInteraction(ctx context.Context, h adapters.Handler, i *
 			return
 		}
 		a.runCommand(ctx, h, i, data)
+	case discordgo.InteractionMessageComponent:
+		data := i.MessageComponentData()
+		token, ok := strings.CutPrefix(data.CustomID, customIDPrefix)
+		if !ok || data.ComponentType != discordgo.ButtonComponent {
+			a.log.Debug("discord: component interaction not ours", "custom_id", data.CustomID)
+			return
+		}
+		a.pressButton(ctx, h, i, token)
 	case discordgo.InteractionApplicationCommandAutocomplete:
 		a.autocomplete(ctx, i)
 	}
@@ -45,9 +53,53 @@ func (a *Adapter) runCommand(ctx context.Context, h adapters.Handler, i *discord
 		a.log.Error("discord: acknowledge interaction", "err", redact(err))
 		return
 	}
-	cmd := a.command(i, data)
-	reply := h.HandleCommand(ctx, cmd)
+	cmd := a.command(i, commandText(data))
+	a.deliver(ctx, i, cmd, h.HandleCommand(ctx, cmd))
+}
 
+// pressButton runs the command line behind a reply's button, as the presser typing it in the
+// same channel, and replaces the message that held the buttons with the reply. The press is
+// acknowledged first (deferred update), since the command may take longer than Discord waits.
+func (a *Adapter) pressButton(ctx context.Context, h adapters.Handler, i *discordgo.Interaction, token string) {
+	ackCtx, cancel := context.WithTimeout(ctx, ackTimeout)
+	err := a.s.InteractionRespond(i, &discordgo.InteractionResponse{
+		Type: discordgo.InteractionResponseDeferredMessageUpdate,
+	}, discordgo.WithContext(ackCtx), discordgo.WithRetryOnRatelimit(false))
+	cancel()
+	if err != nil {
+		a.log.Error("discord: acknowledge button press", "err", redact(err))
+		return
+	}
+	line, res := a.buttons.press(token, i.ChannelID)
+	switch res {
+	case pressSpent:
+		// The first press's reply replaces the message; this one adds nothing.
+		a.log.Debug("discord: a button of an already answered reply was pressed", "channel", i.ChannelID)
+		return
+	case pressUnknown:
+		rctx, cancel := context.WithTimeout(ctx, replyTimeout)
+		defer cancel()
+		content := buttonsExpired
+		none := []discordgo.MessageComponent{}
+		if _, err := a.s.InteractionResponseEdit(i, &discordgo.WebhookEdit{Content: &content, Components: &none, AllowedMentions: noMentions()},
+			discordgo.WithContext(rctx)); err != nil {
+			a.log.Error("discord: say the buttons expired", "err", redact(err), "channel", i.ChannelID)
+		}
+		return
+	}
+	cmd := a.command(i, line)
+	a.deliver(ctx, i, cmd, h.HandleCommand(ctx, cmd))
+}
+
+// buttonsExpired replaces a message whose buttons the adapter no longer knows (older than an
+// hour, or shown before a restart).
+const buttonsExpired = "These buttons have expired. Run the command again."
+
+// deliver sends a command's reply as the interaction's (ephemeral) response: the deferred reply,
+// or the message whose button was pressed, is edited to the reply's first part with its buttons
+// (none when it has no actions); longer replies continue in ephemeral follow-ups, and Announce
+// is posted in the channel.
+func (a *Adapter) deliver(ctx context.Context, i *discordgo.Interaction, cmd adapters.Command, reply adapters.Reply) {
 	rctx, cancel := context.WithTimeout(ctx, replyTimeout)
 	defer cancel()
 	content := renderText(reply.Text)
@@ -55,7 +107,13 @@ func (a *Adapter) runCommand(ctx context.Context, h adapters.Handler, i *discord
 		content = "OK" // Discord refuses an empty message
 	}
 	parts := splitContent(content)
-	if _, err := a.s.InteractionResponseEdit(i, &discordgo.WebhookEdit{Content: &parts[0], AllowedMentions: noMentions()},
+	var rows []discordgo.MessageComponent
+	if cmd.Interactive {
+		rows = a.components(i.ChannelID, reply.Actions)
+	} else {
+		rows = []discordgo.MessageComponent{}
+	}
+	if _, err := a.s.InteractionResponseEdit(i, &discordgo.WebhookEdit{Content: &parts[0], Components: &rows, AllowedMentions: noMentions()},
 		discordgo.WithContext(rctx)); err != nil {
 		a.log.Error("discord: send command reply", "err", redact(err), "channel", cmd.Channel.String())
 	}
@@ -78,12 +136,14 @@ func (a *Adapter) runCommand(ctx context.Context, h adapters.Handler, i *discord
 	}
 }
 
-// command builds the neutral command from an interaction.
-func (a *Adapter) command(i *discordgo.Interaction, data discordgo.ApplicationCommandInteractionData) adapters.Command {
+// command builds the neutral command from an interaction (a /discourse command or a button
+// press) and the command line it stands for. Both render Reply.Actions, so it is Interactive.
+func (a *Adapter) command(i *discordgo.Interaction, text string) adapters.Command {
 	cmd := adapters.Command{
-		Channel: adapters.ChannelRef{Platform: platform, ChatID: i.ChannelID},
-		Text:    commandText(data),
-		Time:    time.Now(),
+		Channel:     adapters.ChannelRef{Platform: platform, ChatID: i.ChannelID},
+		Text:        text,
+		Time:        time.Now(),
+		Interactive: true,
 	}
 	if t, err := discordgo.SnowflakeTimestamp(i.ID); err == nil {
 		cmd.Time = t

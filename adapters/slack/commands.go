@@ -13,8 +13,8 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 )
 
-// commandFor returns the work an envelope asks for: a slash command or an app mention. Other
-// envelopes (interactions, other events) need only their ack.
+// commandFor returns the work an envelope asks for: a slash command, an app mention or a press
+// on one of our buttons. Other envelopes (other interactions and events) need only their ack.
 func (a *Adapter) commandFor(evt socketmode.Event) func(context.Context, adapters.Handler) {
 	switch data := evt.Data.(type) {
 	case slack.SlashCommand:
@@ -25,38 +25,52 @@ func (a *Adapter) commandFor(evt socketmode.Event) func(context.Context, adapter
 			return nil
 		}
 		return func(ctx context.Context, h adapters.Handler) { a.mention(ctx, h, *m) }
+	case slack.InteractionCallback:
+		act := ourAction(data)
+		if act == nil {
+			return nil
+		}
+		return func(ctx context.Context, h adapters.Handler) { a.blockAction(ctx, h, data, *act) }
 	}
 	return nil
 }
 
 // slashCommand runs "/discourse …". The reply goes to the invoker alone through the
-// response_url; Reply.Announce is posted publicly. When the bot cannot post in the channel, the
-// reply says how to invite it.
+// response_url, with Reply.Actions as buttons; Reply.Announce is posted publicly.
 func (a *Adapter) slashCommand(ctx context.Context, h adapters.Handler, sc slack.SlashCommand) {
 	invoker, admin := a.lookupUser(ctx, sc.UserID, sc.UserName)
 	cmd := adapters.Command{
-		Channel: adapters.ChannelRef{Platform: platform, ChatID: sc.ChannelID},
-		Invoker: invoker,
-		IsAdmin: admin,
-		Text:    strings.TrimSpace(sc.Text),
-		Time:    time.Now(),
+		Channel:     adapters.ChannelRef{Platform: platform, ChatID: sc.ChannelID},
+		Invoker:     invoker,
+		IsAdmin:     admin,
+		Text:        strings.TrimSpace(sc.Text),
+		Time:        time.Now(),
+		Interactive: true,
 	}
+	a.answer(ctx, h, cmd, sc.ResponseURL, false)
+}
+
+// answer runs an interactive command (a slash command or a button press) and sends the reply
+// through responseURL: as a new ephemeral message, or replacing the message that held the
+// pressed button when replace is set. Reply.Announce is posted publicly; when the bot cannot
+// post in the channel, the reply says how to invite it.
+func (a *Adapter) answer(ctx context.Context, h adapters.Handler, cmd adapters.Command, responseURL string, replace bool) {
 	reply := h.HandleCommand(ctx, cmd)
 	text := render(reply.Text)
 	if len(reply.Announce) > 0 {
-		_, err := a.post(ctx, sc.ChannelID, slack.MsgOptionText(render(reply.Announce), false),
+		_, err := a.post(ctx, cmd.Channel.ChatID, slack.MsgOptionText(render(reply.Announce), false),
 			slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl())
 		switch {
 		case isNotMember(err):
 			text += "\n\n" + a.inviteHint()
 		case err != nil:
-			a.log.Warn("could not post a command's announcement", "channel", sc.ChannelID, "err", err)
+			a.log.Warn("could not post a command's announcement", "channel", cmd.Channel.ChatID, "err", err)
 		}
 	}
-	if strings.TrimSpace(text) == "" {
+	if strings.TrimSpace(text) == "" && len(reply.Actions) == 0 {
 		return
 	}
-	a.respond(ctx, sc.ResponseURL, text)
+	a.respond(ctx, responseURL, replace, text, a.buttons(reply.Actions))
 }
 
 // inviteHint is the reply when the bot is not in a channel.
@@ -64,18 +78,28 @@ func (a *Adapter) inviteHint() string {
 	return "I am not in this channel, so I cannot post here: invite me with /invite @" + escape(a.botName())
 }
 
-// respond answers a slash command through its response_url, visible to the invoker only.
-func (a *Adapter) respond(ctx context.Context, responseURL, text string) {
+// respond answers through a response_url, visible to the invoker only: a new message, or the
+// replacement of the message whose button was pressed. With buttons the text goes into section
+// blocks above them (and, cut short, into the notification fallback).
+func (a *Adapter) respond(ctx context.Context, responseURL string, replace bool, text string, buttons []slack.BlockElement) {
 	if responseURL == "" {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	_, _, err := a.api.PostMessageContext(ctx, "",
-		slack.MsgOptionResponseURL(responseURL, slack.ResponseTypeEphemeral),
-		slack.MsgOptionText(text, false))
+	opts := []slack.MsgOption{slack.MsgOptionResponseURL(responseURL, slack.ResponseTypeEphemeral)}
+	if replace {
+		opts = append(opts, slack.MsgOptionReplaceOriginal(responseURL))
+	}
+	if len(buttons) == 0 {
+		opts = append(opts, slack.MsgOptionText(text, false))
+	} else {
+		opts = append(opts, slack.MsgOptionText(truncate(text, maxFallback), false),
+			slack.MsgOptionBlocks(replyBlocks(text, buttons)...))
+	}
+	_, _, err := a.api.PostMessageContext(ctx, "", opts...)
 	if err != nil {
-		a.log.Warn("could not answer a slash command", "err", redact(err, responseURL))
+		a.log.Warn("could not answer through the response_url", "replace", replace, "err", redact(err, responseURL))
 	}
 }
 

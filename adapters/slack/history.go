@@ -24,8 +24,8 @@ const (
 )
 
 // History reads a channel's messages, oldest first: the newest q.Limit, everything from a pasted
-// message link on, or a whole thread. Text keeps Slack's markup (<@U…>, <url|text>, :emoji:);
-// the transcript package converts it.
+// message link on, or a whole thread (by its root's ts, or by a link to any of its messages).
+// Text keeps Slack's markup (<@U…>, <url|text>, :emoji:); the transcript package converts it.
 func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapters.History, error) {
 	ch := q.Channel
 	if ch.Platform != platform || ch.ChatID == "" {
@@ -58,6 +58,16 @@ func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapter
 		}
 	case q.Thread != "":
 		msgs, err = a.replies(ctx, ch.ChatID, string(q.Thread), "", max(q.Limit, maxHistoryMsg))
+	case q.ThreadLink != "":
+		var l messageLink
+		l, err = parseMessageLink(q.ThreadLink)
+		if err != nil {
+			return adapters.History{}, err
+		}
+		if l.channel != ch.ChatID {
+			return adapters.History{}, fmt.Errorf("%w: that message is in another channel (%s)", adapters.ErrBadLink, l.channel)
+		}
+		msgs, err = a.threadOf(ctx, ch.ChatID, l, max(q.Limit, maxHistoryMsg))
 	default:
 		msgs, err = a.history(ctx, ch.ChatID, "", min(limit, maxHistoryMsg), false)
 	}
@@ -130,6 +140,26 @@ func (a *Adapter) replies(ctx context.Context, channelID, threadTS, from string,
 		out = out[:max]
 	}
 	return out, nil
+}
+
+// threadOf reads the whole thread a linked message roots or belongs to, oldest first. A reply's
+// link normally carries its thread's ts (?thread_ts=…); one without it names the reply alone, so
+// the thread is read again from the root the reply points to.
+func (a *Adapter) threadOf(ctx context.Context, channelID string, l messageLink, max int) ([]slack.Message, error) {
+	root := l.threadTS
+	if root == "" {
+		root = l.ts
+	}
+	msgs, err := a.replies(ctx, channelID, root, "", max)
+	if slackCode(err) == "thread_not_found" {
+		return nil, fmt.Errorf("%w: there is no such message in this channel", adapters.ErrBadLink)
+	}
+	if err == nil && l.threadTS == "" && len(msgs) > 0 {
+		if r := msgs[0].ThreadTimestamp; r != "" && r != msgs[0].Timestamp {
+			return a.replies(ctx, channelID, r, "", max)
+		}
+	}
+	return msgs, err
 }
 
 func (a *Adapter) repliesPage(ctx context.Context, p *slack.GetConversationRepliesParameters) ([]slack.Message, bool, string, error) {

@@ -36,6 +36,10 @@ func TestHistory(t *testing.T) {
 		{"from a link", adapters.HistoryQuery{FromLink: link(ts[245], "")}, "message 245", "log attached", 7},
 		{"from a link in a thread", adapters.HistoryQuery{FromLink: link(r1, root)}, "reply <@UMEMBER>", "thanks", 2},
 		{"a thread", adapters.HistoryQuery{Thread: adapters.MessageRef(root)}, "message 100", "thanks", 3},
+		{"a thread from its root's link", adapters.HistoryQuery{ThreadLink: link(root, "")}, "message 100", "thanks", 3},
+		{"a thread from a reply's link", adapters.HistoryQuery{ThreadLink: link(r2, root)}, "message 100", "thanks", 3},
+		{"a thread from a reply's link without thread_ts", adapters.HistoryQuery{ThreadLink: link(r2, "")}, "message 100", "thanks", 3},
+		{"a thread from a message without replies", adapters.HistoryQuery{ThreadLink: link(ts[5], "")}, "message 5", "message 5", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -127,6 +131,11 @@ func TestHistoryErrors(t *testing.T) {
 		{"link to another channel", adapters.HistoryQuery{Channel: f.Channel(),
 			FromLink: "https://fake.slack.com/archives/C0OTHER/p1700000000000100"}, true, "another channel"},
 		{"bot not in the channel", adapters.HistoryQuery{Channel: out, Limit: 5}, false, "invite me with /invite @discourse"},
+		{"thread link to another channel", adapters.HistoryQuery{Channel: f.Channel(),
+			ThreadLink: "https://fake.slack.com/archives/C0OTHER/p1700000000000100"}, true, "another channel"},
+		{"thread link to no message", adapters.HistoryQuery{Channel: f.Channel(),
+			ThreadLink: "https://fake.slack.com/archives/" + slacktest.GeneralID + "/p1600000000000100"}, true, "no such message"},
+		{"thread link of another platform", adapters.HistoryQuery{Channel: f.Channel(), ThreadLink: "https://t.me/c/1/2"}, true, "slack.com"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

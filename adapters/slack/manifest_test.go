@@ -35,6 +35,10 @@ func TestManifest(t *testing.T) {
 			Events struct {
 				BotEvents []string `yaml:"bot_events"`
 			} `yaml:"event_subscriptions"`
+			Interactivity struct {
+				Enabled    bool   `yaml:"is_enabled"`
+				RequestURL string `yaml:"request_url"`
+			} `yaml:"interactivity"`
 			SocketMode bool `yaml:"socket_mode_enabled"`
 		} `yaml:"settings"`
 	}
@@ -43,6 +47,9 @@ func TestManifest(t *testing.T) {
 	}
 	if !m.Settings.SocketMode {
 		t.Error("Socket Mode is off")
+	}
+	if it := m.Settings.Interactivity; !it.Enabled || it.RequestURL != "" {
+		t.Errorf("interactivity = %+v, want it on without a request URL (the buttons come over Socket Mode)", it)
 	}
 	if len(m.Features.SlashCommands) != 1 || m.Features.SlashCommands[0].Command != "/discourse" || m.Features.SlashCommands[0].URL != "" {
 		t.Errorf("slash commands = %+v, want /discourse without a URL", m.Features.SlashCommands)

@@ -97,13 +97,13 @@ func typedCommand(text string) (string, []Option) {
 // userID in ch (the thread when ch.ThreadID is set; a direct message when ch.ChatID is not a
 // guild channel the fake knows). It returns the interaction id.
 func (s *Server) InjectInteraction(ch adapters.ChannelRef, userID, sub string, opts ...Option) string {
-	return s.inject(2, ch, userID, sub, opts)
+	return s.inject(kindCommand, ch, userID, sub, opts)
 }
 
 // InjectAutocomplete dispatches an autocomplete interaction for the category option of a filter
 // subcommand, as the user types partial. Choices(id) returns the bot's answer.
 func (s *Server) InjectAutocomplete(ch adapters.ChannelRef, userID, sub, partial string) string {
-	return s.inject(4, ch, userID, sub, []Option{{Name: "category", Value: partial, Focused: true}})
+	return s.inject(kindAutocomplete, ch, userID, sub, []Option{{Name: "category", Value: partial, Focused: true}})
 }
 
 func (s *Server) inject(kind int, ch adapters.ChannelRef, userID, sub string, opts []Option) string {
@@ -115,7 +115,7 @@ func (s *Server) inject(kind int, ch adapters.ChannelRef, userID, sub string, op
 	if ch.ThreadID != "" {
 		where = ch.ThreadID
 	}
-	in := &interaction{id: id, token: token, channel: ch.ChatID, thread: ch.ThreadID}
+	in := &interaction{id: id, token: token, kind: kind, channel: ch.ChatID, thread: ch.ThreadID}
 	s.inters[token] = in
 	var options []map[string]any
 	for _, o := range opts {
@@ -141,16 +141,76 @@ func (s *Server) inject(kind int, ch adapters.ChannelRef, userID, sub string, op
 		"channel_id": where, "locale": "en-US",
 		"data": map[string]any{"id": "740000000000000001", "name": "discourse", "type": 1, "options": []any{subOpt}},
 	}
+	s.addInvokerLocked(ev, u, where)
+	s.dispatchLocked("INTERACTION_CREATE", ev)
+	s.mu.Unlock()
+	return id
+}
+
+// addInvokerLocked adds who acted to an interaction event: in a guild channel the member with
+// their permissions there (overwrites included), in a direct message the user.
+func (s *Server) addInvokerLocked(ev map[string]any, u *User, where string) {
 	if _, guild := s.channels[where]; guild {
-		m := s.member(userID)
-		m.Permissions = strconv.FormatInt(s.permissions(userID, where), 10)
+		m := s.member(u.ID)
+		m.Permissions = strconv.FormatInt(s.permissions(u.ID, where), 10)
 		ev["guild_id"], ev["member"], ev["guild_locale"] = GuildID, m, "en-US"
 		ev["app_permissions"] = strconv.FormatInt(s.permissions(BotID, where), 10)
 		ev["context"] = 0
 	} else {
 		ev["user"], ev["context"] = *u, 1
 	}
+}
+
+// InjectComponent makes a user press the button with customID on a message the bot sent in ch
+// (the newest one showing it): a MESSAGE_COMPONENT interaction (type 3) carrying that message.
+// The bot answers it with callback type 6 or 7 and edits the message through
+// PATCH /webhooks/{app}/{token}/messages/@original. A customID that no message shows stands for
+// a stale button: the press then comes from the newest message the bot sent in ch. It returns the
+// interaction id, or "" (recorded in Unhandled) when the bot sent nothing in ch.
+func (s *Server) InjectComponent(ch adapters.ChannelRef, userID, customID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	where := ch.ChatID
+	if ch.ThreadID != "" {
+		where = ch.ThreadID
+	}
+	var msg, newest *Message
+	for i := len(s.posted) - 1; i >= 0 && msg == nil; i-- {
+		m := s.posted[i]
+		if m.ChannelID != where {
+			continue
+		}
+		if newest == nil {
+			newest = m
+		}
+		for _, b := range m.Buttons() {
+			if b.CustomID == customID {
+				msg = m
+			}
+		}
+	}
+	if msg == nil {
+		msg = newest
+	}
+	if msg == nil {
+		s.unhandledf("InjectComponent: the bot sent no message in %s", where)
+		return ""
+	}
+	u := s.ensureUser(userID)
+	id := s.newID()
+	token := "interaction-token-" + id
+	s.inters[token] = &interaction{id: id, token: token, kind: kindComponent, channel: ch.ChatID, thread: ch.ThreadID,
+		ephemeral: msg.Ephemeral, original: msg}
+	shown := msg.clone()
+	if msg.Ephemeral {
+		shown.Flags |= flagEphemeral
+	}
+	ev := map[string]any{
+		"id": id, "application_id": BotID, "type": kindComponent, "token": token, "version": 1,
+		"channel_id": where, "locale": "en-US", "message": shown,
+		"data": map[string]any{"custom_id": customID, "component_type": ComponentButton},
+	}
+	s.addInvokerLocked(ev, u, where)
 	s.dispatchLocked("INTERACTION_CREATE", ev)
-	s.mu.Unlock()
 	return id
 }

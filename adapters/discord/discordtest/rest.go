@@ -2,6 +2,7 @@ package discordtest
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 var apiPrefix = regexp.MustCompile(`^/api/v[0-9]+/`)
@@ -184,6 +186,7 @@ type messageBody struct {
 	Embeds          []Embed         `json:"embeds"`
 	AllowedMentions json.RawMessage `json:"allowed_mentions"`
 	Flags           int             `json:"flags"`
+	Components      *[]ActionRow    `json:"components"`
 }
 
 const flagEphemeral = 1 << 6
@@ -199,17 +202,84 @@ func (b messageBody) fill(m *Message) {
 	if len(b.AllowedMentions) > 0 && string(b.AllowedMentions) != "null" {
 		m.AllowedMentionsJSON = string(b.AllowedMentions)
 	}
+	if b.Components != nil {
+		m.Components = cloneRows(*b.Components)
+	}
+}
+
+// Discord's component limits.
+// https://discord.com/developers/docs/components/reference
+const (
+	maxRows        = 5
+	maxRowButtons  = 5
+	maxButtonLabel = 80
+	maxCustomID    = 100
+)
+
+// componentsError says what Discord would refuse in a body's components, or "" when it is valid.
+func (b messageBody) componentsError() string {
+	if b.Components == nil {
+		return ""
+	}
+	rows := *b.Components
+	if len(rows) > maxRows {
+		return fmt.Sprintf("%d action rows, at most %d", len(rows), maxRows)
+	}
+	seen := map[string]bool{}
+	for i, r := range rows {
+		if r.Type != ComponentActionRow {
+			return fmt.Sprintf("components[%d]: type %d, want an action row (1)", i, r.Type)
+		}
+		if len(r.Components) == 0 || len(r.Components) > maxRowButtons {
+			return fmt.Sprintf("components[%d]: %d buttons, want 1 to %d", i, len(r.Components), maxRowButtons)
+		}
+		for j, btn := range r.Components {
+			where := fmt.Sprintf("components[%d].components[%d]", i, j)
+			switch {
+			case btn.Type != ComponentButton:
+				return fmt.Sprintf("%s: type %d, the fake knows only buttons (2)", where, btn.Type)
+			case btn.Style < StylePrimary || btn.Style > StyleLink:
+				return fmt.Sprintf("%s: style %d", where, btn.Style)
+			case btn.Label == "" || utf8.RuneCountInString(btn.Label) > maxButtonLabel:
+				return fmt.Sprintf("%s: label %q, want 1 to %d characters", where, btn.Label, maxButtonLabel)
+			case btn.Style == StyleLink && (btn.URL == "" || btn.CustomID != ""):
+				return fmt.Sprintf("%s: a link button needs a url and no custom_id", where)
+			case btn.Style != StyleLink && (btn.CustomID == "" || len(btn.CustomID) > maxCustomID || btn.URL != ""):
+				return fmt.Sprintf("%s: custom_id %q, want 1 to %d characters and no url", where, btn.CustomID, maxCustomID)
+			case btn.CustomID != "" && seen[btn.CustomID]:
+				return fmt.Sprintf("%s: custom_id %q used twice", where, btn.CustomID)
+			}
+			seen[btn.CustomID] = true
+		}
+	}
+	return ""
+}
+
+// readBody decodes a message body and checks its components; a body Discord would refuse is
+// answered 400 and recorded as not understood, so that tests fail on it.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, b *messageBody) bool {
+	if !s.readJSON(w, r, b) {
+		return false
+	}
+	if msg := b.componentsError(); msg != "" {
+		s.mu.Lock()
+		s.unhandledf("%s %s: invalid components: %s", r.Method, r.URL.Path, msg)
+		s.mu.Unlock()
+		writeJSON(w, http.StatusBadRequest, apiError{Message: "Invalid Form Body: " + msg, Code: 50035})
+		return false
+	}
+	return true
 }
 
 func (s *Server) newBotMessage(channelID string) *Message {
 	return &Message{ID: s.newID(), ChannelID: channelID, Author: *s.users[BotID],
 		Timestamp: time.Now().UTC().Format(time.RFC3339Nano), Mentions: []User{}, MentionRoles: []string{},
-		Attachments: []Attachment{}, Embeds: []Embed{}}
+		Attachments: []Attachment{}, Embeds: []Embed{}, Components: []ActionRow{}}
 }
 
 func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, channelID string) {
 	var b messageBody
-	if !s.readJSON(w, r, &b) {
+	if !s.readBody(w, r, &b) {
 		return
 	}
 	s.mu.Lock()
@@ -400,7 +470,8 @@ type threadCreate struct {
 	NewlyCreated bool `json:"newly_created"`
 }
 
-// callback serves the interaction response: 4 (message), 5 (deferred), 8 (autocomplete).
+// callback serves the interaction response: 4 (message), 5 (deferred), 8 (autocomplete), and for
+// a button press 6 (deferred update of its message) or 7 (update it now).
 func (s *Server) callback(w http.ResponseWriter, r *http.Request, id, token string) {
 	var b struct {
 		Type int `json:"type"`
@@ -414,6 +485,15 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request, id, token stri
 	}
 	if !s.readJSON(w, r, &b) {
 		return
+	}
+	if b.Data != nil {
+		if msg := b.Data.componentsError(); msg != "" {
+			s.mu.Lock()
+			s.unhandledf("POST interaction callback: invalid components: %s", msg)
+			s.mu.Unlock()
+			writeJSON(w, http.StatusBadRequest, apiError{Message: "Invalid Form Body: " + msg, Code: 50035})
+			return
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -439,6 +519,17 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request, id, token stri
 			s.setPlace(m, in.where())
 			in.original = m
 			s.posted = append(s.posted, m)
+		}
+	case 6, 7:
+		if in.kind != kindComponent {
+			s.unhandledf("POST interaction callback type %d to a type %d interaction", b.Type, in.kind)
+			writeJSONLocked(w, http.StatusBadRequest, apiError{Message: "Interaction response type is not valid for this interaction", Code: 50035})
+			return
+		}
+		in.answered = true
+		if b.Type == 7 && b.Data != nil && in.original != nil {
+			b.Data.fill(in.original)
+			in.original.EditedTimestamp = ptr(time.Now().UTC().Format(time.RFC3339Nano))
 		}
 	case 8:
 		in.answered = true
@@ -474,7 +565,7 @@ func (in *interaction) where() string {
 // editOriginal serves PATCH /webhooks/{app}/{token}/messages/@original: the (deferred) reply.
 func (s *Server) editOriginal(w http.ResponseWriter, r *http.Request, appID, token string) {
 	var b messageBody
-	if !s.readJSON(w, r, &b) {
+	if !s.readBody(w, r, &b) {
 		return
 	}
 	s.mu.Lock()
@@ -501,8 +592,11 @@ func (s *Server) editOriginal(w http.ResponseWriter, r *http.Request, appID, tok
 		in.original = m
 		s.posted = append(s.posted, m)
 	}
+	if in.kind == kindComponent {
+		in.original.EditedTimestamp = ptr(time.Now().UTC().Format(time.RFC3339Nano))
+	}
 	b.fill(in.original)
-	out := *in.original
+	out := in.original.clone()
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
 }
@@ -510,7 +604,7 @@ func (s *Server) editOriginal(w http.ResponseWriter, r *http.Request, appID, tok
 // followup serves POST /webhooks/{app}/{token}: a further reply to an interaction.
 func (s *Server) followup(w http.ResponseWriter, r *http.Request, appID, token string) {
 	var b messageBody
-	if !s.readJSON(w, r, &b) {
+	if !s.readBody(w, r, &b) {
 		return
 	}
 	s.mu.Lock()
@@ -575,3 +669,5 @@ func (s *Server) guildObject(withChannels bool) map[string]any {
 	}
 	return g
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -78,12 +78,20 @@ type failure struct {
 // interaction is an interaction the fake dispatched, and how the bot answered it.
 type interaction struct {
 	id, token string
+	kind      int    // 2 command, 3 button press, 4 autocomplete
 	channel   string // parent chat id
 	thread    string // thread id when sent in a thread
 	answered  bool   // callback received
 	ephemeral bool
-	original  *Message // the visible response, once there is one
+	original  *Message // the visible response, once there is one; for a press, its message
 }
+
+// The interaction types the fake dispatches.
+const (
+	kindCommand      = 2
+	kindComponent    = 3
+	kindAutocomplete = 4
+)
 
 // NewServer starts a fake Discord on 127.0.0.1.
 func NewServer() *Server {
@@ -195,7 +203,7 @@ func (s *Server) Messages() []Message {
 	defer s.mu.Unlock()
 	out := make([]Message, 0, len(s.posted))
 	for _, m := range s.posted {
-		out = append(out, *m)
+		out = append(out, m.clone())
 	}
 	return out
 }
@@ -242,7 +250,7 @@ func (s *Server) AddUserMessage(channelID, userID, content string, files ...stri
 	u := s.ensureUser(userID)
 	m := &Message{ID: s.newID(), ChannelID: channelID, Author: *u, Content: content,
 		Timestamp: time.Now().UTC().Format(time.RFC3339Nano), Mentions: []User{}, MentionRoles: []string{},
-		Attachments: []Attachment{}, Embeds: []Embed{}}
+		Attachments: []Attachment{}, Embeds: []Embed{}, Components: []ActionRow{}}
 	for id, other := range s.users {
 		if strings.Contains(content, "<@"+id+">") || strings.Contains(content, "<@!"+id+">") {
 			m.Mentions = append(m.Mentions, *other)
@@ -307,6 +315,13 @@ func (s *Server) permissions(userID, channelID string) int64 {
 		}
 	}
 	return p
+}
+
+// clone copies a message, components included.
+func (m *Message) clone() Message {
+	c := *m
+	c.Components = cloneRows(m.Components)
+	return c
 }
 
 // text flattens a message the way a user reads it: content, then each embed's parts.

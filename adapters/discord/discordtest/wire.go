@@ -82,6 +82,8 @@ type Message struct {
 	Embeds          []Embed      `json:"embeds"`
 	Pinned          bool         `json:"pinned"`
 	Flags           int          `json:"flags"`
+	// Components are the message's action rows of buttons, as last sent or edited by the bot.
+	Components []ActionRow `json:"components"`
 
 	// Channel is the chat the message is in: the parent channel for a message in a thread.
 	Channel string `json:"-"`
@@ -93,6 +95,55 @@ type Message struct {
 	Interaction string `json:"-"`
 	// AllowedMentionsJSON is the allowed_mentions object as the bot sent it ("" when absent).
 	AllowedMentionsJSON string `json:"-"`
+}
+
+// Button styles. https://discord.com/developers/docs/components/reference#button-button-styles
+const (
+	StylePrimary   = 1
+	StyleSecondary = 2
+	StyleSuccess   = 3
+	StyleDanger    = 4
+	StyleLink      = 5
+)
+
+// Component types the fake accepts: action rows holding buttons.
+const (
+	ComponentActionRow = 1
+	ComponentButton    = 2
+)
+
+// ActionRow is a message's row of components (type 1).
+type ActionRow struct {
+	Type       int      `json:"type"`
+	Components []Button `json:"components"`
+}
+
+// Button is a button component (type 2).
+type Button struct {
+	Type     int    `json:"type"`
+	Style    int    `json:"style"`
+	Label    string `json:"label,omitempty"`
+	CustomID string `json:"custom_id,omitempty"`
+	URL      string `json:"url,omitempty"`
+	Disabled bool   `json:"disabled,omitempty"`
+}
+
+// Buttons returns the message's buttons, row by row.
+func (m Message) Buttons() []Button {
+	var out []Button
+	for _, r := range m.Components {
+		out = append(out, r.Components...)
+	}
+	return out
+}
+
+// cloneRows copies action rows, so callers never share the fake's slices.
+func cloneRows(rows []ActionRow) []ActionRow {
+	out := make([]ActionRow, len(rows))
+	for i, r := range rows {
+		out[i] = ActionRow{Type: r.Type, Components: append([]Button{}, r.Components...)}
+	}
+	return out
 }
 
 // Role is a guild role.

@@ -85,6 +85,12 @@ type Post struct {
 	Colors      []string // attachment colours
 	Images      []string // image URLs in blocks and attachments (avatars)
 	Via         string   // "chat.postMessage" or "response_url"
+	Buttons     []Button // the buttons of its actions blocks, in order
+	// Replaced says a response_url reply with replace_original replaced the message: Text, Flat,
+	// Colors and Buttons are then its current content. Deleted says delete_original removed it.
+	Replaced bool
+	Deleted  bool
+	ref      string // the message's ts, also for ephemeral messages (container.message_ts)
 }
 
 // Server is the fake Slack. Create it with NewServer; it is safe for concurrent use.
@@ -115,6 +121,7 @@ type Server struct {
 type responseURL struct {
 	channel, user string
 	uses          int
+	target        string // ref of the message an interaction's replace_original replaces
 }
 
 // NewServer starts a fake Slack on 127.0.0.1 with one public channel (#general, the bot a member),

@@ -15,6 +15,13 @@ func TestUnknownRequestsFailLoudly(t *testing.T) {
 		{"unknown path", "/hooks/x", "", "text/plain", http.StatusNotFound},
 		{"unreadable body", "/api/chat.postMessage", "<xml/>", "text/xml", http.StatusBadRequest},
 		{"response_url without JSON", "/response/r1", "text=hi", "application/x-www-form-urlencoded", http.StatusBadRequest},
+		{"response_url with an unknown field", "/response/r1", `{"text":"hi","attachment":[]}`, "application/json", http.StatusBadRequest},
+		{"response_url with a repeated action_id", "/response/r1", `{"text":"hi","blocks":[{"type":"actions","elements":[` +
+			`{"type":"button","action_id":"a","text":{"type":"plain_text","text":"A"},"value":"1"},` +
+			`{"type":"button","action_id":"a","text":{"type":"plain_text","text":"B"},"value":"2"}]}]}`, "application/json", http.StatusBadRequest},
+		{"button value over 2000 characters", "/api/chat.postMessage", "token=" + BotToken + "&channel=" + GeneralID +
+			`&blocks=[{"type":"actions","elements":[{"type":"button","action_id":"a","text":{"type":"plain_text","text":"A"},"value":"` +
+			strings.Repeat("x", 2001) + `"}]}]`, "application/x-www-form-urlencoded", http.StatusOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

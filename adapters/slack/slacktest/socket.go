@@ -20,7 +20,7 @@ const ackDeadline = 3 * time.Second
 // envelope is one Socket Mode request the fake sends, until the bot acknowledges it.
 type envelope struct {
 	ID        string
-	Type      string // slash_commands or events_api
+	Type      string // slash_commands, events_api or interactive
 	Payload   any
 	Sent      time.Time // first delivery; zero while no connection took it
 	Attempts  int       // deliveries so far
@@ -174,8 +174,9 @@ func (s *Server) recordAckReplyLocked(e *envelope, payload json.RawMessage) {
 	}
 	pl, _ := e.Payload.(map[string]any)
 	ch, _ := pl["channel_id"].(string)
+	btns, _ := buttons(msg.Blocks)
 	s.posts = append(s.posts, Post{Channel: ch, Text: msg.Text, Flat: flatten(msg.Text, msg.Blocks, nil),
-		Ephemeral: true, Via: "ack"})
+		Ephemeral: true, Via: "ack", Buttons: btns, ref: s.nextTSLocked()})
 }
 
 func (s *Server) forget(wc *wsConn) {

@@ -196,6 +196,13 @@ func (s *Server) postMessage(req apiRequest) (int, any) {
 	if text == "" && blocks == nil && attachments == nil {
 		return http.StatusOK, slackError("no_text")
 	}
+	btns, err := buttons(blocks)
+	if err != nil {
+		s.mu.Lock()
+		s.unhandled = append(s.unhandled, "chat.postMessage: invalid_blocks: "+err.Error())
+		s.mu.Unlock()
+		return http.StatusOK, slackError("invalid_blocks")
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.channels[chID]
@@ -214,6 +221,7 @@ func (s *Server) postMessage(req apiRequest) (int, any) {
 		Flat:        flatten(text, blocks, attachments),
 		UnfurlLinks: p.Get("unfurl_links"), UnfurlMedia: p.Get("unfurl_media"),
 		Colors: colors(attachments), Images: images(blocks, attachments), Via: "chat.postMessage",
+		Buttons: btns, ref: ts,
 	})
 	return http.StatusOK, ok(map[string]any{"channel": chID, "ts": ts, "message": m.json()})
 }
@@ -390,8 +398,11 @@ func (m *message) json() map[string]any {
 	return j
 }
 
-// serveResponseURL takes a slash command's delayed response (JSON), as hooks.slack.com does:
-// at most 5 uses per command.
+// serveResponseURL takes a delayed response (JSON) to a slash command or an interaction, as
+// hooks.slack.com does: at most 5 uses per URL. replace_original on an interaction's URL replaces
+// the message that held the pressed button (the Post changes in place and says Replaced);
+// delete_original removes it; otherwise a new message is recorded. Unknown fields and blocks
+// Slack would refuse fail loudly.
 func (s *Server) serveResponseURL(w http.ResponseWriter, r *http.Request) {
 	id := strings.TrimPrefix(r.URL.Path, "/response/")
 	var msg struct {
@@ -402,13 +413,21 @@ func (s *Server) serveResponseURL(w http.ResponseWriter, r *http.Request) {
 		Blocks          any    `json:"blocks"`
 		Attachments     any    `json:"attachments"`
 		ThreadTS        string `json:"thread_ts"`
+		Metadata        any    `json:"metadata"`
 	}
 	if r.Method != http.MethodPost || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		s.unhandledRequest(w, r.Method+" /response/: want a JSON POST", http.StatusBadRequest)
 		return
 	}
-	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&msg); err != nil {
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&msg); err != nil {
 		s.unhandledRequest(w, "POST /response/: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	btns, err := buttons(msg.Blocks)
+	if err != nil {
+		s.unhandledRequest(w, "POST /response/: invalid_blocks: "+err.Error(), http.StatusBadRequest)
 		return
 	}
 	s.mu.Lock()
@@ -423,10 +442,30 @@ func (s *Server) serveResponseURL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ru.uses++
+	if (msg.ReplaceOriginal || msg.DeleteOriginal) && ru.target != "" {
+		for i := range s.posts {
+			p := &s.posts[i]
+			if p.ref != ru.target || p.Channel != ru.channel {
+				continue
+			}
+			if msg.DeleteOriginal {
+				p.Deleted = true
+			} else {
+				p.Text, p.Flat = msg.Text, flatten(msg.Text, msg.Blocks, msg.Attachments)
+				p.Colors, p.Images, p.Buttons, p.Replaced = colors(msg.Attachments), images(msg.Blocks, msg.Attachments), btns, true
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+			return
+		}
+	}
 	p := Post{Channel: ru.channel, Text: msg.Text, Flat: flatten(msg.Text, msg.Blocks, msg.Attachments),
-		Ephemeral: msg.ResponseType != "in_channel", Colors: colors(msg.Attachments), Via: "response_url"}
-	if !p.Ephemeral {
+		Ephemeral: msg.ResponseType != "in_channel", Colors: colors(msg.Attachments), Via: "response_url",
+		Buttons: btns}
+	if p.Ephemeral {
+		p.ref = s.nextTSLocked()
+	} else {
 		p.TS = s.addMessageLocked(ru.channel, &message{User: BotUser, BotID: BotID, Text: msg.Text})
+		p.ref = p.TS
 	}
 	s.posts = append(s.posts, p)
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true})

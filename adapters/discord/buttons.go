@@ -1,0 +1,172 @@
+package discord
+
+import (
+	"container/list"
+	"crypto/rand"
+	"encoding/base64"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+)
+
+// Discord's limits on message components.
+// https://discord.com/developers/docs/components/reference#action-row
+// https://discord.com/developers/docs/components/reference#button
+const (
+	maxButtonsPerRow = 5
+	maxRows          = 5
+	maxButtonLabel   = 80
+	maxCustomID      = 100
+)
+
+// customIDPrefix marks the buttons this adapter made: "dcb:<token>". A command line does not fit
+// in a custom_id (100 characters), so the button carries a token and the adapter keeps the line.
+const customIDPrefix = "dcb:"
+
+// Tokens live an hour, and at most maxButtons of them are kept: the oldest go first.
+const (
+	buttonTTL  = time.Hour
+	maxButtons = 10000
+)
+
+// button is what a token stands for: the command line to run, the channel the button was shown
+// in, and the panel (the reply's set of buttons) it belongs to.
+type button struct {
+	token   string
+	line    string
+	channel string // the interaction's channel id: a press from elsewhere is refused
+	expires time.Time
+	panel   *panel
+}
+
+// panel is the set of buttons under one reply. Once one of them is pressed the others are
+// spent: the reply to that press replaces the message, and a second click (a double click on
+// "Post to forum") must not run a command again.
+type panel struct{ used bool }
+
+// buttonStore maps tokens to buttons; it is safe for concurrent use. Entries are kept in the
+// order they were made, which is also the order they expire in.
+type buttonStore struct {
+	mu      sync.Mutex
+	now     func() time.Time
+	byToken map[string]*list.Element
+	order   *list.List // of *button, oldest first
+}
+
+func newButtonStore() *buttonStore {
+	return &buttonStore{now: time.Now, byToken: map[string]*list.Element{}, order: list.New()}
+}
+
+// add stores the lines of one reply's buttons, shown in channel, and returns their tokens.
+func (s *buttonStore) add(channel string, lines []string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	s.pruneLocked(now, len(lines))
+	p := &panel{}
+	tokens := make([]string, len(lines))
+	for i, l := range lines {
+		b := &button{token: newToken(), line: l, channel: channel, expires: now.Add(buttonTTL), panel: p}
+		s.byToken[b.token] = s.order.PushBack(b)
+		tokens[i] = b.token
+	}
+	return tokens
+}
+
+// pruneLocked drops expired entries, then the oldest ones until room more fit under maxButtons.
+func (s *buttonStore) pruneLocked(now time.Time, room int) {
+	for e := s.order.Front(); e != nil; e = s.order.Front() {
+		b := e.Value.(*button)
+		if now.Before(b.expires) && s.order.Len()+room <= maxButtons {
+			return
+		}
+		s.order.Remove(e)
+		delete(s.byToken, b.token)
+	}
+}
+
+// pressResult says what a press of a token found.
+type pressResult int
+
+const (
+	pressUnknown pressResult = iota // expired, forgotten (a restart) or never made here
+	pressSpent                      // another button of the same reply was pressed already
+	pressRun                        // run the line
+)
+
+// press looks a token up for a press in channel and, when it is live, spends its panel.
+func (s *buttonStore) press(token, channel string) (string, pressResult) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.byToken[token]
+	if !ok {
+		return "", pressUnknown
+	}
+	b := e.Value.(*button)
+	switch {
+	case !s.now().Before(b.expires):
+		s.order.Remove(e)
+		delete(s.byToken, token)
+		return "", pressUnknown
+	case b.channel != channel:
+		return "", pressUnknown
+	case b.panel.used:
+		return "", pressSpent
+	}
+	b.panel.used = true
+	return b.line, pressRun
+}
+
+// len returns how many tokens are kept.
+func (s *buttonStore) len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.order.Len()
+}
+
+// newToken returns 16 random bytes, URL-safe base64 (22 characters).
+func newToken() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// components renders a reply's actions as action rows of buttons (5 a row, 5 rows at most),
+// storing each button's command line under a fresh token. It returns an empty, non-nil list
+// when there are no actions, so an edit clears the buttons of the message it replaces.
+func (a *Adapter) components(channel string, actions []adapters.Action) []discordgo.MessageComponent {
+	rows := []discordgo.MessageComponent{}
+	if len(actions) == 0 {
+		return rows
+	}
+	if limit := maxButtonsPerRow * maxRows; len(actions) > limit {
+		a.log.Warn("discord: a reply has more buttons than Discord shows; the last ones are left out", "buttons", len(actions), "max", limit)
+		actions = actions[:limit]
+	}
+	lines := make([]string, len(actions))
+	for i, act := range actions {
+		lines[i] = act.Command
+	}
+	tokens := a.buttons.add(channel, lines)
+	var row []discordgo.MessageComponent
+	for i, act := range actions {
+		style := discordgo.SecondaryButton
+		if act.Primary {
+			style = discordgo.PrimaryButton
+		}
+		label := truncate(strings.TrimSpace(act.Label), maxButtonLabel)
+		if label == "" {
+			label = "…" // Discord refuses a button with neither label nor emoji
+		}
+		row = append(row, discordgo.Button{Label: label, Style: style, CustomID: customIDPrefix + tokens[i]})
+		if len(row) == maxButtonsPerRow || i == len(actions)-1 {
+			rows = append(rows, discordgo.ActionsRow{Components: row})
+			row = nil
+		}
+	}
+	return rows
+}

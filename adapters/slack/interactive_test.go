@@ -1,0 +1,151 @@
+package slack_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack/slacktest"
+)
+
+// previewAnswers answers like the bot's transcript preview: "post 3" shows two buttons, and
+// pressing "Post to forum" answers with a new text, a new button and a public announcement.
+func previewAnswers(c adapters.Command) adapters.Reply {
+	switch c.Text {
+	case "post 3":
+		return adapters.Reply{
+			Text: adapters.Text{{Text: "Transcript of 3 messages\nFrom @max: «Morning»"}},
+			Actions: []adapters.Action{
+				{Label: "Start later ▶", Command: "post range 2 3"},
+				{Label: "Post to forum", Command: "post range 1 3 confirm", Primary: true},
+			},
+		}
+	case "post range 1 3 confirm":
+		return adapters.Reply{
+			Text:     adapters.Text{{Text: "Posted a transcript of 3 messages"}},
+			Announce: adapters.Text{{Text: "A transcript of this channel went to the forum."}},
+			Actions:  []adapters.Action{{Label: "Post another", Command: "post 3"}},
+		}
+	}
+	return adapters.Reply{Text: adapters.Text{{Text: "echo: " + c.Text}}}
+}
+
+func ephemeral(f *slacktest.Server, ch adapters.ChannelRef) []slacktest.Post {
+	var out []slacktest.Post
+	for _, p := range f.Posts(ch) {
+		if p.Ephemeral {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func TestButtonsUnderReplyAndPress(t *testing.T) {
+	tests := []struct {
+		name  string
+		user  string
+		admin bool
+	}{
+		{"admin presses", slacktest.AdminUser, true},
+		{"plain member presses", slacktest.Member, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t)
+			a := newAdapter(t, f)
+			rec := &adaptertest.Recorder{Answer: previewAnswers}
+			adaptertest.Start(t, a, rec)
+			ch := f.Channel()
+
+			f.InjectSlashCommand(ch, tt.user, "post 3")
+			preview := waitPost(t, f, ch, "with the preview", containing("Transcript of 3 messages"))
+			if !preview.Ephemeral || preview.Via != "response_url" {
+				t.Errorf("preview = %+v, want an ephemeral response_url message", preview)
+			}
+			want := []slacktest.Button{
+				{ActionID: "dcb_action_0", Text: "Start later ▶", Value: "post range 2 3"},
+				{ActionID: "dcb_action_1", Text: "Post to forum", Value: "post range 1 3 confirm", Style: "primary"},
+			}
+			if !equalButtons(preview.Buttons, want) {
+				t.Fatalf("preview buttons = %+v, want %+v", preview.Buttons, want)
+			}
+			if c := waitCommands(t, rec, 1)[0]; !c.Interactive || c.IsAdmin != tt.admin {
+				t.Errorf("slash command = %+v, want Interactive and IsAdmin %v", c, tt.admin)
+			}
+
+			b := preview.Buttons[1]
+			f.InjectBlockAction(ch, tt.user, b.ActionID, b.Value)
+			c := waitCommands(t, rec, 2)[1]
+			if c.Text != "post range 1 3 confirm" || !c.Interactive || c.IsAdmin != tt.admin {
+				t.Errorf("press ran %+v, want the button's command, Interactive, IsAdmin %v", c, tt.admin)
+			}
+			if c.Channel != ch || c.Invoker.ID != tt.user || c.Invoker.Username == "" || c.Time.IsZero() {
+				t.Errorf("press ran in %s as %+v at %v, want %s as %s with a name and a time", c.Channel, c.Invoker, c.Time, ch, tt.user)
+			}
+
+			replaced := waitPost(t, f, ch, "replaced by the answer", func(p slacktest.Post) bool { return p.Replaced })
+			if !strings.Contains(replaced.Flat, "Posted a transcript of 3 messages") || strings.Contains(replaced.Flat, "Transcript of 3") {
+				t.Errorf("replaced message reads %q, want only the new answer", replaced.Flat)
+			}
+			want = []slacktest.Button{{ActionID: "dcb_action_0", Text: "Post another", Value: "post 3"}}
+			if !equalButtons(replaced.Buttons, want) {
+				t.Errorf("replaced message's buttons = %+v, want %+v", replaced.Buttons, want)
+			}
+			if n := len(ephemeral(f, ch)); n != 1 {
+				t.Errorf("%d ephemeral messages, want the one preview, replaced: %+v", n, ephemeral(f, ch))
+			}
+			ann := waitPost(t, f, ch, "with the announcement", containing("went to the forum"))
+			if ann.Ephemeral || ann.Via != "chat.postMessage" {
+				t.Errorf("announcement = %+v, want a public chat.postMessage", ann)
+			}
+		})
+	}
+}
+
+func equalButtons(got, want []slacktest.Button) bool {
+	return slices.EqualFunc(got, want, func(a, b slacktest.Button) bool {
+		return a.ActionID == b.ActionID && a.Text == b.Text && a.Value == b.Value && a.Style == b.Style
+	})
+}
+
+func TestPressOnAnotherAppsButtonIsIgnored(t *testing.T) {
+	f := newFake(t)
+	a := newAdapter(t, f)
+	rec := &adaptertest.Recorder{}
+	adaptertest.Start(t, a, rec)
+	ch := f.Channel()
+	f.InjectBlockAction(ch, slacktest.AdminUser, "someone_elses_button", "watch support")
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := f.WaitAcked(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Envelopes are handled in order: once the next command is answered, the press was seen.
+	f.InjectCommand(ch, "status", false)
+	waitPost(t, f, ch, "answering status", containing("echo: status"))
+	if got := rec.Received(); len(got) != 1 || got[0].Text != "status" {
+		t.Errorf("handler got %+v, want only the status command", got)
+	}
+}
+
+func TestButtonTooLongIsLeftOut(t *testing.T) {
+	f := newFake(t)
+	a := newAdapter(t, f)
+	rec := &adaptertest.Recorder{Answer: func(c adapters.Command) adapters.Reply {
+		return adapters.Reply{Text: adapters.Text{{Text: "Preview"}}, Actions: []adapters.Action{
+			{Label: "Huge", Command: "post " + strings.Repeat("x", 2000)},
+			{Label: strings.Repeat("L", 100), Command: "post range 1 2 confirm", Primary: true},
+		}}
+	}}
+	adaptertest.Start(t, a, rec)
+	ch := f.Channel()
+	f.InjectCommand(ch, "post", true)
+	p := waitPost(t, f, ch, "with the preview", containing("Preview"))
+	if len(p.Buttons) != 1 || p.Buttons[0].Value != "post range 1 2 confirm" || len([]rune(p.Buttons[0].Text)) > 75 {
+		t.Errorf("buttons = %+v, want only the one that fits, its label cut to 75", p.Buttons)
+	}
+}
