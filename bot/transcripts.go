@@ -214,6 +214,7 @@ func (t transcripts) chatLog(ctx context.Context, cmd adapters.Command, req comm
 			ID: adapters.MessageRef(m.MessageID), Channel: cmd.Channel, Thread: adapters.MessageRef(m.ThreadID),
 			ReplyTo: adapters.MessageRef(m.ReplyTo), Text: m.Text, Time: m.Time, IsBot: m.IsBot,
 			User: adapters.User{ID: m.UserID, Username: m.Username, DisplayName: m.Name, AvatarURL: m.AvatarURL, IsBot: m.IsBot},
+			Link: telegramMessageLink(cmd.Channel, m.MessageID),
 		})
 	}
 	from := req.FromLink
@@ -251,6 +252,16 @@ func (t transcripts) chatLog(ctx context.Context, cmd adapters.Command, req comm
 		}
 	}
 	return h, nil
+}
+
+// telegramMessageLink is a message's link in a supergroup (id -100…): t.me/c/<id>/<message>,
+// which opens for the group's members. Basic groups have no message links.
+func telegramMessageLink(ch adapters.ChannelRef, messageID string) string {
+	id, ok := strings.CutPrefix(ch.ChatID, "-100")
+	if !ok || id == "" || messageID == "" {
+		return ""
+	}
+	return "https://t.me/c/" + id + "/" + messageID
 }
 
 // category resolves transcript.category (a slug or parent/child) to its id; 0 when unset.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -17,10 +18,32 @@ func (a *Adapter) Notify(ctx context.Context, ch adapters.ChannelRef, n adapters
 	out := outgoing{text: renderNotification(n), replyTo: string(thread)}
 	ref, err := a.send(ctx, ch, out)
 	if err != nil {
+		if apiErr, ok := apiError(err); ok && apiErr.MigrateToChatID != 0 {
+			return "", a.migrated(ctx, ch, apiErr.MigrateToChatID, err)
+		}
 		return "", fmt.Errorf("telegram: notify %s: %w", ch, classify(err))
 	}
 	return ref, nil
 }
+
+// migrated handles a send refused because the group became a supergroup: the bot is told to
+// move the channel (its rules and pending notifications go to the new id), and the send is to be
+// retried shortly, when it finds the notification under the new id.
+func (a *Adapter) migrated(ctx context.Context, ch adapters.ChannelRef, to int64, err error) error {
+	a.mu.Lock()
+	h := a.handler
+	a.mu.Unlock()
+	if h != nil {
+		moved := adapters.ChannelRef{Platform: Platform, ChatID: strconv.FormatInt(to, 10), ThreadID: ch.ThreadID}
+		a.log.Info("group upgraded to a supergroup; moving the channel", "from", ch.String(), "to", moved.String())
+		h.ChannelMoved(ctx, ch, moved)
+	}
+	return adapters.RetryAfter(migrationRetry, fmt.Errorf("telegram: notify %s: the group became supergroup %d: %w", ch, to, err))
+}
+
+// migrationRetry is how long a send refused by a group's migration waits: by then the channel
+// has moved and the notification is sent to the supergroup.
+const migrationRetry = time.Second
 
 // outgoing is one message the adapter sends.
 type outgoing struct {

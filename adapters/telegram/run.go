@@ -26,6 +26,9 @@ var ErrWebhookSet = errors.New("a webhook is set for this bot, so getUpdates (lo
 // Run implements adapters.Adapter: it long-polls getUpdates until ctx is done, reconnecting with
 // backoff. It returns an error only when the token is refused or a webhook is set.
 func (a *Adapter) Run(ctx context.Context, h adapters.Handler) error {
+	a.mu.Lock()
+	a.handler = h
+	a.mu.Unlock()
 	bo := backoff.NewExponentialBackOff()
 	bo.MaxInterval = time.Minute
 	for {
@@ -81,12 +84,15 @@ func (a *Adapter) session(ctx context.Context, h adapters.Handler, bo *backoff.E
 				continue // already handled: the server had not yet heard our confirmation
 			}
 			a.handleUpdate(ctx, h, u)
+			// The update is handled (answered) even if shutdown began meanwhile: confirm it,
+			// or a restart would run the command again (a second transcript topic, say).
+			offset = int64(u.UpdateID) + 1
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), callTimeout)
+			a.saveOffset(sctx, offset)
+			cancel()
 			if ctx.Err() != nil {
-				// Cancelled mid-update: leave the offset so a restart handles it again.
 				return ctx.Err()
 			}
-			offset = int64(u.UpdateID) + 1
-			a.saveOffset(ctx, offset)
 		}
 	}
 }

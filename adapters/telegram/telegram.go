@@ -62,9 +62,10 @@ type Adapter struct {
 	admins *adminCache
 	limits *limiter
 
-	mu     sync.Mutex
-	self   tgbotapi.User // from getMe, once Run has connected
-	offset int64         // the update offset when cfg.Offsets is nil
+	mu      sync.Mutex
+	self    tgbotapi.User    // from getMe, once Run has connected
+	offset  int64            // the update offset when cfg.Offsets is nil
+	handler adapters.Handler // Run's handler, told of migrations Notify discovers
 }
 
 var (

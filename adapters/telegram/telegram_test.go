@@ -291,10 +291,14 @@ func TestMigration(t *testing.T) {
 	if len(moves) != 1 || moves[0][0] != group || moves[0][1] != to {
 		t.Fatalf("moves = %v, want [%v → %v]", moves, group, to)
 	}
-	// The old id is gone: a notification to it is permanent, naming the new chat.
+	// The old id is gone: a notification to it tells the bot to move the channel (its pending
+	// notifications follow) and asks to be retried, naming the new chat.
 	_, err := a.Notify(t.Context(), group, sample("After the move"), "")
-	if !adapters.IsPermanent(err) || !strings.Contains(err.Error(), "-1004001") {
-		t.Errorf("Notify to the migrated group: %v, want a permanent error naming the supergroup", err)
+	if _, retry := adapters.RetryAfterOf(err); !retry || !strings.Contains(err.Error(), "-1004001") {
+		t.Errorf("Notify to the migrated group: %v, want a retry-after error naming the supergroup", err)
+	}
+	if moves := h.Moves(); len(moves) != 2 || moves[1][0] != group || moves[1][1] != to {
+		t.Errorf("a send refused by the migration should move the channel: moves = %v", moves)
 	}
 	if _, err := a.Notify(t.Context(), to, sample("After the move"), ""); err != nil {
 		t.Fatalf("Notify to the supergroup: %v", err)

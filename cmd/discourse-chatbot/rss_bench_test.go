@@ -21,7 +21,7 @@ import (
 
 // BenchmarkIdleRSS measures the resident memory of the real binary's `run` with the console chat,
 // SQLite and the default 5 s poll, idle against the fake forum (issue 5, "Done when" →
-// Benchmarks). The process runs once whatever b.N is; the loop only reads its RSS again.
+// Benchmarks). The process runs once whatever b.N is; the timed loop only reads its RSS again.
 //
 //	go test -run XXX -bench IdleRSS -benchtime 1x ./cmd/discourse-chatbot/
 func BenchmarkIdleRSS(b *testing.B) {
@@ -60,8 +60,9 @@ rules:
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	exited := make(chan struct{}) // closed once the process is reaped; then waitErr is set
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(exited) }()
 	b.Cleanup(func() {
 		select {
 		case <-exited:
@@ -74,8 +75,8 @@ rules:
 	deadline := time.Now().Add(60 * time.Second)
 	for forum.Requests("/posts.json") == 0 {
 		select {
-		case err := <-exited:
-			b.Fatalf("run exited before its first poll: %v; stderr:\n%s", err, stderr.String())
+		case <-exited:
+			b.Fatalf("run exited before its first poll: %v; stderr:\n%s", waitErr, stderr.String())
 		default:
 		}
 		if time.Now().After(deadline) {
@@ -86,20 +87,19 @@ rules:
 	// The measured idle stretch, not a synchronisation: the bot runs on its own meanwhile.
 	time.Sleep(idle)
 
+	// b.Loop: the function runs once per -count, however many reads the loop times.
 	var rss, hwm float64
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
+	for b.Loop() {
 		rss, hwm = rssOf(b, cmd.Process.Pid)
 	}
-	b.StopTimer()
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		b.Fatal(err)
 	}
 	select {
-	case err := <-exited:
-		if err != nil {
-			b.Fatalf("run after SIGTERM: %v; stderr:\n%s", err, stderr.String())
+	case <-exited:
+		if waitErr != nil {
+			b.Fatalf("run after SIGTERM: %v; stderr:\n%s", waitErr, stderr.String())
 		}
 	case <-time.After(30 * time.Second):
 		b.Fatalf("run did not stop on SIGTERM; stderr:\n%s", stderr.String())
