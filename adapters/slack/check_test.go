@@ -102,7 +102,7 @@ func TestRunRetriesUntilSlackIsBack(t *testing.T) {
 	f.FailNext("auth.test", "http_500")
 	f.FailNext("auth.test", "service_unavailable")
 	a := newAdapter(t, f)
-	adaptertest.Start(t, a, &adaptertest.Recorder{})
+	startAdapter(t, f, a, &adaptertest.Recorder{})
 	c, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	if err := f.WaitConnected(c); err != nil {

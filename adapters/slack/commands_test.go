@@ -66,7 +66,7 @@ func TestAdminFlag(t *testing.T) {
 			f.AddUser(slacktest.User{ID: "UOWNER", Name: "olga", IsOwner: true})
 			a := newAdapter(t, f)
 			rec := &adaptertest.Recorder{}
-			adaptertest.Start(t, a, rec)
+			startAdapter(t, f, a, rec)
 			ch := f.Channel()
 			if tt.mention {
 				f.InjectMention(ch, tt.user, "status", "")
@@ -91,7 +91,7 @@ func TestAdminVerdictIsCached(t *testing.T) {
 	f := newFake(t)
 	a := newAdapter(t, f)
 	rec := &adaptertest.Recorder{}
-	adaptertest.Start(t, a, rec)
+	startAdapter(t, f, a, rec)
 	ch := f.Channel()
 	for i := range 3 {
 		f.InjectCommand(ch, "status", true)
@@ -111,7 +111,7 @@ func TestSlashCommandReplyIsEphemeralAndAnnounced(t *testing.T) {
 			Announce: adapters.Text{{Text: "@ada set this channel to " + c.Text}},
 		}
 	}}
-	adaptertest.Start(t, a, rec)
+	startAdapter(t, f, a, rec)
 	ch := f.Channel()
 	f.InjectCommand(ch, "watch support", true)
 
@@ -140,7 +140,7 @@ func TestCommandInChannelWithoutTheBot(t *testing.T) {
 		return adapters.Reply{Text: adapters.Text{{Text: "Rule added."}},
 			Announce: adapters.Text{{Text: "watching support"}}}
 	}}
-	adaptertest.Start(t, a, rec)
+	startAdapter(t, f, a, rec)
 	f.InjectCommand(ch, "watch support", true)
 	p := waitPost(t, f, ch, "with the reply", containing("Rule added."))
 	if want := "invite me with /invite @" + slacktest.BotName; !strings.Contains(p.Flat, want) {
@@ -166,7 +166,7 @@ func TestMention(t *testing.T) {
 			f := newFake(t)
 			a := newAdapter(t, f)
 			rec := &adaptertest.Recorder{}
-			adaptertest.Start(t, a, rec)
+			startAdapter(t, f, a, rec)
 			ch := f.Channel()
 			thread := ""
 			if tt.inThread {
@@ -192,7 +192,7 @@ func TestMentionFromBotIsIgnored(t *testing.T) {
 	f := newFake(t)
 	a := newAdapter(t, f)
 	rec := &adaptertest.Recorder{}
-	adaptertest.Start(t, a, rec)
+	startAdapter(t, f, a, rec)
 	ch := f.Channel()
 	f.InjectMention(ch, slacktest.BotUser, "status", "") // the bot quoting itself
 	f.InjectMention(ch, slacktest.Member, "help", "")
@@ -206,7 +206,7 @@ func TestReconnectOnRefreshRequest(t *testing.T) {
 	f := newFake(t)
 	a := newAdapter(t, f)
 	rec := &adaptertest.Recorder{}
-	adaptertest.Start(t, a, rec)
+	startAdapter(t, f, a, rec)
 	ch := f.Channel()
 	f.InjectCommand(ch, "one", true)
 	adaptertest.WaitPosted(t, f, ch, "echo: one")
@@ -225,7 +225,7 @@ func TestCommandWhileDisconnectedIsDeliveredAfterReconnect(t *testing.T) {
 	rec := &adaptertest.Recorder{}
 	ch := f.Channel()
 	f.InjectCommand(ch, "early", false) // before the bot connects: Slack holds it
-	adaptertest.Start(t, a, rec)
+	startAdapter(t, f, a, rec)
 	adaptertest.WaitPosted(t, f, ch, "echo: early")
 	for range 3 {
 		f.DropConnections()

@@ -131,6 +131,8 @@ func TestHistoryErrors(t *testing.T) {
 		{"link to another channel", adapters.HistoryQuery{Channel: f.Channel(),
 			FromLink: "https://fake.slack.com/archives/C0OTHER/p1700000000000100"}, true, "another channel"},
 		{"bot not in the channel", adapters.HistoryQuery{Channel: out, Limit: 5}, false, "invite me with /invite @discourse"},
+		{"link to no message", adapters.HistoryQuery{Channel: f.Channel(),
+			FromLink: "https://fake.slack.com/archives/" + slacktest.GeneralID + "/p1600000000000100"}, true, "no such message"},
 		{"thread link to another channel", adapters.HistoryQuery{Channel: f.Channel(),
 			ThreadLink: "https://fake.slack.com/archives/C0OTHER/p1700000000000100"}, true, "another channel"},
 		{"thread link to no message", adapters.HistoryQuery{Channel: f.Channel(),

@@ -58,7 +58,7 @@ func TestButtonsUnderReplyAndPress(t *testing.T) {
 			f := newFake(t)
 			a := newAdapter(t, f)
 			rec := &adaptertest.Recorder{Answer: previewAnswers}
-			adaptertest.Start(t, a, rec)
+			startAdapter(t, f, a, rec)
 			ch := f.Channel()
 
 			f.InjectSlashCommand(ch, tt.user, "post 3")
@@ -116,7 +116,7 @@ func TestPressOnAnotherAppsButtonIsIgnored(t *testing.T) {
 	f := newFake(t)
 	a := newAdapter(t, f)
 	rec := &adaptertest.Recorder{}
-	adaptertest.Start(t, a, rec)
+	startAdapter(t, f, a, rec)
 	ch := f.Channel()
 	f.InjectBlockAction(ch, slacktest.AdminUser, "someone_elses_button", "watch support")
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
@@ -141,7 +141,7 @@ func TestButtonTooLongIsLeftOut(t *testing.T) {
 			{Label: strings.Repeat("L", 100), Command: "post range 1 2 confirm", Primary: true},
 		}}
 	}}
-	adaptertest.Start(t, a, rec)
+	startAdapter(t, f, a, rec)
 	ch := f.Channel()
 	f.InjectCommand(ch, "post", true)
 	p := waitPost(t, f, ch, "with the preview", containing("Preview"))

@@ -64,3 +64,18 @@ func setup(t *testing.T) (adapters.Adapter, adaptertest.Fake) {
 func TestConformance(t *testing.T) {
 	adaptertest.Run(t, setup)
 }
+
+// startAdapter runs a until the test ends, and before it stops waits for the fake to have every
+// envelope acknowledged: an ack still queued when the adapter stops would be lost, which a busy
+// machine makes likely at the very end of a test.
+func startAdapter(t *testing.T, f *slacktest.Server, a adapters.Adapter, h adapters.Handler) {
+	t.Helper()
+	adaptertest.Start(t, a, h)
+	t.Cleanup(func() { // runs before Start's cleanup stops the adapter
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := f.WaitAcked(ctx); err != nil {
+			t.Errorf("fake Slack, while the adapter still runs: %v", err)
+		}
+	})
+}
