@@ -2,7 +2,9 @@ package mattermost
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -22,8 +24,9 @@ const (
 )
 
 // History implements adapters.Adapter: the newest posts of a channel (GetPostsForChannel then
-// GetPostsBefore pages), a whole thread (GetPostThread), or the posts from a permalink
-// ("https://chat.example.org/<team>/pl/<post id>") on.
+// GetPostsBefore pages), a whole thread (GetPostThread, by its root's id or by the permalink of
+// any of its posts), or the posts from a permalink ("https://chat.example.org/<team>/pl/<post
+// id>") on.
 func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapters.History, error) {
 	if q.Channel.Platform != Platform || q.Channel.ChatID == "" {
 		return adapters.History{}, fmt.Errorf("mattermost history: %s is not a Mattermost channel", q.Channel)
@@ -47,6 +50,19 @@ func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapter
 		posts, err = a.postsFrom(ctx, chID, id, limit)
 	case q.Thread != "":
 		posts, err = a.thread(ctx, chID, string(q.Thread), limit)
+	case q.ThreadLink != "":
+		id, ok := a.parsePermalink(q.ThreadLink)
+		if !ok {
+			return adapters.History{}, adapters.ErrBadLink
+		}
+		// The thread call takes any post of a thread, root or reply, and answers the whole thread.
+		posts, err = a.thread(ctx, chID, id, limit)
+		switch {
+		case errors.Is(err, errOtherChannel):
+			err = fmt.Errorf("the linked message is in another channel: %w", adapters.ErrBadLink)
+		case statusOf(err) == http.StatusNotFound:
+			err = fmt.Errorf("the linked message does not exist (%w): %w", err, adapters.ErrBadLink)
+		}
 	default:
 		posts, err = a.newest(ctx, chID, limit)
 	}
@@ -135,8 +151,11 @@ func (a *Adapter) postsFrom(ctx context.Context, chID, id string, limit int) ([]
 	return out[:min(len(out), limit)], nil
 }
 
-// thread reads the thread of root (the root post and its replies), the newest limit, oldest
-// first.
+// errOtherChannel is a thread asked for in one channel that lives in another.
+var errOtherChannel = errors.New("the thread is in another channel")
+
+// thread reads the thread of post root, or of the thread post root is in (the root post and its
+// replies), the newest limit, oldest first.
 func (a *Adapter) thread(ctx context.Context, chID, root string, limit int) ([]*model.Post, error) {
 	list, err := call(ctx, a, "get post thread", func(c *model.Client4) (*model.PostList, *model.Response, error) {
 		return c.GetPostThread(root, "", false)
@@ -146,7 +165,7 @@ func (a *Adapter) thread(ctx context.Context, chID, root string, limit int) ([]*
 	}
 	posts := oldestFirst(list)
 	if len(posts) > 0 && posts[0].ChannelId != chID {
-		return nil, fmt.Errorf("mattermost history: thread %s is not in channel %s", root, chID)
+		return nil, fmt.Errorf("mattermost history: thread %s is not in channel %s: %w", root, chID, errOtherChannel)
 	}
 	if len(posts) > limit {
 		posts = posts[len(posts)-limit:]

@@ -30,6 +30,9 @@ func TestHistory(t *testing.T) {
 		{"from a permalink", adapters.HistoryQuery{Channel: ch, FromLink: srv.Permalink(ids[3]), Limit: 100}, []string{"four", "five", "reply to two", "six"}},
 		{"from a permalink, capped", adapters.HistoryQuery{Channel: ch, FromLink: srv.Permalink(ids[3]), Limit: 2}, []string{"four", "five"}},
 		{"thread", adapters.HistoryQuery{Channel: ch, Thread: adapters.MessageRef(ids[1])}, []string{"two", "reply to two"}},
+		{"thread from its root's permalink", adapters.HistoryQuery{Channel: ch, ThreadLink: srv.Permalink(ids[1])}, []string{"two", "reply to two"}},
+		{"thread from a reply's permalink", adapters.HistoryQuery{Channel: ch, ThreadLink: srv.Permalink(r1)}, []string{"two", "reply to two"}},
+		{"thread from a post without replies", adapters.HistoryQuery{Channel: ch, ThreadLink: srv.Permalink(ids[3])}, []string{"four"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,7 +76,20 @@ func TestHistory(t *testing.T) {
 				t.Errorf("History(%s) = %v, want ErrBadLink", tt.link, err)
 			}
 		})
+		t.Run("bad thread link: "+tt.name, func(t *testing.T) {
+			_, err := a.History(t.Context(), adapters.HistoryQuery{Channel: ch, ThreadLink: tt.link})
+			if !errors.Is(err, adapters.ErrBadLink) {
+				t.Errorf("History(thread %s) = %v, want ErrBadLink", tt.link, err)
+			}
+		})
 	}
+	t.Run("bad thread link: no such post", func(t *testing.T) {
+		link := srv.Permalink("nosuchpost0000000000000000")
+		_, err := a.History(t.Context(), adapters.HistoryQuery{Channel: ch, ThreadLink: link})
+		if !errors.Is(err, adapters.ErrBadLink) {
+			t.Errorf("History(thread %s) = %v, want ErrBadLink", link, err)
+		}
+	})
 }
 
 func TestCheck(t *testing.T) {

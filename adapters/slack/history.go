@@ -56,6 +56,9 @@ func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapter
 		} else {
 			msgs, err = a.history(ctx, ch.ChatID, l.ts, max, true)
 		}
+		if err == nil {
+			msgs, err = fromLinked(msgs, l.ts, max)
+		}
 	case q.Thread != "":
 		msgs, err = a.replies(ctx, ch.ChatID, string(q.Thread), "", max(q.Limit, maxHistoryMsg))
 	case q.ThreadLink != "":
@@ -140,6 +143,21 @@ func (a *Adapter) replies(ctx context.Context, channelID, threadTS, from string,
 		out = out[:max]
 	}
 	return out, nil
+}
+
+// fromLinked starts msgs (oldest first) at the linked message. A link to a message that is not
+// there (deleted, or made up) is ErrBadLink rather than "everything since that time", unless the
+// read stopped at max messages, which may have cut it: the range is then too long anyway.
+func fromLinked(msgs []slack.Message, ts string, max int) ([]slack.Message, error) {
+	for i, m := range msgs {
+		if m.Timestamp == ts {
+			return msgs[i:], nil
+		}
+	}
+	if len(msgs) >= max {
+		return msgs, nil
+	}
+	return nil, fmt.Errorf("%w: there is no such message in this channel", adapters.ErrBadLink)
 }
 
 // threadOf reads the whole thread a linked message roots or belongs to, oldest first. A reply's
