@@ -472,7 +472,6 @@ func slackThreadLink(root, reply string) string {
 // TestSlackTranscriptOfAThread: `post thread <link>` previews the thread and, confirmed, posts
 // the thread and nothing else.
 func TestSlackTranscriptOfAThread(t *testing.T) {
-	t.Skip("BUG: bot/transcripts.go preview() makes the buttons run \"post range <first> <last>\" without the thread, so history() reads the channel, where Slack thread replies are not, and \"Post to forum\" answers \"no longer in the recent history\"")
 	t.Parallel()
 	var root, reply string
 	s := startSlackBot(t, "transcript: {mode: topic, category: support}\n", func(f *slacktest.Server) {

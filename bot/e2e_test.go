@@ -100,6 +100,16 @@ func startBot(t *testing.T, forum *site, rec *recorder, dbPath string, options .
 	})
 	r := &running{forum: forum, rec: rec, bot: botc, stop: stop}
 	mustReply(t, rec.command(t, "console:marker", "watch meta"), "meta")
+	// The first poll starts at the newest post: wait for it, so no post a test makes is older.
+	b := <-botc
+	botc <- b
+	deadline := time.Now().Add(20 * time.Second)
+	for b.metrics.lastPollOK.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the bot never polled the forum")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	return r
 }
 

@@ -47,6 +47,9 @@ func (t transcripts) Post(ctx context.Context, cmd adapters.Command, req command
 		return adapters.Reply{}, err
 	}
 	if cmd.Interactive && !req.Confirm {
+		if req.Thread && req.ThreadLink == "" && req.ThreadRef == "" {
+			req.ThreadRef = string(cmd.Thread) // the buttons must name the thread: a press has no thread
+		}
 		return preview(hist.Messages, msgs, req, cmd.Message), nil
 	}
 	body := transcript.Render(msgs, transcript.Options{
@@ -118,6 +121,13 @@ func selectRange(all []adapters.Message, req commands.PostRequest, command adapt
 func preview(all, chosen []adapters.Message, req commands.PostRequest, command adapters.MessageRef) adapters.Reply {
 	usable := transcript.Usable(all, command)
 	first, last := indexOfRef(usable, string(chosen[0].ID)), indexOfRef(usable, string(chosen[len(chosen)-1].ID))
+	thread := ""
+	switch {
+	case req.ThreadLink != "":
+		thread = " thread " + req.ThreadLink
+	case req.ThreadRef != "":
+		thread = " thread " + req.ThreadRef
+	}
 	tail := ""
 	if req.ToTopic != "" {
 		tail += " to " + req.ToTopic
@@ -126,7 +136,7 @@ func preview(all, chosen []adapters.Message, req commands.PostRequest, command a
 		tail += " " + req.Title
 	}
 	rangeCmd := func(f, l int, confirm bool) string {
-		c := "post range " + string(usable[f].ID) + " " + string(usable[l].ID)
+		c := "post range " + string(usable[f].ID) + " " + string(usable[l].ID) + thread
 		if confirm {
 			c += " confirm"
 		}
@@ -173,7 +183,9 @@ func (t transcripts) history(ctx context.Context, cmd adapters.Command, req comm
 	if req.Thread {
 		q.FromLink = ""
 		q.ThreadLink = req.ThreadLink
-		if q.ThreadLink == "" {
+		if req.ThreadRef != "" {
+			q.Thread = adapters.MessageRef(req.ThreadRef)
+		} else if q.ThreadLink == "" {
 			if cmd.Thread == "" {
 				return adapters.History{}, refuse("Run `post thread` inside a thread, or give a link to a message of the thread.")
 			}

@@ -52,9 +52,12 @@ type PostRequest struct {
 	Count int
 	// FromLink is a message link: post from that message on.
 	FromLink string
-	// Thread asks for a thread: ThreadLink's, or the one the command was typed in.
+	// Thread asks for a thread: ThreadLink's, ThreadRef's, or the one the command was typed in.
 	Thread     bool
 	ThreadLink string
+	// ThreadRef names the thread by its root message's id ("post range <a> <b> thread <ref>",
+	// what the preview's buttons use for a thread).
+	ThreadRef string
 	// First and Last pick the range by message refs ("post range <first> <last>"): the form the
 	// interactive preview's buttons use.
 	First, Last string
@@ -204,6 +207,15 @@ func parsePost(args []string) (PostRequest, error) {
 		}
 		req.First, req.Last = args[1], args[2]
 		args = args[3:]
+		if len(args) >= 2 && strings.EqualFold(args[0], "thread") {
+			req.Thread = true
+			if link, ok := asLink(args[1]); ok {
+				req.ThreadLink = link
+			} else {
+				req.ThreadRef = args[1]
+			}
+			args = args[2:]
+		}
 	} else if len(args) > 0 && strings.EqualFold(args[0], "thread") {
 		req.Thread = true
 		args = args[1:]

@@ -61,6 +61,8 @@ func TestParse(t *testing.T) {
 		{"post range 1700.1 1700.9", post(PostRequest{First: "1700.1", Last: "1700.9"})},
 		{"post range 11 19 confirm to https://forum.example/t/x/1", post(PostRequest{First: "11", Last: "19", Confirm: true, ToTopic: "https://forum.example/t/x/1"})},
 		{"post 30 confirm Deploy notes", post(PostRequest{Count: 30, Confirm: true, Title: "Deploy notes"})},
+		{"post range 11 19 thread 10 confirm", post(PostRequest{First: "11", Last: "19", Thread: true, ThreadRef: "10", Confirm: true})},
+		{"post range 11 19 thread https://chat/x/10", post(PostRequest{First: "11", Last: "19", Thread: true, ThreadLink: "https://chat/x/10"})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

@@ -114,11 +114,13 @@ func ComposerURL(forum, title, body string, categoryID int64) (string, bool) {
 	return u, len(u) <= MaxComposerURL
 }
 
+// channelLabel names a channel as its platform shows it: "#general", Mattermost's "~town-square",
+// or a description such as "a direct message" as it is.
 func channelLabel(name string) string {
 	switch {
 	case name == "":
 		return "the chat"
-	case strings.HasPrefix(name, "#"):
+	case strings.HasPrefix(name, "#"), strings.HasPrefix(name, "~"), strings.ContainsRune(name, ' '):
 		return name
 	}
 	return "#" + name
