@@ -61,6 +61,13 @@ type Bot struct {
 	metrics          *metrics
 	hasGroupMessages atomic.Bool
 	started          time.Time
+	httpAddr         atomic.Value // string: where /metrics is served
+}
+
+// HTTPAddr returns the address health and metrics are served on, once listening ("" before).
+func (b *Bot) HTTPAddr() string {
+	s, _ := b.httpAddr.Load().(string)
+	return s
 }
 
 // Store returns the bot's store.
@@ -86,17 +93,20 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	}
 	b.store = st
 
+	var requests func() int64
+	b.metrics = newMetrics(st, func() float64 { return float64(requests()) })
 	client, err := discourse.NewClient(discourse.ClientConfig{
 		URL: cfg.Forum.URL, APIKey: cfg.Forum.APIKey, APIUsername: cfg.Forum.APIUsername,
 		UserAgent:         "discourse-chatbot/" + Version,
 		RequestsPerMinute: cfg.Forum.MaxRequestsPerMinute,
-		HTTPClient:        opts.HTTPClient,
+		HTTPClient:        b.metrics.instrument(opts.HTTPClient),
 		Logger:            logger.With("component", "forum"),
 	})
 	if err != nil {
 		return fmt.Errorf("forum client: %w", err)
 	}
 	b.client = client
+	requests = client.Requests
 	b.catalog = discourse.NewCatalog(client)
 
 	ads, err := buildAdapters(cfg, opts, st, logger, b.categoryChoices)
@@ -105,7 +115,6 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	}
 	b.adapters = ads
 
-	b.metrics = newMetrics(st, func() float64 { return float64(client.Requests()) })
 	limits := make(map[string]sendLimit, len(defaultLimits))
 	for p, l := range defaultLimits {
 		limits[p] = l
@@ -176,7 +185,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	}
 	if cfg.HTTP.Listen != "" {
 		g.Go(func() error {
-			if err := serveHTTP(gctx, cfg.HTTP.Listen, b.metrics, b.ready, logger); err != nil {
+			if err := serveHTTP(gctx, cfg.HTTP.Listen, b.metrics, b.ready, logger, func(a string) { b.httpAddr.Store(a) }); err != nil {
 				return fmt.Errorf("http.listen %s: %w", cfg.HTTP.Listen, err)
 			}
 			return nil

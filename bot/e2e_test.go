@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -309,5 +311,50 @@ func TestRestrictedPostsReachOnlyPrivateChannels(t *testing.T) {
 	}
 	if got, want := titles(rec.in("console:staffroom")), []string{"Security hole#1", "Public bug#1"}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("private channel got %q, want %q", got, want)
+	}
+}
+
+func TestHealthAndMetrics(t *testing.T) {
+	forum := newSite(t)
+	rec := newRecorder("console")
+	r := startBot(t, forum, rec, filepath.Join(t.TempDir(), "bot.db"), func(cfg *config.Config, _ *Options) {
+		cfg.HTTP.Listen = "127.0.0.1:0"
+	})
+	r.rec.command(t, "console:a", "watch support")
+	forum.CreateTopic("Counted", "<p>x</p>", "bob", forum.cat["support"])
+	r.settle(t)
+	b := <-r.bot
+	r.bot <- b
+	get := func(path string) (int, string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for b.HTTPAddr() == "" && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		resp, err := http.Get("http://" + b.HTTPAddr() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, _ := get("/healthz"); code != 200 {
+		t.Errorf("/healthz = %d", code)
+	}
+	if code, body := get("/readyz"); code != 200 {
+		t.Errorf("/readyz = %d %s", code, body)
+	}
+	_, metrics := get("/metrics")
+	for _, want := range []string{
+		`discourse_chatbot_notifications_sent_total{platform="console"} 2`, // the marker and "Counted"
+		"discourse_chatbot_posts_seen_total",
+		"discourse_chatbot_outbox_pending 0",
+		"discourse_chatbot_forum_requests_total",
+		"discourse_chatbot_forum_request_seconds_bucket{code=\"200\",method=\"get\"",
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
 	}
 }

@@ -18,15 +18,15 @@ import (
 
 // metrics are the bot's Prometheus metrics, on a registry of its own (no global state).
 type metrics struct {
-	reg         *prometheus.Registry
-	postsSeen   prometheus.Counter
-	queued      *prometheus.CounterVec
-	sent        *prometheus.CounterVec
-	failed      *prometheus.CounterVec
-	parked      *prometheus.CounterVec
-	sendLatency *prometheus.HistogramVec
-	pollLatency prometheus.Histogram
-	lastPollOK  atomic.Int64 // unix nanos of the last successful poll, for /readyz
+	reg          *prometheus.Registry
+	postsSeen    prometheus.Counter
+	queued       *prometheus.CounterVec
+	sent         *prometheus.CounterVec
+	failed       *prometheus.CounterVec
+	parked       *prometheus.CounterVec
+	sendLatency  *prometheus.HistogramVec
+	forumLatency *prometheus.HistogramVec
+	lastPollOK   atomic.Int64 // unix nanos of the last successful poll, for /readyz
 }
 
 func newMetrics(st state.Store, forumRequests func() float64) *metrics {
@@ -45,11 +45,11 @@ func newMetrics(st state.Store, forumRequests func() float64) *metrics {
 		sendLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "discourse_chatbot_send_seconds", Help: "Time one send to a chat platform took.",
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12)}, []string{"platform"}),
-		pollLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "discourse_chatbot_poll_seconds", Help: "Time one forum poll took.",
-			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12)}),
+		forumLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "discourse_chatbot_forum_request_seconds", Help: "Time forum API requests took (polls, topics, catalogue, posts).",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12)}, []string{"code", "method"}),
 	}
-	m.reg.MustRegister(m.postsSeen, m.queued, m.sent, m.failed, m.parked, m.sendLatency, m.pollLatency,
+	m.reg.MustRegister(m.postsSeen, m.queued, m.sent, m.failed, m.parked, m.sendLatency, m.forumLatency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if forumRequests != nil {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
@@ -72,8 +72,23 @@ func newMetrics(st state.Store, forumRequests func() float64) *metrics {
 	return m
 }
 
+// instrument returns an HTTP client for the forum whose requests are timed in forumLatency.
+func (m *metrics) instrument(c *http.Client) *http.Client {
+	if c == nil {
+		c = &http.Client{Timeout: 30 * time.Second}
+	}
+	out := *c
+	rt := out.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	out.Transport = promhttp.InstrumentRoundTripperDuration(m.forumLatency, rt)
+	return &out
+}
+
 // serveHTTP serves /healthz, /readyz and /metrics on addr until ctx is done.
-func serveHTTP(ctx context.Context, addr string, m *metrics, ready func() error, logger *slog.Logger) error {
+// bound, when set, is told the address actually listened on (":0" picks a free port).
+func serveHTTP(ctx context.Context, addr string, m *metrics, ready func() error, logger *slog.Logger, bound func(string)) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("ok\n")) //nolint:errcheck
@@ -89,6 +104,9 @@ func serveHTTP(ctx context.Context, addr string, m *metrics, ready func() error,
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
+	}
+	if bound != nil {
+		bound(ln.Addr().String())
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	logger.Info("serving health and metrics", "addr", ln.Addr().String())
