@@ -30,6 +30,13 @@ func openSQLite(ctx context.Context, path string) (Store, error) {
 	if err := checkSQLitePath(path); err != nil {
 		return nil, err
 	}
+	// The chat log holds people's messages: a new file is private to the bot's user (SQLite
+	// gives the -wal and -shm files the same mode).
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, os.ErrExist) {
+		return nil, fmt.Errorf("state.dsn %q: %w", path, err)
+	}
 	common := []string{
 		fmt.Sprintf("busy_timeout(%d)", sqliteBusyTimeout.Milliseconds()),
 		"foreign_keys(1)",
@@ -64,7 +71,12 @@ func openSQLite(ctx context.Context, path string) (Store, error) {
 		r.Close()
 		return nil, sqliteOpenError(path, err)
 	}
-	return &sqlStore{w: w, r: r, now: time.Now}, nil
+	s := &sqlStore{w: w, r: r, now: time.Now}
+	if err := s.prepare(ctx); err != nil {
+		s.Close()
+		return nil, sqliteOpenError(path, err)
+	}
+	return s, nil
 }
 
 // pingSQLite opens the first connection, which runs the _pragma settings. Switching a new file

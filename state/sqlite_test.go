@@ -1,14 +1,16 @@
 package state_test
 
 import (
-	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 	"github.com/discourse-chatbot/discourse-chatbot/state/storetest"
@@ -137,6 +139,21 @@ func TestMigrationsFromEmptyFile(t *testing.T) {
 	}
 }
 
+// TestNewFileIsPrivate: a new database (it holds a chat log) is readable by the bot's user only.
+func TestNewFileIsPrivate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "new.db")
+	openSQLite(t, path)
+	for _, f := range []string{path, path + "-wal"} {
+		fi, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mode := fi.Mode().Perm(); mode != 0o600 {
+			t.Errorf("%s has mode %o, want 600", filepath.Base(f), mode)
+		}
+	}
+}
+
 // rawDB opens the file with the bare driver, to look at what the store wrote.
 func rawDB(t *testing.T, path string) *sql.DB {
 	t.Helper()
@@ -220,6 +237,55 @@ func TestEnqueueIsAtomic(t *testing.T) {
 	}
 }
 
+// TestOutboxRowHistory: what the interface cannot read back (a sent row's message and times) is
+// on disk for inspection.
+func TestOutboxRowHistory(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "state.db")
+	s := openSQLite(t, path)
+	if err := s.Enqueue(ctx, []state.OutboxItem{{Channel: "slack:C1", PostID: 1}, {Channel: "slack:C1", PostID: 2}}, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Pending(ctx, "slack:C1", 0)
+	if err != nil || len(p) != 2 {
+		t.Fatalf("Pending = %v, %v", p, err)
+	}
+	sentAt := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
+	if err := s.MarkFailed(ctx, p[0].ID, "timeout", sentAt.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkSent(ctx, p[0].ID, "1700000000.000100", sentAt); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Park(ctx, p[1].ID, "too old", sentAt); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := rawDB(t, path).QueryContext(ctx,
+		`SELECT status, message_ref, attempts, last_error, sent_at, last_attempt_at FROM outbox ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var status, ref, lastErr string
+		var attempts int
+		var sent, last sql.NullInt64
+		if err := rows.Scan(&status, &ref, &attempts, &lastErr, &sent, &last); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%s ref=%q attempts=%d err=%q sent=%v last=%v", status, ref, attempts, lastErr,
+			sent.Valid && sent.Int64 == sentAt.UnixMicro(), last.Valid && last.Int64 == sentAt.UnixMicro()))
+	}
+	want := []string{
+		`sent ref="1700000000.000100" attempts=2 err="timeout" sent=true last=true`,
+		`parked ref="" attempts=0 err="too old" sent=false last=true`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("outbox rows:\n got %q\nwant %q", got, want)
+	}
+}
+
 // TestTwoStoresOneFile: two stores on the same file (as two processes would have) write at the
 // same time; every write lands and the file stays sound.
 func TestTwoStoresOneFile(t *testing.T) {
@@ -276,5 +342,3 @@ func TestTwoStoresOneFile(t *testing.T) {
 		t.Errorf("integrity_check = %q, %v", check, err)
 	}
 }
-
-var _ = context.Background

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -14,13 +15,23 @@ type sqlStore struct {
 	w   *sql.DB // writes and transactions
 	r   *sql.DB // reads; the same pool as w where the database needs no split
 	now func() time.Time
+
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt // prepared on w, for the hot write paths
 }
 
 var _ Store = (*sqlStore)(nil)
 
-// Close closes the connection pools.
+// Close closes the prepared statements and the connection pools.
 func (s *sqlStore) Close() error {
-	err := s.w.Close()
+	s.mu.Lock()
+	var err error
+	for _, st := range s.stmts {
+		err = errors.Join(err, st.Close())
+	}
+	s.stmts = nil
+	s.mu.Unlock()
+	err = errors.Join(err, s.w.Close())
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
 	}
@@ -41,6 +52,47 @@ func (s *sqlStore) inTx(ctx context.Context, what string, fn func(tx *sql.Tx) er
 		return fmt.Errorf("%s: commit: %w", what, err)
 	}
 	return nil
+}
+
+// hotStatements are the statements prepared once at open.
+var hotStatements = []string{insertChatLog, growChatLog, shrinkChatLog, dropOldestLogs, dropLogsBefore,
+	insertOutbox, upsertCursor}
+
+// prepare compiles the hot write statements once, on the writer pool, before any transaction
+// holds its connection: SQLite spends as long compiling a small statement as running it.
+func (s *sqlStore) prepare(ctx context.Context) error {
+	s.stmts = map[string]*sql.Stmt{}
+	for _, q := range hotStatements {
+		st, err := s.w.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("prepare %q: %w", q, err)
+		}
+		s.stmts[q] = st
+	}
+	return nil
+}
+
+// txExec runs query in tx, through its prepared statement when it has one.
+func (s *sqlStore) txExec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	s.mu.Lock()
+	st := s.stmts[query]
+	s.mu.Unlock()
+	if st == nil {
+		return tx.ExecContext(ctx, query, args...)
+	}
+	// Same connection (the writer has one): reused as is; otherwise re-prepared on tx's.
+	return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+}
+
+// txQueryRow runs a one-row query in tx, through its prepared statement when it has one.
+func (s *sqlStore) txQueryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
+	s.mu.Lock()
+	st := s.stmts[query]
+	s.mu.Unlock()
+	if st == nil {
+		return tx.QueryRowContext(ctx, query, args...)
+	}
+	return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 }
 
 // dbTime encodes a time for an integer column; the zero time is NULL.

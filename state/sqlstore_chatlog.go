@@ -8,6 +8,20 @@ import (
 	"time"
 )
 
+const (
+	insertChatLog = `INSERT INTO chat_log (channel, message_id, thread_id, reply_to, user_id,
+		username, name, avatar_url, text, is_bot, time)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+	// chat_log_sizes counts each channel's log, so the count bound is a key lookup, not a walk
+	// of the channel's maxMessages newest index entries.
+	growChatLog = `INSERT INTO chat_log_sizes (channel, n) VALUES ($1, 1)
+		ON CONFLICT (channel) DO UPDATE SET n = chat_log_sizes.n + 1 RETURNING n`
+	shrinkChatLog  = `UPDATE chat_log_sizes SET n = n - $2 WHERE channel = $1`
+	dropOldestLogs = `DELETE FROM chat_log WHERE id IN (
+		SELECT id FROM chat_log WHERE channel = $1 ORDER BY id LIMIT $2)`
+	dropLogsBefore = `DELETE FROM chat_log WHERE channel = $1 AND time < $2`
+)
+
 // LogMessage records a message and prunes the channel's log by count and age, in one
 // transaction. A zero m.Time means now.
 func (s *sqlStore) LogMessage(ctx context.Context, m LoggedMessage, maxMessages int, maxAge time.Duration) error {
@@ -16,32 +30,40 @@ func (s *sqlStore) LogMessage(ctx context.Context, m LoggedMessage, maxMessages 
 		m.Time = now
 	}
 	return s.inTx(ctx, fmt.Sprintf("log message in %q", m.Channel), func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO chat_log (channel, message_id, thread_id, reply_to, user_id, username, name,
-			                       avatar_url, text, is_bot, time)
-			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			m.Channel, m.MessageID, m.ThreadID, m.ReplyTo, m.UserID, m.Username, m.Name,
-			m.AvatarURL, m.Text, m.IsBot, m.Time.UnixMicro()); err != nil {
+		if _, err := s.txExec(ctx, tx, insertChatLog, m.Channel, m.MessageID, m.ThreadID, m.ReplyTo,
+			m.UserID, m.Username, m.Name, m.AvatarURL, m.Text, m.IsBot, m.Time.UnixMicro()); err != nil {
 			return err
 		}
-		if maxMessages > 0 {
-			// Everything at or below the id of the (maxMessages+1)-th newest row goes; the
-			// (channel, id) index makes that a walk of maxMessages index entries.
-			if _, err := tx.ExecContext(ctx,
-				`DELETE FROM chat_log WHERE channel = $1 AND id <= (
-				   SELECT id FROM chat_log WHERE channel = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)`,
-				m.Channel, int64(maxMessages)); err != nil {
+		var n int64
+		if err := s.txQueryRow(ctx, tx, growChatLog, m.Channel).Scan(&n); err != nil {
+			return fmt.Errorf("count: %w", err)
+		}
+		if maxMessages > 0 && n > int64(maxMessages) {
+			if err := s.dropLogs(ctx, tx, m.Channel, dropOldestLogs, n-int64(maxMessages)); err != nil {
 				return fmt.Errorf("prune by count: %w", err)
 			}
 		}
 		if maxAge > 0 {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM chat_log WHERE channel = $1 AND time < $2`,
-				m.Channel, now.Add(-maxAge).UnixMicro()); err != nil {
+			if err := s.dropLogs(ctx, tx, m.Channel, dropLogsBefore, now.Add(-maxAge).UnixMicro()); err != nil {
 				return fmt.Errorf("prune by age: %w", err)
 			}
 		}
 		return nil
 	})
+}
+
+// dropLogs deletes log rows of a channel with query and keeps the channel's size in step.
+func (s *sqlStore) dropLogs(ctx context.Context, tx *sql.Tx, channel, query string, arg int64) error {
+	res, err := s.txExec(ctx, tx, query, channel, arg)
+	if err != nil {
+		return err
+	}
+	k, err := res.RowsAffected()
+	if err != nil || k == 0 {
+		return err
+	}
+	_, err = s.txExec(ctx, tx, shrinkChatLog, channel, k)
+	return err
 }
 
 // ChatLog returns a channel's newest `limit` messages (all when limit <= 0), oldest first.

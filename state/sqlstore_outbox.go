@@ -3,67 +3,36 @@ package state
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 )
 
-const upsertCursor = `INSERT INTO cursors (name, value) VALUES ($1, $2)
-	ON CONFLICT (name) DO UPDATE SET value = excluded.value`
-
-// Cursor returns a named cursor and whether it is set.
-func (s *sqlStore) Cursor(ctx context.Context, name string) (int64, bool, error) {
-	var v int64
-	err := s.r.QueryRowContext(ctx, `SELECT value FROM cursors WHERE name = $1`, name).Scan(&v)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return 0, false, nil
-	case err != nil:
-		return 0, false, fmt.Errorf("read cursor %q: %w", name, err)
-	}
-	return v, true, nil
-}
-
-// SetCursor sets a named cursor.
-func (s *sqlStore) SetCursor(ctx context.Context, name string, value int64) error {
-	if _, err := s.w.ExecContext(ctx, upsertCursor, name, value); err != nil {
-		return fmt.Errorf("set cursor %q: %w", name, err)
-	}
-	return nil
-}
+const insertOutbox = `INSERT INTO outbox (channel, topic_id, post_id, thread, payload, created_at, status)
+	VALUES ($1, $2, $3, $4, $5, $6, 'pending')`
 
 // Enqueue stores items as pending rows and sets the cursor in one transaction. An empty cursor
 // name sets no cursor. An item's zero CreatedAt means now.
 func (s *sqlStore) Enqueue(ctx context.Context, items []OutboxItem, cursor string, value int64) error {
 	now := s.now()
 	return s.inTx(ctx, "enqueue notifications", func(tx *sql.Tx) error {
-		if len(items) > 0 {
-			stmt, err := tx.PrepareContext(ctx,
-				`INSERT INTO outbox (channel, topic_id, post_id, thread, payload, created_at, status)
-				 VALUES ($1, $2, $3, $4, $5, $6, 'pending')`)
-			if err != nil {
-				return err
+		for _, it := range items {
+			created := it.CreatedAt
+			if created.IsZero() {
+				created = now
 			}
-			defer stmt.Close()
-			for _, it := range items {
-				created := it.CreatedAt
-				if created.IsZero() {
-					created = now
-				}
-				payload := it.Payload
-				if payload == nil {
-					payload = []byte{}
-				}
-				if _, err := stmt.ExecContext(ctx, it.Channel, it.TopicID, it.PostID, it.Thread,
-					payload, created.UnixMicro()); err != nil {
-					return fmt.Errorf("insert row for %q: %w", it.Channel, err)
-				}
+			payload := it.Payload
+			if payload == nil {
+				payload = []byte{}
+			}
+			if _, err := s.txExec(ctx, tx, insertOutbox, it.Channel, it.TopicID, it.PostID, it.Thread,
+				payload, created.UnixMicro()); err != nil {
+				return fmt.Errorf("insert row for %q: %w", it.Channel, err)
 			}
 		}
 		if cursor == "" {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, upsertCursor, cursor, value); err != nil {
+		if _, err := s.txExec(ctx, tx, upsertCursor, cursor, value); err != nil {
 			return fmt.Errorf("set cursor %q: %w", cursor, err)
 		}
 		return nil
@@ -183,32 +152,6 @@ func (s *sqlStore) OutboxStats(ctx context.Context) (OutboxStats, error) {
 		return OutboxStats{}, fmt.Errorf("outbox stats: %w", err)
 	}
 	return st, nil
-}
-
-// ThreadRef returns the chat message of a topic's first notification in a channel.
-func (s *sqlStore) ThreadRef(ctx context.Context, channel string, topicID int64) (string, bool, error) {
-	var ref string
-	err := s.r.QueryRowContext(ctx,
-		`SELECT message_ref FROM threads WHERE channel = $1 AND topic_id = $2`, channel, topicID).Scan(&ref)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return "", false, nil
-	case err != nil:
-		return "", false, fmt.Errorf("thread of topic %d in %q: %w", topicID, channel, err)
-	}
-	return ref, true, nil
-}
-
-// SetThreadRef records (or replaces) a topic's thread in a channel.
-func (s *sqlStore) SetThreadRef(ctx context.Context, channel string, topicID int64, messageRef string) error {
-	_, err := s.w.ExecContext(ctx,
-		`INSERT INTO threads (channel, topic_id, message_ref) VALUES ($1, $2, $3)
-		 ON CONFLICT (channel, topic_id) DO UPDATE SET message_ref = excluded.message_ref`,
-		channel, topicID, messageRef)
-	if err != nil {
-		return fmt.Errorf("set thread of topic %d in %q: %w", topicID, channel, err)
-	}
-	return nil
 }
 
 // sqlLimit maps "no limit" (<= 0) to a LIMIT both dialects accept.

@@ -66,8 +66,14 @@ CREATE TABLE chat_log (
 CREATE INDEX chat_log_channel ON chat_log (channel, id);
 -- The age bound deletes by time; without this index it would scan the channel's whole log.
 CREATE INDEX chat_log_channel_time ON chat_log (channel, time);
+-- How many messages each channel's log holds, so the count bound costs no walk of the log.
+CREATE TABLE chat_log_sizes (
+    channel TEXT PRIMARY KEY,
+    n       INTEGER NOT NULL
+) STRICT;
 
 -- +goose Down
+DROP TABLE chat_log_sizes;
 DROP TABLE chat_log;
 DROP TABLE threads;
 DROP TABLE outbox;

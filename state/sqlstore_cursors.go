@@ -1,0 +1,33 @@
+package state
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// upsertCursor sets a cursor; Enqueue runs it in its transaction too.
+const upsertCursor = `INSERT INTO cursors (name, value) VALUES ($1, $2)
+	ON CONFLICT (name) DO UPDATE SET value = excluded.value`
+
+// Cursor returns a named cursor and whether it is set.
+func (s *sqlStore) Cursor(ctx context.Context, name string) (int64, bool, error) {
+	var v int64
+	err := s.r.QueryRowContext(ctx, `SELECT value FROM cursors WHERE name = $1`, name).Scan(&v)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, false, nil
+	case err != nil:
+		return 0, false, fmt.Errorf("read cursor %q: %w", name, err)
+	}
+	return v, true, nil
+}
+
+// SetCursor sets a named cursor.
+func (s *sqlStore) SetCursor(ctx context.Context, name string, value int64) error {
+	if _, err := s.w.ExecContext(ctx, upsertCursor, name, value); err != nil {
+		return fmt.Errorf("set cursor %q: %w", name, err)
+	}
+	return nil
+}
