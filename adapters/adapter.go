@@ -34,6 +34,12 @@ type Checker interface {
 	Check(ctx context.Context, channels []ChannelRef) (report []string, err error)
 }
 
+// ReplyLimiter is implemented by adapters whose platform caps the length of one message: replies
+// that must stay whole (a prefilled composer link) are kept under MaxReplyLength characters.
+type ReplyLimiter interface {
+	MaxReplyLength() int
+}
+
 // Handler receives what an adapter hears. Implemented by the bot.
 type Handler interface {
 	// HandleCommand runs a command and returns the reply the adapter must send back to the invoker.

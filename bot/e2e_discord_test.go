@@ -599,12 +599,11 @@ func TestDiscordTranscriptComposerLink(t *testing.T) {
 	if q.Get("category_id") != fmt.Sprint(d.forum.cat["support"]) || !strings.HasPrefix(q.Get("title"), "Chat transcript: #general on Discord") {
 		t.Errorf("composer link title %q category %q", q.Get("title"), q.Get("category_id"))
 	}
-	if *update {
-		return // the golden file is written by TestDiscordTranscriptWithButtons
-	}
-	discordGolden(t, discordStableIDs(q.Get("body"), ids))
 	if n := len(d.forum.CreatedPosts()); n != 0 {
 		t.Errorf("link mode created %d forum posts, want none", n)
+	}
+	if !*update { // TestDiscordTranscriptWithButtons writes the golden file
+		discordGolden(t, discordStableIDs(q.Get("body"), ids))
 	}
 }
 
@@ -612,7 +611,6 @@ func TestDiscordTranscriptComposerLink(t *testing.T) {
 // a Discord message holds 2 000. A link that does not fit one message must not be cut in two:
 // the bot should fall back to creating the topic (as it does past 6 000).
 func TestDiscordLongComposerLinkStaysWhole(t *testing.T) {
-	t.Skip("BUG: bot/transcripts.go Post offers a composer link up to transcript.MaxComposerURL (6000) on every platform; the Discord adapter splits replies at 2000 characters (adapters/discord/interactions.go deliver → splitContent), cutting the link in two")
 	t.Parallel()
 	d := startDiscordBot(t, "transcript: {mode: link, category: support}\n", func(f *discordtest.Server) {
 		for i := 0; i < 16; i++ {
@@ -642,5 +640,52 @@ func TestDiscordLongComposerLinkStaysWhole(t *testing.T) {
 	}
 	if body := u.Query().Get("body"); !strings.Contains(body, "message 15:") || !strings.Contains(body, "[/quote]") {
 		t.Errorf("the composer link's body is cut:\n%s", body)
+	}
+}
+
+// TestDiscordTranscriptOfAThread: `post thread` run inside a thread previews the thread's
+// messages and, confirmed with the button, posts them and nothing from the channel.
+func TestDiscordTranscriptOfAThread(t *testing.T) {
+	t.Parallel()
+	d := startDiscordBot(t, "transcript: {mode: topic, category: support}\n", nil)
+	d.command(t, discordGeneral, discordtest.AdminID, "thread support")
+	topic, _ := d.forum.CreateTopic("Installer hangs", "<p>first</p>", "alice", d.forum.cat["support"])
+	d.forum.Reply(topic, "bob", "<p>second</p>") // starts the thread
+	root := d.waitNotifications(t, discordGeneral, 2)[0]
+	inThread := adapters.ChannelRef{Platform: "discord", ChatID: discordtest.ChannelID, ThreadID: root.ID}
+	d.discord.AddUserMessage(discordtest.ChannelID, discordtest.MemberID, "Outside the thread")
+	d.discord.AddUserMessage(root.ID, discordtest.MemberID, "Same here, it hangs at step 3")
+	d.discord.AddUserMessage(root.ID, discordtest.AdminID, "Run it with `--verbose`")
+	d.discord.AddUserMessage(root.ID, discordtest.MemberID, "That fixed it, thanks")
+
+	preview, _ := d.command(t, inThread, discordtest.AdminID, "post thread Installer hang")
+	for _, want := range []string{"Transcript of 3 messages", "Same here", "That fixed it"} {
+		mustReply(t, preview.Content, want)
+	}
+	if preview.Thread != root.ID {
+		t.Errorf("the preview went to thread %q, want the thread %q it was asked in", preview.Thread, root.ID)
+	}
+	answer := d.press(t, inThread, discordtest.AdminID, preview, commands.ActionPost)
+	mustReply(t, discordShown(answer.Content), "Posted a transcript of 3 messages")
+	created := d.forum.CreatedPosts()
+	if len(created) != 1 {
+		t.Fatalf("the forum got %d posts, want 1", len(created))
+	}
+	if created[0].Title != "Installer hang" {
+		t.Errorf("title %q, want the words after `post thread`", created[0].Title)
+	}
+	raw := created[0].Raw
+	at := 0
+	for _, want := range []string{"**@bob:** Same here, it hangs at step 3", "**@alice:** Run it with `--verbose`", "**@bob:** That fixed it, thanks"} {
+		i := strings.Index(raw[at:], want)
+		if i < 0 {
+			t.Fatalf("thread transcript lacks %q after byte %d:\n%s", want, at, raw)
+		}
+		at += i + len(want)
+	}
+	for _, outside := range []string{"Outside the thread", "Installer hangs"} {
+		if strings.Contains(raw, outside) {
+			t.Errorf("thread transcript holds %q from outside the thread or from the bot:\n%s", outside, raw)
+		}
 	}
 }

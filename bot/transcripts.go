@@ -78,8 +78,13 @@ func (t transcripts) Post(ctx context.Context, cmd adapters.Command, req command
 		return adapters.Reply{}, err
 	}
 	if tc.Mode != "topic" {
-		if link, fits := transcript.ComposerURL(b.client.BaseURL(), title, body, categoryID); fits {
-			return adapters.Reply{Text: commands.TextTranscriptComposer(n, link)}, nil
+		link, fits := transcript.ComposerURL(b.client.BaseURL(), title, body, categoryID)
+		reply := commands.TextTranscriptComposer(n, link)
+		if l, ok := b.adapters[cmd.Channel.Platform].(adapters.ReplyLimiter); ok && len(reply.String()) > l.MaxReplyLength() {
+			fits = false // a link cut in two by the platform's message limit opens nothing
+		}
+		if fits {
+			return adapters.Reply{Text: reply}, nil
 		}
 	}
 	created, err := b.client.CreatePost(ctx, discourse.NewPost{Title: title, Raw: body, CategoryID: categoryID})

@@ -44,7 +44,7 @@ func buildAdapters(cfg *config.Config, opts Options, st state.Store, logger *slo
 		}
 	}
 	if c := cfg.Slack; c != nil {
-		a, err := slack.New(slack.Config{BotToken: c.BotToken, AppToken: c.AppToken, APIURL: c.APIURL}, logger.With("platform", "slack"))
+		a, err := slack.New(slack.Config{BotToken: c.BotToken, AppToken: c.AppToken, APIURL: c.APIURL}, logger)
 		if err != nil {
 			return nil, fmt.Errorf("slack: %w", err)
 		}
@@ -64,14 +64,14 @@ func buildAdapters(cfg *config.Config, opts Options, st state.Store, logger *slo
 		a, err := discord.New(discord.Config{
 			Token: c.Token, Guilds: c.Guilds, APIURL: c.APIURL, GatewayURL: c.GatewayURL,
 			Transcripts: true, Categories: categories,
-		}, logger.With("platform", "discord"))
+		}, logger)
 		if err != nil {
 			return nil, fmt.Errorf("discord: %w", err)
 		}
 		add(a) //nolint:errcheck // first of its platform
 	}
 	if c := cfg.Mattermost; c != nil {
-		a, err := mattermost.New(mattermost.Config{URL: c.URL, Token: c.Token}, logger.With("platform", "mattermost"))
+		a, err := mattermost.New(mattermost.Config{URL: c.URL, Token: c.Token}, logger)
 		if err != nil {
 			return nil, fmt.Errorf("mattermost: %w", err)
 		}

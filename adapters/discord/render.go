@@ -231,3 +231,7 @@ func splitContent(s string) []string {
 	}
 	return out
 }
+
+// MaxReplyLength implements adapters.ReplyLimiter: a Discord message holds 2 000 characters,
+// links written out in full.
+func (a *Adapter) MaxReplyLength() int { return maxContent }

@@ -96,9 +96,11 @@ func (v *validator) state(s *State) {
 	switch s.Driver {
 	case "sqlite":
 	case "postgres":
-		v.fail("state.driver", "postgres is not supported yet (use sqlite)")
+		if !strings.HasPrefix(s.DSN, "postgres://") && !strings.HasPrefix(s.DSN, "postgresql://") {
+			v.fail("state.dsn", "with driver postgres, want a PostgreSQL URL (postgres://user@host/db)")
+		}
 	default:
-		v.fail("state.driver", "unknown driver %q (sqlite)", s.Driver)
+		v.fail("state.driver", "unknown driver %q (sqlite or postgres)", s.Driver)
 	}
 	if strings.TrimSpace(s.DSN) == "" {
 		v.fail("state.dsn", "empty (the database file, e.g. discourse-chatbot.db)")
