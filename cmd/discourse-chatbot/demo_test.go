@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDemoAsANewUserWouldTryIt pipes commands into `demo`, as the README shows, and checks what
+// the terminal shows: the banner, the replies, and notifications of the sample posts.
+func TestDemoAsANewUserWouldTryIt(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "demo", "--every", "200ms", "--duration", "4s")
+	cmd.Dir = t.TempDir()
+	cmd.Stdin = strings.NewReader("watch general\n/discourse follow support\nstatus\nwatch nowhere\n")
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("demo: %v\nstderr:\n%s", err, stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{
+		"discourse-chatbot demo",
+		"forum:  http://127.0.0.1:",
+		"Rule created: watch general",
+		"Rule created: follow support",
+		"1. watch general", // status
+		"There is no category nowhere here. Categories this channel may use: announcements, general, support, support/installs.",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+	// The first sample post is in General: it must be announced, title and link on one line.
+	if !regexp.MustCompile(`(?m)^#\d+ \[General\] Version 3\.2 is out — .* http://127\.0\.0\.1:\d+/t/version-3-2-is-out/\d+/1$`).MatchString(out) {
+		t.Errorf("no notification of the first sample post:\n%s", out)
+	}
+	if strings.Contains(out, "Staff") || strings.Contains(out, "Moderator rota") {
+		t.Errorf("the read-restricted Staff category reached the console:\n%s", out)
+	}
+}
