@@ -155,6 +155,11 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		ExcerptLength: cfg.Forum.ExcerptLength,
 		Private:       b.hasGroupMessages.Load,
 		Logger:        logger.With("component", "poller"),
+		Polled: func(err error) {
+			if err == nil {
+				b.metrics.lastPollOK.Store(time.Now().UnixNano())
+			}
+		},
 	})
 
 	// Senders outlive the rest by design: they stop on their own context once the others are done.
@@ -267,7 +272,6 @@ func (b *Bot) handleBatch(ctx context.Context, posts []discourse.Post, cursor st
 	for p, n := range queued {
 		b.metrics.queued.WithLabelValues(p).Add(float64(n))
 	}
-	b.metrics.lastPollOK.Store(time.Now().UnixNano())
 	if len(items) > 0 {
 		b.logger.Debug("queued notifications", "posts", len(posts), "notifications", len(items))
 		b.delivery.Wake()

@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -10,11 +9,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord/discordtest"
-	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/config"
 	"github.com/discourse-chatbot/discourse-chatbot/commands"
 )
 
@@ -46,63 +43,18 @@ func startDiscordBot(t *testing.T, extra string, seed func(*discordtest.Server))
 	if seed != nil {
 		seed(fake)
 	}
-	yaml := fmt.Sprintf("forum: {url: %s, api_key: %s}\nstate: {dsn: %s}\ndiscord: {token: %s, api_url: %q, gateway_url: %q}\n%s",
-		forum.URL(), testKey, filepath.Join(t.TempDir(), "bot.db"), discordtest.Token, fake.URL(), fake.GatewayURL(), extra)
-	cfg, err := config.Parse([]byte(yaml), func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	cfg.Forum.PollInterval = 20 * time.Millisecond
-	cfg.Forum.MaxRequestsPerMinute = 100000
-	ready := make(chan *Bot, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, cfg, Options{
-			Logger: testLogger(t), RetryBase: 5 * time.Millisecond,
-			SendLimits: map[string]float64{"discord": 0}, Ready: func(b *Bot) { ready <- b },
-		})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("bot did not stop within 30s")
-		}
+	t.Cleanup(func() { // registered first, so it runs last: after the bot has stopped
 		fake.Close()
 		if u := fake.Unhandled(); len(u) > 0 {
 			t.Errorf("fake Discord got requests it does not understand: %q", u)
 		}
 	})
-	d := &discordBot{forum: forum, discord: fake}
-	select {
-	case d.bot = <-ready:
-	case err := <-done:
-		t.Fatalf("Run returned before it was ready: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("the bot did not get ready within 10s")
-	}
-	discordWait(t, "the gateway session", fake.Connected)
-	discordWait(t, "the /discourse command to be registered", func() bool { return fake.Commands("") != nil })
-	// The poller's first tick starts at the newest post: a post made before it would be skipped.
-	discordWait(t, "the forum poller's first tick", func() bool { return d.bot.metrics.lastPollOK.Load() != 0 })
-	return d
-}
-
-// discordWait polls cond until it holds, failing the test after a deadline.
-func discordWait(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	yaml := fmt.Sprintf("forum: {url: %s, api_key: %s}\nstate: {dsn: %s}\ndiscord: {token: %s, api_url: %q, gateway_url: %q}\n%s",
+		forum.URL(), testKey, filepath.Join(t.TempDir(), "bot.db"), discordtest.Token, fake.URL(), fake.GatewayURL(), extra)
+	run := runTestBot(t, yaml, Options{SendLimits: map[string]float64{"discord": 0}})
+	waitUntil(t, "the gateway session", fake.Connected)
+	waitUntil(t, "the /discourse command to be registered", func() bool { return fake.Commands("") != nil })
+	return &discordBot{forum: forum, discord: fake, bot: run.bot}
 }
 
 // answers returns the bot's answers to one interaction (the response, then follow-ups).
@@ -133,7 +85,7 @@ func (d *discordBot) message(t *testing.T, id string) discordtest.Message {
 func (d *discordBot) command(t *testing.T, ch adapters.ChannelRef, userID, text string) (discordtest.Message, string) {
 	t.Helper()
 	id := d.discord.InjectCommandAs(ch, userID, text)
-	discordWait(t, "the answer to /discourse "+text, func() bool { return len(d.answers(id)) > 0 })
+	waitUntil(t, "the answer to /discourse "+text, func() bool { return len(d.answers(id)) > 0 })
 	return d.answers(id)[0], id
 }
 
@@ -147,7 +99,7 @@ func (d *discordBot) press(t *testing.T, ch adapters.ChannelRef, userID string, 
 		}
 		d.discord.InjectComponent(ch, userID, b.CustomID)
 		var now discordtest.Message
-		discordWait(t, "the answer to pressing "+label, func() bool {
+		waitUntil(t, "the answer to pressing "+label, func() bool {
 			now = d.message(t, msg.ID)
 			return now.Content != msg.Content
 		})
@@ -171,7 +123,7 @@ func (d *discordBot) notifications(ch adapters.ChannelRef) []discordtest.Message
 // waitNotifications waits until ch holds n notifications and returns them.
 func (d *discordBot) waitNotifications(t *testing.T, ch adapters.ChannelRef, n int) []discordtest.Message {
 	t.Helper()
-	discordWait(t, fmt.Sprintf("%d notifications in %s", n, ch), func() bool { return len(d.notifications(ch)) >= n })
+	waitUntil(t, fmt.Sprintf("%d notifications in %s", n, ch), func() bool { return len(d.notifications(ch)) >= n })
 	return d.notifications(ch)
 }
 
@@ -235,7 +187,7 @@ func TestDiscordWatchThenPostArrivesAsAnEmbed(t *testing.T) {
 	if !reply.Ephemeral {
 		t.Errorf("the answer %q is visible to everyone, want it ephemeral", reply.Content)
 	}
-	discordWait(t, "the public confirmation", func() bool {
+	waitUntil(t, "the public confirmation", func() bool {
 		for _, m := range d.announcements(discordGeneral) {
 			if strings.Contains(m.Content, "changed this channel's forum notifications") {
 				return true
@@ -367,7 +319,7 @@ func TestDiscordDroppedGatewayLosesNoInteraction(t *testing.T) {
 			d.command(t, discordGeneral, discordtest.AdminID, "status") // the session is live
 			tt.fault(d.discord)
 			id := d.discord.InjectCommandAs(discordGeneral, discordtest.AdminID, "watch support")
-			discordWait(t, "the answer to the command run during the outage", func() bool { return len(d.answers(id)) > 0 })
+			waitUntil(t, "the answer to the command run during the outage", func() bool { return len(d.answers(id)) > 0 })
 			mustReply(t, discordShown(d.answers(id)[0].Content), "support")
 
 			// The rule works: a post after the outage arrives. By then a duplicate run of the

@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"context"
 	"fmt"
 	"html"
 	"net/url"
@@ -10,12 +9,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mattermost/mattermost-server/v6/model"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/mattermost/mattermosttest"
-	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/config"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
 
@@ -42,62 +39,17 @@ func startMattermostBot(t *testing.T, extra string, seed func(*mattermosttest.Se
 	if seed != nil {
 		seed(fake)
 	}
-	yaml := fmt.Sprintf("forum: {url: %s, api_key: %s}\nstate: {dsn: %s}\nmattermost: {url: %q, token: %s}\n%s",
-		forum.URL(), testKey, filepath.Join(t.TempDir(), "bot.db"), fake.URL(), mattermosttest.Token, extra)
-	cfg, err := config.Parse([]byte(yaml), func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	cfg.Forum.PollInterval = 20 * time.Millisecond
-	cfg.Forum.MaxRequestsPerMinute = 100000
-	ready := make(chan *Bot, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, cfg, Options{
-			Logger: testLogger(t), RetryBase: 5 * time.Millisecond,
-			SendLimits: map[string]float64{"mattermost": 0}, Ready: func(b *Bot) { ready <- b },
-		})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("bot did not stop within 30s")
-		}
+	t.Cleanup(func() { // registered first, so it runs last: after the bot has stopped
 		fake.Close()
 		if u := fake.Unhandled(); len(u) > 0 {
 			t.Errorf("fake Mattermost got requests it does not understand: %q", u)
 		}
 	})
-	r := &mmBot{forum: forum, mm: fake}
-	select {
-	case r.bot = <-ready:
-	case err := <-done:
-		t.Fatalf("Run returned before it was ready: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("the bot did not get ready within 10s")
-	}
-	mmWait(t, "the websocket", func() bool { return fake.Live() > 0 })
-	// The poller's first tick starts at the newest post: a post made before it would be skipped.
-	mmWait(t, "the forum poller's first tick", func() bool { return r.bot.metrics.lastPollOK.Load() != 0 })
-	return r
-}
-
-// mmWait polls cond until it holds, failing the test after a deadline.
-func mmWait(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	yaml := fmt.Sprintf("forum: {url: %s, api_key: %s}\nstate: {dsn: %s}\nmattermost: {url: %q, token: %s}\n%s",
+		forum.URL(), testKey, filepath.Join(t.TempDir(), "bot.db"), fake.URL(), mattermosttest.Token, extra)
+	run := runTestBot(t, yaml, Options{SendLimits: map[string]float64{"mattermost": 0}})
+	waitUntil(t, "the websocket", func() bool { return fake.Live() > 0 })
+	return &mmBot{forum: forum, mm: fake, bot: run.bot}
 }
 
 // replies returns the bot's text posts (answers to commands) in the main channel, as stored.
@@ -124,7 +76,7 @@ func (r *mmBot) notifications() []*model.Post {
 
 func (r *mmBot) waitNotifications(t *testing.T, n int) []*model.Post {
 	t.Helper()
-	mmWait(t, fmt.Sprintf("%d notifications", n), func() bool { return len(r.notifications()) >= n })
+	waitUntil(t, fmt.Sprintf("%d notifications", n), func() bool { return len(r.notifications()) >= n })
 	return r.notifications()
 }
 
@@ -134,7 +86,7 @@ func (r *mmBot) command(t *testing.T, admin bool, text string) string {
 	t.Helper()
 	before := len(r.replies())
 	r.mm.InjectCommand(r.mm.Channel(), text, admin)
-	mmWait(t, "the answer to @discourse "+text, func() bool { return len(r.replies()) > before })
+	waitUntil(t, "the answer to @discourse "+text, func() bool { return len(r.replies()) > before })
 	return r.replies()[before].Message
 }
 
@@ -254,16 +206,16 @@ func TestMattermostCommandDuringOutageIsAnsweredAfterReconnect(t *testing.T) {
 	sessions := r.mm.Sessions()
 	r.mm.SetOffline(true)
 	r.mm.DropConnections()
-	mmWait(t, "the websocket to drop", func() bool { return r.mm.Live() == 0 })
+	waitUntil(t, "the websocket to drop", func() bool { return r.mm.Live() == 0 })
 	before := len(r.replies())
 	r.mm.InjectCommand(r.mm.Channel(), "watch support", true)
 	// The bot tries to reconnect while the command waits unseen.
-	mmWait(t, "a refused reconnection", func() bool { return r.mm.Rejected() > 0 })
+	waitUntil(t, "a refused reconnection", func() bool { return r.mm.Rejected() > 0 })
 	if n := len(r.replies()); n != before {
 		t.Fatalf("the command was answered while the websocket was down (%d replies)", n-before)
 	}
 	r.mm.SetOffline(false)
-	mmWait(t, "the answer after reconnecting", func() bool { return len(r.replies()) > before })
+	waitUntil(t, "the answer after reconnecting", func() bool { return len(r.replies()) > before })
 	if got := mmShown(r.replies()[before].Message); !strings.Contains(got, "Rule created: **watch** `support`") {
 		t.Errorf("answer %q", got)
 	}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack/slacktest"
-	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/config"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
 
@@ -45,38 +44,7 @@ func startSlackBot(t *testing.T, extra string, seed func(*slacktest.Server)) *sl
 	if seed != nil {
 		seed(fake)
 	}
-	yaml := fmt.Sprintf("forum: {url: %s, api_key: %s}\nstate: {dsn: %s}\nslack: {bot_token: %s, app_token: %s, api_url: %q}\n%s",
-		forum.URL(), testKey, filepath.Join(t.TempDir(), "bot.db"), slacktest.BotToken, slacktest.AppToken, fake.APIURL(), extra)
-	cfg, err := config.Parse([]byte(yaml), func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	cfg.Forum.PollInterval = 20 * time.Millisecond
-	cfg.Forum.MaxRequestsPerMinute = 100000
-	ready := make(chan *Bot, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, cfg, Options{
-			Logger: testLogger(t), RetryBase: 5 * time.Millisecond,
-			SendLimits: map[string]float64{"slack": 0}, Ready: func(b *Bot) { ready <- b },
-		})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("bot did not stop within 30s")
-		}
-		wctx, wcancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer wcancel()
-		if err := fake.WaitAcked(wctx); err != nil {
-			t.Errorf("fake Slack: %v", err)
-		}
+	t.Cleanup(func() { // registered first, so it runs last: after the bot has stopped
 		if late := fake.LateAcks(); len(late) > 0 {
 			t.Errorf("envelopes acknowledged after Slack's 3 s: %v", late)
 		}
@@ -85,34 +53,22 @@ func startSlackBot(t *testing.T, extra string, seed func(*slacktest.Server)) *sl
 			t.Errorf("fake Slack got requests it does not understand: %q", u)
 		}
 	})
-	s := &slackBot{forum: forum, slack: fake}
-	select {
-	case s.bot = <-ready:
-	case err := <-done:
-		t.Fatalf("Run returned before it was ready: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("the bot did not get ready within 10s")
-	}
-	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
-	defer wcancel()
-	if err := fake.WaitConnected(wctx); err != nil {
+	yaml := fmt.Sprintf("forum: {url: %s, api_key: %s}\nstate: {dsn: %s}\nslack: {bot_token: %s, app_token: %s, api_url: %q}\n%s",
+		forum.URL(), testKey, filepath.Join(t.TempDir(), "bot.db"), slacktest.BotToken, slacktest.AppToken, fake.APIURL(), extra)
+	run := runTestBot(t, yaml, Options{SendLimits: map[string]float64{"slack": 0}})
+	t.Cleanup(func() { // runs first, while the bot still runs: no ack may be lost to the stop
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := fake.WaitAcked(ctx); err != nil {
+			t.Errorf("fake Slack: %v", err)
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := fake.WaitConnected(ctx); err != nil {
 		t.Fatal(err)
 	}
-	// The poller's first tick starts at the newest post: a post made before it would be skipped.
-	slackWait(t, "the forum poller's first tick", func() bool { return s.bot.metrics.lastPollOK.Load() != 0 })
-	return s
-}
-
-// slackWait polls cond until it holds, failing the test after a deadline.
-func slackWait(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return &slackBot{forum: forum, slack: fake, bot: run.bot}
 }
 
 // replies returns the ephemeral answers to slash commands in ch.
@@ -132,7 +88,7 @@ func (s *slackBot) command(t *testing.T, ch adapters.ChannelRef, userID, text st
 	t.Helper()
 	before := len(s.replies(ch))
 	s.slack.InjectSlashCommand(ch, userID, text)
-	slackWait(t, "the answer to /discourse "+text, func() bool { return len(s.replies(ch)) > before })
+	waitUntil(t, "the answer to /discourse "+text, func() bool { return len(s.replies(ch)) > before })
 	return s.replies(ch)[before].Text
 }
 
@@ -150,7 +106,7 @@ func (s *slackBot) press(t *testing.T, ch adapters.ChannelRef, userID, label str
 			old, n := posts[i].Flat, len(posts)
 			s.slack.InjectBlockAction(ch, userID, b.ActionID, b.Value)
 			var got string
-			slackWait(t, "the answer to pressing "+label, func() bool {
+			waitUntil(t, "the answer to pressing "+label, func() bool {
 				ps := s.slack.Posts(ch)
 				if ps[i].Flat != old {
 					got = ps[i].Flat
@@ -199,7 +155,7 @@ func (s *slackBot) notifications(ch adapters.ChannelRef) []slacktest.Post {
 // waitNotifications waits until ch holds n notifications and returns them.
 func (s *slackBot) waitNotifications(t *testing.T, ch adapters.ChannelRef, n int) []slacktest.Post {
 	t.Helper()
-	slackWait(t, fmt.Sprintf("%d notifications in %s", n, ch), func() bool { return len(s.notifications(ch)) >= n })
+	waitUntil(t, fmt.Sprintf("%d notifications in %s", n, ch), func() bool { return len(s.notifications(ch)) >= n })
 	return s.notifications(ch)
 }
 
@@ -230,7 +186,7 @@ func TestSlackWatchThenPostArrivesInTheChannel(t *testing.T) {
 	s := startSlackBot(t, "", nil)
 	reply := s.command(t, slackGeneral, slacktest.AdminUser, "watch support")
 	mustReply(t, reply, "support")
-	slackWait(t, "the public confirmation", func() bool {
+	waitUntil(t, "the public confirmation", func() bool {
 		for _, p := range s.slack.Posts(slackGeneral) {
 			if !p.Ephemeral && strings.Contains(p.Text, "changed this channel's forum notifications") {
 				return true
@@ -298,7 +254,7 @@ func TestSlackRateLimitStormDelaysButLosesNothing(t *testing.T) {
 	t.Parallel()
 	s := startSlackBot(t, "", nil)
 	mustReply(t, s.command(t, slackGeneral, slacktest.AdminUser, "watch support"), "support")
-	slackWait(t, "the public confirmation", func() bool { return s.slack.Calls("chat.postMessage") >= 1 })
+	waitUntil(t, "the public confirmation", func() bool { return s.slack.Calls("chat.postMessage") >= 1 })
 	before := s.slack.Calls("chat.postMessage")
 
 	const storm = 3

@@ -22,8 +22,6 @@ import (
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/telegram/telegramtest"
-	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/config"
-	"github.com/discourse-chatbot/discourse-chatbot/discourse"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
 
@@ -96,77 +94,17 @@ func launchTelegramBot(t *testing.T, forum *site, tg *telegramtest.Server, db, e
 	if endpoint == "" {
 		endpoint = tg.URL()
 	}
-	cfg, err := config.Parse([]byte(fmt.Sprintf(tgYAML, forum.URL(), testKey, db, telegramtest.Token, endpoint)),
-		func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Forum.PollInterval = 20 * time.Millisecond
-	cfg.Forum.MaxRequestsPerMinute = 100000
-	botc := make(chan *Bot, 1)
-	opts := Options{
-		Logger:              testLogger(t),
-		RetryBase:           5 * time.Millisecond,
-		SendLimits:          map[string]float64{"telegram": 0},
-		TelegramPollTimeout: time.Second,
-		Ready:               func(b *Bot) { botc <- b },
-	}
+	opts := Options{SendLimits: map[string]float64{"telegram": 0}, TelegramPollTimeout: time.Second}
 	for _, m := range mods {
 		m(&opts)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, opts) }()
-	stopped := false
-	var result error
-	stop := func() error {
-		if !stopped {
-			stopped = true
-			cancel()
-			select {
-			case result = <-done:
-			case <-time.After(30 * time.Second):
-				t.Error("bot did not stop within 30s")
-			}
-		}
-		return result
-	}
-	t.Cleanup(func() {
-		if err := stop(); err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	r := &tgBot{forum: forum, tg: tg, cancel: cancel, stop: stop}
-	select {
-	case r.b = <-botc:
-	case err := <-done:
-		stopped = true
-		t.Fatalf("Run returned before it was ready: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("the bot was not ready within 10s")
-	}
-	tgWait(t, "the forum poller's first cursor", func() bool {
-		_, ok, err := r.b.Store().Cursor(t.Context(), discourse.CursorPosts)
-		return err == nil && ok
-	})
-	return r
+	run := runTestBot(t, fmt.Sprintf(tgYAML, forum.URL(), testKey, db, telegramtest.Token, endpoint), opts)
+	return &tgBot{forum: forum, tg: tg, b: run.bot, cancel: run.cancel, stop: run.stop}
 }
 
 // newTelegramRun is a fresh forum, fake Bot API and bot.
 func newTelegramRun(t *testing.T) *tgBot {
 	return startTelegramBot(t, newSite(t), newTelegramFake(t), filepath.Join(t.TempDir(), "bot.db"), "")
-}
-
-// tgWait polls cond until it holds, failing the test after 10 s.
-func tgWait(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // say injects a message from a user in ch and returns its message id.
@@ -184,7 +122,7 @@ func (r *tgBot) command(t *testing.T, ch adapters.ChannelRef, from telegramtest.
 func (r *tgBot) waitReply(t *testing.T, ch adapters.ChannelRef, id int) telegramtest.Message {
 	t.Helper()
 	var reply telegramtest.Message
-	tgWait(t, fmt.Sprintf("the reply to message %d in %s", id, ch), func() bool {
+	waitUntil(t, fmt.Sprintf("the reply to message %d in %s", id, ch), func() bool {
 		replies := tgRepliesTo(r.tg.Messages(ch), id)
 		if len(replies) > 0 {
 			reply = replies[0]
@@ -227,7 +165,7 @@ func (r *tgBot) notes(ch adapters.ChannelRef, title string) []telegramtest.Messa
 func (r *tgBot) waitNotes(t *testing.T, ch adapters.ChannelRef, title string, n int) []telegramtest.Message {
 	t.Helper()
 	var got []telegramtest.Message
-	tgWait(t, fmt.Sprintf("%d notification(s) of %q in %s", n, title, ch), func() bool {
+	waitUntil(t, fmt.Sprintf("%d notification(s) of %q in %s", n, title, ch), func() bool {
 		got = r.notes(ch, title)
 		return len(got) >= n
 	})
@@ -395,7 +333,7 @@ func TestTelegramRestartNeitherDropsNorRepeatsACommand(t *testing.T) {
 	gate.holdAfterUpdates()
 	before := r1.say(tgGroup, telegramtest.AdminUser, "/watch support")
 	mustReply(t, r1.waitReply(t, tgGroup, before).Text, "Rule created")
-	tgWait(t, "the update offset to be stored", func() bool { return tgOffset(t, r1.b.Store()) > offset })
+	waitUntil(t, "the update offset to be stored", func() bool { return tgOffset(t, r1.b.Store()) > offset })
 	if err := r1.stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -510,7 +448,7 @@ func TestTelegramSupergroupMigrationKeepsTheRules(t *testing.T) {
 	mustReply(t, r.command(t, group, telegramtest.AdminUser, "/follow general"), "Rule created")
 
 	super := r.tg.Migrate(group, -1004001)
-	tgWait(t, "the rules to move to the supergroup", func() bool {
+	waitUntil(t, "the rules to move to the supergroup", func() bool {
 		return len(tgRulesOf(t, r.b.Store(), super.String())) == 2 && len(tgRulesOf(t, r.b.Store(), group.String())) == 0
 	})
 
@@ -657,7 +595,7 @@ func TestTelegramMigrationLosesNoPendingNotification(t *testing.T) {
 	gate.hold()
 	sends := tg.Calls("sendMessage")
 	r2 := launchTelegramBot(t, forum, tg, db, gate.URL())
-	tgWait(t, "a send to the old group", func() bool { return tg.Calls("sendMessage") > sends })
+	waitUntil(t, "a send to the old group", func() bool { return tg.Calls("sendMessage") > sends })
 	gate.release()
 	r2.waitNotes(t, super, "Posted during the upgrade", 1)
 }

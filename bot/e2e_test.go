@@ -56,34 +56,49 @@ type running struct {
 
 type botOption func(cfg *config.Config, opts *Options)
 
-// startBot runs the bot against forum with a recording chat (platform "console") until the test
-// ends. dbPath may be shared between runs to test restarts.
-func startBot(t *testing.T, forum *site, rec *recorder, dbPath string, options ...botOption) *running {
+// testRun is one bot.Run under test.
+type testRun struct {
+	bot    *Bot
+	cancel context.CancelFunc // asks Run to stop
+	stop   func() error       // asks Run to stop and returns its result (once; later calls repeat it)
+}
+
+// runTestBot runs the bot with the config yamlText until the test ends, polling the forum fast
+// and without a request budget, and fails the test if Run returns an error. It returns once the
+// bot is wired and its first forum poll is done, so that every post made afterwards is news.
+// Options left zero get test defaults; options adjust both before the start.
+func runTestBot(t *testing.T, yamlText string, opts Options, options ...botOption) *testRun {
 	t.Helper()
-	cfg, err := config.Parse([]byte(fmt.Sprintf("forum: {url: %s, api_key: %s}\nstate: {dsn: %s}\n", forum.URL(), testKey, dbPath)),
-		func(string) (string, bool) { return "", false })
+	cfg, err := config.Parse([]byte(yamlText), func(string) (string, bool) { return "", false })
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("config: %v", err)
 	}
 	cfg.Forum.PollInterval = 20 * time.Millisecond // below the 1 s users may set: tests need no budget
 	cfg.Forum.MaxRequestsPerMinute = 100000
-	opts := Options{
-		Logger:     testLogger(t),
-		Adapters:   []adapters.Adapter{rec},
-		RetryBase:  5 * time.Millisecond,
-		SendLimits: map[string]float64{rec.platform: 0},
+	if opts.Logger == nil {
+		opts.Logger = testLogger(t)
 	}
-	botc := make(chan *Bot, 1)
-	opts.Ready = func(b *Bot) { botc <- b }
+	if opts.RetryBase == 0 {
+		opts.RetryBase = 5 * time.Millisecond
+	}
+	ready := make(chan *Bot, 1)
+	outer := opts.Ready
+	opts.Ready = func(b *Bot) {
+		if outer != nil {
+			outer(b)
+		}
+		ready <- b
+	}
 	for _, o := range options {
 		o(cfg, &opts)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- Run(ctx, cfg, opts) }()
+	r := &testRun{cancel: cancel}
 	stopped := false
 	var result error
-	stop := func() error {
+	r.stop = func() error {
 		if !stopped {
 			stopped = true
 			cancel()
@@ -96,22 +111,47 @@ func startBot(t *testing.T, forum *site, rec *recorder, dbPath string, options .
 		return result
 	}
 	t.Cleanup(func() {
-		if err := stop(); err != nil {
+		if err := r.stop(); err != nil {
 			t.Errorf("Run: %v", err)
 		}
 	})
-	r := &running{forum: forum, rec: rec, bot: botc, stop: stop}
-	mustReply(t, rec.command(t, "console:marker", "watch meta"), "meta")
-	// The first poll starts at the newest post: wait for it, so no post a test makes is older.
-	b := <-botc
-	botc <- b
+	select {
+	case r.bot = <-ready:
+	case err := <-done:
+		stopped, result = true, err
+		t.Fatalf("Run returned before it was ready: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the bot was not ready within 10s")
+	}
+	waitUntil(t, "the forum poller's first tick", func() bool { return r.bot.metrics.lastPollOK.Load() != 0 })
+	return r
+}
+
+// waitUntil polls cond until it holds, failing the test after 20 s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
-	for b.metrics.lastPollOK.Load() == 0 {
+	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatal("the bot never polled the forum")
+			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// startBot runs the bot against forum with a recording chat (platform "console") until the test
+// ends. dbPath may be shared between runs to test restarts.
+func startBot(t *testing.T, forum *site, rec *recorder, dbPath string, options ...botOption) *running {
+	t.Helper()
+	botc := make(chan *Bot, 1)
+	tr := runTestBot(t, fmt.Sprintf("forum: {url: %s, api_key: %s}\nstate: {dsn: %s}\n", forum.URL(), testKey, dbPath),
+		Options{
+			Adapters:   []adapters.Adapter{rec},
+			SendLimits: map[string]float64{rec.platform: 0},
+			Ready:      func(b *Bot) { botc <- b },
+		}, options...)
+	r := &running{forum: forum, rec: rec, bot: botc, stop: tr.stop}
+	mustReply(t, rec.command(t, "console:marker", "watch meta"), "meta")
 	return r
 }
 

@@ -48,6 +48,9 @@ type PollerConfig struct {
 	Private func() bool
 	Logger  *slog.Logger
 	Now     func() time.Time // nil = time.Now (tests)
+	// Polled, when set, is told the outcome of every tick (nil: the forum answered and every
+	// new post was handed on), for health checks.
+	Polled func(err error)
 }
 
 // Poller finds new forum posts by polling /posts.json (and /private-posts.json) and hands them
@@ -92,12 +95,16 @@ func (p *Poller) Run(ctx context.Context, handle Handler) error {
 	t := time.NewTicker(p.cfg.Interval)
 	defer t.Stop()
 	for {
-		if err := p.PollOnce(ctx, handle); err != nil && ctx.Err() == nil {
+		err := p.PollOnce(ctx, handle)
+		if err != nil && ctx.Err() == nil {
 			level := slog.LevelWarn
 			if errors.Is(err, ErrAuth) {
 				level = slog.LevelError
 			}
 			p.log.Log(ctx, level, "forum poll failed", "err", err)
+		}
+		if p.cfg.Polled != nil && ctx.Err() == nil {
+			p.cfg.Polled(err)
 		}
 		select {
 		case <-ctx.Done():

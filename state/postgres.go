@@ -49,5 +49,5 @@ func openPostgres(ctx context.Context, dsn string) (Store, error) {
 		return nil, fmt.Errorf("state.dsn (postgres): %w", err)
 	}
 	// No prepared-statement cache: pgx caches statements per connection itself.
-	return &sqlStore{w: db, r: db, now: time.Now}, nil
+	return &sqlStore{w: db, r: db, now: time.Now, lock: postgresLock(db)}, nil
 }

@@ -24,6 +24,20 @@ var schemaSeq atomic.Int64
 // the test ends.
 func openPostgres(t *testing.T) state.Store {
 	t.Helper()
+	return openPostgresDSN(t, postgresSchema(t))
+}
+
+// openPostgresPair opens two stores in one fresh schema, as two bot processes would.
+func openPostgresPair(t *testing.T) (state.Store, state.Store) {
+	t.Helper()
+	dsn := postgresSchema(t)
+	return openPostgresDSN(t, dsn), openPostgresDSN(t, dsn)
+}
+
+// postgresSchema creates a fresh schema in the test database, drops it when the test ends,
+// and returns a DSN whose connections use it.
+func postgresSchema(t *testing.T) string {
+	t.Helper()
 	dsn := os.Getenv(postgresDSNEnv)
 	if dsn == "" {
 		t.Skipf("%s is not set: PostgreSQL store tests skipped (.ci/run sets it)", postgresDSNEnv)
@@ -44,7 +58,13 @@ func openPostgres(t *testing.T) state.Store {
 			t.Errorf("drop schema: %v", err)
 		}
 	})
-	s, err := state.Open(t.Context(), "postgres", withSearchPath(dsn, schema))
+	return withSearchPath(dsn, schema)
+}
+
+// openPostgresDSN opens a store on dsn and closes it when the test ends.
+func openPostgresDSN(t *testing.T, dsn string) state.Store {
+	t.Helper()
+	s, err := state.Open(t.Context(), "postgres", dsn)
 	if err != nil {
 		t.Fatalf("Open(postgres): %v", err)
 	}
@@ -71,7 +91,21 @@ func TestPostgresStore(t *testing.T) {
 	if os.Getenv(postgresDSNEnv) == "" {
 		t.Skipf("%s is not set: PostgreSQL store tests skipped (.ci/run sets it)", postgresDSNEnv)
 	}
-	storetest.Run(t, openPostgres)
+	storetest.Run(t, openPostgres, storetest.WithPair(openPostgresPair))
+}
+
+// TestPostgresLeadPerSchema: the lead is per store, and a store is a schema: bots of two forums
+// in two schemas of one database both lead.
+func TestPostgresLeadPerSchema(t *testing.T) {
+	for _, s := range []state.Store{openPostgres(t), openPostgres(t)} {
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		release, err := s.Lead(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("Lead: %v", err)
+		}
+		t.Cleanup(release)
+	}
 }
 
 func TestPostgresBadDSN(t *testing.T) {

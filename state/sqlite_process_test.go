@@ -23,6 +23,9 @@ const processWrites = 60
 
 // TestMain lets the test binary double as the helper process.
 func TestMain(m *testing.M) {
+	if path := os.Getenv(leadHelperEnv); path != "" {
+		os.Exit(leadAsProcess(path))
+	}
 	if path := os.Getenv(helperEnv); path != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		err := writeAsProcess(ctx, path, "child", func() { fmt.Println("open") })

@@ -35,7 +35,10 @@ func openSQLite(t *testing.T, path string) state.Store {
 func TestSQLiteStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) state.Store {
 		return openSQLite(t, filepath.Join(t.TempDir(), "state.db"))
-	})
+	}, storetest.WithPair(func(t *testing.T) (state.Store, state.Store) {
+		path := filepath.Join(t.TempDir(), "state.db")
+		return openSQLite(t, path), openSQLite(t, path)
+	}))
 }
 
 func TestOpenDrivers(t *testing.T) {

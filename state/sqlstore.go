@@ -18,12 +18,16 @@ type sqlStore struct {
 
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt // prepared on w, for the hot write paths
+
+	lock  leadLock // the driver's lead lock (Lead)
+	leads leads
 }
 
 var _ Store = (*sqlStore)(nil)
 
-// Close closes the prepared statements and the connection pools.
+// Close gives up the leads held, then closes the prepared statements and the connection pools.
 func (s *sqlStore) Close() error {
+	s.leads.close()
 	s.mu.Lock()
 	var err error
 	for _, st := range s.stmts {

@@ -80,6 +80,21 @@ type Store interface {
 	// ChatLogCount returns how many messages are logged for a channel.
 	ChatLogCount(ctx context.Context, channel string) (int, error)
 
+	// Processes sharing the store.
+
+	// Lead blocks until this process is the only one leading the bot on this store (SQLite: an
+	// exclusive lock on the file "<dsn>.lock"; PostgreSQL: a session advisory lock held on a
+	// dedicated connection), or ctx is done. The returned release gives the lead up; Close also does.
+	// A second process thus waits as a hot standby and takes over when the first stops or dies.
+	//
+	// Each call is one contender: a second Lead on the same store waits like another process.
+	// release may be called more than once. A waiting Lead returns ctx's error (wrapped) when ctx
+	// is done, and an error when the store is closed. An SQLite store on a system without flock
+	// returns an error wrapping ErrLeadUnsupported. PostgreSQL's lead is lost, unnoticed, if its
+	// connection breaks; the lock key is per schema, so stores in two schemas do not exclude
+	// each other.
+	Lead(ctx context.Context) (release func(), err error)
+
 	Close() error
 }
 

@@ -3,6 +3,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -16,8 +17,29 @@ import (
 // Open returns a fresh, empty store and closes it in a t.Cleanup.
 type Open func(t *testing.T) state.Store
 
+// OpenPair returns two stores on one fresh, empty database, as two bot processes would open
+// it, and closes them in a t.Cleanup.
+type OpenPair func(t *testing.T) (state.Store, state.Store)
+
+// Option adds to what the suite can do.
+type Option func(*suite)
+
+type suite struct {
+	pair OpenPair
+}
+
+// WithPair lets the suite open two stores on one database, for the subtests about processes
+// sharing it (Lead). Without it those subtests are skipped.
+func WithPair(open OpenPair) Option {
+	return func(s *suite) { s.pair = open }
+}
+
 // Run runs the suite against stores made by open.
-func Run(t *testing.T, open Open) {
+func Run(t *testing.T, open Open, opts ...Option) {
+	var cfg suite
+	for _, o := range opts {
+		o(&cfg)
+	}
 	tests := []struct {
 		name string
 		fn   func(*testing.T, state.Store)
@@ -43,6 +65,21 @@ func Run(t *testing.T, open Open) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, open(t))
+		})
+	}
+	pairTests := []struct {
+		name string
+		fn   func(t *testing.T, a, b state.Store)
+	}{
+		{"Lead", testLead},
+	}
+	for _, tc := range pairTests {
+		t.Run(tc.name, func(t *testing.T) {
+			if cfg.pair == nil {
+				t.Skip("no storetest.WithPair: cannot open two stores on one database")
+			}
+			a, b := cfg.pair(t)
+			tc.fn(t, a, b)
 		})
 	}
 }
@@ -790,4 +827,96 @@ func testConcurrent(t *testing.T, s state.Store) {
 	if n, err := s.ChatLogCount(ctx, "shared:1"); err != nil || n != workers*each {
 		t.Errorf("shared chat log has %d messages (%v), want %d", n, err, workers*each)
 	}
+}
+
+// leadTimeout bounds a Lead that should succeed, so that a broken lock fails the test instead
+// of hanging it; standbyWait is how long a Lead that must not succeed is left waiting.
+const (
+	leadTimeout = 30 * time.Second
+	standbyWait = 300 * time.Millisecond
+)
+
+// lead takes s's lead, failing the test if it is not given within leadTimeout.
+func lead(t *testing.T, s state.Store, who string) func() {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), leadTimeout)
+	defer cancel()
+	release, err := s.Lead(ctx)
+	if err != nil {
+		t.Fatalf("%s: Lead: %v", who, err)
+	}
+	return release
+}
+
+// noLead checks that s cannot take the lead while another holds it: Lead waits until its
+// context ends and returns the context's error.
+func noLead(t *testing.T, s state.Store, who string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), standbyWait)
+	defer cancel()
+	release, err := s.Lead(ctx)
+	if err == nil {
+		release()
+		t.Fatalf("%s: Lead succeeded while the other store leads", who)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("%s: Lead = %v, want the context's deadline error", who, err)
+	}
+}
+
+// testLead: two stores on one database, as two bot processes. One leads at a time; the other
+// waits and takes over when the first gives the lead up, by release or by Close.
+func testLead(t *testing.T, a, b state.Store) {
+	releaseA := lead(t, a, "a")
+	noLead(t, b, "b")
+	releaseA()
+	releaseA() // a second release is harmless
+
+	releaseB := lead(t, b, "b")
+	noLead(t, a, "a")
+
+	// A standby blocked in Lead takes over as soon as the leader gives up.
+	got := make(chan error, 1)
+	var releaseA2 func()
+	go func() {
+		ctx, cancel := context.WithTimeout(t.Context(), leadTimeout)
+		defer cancel()
+		var err error
+		releaseA2, err = a.Lead(ctx)
+		got <- err
+	}()
+	releaseB()
+	if err := <-got; err != nil {
+		t.Fatalf("a: waiting Lead after b's release: %v", err)
+	}
+	noLead(t, b, "b")
+
+	// Close gives the lead up too; a closed store cannot lead.
+	if err := a.Close(); err != nil {
+		t.Fatalf("a: Close: %v", err)
+	}
+	releaseA2() // after Close: harmless
+	if release, err := a.Lead(t.Context()); err == nil {
+		release()
+		t.Fatal("a: Lead on a closed store succeeded")
+	}
+	releaseB2 := lead(t, b, "b")
+
+	// Close also ends a Lead still waiting (here a second contender on the same store).
+	go func() {
+		ctx, cancel := context.WithTimeout(t.Context(), leadTimeout)
+		defer cancel()
+		release, err := b.Lead(ctx)
+		if err == nil {
+			release()
+		}
+		got <- err
+	}()
+	if err := b.Close(); err != nil {
+		t.Fatalf("b: Close: %v", err)
+	}
+	if err := <-got; err == nil || errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("b: Lead waiting when the store closed = %v, want a closed-store error", err)
+	}
+	releaseB2()
 }
