@@ -92,6 +92,11 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		defer st.Close()
 	}
 	b.store = st
+	release, err := b.lead(ctx)
+	if err != nil || release == nil {
+		return err
+	}
+	defer release()
 
 	var requests func() int64
 	b.metrics = newMetrics(st, func() float64 { return float64(requests()) })
@@ -206,6 +211,36 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		logger.Warn("in-flight sends did not finish in time; they will be retried at next start")
 	}
 	return err
+}
+
+// lead waits until this process is the only one running the bot on its store: a second one
+// on the same database waits as a standby instead of announcing every post twice. It returns a
+// nil release when ctx ended while waiting.
+func (b *Bot) lead(ctx context.Context) (release func(), err error) {
+	quick, cancel := context.WithTimeout(ctx, 2*time.Second)
+	release, err = b.store.Lead(quick)
+	cancel()
+	switch {
+	case err == nil:
+		return release, nil
+	case errors.Is(err, state.ErrLeadUnsupported):
+		b.logger.Warn("cannot lock the store on this system: make sure only one bot runs on it", "err", err)
+		return func() {}, nil
+	case ctx.Err() != nil:
+		return nil, nil
+	case !errors.Is(err, context.DeadlineExceeded):
+		return nil, fmt.Errorf("lock the state store: %w", err)
+	}
+	b.logger.Warn("another discourse-chatbot is running on this state store; waiting as a standby to take over when it stops")
+	release, err = b.store.Lead(ctx)
+	switch {
+	case err == nil:
+		b.logger.Info("took over: this process now runs the bot")
+		return release, nil
+	case ctx.Err() != nil:
+		return nil, nil
+	}
+	return nil, fmt.Errorf("lock the state store: %w", err)
 }
 
 func (b *Bot) ready() error {

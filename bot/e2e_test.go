@@ -398,3 +398,57 @@ func TestHealthAndMetrics(t *testing.T) {
 		}
 	}
 }
+
+func TestSecondBotOnTheSameStoreWaitsAsStandby(t *testing.T) {
+	forum := newSite(t)
+	db := filepath.Join(t.TempDir(), "bot.db")
+	rec1 := newRecorder("console")
+	r1 := startBot(t, forum, rec1, db)
+	r1.rec.command(t, "console:a", "watch support")
+
+	// A second process on the same database: it must not start until the first stops.
+	rec2 := newRecorder("console")
+	ready2 := make(chan *Bot, 1)
+	cfg, err := config.Parse([]byte(fmt.Sprintf("forum: {url: %s, api_key: %s}\nstate: {dsn: %s}\n", forum.URL(), testKey, db)),
+		func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Forum.PollInterval = 20 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, cfg, Options{Logger: testLogger(t), Adapters: []adapters.Adapter{rec2},
+			SendLimits: map[string]float64{"console": 0}, Ready: func(b *Bot) { ready2 <- b }})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("standby Run: %v", err)
+		}
+	})
+
+	forum.CreateTopic("While the first runs", "<p>x</p>", "bob", forum.cat["support"])
+	r1.settle(t)
+	select {
+	case <-ready2:
+		t.Fatal("the second bot started while the first was running")
+	default:
+	}
+	if err := r1.stop(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ready2:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the standby did not take over after the first bot stopped")
+	}
+	forum.CreateTopic("After the takeover", "<p>x</p>", "bob", forum.cat["support"])
+	rec2.waitFor(t, "the standby's first notification", func(s []sentNote) bool { return len(s) > 0 })
+	if got := titles(rec2.in("console:a")); fmt.Sprint(got) != fmt.Sprint([]string{"After the takeover#1"}) {
+		t.Errorf("the standby sent %q, want only the post after the takeover", got)
+	}
+	if got := titles(rec1.in("console:a")); fmt.Sprint(got) != fmt.Sprint([]string{"While the first runs#1"}) {
+		t.Errorf("the first bot sent %q", got)
+	}
+}
