@@ -185,6 +185,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		}
 		return nil
 	})
+	g.Go(func() error { return b.maintain(gctx) })
 	for name, a := range ads {
 		g.Go(func() error {
 			if err := a.Run(gctx, handler{b}); err != nil {

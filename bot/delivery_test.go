@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/config"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
 
@@ -182,5 +183,34 @@ func waitStats(t *testing.T, st state.Store, cond func(state.OutboxStats) bool) 
 			t.Fatalf("outbox stats never matched: %+v %v", s, err)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestPruneKeepsPendingAndRecentRows(t *testing.T) {
+	st := openStore(t)
+	b := &Bot{store: st, cfg: &config.Config{}, logger: slog.New(slog.DiscardHandler)}
+	old := time.Now().Add(-8 * 24 * time.Hour)
+	rows := []state.OutboxItem{item(t, "console:x", 1, 1, false), item(t, "console:x", 2, 2, false), item(t, "console:x", 3, 3, false)}
+	rows[0].CreatedAt, rows[1].CreatedAt = old, old
+	if err := st.Enqueue(t.Context(), rows, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := st.Pending(t.Context(), "console:x", 10)
+	if err != nil || len(pending) != 3 {
+		t.Fatalf("pending = %d, %v", len(pending), err)
+	}
+	// Post 1: old and sent (goes). Post 2: old but still pending (stays). Post 3: sent today (stays).
+	for _, i := range []int{0, 2} {
+		if err := st.MarkSent(t.Context(), pending[i].ID, "m", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.prune(t.Context(), time.Now())
+	stats, err := st.OutboxStats(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Sent != 1 || stats.Pending != 1 {
+		t.Errorf("after prune: %+v, want 1 sent (today's) and 1 pending (the old one)", stats)
 	}
 }

@@ -54,16 +54,24 @@ func (s *sqlStore) LogMessage(ctx context.Context, m LoggedMessage, maxMessages 
 
 // dropLogs deletes log rows of a channel with query and keeps the channel's size in step.
 func (s *sqlStore) dropLogs(ctx context.Context, tx *sql.Tx, channel, query string, arg int64) error {
+	_, err := s.dropLogsCount(ctx, tx, channel, query, arg)
+	return err
+}
+
+// dropLogsCount is dropLogs that also returns how many rows went.
+func (s *sqlStore) dropLogsCount(ctx context.Context, tx *sql.Tx, channel, query string, arg int64) (int64, error) {
 	res, err := s.txExec(ctx, tx, query, channel, arg)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	k, err := res.RowsAffected()
 	if err != nil || k == 0 {
-		return err
+		return 0, err
 	}
-	_, err = s.txExec(ctx, tx, shrinkChatLog, channel, k)
-	return err
+	if _, err := s.txExec(ctx, tx, shrinkChatLog, channel, k); err != nil {
+		return 0, err
+	}
+	return k, nil
 }
 
 // ChatLog returns a channel's newest `limit` messages (all when limit <= 0), oldest first.
@@ -101,4 +109,52 @@ func (s *sqlStore) ChatLogCount(ctx context.Context, channel string) (int, error
 		return 0, fmt.Errorf("count chat log of %q: %w", channel, err)
 	}
 	return n, nil
+}
+
+// PruneChatLog deletes every channel's messages older than `before` in one transaction, so a
+// channel that has gone quiet (LogMessage prunes only the channel it logs in) is bounded too.
+func (s *sqlStore) PruneChatLog(ctx context.Context, before time.Time) (int64, error) {
+	cutoff := before.UnixMicro()
+	var total int64
+	err := s.inTx(ctx, "prune chat log", func(tx *sql.Tx) error {
+		// Walking chat_log_sizes (one row per logged channel) probes the (channel, time) index
+		// once per channel instead of scanning the whole log.
+		rows, err := tx.QueryContext(ctx, `SELECT channel FROM chat_log_sizes s WHERE EXISTS (
+			SELECT 1 FROM chat_log c WHERE c.channel = s.channel AND c.time < $1) ORDER BY channel`, cutoff)
+		if err != nil {
+			return fmt.Errorf("find channels: %w", err)
+		}
+		var channels []string
+		for rows.Next() {
+			var ch string
+			if err := rows.Scan(&ch); err != nil {
+				rows.Close()
+				return fmt.Errorf("find channels: %w", err)
+			}
+			channels = append(channels, ch)
+		}
+		if err := rows.Close(); err != nil {
+			return fmt.Errorf("find channels: %w", err)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("find channels: %w", err)
+		}
+		for _, ch := range channels {
+			// Lock the channel's size row before deleting its messages, the order LogMessage takes
+			// them in, so that on PostgreSQL a concurrent LogMessage waits instead of deadlocking.
+			if _, err := tx.ExecContext(ctx, `UPDATE chat_log_sizes SET n = n WHERE channel = $1`, ch); err != nil {
+				return fmt.Errorf("lock size of %q: %w", ch, err)
+			}
+			k, err := s.dropLogsCount(ctx, tx, ch, dropLogsBefore, cutoff)
+			if err != nil {
+				return fmt.Errorf("prune %q: %w", ch, err)
+			}
+			total += k
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return total, nil
 }

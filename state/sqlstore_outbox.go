@@ -161,3 +161,18 @@ func sqlLimit(limit int) int64 {
 	}
 	return int64(limit)
 }
+
+// PruneOutbox deletes the sent and parked rows created before `before`. The predicate is the
+// partial index's (00002), word for word, so SQLite's planner uses it too.
+func (s *sqlStore) PruneOutbox(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx,
+		`DELETE FROM outbox WHERE status <> 'pending' AND created_at < $1`, before.UnixMicro())
+	if err != nil {
+		return 0, fmt.Errorf("prune outbox: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("prune outbox: %w", err)
+	}
+	return n, nil
+}

@@ -64,6 +64,9 @@ type Store interface {
 	Park(ctx context.Context, id int64, reason string, at time.Time) error
 	// OutboxStats counts rows by status, for metrics and `status`.
 	OutboxStats(ctx context.Context) (OutboxStats, error)
+	// PruneOutbox deletes sent and parked outbox rows created before `before` (pending rows are
+	// never deleted) and returns how many went. Thread refs are kept: they live in their own table.
+	PruneOutbox(ctx context.Context, before time.Time) (int64, error)
 
 	// Threads: the chat message of a topic's first notification in a channel.
 
@@ -79,6 +82,9 @@ type Store interface {
 	ChatLog(ctx context.Context, channel string, limit int) ([]LoggedMessage, error)
 	// ChatLogCount returns how many messages are logged for a channel.
 	ChatLogCount(ctx context.Context, channel string) (int, error)
+	// PruneChatLog deletes logged chat messages older than `before`, in every channel, keeping the
+	// per-channel counts the count bound relies on right, and returns how many went.
+	PruneChatLog(ctx context.Context, before time.Time) (int64, error)
 
 	// Processes sharing the store.
 

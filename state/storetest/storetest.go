@@ -57,9 +57,12 @@ func Run(t *testing.T, open Open, opts ...Option) {
 		{"EnqueueAndPending", testEnqueueAndPending},
 		{"DeliveryOutcomes", testDeliveryOutcomes},
 		{"OutboxStats", testOutboxStats},
+		{"PruneOutbox", testPruneOutbox},
 		{"Threads", testThreads},
 		{"ChatLog", testChatLog},
 		{"ChatLogBounds", testChatLogBounds},
+		{"PruneChatLog", testPruneChatLog},
+		{"PruneChatLogConcurrent", testPruneChatLogConcurrent},
 		{"Concurrent", testConcurrent},
 	}
 	for _, tc := range tests {
@@ -660,6 +663,121 @@ func testOutboxStats(t *testing.T, s state.Store) {
 	}
 }
 
+func testPruneOutbox(t *testing.T, s state.Store) {
+	ctx := t.Context()
+	if n, err := s.PruneOutbox(ctx, at(59)); err != nil || n != 0 {
+		t.Fatalf("PruneOutbox of an empty outbox = %d, %v", n, err)
+	}
+	cutoff := at(10)
+	rows := []struct {
+		name    string
+		channel string
+		created time.Time
+		outcome state.OutboxStatus // Pending with failed = true: attempted and failed
+		failed  bool
+		kept    bool
+	}{
+		{"old sent goes", "slack:C1", at(1), state.Sent, false, false},
+		{"old parked goes", "discord:2", at(1), state.Parked, false, false},
+		{"old sent in another channel goes", "discord:2", at(2), state.Sent, false, false},
+		{"old pending stays", "slack:C1", at(1), state.Pending, false, true},
+		{"old pending that failed stays", "discord:2", at(2), state.Pending, true, true},
+		{"sent at the cutoff stays", "slack:C1", cutoff, state.Sent, false, true},
+		{"new sent stays", "slack:C1", at(20), state.Sent, false, true},
+		{"new parked stays", "discord:2", at(20), state.Parked, false, true},
+		{"new pending stays", "slack:C1", at(20), state.Pending, false, true},
+	}
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		// One batch per row, so a row's id is the channel's newest pending one.
+		if err := s.Enqueue(ctx, []state.OutboxItem{{Channel: r.channel, TopicID: 7, PostID: int64(i + 1), CreatedAt: r.created}}, "", 0); err != nil {
+			t.Fatal(err)
+		}
+		p, err := s.Pending(ctx, r.channel, 0)
+		if err != nil || len(p) == 0 {
+			t.Fatalf("Pending(%q) = %v, %v", r.channel, p, err)
+		}
+		ids[i] = p[len(p)-1].ID
+		switch {
+		case r.outcome == state.Sent:
+			err = s.MarkSent(ctx, ids[i], "m", at(30))
+		case r.outcome == state.Parked:
+			err = s.Park(ctx, ids[i], "too old", at(30))
+		case r.failed:
+			err = s.MarkFailed(ctx, ids[i], "HTTP 502", at(30))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SetThreadRef(ctx, "slack:C1", 7, "thread-ts"); err != nil {
+		t.Fatal(err)
+	}
+
+	n, err := s.PruneOutbox(ctx, cutoff)
+	if err != nil || n != 3 {
+		t.Fatalf("PruneOutbox(%v) = %d, %v; want the 3 old sent and parked rows", cutoff, n, err)
+	}
+	st, err := s.OutboxStats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (state.OutboxStats{Pending: 3, Sent: 2, Parked: 1, OldestPending: at(1)}); st != want {
+		t.Errorf("OutboxStats after prune = %+v, want %+v", st, want)
+	}
+	for i, r := range rows {
+		// Re-applying a row's own outcome finds it if it is still there, and changes nothing
+		// this test looks at; a deleted row is ErrNotFound.
+		var err error
+		switch r.outcome {
+		case state.Sent:
+			err = s.MarkSent(ctx, ids[i], "m", at(30))
+		case state.Parked:
+			err = s.Park(ctx, ids[i], "too old", at(30))
+		case state.Pending:
+			if !slices.ContainsFunc(mustPending(t, s, r.channel), func(it state.OutboxItem) bool { return it.ID == ids[i] }) {
+				err = state.ErrNotFound
+			}
+		}
+		if gone := errors.Is(err, state.ErrNotFound); gone == r.kept || (err != nil && !gone) {
+			t.Errorf("%s: after prune, looking the row up = %v", r.name, err)
+		}
+	}
+	if ref := threadRef(t, s, "slack:C1", 7); ref != "thread-ts" {
+		t.Errorf("thread ref after prune = %q, want it kept", ref)
+	}
+	if n, err := s.PruneOutbox(ctx, cutoff); err != nil || n != 0 {
+		t.Errorf("a second PruneOutbox(%v) = %d, %v; want nothing left to delete", cutoff, n, err)
+	}
+
+	// However old, pending rows stay.
+	if n, err := s.PruneOutbox(ctx, at(59).Add(24*time.Hour)); err != nil || n != 3 {
+		t.Errorf("PruneOutbox(tomorrow) = %d, %v; want the 3 remaining sent and parked rows", n, err)
+	}
+	st, err = s.OutboxStats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (state.OutboxStats{Pending: 3, OldestPending: at(1)}); st != want {
+		t.Errorf("OutboxStats after pruning everything = %+v, want %+v", st, want)
+	}
+	if got := pendingPosts(t, s, "slack:C1"); !slices.Equal(got, []int64{4, 9}) {
+		t.Errorf("pending posts of slack:C1 = %v, want [4 9]", got)
+	}
+	if got := pendingPosts(t, s, "discord:2"); !slices.Equal(got, []int64{5}) {
+		t.Errorf("pending posts of discord:2 = %v, want [5]", got)
+	}
+}
+
+func mustPending(t *testing.T, s state.Store, ch string) []state.OutboxItem {
+	t.Helper()
+	items, err := s.Pending(t.Context(), ch, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return items
+}
+
 func testThreads(t *testing.T, s state.Store) {
 	ctx := t.Context()
 	if ref, ok, err := s.ThreadRef(ctx, "slack:C1", 5); err != nil || ok || ref != "" {
@@ -783,6 +901,113 @@ func testChatLogBounds(t *testing.T, s state.Store) {
 	}
 	if n, _ := s.ChatLogCount(ctx, "c:free"); n != 5 {
 		t.Errorf("unbounded log has %d messages, want 5", n)
+	}
+}
+
+func testPruneChatLog(t *testing.T, s state.Store) {
+	ctx := t.Context()
+	log := func(ch, id string, t0 time.Time, maxN int) {
+		t.Helper()
+		if err := s.LogMessage(ctx, state.LoggedMessage{Channel: ch, MessageID: id, Time: t0}, maxN, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.PruneChatLog(ctx, at(10)); err != nil || n != 0 {
+		t.Fatalf("PruneChatLog of an empty log = %d, %v", n, err)
+	}
+	log("c:busy", "a1", at(1), 0)
+	log("c:busy", "a2", at(5), 0)
+	log("c:busy", "a3", at(10), 0) // at the cutoff: not older, stays
+	log("c:busy", "a4", at(15), 0)
+	log("c:quiet", "q1", at(2), 0)
+	log("c:quiet", "q2", at(3), 0)
+	log("c:new", "n1", at(20), 0)
+
+	n, err := s.PruneChatLog(ctx, at(10))
+	if err != nil || n != 4 {
+		t.Fatalf("PruneChatLog(%v) = %d, %v; want the 4 older messages", at(10), n, err)
+	}
+	for _, tc := range []struct {
+		channel string
+		want    []string
+	}{
+		{"c:busy", []string{"a3", "a4"}},
+		{"c:quiet", nil},
+		{"c:new", []string{"n1"}},
+	} {
+		if got := chatIDs(t, s, tc.channel); !slices.Equal(got, tc.want) {
+			t.Errorf("chat log of %q after prune = %q, want %q", tc.channel, got, tc.want)
+		}
+		if got, err := s.ChatLogCount(ctx, tc.channel); err != nil || got != len(tc.want) {
+			t.Errorf("ChatLogCount(%q) after prune = %d, %v; want %d", tc.channel, got, err, len(tc.want))
+		}
+	}
+	if n, err := s.PruneChatLog(ctx, at(10)); err != nil || n != 0 {
+		t.Errorf("a second PruneChatLog(%v) = %d, %v; want nothing left to delete", at(10), n, err)
+	}
+
+	// The count bound counts what the prune left, not what was there before: a count too high
+	// would drop too many, one too low too few.
+	log("c:busy", "a5", at(30), 3)
+	if got := chatIDs(t, s, "c:busy"); !slices.Equal(got, []string{"a3", "a4", "a5"}) {
+		t.Errorf("bounded at 3 after a prune = %q, want [a3 a4 a5]", got)
+	}
+	log("c:busy", "a6", at(31), 3)
+	if got := chatIDs(t, s, "c:busy"); !slices.Equal(got, []string{"a4", "a5", "a6"}) {
+		t.Errorf("bounded at 3 after a prune = %q, want [a4 a5 a6]", got)
+	}
+	log("c:quiet", "q3", at(30), 1)
+	log("c:quiet", "q4", at(31), 1)
+	if got := chatIDs(t, s, "c:quiet"); !slices.Equal(got, []string{"q4"}) {
+		t.Errorf("emptied log bounded at 1 = %q, want [q4]", got)
+	}
+}
+
+// testPruneChatLogConcurrent prunes while messages are logged, then checks through the count
+// bound that every channel's size is still right.
+func testPruneChatLogConcurrent(t *testing.T, s state.Store) {
+	ctx := t.Context()
+	const writers, each = 4, 20
+	now := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*each+each)
+	for w := range writers {
+		wg.Go(func() {
+			ch := fmt.Sprintf("c:%d", w)
+			for i := range each {
+				t0 := now
+				if i%2 == 0 {
+					t0 = now.Add(-2 * time.Hour)
+				}
+				if err := s.LogMessage(ctx, state.LoggedMessage{Channel: ch, MessageID: fmt.Sprint(i), Time: t0}, 8, 0); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		for range each {
+			if _, err := s.PruneChatLog(ctx, now.Add(-time.Hour)); err != nil {
+				errs <- err
+			}
+		}
+	})
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("concurrent log and prune: %v", err)
+	}
+	if _, err := s.PruneChatLog(ctx, now.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	for w := range writers {
+		ch := fmt.Sprintf("c:%d", w)
+		if err := s.LogMessage(ctx, state.LoggedMessage{Channel: ch, MessageID: "last", Time: now}, 1, 0); err != nil {
+			t.Fatal(err)
+		}
+		if got := chatIDs(t, s, ch); !slices.Equal(got, []string{"last"}) {
+			t.Errorf("%s bounded at 1 = %q, want [last]: its size was miscounted", ch, got)
+		}
 	}
 }
 

@@ -1,0 +1,48 @@
+package bot
+
+import (
+	"context"
+	"time"
+)
+
+const (
+	// maintainEvery is how often old rows are pruned.
+	maintainEvery = time.Hour
+	// keepDelivered is how long sent and parked notifications stay for inspection.
+	keepDelivered = 7 * 24 * time.Hour
+)
+
+// maintain prunes what the store no longer needs, once at start and then every hour:
+// delivered or parked notifications after a week (pending ones never), and the Telegram chat log
+// past telegram.log.max_age even in chats that went quiet.
+func (b *Bot) maintain(ctx context.Context) error {
+	t := time.NewTicker(maintainEvery)
+	defer t.Stop()
+	for {
+		b.prune(ctx, time.Now())
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func (b *Bot) prune(ctx context.Context, now time.Time) {
+	if n, err := b.store.PruneOutbox(ctx, now.Add(-keepDelivered)); err != nil {
+		if ctx.Err() == nil {
+			b.logger.Warn("prune delivered notifications", "err", err)
+		}
+	} else if n > 0 {
+		b.logger.Debug("pruned delivered notifications", "rows", n)
+	}
+	if tg := b.cfg.Telegram; tg != nil && tg.Log.MaxAge > 0 {
+		if n, err := b.store.PruneChatLog(ctx, now.Add(-tg.Log.MaxAge)); err != nil {
+			if ctx.Err() == nil {
+				b.logger.Warn("prune the chat log", "err", err)
+			}
+		} else if n > 0 {
+			b.logger.Debug("pruned the chat log", "messages", n)
+		}
+	}
+}
