@@ -142,6 +142,28 @@ func Start(t *testing.T, a adapters.Adapter, h adapters.Handler) {
 	})
 }
 
+// Settler is implemented by a Fake that can tell when the bot has finished its side of every
+// exchange (Slack: every envelope acknowledged). The suite waits for it before stopping the
+// adapter, so that nothing still queued in the adapter is lost to the stop.
+type Settler interface {
+	Settle(ctx context.Context) error
+}
+
+// start is Start, then, when the test ends and before the adapter stops, f's Settle.
+func start(t *testing.T, a adapters.Adapter, f Fake, h adapters.Handler) {
+	t.Helper()
+	Start(t, a, h)
+	if s, ok := f.(Settler); ok {
+		t.Cleanup(func() { // registered after Start's: runs before the adapter stops
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := s.Settle(ctx); err != nil {
+				t.Errorf("fake server did not settle: %v", err)
+			}
+		})
+	}
+}
+
 // WaitPosted waits until the fake has a message in ch whose text contains want, and returns it.
 func WaitPosted(t *testing.T, f Fake, ch adapters.ChannelRef, want string) Posted {
 	t.Helper()
@@ -185,7 +207,7 @@ func ctxT(t *testing.T) context.Context {
 func testCommandReply(t *testing.T, setup Setup) {
 	a, f := setup(t)
 	rec := &Recorder{}
-	Start(t, a, rec)
+	start(t, a, f, rec)
 	ch := f.Channel()
 	f.InjectCommand(ch, "watch support tag:bug", true)
 	WaitPosted(t, f, ch, "echo: watch support tag:bug")
@@ -208,7 +230,7 @@ func testCommandReply(t *testing.T, setup Setup) {
 func testNonAdmin(t *testing.T, setup Setup) {
 	a, f := setup(t)
 	rec := &Recorder{}
-	Start(t, a, rec)
+	start(t, a, f, rec)
 	ch := f.Channel()
 	f.InjectCommand(ch, "status", false)
 	WaitPosted(t, f, ch, "echo: status")
@@ -220,7 +242,7 @@ func testNonAdmin(t *testing.T, setup Setup) {
 
 func testNotify(t *testing.T, setup Setup) {
 	a, f := setup(t)
-	Start(t, a, &Recorder{})
+	start(t, a, f, &Recorder{})
 	ch := f.Channel()
 	n := sample("Installer stops at step 3")
 	ref, err := a.Notify(ctxT(t), ch, n, "")
@@ -243,7 +265,7 @@ func testNotify(t *testing.T, setup Setup) {
 
 func testThread(t *testing.T, setup Setup) {
 	a, f := setup(t)
-	Start(t, a, &Recorder{})
+	start(t, a, f, &Recorder{})
 	ch := f.Channel()
 	first, err := a.Notify(ctxT(t), ch, sample("Thread root topic"), "")
 	if err != nil {
@@ -281,7 +303,7 @@ func testThread(t *testing.T, setup Setup) {
 
 func testReconnect(t *testing.T, setup Setup) {
 	a, f := setup(t)
-	Start(t, a, &Recorder{})
+	start(t, a, f, &Recorder{})
 	ch := f.Channel()
 	f.InjectCommand(ch, "status before", true)
 	WaitPosted(t, f, ch, "echo: status before")
@@ -296,7 +318,7 @@ func testReconnect(t *testing.T, setup Setup) {
 
 func testRateLimit(t *testing.T, setup Setup) {
 	a, f := setup(t)
-	Start(t, a, &Recorder{})
+	start(t, a, f, &Recorder{})
 	ch := f.Channel()
 	f.RateLimitNext(7 * time.Second)
 	_, err := a.Notify(ctxT(t), ch, sample("Rate limited"), "")
@@ -318,7 +340,7 @@ func testRateLimit(t *testing.T, setup Setup) {
 
 func testEscaping(t *testing.T, setup Setup) {
 	a, f := setup(t)
-	Start(t, a, &Recorder{})
+	start(t, a, f, &Recorder{})
 	ch := f.Channel()
 	n := sample("Hello @everyone and @here <!channel>")
 	n.Excerpt = "ping @channel @all <@U123> <b>bold</b> & more"

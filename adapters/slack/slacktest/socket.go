@@ -424,3 +424,6 @@ func (s *Server) WaitAcked(ctx context.Context) error {
 		}
 	}
 }
+
+// Settle implements adaptertest.Settler: it waits for every envelope to be acknowledged.
+func (s *Server) Settle(ctx context.Context) error { return s.WaitAcked(ctx) }
