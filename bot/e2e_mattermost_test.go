@@ -203,6 +203,10 @@ func TestMattermostForumMentionsPingNobody(t *testing.T) {
 func TestMattermostCommandDuringOutageIsAnsweredAfterReconnect(t *testing.T) {
 	t.Parallel()
 	r := startMattermostBot(t, "", nil)
+	// A sync point: the re-sync that follows the first connection is done once a command sent
+	// after it is answered, so it cannot be what finds the command sent during the outage.
+	r.mm.InjectCommand(r.mm.Channel(), "status", true)
+	waitUntil(t, "the answer to status", func() bool { return len(r.replies()) > 0 })
 	sessions := r.mm.Sessions()
 	r.mm.SetOffline(true)
 	r.mm.DropConnections()
