@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/discourse-chatbot/discourse-chatbot/bot"
 )
 
 const name = "discourse-chatbot"
@@ -100,9 +102,12 @@ Logs go to stderr; stdout belongs to the console chat.`,
 		Example: `  discourse-chatbot demo
   discourse-chatbot check --config discourse-chatbot.yaml
   discourse-chatbot run --config discourse-chatbot.yaml --log-level debug`,
-		SilenceErrors:     true,
-		SilenceUsage:      true,
-		PersistentPreRunE: func(cmd *cobra.Command, args []string) error { return a.setupLogger() },
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			bot.Version = versionString() // names the bot in the forum's logs (User-Agent)
+			return a.setupLogger()
+		},
 	}
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.PersistentFlags().StringVar(&a.logFormat, "log-format", "auto", "log format: text, json, or auto (text on a terminal, JSON otherwise)")
