@@ -51,3 +51,23 @@ func TestRulesAdd(t *testing.T) {
 		t.Errorf("rules list:\n%s", list.stdout)
 	}
 }
+
+// TestRunRefusesABadSeedRule: a config rule the forum cannot resolve stops the start with the
+// rule's key, rather than running without it.
+func TestRunRefusesABadSeedRule(t *testing.T) {
+	forum := discoursetest.NewServer("seed-key")
+	t.Cleanup(forum.Close)
+	forum.AddCategory(discourse.Category{Name: "Support", Slug: "support"})
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "bot.yaml", fmt.Sprintf(`forum: {url: %s, api_key: seed-key}
+state: {dsn: %s}
+console: {}
+rules:
+  - {channel: "console:local", filter: watch, category: support}
+  - {channel: "console:local", filter: watch, category: suport}
+`, forum.URL(), filepath.Join(dir, "bot.db")))
+	r := run(t, dir, nil, "run", "-c", cfg)
+	if r.code != 1 || !strings.Contains(r.stderr, "config: rules[1]") || !strings.Contains(r.stderr, "suport") {
+		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+}
