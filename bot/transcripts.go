@@ -314,8 +314,10 @@ func topicIDFromURL(forum, raw string) (int64, error) {
 	if err != nil || ferr != nil || !strings.EqualFold(u.Host, f.Host) {
 		return 0, refuse("%s is not a topic link of %s.", raw, forum)
 	}
-	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
-	if len(parts) < 2 || parts[0] != "t" {
+	// A subfolder install (forum.url https://host/forum) has its topics under /forum/t/….
+	path, ok := strings.CutPrefix(u.Path, strings.TrimRight(f.Path, "/")+"/")
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	if !ok || len(parts) < 2 || parts[0] != "t" {
 		return 0, refuse("%s is not a topic link (want %s/t/slug/123).", raw, forum)
 	}
 	for _, p := range parts[1:min(len(parts), 3)] {

@@ -34,7 +34,7 @@ type wirePost struct {
 }
 
 // LatestPosts returns the newest public posts, newest first (GET /posts.json). With before > 0
-// it returns the newest posts whose id is at most before: the forum counts before inclusively.
+// it returns the newest posts whose id is lower than before: the forum counts before exclusively.
 func (c *Client) LatestPosts(ctx context.Context, before int64) ([]Post, error) {
 	return c.postList(ctx, "/posts.json", "latest_posts", before)
 }

@@ -80,6 +80,9 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: DefaultHTTPTimeout}
 	}
+	own := *hc // the caller's client keeps its own redirect policy
+	own.CheckRedirect = checkRedirect(hc.CheckRedirect)
+	hc = &own
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -206,6 +209,10 @@ func (c *Client) attempt(ctx context.Context, method, path string, query url.Val
 	c.requests.Add(1)
 	resp, err := c.http.Do(req)
 	if err != nil {
+		var rd *redirectError
+		if errors.As(err, &rd) {
+			return fmt.Errorf("%s: %w", endpoint, rd) // the next try would be redirected the same way
+		}
 		return &retryableError{fmt.Errorf("%s: %w", endpoint, redactURL(err))}
 	}
 	defer resp.Body.Close()
@@ -282,4 +289,37 @@ func redactURL(err error) error {
 		}
 	}
 	return err
+}
+
+// redirectError is a forum redirect the client refused to follow.
+type redirectError struct {
+	method, to string
+}
+
+func (e *redirectError) Error() string {
+	return "the forum redirected " + e.method + " to " + e.to + ": set forum.url to the address it redirects to"
+}
+
+// checkRedirect follows only redirects that keep a request as it was sent: the same host (or the
+// same host name moving from http to https) and the same method. Go's client forwards the Api-Key
+// header to any host a redirect names, and turns a redirected POST into a GET without its body, so
+// that a new topic would be "created" with no post behind it.
+func checkRedirect(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		first := via[0]
+		sameHost := strings.EqualFold(req.URL.Host, first.URL.Host) && req.URL.Scheme == first.URL.Scheme ||
+			strings.EqualFold(req.URL.Hostname(), first.URL.Hostname()) && first.URL.Scheme == "http" && req.URL.Scheme == "https"
+		if !sameHost || req.Method != first.Method {
+			to := *req.URL
+			to.RawQuery, to.User = "", nil
+			return &redirectError{method: first.Method, to: to.String()}
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
 }

@@ -131,7 +131,7 @@ func (p *Poller) PollOnce(ctx context.Context, handle Handler) error {
 
 // poll runs one tick of one stream. When idle it costs one request: the newest page. When more
 // than a page arrived since the cursor, it reads forward from the cursor a page at a time
-// (?before=cursor+50 holds every post just after it), handing each page on as its own batch.
+// (?before=cursor+51 holds every post just after it), handing each page on as its own batch.
 func (p *Poller) poll(ctx context.Context, s stream, handle Handler) error {
 	cur, ok, err := p.cursors.Cursor(ctx, s.cursor)
 	if err != nil {
@@ -151,7 +151,7 @@ func (p *Poller) poll(ctx context.Context, s stream, handle Handler) error {
 	oldest := latest[len(latest)-1].ID
 	for len(latest) >= PostsPageSize && from+1 < oldest {
 		upTo := from + PostsPageSize
-		page, err := s.fetch(ctx, upTo)
+		page, err := s.fetch(ctx, upTo+1) // before is exclusive: ids up to upTo
 		if err != nil {
 			return fmt.Errorf("catch up %s after %d: %w", s.cursor, from, err)
 		}
@@ -182,7 +182,7 @@ func (p *Poller) start(ctx context.Context, s stream, latest []Post, handle Hand
 	all := slices.Clone(latest)
 	for page := 1; countWanted(all) < p.cfg.Backfill && len(latest) >= PostsPageSize && page < maxBackfillPages; page++ {
 		var err error
-		if latest, err = s.fetch(ctx, all[len(all)-1].ID-1); err != nil {
+		if latest, err = s.fetch(ctx, all[len(all)-1].ID); err != nil { // the posts older than the oldest read
 			return fmt.Errorf("backfill %s: %w", s.cursor, err)
 		}
 		all = append(all, latest...)

@@ -108,7 +108,7 @@ func TestCatchUpPagesForwardFromTheCursor(t *testing.T) {
 	if got := cur.ids(); !slices.Equal(got, want) {
 		t.Fatalf("catch-up handed on %d posts %v, want %d posts %v", len(got), got, len(want), want)
 	}
-	// The newest page, then ?before=cursor+50 and cursor+100; the newest page covers the rest.
+	// The newest page, then ?before=cursor+51 and cursor+101; the newest page covers the rest.
 	if got := f.Requests("/posts.json") - before; got != 3 {
 		t.Errorf("catch-up of 120 posts took %d /posts.json requests, want 3", got)
 	}

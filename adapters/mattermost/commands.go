@@ -115,25 +115,30 @@ func commandText(msg, bot string, direct bool) (string, bool) {
 }
 
 // findMention returns the byte span of the first "@bot" in msg that stands as a whole word,
-// or -1.
+// or -1. The name is compared in place, case-insensitively: lowercasing msg first would shift
+// the offsets wherever a letter's lowercase has another UTF-8 length (Ⱥ → ⱥ, İ → i).
 func findMention(msg, bot string) (start, end int) {
 	if bot == "" {
 		return -1, -1
 	}
-	lower, want := strings.ToLower(msg), "@"+strings.ToLower(bot)
-	for off := 0; off < len(lower); {
-		i := strings.Index(lower[off:], want)
-		if i < 0 {
+	for off := 0; off < len(msg); {
+		k := strings.IndexByte(msg[off:], '@')
+		if k < 0 {
 			return -1, -1
 		}
-		i += off
-		j := i + len(want)
-		prev, _ := utf8.DecodeLastRuneInString(lower[:i])
-		next, _ := utf8.DecodeRuneInString(lower[j:])
-		if (i == 0 || !nameRune(prev)) && (j == len(lower) || !nameRune(next) || next == '.' && endsWord(lower[j+1:])) {
-			return i, j
+		i := off + k
+		j := i + 1 + len(bot)
+		if j > len(msg) {
+			return -1, -1
 		}
-		off = j
+		if strings.EqualFold(msg[i+1:j], bot) {
+			prev, _ := utf8.DecodeLastRuneInString(msg[:i])
+			next, _ := utf8.DecodeRuneInString(msg[j:])
+			if (i == 0 || !nameRune(prev)) && (j == len(msg) || !nameRune(next) || next == '.' && endsWord(msg[j+1:])) {
+				return i, j
+			}
+		}
+		off = i + 1
 	}
 	return -1, -1
 }

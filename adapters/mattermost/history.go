@@ -122,7 +122,10 @@ func (a *Adapter) postsFrom(ctx context.Context, chID, id string, limit int) ([]
 	first, err := call(ctx, a, "get post", func(c *model.Client4) (*model.Post, *model.Response, error) {
 		return c.GetPost(id, "")
 	})
-	if err != nil {
+	switch {
+	case statusOf(err) == http.StatusNotFound:
+		return nil, fmt.Errorf("the linked message does not exist (%w): %w", err, adapters.ErrBadLink)
+	case err != nil:
 		return nil, err
 	}
 	if first.ChannelId != chID {

@@ -83,6 +83,13 @@ func TestHistory(t *testing.T) {
 			}
 		})
 	}
+	t.Run("bad link: no such post", func(t *testing.T) {
+		link := srv.Permalink("nosuchpost0000000000000000")
+		_, err := a.History(t.Context(), adapters.HistoryQuery{Channel: ch, FromLink: link})
+		if !errors.Is(err, adapters.ErrBadLink) {
+			t.Errorf("History(%s) = %v, want ErrBadLink", link, err)
+		}
+	})
 	t.Run("bad thread link: no such post", func(t *testing.T) {
 		link := srv.Permalink("nosuchpost0000000000000000")
 		_, err := a.History(t.Context(), adapters.HistoryQuery{Channel: ch, ThreadLink: link})

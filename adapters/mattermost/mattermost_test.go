@@ -262,3 +262,17 @@ func TestNotifyErrors(t *testing.T) {
 		t.Errorf("a network error became a rate limit: %v", err)
 	}
 }
+
+// TestMentionAfterTextThatChangesLengthWhenLowercased: some letters take more (Ⱥ → ⱥ) or fewer
+// (İ → i) bytes lowercased. A chat user typing them before the bot's mention must neither crash
+// the daemon (a slice past the message's end) nor garble the command.
+func TestMentionAfterTextThatChangesLengthWhenLowercased(t *testing.T) {
+	_, srv, rec := running(t)
+	ch := srv.Channel()
+	srv.InjectPost(ch, srv.MemberID(), "ȺȺȺȺ @discourse", "")
+	srv.InjectPost(ch, srv.AdminID(), "İİ @discourse status", "")
+	adaptertest.WaitPosted(t, srv, ch, "echo: status")
+	if cmds := rec.Received(); len(cmds) != 1 || cmds[0].Text != "status" {
+		t.Errorf("commands = %+v, want one: status", cmds)
+	}
+}

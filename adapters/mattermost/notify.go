@@ -40,8 +40,9 @@ func (a *Adapter) Notify(ctx context.Context, ch adapters.ChannelRef, n adapters
 	return adapters.MessageRef(created.Id), nil
 }
 
-// attachment renders a notification. Markdown fields (title, text, field values) are escaped;
-// plain ones (author, fallback) are only defused; every one is defused.
+// attachment renders a notification. Markdown fields (text, field values, a title without a
+// link) are escaped; plain ones (a linked title, author, fallback) are only defused; every one
+// is defused.
 func attachment(n adapters.Notification) *model.SlackAttachment {
 	title := strings.TrimSpace(n.TopicTitle)
 	if title == "" {
@@ -51,9 +52,12 @@ func attachment(n adapters.Notification) *model.SlackAttachment {
 		Fallback:   defuse(fallback(n)),
 		AuthorName: defuse(n.Author()),
 		AuthorIcon: webURL(n.AvatarURL),
-		Title:      safeText(title),
+		Title:      defuse(title), // with a title_link Mattermost shows the title as plain text
 		TitleLink:  webURL(n.URL),
 		Text:       safeText(truncate(n.Excerpt, maxAttachmentTextRunes)),
+	}
+	if att.TitleLink == "" { // without a link the title is rendered as markdown
+		att.Title = safeText(title)
 	}
 	if hexColor.MatchString(n.CategoryColor) {
 		att.Color = "#" + n.CategoryColor

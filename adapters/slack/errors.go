@@ -38,6 +38,42 @@ func slackCode(err error) string {
 	return ""
 }
 
+// slackDetails returns the explanations Slack gave with an ok:false answer in err's chain
+// ("downloading image failed [json-pointer:/blocks/0/image_url]"), if any.
+func slackDetails(err error) []string {
+	var se slack.SlackErrorResponse
+	if !errors.As(err, &se) {
+		return nil
+	}
+	var out []string
+	for _, e := range se.Errors {
+		if e.Message != nil && *e.Message != "" {
+			out = append(out, *e.Message)
+		}
+	}
+	if len(out) == 0 {
+		for _, m := range se.ResponseMetadata.Messages {
+			out = append(out, strings.TrimPrefix(m, "[ERROR] "))
+		}
+	}
+	return out
+}
+
+// imageFailed reports whether Slack refused a message because it could not download one of its
+// images. Without details, any invalid_blocks counts: a retry without the image settles it.
+func imageFailed(err error) bool {
+	if slackCode(err) != "invalid_blocks" {
+		return false
+	}
+	details := slackDetails(err)
+	for _, d := range details {
+		if strings.Contains(d, "image") {
+			return true
+		}
+	}
+	return len(details) == 0
+}
+
 // classify wraps a failed send in the contract's verdicts: 429 → RetryAfter, a Slack error code
 // that no retry cures (channel_not_found, not_in_channel, invalid_blocks …) → Permanent, and
 // network errors or 5xx stay plain so the bot retries them with backoff.
@@ -46,6 +82,10 @@ func classify(op string, err error) error {
 		return nil
 	}
 	wrapped := fmt.Errorf("%s: %w", op, err)
+	if details := slackDetails(err); len(details) > 0 {
+		// Slack's code alone ("invalid_blocks") does not say what to fix.
+		wrapped = fmt.Errorf("%s: %w (%s)", op, err, strings.Join(details, "; "))
+	}
 	var rl *slack.RateLimitedError
 	if errors.As(err, &rl) {
 		return adapters.RetryAfter(max(rl.RetryAfter, time.Second), wrapped)

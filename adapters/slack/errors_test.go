@@ -54,3 +54,29 @@ func TestRedact(t *testing.T) {
 		t.Errorf("redact = %q", got)
 	}
 }
+
+// TestClassifyKeepsSlackDetails: Slack explains a refusal in "errors" (or
+// response_metadata.messages); the code alone ("invalid_blocks") leaves an admin reading the
+// parked notification's error nothing to fix.
+func TestClassifyKeepsSlackDetails(t *testing.T) {
+	detail := "downloading image failed [json-pointer:/attachments/0/blocks/0/elements/0/image_url]"
+	tests := []struct {
+		name string
+		err  slack.SlackErrorResponse
+	}{
+		{"errors", slack.SlackErrorResponse{Err: "invalid_blocks", Errors: []slack.SlackResponseErrors{{Message: &detail}}}},
+		{"response_metadata", slack.SlackErrorResponse{Err: "invalid_blocks",
+			ResponseMetadata: slack.ResponseMetadata{Messages: []string{"[ERROR] " + detail}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := classify("chat.postMessage to C1", tt.err)
+			if !strings.Contains(err.Error(), detail) {
+				t.Errorf("classify = %q, want Slack's detail %q in it", err, detail)
+			}
+			if !adapters.IsPermanent(err) || slackCode(err) != "invalid_blocks" {
+				t.Errorf("classify = %v, want a permanent invalid_blocks", err)
+			}
+		})
+	}
+}

@@ -36,6 +36,19 @@ func (a *Adapter) Notify(ctx context.Context, ch adapters.ChannelRef, n adapters
 		opts = append(opts, slack.MsgOptionTS(string(thread)))
 	}
 	ts, err := a.post(ctx, ch.ChatID, opts...)
+	if err != nil && n.AvatarURL != "" && imageFailed(err) {
+		// Slack fetches every image of a message and refuses the whole message when one fails
+		// (a forum on a private network): the notification matters, the avatar does not.
+		a.log.Warn("Slack could not download the author's avatar; sending the notification without it",
+			"channel", ch.ChatID, "avatar", n.AvatarURL, "err", err)
+		n.AvatarURL = ""
+		opts = append(notificationOptions(n),
+			slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl())
+		if thread != "" {
+			opts = append(opts, slack.MsgOptionTS(string(thread)))
+		}
+		ts, err = a.post(ctx, ch.ChatID, opts...)
+	}
 	if err != nil {
 		if isNotMember(err) {
 			a.ensureIdentity(ctx)

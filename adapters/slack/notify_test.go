@@ -213,3 +213,32 @@ func TestRateLimitStormLosesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestNotifyAvatarSlackCannotDownload: the bot is made for forums on private networks, whose
+// avatar URLs Slack's servers cannot fetch. Slack then refuses the whole message
+// (invalid_blocks, "downloading image failed"); the notification must still arrive, without
+// the picture, rather than be parked as a permanent failure.
+func TestNotifyAvatarSlackCannotDownload(t *testing.T) {
+	f := newFake(t)
+	a := newAdapter(t, f)
+	ch := f.Channel()
+	n := notification()
+	f.UnreachableImages(n.AvatarURL)
+	ref, err := a.Notify(ctx(t), ch, n, "")
+	if err != nil {
+		t.Fatalf("Notify with an avatar Slack cannot download = %v, want it sent without the avatar", err)
+	}
+	posts := f.Posts(ch)
+	if len(posts) != 1 || posts[0].TS != string(ref) {
+		t.Fatalf("posts = %+v, want one with ts %s", posts, ref)
+	}
+	p := posts[0]
+	if len(p.Images) != 0 {
+		t.Errorf("images = %q, want none", p.Images)
+	}
+	for _, want := range []string{"Installer stops at step 3", "Alice Smith (@alice)", "[Support/Installs]", "The installer stops at step 3."} {
+		if !strings.Contains(p.Flat, want) {
+			t.Errorf("notification lacks %q:\n%s", want, p.Flat)
+		}
+	}
+}

@@ -72,8 +72,8 @@ func (s *Server) authorized(r *http.Request) bool {
 	return ok
 }
 
-// postList serves /posts.json and /private-posts.json: the newest 50 posts with id <= before
-// (when given), newest first. Public lists hold visible regular posts; private lists every post
+// postList serves /posts.json and /private-posts.json: the newest 50 posts with id < before
+// (when given; the forum's LatestPostsQuery filters "posts.id < ?"), newest first. Public lists hold visible regular posts; private lists every post
 // of private messages (the API user is an admin).
 func (s *Server) postList(w http.ResponseWriter, r *http.Request, root string, private bool) {
 	var before int64
@@ -94,7 +94,7 @@ func (s *Server) postList(w http.ResponseWriter, r *http.Request, root string, p
 	list := make([]map[string]any, 0, pageSize)
 	for i := len(s.posts) - 1; i >= 0 && len(list) < pageSize; i-- {
 		p := s.posts[i]
-		if before > 0 && p.id > before || p.deleted {
+		if before > 0 && p.id >= before || p.deleted {
 			continue
 		}
 		isPM := p.topic.archetype == "private_message"

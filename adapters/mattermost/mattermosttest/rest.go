@@ -309,7 +309,7 @@ func (s *Server) createPost(w http.ResponseWriter, r *http.Request) {
 	}
 	if p.RootId != "" {
 		root := s.byID[p.RootId]
-		if root == nil || root.ChannelId != ch.Id || root.RootId != "" {
+		if root == nil || root.DeleteAt != 0 || root.ChannelId != ch.Id || root.RootId != "" {
 			s.mu.Unlock()
 			writeError(w, http.StatusBadRequest, "api.post.create_post.root_id.app_error", "Invalid RootId parameter.")
 			return

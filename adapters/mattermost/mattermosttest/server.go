@@ -229,6 +229,18 @@ func (s *Server) InjectPost(ch adapters.ChannelRef, userID, message, rootID stri
 	return p.Id
 }
 
+// DeletePost deletes a post as a user or moderator would: it stays stored with DeleteAt set,
+// leaves the channel's post lists, and no longer roots a thread (the server then answers a new
+// reply to it with 400 api.post.create_post.root_id.app_error).
+func (s *Server) DeletePost(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.byID[id]; p != nil {
+		p.DeleteAt = max(model.GetMillis(), p.CreateAt)
+		p.UpdateAt = p.DeleteAt
+	}
+}
+
 // Posted implements adaptertest.Fake: the bot's posts in ch, as a user reads them.
 func (s *Server) Posted(ch adapters.ChannelRef) []adaptertest.Posted {
 	s.mu.Lock()

@@ -107,6 +107,7 @@ type Server struct {
 	clock       int64 // microseconds added to tsBase for the next ts
 	rateLimit   []time.Duration
 	failNext    map[string][]string // method → queued Slack error codes
+	badImages   map[string]bool     // image URLs Slack cannot download (UnreachableImages)
 	responses   map[string]*responseURL
 	nextID      int
 	conns       map[*wsConn]struct{}
@@ -132,6 +133,7 @@ func NewServer() *Server {
 		users:     map[string]*User{},
 		scopes:    append([]string(nil), defaultScopes...),
 		failNext:  map[string][]string{},
+		badImages: map[string]bool{},
 		responses: map[string]*responseURL{},
 		conns:     map[*wsConn]struct{}{},
 		calls:     map[string]int{},
@@ -253,6 +255,17 @@ func (s *Server) FailNext(method, code string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failNext[method] = append(s.failNext[method], code)
+}
+
+// UnreachableImages names image URLs that Slack cannot download (a forum on a private network,
+// behind a login, or gone): like Slack, chat.postMessage then refuses a message with such an
+// image in its blocks with invalid_blocks, "downloading image failed [json-pointer:…]".
+func (s *Server) UnreachableImages(urls ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, u := range urls {
+		s.badImages[u] = true
+	}
 }
 
 // AddMessage puts a user's message into a channel's history (threadTS: in that thread) and

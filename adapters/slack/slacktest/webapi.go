@@ -196,6 +196,16 @@ func (s *Server) postMessage(req apiRequest) (int, any) {
 	if text == "" && blocks == nil && attachments == nil {
 		return http.StatusOK, slackError("no_text")
 	}
+	if bad := s.undownloadable(map[string]any{"blocks": blocks, "attachments": attachments}); len(bad) > 0 {
+		msgs := make([]any, len(bad))
+		for i, b := range bad {
+			msgs[i] = "[ERROR] " + b.(string)
+		}
+		body := slackError("invalid_blocks")
+		body["errors"] = bad
+		body["response_metadata"] = map[string]any{"messages": msgs}
+		return http.StatusOK, body
+	}
 	btns, err := buttons(blocks)
 	if err != nil {
 		s.mu.Lock()
@@ -518,6 +528,41 @@ func colors(attachments any) []string {
 			}
 		}
 	}
+	return out
+}
+
+// undownloadable returns Slack's error detail for each image_url in v that UnreachableImages
+// named: "downloading image failed [json-pointer:/attachments/0/blocks/0/elements/0/image_url]".
+func (s *Server) undownloadable(v map[string]any) []any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.badImages) == 0 {
+		return nil
+	}
+	var out []any
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch v := v.(type) {
+		case []any:
+			for i, e := range v {
+				walk(path+"/"+strconv.Itoa(i), e)
+			}
+		case map[string]any:
+			keys := make([]string, 0, len(v))
+			for k := range v {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				if u, ok := v[k].(string); ok && k == "image_url" && s.badImages[u] {
+					out = append(out, "downloading image failed [json-pointer:"+path+"/"+k+"]")
+					continue
+				}
+				walk(path+"/"+k, v[k])
+			}
+		}
+	}
+	walk("", v)
 	return out
 }
 
