@@ -237,6 +237,14 @@ func (d *delivery) deliver(ctx context.Context, log *slog.Logger, ref adapters.C
 	defer cancel()
 	start := time.Now()
 	msg, err := ad.Notify(sctx, ref, n, thread)
+	if err != nil && thread != "" && adapters.IsPermanent(err) {
+		// The thread's first message is gone (deleted in chat): send this one on its own, and
+		// it becomes the topic's thread, rather than losing every later reply.
+		log.Warn("thread reply refused; sending it as a new message that starts the topic's thread", "topic_id", it.TopicID, "err", err)
+		if msg, err = ad.Notify(sctx, ref, n, ""); err == nil {
+			thread = ""
+		}
+	}
 	d.metrics.sendLatency.WithLabelValues(platform).Observe(time.Since(start).Seconds())
 	done := time.Now()
 	if err == nil {

@@ -214,3 +214,22 @@ func TestPruneKeepsPendingAndRecentRows(t *testing.T) {
 		t.Errorf("after prune: %+v, want 1 sent (today's) and 1 pending (the old one)", stats)
 	}
 }
+
+func TestDeliveryRestartsAThreadWhoseRootIsGone(t *testing.T) {
+	st := openStore(t)
+	rec := newRecorder("console")
+	d, _ := startDelivery(t, st, rec, time.Hour)
+	if err := st.SetThreadRef(t.Context(), "console:a", 7, "deleted-root"); err != nil {
+		t.Fatal(err)
+	}
+	rec.failNext(adapters.Permanent(errors.New("root post deleted")))
+	if err := st.Enqueue(t.Context(), []state.OutboxItem{item(t, "console:a", 7, 2, true), item(t, "console:a", 7, 3, true)}, "posts", 3); err != nil {
+		t.Fatal(err)
+	}
+	d.Wake()
+	sent := rec.waitFor(t, "both replies", func(s []sentNote) bool { return len(s) == 2 })
+	if sent[0].Thread != "" || sent[1].Thread != sent[0].Ref {
+		t.Errorf("want the first reply to start a new thread and the second in it: %s", describe(sent))
+	}
+	waitStats(t, st, func(s state.OutboxStats) bool { return s.Sent == 2 && s.Parked == 0 })
+}
