@@ -39,7 +39,10 @@ func (r *runner) consider(ctx context.Context, p *model.Post) {
 	a.mu.Lock()
 	a.since = max(a.since, p.CreateAt)
 	a.mu.Unlock()
-	if p.UserId == r.me.Id || p.DeleteAt != 0 || p.Type != "" || p.GetProp("from_webhook") == "true" {
+	// Bots do not command the bot (a bridge relaying "@discourse watch …" would act with its
+	// own account's rights), as on Slack.
+	if p.UserId == r.me.Id || p.DeleteAt != 0 || p.Type != "" || p.GetProp("from_webhook") == "true" ||
+		p.GetProp("from_bot") == "true" {
 		return
 	}
 	text, ok := commandText(p.Message, r.me.Username, a.channelType(p.ChannelId) == model.ChannelTypeDirect)
