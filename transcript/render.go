@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 )
@@ -127,9 +128,15 @@ func channelLabel(name string) string {
 }
 
 // speaker is the name a message is shown under: a forum-safe handle (spaces become underscores,
-// as the plugin does).
+// as the plugin does). A display name is untrusted, so anything but letters, digits, "_", "." and
+// "-" becomes "_": brackets, asterisks and the like would be markdown ("![x](https://…)" an image).
 func speaker(m adapters.Message) string {
-	return strings.ReplaceAll(strings.TrimPrefix(m.User.Name(), "@"), " ", "_")
+	return strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '.' || r == '-' {
+			return r
+		}
+		return '_'
+	}, strings.TrimPrefix(m.User.Name(), "@"))
 }
 
 func speakerNames(msgs []adapters.Message) map[string]string {

@@ -6,6 +6,7 @@ package console
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -51,10 +52,22 @@ func (a *Adapter) Run(ctx context.Context, h adapters.Handler) error {
 	lines := make(chan string)
 	go func() {
 		defer close(lines)
-		sc := bufio.NewScanner(a.in)
-		for sc.Scan() {
+		rd := bufio.NewReader(a.in)
+		for {
+			line, tooLong, err := readLine(rd)
+			if err != nil {
+				if !errors.Is(err, io.EOF) {
+					a.logger.Warn("console: read input", "err", err)
+				}
+				return
+			}
+			if tooLong {
+				// A stray paste must not end the input (bufio.Scanner would stop for good).
+				a.logger.Warn("console: line too long, ignored", "limit_bytes", maxLine)
+				continue
+			}
 			select {
-			case lines <- sc.Text():
+			case lines <- line:
 			case <-ctx.Done():
 				return
 			}
@@ -118,6 +131,34 @@ func (a *Adapter) Notify(_ context.Context, ch adapters.ChannelRef, n adapters.N
 // History implements adapters.Adapter: the console keeps none.
 func (a *Adapter) History(context.Context, adapters.HistoryQuery) (adapters.History, error) {
 	return adapters.History{}, adapters.ErrNoHistory
+}
+
+// maxLine bounds a command line; longer lines are skipped whole.
+const maxLine = 64 << 10
+
+// readLine reads one line without its line ending. A line longer than maxLine is consumed and
+// reported as tooLong. A last line without a newline is returned before io.EOF.
+func readLine(rd *bufio.Reader) (line string, tooLong bool, err error) {
+	var buf []byte
+	for {
+		chunk, isPrefix, err := rd.ReadLine()
+		if err != nil {
+			if len(buf) > 0 || tooLong {
+				return string(buf), tooLong, nil
+			}
+			return "", false, err
+		}
+		if !tooLong {
+			if len(buf)+len(chunk) > maxLine {
+				tooLong, buf = true, nil
+			} else {
+				buf = append(buf, chunk...)
+			}
+		}
+		if !isPrefix {
+			return string(buf), tooLong, nil
+		}
+	}
 }
 
 func (a *Adapter) write(text string) {

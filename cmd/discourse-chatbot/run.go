@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
@@ -33,7 +34,7 @@ cleanly on the first signal; a second one ends it at once.`,
 			defer stop()
 			// After the first signal, restore the default handling: a second one kills at once.
 			context.AfterFunc(ctx, stop)
-			a.logger.Info("starting", "version", versionString(), "forum", cfg.Forum.URL, "platforms", platforms(cfg))
+			a.logger.Info("starting", "version", versionString(), "forum", redactURL(cfg.Forum.URL), "platforms", platforms(cfg))
 			err = bot.Run(ctx, cfg, bot.Options{Logger: a.logger, Stdin: a.stdin, Stdout: a.stdout})
 			// A signal that arrives while the bot is still starting cuts the start short: that is
 			// the stop that was asked for, not a failure.
@@ -66,4 +67,13 @@ func platforms(cfg *config.Config) []string {
 		}
 	}
 	return on
+}
+
+// redactURL hides the password of a URL with userinfo (a forum behind HTTP basic auth), for logs.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "<unparsable URL>"
+	}
+	return u.Redacted()
 }

@@ -82,19 +82,41 @@ func redactedNode(v reflect.Value) *yaml.Node {
 	return scalarNode("!!str", fmt.Sprint(v.Interface()))
 }
 
-// maskURLPassword hides the password of a URL with userinfo ("postgres://bot:secret@db/x").
+// maskURLPassword hides the password of a URL with userinfo ("postgres://bot:secret@db/x") and
+// of a "password" query parameter (which pgx also reads). A URL that does not parse (a password
+// with an unescaped "#" or "/") still has everything between "user:" and the last "@" masked.
 func maskURLPassword(s string) string {
-	if !strings.Contains(s, "@") || !strings.Contains(s, "://") {
+	if !strings.Contains(s, "://") {
 		return s
 	}
 	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
+	if err != nil {
+		return maskUnparsedUserinfo(s)
 	}
-	if _, ok := u.User.Password(); !ok {
-		return s
+	_, hasPassword := u.User.Password()
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+		hasPassword = true
+	}
+	if !hasPassword {
+		return s // unchanged, byte for byte
 	}
 	return u.Redacted()
+}
+
+// maskUnparsedUserinfo masks the password of "scheme://user:password@host…" by hand.
+func maskUnparsedUserinfo(s string) string {
+	start := strings.Index(s, "://") + len("://")
+	at := strings.LastIndex(s, "@")
+	if at < start {
+		return s
+	}
+	colon := strings.IndexByte(s[start:at], ':')
+	if colon < 0 {
+		return s
+	}
+	return s[:start+colon+1] + "xxxxx" + s[at:]
 }
 
 // formatDuration writes 24h rather than 24h0m0s.

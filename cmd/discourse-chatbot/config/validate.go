@@ -195,13 +195,14 @@ func (v *validator) optionalURL(path, s string, schemes ...string) {
 		return
 	}
 	u, err := url.Parse(s)
+	shown := maskURLPassword(s) // errors reach logs: never show a password
 	if err != nil {
-		v.fail(path, "%q is not a URL", s)
+		v.fail(path, "%q is not a URL", shown)
 		return
 	}
 	want := strings.Join(schemes, "://… or ") + "://…"
 	if u.Scheme == "" || u.Host == "" {
-		v.fail(path, "%q needs a scheme and host (%s)", s, want)
+		v.fail(path, "%q needs a scheme and host (%s)", shown, want)
 		return
 	}
 	for _, sc := range schemes {
@@ -209,7 +210,7 @@ func (v *validator) optionalURL(path, s string, schemes ...string) {
 			return
 		}
 	}
-	v.fail(path, "%q: scheme %s is not supported (%s)", s, u.Scheme, want)
+	v.fail(path, "%q: scheme %s is not supported (%s)", shown, u.Scheme, want)
 }
 
 func (v *validator) positive(path string, d time.Duration) {
