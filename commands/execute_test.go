@@ -142,17 +142,17 @@ func TestReplies(t *testing.T) {
 			want:     "Rule created: watch 8-category",
 			announce: "alice changed this channel's forum notifications. Rule created: watch 8-category"},
 		{name: "unknown category lists the public ones", as: admin, cmd: "watch nope",
-			want: "There is no category nope here. Categories this channel may use: 8-category, announcements, dev, dev/bugs, support, support/bugs."},
+			want: "There is no category nope here. Categories this channel may use: 8-category, announcements, dev, dev/bugs, support, support/bugs. Restricted categories need this channel on the bot's access.private_channels list."},
 		{name: "unknown category in a private channel lists restricted ones too", as: privAdm, cmd: "watch nope",
 			want: "There is no category nope here. Categories this channel may use: 8-category, announcements, dev, dev/bugs, staff, staff/secret, support, support/bugs."},
 		{name: "a slug two subcategories share asks for the parent", as: admin, cmd: "watch bugs",
 			want: "Several categories are called bugs: use one of dev/bugs, support/bugs. See /discourse help."},
 		{name: "unknown tag", as: admin, cmd: "watch support tag:bug tag:nope",
 			want: "There is no tag nope on the forum. See /discourse help."},
-		{name: "restricted category refused in a public channel", as: admin, cmd: "watch staff",
-			want: "Category staff is restricted on the forum, so this channel must be on the bot's access.private_channels list first."},
-		{name: "a restricted category's child is restricted too", as: admin, cmd: "watch secret",
-			want: "Category staff/secret is restricted on the forum, so this channel must be on the bot's access.private_channels list first."},
+		{name: "a public channel is not told a restricted category exists", as: admin, cmd: "watch staff",
+			want: "There is no category staff here. Categories this channel may use: 8-category, announcements, dev, dev/bugs, support, support/bugs. Restricted categories need this channel on the bot's access.private_channels list."},
+		{name: "nor its restricted child", as: admin, cmd: "watch secret",
+			want: "There is no category secret here. Categories this channel may use: 8-category, announcements, dev, dev/bugs, support, support/bugs. Restricted categories need this channel on the bot's access.private_channels list."},
 		{name: "restricted category allowed in a private channel", as: privAdm, cmd: "watch staff/secret", changed: 1,
 			want:     "Rule created: watch staff/secret",
 			announce: "alice changed this channel's forum notifications. Rule created: watch staff/secret"},
@@ -181,7 +181,7 @@ func TestReplies(t *testing.T) {
 			setup: func(x *execEnv) { x.store.fail = errFake },
 			want:  "Something went wrong on the bot's side; the bot's log has the details. Please try again later."},
 		{name: "mass mentions in echoed input are defused", as: admin, cmd: "watch @everyone",
-			want: "There is no category @\u2060everyone here. Categories this channel may use: 8-category, announcements, dev, dev/bugs, support, support/bugs."},
+			want: "There is no category @\u2060everyone here. Categories this channel may use: 8-category, announcements, dev, dev/bugs, support, support/bugs. Restricted categories need this channel on the bot's access.private_channels list."},
 
 		{name: "remove by status number", rules: []state.Rule{rule(1, pubCh, state.Watch, 2), rule(2, pubCh, state.Mute, 0)},
 			as: admin, cmd: "remove 1", changed: 1,
@@ -402,7 +402,7 @@ func TestAddRule(t *testing.T) {
 
 	_, err = x.e.AddRule(ctx, pubCh, RuleSpec{Filter: state.Watch, Category: "staff"})
 	var ref *Refusal
-	if !errors.As(err, &ref) || !strings.Contains(err.Error(), "restricted") {
+	if !errors.As(err, &ref) || !strings.Contains(err.Error(), "There is no category staff") {
 		t.Errorf("AddRule of a restricted category to a public channel: %v", err)
 	}
 

@@ -133,12 +133,13 @@ func (e *Executor) resolveRule(ctx context.Context, channel adapters.ChannelRef,
 func (e *Executor) pickCategory(cats categoryIndex, name string, private bool) (discourse.Category, error) {
 	bot := e.botName()
 	found := cats.find(name)
-	if !private && len(found) > 1 {
+	if !private {
+		// A public chat is not told that a restricted category exists, or what it is called.
 		found = slices.DeleteFunc(found, func(c discourse.Category) bool { return cats.restricted(c.ID) })
 	}
 	switch len(found) {
 	case 0:
-		return discourse.Category{}, refuse(textUnknownCategory(bot, name, cats.usable(private)))
+		return discourse.Category{}, refuse(textUnknownCategory(bot, name, cats.usable(private), !private))
 	case 1:
 	default:
 		paths := make([]string, len(found))
@@ -147,9 +148,5 @@ func (e *Executor) pickCategory(cats categoryIndex, name string, private bool) (
 		}
 		return discourse.Category{}, refuse(textAmbiguousCategory(bot, name, paths))
 	}
-	c := found[0]
-	if !private && cats.restricted(c.ID) {
-		return c, refuse(textNeedsPrivateForCategory(cats.path(c.ID)))
-	}
-	return c, nil
+	return found[0], nil
 }

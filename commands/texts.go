@@ -137,21 +137,19 @@ func textNeedsPrivateForGroup(kind string) adapters.Text {
 		code("access.private_channels"), plain(" list first.")}
 }
 
-func textNeedsPrivateForCategory(path string) adapters.Text {
-	return adapters.Text{plain("Category "), bold(path),
-		plain(" is restricted on the forum, so this channel must be on the bot's "),
-		code("access.private_channels"), plain(" list first.")}
-}
-
 // Resolving rules against the forum.
 
 // maxListedCategories keeps the unknown-category reply within every platform's message limit.
 const maxListedCategories = 60
 
-func textUnknownCategory(bot, name string, usable []string) adapters.Text {
+// textUnknownCategory answers a category name that is unknown, or restricted and asked for in a
+// public channel (the two read alike: a public chat learns nothing of restricted categories);
+// hintPrivate adds how a channel gets to use restricted ones.
+func textUnknownCategory(bot, name string, usable []string, hintPrivate bool) adapters.Text {
 	t := adapters.Text{plain("There is no category "), bold(name), plain(" here.")}
 	if len(usable) == 0 {
-		return append(t, plain(" This channel may use no category; see "), code(bot+" help"), plain("."))
+		t = append(t, plain(" This channel may use no category; see "), code(bot+" help"), plain("."))
+		return withPrivateHint(t, hintPrivate)
 	}
 	t = append(t, plain(" Categories this channel may use: "))
 	shown := usable[:min(len(usable), maxListedCategories)]
@@ -164,7 +162,14 @@ func textUnknownCategory(bot, name string, usable []string) adapters.Text {
 	if more := len(usable) - len(shown); more > 0 {
 		t = append(t, plain(fmt.Sprintf(" and %d more", more)))
 	}
-	return append(t, plain("."))
+	return withPrivateHint(append(t, plain(".")), hintPrivate)
+}
+
+func withPrivateHint(t adapters.Text, hint bool) adapters.Text {
+	if !hint {
+		return t
+	}
+	return append(t, plain(" Restricted categories need this channel on the bot's access.private_channels list."))
 }
 
 func textAmbiguousCategory(bot, name string, paths []string) adapters.Text {
