@@ -564,3 +564,36 @@ func TestCommandInThread(t *testing.T) {
 		t.Errorf("command in a thread: channel %v thread %q, reply in thread %q; want #general, %s", c.Channel, c.Thread, p.Thread, root)
 	}
 }
+
+// A rule may name a Discord thread ("discord:<channel>/<thread>"). Discord has no threads inside
+// threads, so the replies of a "thread" rule there go into that thread instead of failing.
+func TestThreadRuleInAThreadChannel(t *testing.T) {
+	srv := newFake(t)
+	a := newAdapter(t, srv, discord.Config{})
+	ctx := t.Context()
+	// Make a thread to name in the rule: the replies of a topic in #general.
+	root, err := a.Notify(ctx, general(), sample("Parent topic"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := sample("Parent topic")
+	n.PostNumber, n.IsFirstPost = 2, false
+	if _, err := a.Notify(ctx, general(), n, root); err != nil {
+		t.Fatal(err)
+	}
+	inThread := adapters.ChannelRef{Platform: "discord", ChatID: discordtest.ChannelID, ThreadID: string(root)}
+
+	first, err := a.Notify(ctx, inThread, sample("Topic in the thread"), "")
+	if err != nil {
+		t.Fatalf("first post: %v", err)
+	}
+	reply := sample("Topic in the thread")
+	reply.PostNumber, reply.IsFirstPost, reply.Excerpt = 2, false, "reply in a thread channel"
+	if _, err := a.Notify(ctx, inThread, reply, first); err != nil {
+		t.Fatalf("reply: %v (permanent: %v)", err, adapters.IsPermanent(err))
+	}
+	p := adaptertest.WaitPosted(t, srv, general(), "reply in a thread channel")
+	if p.Thread != string(root) {
+		t.Errorf("reply posted in thread %q, want the rule's thread %s", p.Thread, root)
+	}
+}

@@ -21,7 +21,8 @@ func (a *Adapter) Notify(ctx context.Context, ch adapters.ChannelRef, n adapters
 	if ch.ThreadID != "" {
 		parent = ch.ThreadID
 	}
-	if thread == "" {
+	if thread == "" || ch.ThreadID != "" {
+		// Discord has no threads inside a thread: there, replies go into the thread itself.
 		return a.send(ctx, parent, n)
 	}
 	threadID := string(thread)

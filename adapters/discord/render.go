@@ -151,8 +151,8 @@ func truncate(s string, n int) string {
 	}
 	r := []rune(s)
 	cut := string(r[:n-1])
-	// Do not leave a dangling escape backslash.
-	if strings.HasSuffix(cut, "\\") && !strings.HasSuffix(cut, "\\\\") {
+	// Do not leave a dangling escape backslash: an odd run of them ends with one.
+	if n := len(cut) - len(strings.TrimRight(cut, "\\")); n%2 == 1 {
 		cut = cut[:len(cut)-1]
 	}
 	return cut + "…"

@@ -232,3 +232,20 @@ func TestNew(t *testing.T) {
 		t.Errorf("InvitePermissions = %d, want the documented 309237730304", got)
 	}
 }
+
+func TestTruncateLeavesNoDanglingEscape(t *testing.T) {
+	tests := []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{`ab\*cd`, 4, `ab…`},       // cut after an escaping backslash: drop it
+		{`a\\\*cd`, 5, `a\\…`},     // an escaped backslash, then an escaping one: drop only the latter
+		{`a\\b\\cd`, 7, `a\\b\\…`}, // an escaped backslash is kept whole
+	}
+	for _, tt := range tests {
+		if got := truncate(tt.in, tt.n); got != tt.want {
+			t.Errorf("truncate(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
+	}
+}

@@ -17,9 +17,9 @@ var markdownEscaper = strings.NewReplacer(
 // urlEscaper keeps a link target from ending the Markdown link early.
 var urlEscaper = strings.NewReplacer("(", "%28", ")", "%29", " ", "%20")
 
-// entityMarks returns the Markdown that opens and closes a Telegram entity, and whether its
-// content is literal (code): no escaping and no nested markup inside.
-func entityMarks(e tgbotapi.MessageEntity) (open, close string, literal bool) {
+// entityMarks returns the Markdown that opens and closes a Telegram entity with the given
+// content, and whether its content is literal (code): no escaping and no nested markup inside.
+func entityMarks(e tgbotapi.MessageEntity, content string) (open, close string, literal bool) {
 	switch e.Type {
 	case "bold":
 		return "**", "**", false
@@ -28,9 +28,19 @@ func entityMarks(e tgbotapi.MessageEntity) (open, close string, literal bool) {
 	case "strikethrough":
 		return "~~", "~~", false
 	case "code":
-		return "`", "`", true
+		// A fence longer than any backtick run inside, so a backtick in the code cannot end it.
+		fence := strings.Repeat("`", longestRun(content, '`')+1)
+		if fence == "`" {
+			return "`", "`", true
+		}
+		return fence + " ", " " + fence, true
 	case "pre":
-		return "```" + e.Language + "\n", "\n```", true
+		fence := strings.Repeat("`", max(3, longestRun(content, '`')+1))
+		lang := e.Language
+		if strings.ContainsAny(lang, "`\r\n") {
+			lang = "" // it would break the fence's info string
+		}
+		return fence + lang + "\n", "\n" + fence, true
 	case "text_link":
 		return "[", "](" + urlEscaper.Replace(e.URL) + ")", false
 	case "url", "email":
@@ -64,7 +74,7 @@ func entitiesToMarkdown(text string, entities []tgbotapi.MessageEntity) string {
 		if e.Offset < 0 || e.Length <= 0 || e.Offset+e.Length > len(units) {
 			continue
 		}
-		open, close, literal := entityMarks(e)
+		open, close, literal := entityMarks(e, string(utf16.Decode(units[e.Offset:e.Offset+e.Length])))
 		marks = append(marks,
 			mark{at: e.Offset, open: true, text: open, literal: literal, order: i},
 			mark{at: e.Offset + e.Length, open: false, text: close, literal: literal, order: i})
@@ -119,4 +129,18 @@ func entitiesToMarkdown(text string, entities []tgbotapi.MessageEntity) string {
 	}
 	emit(len(units))
 	return b.String()
+}
+
+// longestRun is the length of the longest run of c in s.
+func longestRun(s string, c byte) int {
+	best, n := 0, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			n++
+			best = max(best, n)
+		} else {
+			n = 0
+		}
+	}
+	return best
 }

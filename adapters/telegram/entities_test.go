@@ -27,6 +27,8 @@ func TestEntitiesToMarkdown(t *testing.T) {
 		{"utf-16 offsets after emoji", "😀 hi there", []e{{Type: "bold", Offset: 3, Length: 2}}, "😀 **hi** there"},
 		{"mention and hashtag stay text", "@bob #tag", []e{{Type: "mention", Offset: 0, Length: 4}, {Type: "hashtag", Offset: 5, Length: 4}}, "@bob #tag"},
 		{"out-of-range entity ignored", "hi", []e{{Type: "bold", Offset: 1, Length: 5}}, "hi"},
+		{"backtick inside code", "use a`b", []e{{Type: "code", Offset: 4, Length: 3}}, "use `` a`b ``"},
+		{"fence inside pre", "```\nx\n```", []e{{Type: "pre", Offset: 0, Length: 9}}, "````\n```\nx\n```\n````"},
 		{"markup inside code stays out", "a b c", []e{{Type: "code", Offset: 0, Length: 5}, {Type: "bold", Offset: 2, Length: 1}}, "`a b c`"},
 	}
 	for _, tt := range tests {

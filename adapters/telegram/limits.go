@@ -8,13 +8,16 @@ import (
 )
 
 // Telegram's flood limits (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this):
-// about one message a second in one chat and 30 a second overall. Short bursts are tolerated,
-// so the per-chat limiter allows a few at once; a 429 that still happens becomes RetryAfter.
+// about one message a second in one chat, no more than 20 a minute in one group, and 30 a
+// second overall. Short bursts are tolerated, so the per-chat limiter allows a few at once; a
+// 429 that still happens becomes RetryAfter.
 const (
-	perChatRate  = 1 // messages per second in one chat
-	perChatBurst = 3
-	globalRate   = 30 // messages per second in all
-	globalBurst  = 30
+	perChatRate   = 1 // messages per second in one chat
+	perChatBurst  = 3
+	perGroupRate  = rate.Limit(20.0 / 60) // messages per second in one group (or channel)
+	perGroupBurst = 10                    // a reply in several parts, a few notifications at once
+	globalRate    = 30                    // messages per second in all
+	globalBurst   = 30
 )
 
 // limiter paces sends per chat and overall.
@@ -36,7 +39,7 @@ func (l *limiter) wait(ctx context.Context, chat int64) error {
 	l.mu.Lock()
 	c, ok := l.chats[chat]
 	if !ok {
-		c = rate.NewLimiter(perChatRate, perChatBurst)
+		c = chatLimiter(chat)
 		l.chats[chat] = c
 	}
 	l.mu.Unlock()
@@ -44,4 +47,13 @@ func (l *limiter) wait(ctx context.Context, chat int64) error {
 		return err
 	}
 	return l.global.Wait(ctx)
+}
+
+// chatLimiter paces one chat: private chats have positive ids, groups, supergroups and channels
+// negative ones.
+func chatLimiter(chat int64) *rate.Limiter {
+	if chat < 0 {
+		return rate.NewLimiter(perGroupRate, perGroupBurst)
+	}
+	return rate.NewLimiter(perChatRate, perChatBurst)
 }

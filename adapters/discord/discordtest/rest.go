@@ -437,6 +437,11 @@ func (s *Server) startThread(w http.ResponseWriter, r *http.Request, channelID, 
 		s.mu.Unlock()
 		writeJSON(w, http.StatusNotFound, apiError{Message: "Unknown Message", Code: 10008})
 		return
+	case s.channels[channelID].Type == channelPublicThread:
+		// Discord has no threads inside threads.
+		s.mu.Unlock()
+		writeJSON(w, http.StatusBadRequest, apiError{Message: "Cannot execute action on this channel type", Code: 50024})
+		return
 	case s.channels[messageID] != nil:
 		s.mu.Unlock()
 		writeJSON(w, http.StatusBadRequest, apiError{Message: "A thread has already been created for this message", Code: 160004})
