@@ -73,20 +73,28 @@ func (a *Adapter) session(ctx context.Context, h adapters.Handler, bo *backoff.E
 		return err
 	}
 	a.log.Info("connected to the Bot API", "bot", "@"+me.UserName, "privacy_mode", !me.CanReadAllGroupMessages)
+	// The first call after connecting passes no offset: the server then returns every update it
+	// holds. Passing the stored offset instead would confirm, unseen, any update whose id is
+	// below it — and after a week without updates Telegram picks the next id at random.
+	ask := int64(0)
 	for {
-		updates, err := a.getUpdates(ctx, offset)
+		updates, err := a.getUpdates(ctx, ask)
 		if err != nil {
 			return err
 		}
 		bo.Reset()
 		for _, u := range updates {
-			if int64(u.UpdateID) < offset {
+			id := int64(u.UpdateID)
+			if id < offset && offset-id <= handledWindow {
 				continue // already handled: the server had not yet heard our confirmation
+			}
+			if id < offset {
+				a.log.Info("Telegram restarted its update ids", "stored_offset", offset, "update_id", id)
 			}
 			a.handleUpdate(ctx, h, u)
 			// The update is handled (answered) even if shutdown began meanwhile: confirm it,
 			// or a restart would run the command again (a second transcript topic, say).
-			offset = int64(u.UpdateID) + 1
+			offset = id + 1
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), callTimeout)
 			a.saveOffset(sctx, offset)
 			cancel()
@@ -94,8 +102,14 @@ func (a *Adapter) session(ctx context.Context, h adapters.Handler, bo *backoff.E
 				return ctx.Err()
 			}
 		}
+		ask = offset
 	}
 }
+
+// handledWindow is how far below the stored offset an update may be and still be one this bot
+// handled but did not get to confirm: at most one getUpdates answer (100 updates). An update
+// further below means Telegram restarted its ids.
+const handledWindow = 100
 
 // registerCommands fills Telegram's "/" menu. A failure costs only the menu.
 func (a *Adapter) registerCommands(ctx context.Context) {

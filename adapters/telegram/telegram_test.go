@@ -614,3 +614,29 @@ func TestHistoryIsUnavailable(t *testing.T) {
 		t.Errorf("History: %v, want ErrNoHistory", err)
 	}
 }
+
+func TestUpdateIDsRestartedBelowTheStoredOffset(t *testing.T) {
+	s := newFake(t)
+	store := newOffsets()
+	ch := s.Channel()
+	mod := func(c *telegram.Config) { c.Offsets = store }
+
+	// A first run handles a command, so an offset is stored.
+	h1 := &handler{}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- newAdapter(t, s, nil, mod).Run(ctx, h1) }()
+	s.InjectCommand(ch, "watch one", true)
+	adaptertest.WaitPosted(t, s, ch, "echo: watch one")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	// A week later Telegram numbers updates from a random, lower id.
+	s.RestartUpdateIDs(1000)
+	s.InjectCommand(ch, "watch two", true)
+	h2 := &handler{}
+	adaptertest.Start(t, newAdapter(t, s, nil, mod), h2)
+	adaptertest.WaitPosted(t, s, ch, "echo: watch two")
+}

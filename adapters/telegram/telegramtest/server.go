@@ -381,3 +381,12 @@ func fail(w http.ResponseWriter, code int, desc string, params map[string]any) {
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(body)
 }
+
+// RestartUpdateIDs makes the next update's id next, as Telegram does after a week without
+// updates (it then picks the next id at random, possibly below the bot's stored offset).
+func (s *Server) RestartUpdateIDs(next int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextUpdate = next
+	s.confirmed = min(s.confirmed, next)
+}
