@@ -56,7 +56,7 @@ func Render(msgs []adapters.Message, o Options) string {
 	names := speakerNames(msgs)
 	avatars := map[string]string{}
 	var order []string
-	last := ""
+	last := "\x00" // no speaker yet: even a first message without a name gets its header
 	for _, m := range msgs {
 		name := speaker(m)
 		if name != last {
@@ -131,12 +131,16 @@ func channelLabel(name string) string {
 // as the plugin does). A display name is untrusted, so anything but letters, digits, "_", "." and
 // "-" becomes "_": brackets, asterisks and the like would be markdown ("![x](https://…)" an image).
 func speaker(m adapters.Message) string {
-	return strings.Map(func(r rune) rune {
+	name := strings.Map(func(r rune) rune {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '.' || r == '-' {
 			return r
 		}
 		return '_'
 	}, strings.TrimPrefix(m.User.Name(), "@"))
+	if name == "" {
+		return "unknown"
+	}
+	return name
 }
 
 func speakerNames(msgs []adapters.Message) map[string]string {

@@ -28,3 +28,11 @@ func TestSpeakerNameIsNotMarkup(t *testing.T) {
 		t.Errorf("the avatar's reference definition is malformed (%q):\n%s", def, got)
 	}
 }
+
+func TestNamelessSpeakerStillGetsAHeader(t *testing.T) {
+	msgs := []adapters.Message{{ID: "1", Text: "posted by a channel"}, {ID: "2", Text: "hi", User: adapters.User{ID: "u", Username: "bob"}}}
+	got := Render(msgs, Options{Platform: "telegram", ChannelName: "news"})
+	if !strings.Contains(got, "\n\n**@unknown:** posted by a channel\n") {
+		t.Errorf("a message without a sender has no header of its own:\n%s", got)
+	}
+}
