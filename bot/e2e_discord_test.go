@@ -43,12 +43,7 @@ func startDiscordBot(t *testing.T, extra string, seed func(*discordtest.Server))
 	if seed != nil {
 		seed(fake)
 	}
-	t.Cleanup(func() { // registered first, so it runs last: after the bot has stopped
-		fake.Close()
-		if u := fake.Unhandled(); len(u) > 0 {
-			t.Errorf("fake Discord got requests it does not understand: %q", u)
-		}
-	})
+	closeFake(t, "fake Discord", fake) // before the bot starts, so it closes after the bot stops
 	yaml := fmt.Sprintf("forum: {url: %s, api_key: %s}\nstate: {dsn: %s}\ndiscord: {token: %s, api_url: %q, gateway_url: %q}\n%s",
 		forum.URL(), testKey, filepath.Join(t.TempDir(), "bot.db"), discordtest.Token, fake.URL(), fake.GatewayURL(), extra)
 	run := runTestBot(t, yaml, Options{SendLimits: map[string]float64{"discord": 0}})

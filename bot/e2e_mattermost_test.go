@@ -39,12 +39,7 @@ func startMattermostBot(t *testing.T, extra string, seed func(*mattermosttest.Se
 	if seed != nil {
 		seed(fake)
 	}
-	t.Cleanup(func() { // registered first, so it runs last: after the bot has stopped
-		fake.Close()
-		if u := fake.Unhandled(); len(u) > 0 {
-			t.Errorf("fake Mattermost got requests it does not understand: %q", u)
-		}
-	})
+	closeFake(t, "fake Mattermost", fake) // before the bot starts, so it closes after the bot stops
 	yaml := fmt.Sprintf("forum: {url: %s, api_key: %s}\nstate: {dsn: %s}\nmattermost: {url: %q, token: %s}\n%s",
 		forum.URL(), testKey, filepath.Join(t.TempDir(), "bot.db"), fake.URL(), mattermosttest.Token, extra)
 	run := runTestBot(t, yaml, Options{SendLimits: map[string]float64{"mattermost": 0}})

@@ -44,13 +44,10 @@ func startSlackBot(t *testing.T, extra string, seed func(*slacktest.Server)) *sl
 	if seed != nil {
 		seed(fake)
 	}
-	t.Cleanup(func() { // registered first, so it runs last: after the bot has stopped
+	closeFake(t, "fake Slack", fake) // before the bot starts, so it closes after the bot stops
+	t.Cleanup(func() {
 		if late := fake.LateAcks(); len(late) > 0 {
 			t.Errorf("envelopes acknowledged after Slack's 3 s: %v", late)
-		}
-		fake.Close()
-		if u := fake.Unhandled(); len(u) > 0 {
-			t.Errorf("fake Slack got requests it does not understand: %q", u)
 		}
 	})
 	yaml := fmt.Sprintf("forum: {url: %s, api_key: %s}\nstate: {dsn: %s}\nslack: {bot_token: %s, app_token: %s, api_url: %q}\n%s",

@@ -57,12 +57,7 @@ func newTelegramFake(t *testing.T) *telegramtest.Server {
 	t.Helper()
 	tg := telegramtest.NewServer()
 	tg.AddChat(-1009999999999, "supergroup", "Marker", false)
-	t.Cleanup(func() {
-		tg.Close()
-		if u := tg.Unhandled(); len(u) > 0 {
-			t.Errorf("the fake Bot API did not understand: %q", u)
-		}
-	})
+	closeFake(t, "the fake Bot API", tg)
 	return tg
 }
 

@@ -452,3 +452,20 @@ func TestSecondBotOnTheSameStoreWaitsAsStandby(t *testing.T) {
 		t.Errorf("the first bot sent %q", got)
 	}
 }
+
+// fakeServer is what every platform's fake offers at the end of a test.
+type fakeServer interface {
+	Close()
+	Unhandled() []string
+}
+
+// closeFake closes f when the test ends — after the bot has stopped, when called before
+// runTestBot — and fails the test if f got requests it did not understand.
+func closeFake(t *testing.T, name string, f fakeServer) {
+	t.Cleanup(func() {
+		f.Close()
+		if u := f.Unhandled(); len(u) > 0 {
+			t.Errorf("%s got requests it does not understand: %q", name, u)
+		}
+	})
+}
