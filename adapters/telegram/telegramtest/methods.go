@@ -47,6 +47,11 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, p map[string
 		fail(w, http.StatusConflict, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first", nil)
 		return
 	}
+	// The offset confirms earlier updates when the call arrives, once, as on Telegram (a poll
+	// still held when a newer one starts must not confirm anything later).
+	if offset > s.confirmed {
+		s.confirmed = offset
+	}
 	s.pollGen++
 	gen := s.pollGen
 	close(s.wake) // end older polls
@@ -58,9 +63,6 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, p map[string
 			s.mu.Unlock()
 			fail(w, http.StatusConflict, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running", nil)
 			return
-		}
-		if offset > s.confirmed {
-			s.confirmed = offset
 		}
 		var out []map[string]any
 		for _, u := range s.updates {
