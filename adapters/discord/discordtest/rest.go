@@ -145,10 +145,13 @@ func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		return false
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err == nil {
-		err = json.Unmarshal(body, v)
-	}
 	if err != nil {
+		// The client went away mid-request (an adapter stopping at the end of a test): there is
+		// no request to judge.
+		writeJSON(w, http.StatusBadRequest, apiError{Message: "Invalid Form Body", Code: 50035})
+		return false
+	}
+	if err := json.Unmarshal(body, v); err != nil {
 		s.mu.Lock()
 		s.unhandledf("%s %s: bad JSON: %v", r.Method, r.URL.Path, err)
 		s.mu.Unlock()

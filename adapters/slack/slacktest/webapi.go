@@ -2,6 +2,7 @@ package slacktest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -23,6 +24,9 @@ type apiRequest struct {
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	method := strings.TrimPrefix(r.URL.Path, "/api/")
 	req, err := parseAPIRequest(r, method)
+	if errors.Is(err, errClientGone) {
+		return // the client hung up mid-request (an adapter stopping): nothing to judge
+	}
 	if err != nil {
 		s.unhandledRequest(w, r.Method+" "+r.URL.Path+": "+err.Error(), http.StatusBadRequest)
 		return
@@ -103,6 +107,9 @@ func (s *Server) injectedFailure(method string) (int, any, bool) {
 	return 0, nil, false
 }
 
+// errClientGone says a request's body could not be read: the client went away.
+var errClientGone = errors.New("client went away")
+
 func parseAPIRequest(r *http.Request, method string) (apiRequest, error) {
 	req := apiRequest{method: method, params: r.URL.Query()}
 	if r.Method != http.MethodPost && r.Method != http.MethodGet {
@@ -113,7 +120,7 @@ func parseAPIRequest(r *http.Request, method string) (apiRequest, error) {
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
-		return req, err
+		return req, fmt.Errorf("%w: %v", errClientGone, err)
 	}
 	ct := r.Header.Get("Content-Type")
 	switch {

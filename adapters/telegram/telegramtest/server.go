@@ -6,6 +6,7 @@ package telegramtest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -279,6 +280,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	params, err := readParams(r)
+	if errors.Is(err, errClientGone) {
+		return // the client hung up mid-request (an adapter stopping): nothing to judge
+	}
 	if err != nil {
 		s.unhandle(w, method+": "+err.Error(), http.StatusBadRequest, "Bad Request: "+err.Error())
 		return
@@ -320,6 +324,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// errClientGone says a request's body could not be read: the client went away.
+var errClientGone = errors.New("client went away")
+
 // readParams reads a request's parameters the ways the Bot API accepts them: URL query,
 // urlencoded or multipart form, or a JSON object.
 func readParams(r *http.Request) (map[string]string, error) {
@@ -329,7 +336,7 @@ func readParams(r *http.Request) (map[string]string, error) {
 	case "application/json":
 		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w: %v", errClientGone, err)
 		}
 		var m map[string]any
 		if err := json.Unmarshal(body, &m); err != nil {
