@@ -158,6 +158,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		NotifyDelay:   cfg.Forum.NotifyDelay,
 		Backfill:      cfg.Forum.Backfill,
 		ExcerptLength: cfg.Forum.ExcerptLength,
+		Live:          cfg.Forum.Live,
 		Private:       b.hasGroupMessages.Load,
 		Logger:        logger.With("component", "poller"),
 		Polled: func(err error) {

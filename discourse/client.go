@@ -58,6 +58,9 @@ type Client struct {
 	maxTries   uint
 	retryDelay time.Duration
 	requests   atomic.Int64
+	// longHTTP is http without its overall timeout, for MessageBus long polls: the forum holds
+	// them ~25 s, and each carries its own deadline (longPollTimeout) instead.
+	longHTTP *http.Client
 }
 
 // NewClient checks the config and returns a client.
@@ -83,6 +86,8 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	own := *hc // the caller's client keeps its own redirect policy
 	own.CheckRedirect = checkRedirect(hc.CheckRedirect)
 	hc = &own
+	long := own
+	long.Timeout = 0
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -103,6 +108,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		log:        log,
 		maxTries:   uint(cfg.MaxTries),
 		retryDelay: cfg.RetryDelay,
+		longHTTP:   &long,
 	}
 	if c.maxTries == 0 {
 		c.maxTries = defaultMaxTries
@@ -140,7 +146,8 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 	eb := backoff.NewExponentialBackOff()
 	eb.InitialInterval = c.retryDelay
 	op := func() (struct{}, error) {
-		err := c.attempt(ctx, method, path, query, payload, endpoint, out)
+		err := c.attempt(ctx, apiRequest{method: method, path: path, endpoint: endpoint, query: query,
+			body: payload, contentType: contentTypeJSON(payload)}, out)
 		last = err
 		if err == nil {
 			return struct{}{}, nil
@@ -182,32 +189,57 @@ type rateLimited struct {
 
 func (r *rateLimited) Unwrap() error { return r.APIError }
 
+// apiRequest is one HTTP request to the forum.
+type apiRequest struct {
+	method, path, endpoint string // endpoint names it in errors: "GET /posts.json"
+	query                  url.Values
+	body                   []byte // nil: none
+	contentType            string
+	header                 http.Header // extra headers
+	long                   bool        // a long poll: sent with longHTTP
+}
+
+func contentTypeJSON(body []byte) string {
+	if body == nil {
+		return ""
+	}
+	return "application/json"
+}
+
 // attempt makes one HTTP request.
-func (c *Client) attempt(ctx context.Context, method, path string, query url.Values, payload []byte, endpoint string, out any) error {
+func (c *Client) attempt(ctx context.Context, r apiRequest, out any) error {
+	endpoint := r.endpoint
 	if err := c.limiter.Wait(ctx); err != nil {
 		return fmt.Errorf("%s: wait for request budget: %w", endpoint, err)
 	}
-	u := c.base + path
-	if len(query) > 0 {
-		u += "?" + query.Encode()
+	u := c.base + r.path
+	if len(r.query) > 0 {
+		u += "?" + r.query.Encode()
 	}
 	var rd io.Reader
-	if payload != nil {
-		rd = bytes.NewReader(payload)
+	if r.body != nil {
+		rd = bytes.NewReader(r.body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	req, err := http.NewRequestWithContext(ctx, r.method, u, rd)
 	if err != nil {
 		return fmt.Errorf("%s: build request: %w", endpoint, err)
+	}
+	for k, v := range r.header {
+		req.Header[k] = v
 	}
 	req.Header.Set("Api-Key", c.key)
 	req.Header.Set("Api-Username", c.user)
 	req.Header.Set("User-Agent", c.userAgent)
 	req.Header.Set("Accept", "application/json")
-	if payload != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if r.contentType != "" {
+		req.Header.Set("Content-Type", r.contentType)
+	}
+	hc := c.http
+	if r.long {
+		hc = c.longHTTP
 	}
 	c.requests.Add(1)
-	resp, err := c.http.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		var rd *redirectError
 		if errors.As(err, &rd) {

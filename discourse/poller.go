@@ -51,6 +51,10 @@ type PollerConfig struct {
 	// Polled, when set, is told the outcome of every tick (nil: the forum answered and every
 	// new post was handed on), for health checks.
 	Polled func(err error)
+	// Live makes Run listen on the forum's MessageBus (channel /latest) and poll when it says
+	// something changed, and otherwise only every liveSafetyFactor intervals (forum.live).
+	// Should the MessageBus fail, Run polls every Interval until it is back.
+	Live bool
 }
 
 // Poller finds new forum posts by polling /posts.json (and /private-posts.json) and hands them
@@ -62,6 +66,9 @@ type Poller struct {
 	cfg     PollerConfig
 	log     *slog.Logger
 	topics  *lru.Cache[int64, topicEntry]
+	// liveGap spaces long polls that came back with nothing new (a forum with long polling
+	// off answers at once); liveRetry is the first wait before live mode is tried again.
+	liveGap, liveRetry time.Duration
 }
 
 // topicEntry is a cached topic and when it was fetched. The TTL is checked on read (the
@@ -86,31 +93,41 @@ func NewPoller(c *Client, k *Catalog, cursors CursorStore, cfg PollerConfig) *Po
 		cfg.Logger = c.log
 	}
 	cache, _ := lru.New[int64, topicEntry](topicCacheSize) // only fails for a size <= 0
-	return &Poller{c: c, k: k, cursors: cursors, cfg: cfg, log: cfg.Logger, topics: cache}
+	return &Poller{c: c, k: k, cursors: cursors, cfg: cfg, log: cfg.Logger, topics: cache,
+		liveGap: cfg.Interval, liveRetry: defaultLiveRetry}
 }
 
 // Run polls every Interval until ctx is done, then returns nil. A failed tick is logged and
-// retried on the next one.
+// retried on the next one. With Live it polls when the forum's MessageBus reports a change
+// instead (see runLive).
 func (p *Poller) Run(ctx context.Context, handle Handler) error {
+	if p.cfg.Live {
+		return p.runLive(ctx, handle)
+	}
 	t := time.NewTicker(p.cfg.Interval)
 	defer t.Stop()
 	for {
-		err := p.PollOnce(ctx, handle)
-		if err != nil && ctx.Err() == nil {
-			level := slog.LevelWarn
-			if errors.Is(err, ErrAuth) {
-				level = slog.LevelError
-			}
-			p.log.Log(ctx, level, "forum poll failed", "err", err)
-		}
-		if p.cfg.Polled != nil && ctx.Err() == nil {
-			p.cfg.Polled(err)
-		}
+		p.tick(ctx, handle)
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
 		}
+	}
+}
+
+// tick runs PollOnce, logs its failure and reports its outcome.
+func (p *Poller) tick(ctx context.Context, handle Handler) {
+	err := p.PollOnce(ctx, handle)
+	if err != nil && ctx.Err() == nil {
+		level := slog.LevelWarn
+		if errors.Is(err, ErrAuth) {
+			level = slog.LevelError
+		}
+		p.log.Log(ctx, level, "forum poll failed", "err", err)
+	}
+	if p.cfg.Polled != nil && ctx.Err() == nil {
+		p.cfg.Polled(err)
 	}
 }
 

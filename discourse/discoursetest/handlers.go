@@ -55,6 +55,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.tagsJSON(w)
 	case r.Method == http.MethodGet && path == "/groups.json":
 		s.groupsJSON(w, r)
+	case strings.HasPrefix(path, "/message-bus/"):
+		s.messageBus(w, r)
 	case r.Method == http.MethodGet && strings.HasPrefix(path, "/u/") && strings.HasSuffix(path, ".json"):
 		s.userJSON(w, r)
 	default:

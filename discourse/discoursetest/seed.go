@@ -192,5 +192,8 @@ func (s *Server) addPost(t *topic, username, raw, cooked string) *post {
 	s.nextPost++
 	t.posts = append(t.posts, p)
 	s.posts = append(s.posts, p)
+	if t.archetype != "private_message" {
+		s.publishLatest(t)
+	}
 	return p
 }

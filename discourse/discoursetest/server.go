@@ -41,6 +41,9 @@ type Server struct {
 	errs          []string
 	onError       func(string)
 	tagsAsStrings bool
+	bus           bus
+	closing       chan struct{} // closed by Close: held long polls answer at once
+	closeOnce     sync.Once
 }
 
 type user struct {
@@ -100,6 +103,8 @@ func NewServer(apiKey string) *Server {
 		nextCat:   1,
 		nextGroup: 40, // the automatic groups (admins, staff, trust_level_N) take the low ids
 		nextUser:  1,
+		bus:       newBus(),
+		closing:   make(chan struct{}),
 	}
 	s.addUser("system", "system", true)
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
@@ -109,8 +114,11 @@ func NewServer(apiKey string) *Server {
 // URL returns the forum's base URL, http://127.0.0.1:port.
 func (s *Server) URL() string { return s.srv.URL }
 
-// Close shuts the server down.
-func (s *Server) Close() { s.srv.Close() }
+// Close shuts the server down, answering held MessageBus polls first.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.closing) })
+	s.srv.Close()
+}
 
 // SetClock replaces the clock that stamps new posts (default time.Now).
 func (s *Server) SetClock(now func() time.Time) {

@@ -31,6 +31,7 @@ type Forum struct {
 	NotifyDelay          time.Duration `yaml:"notify_delay"`
 	ExcerptLength        int           `yaml:"excerpt_length"`
 	Backfill             int           `yaml:"backfill"`
+	Live                 bool          `yaml:"live"`
 }
 
 // State is where the bot keeps its state.

@@ -1,0 +1,188 @@
+package discoursetest
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// defaultHold is how long the forum holds a long poll with nothing to say
+// (GlobalSetting.long_polling_interval).
+const defaultHold = 25 * time.Second
+
+// bus is the fake forum's MessageBus: only /latest carries messages; every other channel
+// stays at id 0.
+type bus struct {
+	off      bool
+	hold     time.Duration
+	latest   []busMessage // message ids 1, 2, …
+	globalID int64
+	wake     chan struct{} // closed and replaced on every publish
+	polls    int           // poll requests answered or held
+	held     int           // polls waiting right now
+}
+
+type busMessage struct {
+	GlobalID  int64          `json:"global_id"`
+	MessageID int64          `json:"message_id"`
+	Channel   string         `json:"channel"`
+	Data      map[string]any `json:"data"`
+}
+
+func newBus() bus { return bus{hold: defaultHold, wake: make(chan struct{})} }
+
+// SetMessageBus turns the MessageBus on (the default) or off: off, its endpoints answer 404, as
+// behind a proxy that does not route /message-bus/.
+func (s *Server) SetMessageBus(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.bus.off = !on
+}
+
+// SetLongPollHold sets how long a long poll with nothing to answer is held before it answers
+// [] (default 25 s, as the forum).
+func (s *Server) SetLongPollHold(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.bus.hold = d
+}
+
+// MessageBusPolls returns how many MessageBus poll requests arrived, the 404s of a bus turned
+// off included.
+func (s *Server) MessageBusPolls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.bus.polls
+}
+
+// HeldPolls returns how many long polls are waiting for a message right now.
+func (s *Server) HeldPolls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.bus.held
+}
+
+// publishLatest publishes a topic's bump on /latest, as TopicTrackingState.publish_latest does
+// for every new post outside private messages. s.mu is held.
+func (s *Server) publishLatest(t *topic) {
+	var cat any
+	if t.categoryID != 0 {
+		cat = t.categoryID
+	}
+	s.bus.globalID++
+	s.bus.latest = append(s.bus.latest, busMessage{
+		GlobalID: s.bus.globalID, MessageID: int64(len(s.bus.latest) + 1), Channel: "/latest",
+		Data: map[string]any{
+			"topic_id":     t.id,
+			"message_type": "latest",
+			"payload":      map[string]any{"bumped_at": stamp(s.clock()), "category_id": cat, "archetype": t.archetype},
+		},
+	})
+	close(s.bus.wake)
+	s.bus.wake = make(chan struct{})
+}
+
+// backlog is what a client that has seen the last ids is due; s.mu is held.
+func (s *Server) backlog(last map[string]int64) []busMessage {
+	out := []busMessage{}
+	status := map[string]any{}
+	for ch, id := range last {
+		var msgs []busMessage
+		if ch == "/latest" {
+			msgs = s.bus.latest
+		}
+		head := int64(len(msgs))
+		switch {
+		case id == -1 || id > head: // not asking for history, or ahead of the bus (reset)
+			status[ch] = head
+		case id < -1: // the last -id-1 messages
+			out = append(out, msgs[max(0, head+id+1):]...)
+		default:
+			out = append(out, msgs[id:]...)
+		}
+	}
+	if len(status) > 0 {
+		out = append(out, busMessage{GlobalID: -1, MessageID: -1, Channel: "/__status", Data: status})
+	}
+	return out
+}
+
+// messageBus serves POST /message-bus/{client}/poll: a form (or JSON) of channel → last seen id
+// plus "__seq". It answers at once when something is due, else holds the request until a
+// message is published or the hold passes, then answers []. It speaks only the unchunked
+// protocol, which clients ask for with the Dont-Chunk header.
+func (s *Server) messageBus(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	off := s.bus.off
+	s.bus.polls++
+	s.mu.Unlock()
+	if off {
+		writeJSON(w, http.StatusNotFound, map[string]any{
+			"errors": []string{"The requested URL or resource could not be found."}, "error_type": "not_found",
+		})
+		return
+	}
+	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/message-bus/"), "/")
+	if len(parts) != 2 || parts[0] == "" || parts[1] != "poll" || r.Method != http.MethodPost {
+		s.fail(w, r, "the fake MessageBus serves only POST /message-bus/{client}/poll")
+		return
+	}
+	if r.Header.Get("Dont-Chunk") == "" {
+		s.fail(w, r, "no Dont-Chunk header: the fake does not speak the chunked protocol")
+		return
+	}
+	for k := range r.URL.Query() {
+		if k != "dlp" {
+			s.fail(w, r, "unknown query parameter %q", k)
+			return
+		}
+	}
+	longPoll := r.URL.Query().Get("dlp") != "t"
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		s.fail(w, r, "want a form body, got Content-Type %q", r.Header.Get("Content-Type"))
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, "form: %v", err)
+		return
+	}
+	last := map[string]int64{}
+	for k, v := range r.PostForm {
+		n, err := strconv.ParseInt(v[0], 10, 64)
+		if err != nil {
+			s.fail(w, r, "%s=%q is not a number", k, v[0])
+			return
+		}
+		if k != "__seq" {
+			last[k] = n
+		}
+	}
+	if len(last) == 0 {
+		s.fail(w, r, "no channel to poll")
+		return
+	}
+	s.mu.Lock()
+	out := s.backlog(last)
+	if len(out) > 0 || !longPoll {
+		s.mu.Unlock()
+		writeJSON(w, http.StatusOK, out)
+		return
+	}
+	wake, hold := s.bus.wake, s.bus.hold
+	s.bus.held++
+	s.mu.Unlock()
+	t := time.NewTimer(hold)
+	defer t.Stop()
+	select {
+	case <-wake:
+	case <-t.C:
+	case <-s.closing:
+	case <-r.Context().Done():
+	}
+	s.mu.Lock()
+	s.bus.held--
+	out = s.backlog(last)
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+}

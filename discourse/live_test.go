@@ -1,0 +1,227 @@
+package discourse_test
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/discourse-chatbot/discourse-chatbot/discourse"
+)
+
+func TestMessageBusProtocol(t *testing.T) {
+	f, c := newForum(t)
+	f.SetLongPollHold(20 * time.Millisecond)
+	bus := c.NewMessageBus()
+	poll := func(last int64) []discourse.BusMessage {
+		t.Helper()
+		msgs, err := bus.Poll(t.Context(), map[string]int64{discourse.ChannelLatest: last})
+		if err != nil {
+			t.Fatalf("Poll(%d): %v", last, err)
+		}
+		return msgs
+	}
+	status := func(msgs []discourse.BusMessage) (int64, bool) {
+		if len(msgs) != 1 {
+			return 0, false
+		}
+		return msgs[0].Status(discourse.ChannelLatest)
+	}
+
+	if id, ok := status(poll(-1)); !ok || id != 0 {
+		t.Fatalf("-1 on an empty bus: got id %d (status %v), want a status of 0", id, ok)
+	}
+	seedPosts(f, 2)
+	if id, ok := status(poll(-1)); !ok || id != 2 {
+		t.Fatalf("-1 after two posts: got id %d (status %v), want a status of 2 without history", id, ok)
+	}
+	msgs := poll(1)
+	if len(msgs) != 1 || msgs[0].Channel != discourse.ChannelLatest || msgs[0].MessageID != 2 || len(msgs[0].Data) == 0 {
+		t.Fatalf("after id 1: got %+v, want message 2 on /latest", msgs)
+	}
+	if got := poll(2); len(got) != 0 {
+		t.Fatalf("up to date, after the hold: got %+v, want []", got)
+	}
+	if id, ok := status(poll(9)); !ok || id != 2 {
+		t.Fatalf("ahead of the bus: got id %d (status %v), want a status of 2", id, ok)
+	}
+
+	f.SetMessageBus(false)
+	if _, err := bus.Poll(t.Context(), map[string]int64{discourse.ChannelLatest: 2}); !discourse.IsNotFound(err) {
+		t.Fatalf("bus off: got %v, want a 404", err)
+	}
+}
+
+// liveRun runs p until the test ends or stop is called.
+func liveRun(t *testing.T, p *discourse.Poller, cur *memCursors) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx, cur.handle) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+// livePoller is newPoller with Live on, a tick counter and a log recorder.
+func livePoller(t *testing.T, c *discourse.Client, cur *memCursors, cfg discourse.PollerConfig) (*discourse.Poller, *atomic.Int64, *logRecorder) {
+	t.Helper()
+	var ticks atomic.Int64
+	logs := &logRecorder{}
+	cfg.Live = true
+	cfg.Polled = func(error) { ticks.Add(1) }
+	cfg.Logger = slog.New(logs)
+	return discourse.NewPoller(c, discourse.NewCatalog(c), cur, cfg), &ticks, logs
+}
+
+func TestLiveHandsOnWithoutWaitingForTheInterval(t *testing.T) {
+	f, c := newForum(t)
+	seedPosts(f, 2)
+	cur := newCursors()
+	// An hour's interval: only the MessageBus can explain a hand-off within the test's time.
+	p, ticks, _ := livePoller(t, c, cur, discourse.PollerConfig{Interval: time.Hour})
+	liveRun(t, p, cur)
+
+	waitFor(t, "the first tick", func() bool { return ticks.Load() >= 1 })
+	var want []int64
+	for i := range 3 {
+		waitFor(t, "a held long poll", func() bool { return f.HeldPolls() == 1 })
+		want = append(want, f.Reply(1, "bob", "live reply "+topicTitle(i)))
+		waitFor(t, "the reply handed on", func() bool { return slices.Equal(cur.ids(), want) })
+	}
+	if got := cur.value(discourse.CursorPosts); got != want[len(want)-1] {
+		t.Fatalf("cursor = %d, want %d", got, want[len(want)-1])
+	}
+}
+
+func TestLiveIdleCostsOnlyLongPolls(t *testing.T) {
+	f, c := newForum(t)
+	seedPosts(f, 3)
+	f.SetLongPollHold(5 * time.Millisecond) // many empty answers within the test
+	cur := newCursors()
+	p, ticks, _ := livePoller(t, c, cur, discourse.PollerConfig{Interval: time.Hour})
+	discourse.SetLiveTiming(p, time.Millisecond, time.Hour)
+	stop := liveRun(t, p, cur)
+
+	waitFor(t, "the first tick", func() bool { return ticks.Load() >= 1 })
+	waitFor(t, "ten long polls", func() bool { return f.MessageBusPolls() >= 10 })
+	stop()
+	if got := f.Requests("/posts.json"); got != 1 {
+		t.Errorf("/posts.json asked %d times while idle, want once (the first tick)", got)
+	}
+	if all, bus := f.Requests(""), f.MessageBusPolls(); all != bus+1 {
+		t.Errorf("%d requests in all, %d of them long polls: want nothing else but the first tick's", all, bus)
+	}
+	if got := ticks.Load(); got != 1 {
+		t.Errorf("%d ticks while idle, want 1", got)
+	}
+}
+
+func TestLiveFallsBackToPollingWhenTheMessageBusFails(t *testing.T) {
+	f, c := newForum(t)
+	seedPosts(f, 2)
+	f.SetMessageBus(false) // 404, as a forum that does not route /message-bus/
+	cur := newCursors()
+	p, ticks, logs := livePoller(t, c, cur, discourse.PollerConfig{Interval: 5 * time.Millisecond})
+	discourse.SetLiveTiming(p, 0, time.Millisecond) // retry the MessageBus often
+	liveRun(t, p, cur)
+
+	waitFor(t, "the first tick", func() bool { return ticks.Load() >= 1 })
+	want := []int64{f.Reply(1, "bob", "found by interval polling")}
+	waitFor(t, "the reply handed on", func() bool { return slices.Equal(cur.ids(), want) })
+	waitFor(t, "a few retries of the MessageBus", func() bool { return f.MessageBusPolls() >= 3 })
+	if n := logs.count(slog.LevelWarn, "forum live mode unavailable, polling every interval"); n != 1 {
+		t.Errorf("the outage was logged %d times at warn level, want once", n)
+	}
+
+	// The MessageBus comes back: live mode resumes.
+	f.SetMessageBus(true)
+	waitFor(t, "a held long poll", func() bool { return f.HeldPolls() == 1 })
+	waitFor(t, "the recovery logged", func() bool { return logs.count(slog.LevelInfo, "forum live mode is back") == 1 })
+	want = append(want, f.Reply(2, "carol", "found live"))
+	waitFor(t, "the reply handed on", func() bool { return slices.Equal(cur.ids(), want) })
+}
+
+func TestLiveSafetyNetFindsWhatTheBusDoesNotAnnounce(t *testing.T) {
+	f, c := newForum(t)
+	seedPosts(f, 1)
+	f.AddGroup("staff")
+	cur := newCursors()
+	// Private messages are not published on /latest: only the safety-net tick
+	// (12 × the interval) finds them.
+	p, ticks, _ := livePoller(t, c, cur, discourse.PollerConfig{Interval: 5 * time.Millisecond,
+		Private: func() bool { return true }})
+	liveRun(t, p, cur)
+
+	waitFor(t, "the first tick", func() bool { return ticks.Load() >= 1 })
+	_, pm := f.CreatePrivateMessage("Secret", "A private message", "alice", "staff")
+	waitFor(t, "the private message handed on", func() bool { return slices.Equal(cur.ids(), []int64{pm}) })
+}
+
+func TestLiveExactlyOnceAcrossBurstsAndRestart(t *testing.T) {
+	f, c := newForum(t)
+	seedPosts(f, 3)
+	cur := newCursors()
+	var want []int64
+
+	p, ticks, _ := livePoller(t, c, cur, discourse.PollerConfig{Interval: time.Hour})
+	stop := liveRun(t, p, cur)
+	waitFor(t, "the first tick", func() bool { return ticks.Load() >= 1 })
+	for burst := range 3 {
+		for i := range 7 {
+			want = append(want, f.Reply(int64(i%3+1), "bob", "burst "+topicTitle(burst*10+i)))
+		}
+		waitFor(t, "the burst handed on", func() bool { return len(cur.ids()) >= len(want) })
+	}
+	stop()
+	// Posts while the bot is down are found by the first tick of the next run.
+	want = append(want, f.Reply(1, "carol", "while down"), f.Reply(2, "carol", "also while down"))
+	p, ticks, _ = livePoller(t, c, cur, discourse.PollerConfig{Interval: time.Hour})
+	liveRun(t, p, cur)
+	waitFor(t, "the first tick after the restart", func() bool { return ticks.Load() >= 1 })
+	waitFor(t, "a held long poll", func() bool { return f.HeldPolls() == 1 })
+	want = append(want, f.Reply(3, "dave", "after the restart"))
+	waitFor(t, "every post handed on", func() bool { return len(cur.ids()) >= len(want) })
+	if got := cur.ids(); !slices.Equal(got, want) {
+		t.Fatalf("handed on %v, want each of %v once, in order", got, want)
+	}
+}
+
+// logRecorder is a slog.Handler that keeps each record's level and message.
+type logRecorder struct {
+	mu      sync.Mutex
+	records []slog.Record
+}
+
+func (h *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (h *logRecorder) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.records = append(h.records, r)
+	return nil
+}
+func (h *logRecorder) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *logRecorder) WithGroup(string) slog.Handler      { return h }
+
+func (h *logRecorder) count(level slog.Level, msg string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, r := range h.records {
+		if r.Level == level && r.Message == msg {
+			n++
+		}
+	}
+	return n
+}
