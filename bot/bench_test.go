@@ -31,7 +31,7 @@ const benchWait = 60 * time.Second
 // sending unthrottled, on a fresh SQLite store. It returns the bot once wired and the forum
 // cursor is set (so every post made from now on is announced), and a stop func that the
 // benchmark's cleanup also calls.
-func startBenchBot(b *testing.B, forum *site, rec *recorder, poll time.Duration) (*Bot, func()) {
+func startBenchBot(b *testing.B, forum *site, rec *recorder, poll time.Duration, live bool) (*Bot, func()) {
 	b.Helper()
 	db := filepath.Join(b.TempDir(), "bot.db")
 	cfg, err := config.Parse([]byte(fmt.Sprintf("forum: {url: %s, api_key: %s}\nstate: {dsn: %s}\n", forum.URL(), testKey, db)),
@@ -41,6 +41,7 @@ func startBenchBot(b *testing.B, forum *site, rec *recorder, poll time.Duration)
 	}
 	cfg.Forum.PollInterval = poll
 	cfg.Forum.MaxRequestsPerMinute = 100000
+	cfg.Forum.Live = live
 	botc := make(chan *Bot, 1)
 	opts := Options{
 		Logger:     slog.New(slog.NewTextHandler(benchWriter{b}, &slog.HandlerOptions{Level: slog.LevelWarn})),
@@ -137,14 +138,19 @@ func benchPercentile(sorted []time.Duration, q float64) float64 {
 // the poll) and measures from the moment the fake forum serves a post to the moment the chat
 // received it. It reports p50 and p99 over all samples; the poll interval bounds both (expect
 // p50 ≈ half of it, p99 ≈ all of it, plus the pipeline's own cost).
-func BenchmarkPostToDelivery(b *testing.B) {
+func BenchmarkPostToDelivery(b *testing.B) { benchPostToDelivery(b, false) }
+
+// BenchmarkPostToDeliveryLive is the same with forum.live: the MessageBus says when to poll.
+func BenchmarkPostToDeliveryLive(b *testing.B) { benchPostToDelivery(b, true) }
+
+func benchPostToDelivery(b *testing.B, live bool) {
 	const (
 		benchLatencySamples = 100
 		meanGap             = 100 * time.Millisecond
 	)
 	forum := newSite(b)
 	rec := newRecorder("console")
-	startBenchBot(b, forum, rec, time.Second)
+	startBenchBot(b, forum, rec, time.Second, live)
 	benchCommand(b, rec, "console:bench", "watch support", "support")
 	rng := rand.New(rand.NewPCG(5, 1)) // the same moments every run
 	var latencies []time.Duration
@@ -210,7 +216,7 @@ func BenchmarkBurstDrain(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		rec := newRecorder("console")
-		bt, stop := startBenchBot(b, forum, rec, time.Second)
+		bt, stop := startBenchBot(b, forum, rec, time.Second, false)
 		b.StartTimer()
 
 		start := time.Now()
