@@ -67,7 +67,9 @@ config without connecting to anything.`,
 // warnings are findings that do not stop the start but deserve a look.
 func warnings(cfg *config.Config) []string {
 	var w []string
-	if perMinute := int(time.Minute / cfg.Forum.PollInterval); perMinute > cfg.Forum.MaxRequestsPerMinute {
+	// In live mode an idle bot makes about three requests a minute whatever the interval: the
+	// MessageBus long poll, and a safety-net poll every 12 intervals.
+	if perMinute := int(time.Minute / cfg.Forum.PollInterval); !cfg.Forum.Live && perMinute > cfg.Forum.MaxRequestsPerMinute {
 		w = append(w, fmt.Sprintf("forum.poll_interval %s alone makes %d forum requests a minute, over forum.max_requests_per_minute %d: polls will be slower than asked",
 			cfg.Forum.PollInterval, perMinute, cfg.Forum.MaxRequestsPerMinute))
 	}
