@@ -187,6 +187,14 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		return nil
 	})
 	g.Go(func() error { return b.maintain(gctx) })
+	g.Go(func() error {
+		select {
+		case <-st.LeadLost():
+			return errors.New("lost the lock on the state store (its database session broke); stopping, as a standby may lead now")
+		case <-gctx.Done():
+			return nil
+		}
+	})
 	for name, a := range ads {
 		g.Go(func() error {
 			if err := a.Run(gctx, handler{b}); err != nil {

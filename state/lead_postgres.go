@@ -16,6 +16,8 @@ const (
 	postgresLeadKeyName = "discourse-chatbot/lead"
 	// postgresUnlockTimeout bounds the unlock when a lead is given up.
 	postgresUnlockTimeout = 5 * time.Second
+	// postgresLeadCheck is how often the lead's session is checked to be alive.
+	postgresLeadCheck = 5 * time.Second
 )
 
 // leadKey is the advisory lock key of the lead of the store in schema. The schema is part of
@@ -30,9 +32,9 @@ func leadKey(schema string) int64 {
 // postgresLock takes a session advisory lock on a connection of its own, kept out of the pool
 // while the lead lasts. The server drops the lock when that session ends, so the lead ends with
 // the process. It also ends if the connection breaks (a restarted server, a network cut, an
-// idle-session timeout), and nothing here notices: the process keeps acting as leader while a
-// standby may take over. Watching the connection is left to a follow-up.
-func postgresLock(db *sql.DB) leadLock {
+// idle-session timeout): the session is checked every postgresLeadCheck, and lost is called
+// when it is gone, so that the process stops acting as leader while a standby takes over.
+func postgresLock(db *sql.DB, lost func()) leadLock {
 	return func(ctx context.Context) (func(), error) {
 		conn, err := db.Conn(ctx)
 		if err != nil {
@@ -54,7 +56,34 @@ func postgresLock(db *sql.DB) leadLock {
 			discardConn(conn)
 			return nil, fmt.Errorf("advisory lock: %w", err)
 		}
+		released := make(chan struct{})
+		watched := make(chan struct{})
+		go func() { // the lead's owner: stops when the lead is released
+			defer close(watched)
+			t := time.NewTicker(postgresLeadCheck)
+			defer t.Stop()
+			for {
+				select {
+				case <-released:
+					return
+				case <-t.C:
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), postgresLeadCheck)
+				err := conn.PingContext(ctx)
+				cancel()
+				if err != nil {
+					select {
+					case <-released: // the ping lost a race with release
+					default:
+						lost()
+					}
+					return
+				}
+			}
+		}()
 		return func() {
+			close(released)
+			<-watched
 			ctx, cancel := context.WithTimeout(context.Background(), postgresUnlockTimeout)
 			defer cancel()
 			_, _ = conn.ExecContext(ctx, `SELECT pg_advisory_unlock($1)`, key)

@@ -49,5 +49,7 @@ func openPostgres(ctx context.Context, dsn string) (Store, error) {
 		return nil, fmt.Errorf("state.dsn (postgres): %w", err)
 	}
 	// No prepared-statement cache: pgx caches statements per connection itself.
-	return &sqlStore{w: db, r: db, now: time.Now, lock: postgresLock(db)}, nil
+	s := &sqlStore{w: db, r: db, now: time.Now, lost: make(chan struct{})}
+	s.lock = postgresLock(db, s.leadLost)
+	return s, nil
 }

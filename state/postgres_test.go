@@ -128,3 +128,45 @@ func TestPostgresBadDSN(t *testing.T) {
 		})
 	}
 }
+
+// TestPostgresLeadLostWhenItsSessionBreaks: when the session holding the lead lock dies (here
+// terminated by the server, as a restart or a network cut would), LeadLost closes, so the bot
+// stops acting as leader while a standby takes over.
+func TestPostgresLeadLostWhenItsSessionBreaks(t *testing.T) {
+	dsn := postgresSchema(t)
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Skip("the test DSN is not a URL")
+	}
+	app := fmt.Sprintf("leadlost_%d_%d", os.Getpid(), schemaSeq.Add(1))
+	q := u.Query()
+	q.Set("application_name", app)
+	u.RawQuery = q.Encode()
+	s := openPostgresDSN(t, u.String())
+	release, err := s.Lead(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	select {
+	case <-s.LeadLost():
+		t.Fatal("LeadLost closed while the lead is held")
+	default:
+	}
+	admin, err := sql.Open("pgx", os.Getenv(postgresDSNEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	var killed int
+	err = admin.QueryRowContext(t.Context(), `SELECT count(pg_terminate_backend(a.pid)) FROM pg_stat_activity a
+		JOIN pg_locks l ON l.pid = a.pid WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = $1`, app).Scan(&killed)
+	if err != nil || killed != 1 {
+		t.Fatalf("terminate the lead's session: %d sessions, %v", killed, err)
+	}
+	select {
+	case <-s.LeadLost():
+	case <-time.After(30 * time.Second):
+		t.Fatal("LeadLost did not close after the lead's session was terminated")
+	}
+}

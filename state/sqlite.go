@@ -71,7 +71,7 @@ func openSQLite(ctx context.Context, path string) (Store, error) {
 		r.Close()
 		return nil, sqliteOpenError(path, err)
 	}
-	s := &sqlStore{w: w, r: r, now: time.Now, lock: sqliteLock(path)}
+	s := &sqlStore{w: w, r: r, now: time.Now, lock: sqliteLock(path), lost: make(chan struct{})}
 	if err := s.prepare(ctx); err != nil {
 		s.Close()
 		return nil, sqliteOpenError(path, err)

@@ -19,9 +19,17 @@ type sqlStore struct {
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt // prepared on w, for the hot write paths
 
-	lock  leadLock // the driver's lead lock (Lead)
-	leads leads
+	lock     leadLock // the driver's lead lock (Lead)
+	leads    leads
+	lost     chan struct{} // closed when a held lead is lost (LeadLost)
+	lostOnce sync.Once
 }
+
+// LeadLost implements Store.
+func (s *sqlStore) LeadLost() <-chan struct{} { return s.lost }
+
+// leadLost closes LeadLost's channel, once.
+func (s *sqlStore) leadLost() { s.lostOnce.Do(func() { close(s.lost) }) }
 
 var _ Store = (*sqlStore)(nil)
 

@@ -96,10 +96,14 @@ type Store interface {
 	// Each call is one contender: a second Lead on the same store waits like another process.
 	// release may be called more than once. A waiting Lead returns ctx's error (wrapped) when ctx
 	// is done, and an error when the store is closed. An SQLite store on a system without flock
-	// returns an error wrapping ErrLeadUnsupported. PostgreSQL's lead is lost, unnoticed, if its
-	// connection breaks; the lock key is per schema, so stores in two schemas do not exclude
-	// each other.
+	// returns an error wrapping ErrLeadUnsupported. PostgreSQL's lead is lost if its connection
+	// breaks (LeadLost tells); the lock key is per schema, so stores in two schemas do not
+	// exclude each other.
 	Lead(ctx context.Context) (release func(), err error)
+	// LeadLost is closed when a lead this store held was lost without being released (the
+	// PostgreSQL session holding the lock broke): a standby may be leading now, so the process
+	// must stop leading. It never closes for SQLite, whose file lock lives as long as the process.
+	LeadLost() <-chan struct{}
 
 	Close() error
 }
