@@ -123,6 +123,20 @@ func (r *Recorder) Received() []adapters.Command {
 	return append([]adapters.Command(nil), r.Commands...)
 }
 
+// Seen returns a copy of the messages observed so far.
+func (r *Recorder) Seen() []adapters.Message {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]adapters.Message(nil), r.Observed...)
+}
+
+// Moved returns a copy of the channel moves reported so far, as (from, to) pairs.
+func (r *Recorder) Moved() [][2]adapters.ChannelRef {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([][2]adapters.ChannelRef(nil), r.Moves...)
+}
+
 // Start runs a in the background with h until the test ends.
 func Start(t *testing.T, a adapters.Adapter, h adapters.Handler) {
 	t.Helper()

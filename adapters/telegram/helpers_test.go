@@ -104,57 +104,6 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// handler echoes commands like adaptertest.Recorder and records everything it is told, safely
-// for reading while the adapter runs.
-type handler struct {
-	mu       sync.Mutex
-	commands []adapters.Command
-	observed []adapters.Message
-	moves    [][2]adapters.ChannelRef
-	answer   func(adapters.Command) adapters.Reply
-}
-
-func (h *handler) HandleCommand(_ context.Context, cmd adapters.Command) adapters.Reply {
-	h.mu.Lock()
-	h.commands = append(h.commands, cmd)
-	answer := h.answer
-	h.mu.Unlock()
-	if answer != nil {
-		return answer(cmd)
-	}
-	return adapters.Reply{Text: adapters.Text{{Text: "echo: " + cmd.Text}}}
-}
-
-func (h *handler) Observe(_ context.Context, m adapters.Message) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.observed = append(h.observed, m)
-}
-
-func (h *handler) ChannelMoved(_ context.Context, from, to adapters.ChannelRef) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.moves = append(h.moves, [2]adapters.ChannelRef{from, to})
-}
-
-func (h *handler) Commands() []adapters.Command {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]adapters.Command(nil), h.commands...)
-}
-
-func (h *handler) Observed() []adapters.Message {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]adapters.Message(nil), h.observed...)
-}
-
-func (h *handler) Moves() [][2]adapters.ChannelRef {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([][2]adapters.ChannelRef(nil), h.moves...)
-}
-
 // sentinel injects a command and waits for its echo: every update injected before it has then
 // been handled, since the adapter handles updates in order.
 func sentinel(t *testing.T, s *telegramtest.Server, ch adapters.ChannelRef) {

@@ -64,12 +64,12 @@ func TestCommandForms(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newFake(t)
 			a := newAdapter(t, s, nil, nil)
-			h := &handler{}
+			h := &adaptertest.Recorder{}
 			adaptertest.Start(t, a, h)
 			ch := s.Channel()
 			s.Inject(telegramtest.Incoming{Channel: ch, From: telegramtest.AdminUser, Text: tt.text})
 			sentinel(t, s, ch)
-			cmds := h.Commands()
+			cmds := h.Received()
 			var got []string
 			for _, c := range cmds[:len(cmds)-1] {
 				got = append(got, c.Text)
@@ -87,12 +87,12 @@ func TestCommandForms(t *testing.T) {
 func TestCommandFields(t *testing.T) {
 	s := newFake(t)
 	a := newAdapter(t, s, nil, nil)
-	h := &handler{}
+	h := &adaptertest.Recorder{}
 	adaptertest.Start(t, a, h)
 	topic := s.AddTopic(telegramtest.DefaultChatID, "Support")
 	id := s.Inject(telegramtest.Incoming{Channel: topic, From: telegramtest.AdminUser, Text: "/watch support"})
 	p := adaptertest.WaitPosted(t, s, topic, "echo: watch support")
-	c := h.Commands()[0]
+	c := h.Received()[0]
 	if c.Channel != topic {
 		t.Errorf("command channel = %v, want the topic %v", c.Channel, topic)
 	}
@@ -134,7 +134,7 @@ func TestAdminVerdict(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newFake(t)
 			a := newAdapter(t, s, nil, nil)
-			h := &handler{}
+			h := &adaptertest.Recorder{}
 			adaptertest.Start(t, a, h)
 			ch := tt.chat(s)
 			carol := telegramtest.User{ID: 4242, FirstName: "Carol", Username: "carol"}
@@ -142,7 +142,7 @@ func TestAdminVerdict(t *testing.T) {
 			s.SetMember(ch, carol.ID, tt.status)
 			s.Inject(telegramtest.Incoming{Channel: ch, From: carol, AsChat: tt.asChat, Text: "/status"})
 			adaptertest.WaitPosted(t, s, ch, "echo: status")
-			if got := h.Commands()[0].IsAdmin; got != tt.want {
+			if got := h.Received()[0].IsAdmin; got != tt.want {
 				t.Errorf("IsAdmin = %v, want %v", got, tt.want)
 			}
 		})
@@ -154,7 +154,7 @@ func defaultChat(s *telegramtest.Server) adapters.ChannelRef { return s.Channel(
 func TestAdminVerdictIsCached(t *testing.T) {
 	s := newFake(t)
 	a := newAdapter(t, s, nil, nil)
-	adaptertest.Start(t, a, &handler{})
+	adaptertest.Start(t, a, &adaptertest.Recorder{})
 	ch := s.Channel()
 	for _, text := range []string{"/status one", "/status two", "/status three"} {
 		s.Inject(telegramtest.Incoming{Channel: ch, From: telegramtest.MemberUser, Text: text})
@@ -168,7 +168,7 @@ func TestAdminVerdictIsCached(t *testing.T) {
 func TestGetChatID(t *testing.T) {
 	s := newFake(t)
 	a := newAdapter(t, s, nil, nil)
-	h := &handler{}
+	h := &adaptertest.Recorder{}
 	adaptertest.Start(t, a, h)
 	ch := s.Channel()
 	s.Inject(telegramtest.Incoming{Channel: ch, Text: "/getchatid"})
@@ -176,14 +176,14 @@ func TestGetChatID(t *testing.T) {
 	topic := s.AddTopic(telegramtest.DefaultChatID, "Releases")
 	s.Inject(telegramtest.Incoming{Channel: topic, Text: "/getchatid@discourse_test_bot"})
 	adaptertest.WaitPosted(t, s, topic, "telegram:-1001000000001/"+topic.ThreadID)
-	if n := len(h.Commands()); n != 0 {
+	if n := len(h.Received()); n != 0 {
 		t.Errorf("/getchatid reached the handler %d times; the adapter answers it itself", n)
 	}
 }
 
 func TestRegistersCommandMenu(t *testing.T) {
 	s := newFake(t)
-	adaptertest.Start(t, newAdapter(t, s, nil, nil), &handler{})
+	adaptertest.Start(t, newAdapter(t, s, nil, nil), &adaptertest.Recorder{})
 	waitFor(t, "setMyCommands", func() bool { return len(s.Commands()) > 0 })
 	var names []string
 	for _, c := range s.Commands() {
@@ -200,7 +200,7 @@ func TestLongReplyIsSplit(t *testing.T) {
 	s := newFake(t)
 	a := newAdapter(t, s, nil, nil)
 	long := strings.Repeat("rule line with <angle> & ampersand\n", 300) // ~10 500 characters
-	h := &handler{answer: func(adapters.Command) adapters.Reply {
+	h := &adaptertest.Recorder{Answer: func(adapters.Command) adapters.Reply {
 		return adapters.Reply{Text: adapters.Text{{Kind: adapters.Bold, Text: "Rules:"}, {Text: "\n" + long + "END"}}}
 	}}
 	adaptertest.Start(t, a, h)
@@ -222,7 +222,7 @@ func TestLongReplyIsSplit(t *testing.T) {
 func TestObserveChatLog(t *testing.T) {
 	s := newFake(t)
 	a := newAdapter(t, s, nil, func(c *telegram.Config) { c.LogMessages = true })
-	h := &handler{}
+	h := &adaptertest.Recorder{}
 	adaptertest.Start(t, a, h)
 	ch := s.Channel()
 	first := s.Inject(telegramtest.Incoming{Channel: ch, From: telegramtest.MemberUser, Text: "Hello *world* see docs",
@@ -234,7 +234,7 @@ func TestObserveChatLog(t *testing.T) {
 	inTopic := s.Inject(telegramtest.Incoming{Channel: topic, Text: "in a topic"})
 	sentinel(t, s, ch)
 
-	got := h.Observed()
+	got := h.Seen()
 	if len(got) != 4 {
 		t.Fatalf("observed %d messages, want 4 (the join and the commands are not chat): %+v", len(got), got)
 	}
@@ -270,11 +270,11 @@ func TestObserveChatLog(t *testing.T) {
 func TestObserveOffByDefault(t *testing.T) {
 	s := newFake(t)
 	a := newAdapter(t, s, nil, nil)
-	h := &handler{}
+	h := &adaptertest.Recorder{}
 	adaptertest.Start(t, a, h)
 	s.Inject(telegramtest.Incoming{Channel: s.Channel(), Text: "chatter"})
 	sentinel(t, s, s.Channel())
-	if n := len(h.Observed()); n != 0 {
+	if n := len(h.Seen()); n != 0 {
 		t.Errorf("with LogMessages off the handler observed %d messages", n)
 	}
 }
@@ -282,12 +282,12 @@ func TestObserveOffByDefault(t *testing.T) {
 func TestMigration(t *testing.T) {
 	s := newFake(t)
 	a := newAdapter(t, s, nil, nil)
-	h := &handler{}
+	h := &adaptertest.Recorder{}
 	adaptertest.Start(t, a, h)
 	group := s.AddChat(-4001, "group", "Small group", false)
 	to := s.Migrate(group, -1004001)
 	sentinel(t, s, to)
-	moves := h.Moves()
+	moves := h.Moved()
 	if len(moves) != 1 || moves[0][0] != group || moves[0][1] != to {
 		t.Fatalf("moves = %v, want [%v → %v]", moves, group, to)
 	}
@@ -297,7 +297,7 @@ func TestMigration(t *testing.T) {
 	if _, retry := adapters.RetryAfterOf(err); !retry || !strings.Contains(err.Error(), "-1004001") {
 		t.Errorf("Notify to the migrated group: %v, want a retry-after error naming the supergroup", err)
 	}
-	if moves := h.Moves(); len(moves) != 2 || moves[1][0] != group || moves[1][1] != to {
+	if moves := h.Moved(); len(moves) != 2 || moves[1][0] != group || moves[1][1] != to {
 		t.Errorf("a send refused by the migration should move the channel: moves = %v", moves)
 	}
 	if _, err := a.Notify(t.Context(), to, sample("After the move"), ""); err != nil {
@@ -313,7 +313,7 @@ func TestRestartNeitherDropsNorRepeats(t *testing.T) {
 	// A 30 s long poll: stopping must abort it, not wait it out (Start allows 10 s).
 	mod := func(c *telegram.Config) { c.Offsets = store; c.PollTimeout = 30 * time.Second }
 
-	h1 := &handler{}
+	h1 := &adaptertest.Recorder{}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- newAdapter(t, s, nil, mod).Run(ctx, h1) }()
@@ -330,25 +330,25 @@ func TestRestartNeitherDropsNorRepeats(t *testing.T) {
 	}
 
 	s.InjectCommand(ch, "watch two", true) // sent while the bot is down
-	h2 := &handler{}
+	h2 := &adaptertest.Recorder{}
 	adaptertest.Start(t, newAdapter(t, s, nil, mod), h2)
 	adaptertest.WaitPosted(t, s, ch, "echo: watch two")
 	sentinel(t, s, ch)
 	var texts []string
-	for _, c := range h2.Commands() {
+	for _, c := range h2.Received() {
 		texts = append(texts, c.Text)
 	}
 	if strings.Join(texts, "|") != "watch two|status sentinel" {
 		t.Errorf("after the restart the handler got %q, want [watch two, status sentinel]", texts)
 	}
-	if n := len(h1.Commands()); n != 1 {
+	if n := len(h1.Received()); n != 1 {
 		t.Errorf("before the restart the handler got %d commands, want 1", n)
 	}
 }
 
 func TestReconnectAfterServerErrors(t *testing.T) {
 	s := newFake(t)
-	adaptertest.Start(t, newAdapter(t, s, nil, nil), &handler{})
+	adaptertest.Start(t, newAdapter(t, s, nil, nil), &adaptertest.Recorder{})
 	ch := s.Channel()
 	sentinel(t, s, ch)
 	s.FailNext("getUpdates", http.StatusBadGateway)
@@ -362,7 +362,7 @@ func TestWebhookBlocksRun(t *testing.T) {
 	s := newFake(t)
 	s.SetWebhook("https://hooks.example.org/secret-path")
 	a := newAdapter(t, s, nil, nil)
-	err := a.Run(t.Context(), &handler{})
+	err := a.Run(t.Context(), &adaptertest.Recorder{})
 	if !errors.Is(err, telegram.ErrWebhookSet) {
 		t.Fatalf("Run with a webhook set: %v, want ErrWebhookSet", err)
 	}
@@ -384,7 +384,7 @@ func TestBadTokenStopsRunWithoutLeakingIt(t *testing.T) {
 	const wrong = "987654:WrongTokenSecretPart"
 	logs := &syncBuffer{}
 	a := newAdapter(t, s, logs, func(c *telegram.Config) { c.Token = wrong })
-	err := a.Run(t.Context(), &handler{})
+	err := a.Run(t.Context(), &adaptertest.Recorder{})
 	if err == nil || !strings.Contains(err.Error(), "token was refused") {
 		t.Fatalf("Run with a wrong token: %v, want the token refused", err)
 	}
@@ -408,7 +408,7 @@ func TestTokenRedactedFromTransportErrors(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx, &handler{}) }()
+	go func() { done <- a.Run(ctx, &adaptertest.Recorder{}) }()
 	waitFor(t, "a logged connection failure", func() bool { return strings.Contains(logs.String(), "retrying") })
 	cancel()
 	if err := <-done; err != nil {
@@ -622,7 +622,7 @@ func TestUpdateIDsRestartedBelowTheStoredOffset(t *testing.T) {
 	mod := func(c *telegram.Config) { c.Offsets = store }
 
 	// A first run handles a command, so an offset is stored.
-	h1 := &handler{}
+	h1 := &adaptertest.Recorder{}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- newAdapter(t, s, nil, mod).Run(ctx, h1) }()
@@ -636,7 +636,7 @@ func TestUpdateIDsRestartedBelowTheStoredOffset(t *testing.T) {
 	// A week later Telegram numbers updates from a random, lower id.
 	s.RestartUpdateIDs(1000)
 	s.InjectCommand(ch, "watch two", true)
-	h2 := &handler{}
+	h2 := &adaptertest.Recorder{}
 	adaptertest.Start(t, newAdapter(t, s, nil, mod), h2)
 	adaptertest.WaitPosted(t, s, ch, "echo: watch two")
 }
