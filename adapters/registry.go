@@ -116,3 +116,11 @@ func (d spec[C]) New(v any, deps Deps) (Adapter, error) {
 	}
 	return a, nil
 }
+
+// Health is implemented by adapters that report their connection, for /readyz and metrics.
+type Health interface {
+	// Connected reports whether the platform connection is up now.
+	Connected() bool
+	// Reconnects counts the connections made after the first.
+	Reconnects() int64
+}
