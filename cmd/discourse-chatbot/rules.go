@@ -123,7 +123,7 @@ show them.`,
 
 // openStore loads the config and opens the store it names. The caller closes the store.
 func (a *app) openStore(cmd *cobra.Command, path string) (*config.Config, state.Store, error) {
-	cfg, err := config.Load(path)
+	cfg, err := loadConfig(path)
 	if err != nil {
 		return nil, nil, err
 	}
