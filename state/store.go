@@ -49,6 +49,13 @@ type Store interface {
 	// DeleteCursor unsets a cursor, so that its stream starts afresh (fenced like SetCursor).
 	DeleteCursor(ctx context.Context, name string) error
 
+	// Texts: named strings (Matrix's sync token, device id, …), as the cursors are integers.
+
+	// Text returns a text's value and whether it is set.
+	Text(ctx context.Context, name string) (string, bool, error)
+	// SetText sets a text.
+	SetText(ctx context.Context, name, value string) error
+
 	// Outbox.
 
 	// Enqueue stores the notifications of a batch of posts and sets cursor `cursor` to `value`, in

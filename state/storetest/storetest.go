@@ -56,6 +56,7 @@ func Run(t *testing.T, open Open, opts ...Option) {
 		{"Cursors", testCursors},
 		{"RuleCreatedAt", testRuleCreatedAt},
 		{"Claim", testClaim},
+		{"Texts", testTexts},
 		{"EnqueueAndPending", testEnqueueAndPending},
 		{"DeliveryOutcomes", testDeliveryOutcomes},
 		{"OutboxStats", testOutboxStats},
@@ -585,6 +586,27 @@ func fill4(t *testing.T, s state.Store, ch string) {
 	}
 	if err := s.Enqueue(t.Context(), batch, "", 0); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func testTexts(t *testing.T, s state.Store) {
+	ctx := t.Context()
+	if v, ok, err := s.Text(ctx, "matrix.since"); err != nil || ok || v != "" {
+		t.Fatalf("an unset text = %q, %v, %v; want \"\", false, nil", v, ok, err)
+	}
+	for _, v := range []string{"", "s72594_4483_1934", "ünïcode 'quoted' \"text\"\n", "s1"} {
+		if err := s.SetText(ctx, "matrix.since", v); err != nil {
+			t.Fatal(err)
+		}
+		if got, ok, err := s.Text(ctx, "matrix.since"); err != nil || !ok || got != v {
+			t.Fatalf("text after SetText(%q) = %q, %v, %v", v, got, ok, err)
+		}
+	}
+	if _, ok, _ := s.Text(ctx, "matrix.device_id"); ok {
+		t.Errorf("setting one text set another")
+	}
+	if _, ok, _ := s.Cursor(ctx, "matrix.since"); ok {
+		t.Errorf("a text and a cursor of the same name are one value")
 	}
 }
 
