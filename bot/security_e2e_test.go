@@ -131,7 +131,7 @@ func TestDiscordPostThreadHonoursTheLink(t *testing.T) {
 	d.discord.AddUserMessage(discordtest.ChannelID, discordtest.MemberID, "Outside the thread")
 
 	for _, link := range []string{
-		fmt.Sprintf("https://discord.com/channels/%s/%s/%s", discordtest.GuildID, root.ID, inside),               // a message in it
+		fmt.Sprintf("https://discord.com/channels/%s/%s/%s", discordtest.GuildID, root.ID, inside),                // a message in it
 		fmt.Sprintf("https://discord.com/channels/%s/%s/%s", discordtest.GuildID, discordtest.ChannelID, root.ID), // its starter
 	} {
 		preview, _ := d.command(t, discordGeneral, discordtest.AdminID, "post thread "+link)
