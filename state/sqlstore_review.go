@@ -81,10 +81,12 @@ func (s *sqlStore) ParkedOutbox(ctx context.Context, limit int) ([]OutboxItem, e
 }
 
 // Unpark queues a parked row again as if it had been queued at `at`, so that delivery.max_age
-// counts from the retry and not from the first try.
+// counts from the retry and not from the first try. Its old claim goes: no sender holds a
+// parked row, so whichever lead sends it next claims it afresh.
 func (s *sqlStore) Unpark(ctx context.Context, id int64, at time.Time) error {
 	err := mustAffect(s.w.ExecContext(ctx,
-		`UPDATE outbox SET status = 'pending', attempts = 0, last_error = '', created_at = $2
+		`UPDATE outbox SET status = 'pending', attempts = 0, last_error = '', created_at = $2,
+		        claim_epoch = 0, claimed_at = NULL
 		 WHERE id = $1 AND status = 'parked'`, id, at.UnixMicro()))
 	if err != nil {
 		return fmt.Errorf("unpark outbox row %d: %w", id, err)
