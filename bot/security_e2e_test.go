@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord/discordtest"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/telegram/telegramtest"
 	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/config"
 )
 
@@ -84,5 +86,70 @@ func TestTranscriptCategoryMustBePublic(t *testing.T) {
 				t.Errorf("private channel: reply %q, want the transcript", s)
 			}
 		})
+	}
+}
+
+// TestDiscordTranscriptReadsOnlyThisChannel: a thread id or link typed in #general must name a
+// thread of #general; another channel the bot can read (#random here, or one of another guild)
+// is refused, and nothing reaches the forum.
+func TestDiscordTranscriptReadsOnlyThisChannel(t *testing.T) {
+	t.Parallel()
+	var secret []string
+	d := startDiscordBot(t, "transcript: {mode: topic, category: support}\n", func(f *discordtest.Server) {
+		for _, s := range []string{"secret one", "secret two", "secret three"} {
+			secret = append(secret, f.AddUserMessage(discordtest.OtherChannelID, discordtest.MemberID, s))
+		}
+		f.AddUserMessage(discordtest.ChannelID, discordtest.MemberID, "hello in general")
+	})
+	for _, cmd := range []string{
+		fmt.Sprintf("post range %s %s thread %s confirm", secret[0], secret[2], discordtest.OtherChannelID),
+		fmt.Sprintf("post range %s %s thread %s", secret[0], secret[2], discordtest.OtherChannelID),
+		fmt.Sprintf("post thread https://discord.com/channels/%s/%s/%s", discordtest.GuildID, discordtest.OtherChannelID, secret[0]),
+		fmt.Sprintf("post https://discord.com/channels/%s/%s/%s", discordtest.GuildID, discordtest.OtherChannelID, secret[0]),
+	} {
+		answer, _ := d.command(t, discordGeneral, discordtest.AdminID, cmd)
+		if strings.Contains(answer.Content, "secret") || !strings.Contains(answer.Content, "not a message link of this chat") {
+			t.Errorf("%s: answer %q, want a refusal", cmd, answer.Content)
+		}
+	}
+	if n := len(d.forum.CreatedPosts()); n != 0 {
+		t.Errorf("the forum got %d posts from another channel", n)
+	}
+}
+
+// TestDiscordPostThreadHonoursTheLink: `post thread <link>` typed in the channel transcribes
+// the linked thread, not the channel's last messages.
+func TestDiscordPostThreadHonoursTheLink(t *testing.T) {
+	t.Parallel()
+	d := startDiscordBot(t, "transcript: {mode: topic, category: support}\n", nil)
+	d.command(t, discordGeneral, discordtest.AdminID, "thread support")
+	topic, _ := d.forum.CreateTopic("Installer hangs", "<p>first</p>", "alice", d.forum.cat["support"])
+	d.forum.Reply(topic, "bob", "<p>second</p>") // starts the thread
+	root := d.waitNotifications(t, discordGeneral, 2)[0]
+	inside := d.discord.AddUserMessage(root.ID, discordtest.MemberID, "Inside the thread")
+	d.discord.AddUserMessage(root.ID, discordtest.AdminID, "Also inside")
+	d.discord.AddUserMessage(discordtest.ChannelID, discordtest.MemberID, "Outside the thread")
+
+	for _, link := range []string{
+		fmt.Sprintf("https://discord.com/channels/%s/%s/%s", discordtest.GuildID, root.ID, inside),                // a message in it
+		fmt.Sprintf("https://discord.com/channels/%s/%s/%s", discordtest.GuildID, discordtest.ChannelID, root.ID), // its starter
+	} {
+		preview, _ := d.command(t, discordGeneral, discordtest.AdminID, "post thread "+link)
+		if !strings.Contains(preview.Content, "Inside the thread") || !strings.Contains(preview.Content, "Also inside") ||
+			strings.Contains(preview.Content, "Outside the thread") {
+			t.Errorf("post thread %s: preview %q, want the thread's messages only", link, preview.Content)
+		}
+	}
+}
+
+// TestTelegramTranscriptLinkOfAnotherChat: a t.me/c link to another chat is refused, not read as
+// a message id of this chat.
+func TestTelegramTranscriptLinkOfAnotherChat(t *testing.T) {
+	r := newTelegramRun(t)
+	ids := r.tgConversation()
+	reply := r.command(t, tgGroup, telegramtest.AdminUser, fmt.Sprintf("/post https://t.me/c/1234567/%d", ids[2]))
+	mustReply(t, reply, "not a link to a message of this chat")
+	if got := r.forum.CreatedPosts(); len(got) != 0 {
+		t.Errorf("a link to another chat created %d forum posts", len(got))
 	}
 }

@@ -212,7 +212,21 @@ func (t transcripts) history(ctx context.Context, cmd adapters.Command, req comm
 }
 
 // telegramLink is a message link: t.me/c/<chat>/<id>, t.me/<name>/<id>, optionally with a topic.
-var telegramLink = regexp.MustCompile(`^https?://t\.me/(?:c/)?[\w-]+/(?:\d+/)?(\d+)(?:\?.*)?$`)
+var telegramLink = regexp.MustCompile(`^https?://t\.me/(c/)?([\w-]+)/(?:\d+/)?(\d+)(?:\?.*)?$`)
+
+// telegramMessageID is the message id of a link to a message of ch, or false. A t.me/c/<chat>
+// link must name ch's chat (a supergroup -100<chat>); a t.me/<name> link (a public group) cannot
+// be checked without asking Telegram, but its id is only ever looked up in ch's own log.
+func telegramMessageID(ch adapters.ChannelRef, link string) (string, bool) {
+	m := telegramLink.FindStringSubmatch(strings.TrimSpace(link))
+	if m == nil {
+		return "", false
+	}
+	if m[1] != "" && "-100"+m[2] != ch.ChatID {
+		return "", false
+	}
+	return m[3], true
+}
 
 // chatLog serves history from the messages the bot recorded (Telegram).
 func (t transcripts) chatLog(ctx context.Context, cmd adapters.Command, req commands.PostRequest, maxMsgs int) (adapters.History, error) {
@@ -240,14 +254,20 @@ func (t transcripts) chatLog(ctx context.Context, cmd adapters.Command, req comm
 	if req.Thread {
 		from = req.ThreadLink
 	}
+	id := ""
+	if req.Thread && from == "" {
+		id = req.ThreadRef
+	}
 	if from != "" {
-		mm := telegramLink.FindStringSubmatch(from)
-		if mm == nil {
-			return h, refuse("That is not a link to a Telegram message (right-click a message, Copy Message Link).")
+		var ok bool
+		if id, ok = telegramMessageID(cmd.Channel, from); !ok {
+			return h, refuse("That is not a link to a message of this chat (right-click a message here, Copy Message Link).")
 		}
+	}
+	if id != "" {
 		start := -1
 		for i, m := range h.Messages {
-			if string(m.ID) == mm[1] {
+			if string(m.ID) == id {
 				start = i
 				break
 			}
