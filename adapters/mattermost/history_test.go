@@ -90,6 +90,12 @@ func TestHistory(t *testing.T) {
 			}
 		})
 	}
+	t.Run("thread id of another channel", func(t *testing.T) {
+		_, err := a.History(t.Context(), adapters.HistoryQuery{Channel: ch, Thread: adapters.MessageRef(elsewhere)})
+		if !errors.Is(err, adapters.ErrBadLink) {
+			t.Errorf("History(thread %s) = %v, want ErrBadLink", elsewhere, err)
+		}
+	})
 	t.Run("bad link: no such post", func(t *testing.T) {
 		link := srv.Permalink("nosuchpost0000000000000000")
 		_, err := a.History(t.Context(), adapters.HistoryQuery{Channel: ch, FromLink: link})

@@ -60,6 +60,8 @@ type topic struct {
 	categoryID int64
 	tags       []string
 	archetype  string
+	closed     bool
+	archived   bool
 	groups     []string // private messages: allowed groups
 	users      []string // private messages: allowed users
 	created    time.Time

@@ -54,6 +54,9 @@ func Run(t *testing.T, open Open, opts ...Option) {
 		{"MoveChannelToNew", testMoveChannelToNew},
 		{"MoveChannelMerges", testMoveChannelMerges},
 		{"Cursors", testCursors},
+		{"RuleCreatedAt", testRuleCreatedAt},
+		{"Claim", testClaim},
+		{"Texts", testTexts},
 		{"EnqueueAndPending", testEnqueueAndPending},
 		{"DeliveryOutcomes", testDeliveryOutcomes},
 		{"OutboxStats", testOutboxStats},
@@ -75,6 +78,8 @@ func Run(t *testing.T, open Open, opts ...Option) {
 		fn   func(t *testing.T, a, b state.Store)
 	}{
 		{"Lead", testLead},
+		{"LeaseFencesWrites", testLeaseFencesWrites},
+		{"ClaimsAcrossLeads", testClaimsAcrossLeads},
 	}
 	for _, tc := range pairTests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -508,6 +513,100 @@ func testCursors(t *testing.T, s state.Store) {
 	}
 	if _, ok, _ := s.Cursor(ctx, "telegram.offset"); ok {
 		t.Errorf("setting one cursor set another")
+	}
+	if err := s.DeleteCursor(ctx, "posts"); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok, err := s.Cursor(ctx, "posts"); err != nil || ok {
+		t.Errorf("cursor after DeleteCursor = %d, %v, %v; want unset", v, ok, err)
+	}
+	if err := s.DeleteCursor(ctx, "posts"); err != nil {
+		t.Errorf("DeleteCursor of an unset cursor: %v", err)
+	}
+}
+
+// testRuleCreatedAt: a rule remembers when it was added (a group rule's private-message stream
+// starts there), and a merge that updates it keeps that time.
+func testRuleCreatedAt(t *testing.T, s state.Store) {
+	ctx := t.Context()
+	before := time.Now().Add(-time.Second)
+	r := mustAdd(t, s, state.Rule{Channel: "slack:C1", Type: state.GroupMessage, Filter: state.Watch, Group: "staff"})
+	if r.CreatedAt.Before(before) || r.CreatedAt.After(time.Now().Add(time.Second)) {
+		t.Fatalf("AddRule's CreatedAt = %v, want now", r.CreatedAt)
+	}
+	r.Filter = state.Follow
+	if err := s.UpdateRule(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	got := rules(t, s, "slack:C1")
+	if len(got) != 1 || !got[0].CreatedAt.Equal(r.CreatedAt) {
+		t.Fatalf("rules after UpdateRule = %+v, want CreatedAt %v kept", got, r.CreatedAt)
+	}
+	all, err := s.AllRules(ctx)
+	if err != nil || len(all) != 1 || !all[0].CreatedAt.Equal(r.CreatedAt) {
+		t.Fatalf("AllRules = %+v, %v; want CreatedAt %v", all, err, r.CreatedAt)
+	}
+}
+
+// testClaim: a store claims a pending row before sending it; sent, parked or unknown rows
+// cannot be claimed, and its own claim can be taken again (a retry after a failed send).
+func testClaim(t *testing.T, s state.Store) {
+	ctx := t.Context()
+	fill4(t, s, "slack:C1")
+	p := mustPending(t, s, "slack:C1")
+	if err := s.Claim(ctx, p[0].ID, at(1)); err != nil {
+		t.Fatalf("Claim of a pending row: %v", err)
+	}
+	if err := s.Claim(ctx, p[0].ID, at(2)); err != nil {
+		t.Fatalf("Claim of a row this store claimed: %v", err)
+	}
+	if err := s.MarkSent(ctx, p[0].ID, "m", at(2)); err != nil {
+		t.Fatalf("MarkSent of a claimed row: %v", err)
+	}
+	if err := s.Claim(ctx, p[0].ID, at(3)); !errors.Is(err, state.ErrNotFound) {
+		t.Errorf("Claim of a sent row = %v, want ErrNotFound", err)
+	}
+	if err := s.Park(ctx, p[1].ID, "r", at(3)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Claim(ctx, p[1].ID, at(3)); !errors.Is(err, state.ErrNotFound) {
+		t.Errorf("Claim of a parked row = %v, want ErrNotFound", err)
+	}
+	if err := s.Claim(ctx, p[3].ID+1000, at(3)); !errors.Is(err, state.ErrNotFound) {
+		t.Errorf("Claim of an unknown row = %v, want ErrNotFound", err)
+	}
+}
+
+// fill4 queues four rows for ch.
+func fill4(t *testing.T, s state.Store, ch string) {
+	t.Helper()
+	var batch []state.OutboxItem
+	for i := range 4 {
+		batch = append(batch, state.OutboxItem{Channel: ch, TopicID: 1, PostID: int64(i + 1), Payload: []byte("x")})
+	}
+	if err := s.Enqueue(t.Context(), batch, "", 0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testTexts(t *testing.T, s state.Store) {
+	ctx := t.Context()
+	if v, ok, err := s.Text(ctx, "matrix.since"); err != nil || ok || v != "" {
+		t.Fatalf("an unset text = %q, %v, %v; want \"\", false, nil", v, ok, err)
+	}
+	for _, v := range []string{"", "s72594_4483_1934", "ünïcode 'quoted' \"text\"\n", "s1"} {
+		if err := s.SetText(ctx, "matrix.since", v); err != nil {
+			t.Fatal(err)
+		}
+		if got, ok, err := s.Text(ctx, "matrix.since"); err != nil || !ok || got != v {
+			t.Fatalf("text after SetText(%q) = %q, %v, %v", v, got, ok, err)
+		}
+	}
+	if _, ok, _ := s.Text(ctx, "matrix.device_id"); ok {
+		t.Errorf("setting one text set another")
+	}
+	if _, ok, _ := s.Cursor(ctx, "matrix.since"); ok {
+		t.Errorf("a text and a cursor of the same name are one value")
 	}
 }
 
@@ -1144,4 +1243,112 @@ func testLead(t *testing.T, a, b state.Store) {
 		t.Fatalf("b: Lead waiting when the store closed = %v, want a closed-store error", err)
 	}
 	releaseB2()
+}
+
+// testLeaseFencesWrites: once another store has taken the lead, the old leader's outbox and
+// cursor writes fail with ErrLeaseLost and change nothing, and its LeadLost closes; the new
+// leader writes.
+func testLeaseFencesWrites(t *testing.T, a, b state.Store) {
+	ctx := t.Context()
+	releaseA := lead(t, a, "a")
+	if err := a.Enqueue(ctx, []state.OutboxItem{{Channel: "slack:C1", PostID: 1, Payload: []byte("x")}}, "posts", 1); err != nil {
+		t.Fatalf("a: Enqueue while leading: %v", err)
+	}
+	// a's lead ends without a noticing (as when its PostgreSQL session breaks): b takes over.
+	releaseA()
+	releaseB := lead(t, b, "b")
+	defer releaseB()
+
+	if err := a.Enqueue(ctx, []state.OutboxItem{{Channel: "slack:C1", PostID: 2, Payload: []byte("x")}}, "posts", 2); !errors.Is(err, state.ErrLeaseLost) {
+		t.Errorf("a: Enqueue after b took the lead = %v, want ErrLeaseLost", err)
+	}
+	if err := a.SetCursor(ctx, "posts", 3); !errors.Is(err, state.ErrLeaseLost) {
+		t.Errorf("a: SetCursor after b took the lead = %v, want ErrLeaseLost", err)
+	}
+	if err := a.DeleteCursor(ctx, "posts"); !errors.Is(err, state.ErrLeaseLost) {
+		t.Errorf("a: DeleteCursor after b took the lead = %v, want ErrLeaseLost", err)
+	}
+	p := mustPending(t, b, "slack:C1")
+	if len(p) != 1 || p[0].PostID != 1 {
+		t.Fatalf("pending rows = %+v, want only a's row written while it led", p)
+	}
+	if err := a.Claim(ctx, p[0].ID, at(1)); !errors.Is(err, state.ErrLeaseLost) {
+		t.Errorf("a: Claim after b took the lead = %v, want ErrLeaseLost", err)
+	}
+	if v, _, _ := b.Cursor(ctx, "posts"); v != 1 {
+		t.Errorf("cursor = %d, want 1: the old leader moved it", v)
+	}
+	select {
+	case <-a.LeadLost():
+	default:
+		t.Error("a: LeadLost is still open after a fenced write found another leader")
+	}
+	if err := b.Enqueue(ctx, []state.OutboxItem{{Channel: "slack:C1", PostID: 2, Payload: []byte("x")}}, "posts", 2); err != nil {
+		t.Errorf("b: Enqueue while leading: %v", err)
+	}
+	if err := b.Claim(ctx, p[0].ID, at(1)); err != nil {
+		t.Errorf("b: Claim while leading: %v", err)
+	}
+}
+
+// testClaimsAcrossLeads: a row the old leader claimed is in doubt, it may be sending it. Where
+// the old leader may still be running (PostgreSQL), the new one may not claim it until the
+// claim expires, and the old one's MarkSent still records its send; where the old leader is
+// known to be gone (SQLite's file lock died with it), the new one claims it at once and the old
+// claim can no longer be marked. A row the old leader marked failed is free at once.
+func testClaimsAcrossLeads(t *testing.T, a, b state.Store) {
+	ctx := t.Context()
+	fill4(t, a, "slack:C1")
+	p := mustPending(t, a, "slack:C1")
+	releaseA := lead(t, a, "a")
+	now := time.Now()
+	if err := a.Claim(ctx, p[0].ID, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Claim(ctx, p[1].ID, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Claim(ctx, p[3].ID, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.MarkFailed(ctx, p[1].ID, "timeout", now); err != nil {
+		t.Fatal(err)
+	}
+	releaseA()
+	releaseB := lead(t, b, "b")
+	defer releaseB()
+
+	if err := b.Claim(ctx, p[1].ID, now); err != nil {
+		t.Errorf("b: Claim of a row a marked failed: %v", err)
+	}
+	err := b.Claim(ctx, p[0].ID, now.Add(time.Second))
+	var claimed *state.ClaimedError
+	switch {
+	case errors.As(err, &claimed):
+		if claimed.ID != p[0].ID || !claimed.Until.After(now) || claimed.Until.After(now.Add(state.ClaimTTL+time.Second)) {
+			t.Errorf("b: ClaimedError = %+v, want row %d until about %v", claimed, p[0].ID, now.Add(state.ClaimTTL))
+		}
+		if err := a.MarkSent(ctx, p[0].ID, "m", now); err != nil {
+			t.Errorf("a: MarkSent of its claimed row after losing the lead: %v", err)
+		}
+		if err := b.Claim(ctx, p[0].ID, now.Add(2*time.Second)); !errors.Is(err, state.ErrNotFound) {
+			t.Errorf("b: Claim of the row a marked sent = %v, want ErrNotFound", err)
+		}
+		if err := b.Claim(ctx, p[2].ID, now); err != nil {
+			t.Errorf("b: Claim of an unclaimed row: %v", err)
+		}
+		if err := b.Claim(ctx, p[3].ID, now.Add(time.Second)); !errors.As(err, &claimed) {
+			t.Errorf("b: Claim of a row a claimed = %v, want a *ClaimedError", err)
+		}
+	case err == nil:
+		if err := a.MarkSent(ctx, p[0].ID, "m", now); !errors.Is(err, state.ErrLeaseLost) {
+			t.Errorf("a: MarkSent of a row b took over = %v, want ErrLeaseLost", err)
+		}
+	default:
+		t.Fatalf("b: Claim of a row a claimed = %v, want a *ClaimedError or success", err)
+	}
+	// An expired claim is free.
+	if err := b.Claim(ctx, p[3].ID, now.Add(state.ClaimTTL+time.Second)); err != nil {
+		t.Errorf("b: Claim of a row whose claim expired: %v", err)
+	}
 }
