@@ -46,6 +46,8 @@ type Store interface {
 	Cursor(ctx context.Context, name string) (int64, bool, error)
 	// SetCursor sets a cursor (fenced: ErrLeaseLost once another process took the lead).
 	SetCursor(ctx context.Context, name string, value int64) error
+	// Cursors returns every set cursor whose name starts with prefix.
+	Cursors(ctx context.Context, prefix string) (map[string]int64, error)
 	// DeleteCursor unsets a cursor, so that its stream starts afresh (fenced like SetCursor).
 	DeleteCursor(ctx context.Context, name string) error
 

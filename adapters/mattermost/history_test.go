@@ -62,6 +62,13 @@ func TestHistory(t *testing.T) {
 		reply.Link != srv.Permalink(r1) || reply.Time.IsZero() {
 		t.Errorf("reply message = %+v", reply)
 	}
+	// Mattermost serves profile images only to logged-in sessions (401 otherwise): a transcript
+	// must not embed one that forum readers cannot load.
+	for _, m := range h.Messages {
+		if m.User.AvatarURL != "" {
+			t.Errorf("message %q has avatar %q, which needs a Mattermost login", m.Text, m.User.AvatarURL)
+		}
+	}
 
 	bad := []struct{ name, link string }{
 		{"another host", "https://chat.other.org/example/pl/" + ids[0]},

@@ -122,6 +122,18 @@ func (s *Server) topicJSON(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	switch status := s.brokenTopics[id]; {
+	case status == BrokenJSON:
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		_, _ = io.WriteString(w, `{"post_stream":{"posts":[{"id":`)
+		return
+	case status != 0:
+		writeJSON(w, status, map[string]any{
+			"errors":     []string{http.StatusText(status) + " (topic broken by discoursetest)"},
+			"error_type": "server_error",
+		})
+		return
+	}
 	t, ok := s.topics[id]
 	if !ok {
 		writeJSON(w, http.StatusNotFound, map[string]any{

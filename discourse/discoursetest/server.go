@@ -36,6 +36,7 @@ type Server struct {
 	reqs          map[string]int
 	created       []CreatedPost
 	faults        []fault
+	brokenTopics  map[int64]int // topic id → the status /t/{id}.json answers (BreakTopic)
 	rateLimitedAt time.Time
 	rateWaits     []time.Duration
 	errs          []string

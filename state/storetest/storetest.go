@@ -517,6 +517,17 @@ func testCursors(t *testing.T, s state.Store) {
 	if _, ok, _ := s.Cursor(ctx, "telegram.offset"); ok {
 		t.Errorf("setting one cursor set another")
 	}
+	for name, v := range map[string]int64{"held.posts.12": 5, "held.posts.13": 0, "held_other": 1} {
+		if err := s.SetCursor(ctx, name, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := s.Cursors(ctx, "held.posts."); err != nil || len(got) != 2 || got["held.posts.12"] != 5 || got["held.posts.13"] != 0 {
+		t.Errorf("Cursors(held.posts.) = %v, %v; want held.posts.12=5 and held.posts.13=0", got, err)
+	}
+	if got, err := s.Cursors(ctx, "nothing."); err != nil || len(got) != 0 {
+		t.Errorf("Cursors(nothing.) = %v, %v; want none", got, err)
+	}
 	if err := s.DeleteCursor(ctx, "posts"); err != nil {
 		t.Fatal(err)
 	}
