@@ -64,6 +64,8 @@ type Deps struct {
 type Values interface {
 	Cursor(ctx context.Context, name string) (int64, bool, error)
 	SetCursor(ctx context.Context, name string, value int64) error
+	Text(ctx context.Context, name string) (string, bool, error)
+	SetText(ctx context.Context, name, value string) error
 }
 
 // ChatLog is a durable record of chat messages, for platforms whose bots cannot read history

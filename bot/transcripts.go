@@ -37,6 +37,16 @@ func (t transcripts) Post(ctx context.Context, cmd adapters.Command, req command
 	if req.Count > maxMsgs {
 		return adapters.Reply{}, refuse("At most %d messages fit in one transcript (transcript.max_messages); you asked for %d.", maxMsgs, req.Count)
 	}
+	// The destination first: a refused one is answered before any history is read.
+	var topicID, categoryID int64
+	var err error
+	if req.ToTopic != "" {
+		if topicID, err = t.topic(ctx, cmd.Channel, req.ToTopic); err != nil {
+			return adapters.Reply{}, err
+		}
+	} else if categoryID, err = t.category(ctx, cmd.Channel); err != nil {
+		return adapters.Reply{}, err
+	}
 	hist, err := t.history(ctx, cmd, req, maxMsgs)
 	if err != nil {
 		return adapters.Reply{}, err
@@ -61,10 +71,6 @@ func (t transcripts) Post(ctx context.Context, cmd adapters.Command, req command
 	n := len(msgs)
 
 	if req.ToTopic != "" {
-		topicID, err := topicIDFromURL(b.client.BaseURL(), req.ToTopic)
-		if err != nil {
-			return adapters.Reply{}, err
-		}
 		created, err := b.client.CreatePost(ctx, discourse.NewPost{TopicID: topicID, Raw: body})
 		if err != nil {
 			return adapters.Reply{}, forumRefused(err)
@@ -72,10 +78,6 @@ func (t transcripts) Post(ctx context.Context, cmd adapters.Command, req command
 		return adapters.Reply{Text: commands.TextTranscriptReplied(n, created.URL)}, nil
 	}
 
-	categoryID, err := t.category(ctx)
-	if err != nil {
-		return adapters.Reply{}, err
-	}
 	if tc.Mode != "topic" {
 		link, fits := transcript.ComposerURL(b.client.BaseURL(), title, body, categoryID)
 		reply := commands.TextTranscriptComposer(n, link)
@@ -211,8 +213,46 @@ func (t transcripts) history(ctx context.Context, cmd adapters.Command, req comm
 	return h, nil
 }
 
-// category resolves transcript.category (a slug or parent/child) to its id; 0 when unset.
-func (t transcripts) category(ctx context.Context) (int64, error) {
+// which opens for the group's members. Basic groups have no message links.
+func telegramMessageLink(ch adapters.ChannelRef, messageID string) string {
+	id, ok := strings.CutPrefix(ch.ChatID, "-100")
+	if !ok || id == "" || messageID == "" {
+		return ""
+	}
+	return "https://t.me/c/" + id + "/" + messageID
+}
+
+// topic resolves a `to <topic url>` destination to its topic id, read fresh from the forum and
+// checked against the access policy (commands.Executor.CheckTranscriptTopic).
+func (t transcripts) topic(ctx context.Context, ch adapters.ChannelRef, raw string) (int64, error) {
+	id, err := topicIDFromURL(t.b.client.BaseURL(), raw)
+	if err != nil {
+		return 0, err
+	}
+	topic, err := t.b.client.Topic(ctx, id)
+	if discourse.IsNotFound(err) {
+		return 0, refuse("There is no topic %d on the forum (or the bot's forum user may not see it).", id)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read topic %d: %w", id, err)
+	}
+	if err := t.b.exec.CheckTranscriptTopic(ctx, ch, topic); err != nil {
+		return 0, err
+	}
+	return id, nil
+}
+
+// category resolves transcript.category (a slug or parent/child) to its id, 0 when unset, and
+// checks that a transcript from ch may go there.
+func (t transcripts) category(ctx context.Context, ch adapters.ChannelRef) (int64, error) {
+	id, err := t.categoryID(ctx)
+	if err != nil || id == 0 {
+		return id, err
+	}
+	return id, t.b.exec.CheckTranscriptCategory(ctx, ch, id)
+}
+
+func (t transcripts) categoryID(ctx context.Context) (int64, error) {
 	want := strings.ToLower(strings.Trim(t.b.opts.Transcript.Category, "/"))
 	if want == "" {
 		return 0, nil

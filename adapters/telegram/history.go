@@ -35,7 +35,21 @@ func (a *Adapter) pruneChatLog(ctx context.Context, now time.Time) {
 }
 
 // messageLinkRe is a message link: t.me/c/<chat>/<id>, t.me/<name>/<id>, optionally with a topic.
-var messageLinkRe = regexp.MustCompile(`^https?://t\.me/(?:c/)?[\w-]+/(?:\d+/)?(\d+)(?:\?.*)?$`)
+var messageLinkRe = regexp.MustCompile(`^https?://t\.me/(c/)?([\w-]+)/(?:\d+/)?(\d+)(?:\?.*)?$`)
+
+// linkedMessageID is the message id of a link to a message of ch, or false. A t.me/c/<chat> link
+// must name ch's chat (a supergroup -100<chat>); a t.me/<name> link (a public group) cannot be
+// checked without asking Telegram, but its id is only ever looked up in ch's own log.
+func linkedMessageID(ch adapters.ChannelRef, link string) (string, bool) {
+	m := messageLinkRe.FindStringSubmatch(strings.TrimSpace(link))
+	if m == nil {
+		return "", false
+	}
+	if m[1] != "" && "-100"+m[2] != ch.ChatID {
+		return "", false
+	}
+	return m[3], true
+}
 
 // History implements adapters.Adapter from the chat log.
 func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapters.History, error) {
@@ -57,20 +71,26 @@ func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapter
 	for i := range h.Messages {
 		h.Messages[i].Link = supergroupLink(q.Channel, string(h.Messages[i].ID))
 	}
-	from := q.FromLink
+	from, thread := q.FromLink, q.ThreadLink != "" || q.Thread != ""
+	id := string(q.Thread)
+	if id == q.Channel.ThreadID {
+		id = "" // the forum topic the command was typed in: its log is the channel's
+	}
 	if q.ThreadLink != "" {
 		from = q.ThreadLink
 	}
-	if from == "" {
-		return h, nil
+	if from != "" {
+		var ok bool
+		if id, ok = linkedMessageID(q.Channel, from); !ok {
+			return h, adapters.Refused("That is not a link to a message of this chat (right-click a message here, Copy Message Link).")
+		}
 	}
-	mm := messageLinkRe.FindStringSubmatch(from)
-	if mm == nil {
-		return h, adapters.Refused("That is not a link to a Telegram message (right-click a message, Copy Message Link).")
+	if id == "" {
+		return h, nil
 	}
 	start := -1
 	for i, m := range h.Messages {
-		if string(m.ID) == mm[1] {
+		if string(m.ID) == id {
 			start = i
 			break
 		}
@@ -78,7 +98,7 @@ func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapter
 	if start < 0 {
 		return h, adapters.Refused("That message is not in my chat log (it keeps the last %d messages).", limit)
 	}
-	if q.ThreadLink == "" {
+	if !thread {
 		h.Messages = h.Messages[start:]
 		return h, nil
 	}
