@@ -117,4 +117,3 @@ func maskUnparsedUserinfo(s string) string {
 	}
 	return s[:start+colon+1] + "xxxxx" + s[at:]
 }
-

@@ -182,4 +182,3 @@ func (v *validator) positive(path string, d time.Duration) {
 		v.fail(path, "%s: must be positive", d)
 	}
 }
-
