@@ -63,6 +63,8 @@ type Deps struct {
 type Values interface {
 	Cursor(ctx context.Context, name string) (int64, bool, error)
 	SetCursor(ctx context.Context, name string, value int64) error
+	Text(ctx context.Context, name string) (string, bool, error)
+	SetText(ctx context.Context, name, value string) error
 }
 
 // ChatLog is a bounded, durable record of chat messages (implemented by the bot's store).

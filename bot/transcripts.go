@@ -38,6 +38,16 @@ func (t transcripts) Post(ctx context.Context, cmd adapters.Command, req command
 	if req.Count > maxMsgs {
 		return adapters.Reply{}, refuse("At most %d messages fit in one transcript (transcript.max_messages); you asked for %d.", maxMsgs, req.Count)
 	}
+	// The destination first: a refused one is answered before any history is read.
+	var topicID, categoryID int64
+	var err error
+	if req.ToTopic != "" {
+		if topicID, err = t.topic(ctx, cmd.Channel, req.ToTopic); err != nil {
+			return adapters.Reply{}, err
+		}
+	} else if categoryID, err = t.category(ctx, cmd.Channel); err != nil {
+		return adapters.Reply{}, err
+	}
 	hist, err := t.history(ctx, cmd, req, maxMsgs)
 	if err != nil {
 		return adapters.Reply{}, err
@@ -62,10 +72,6 @@ func (t transcripts) Post(ctx context.Context, cmd adapters.Command, req command
 	n := len(msgs)
 
 	if req.ToTopic != "" {
-		topicID, err := topicIDFromURL(b.client.BaseURL(), req.ToTopic)
-		if err != nil {
-			return adapters.Reply{}, err
-		}
 		created, err := b.client.CreatePost(ctx, discourse.NewPost{TopicID: topicID, Raw: body})
 		if err != nil {
 			return adapters.Reply{}, forumRefused(err)
@@ -73,10 +79,6 @@ func (t transcripts) Post(ctx context.Context, cmd adapters.Command, req command
 		return adapters.Reply{Text: commands.TextTranscriptReplied(n, created.URL)}, nil
 	}
 
-	categoryID, err := t.category(ctx)
-	if err != nil {
-		return adapters.Reply{}, err
-	}
 	if tc.Mode != "topic" {
 		link, fits := transcript.ComposerURL(b.client.BaseURL(), title, body, categoryID)
 		reply := commands.TextTranscriptComposer(n, link)
@@ -210,7 +212,21 @@ func (t transcripts) history(ctx context.Context, cmd adapters.Command, req comm
 }
 
 // telegramLink is a message link: t.me/c/<chat>/<id>, t.me/<name>/<id>, optionally with a topic.
-var telegramLink = regexp.MustCompile(`^https?://t\.me/(?:c/)?[\w-]+/(?:\d+/)?(\d+)(?:\?.*)?$`)
+var telegramLink = regexp.MustCompile(`^https?://t\.me/(c/)?([\w-]+)/(?:\d+/)?(\d+)(?:\?.*)?$`)
+
+// telegramMessageID is the message id of a link to a message of ch, or false. A t.me/c/<chat>
+// link must name ch's chat (a supergroup -100<chat>); a t.me/<name> link (a public group) cannot
+// be checked without asking Telegram, but its id is only ever looked up in ch's own log.
+func telegramMessageID(ch adapters.ChannelRef, link string) (string, bool) {
+	m := telegramLink.FindStringSubmatch(strings.TrimSpace(link))
+	if m == nil {
+		return "", false
+	}
+	if m[1] != "" && "-100"+m[2] != ch.ChatID {
+		return "", false
+	}
+	return m[3], true
+}
 
 // chatLog serves history from the messages the bot recorded (Telegram).
 func (t transcripts) chatLog(ctx context.Context, cmd adapters.Command, req commands.PostRequest, maxMsgs int) (adapters.History, error) {
@@ -238,14 +254,20 @@ func (t transcripts) chatLog(ctx context.Context, cmd adapters.Command, req comm
 	if req.Thread {
 		from = req.ThreadLink
 	}
+	id := ""
+	if req.Thread && from == "" {
+		id = req.ThreadRef
+	}
 	if from != "" {
-		mm := telegramLink.FindStringSubmatch(from)
-		if mm == nil {
-			return h, refuse("That is not a link to a Telegram message (right-click a message, Copy Message Link).")
+		var ok bool
+		if id, ok = telegramMessageID(cmd.Channel, from); !ok {
+			return h, refuse("That is not a link to a message of this chat (right-click a message here, Copy Message Link).")
 		}
+	}
+	if id != "" {
 		start := -1
 		for i, m := range h.Messages {
-			if string(m.ID) == mm[1] {
+			if string(m.ID) == id {
 				start = i
 				break
 			}
@@ -281,8 +303,37 @@ func telegramMessageLink(ch adapters.ChannelRef, messageID string) string {
 	return "https://t.me/c/" + id + "/" + messageID
 }
 
-// category resolves transcript.category (a slug or parent/child) to its id; 0 when unset.
-func (t transcripts) category(ctx context.Context) (int64, error) {
+// topic resolves a `to <topic url>` destination to its topic id, read fresh from the forum and
+// checked against the access policy (commands.Executor.CheckTranscriptTopic).
+func (t transcripts) topic(ctx context.Context, ch adapters.ChannelRef, raw string) (int64, error) {
+	id, err := topicIDFromURL(t.b.client.BaseURL(), raw)
+	if err != nil {
+		return 0, err
+	}
+	topic, err := t.b.client.Topic(ctx, id)
+	if discourse.IsNotFound(err) {
+		return 0, refuse("There is no topic %d on the forum (or the bot's forum user may not see it).", id)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read topic %d: %w", id, err)
+	}
+	if err := t.b.exec.CheckTranscriptTopic(ctx, ch, topic); err != nil {
+		return 0, err
+	}
+	return id, nil
+}
+
+// category resolves transcript.category (a slug or parent/child) to its id, 0 when unset, and
+// checks that a transcript from ch may go there.
+func (t transcripts) category(ctx context.Context, ch adapters.ChannelRef) (int64, error) {
+	id, err := t.categoryID(ctx)
+	if err != nil || id == 0 {
+		return id, err
+	}
+	return id, t.b.exec.CheckTranscriptCategory(ctx, ch, id)
+}
+
+func (t transcripts) categoryID(ctx context.Context) (int64, error) {
 	want := strings.ToLower(strings.Trim(t.b.cfg.Transcript.Category, "/"))
 	if want == "" {
 		return 0, nil

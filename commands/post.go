@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/discourse"
 )
 
 // post hands a transcript request to Transcripts and answers with what it returns.
@@ -40,4 +41,40 @@ func (e *Executor) test(ctx context.Context, ch adapters.ChannelRef) adapters.Re
 		return adapters.Reply{Text: textSampleFailed()}
 	}
 	return adapters.Reply{Text: textSampleSent()}
+}
+
+// CheckTranscriptTopic refuses a topic that a transcript typed in ch may not be added to: only a
+// regular (not private-message), open, unarchived topic whose category a public channel may
+// see, or any category when ch is on access.private_channels. The forum's API user is an admin
+// and could post almost anywhere; this is what stops a chat admin from using it so. t must be
+// read fresh from the forum. Refusals are *Refusal errors; a forum failure is wrapped.
+func (e *Executor) CheckTranscriptTopic(ctx context.Context, ch adapters.ChannelRef, t discourse.Topic) error {
+	switch {
+	case t.Archetype != "" && t.Archetype != "regular":
+		return refuse(textDestinationPrivateMessage())
+	case t.Archived:
+		return refuse(textDestinationArchived())
+	case t.Closed:
+		return refuse(textDestinationClosed())
+	}
+	return e.CheckTranscriptCategory(ctx, ch, t.CategoryID)
+}
+
+// CheckTranscriptCategory refuses a category that a new transcript topic (or a composer link)
+// from ch may not use: a read-restricted category, or a child of one, unless ch is on
+// access.private_channels. A category the catalogue does not know counts as restricted. 0 (no
+// category) is allowed.
+func (e *Executor) CheckTranscriptCategory(ctx context.Context, ch adapters.ChannelRef, categoryID int64) error {
+	if categoryID == 0 || e.isPrivate(ch) {
+		return nil
+	}
+	list, err := e.Catalog.Categories(ctx)
+	if err != nil {
+		return fmt.Errorf("%w: list categories: %w", errForum, err)
+	}
+	cats := newCategoryIndex(list)
+	if _, ok := cats.byID[categoryID]; !ok || cats.restricted(categoryID) {
+		return refuse(textDestinationRestricted())
+	}
+	return nil
 }

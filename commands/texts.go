@@ -396,6 +396,25 @@ func TextTranscriptRefused(reason string) adapters.Text {
 	return adapters.Text{plain(reason)}
 }
 
+// Where a transcript may go (CheckTranscriptTopic, CheckTranscriptCategory).
+
+func textDestinationPrivateMessage() adapters.Text {
+	return adapters.Text{plain("That topic is a private message: transcripts go only to public topics.")}
+}
+
+func textDestinationArchived() adapters.Text {
+	return adapters.Text{plain("That topic is archived: transcripts go only to open topics.")}
+}
+
+func textDestinationClosed() adapters.Text {
+	return adapters.Text{plain("That topic is closed: transcripts go only to open topics.")}
+}
+
+func textDestinationRestricted() adapters.Text {
+	return adapters.Text{plain("That category is not public, so a transcript from this channel may not go there; it must be on the bot's "),
+		code("access.private_channels"), plain(" list first.")}
+}
+
 func textNoTranscripts() adapters.Text {
 	return adapters.Text{plain("Transcripts are not set up for this bot.")}
 }

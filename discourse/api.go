@@ -87,6 +87,8 @@ type Topic struct {
 	Archetype     string
 	Tags          []string
 	AllowedGroups []string // private messages: the groups it was sent to
+	Closed        bool     // no new replies (staff, and so an admin API key, may still post)
+	Archived      bool     // frozen: no replies, no edits
 }
 
 // tagName accepts a tag as a string (older forums) or as an object {id, name, slug} (recent ones).
@@ -127,6 +129,8 @@ func (c *Client) Topic(ctx context.Context, id int64) (Topic, error) {
 		Slug       string    `json:"slug"`
 		CategoryID int64     `json:"category_id"`
 		Archetype  string    `json:"archetype"`
+		Closed     bool      `json:"closed"`
+		Archived   bool      `json:"archived"`
 		Tags       []tagName `json:"tags"`
 		Details    struct {
 			AllowedGroups []struct {
@@ -137,7 +141,8 @@ func (c *Client) Topic(ctx context.Context, id int64) (Topic, error) {
 	if err := c.call(ctx, "GET", "/t/"+strconv.FormatInt(id, 10)+".json", nil, nil, &w); err != nil {
 		return Topic{}, err
 	}
-	t := Topic{ID: w.ID, Title: w.Title, Slug: w.Slug, CategoryID: w.CategoryID, Archetype: w.Archetype}
+	t := Topic{ID: w.ID, Title: w.Title, Slug: w.Slug, CategoryID: w.CategoryID, Archetype: w.Archetype,
+		Closed: w.Closed, Archived: w.Archived}
 	for _, tag := range w.Tags {
 		if tag != "" {
 			t.Tags = append(t.Tags, string(tag))

@@ -51,6 +51,10 @@ func (s *sqlStore) Lead(ctx context.Context) (func(), error) {
 		}
 		return nil, fmt.Errorf("lead: %w", err)
 	}
+	if err := s.bumpEpoch(ctx); err != nil {
+		unlock()
+		return nil, fmt.Errorf("lead: %w", err)
+	}
 	release, err := s.leads.add(unlock)
 	if err != nil {
 		return nil, fmt.Errorf("lead: %w", err)

@@ -21,7 +21,9 @@ func migrate(ctx context.Context, db *sql.DB, dialect goose.Dialect, dir string,
 	if err != nil {
 		return fmt.Errorf("load %s migrations: %w", dir, err)
 	}
-	opts = append([]goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}, opts...)
+	// Each line of work has its own range of versions (matrix 00010–00019, delivery 00020–00029,
+	// …), so a database may already hold a higher version than a newly added one.
+	opts = append([]goose.ProviderOption{goose.WithDisableGlobalRegistry(true), goose.WithAllowOutofOrder(true)}, opts...)
 	p, err := goose.NewProvider(dialect, db, fsys, opts...)
 	if err != nil {
 		return fmt.Errorf("prepare migrations: %w", err)

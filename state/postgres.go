@@ -49,7 +49,10 @@ func openPostgres(ctx context.Context, dsn string) (Store, error) {
 		return nil, fmt.Errorf("state.dsn (postgres): %w", err)
 	}
 	// No prepared-statement cache: pgx caches statements per connection itself.
-	s := &sqlStore{w: db, r: db, now: time.Now, lost: make(chan struct{})}
+	// The lease row is read FOR SHARE, so a new lead's epoch bump waits for every transaction
+	// that checked the old epoch; the old leader may still be up, so its claims are honoured.
+	s := &sqlStore{w: db, r: db, now: time.Now, lost: make(chan struct{}),
+		leaseQuery: `SELECT epoch FROM lease WHERE id = 1 FOR SHARE`, claimTTL: ClaimTTL}
 	s.lock = postgresLock(db, s.leadLost)
 	return s, nil
 }

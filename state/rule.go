@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Filter is what a rule does with matching posts. The order of the constants is precedence:
@@ -77,6 +78,9 @@ type Rule struct {
 	Tags []string
 	// Group is the forum group's name, for GroupMessage and GroupMention rules.
 	Group string
+	// CreatedAt is when the rule was stored (zero for rules older than the column): a stream a
+	// rule starts begins there. AddRule sets it; UpdateRule keeps it.
+	CreatedAt time.Time
 }
 
 // Validate checks that the rule's fields fit its type.

@@ -71,7 +71,11 @@ func openSQLite(ctx context.Context, path string) (Store, error) {
 		r.Close()
 		return nil, sqliteOpenError(path, err)
 	}
-	s := &sqlStore{w: w, r: r, now: time.Now, lock: sqliteLock(path), lost: make(chan struct{})}
+	// Writes are serialised by SQLite's write lock, so a plain read fences; and the lead's
+	// flock lives exactly as long as its process, so a new leader knows the old one is gone and
+	// its claims need no waiting out.
+	s := &sqlStore{w: w, r: r, now: time.Now, lock: sqliteLock(path), lost: make(chan struct{}),
+		leaseQuery: `SELECT epoch FROM lease WHERE id = 1`}
 	if err := s.prepare(ctx); err != nil {
 		s.Close()
 		return nil, sqliteOpenError(path, err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,6 +24,13 @@ type sqlStore struct {
 	leads    leads
 	lost     chan struct{} // closed when a held lead is lost (LeadLost)
 	lostOnce sync.Once
+
+	// The lease (lease.go): the epoch this store's lead got (0: never led, writes unfenced),
+	// the query that reads the current one inside a transaction, and how long another epoch's
+	// claim on an outbox row holds (0: not at all, its process is known to be gone).
+	epoch      atomic.Int64
+	leaseQuery string
+	claimTTL   time.Duration
 }
 
 // LeadLost implements Store.

@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -15,6 +16,9 @@ const insertOutbox = `INSERT INTO outbox (channel, topic_id, post_id, thread, pa
 func (s *sqlStore) Enqueue(ctx context.Context, items []OutboxItem, cursor string, value int64) error {
 	now := s.now()
 	return s.inTx(ctx, "enqueue notifications", func(tx *sql.Tx) error {
+		if err := s.fence(ctx, tx); err != nil {
+			return err
+		}
 		for _, it := range items {
 			created := it.CreatedAt
 			if created.IsZero() {
@@ -89,23 +93,37 @@ func (s *sqlStore) Pending(ctx context.Context, channel string, limit int) ([]Ou
 	return out, nil
 }
 
-// MarkSent records a delivery (which counts as an attempt) and the chat message it became.
+// MarkSent records a delivery (which counts as an attempt) and the chat message it became. It is
+// fenced by the row's claim rather than the lease: the send happened, so it is recorded even when
+// the lead was lost meanwhile, unless another lead took the row over (its claim expired).
 func (s *sqlStore) MarkSent(ctx context.Context, id int64, messageRef string, at time.Time) error {
+	e := s.epoch.Load()
 	err := mustAffect(s.w.ExecContext(ctx,
 		`UPDATE outbox SET status = 'sent', message_ref = $2, sent_at = $3, last_attempt_at = $3,
 		        attempts = attempts + 1
-		 WHERE id = $1`, id, messageRef, dbTime(at)))
+		 WHERE id = $1 AND claim_epoch IN (0, $4)`, id, messageRef, dbTime(at), e))
+	if errors.Is(err, ErrNotFound) {
+		var claim int64
+		switch qerr := s.w.QueryRowContext(ctx, `SELECT claim_epoch FROM outbox WHERE id = $1`, id).Scan(&claim); {
+		case qerr == nil:
+			err = ErrLeaseLost // claimed by another lead
+		case !errors.Is(qerr, sql.ErrNoRows):
+			err = qerr
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("mark outbox row %d sent: %w", id, err)
 	}
 	return nil
 }
 
-// MarkFailed counts a failed attempt and keeps its error; the row stays pending.
+// MarkFailed counts a failed attempt and keeps its error; the row stays pending, and this lead's
+// claim on it ends, so that a new leader need not wait it out.
 func (s *sqlStore) MarkFailed(ctx context.Context, id int64, msg string, at time.Time) error {
 	err := mustAffect(s.w.ExecContext(ctx,
-		`UPDATE outbox SET attempts = attempts + 1, last_error = $2, last_attempt_at = $3
-		 WHERE id = $1`, id, msg, dbTime(at)))
+		`UPDATE outbox SET attempts = attempts + 1, last_error = $2, last_attempt_at = $3,
+		        claim_epoch = CASE WHEN claim_epoch = $4 THEN 0 ELSE claim_epoch END
+		 WHERE id = $1`, id, msg, dbTime(at), s.epoch.Load()))
 	if err != nil {
 		return fmt.Errorf("mark outbox row %d failed: %w", id, err)
 	}

@@ -8,9 +8,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
-const ruleColumns = `id, channel, type, filter, category_id, tags, group_name`
+const ruleColumns = `id, channel, type, filter, category_id, tags, group_name, created_at`
 
 // Rules returns a channel's rules in precedence order.
 func (s *sqlStore) Rules(ctx context.Context, channel string) ([]Rule, error) {
@@ -44,10 +45,14 @@ func (s *sqlStore) queryRules(ctx context.Context, query string, args ...any) ([
 	for rows.Next() {
 		var r Rule
 		var tags string
-		if err := rows.Scan(&r.ID, &r.Channel, &r.Type, &r.Filter, &r.CategoryID, &tags, &r.Group); err != nil {
+		var created int64
+		if err := rows.Scan(&r.ID, &r.Channel, &r.Type, &r.Filter, &r.CategoryID, &tags, &r.Group, &created); err != nil {
 			return nil, err
 		}
 		r.Tags = decodeTags(tags)
+		if created != 0 {
+			r.CreatedAt = time.UnixMicro(created).UTC()
+		}
 		rules = append(rules, r)
 	}
 	return rules, rows.Err()
@@ -59,19 +64,21 @@ func (s *sqlStore) AddRule(ctx context.Context, r Rule) (Rule, error) {
 	if err := r.Validate(); err != nil {
 		return Rule{}, fmt.Errorf("add rule: %w", err)
 	}
+	now := s.now().UTC().Truncate(time.Microsecond)
 	err := s.inTx(ctx, "add rule", func(tx *sql.Tx) error {
-		if err := ensureChannel(ctx, tx, r.Channel, s.now()); err != nil {
+		if err := ensureChannel(ctx, tx, r.Channel, now); err != nil {
 			return err
 		}
 		return tx.QueryRowContext(ctx,
-			`INSERT INTO rules (channel, type, filter, category_id, tags, group_name)
-			 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-			r.Channel, string(r.Type), string(r.Filter), r.CategoryID, encodeTags(r.Tags), r.Group,
+			`INSERT INTO rules (channel, type, filter, category_id, tags, group_name, created_at)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+			r.Channel, string(r.Type), string(r.Filter), r.CategoryID, encodeTags(r.Tags), r.Group, now.UnixMicro(),
 		).Scan(&r.ID)
 	})
 	if err != nil {
 		return Rule{}, err
 	}
+	r.CreatedAt = now
 	return r, nil
 }
 
@@ -80,8 +87,9 @@ func (s *sqlStore) UpdateRule(ctx context.Context, r Rule) error {
 	return s.inTx(ctx, fmt.Sprintf("update rule %d", r.ID), func(tx *sql.Tx) error {
 		var cur Rule
 		var tags string
+		var created int64
 		err := tx.QueryRowContext(ctx, `SELECT `+ruleColumns+` FROM rules WHERE id = $1`, r.ID).
-			Scan(&cur.ID, &cur.Channel, &cur.Type, &cur.Filter, &cur.CategoryID, &tags, &cur.Group)
+			Scan(&cur.ID, &cur.Channel, &cur.Type, &cur.Filter, &cur.CategoryID, &tags, &cur.Group, &created)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}

@@ -44,19 +44,39 @@ type Store interface {
 
 	// Cursor returns a cursor's value and whether it is set.
 	Cursor(ctx context.Context, name string) (int64, bool, error)
-	// SetCursor sets a cursor.
+	// SetCursor sets a cursor (fenced: ErrLeaseLost once another process took the lead).
 	SetCursor(ctx context.Context, name string, value int64) error
+	// Cursors returns every set cursor whose name starts with prefix.
+	Cursors(ctx context.Context, prefix string) (map[string]int64, error)
+	// DeleteCursor unsets a cursor, so that its stream starts afresh (fenced like SetCursor).
+	DeleteCursor(ctx context.Context, name string) error
+
+	// Texts: named strings (Matrix's sync token, device id, …), as the cursors are integers.
+
+	// Text returns a text's value and whether it is set.
+	Text(ctx context.Context, name string) (string, bool, error)
+	// SetText sets a text.
+	SetText(ctx context.Context, name, value string) error
 
 	// Outbox.
 
 	// Enqueue stores the notifications of a batch of posts and sets cursor `cursor` to `value`, in
-	// one transaction: a crash leaves either both or neither.
+	// one transaction: a crash leaves either both or neither. It is fenced by the lease: once
+	// another process has taken the lead, it writes nothing and returns ErrLeaseLost.
 	Enqueue(ctx context.Context, items []OutboxItem, cursor string, value int64) error
 	// PendingChannels returns the channels that have unsent, unparked rows.
 	PendingChannels(ctx context.Context) ([]string, error)
 	// Pending returns up to limit unsent, unparked rows of a channel, oldest first.
 	Pending(ctx context.Context, channel string, limit int) ([]OutboxItem, error)
-	// MarkSent records a delivered row and the chat message it became.
+	// Claim takes a pending row for a send by this store's lead, in a transaction that checks the
+	// lease: a row is sent only after its claim succeeded. It returns ErrLeaseLost when another
+	// process leads now, ErrNotFound when the row is gone or no longer pending, and a
+	// *ClaimedError when another lead claimed it and may still be sending it (PostgreSQL, for
+	// ClaimTTL). Claiming a row this lead claimed before succeeds.
+	Claim(ctx context.Context, id int64, at time.Time) error
+	// MarkSent records a delivered row and the chat message it became. It is fenced by the row's
+	// claim, not the lease (the send happened: it is recorded even after the lead was lost):
+	// ErrLeaseLost if another lead has claimed the row since.
 	MarkSent(ctx context.Context, id int64, messageRef string, at time.Time) error
 	// MarkFailed records a failed attempt: the attempt count goes up and the error is kept.
 	MarkFailed(ctx context.Context, id int64, err string, at time.Time) error
@@ -67,6 +87,20 @@ type Store interface {
 	// PruneOutbox deletes sent and parked outbox rows created before `before` (pending rows are
 	// never deleted) and returns how many went. Thread refs are kept: they live in their own table.
 	PruneOutbox(ctx context.Context, before time.Time) (int64, error)
+
+	// Outbox review (the web console).
+
+	// Backlogs returns, for each channel with pending rows, how many and the oldest's age.
+	Backlogs(ctx context.Context) ([]Backlog, error)
+	// RecentOutbox returns the newest `limit` rows of any status, newest first (limit <= 0: all).
+	RecentOutbox(ctx context.Context, limit int) ([]OutboxItem, error)
+	// ParkedOutbox returns up to limit parked rows, newest first (limit <= 0: all).
+	ParkedOutbox(ctx context.Context, limit int) ([]OutboxItem, error)
+	// Unpark queues a parked row again, attempts and error cleared, as if it was queued at `at`
+	// (delivery.max_age counts from there). ErrNotFound if no parked row has that id.
+	Unpark(ctx context.Context, id int64, at time.Time) error
+	// DiscardParked deletes a parked row. ErrNotFound if no parked row has that id.
+	DiscardParked(ctx context.Context, id int64) error
 
 	// Threads: the chat message of a topic's first notification in a channel.
 
@@ -101,8 +135,12 @@ type Store interface {
 	// exclude each other.
 	Lead(ctx context.Context) (release func(), err error)
 	// LeadLost is closed when a lead this store held was lost without being released (the
-	// PostgreSQL session holding the lock broke): a standby may be leading now, so the process
-	// must stop leading. It never closes for SQLite, whose file lock lives as long as the process.
+	// PostgreSQL session holding the lock broke), or when a fenced write found that another
+	// process took the lead since: a standby may be leading now, so the process must stop
+	// leading, its senders first. Every lead taken starts a new lease epoch; the fenced writes
+	// (Enqueue, SetCursor, DeleteCursor, Claim) check it in their transaction, so an old leader
+	// that has not noticed yet can neither send nor move a cursor. A store that never led writes
+	// unfenced.
 	LeadLost() <-chan struct{}
 
 	Close() error
@@ -141,6 +179,17 @@ type OutboxItem struct {
 	LastError  string
 	Status     OutboxStatus
 	MessageRef string
+	// LastAttemptAt and SentAt are zero until a try, a delivery. Only RecentOutbox and
+	// ParkedOutbox read them.
+	LastAttemptAt time.Time
+	SentAt        time.Time
+}
+
+// Backlog is one channel's pending outbox rows.
+type Backlog struct {
+	Channel       string
+	Pending       int
+	OldestPending time.Time
 }
 
 // OutboxStats counts outbox rows.

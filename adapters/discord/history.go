@@ -63,16 +63,21 @@ func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapter
 			return adapters.History{}, err
 		}
 		msgs = append([]*discordgo.Message{first}, rest...)
-	case q.Thread != "":
-		thread = q.Thread
-		root, err := a.s.ChannelMessage(channelID, string(q.Thread), opt)
+	case q.Thread != "" || q.ThreadLink != "":
+		// A thread of this channel only: a thread id is a channel id, and any other one would
+		// put another channel's messages (of any guild the bot is in) into this transcript.
+		var err error
+		if thread, err = a.threadOf(ctx, q); err != nil {
+			return adapters.History{}, err
+		}
+		root, err := a.s.ChannelMessage(q.Channel.ChatID, string(thread), opt)
 		if err == nil {
 			msgs = append(msgs, root)
 			limit--
 		} else if !hasCode(err, codeUnknownMessage) {
-			return adapters.History{}, fmt.Errorf("discord: read thread root %s: %w", q.Thread, redact(err))
+			return adapters.History{}, fmt.Errorf("discord: read thread root %s: %w", thread, redact(err))
 		}
-		rest, err := a.forward(ctx, string(q.Thread), "0", limit)
+		rest, err := a.forward(ctx, string(thread), "0", limit)
 		if err != nil {
 			return adapters.History{}, err
 		}
@@ -164,6 +169,32 @@ func (a *Adapter) channelInfo(ctx context.Context, channelID string) (guildID, n
 		return c.GuildID, "#" + channelID
 	}
 	return c.GuildID, "#" + c.Name
+}
+
+// threadOf is the thread a query names, by id (q.Thread) or by a link to its starter message or
+// to one of its messages (q.ThreadLink), once it is known to be a thread of the query's channel;
+// otherwise ErrBadLink. A thread started from a message has that message's id.
+func (a *Adapter) threadOf(ctx context.Context, q adapters.HistoryQuery) (adapters.MessageRef, error) {
+	parent := q.Channel.ChatID
+	id := string(q.Thread)
+	if q.ThreadLink != "" {
+		_, chID, msgID, ok := ParseMessageLink(q.ThreadLink)
+		switch {
+		case !ok:
+			return "", adapters.ErrBadLink
+		case chID == parent:
+			id = msgID // the thread's starter message, in the channel itself
+		default:
+			id = chID // a message inside the thread
+		}
+	}
+	if id == q.Channel.ThreadID && id != "" {
+		return adapters.MessageRef(id), nil
+	}
+	if id == parent || !a.inChannel(ctx, id, parent) {
+		return "", fmt.Errorf("%w: that is not a thread of this channel", adapters.ErrBadLink)
+	}
+	return adapters.MessageRef(id), nil
 }
 
 // inChannel reports whether channel id is parent or a thread of parent.

@@ -50,6 +50,9 @@ func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapter
 		posts, err = a.postsFrom(ctx, chID, id, limit)
 	case q.Thread != "":
 		posts, err = a.thread(ctx, chID, string(q.Thread), limit)
+		if errors.Is(err, errOtherChannel) || statusOf(err) == http.StatusNotFound {
+			err = fmt.Errorf("thread %s is not in this channel: %w", q.Thread, adapters.ErrBadLink)
+		}
 	case q.ThreadLink != "":
 		id, ok := a.parsePermalink(q.ThreadLink)
 		if !ok {

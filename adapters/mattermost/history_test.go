@@ -62,6 +62,13 @@ func TestHistory(t *testing.T) {
 		reply.Link != srv.Permalink(r1) || reply.Time.IsZero() {
 		t.Errorf("reply message = %+v", reply)
 	}
+	// Mattermost serves profile images only to logged-in sessions (401 otherwise): a transcript
+	// must not embed one that forum readers cannot load.
+	for _, m := range h.Messages {
+		if m.User.AvatarURL != "" {
+			t.Errorf("message %q has avatar %q, which needs a Mattermost login", m.Text, m.User.AvatarURL)
+		}
+	}
 
 	bad := []struct{ name, link string }{
 		{"another host", "https://chat.other.org/example/pl/" + ids[0]},
@@ -83,6 +90,12 @@ func TestHistory(t *testing.T) {
 			}
 		})
 	}
+	t.Run("thread id of another channel", func(t *testing.T) {
+		_, err := a.History(t.Context(), adapters.HistoryQuery{Channel: ch, Thread: adapters.MessageRef(elsewhere)})
+		if !errors.Is(err, adapters.ErrBadLink) {
+			t.Errorf("History(thread %s) = %v, want ErrBadLink", elsewhere, err)
+		}
+	})
 	t.Run("bad link: no such post", func(t *testing.T) {
 		link := srv.Permalink("nosuchpost0000000000000000")
 		_, err := a.History(t.Context(), adapters.HistoryQuery{Channel: ch, FromLink: link})

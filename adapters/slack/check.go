@@ -46,7 +46,7 @@ func (a *Adapter) Check(ctx context.Context, channels []adapters.ChannelRef) ([]
 	if err != nil {
 		fail("auth.test (bot token): " + describe(err))
 	} else {
-		a.self.set(auth.UserID, auth.User, auth.URL)
+		a.self.set(auth.UserID, auth.User, auth.URL, auth.TeamID)
 		report = append(report, fmt.Sprintf("auth.test (bot token): ok as @%s (%s) in %s, %s",
 			auth.User, auth.UserID, auth.Team, auth.URL))
 		report, problems = checkScopes(auth.Header.Get("X-OAuth-Scopes"), report, problems)

@@ -59,11 +59,15 @@ func TestAdminFlag(t *testing.T) {
 		{"workspace owner by slash command", "UOWNER", true, false, true},
 		{"workspace admin by mention", slacktest.AdminUser, false, true, true},
 		{"plain member by mention", slacktest.Member, false, true, false},
+		// Slack Connect: an admin of the other organisation's workspace in a shared channel.
+		{"other workspace's admin by slash command", "UGUEST", false, false, false},
+		{"other workspace's admin by mention", "UGUEST", false, true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake(t)
 			f.AddUser(slacktest.User{ID: "UOWNER", Name: "olga", IsOwner: true})
+			f.AddUser(slacktest.User{ID: "UGUEST", Name: "gus", IsAdmin: true, IsOwner: true, Team: "T0OTHER"})
 			a := newAdapter(t, f)
 			rec := &adaptertest.Recorder{}
 			startAdapter(t, f, a, rec)

@@ -13,6 +13,7 @@ type identity struct {
 	userID  string // "U…", stripped from the front of app mentions
 	name    string // for "/invite @name"
 	teamURL string // "https://team.slack.com/", for message links
+	teamID  string // "T…": only this workspace's admins are admins to the bot
 }
 
 func (i *identity) get() (userID, name, teamURL string) {
@@ -21,10 +22,16 @@ func (i *identity) get() (userID, name, teamURL string) {
 	return i.userID, i.name, i.teamURL
 }
 
-func (i *identity) set(userID, name, teamURL string) {
+func (i *identity) team() string {
+	i.mu.RLock()
+	defer i.mu.RUnlock()
+	return i.teamID
+}
+
+func (i *identity) set(userID, name, teamURL, teamID string) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
-	i.userID, i.name, i.teamURL = userID, name, teamURL
+	i.userID, i.name, i.teamURL, i.teamID = userID, name, teamURL, teamID
 }
 
 // whoAmI calls auth.test with the bot token and remembers the answer.
@@ -35,7 +42,7 @@ func (a *Adapter) whoAmI(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("auth.test: %w", err)
 	}
-	a.self.set(res.UserID, res.User, res.URL)
+	a.self.set(res.UserID, res.User, res.URL, res.TeamID)
 	return nil
 }
 

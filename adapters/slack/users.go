@@ -25,8 +25,13 @@ func (a *Adapter) userInfo(ctx context.Context, id string) (slack.User, error) {
 	return *u, nil
 }
 
-// isAdmin is Slack's verdict for the admin flag: workspace admins and owners.
-func isAdmin(u slack.User) bool { return u.IsAdmin || u.IsOwner || u.IsPrimaryOwner }
+// isAdmin is Slack's verdict for the admin flag: admins and owners of the bot's own workspace
+// (botTeam, from auth.test). In a channel shared with another organisation (Slack Connect) a
+// user of that organisation may be an admin of *their* workspace; that gives no right here. An
+// unknown bot team (auth.test not answered yet) makes no one an admin.
+func isAdmin(u slack.User, botTeam string) bool {
+	return botTeam != "" && u.TeamID == botTeam && (u.IsAdmin || u.IsOwner || u.IsPrimaryOwner)
+}
 
 // neutralUser converts a Slack user.
 func neutralUser(u slack.User) adapters.User {
@@ -57,5 +62,6 @@ func (a *Adapter) lookupUser(ctx context.Context, id, fallbackName string) (adap
 	if nu.Username == "" {
 		nu.Username = fallbackName
 	}
-	return nu, isAdmin(u)
+	a.ensureIdentity(ctx)
+	return nu, isAdmin(u, a.self.team())
 }

@@ -161,6 +161,22 @@ func (s *Server) SetTopicCategory(topicID, categoryID int64) {
 	}
 }
 
+// CloseTopic closes a topic to new replies.
+func (s *Server) CloseTopic(topicID int64) { s.setTopic(topicID, func(t *topic) { t.closed = true }) }
+
+// ArchiveTopic archives a topic.
+func (s *Server) ArchiveTopic(topicID int64) {
+	s.setTopic(topicID, func(t *topic) { t.archived = true })
+}
+
+func (s *Server) setTopic(id int64, f func(*topic)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t, ok := s.topics[id]; ok {
+		f(t)
+	}
+}
+
 func (s *Server) setPost(id int64, f func(*post)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

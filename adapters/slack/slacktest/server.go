@@ -52,6 +52,9 @@ var defaultScopes = []string{
 type User struct {
 	ID, Name, RealName, DisplayName, Avatar string
 	IsAdmin, IsOwner, IsBot                 bool
+	// Team is the user's own workspace; empty is the fake's (TeamID). Another team's user is one
+	// from an organisation the channel is shared with (Slack Connect).
+	Team string
 }
 
 type channel struct {

@@ -250,8 +250,12 @@ func (s *Server) usersInfo(req apiRequest) (int, any) {
 	if u == nil {
 		return http.StatusOK, slackError("user_not_found")
 	}
+	team := u.Team
+	if team == "" {
+		team = TeamID
+	}
 	return http.StatusOK, ok(map[string]any{"user": map[string]any{
-		"id": u.ID, "team_id": TeamID, "name": u.Name, "real_name": u.RealName,
+		"id": u.ID, "team_id": team, "name": u.Name, "real_name": u.RealName,
 		"is_admin": u.IsAdmin, "is_owner": u.IsOwner, "is_primary_owner": false, "is_bot": u.IsBot,
 		"profile": map[string]any{"real_name": u.RealName, "display_name": u.DisplayName,
 			"image_72": u.Avatar, "image_192": u.Avatar},

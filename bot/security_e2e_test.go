@@ -1,0 +1,155 @@
+package bot
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord/discordtest"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/telegram/telegramtest"
+	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/config"
+)
+
+// topicURL is the browser URL of a topic of the fake forum.
+func topicURL(f *site, id int64) string { return fmt.Sprintf("%s/t/topic/%d", f.URL(), id) }
+
+// TestTranscriptDestinations: a chat admin may add a transcript, as the forum's admin API user,
+// only to a regular, open, unarchived topic in a category the channel may see.
+func TestTranscriptDestinations(t *testing.T) {
+	f := newSite(t)
+	public, _ := f.CreateTopic("Public", "<p>hi</p>", "alice", f.cat["general"])
+	pm, _ := f.CreatePrivateMessage("Secret", "<p>psst</p>", "alice", "moderators")
+	staff, _ := f.CreateTopic("Staff only", "<p>hush</p>", "alice", f.cat["staff"])
+	closed, _ := f.CreateTopic("Closed", "<p>done</p>", "alice", f.cat["general"])
+	f.CloseTopic(closed)
+	archived, _ := f.CreateTopic("Archived", "<p>old</p>", "alice", f.cat["general"])
+	f.ArchiveTopic(archived)
+
+	rec := newRecorder("console")
+	rec.history = chatHistory()
+	r := startBot(t, f, rec, filepath.Join(t.TempDir(), "bot.db"), func(cfg *config.Config, _ *Options) {
+		cfg.Transcript.Mode = "topic"
+		cfg.Access.PrivateChannels = []string{"console:staffroom"}
+	})
+	tests := []struct {
+		name, channel string
+		topic         int64
+		want          string // "" when the transcript is posted
+	}{
+		{"private message", "console:a", pm, "private message"},
+		{"private message from a private channel", "console:staffroom", pm, "private message"},
+		{"read-restricted category", "console:a", staff, "not public"},
+		{"closed topic", "console:a", closed, "closed"},
+		{"archived topic", "console:a", archived, "archived"},
+		{"public open topic", "console:a", public, ""},
+		{"restricted category from a private channel", "console:staffroom", staff, ""},
+	}
+	for _, tt := range tests {
+		before := len(f.CreatedPosts())
+		reply := r.rec.handle(t, tt.channel, "post 3 to "+topicURL(f, tt.topic), true, false).Text.String()
+		posted := len(f.CreatedPosts()) - before
+		if tt.want == "" {
+			if posted != 1 || !strings.Contains(reply, "Added a transcript") {
+				t.Errorf("%s: reply %q, %d posts; want the transcript added", tt.name, reply, posted)
+			}
+			continue
+		}
+		if posted != 0 || !strings.Contains(reply, tt.want) || strings.Contains(reply, "\n") {
+			t.Errorf("%s: reply %q, %d posts; want a one-line refusal mentioning %q", tt.name, reply, posted, tt.want)
+		}
+	}
+}
+
+// TestTranscriptCategoryMustBePublic: transcript.category naming a read-restricted category makes
+// neither a topic nor a composer link from a public channel; a private channel may use it.
+func TestTranscriptCategoryMustBePublic(t *testing.T) {
+	for _, mode := range []string{"topic", "link"} {
+		t.Run(mode, func(t *testing.T) {
+			f := newSite(t)
+			rec := newRecorder("console")
+			rec.history = chatHistory()
+			r := startBot(t, f, rec, filepath.Join(t.TempDir(), "bot.db"), func(cfg *config.Config, _ *Options) {
+				cfg.Transcript.Mode = mode
+				cfg.Transcript.Category = "staff"
+				cfg.Access.PrivateChannels = []string{"console:staffroom"}
+			})
+			reply := r.rec.handle(t, "console:a", "post 3", true, false)
+			if s := reply.Text.String(); !strings.Contains(s, "not public") || strings.Contains(s, "/new-topic") {
+				t.Errorf("public channel: reply %q, want a refusal", s)
+			}
+			if n := len(f.CreatedPosts()); n != 0 {
+				t.Fatalf("a refused transcript created %d posts", n)
+			}
+			reply = r.rec.handle(t, "console:staffroom", "post 3", true, false)
+			if s := reply.Text.String(); !strings.Contains(s, "Posted a transcript") && !strings.Contains(s, "composer") {
+				t.Errorf("private channel: reply %q, want the transcript", s)
+			}
+		})
+	}
+}
+
+// TestDiscordTranscriptReadsOnlyThisChannel: a thread id or link typed in #general must name a
+// thread of #general; another channel the bot can read (#random here, or one of another guild)
+// is refused, and nothing reaches the forum.
+func TestDiscordTranscriptReadsOnlyThisChannel(t *testing.T) {
+	t.Parallel()
+	var secret []string
+	d := startDiscordBot(t, "transcript: {mode: topic, category: support}\n", func(f *discordtest.Server) {
+		for _, s := range []string{"secret one", "secret two", "secret three"} {
+			secret = append(secret, f.AddUserMessage(discordtest.OtherChannelID, discordtest.MemberID, s))
+		}
+		f.AddUserMessage(discordtest.ChannelID, discordtest.MemberID, "hello in general")
+	})
+	for _, cmd := range []string{
+		fmt.Sprintf("post range %s %s thread %s confirm", secret[0], secret[2], discordtest.OtherChannelID),
+		fmt.Sprintf("post range %s %s thread %s", secret[0], secret[2], discordtest.OtherChannelID),
+		fmt.Sprintf("post thread https://discord.com/channels/%s/%s/%s", discordtest.GuildID, discordtest.OtherChannelID, secret[0]),
+		fmt.Sprintf("post https://discord.com/channels/%s/%s/%s", discordtest.GuildID, discordtest.OtherChannelID, secret[0]),
+	} {
+		answer, _ := d.command(t, discordGeneral, discordtest.AdminID, cmd)
+		if strings.Contains(answer.Content, "secret") || !strings.Contains(answer.Content, "not a message link of this chat") {
+			t.Errorf("%s: answer %q, want a refusal", cmd, answer.Content)
+		}
+	}
+	if n := len(d.forum.CreatedPosts()); n != 0 {
+		t.Errorf("the forum got %d posts from another channel", n)
+	}
+}
+
+// TestDiscordPostThreadHonoursTheLink: `post thread <link>` typed in the channel transcribes
+// the linked thread, not the channel's last messages.
+func TestDiscordPostThreadHonoursTheLink(t *testing.T) {
+	t.Parallel()
+	d := startDiscordBot(t, "transcript: {mode: topic, category: support}\n", nil)
+	d.command(t, discordGeneral, discordtest.AdminID, "thread support")
+	topic, _ := d.forum.CreateTopic("Installer hangs", "<p>first</p>", "alice", d.forum.cat["support"])
+	d.forum.Reply(topic, "bob", "<p>second</p>") // starts the thread
+	root := d.waitNotifications(t, discordGeneral, 2)[0]
+	inside := d.discord.AddUserMessage(root.ID, discordtest.MemberID, "Inside the thread")
+	d.discord.AddUserMessage(root.ID, discordtest.AdminID, "Also inside")
+	d.discord.AddUserMessage(discordtest.ChannelID, discordtest.MemberID, "Outside the thread")
+
+	for _, link := range []string{
+		fmt.Sprintf("https://discord.com/channels/%s/%s/%s", discordtest.GuildID, root.ID, inside),                // a message in it
+		fmt.Sprintf("https://discord.com/channels/%s/%s/%s", discordtest.GuildID, discordtest.ChannelID, root.ID), // its starter
+	} {
+		preview, _ := d.command(t, discordGeneral, discordtest.AdminID, "post thread "+link)
+		if !strings.Contains(preview.Content, "Inside the thread") || !strings.Contains(preview.Content, "Also inside") ||
+			strings.Contains(preview.Content, "Outside the thread") {
+			t.Errorf("post thread %s: preview %q, want the thread's messages only", link, preview.Content)
+		}
+	}
+}
+
+// TestTelegramTranscriptLinkOfAnotherChat: a t.me/c link to another chat is refused, not read as
+// a message id of this chat.
+func TestTelegramTranscriptLinkOfAnotherChat(t *testing.T) {
+	r := newTelegramRun(t)
+	ids := r.tgConversation()
+	reply := r.command(t, tgGroup, telegramtest.AdminUser, fmt.Sprintf("/post https://t.me/c/1234567/%d", ids[2]))
+	mustReply(t, reply, "not a link to a message of this chat")
+	if got := r.forum.CreatedPosts(); len(got) != 0 {
+		t.Errorf("a link to another chat created %d forum posts", len(got))
+	}
+}
