@@ -210,7 +210,7 @@ type syncValues struct {
 }
 
 func (v *syncValues) Cursor(context.Context, string) (int64, bool, error) { return 0, false, nil }
-func (v *syncValues) SetCursor(context.Context, string, int64) error     { return nil }
+func (v *syncValues) SetCursor(context.Context, string, int64) error      { return nil }
 func (v *syncValues) Text(_ context.Context, n string) (string, bool, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
