@@ -32,6 +32,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if f, ok := s.takeFault(now); ok && s.applyFault(w, r, f) {
 		return
 	}
+	if r.Method == http.MethodGet && r.URL.Path == "/session/sso_provider" {
+		s.ssoProvider(w, r) // a browser's request: no API key
+		return
+	}
 	if !s.authorized(r) {
 		writeJSON(w, http.StatusForbidden, map[string]any{
 			"errors":     []string{"You are not permitted to view the requested resource. The API username or key is invalid."},
