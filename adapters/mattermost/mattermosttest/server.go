@@ -255,7 +255,7 @@ func (s *Server) Posted(ch adapters.ChannelRef) []adaptertest.Posted {
 	defer s.mu.Unlock()
 	var out []adaptertest.Posted
 	for _, p := range s.posts {
-		if p.ChannelId == ch.ChatID && p.UserId == s.bot.Id {
+		if p.ChannelId == ch.ChatID && p.UserId == s.bot.Id && p.Type == "" { // not its join post
 			out = append(out, adaptertest.Posted{Channel: ch, ID: p.Id, Thread: p.RootId, Text: view(p)})
 		}
 	}
