@@ -32,6 +32,7 @@ type Catalog struct {
 	tags     map[string]bool
 	tagsAt   time.Time
 	groups   map[string]bool
+	groupIDs map[string]int64 // lower-cased name → id, loaded with groups
 	groupsAt time.Time
 }
 
@@ -138,54 +139,88 @@ func (k *Catalog) CategoryPath(ctx context.Context, id int64) string {
 
 // HasTag reports whether the forum has a tag of that name (case-insensitively).
 func (k *Catalog) HasTag(ctx context.Context, name string) (bool, error) {
-	return k.has(ctx, strings.ToLower(name), &k.tags, &k.tagsAt, func(ctx context.Context) ([]string, error) {
-		return k.c.Tags(ctx)
-	})
+	return k.has(ctx, strings.ToLower(name), &k.tags, &k.tagsAt, k.loadTags)
 }
+
+// Tags lists the forum's tag names, lower-cased and sorted.
+func (k *Catalog) Tags(ctx context.Context) ([]string, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if err := k.refresh(ctx, false, &k.tags, &k.tagsAt, k.loadTags); err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(k.tags))
+	for t := range k.tags {
+		out = append(out, t)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+func (k *Catalog) loadTags(ctx context.Context) ([]string, error) { return k.c.Tags(ctx) }
 
 // HasGroup reports whether the forum has a group of that name (case-insensitively).
 func (k *Catalog) HasGroup(ctx context.Context, name string) (bool, error) {
 	return k.has(ctx, strings.ToLower(name), &k.groups, &k.groupsAt, func(ctx context.Context) ([]string, error) {
 		gs, err := k.c.Groups(ctx)
 		names := make([]string, len(gs))
+		ids := make(map[string]int64, len(gs))
 		for i, g := range gs {
 			names[i] = g.Name
+			ids[strings.ToLower(g.Name)] = g.ID
+		}
+		if err == nil {
+			k.groupIDs = ids // k.mu is held by has
 		}
 		return names, err
 	})
 }
 
+// GroupID returns a group's id by name (case-insensitively); ok is false for an unknown group.
+func (k *Catalog) GroupID(ctx context.Context, name string) (id int64, ok bool, err error) {
+	if ok, err = k.HasGroup(ctx, name); err != nil || !ok {
+		return 0, false, err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	id, ok = k.groupIDs[strings.ToLower(name)]
+	return id, ok, nil
+}
+
 func (k *Catalog) has(ctx context.Context, name string, set *map[string]bool, at *time.Time, load func(context.Context) ([]string, error)) (bool, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	refresh := func(miss bool) error {
-		if !k.stale(*at, miss) {
-			return nil
-		}
-		names, err := load(ctx)
-		if err != nil {
-			if *set != nil {
-				k.log.Warn("refresh forum catalogue failed; keeping the old list", "err", err)
-				*at = k.now()
-				return nil
-			}
-			return err
-		}
-		m := make(map[string]bool, len(names))
-		for _, n := range names {
-			m[strings.ToLower(n)] = true
-		}
-		*set, *at = m, k.now()
-		return nil
-	}
-	if err := refresh(false); err != nil {
+	if err := k.refresh(ctx, false, set, at, load); err != nil {
 		return false, err
 	}
 	if (*set)[name] {
 		return true, nil
 	}
-	if err := refresh(true); err != nil {
+	if err := k.refresh(ctx, true, set, at, load); err != nil {
 		return false, err
 	}
 	return (*set)[name], nil
+}
+
+// refresh reloads a name set when it is stale (miss: the caller did not find a name in it). A
+// failed reload keeps the old set. k.mu is held.
+func (k *Catalog) refresh(ctx context.Context, miss bool, set *map[string]bool, at *time.Time, load func(context.Context) ([]string, error)) error {
+	if !k.stale(*at, miss) {
+		return nil
+	}
+	names, err := load(ctx)
+	if err != nil {
+		if *set != nil {
+			k.log.Warn("refresh forum catalogue failed; keeping the old list", "err", err)
+			*at = k.now()
+			return nil
+		}
+		return err
+	}
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[strings.ToLower(n)] = true
+	}
+	*set, *at = m, k.now()
+	return nil
 }
