@@ -32,6 +32,7 @@ type Catalog struct {
 	tags     map[string]bool
 	tagsAt   time.Time
 	groups   map[string]bool
+	groupIDs map[string]int64 // lower-cased name → id, loaded with groups
 	groupsAt time.Time
 }
 
@@ -163,11 +164,27 @@ func (k *Catalog) HasGroup(ctx context.Context, name string) (bool, error) {
 	return k.has(ctx, strings.ToLower(name), &k.groups, &k.groupsAt, func(ctx context.Context) ([]string, error) {
 		gs, err := k.c.Groups(ctx)
 		names := make([]string, len(gs))
+		ids := make(map[string]int64, len(gs))
 		for i, g := range gs {
 			names[i] = g.Name
+			ids[strings.ToLower(g.Name)] = g.ID
+		}
+		if err == nil {
+			k.groupIDs = ids // k.mu is held by has
 		}
 		return names, err
 	})
+}
+
+// GroupID returns a group's id by name (case-insensitively); ok is false for an unknown group.
+func (k *Catalog) GroupID(ctx context.Context, name string) (id int64, ok bool, err error) {
+	if ok, err = k.HasGroup(ctx, name); err != nil || !ok {
+		return 0, false, err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	id, ok = k.groupIDs[strings.ToLower(name)]
+	return id, ok, nil
 }
 
 func (k *Catalog) has(ctx context.Context, name string, set *map[string]bool, at *time.Time, load func(context.Context) ([]string, error)) (bool, error) {

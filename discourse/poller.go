@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -52,6 +53,10 @@ type PollerConfig struct {
 	// rule's creation): a private stream that starts afresh hands on the posts since then, so
 	// that nothing posted after a rule's creation is missed, and nothing before it replayed.
 	PrivateSince func() time.Time
+	// PrivateGroups, in live mode, names the groups whose private messages are wanted: their
+	// MessageBus channels are followed in the same long poll as /latest (call Resubscribe when
+	// the list changes).
+	PrivateGroups func() []string
 	// HoldFor bounds how long a post whose topic cannot be read is retried on its own before it
 	// is announced from the post list alone (a private message is parked instead); 0 = 10 min.
 	HoldFor time.Duration
@@ -80,6 +85,8 @@ type Poller struct {
 	liveGap, liveRetry time.Duration
 	holds              holds
 	privateOff         bool // the private cursor is known to be unset (no group rule)
+	resubMu            sync.Mutex
+	resub              func() // cancels the MessageBus poll in flight (Resubscribe)
 }
 
 // topicEntry is a cached topic and when it was fetched. The TTL is checked on read (the
