@@ -43,6 +43,14 @@ func New(in io.Reader, out io.Writer, logger *slog.Logger) *Adapter {
 	return &Adapter{in: in, out: out, logger: logger}
 }
 
+// ChannelName implements adapters.ChannelNamer: console:local is this terminal.
+func (a *Adapter) ChannelName(_ context.Context, ch adapters.ChannelRef) (string, error) {
+	if ch == Channel {
+		return "the terminal", nil
+	}
+	return "", nil
+}
+
 // Platform implements adapters.Adapter.
 func (a *Adapter) Platform() string { return "console" }
 
