@@ -65,11 +65,8 @@ func (r *runner) consider(ctx context.Context, ev *event.Event) {
 // the bot that starts the message (a pill in formatted_body, the user id, or its name followed by
 // ":" or ","). A bare "!discourse" or mention asks for help.
 func (a *Adapter) commandText(msg *event.MessageEventContent) (string, bool) {
+	stripReply(msg) // a reply starts with the quoted message
 	body := msg.Body
-	if msg.RelatesTo.GetReplyTo() != "" { // a reply's body starts with the quoted message
-		msg.RemoveReplyFallback()
-		body = msg.Body
-	}
 	if msg.Format == event.FormatHTML && msg.FormattedBody != "" {
 		// Pills become the bot's user id, so that any display name is recognised.
 		parser := *format.TextHTMLParser
@@ -79,7 +76,7 @@ func (a *Adapter) commandText(msg *event.MessageEventContent) (string, bool) {
 			}
 			return format.DefaultPillConverter(displayname, mxid, eventID, ctx)
 		}
-		body = parser.Parse(event.TrimReplyFallbackHTML(msg.FormattedBody), format.NewContext(context.Background()))
+		body = parser.Parse(msg.FormattedBody, format.NewContext(context.Background()))
 	}
 	body = strings.TrimSpace(body)
 	if rest, ok := cutWord(body, commandPrefix); ok {

@@ -108,18 +108,26 @@ func (a *Adapter) from(ctx context.Context, room id.RoomID, ev id.EventID, limit
 	if err != nil {
 		return nil, linkError(classify("read the linked message", err))
 	}
+	// The token after the context is after its events_after; servers may repeat an event at a
+	// page's edge, so every event is taken once.
 	out := []*event.Event{c.Event}
+	seen := map[id.EventID]bool{c.Event.ID: true}
+	take := func(evs []*event.Event) {
+		for _, e := range evs {
+			if !seen[e.ID] && len(out) < limit {
+				seen[e.ID] = true
+				out = append(out, e)
+			}
+		}
+	}
+	take(c.EventsAfter)
 	from := c.End
 	for from != "" && len(out) < limit {
 		resp, err := a.messages(ctx, room, from, mautrix.DirectionForward, min(pageSize, limit-len(out)))
 		if err != nil {
 			return nil, err
 		}
-		for _, e := range resp.Chunk {
-			if e.ID != ev {
-				out = append(out, e)
-			}
-		}
+		take(resp.Chunk)
 		if len(resp.Chunk) == 0 || resp.End == "" || resp.End == from {
 			break
 		}
@@ -231,7 +239,7 @@ func (a *Adapter) message(ctx context.Context, room id.RoomID, ev *event.Event) 
 	if c.RelatesTo.GetReplaceID() != "" {
 		return adapters.Message{}, false // an edit; the edited message shows its first form
 	}
-	c.RemoveReplyFallback()
+	stripReply(&c)
 	m := adapters.Message{
 		ID:      adapters.MessageRef(ev.ID),
 		Channel: adapters.ChannelRef{Platform: PlatformName, ChatID: room.String()},
@@ -316,6 +324,17 @@ func (a *Adapter) roomName(ctx context.Context, room id.RoomID) string {
 		return al.Alias.String()
 	}
 	return room.String()
+}
+
+// stripReply removes a reply's fallback, the quote of the message it answers, from both forms
+// (mautrix's RemoveReplyFallback leaves plain-text messages alone).
+func stripReply(c *event.MessageEventContent) {
+	if c.RelatesTo.GetReplyTo() == "" {
+		return
+	}
+	c.RemoveReplyFallback()
+	c.Body = event.TrimReplyFallbackText(c.Body)
+	c.FormattedBody = event.TrimReplyFallbackHTML(c.FormattedBody)
 }
 
 // relatesTo reads an event's m.relates_to.

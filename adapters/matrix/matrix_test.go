@@ -3,6 +3,7 @@ package matrix_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -410,5 +411,60 @@ func TestEncryptedRoomIsRefusedOnce(t *testing.T) {
 	all := strings.Join(report, "\n")
 	if !strings.Contains(all, "ENCRYPTED") || !strings.Contains(all, "whoami: ok as @discourse:localhost") {
 		t.Errorf("check report lacks the encryption finding or whoami:\n%s", all)
+	}
+}
+
+func TestHistory(t *testing.T) {
+	srv := server(t)
+	a, _ := running(t, srv, config(srv), nil)
+	room := srv.MainRoom()
+	first := srv.SayText(room, matrixtest.AdminUser, "first words")
+	srv.Say(room, matrixtest.MemberUser, map[string]any{"msgtype": "m.text", "body": "see *this*",
+		"format": "org.matrix.custom.html", "formatted_body": `see <strong>this</strong> and <a href="https://matrix.to/#/@carol:localhost">Carol</a>, <a href="https://example.org/a">a page</a>`})
+	srv.Say(room, matrixtest.AdminUser, map[string]any{"msgtype": "m.text",
+		"body":         "> <@dave:localhost> see *this*\n\nmy answer",
+		"m.relates_to": map[string]any{"m.in_reply_to": map[string]any{"event_id": first}}})
+	root := srv.SayText(room, matrixtest.MemberUser, "thread root")
+	srv.SayInThread(room, matrixtest.AdminUser, root, "in the thread")
+	lines := func(h adapters.History) string {
+		var out []string
+		for _, m := range h.Messages {
+			out = append(out, m.User.DisplayName+": "+m.Text)
+		}
+		return strings.Join(out, "\n")
+	}
+	tests := []struct {
+		name string
+		q    adapters.HistoryQuery
+		want string
+	}{
+		{"last n", adapters.HistoryQuery{Limit: 2}, "Dave: thread root\nCarol: in the thread"},
+		{"from a link", adapters.HistoryQuery{FromLink: room.EventURI(first).MatrixToURL(), Limit: 3},
+			"Carol: first words\nDave: see **this** and @Carol, [a page](https://example.org/a)\nCarol: my answer"},
+		{"a thread by its root", adapters.HistoryQuery{Thread: adapters.MessageRef(root)}, "Dave: thread root\nCarol: in the thread"},
+		{"a thread by a link into it", adapters.HistoryQuery{ThreadLink: "https://matrix.to/#/" + room.String() + "/" + root.String()}, "Dave: thread root\nCarol: in the thread"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.q.Channel = srv.Channel()
+			h, err := a.History(t.Context(), tt.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := lines(h); got != tt.want {
+				t.Errorf("history:\n%s\nwant:\n%s", got, tt.want)
+			}
+			if h.ChannelName != "General" || h.Messages[0].Link == "" {
+				t.Errorf("channel name %q, first link %q", h.ChannelName, h.Messages[0].Link)
+			}
+		})
+	}
+	other := srv.CreateRoom(matrixtest.AdminUser, "Elsewhere", false)
+	_, err := a.History(t.Context(), adapters.HistoryQuery{Channel: srv.Channel(), FromLink: other.EventURI("$x").MatrixToURL()})
+	if !errors.Is(err, adapters.ErrBadLink) {
+		t.Errorf("a link into another room = %v, want ErrBadLink", err)
+	}
+	if _, err := a.History(t.Context(), adapters.HistoryQuery{Channel: srv.Channel(), FromLink: "https://example.org/not-matrix"}); !errors.Is(err, adapters.ErrBadLink) {
+		t.Errorf("a web link = %v, want ErrBadLink", err)
 	}
 }

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 MM_VERSION="${MM_VERSION:-6.7.2}"
-cache_root="${MM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/discourse-chatbot}"
+cache_root="${MM_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME:-/var/cache}/.cache}/discourse-chatbot}"
 dir="$cache_root/mattermost-server-$MM_VERSION"
 
 if [ -x "$dir/bin/mattermost" ] && [ -f "$dir/.complete" ]; then
