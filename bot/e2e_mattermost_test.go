@@ -51,7 +51,7 @@ func startMattermostBot(t *testing.T, extra string, seed func(*mattermosttest.Se
 func (r *mmBot) replies() []*model.Post {
 	var out []*model.Post
 	for _, p := range r.mm.Posts(r.mm.Channel()) {
-		if p.UserId == r.mm.BotID() && p.Message != "" {
+		if p.UserId == r.mm.BotID() && p.Message != "" && p.Type == "" { // not its join message
 			out = append(out, p)
 		}
 	}
@@ -190,6 +190,16 @@ func TestMattermostForumMentionsPingNobody(t *testing.T) {
 	}
 	if a.TitleLink == "" || strings.Contains(a.Text, "](https://evil.example)") {
 		t.Errorf("markup injected: title link %q, text %q", a.TitleLink, a.Text)
+	}
+	// The server's own count (mentions in the message and attachment texts, as the real server
+	// counts them): the notification added none; a real mention after it does.
+	ch := r.mm.Channel()
+	if c, d := r.mm.Mentions(ch, r.mm.AdminID()), r.mm.Mentions(ch, r.mm.MemberID()); c != 0 || d != 0 {
+		t.Errorf("the notification mentioned carol %d and dave %d times", c, d)
+	}
+	r.mm.InjectPost(ch, r.mm.MemberID(), "@carol see above", "")
+	if c := r.mm.Mentions(ch, r.mm.AdminID()); c != 1 {
+		t.Errorf("carol has %d mentions after dave's @carol, want 1", c)
 	}
 }
 

@@ -100,7 +100,7 @@ func TestReplies(t *testing.T) {
 		changed  int    // OnRulesChanged calls
 	}{
 		{name: "syntax error points to help", as: member, cmd: "wtch support",
-			want: `Unknown command "wtch". See /discourse help.`},
+			want: `Unknown command "wtch": did you mean watch? See /discourse help.`},
 		{name: "status of a channel without rules", as: member, cmd: "status",
 			want: "No rules yet. Add one with /discourse watch <category>; see /discourse help for more.\n"},
 		{name: "status numbers rules in precedence order with paths and tags", rules: statusRules, as: privAdm, cmd: "status",
@@ -148,7 +148,16 @@ func TestReplies(t *testing.T) {
 		{name: "a slug two subcategories share asks for the parent", as: admin, cmd: "watch bugs",
 			want: "Several categories are called bugs: use one of dev/bugs, support/bugs. See /discourse help."},
 		{name: "unknown tag", as: admin, cmd: "watch support tag:bug tag:nope",
-			want: "There is no tag nope on the forum. See /discourse help."},
+			want: "There is no tag nope on the forum. Tags: bug, crash, release, ui. See /discourse help."},
+		{name: "a misspelt tag suggests the nearest", as: admin, cmd: "watch support tag:crsh",
+			want: "There is no tag crsh on the forum. Did you mean tag:crash? Tags: bug, crash, release, ui. See /discourse help."},
+		{name: "a misspelt category suggests the nearest usable one", as: admin, cmd: "watch suport",
+			want: "There is no category suport here. Did you mean support? Categories this channel may use: 8-category, announcements, dev, dev/bugs, support, support/bugs. Restricted categories need this channel on the bot's access.private_channels list."},
+		{name: "a restricted category is never suggested to a public channel", as: admin, cmd: "watch staf",
+			want: "There is no category staf here. Categories this channel may use: 8-category, announcements, dev, dev/bugs, support, support/bugs. Restricted categories need this channel on the bot's access.private_channels list."},
+		{name: "watch alone is all categories, as on the command line", as: admin, cmd: "watch", changed: 1,
+			want:     "Rule created: watch all categories",
+			announce: "alice changed this channel's forum notifications. Rule created: watch all categories"},
 		{name: "a public channel is not told a restricted category exists", as: admin, cmd: "watch staff",
 			want: "There is no category staff here. Categories this channel may use: 8-category, announcements, dev, dev/bugs, support, support/bugs. Restricted categories need this channel on the bot's access.private_channels list."},
 		{name: "nor its restricted child", as: admin, cmd: "watch secret",
@@ -429,5 +438,23 @@ func TestAnnounceWithoutInvokerName(t *testing.T) {
 	want := "Someone changed this channel's forum notifications. Rule created: watch support"
 	if s := got.Announce.String(); s != want {
 		t.Errorf("announce %q, want %q", s, want)
+	}
+}
+
+func TestTextBotStatusCounts(t *testing.T) {
+	since := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		pending  int
+		requests int64
+		want     string
+	}{
+		{0, 1, "Forum API: 1 request since 2026-12-01 10:00 UTC (limit 30 a minute).\n"},
+		{1, 0, "1 notification waiting to be delivered here.\nForum API: 0 requests since 2026-12-01 10:00 UTC (limit 30 a minute).\n"},
+		{2, 12, "2 notifications waiting to be delivered here.\nForum API: 12 requests since 2026-12-01 10:00 UTC (limit 30 a minute).\n"},
+	}
+	for _, tt := range tests {
+		if got := TextBotStatus(tt.pending, tt.requests, 30, since).String(); got != tt.want {
+			t.Errorf("TextBotStatus(%d, %d):\n got %q\nwant %q", tt.pending, tt.requests, got, tt.want)
+		}
 	}
 }

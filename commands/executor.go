@@ -17,6 +17,8 @@ import (
 type Catalog interface {
 	Categories(ctx context.Context) ([]discourse.Category, error)
 	HasTag(ctx context.Context, name string) (bool, error)
+	// Tags lists the forum's tag names, sorted (for "did you mean" on an unknown tag).
+	Tags(ctx context.Context) ([]string, error)
 	HasGroup(ctx context.Context, name string) (bool, error)
 }
 

@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -196,6 +197,13 @@ func (c *fakeCatalog) HasTag(_ context.Context, name string) (bool, error) {
 		return false, c.fail
 	}
 	return c.tags[name], nil
+}
+
+func (c *fakeCatalog) Tags(context.Context) ([]string, error) {
+	if c.fail != nil {
+		return nil, c.fail
+	}
+	return slices.Sorted(maps.Keys(c.tags)), nil
 }
 
 func (c *fakeCatalog) HasGroup(_ context.Context, name string) (bool, error) {

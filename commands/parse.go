@@ -121,16 +121,34 @@ func Parse(text string) (Parsed, error) {
 		}
 		return Parsed{Kind: KindPost, Post: req}, nil
 	}
-	return Parsed{}, syntaxErr(reasonUnknownCommand(toks[0]))
+	return Parsed{}, syntaxErr(reasonUnknownCommand(toks[0], suggestCommand(toks[0])))
+}
+
+// suggestCommand is what an unknown first word probably meant: the nearest command, or for a
+// line that starts with a rule's target (tag:…, group:…) the watch rule on it.
+func suggestCommand(tok string) string {
+	low := strings.ToLower(tok)
+	for _, p := range [...]string{"tag:", "group:", "mention:"} {
+		if strings.HasPrefix(low, p) && len(low) > len(p) {
+			return "watch " + low
+		}
+	}
+	if near := nearest(low, verbs); len(near) > 0 {
+		return near[0]
+	}
+	return ""
 }
 
 func syntaxErr(reason string) error { return &SyntaxError{Reason: reason} }
 
 // parseRule parses the words after a filter: [category] [tag:a[,b] …] | group:<name> | mention:<name>.
+// Nothing at all is every category.
 func parseRule(filter state.Filter, args []string) (RuleSpec, error) {
 	spec := RuleSpec{Filter: filter}
 	if len(args) == 0 {
-		return spec, syntaxErr(reasonRuleNeedsTarget(filter))
+		// No category means all categories, as with "rules add" on the command line and a seed
+		// rule without one: one grammar everywhere.
+		return spec, nil
 	}
 	first := strings.ToLower(args[0])
 	for _, p := range [...]string{"group:", "mention:"} {

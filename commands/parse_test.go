@@ -37,6 +37,8 @@ func TestParse(t *testing.T) {
 		{"watch support tag:Crash tag:bug", rule(state.Watch, "support", "bug", "crash")},
 		{"watch support tag:crash,bug tag:bug", rule(state.Watch, "support", "bug", "crash")},
 		{"watch tag:release", rule(state.Watch, "", "release")},
+		{"watch", rule(state.Watch, "")}, // all categories, as "rules add" and seed rules say it
+		{"thread", rule(state.Thread, "")},
 		{"/watch@forum_bot tag:release", rule(state.Watch, "", "release")},
 		{"watch  \n support", rule(state.Watch, "support")},
 		{"watch group:Staff", Parsed{Kind: KindRule, Rule: RuleSpec{Filter: state.Watch, Group: "staff"}}},
@@ -81,13 +83,13 @@ func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		in, reason string // reason: a part of the one-line reason
 	}{
-		{"wtch support", `Unknown command "wtch"`},
-		{"tag:bug", `Unknown command "tag:bug"`},
-		{"/discourse frobnicate", `Unknown command "frobnicate"`},
+		{"/discourse frobnicate", `Unknown command "frobnicate".`},
+		{"x", `Unknown command "x".`},
 		{"status now", `"status" takes no arguments`},
 		{"test me", `"test" takes no arguments`},
-		{"watch", `"watch" needs a category, tag:<name>`},
-		{"thread", `"thread" needs a category`},
+		{"wtch support", `Unknown command "wtch": did you mean watch?`},
+		{"stats", `Unknown command "stats": did you mean status?`},
+		{"tag:bug", `Unknown command "tag:bug": did you mean watch tag:bug?`},
 		{"watch support bugs", `Unexpected "bugs"`},
 		{"watch tag:bug support", `Unexpected "support"`},
 		{"watch support tag:", "Empty tag name"},

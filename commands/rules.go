@@ -67,7 +67,7 @@ func (e *Executor) resolveRule(ctx context.Context, channel adapters.ChannelRef,
 	private := e.isPrivate(channel)
 	r := state.Rule{Channel: channel.String(), Type: state.Normal, Filter: spec.Filter}
 	if _, err := state.ParseFilter(string(spec.Filter)); err != nil {
-		return r, categoryIndex{}, refuse(textSyntax(bot, reasonUnknownCommand(string(spec.Filter))))
+		return r, categoryIndex{}, refuse(textSyntax(bot, reasonUnknownCommand(string(spec.Filter), suggestCommand(string(spec.Filter)))))
 	}
 	group := spec.Group
 	switch {
@@ -118,7 +118,11 @@ func (e *Executor) resolveRule(ctx context.Context, channel adapters.ChannelRef,
 			return r, cats, fmt.Errorf("%w: look up tag %q: %w", errForum, t, err)
 		}
 		if !ok {
-			return r, cats, refuse(textUnknownTag(bot, t))
+			all, err := e.Catalog.Tags(ctx)
+			if err != nil { // the reply still says what is wrong, without the list
+				e.logger().WarnContext(ctx, "list tags", "err", err)
+			}
+			return r, cats, refuse(textUnknownTag(bot, t, nearest(t, all), all))
 		}
 	}
 	if err := r.Validate(); err != nil {
@@ -139,7 +143,8 @@ func (e *Executor) pickCategory(cats categoryIndex, name string, private bool) (
 	}
 	switch len(found) {
 	case 0:
-		return discourse.Category{}, refuse(textUnknownCategory(bot, name, cats.usable(private), !private))
+		usable := cats.usable(private)
+		return discourse.Category{}, refuse(textUnknownCategory(bot, name, nearest(name, usable), usable, !private))
 	case 1:
 	default:
 		paths := make([]string, len(found))

@@ -33,16 +33,17 @@ func code(s string) adapters.Span {
 
 // Syntax errors: one line each; the executor adds the pointer to help.
 
-func reasonUnknownCommand(tok string) string {
+// reasonUnknownCommand names a word that is no command; suggestion, when not empty, is the
+// command it probably meant.
+func reasonUnknownCommand(tok, suggestion string) string {
+	if suggestion != "" {
+		return fmt.Sprintf("Unknown command %q: did you mean %s?", tok, suggestion)
+	}
 	return fmt.Sprintf("Unknown command %q.", tok)
 }
 
 func reasonNoArgs(verb, tok string) string {
 	return fmt.Sprintf("%q takes no arguments, but got %q.", verb, tok)
-}
-
-func reasonRuleNeedsTarget(f state.Filter) string {
-	return fmt.Sprintf("%q needs a category, tag:<name>, group:<name> or mention:<name>.", f)
 }
 
 func reasonEmptyName(prefix string) string {
@@ -106,7 +107,7 @@ func textHelp(bot string) adapters.Text {
 		{"help", "this list"},
 		{"status", "the rules of this channel, numbered"},
 		{"watch <category> [tag:<name> …]", "every new topic and reply in a category (parent/child for a subcategory)"},
-		{"watch tag:<name>[,<name>] …", "start with tag: to hear all categories, limited to those tags"},
+		{"watch tag:<name>[,<name>] …", "without a category: all categories, limited to those tags (none: every post)"},
 		{"follow <category> [tag:<name> …]", "new topics only"},
 		{"thread <category> [tag:<name> …]", "new topics, with their replies in a chat thread"},
 		{"mute <category> [tag:<name> …]", "hear nothing from it, even if another rule matches"},
@@ -144,9 +145,19 @@ const maxListedCategories = 60
 
 // textUnknownCategory answers a category name that is unknown, or restricted and asked for in a
 // public channel (the two read alike: a public chat learns nothing of restricted categories);
-// hintPrivate adds how a channel gets to use restricted ones.
-func textUnknownCategory(bot, name string, usable []string, hintPrivate bool) adapters.Text {
+// hintPrivate adds how a channel gets to use restricted ones; near are the usable categories closest to name.
+func textUnknownCategory(bot, name string, near, usable []string, hintPrivate bool) adapters.Text {
 	t := adapters.Text{plain("There is no category "), bold(name), plain(" here.")}
+	if len(near) > 0 {
+		t = append(t, plain(" Did you mean "))
+		for i, n := range near {
+			if i > 0 {
+				t = append(t, plain(" or "))
+			}
+			t = append(t, code(n))
+		}
+		t = append(t, plain("?"))
+	}
 	if len(usable) == 0 {
 		t = append(t, plain(" This channel may use no category; see "), code(bot+" help"), plain("."))
 		return withPrivateHint(t, hintPrivate)
@@ -183,8 +194,41 @@ func textAmbiguousCategory(bot, name string, paths []string) adapters.Text {
 	return append(t, plain(". See "), code(bot+" help"), plain("."))
 }
 
-func textUnknownTag(bot, tag string) adapters.Text {
-	return adapters.Text{plain("There is no tag "), bold(tag), plain(" on the forum. See "), code(bot + " help"), plain(".")}
+// maxListedTags keeps the unknown-tag reply within every platform's message limit.
+const maxListedTags = 60
+
+// textUnknownTag answers a tag the forum does not have: the nearest tags first ("did you mean"),
+// then the tags that exist (sorted, at most maxListedTags).
+func textUnknownTag(bot, tag string, near, tags []string) adapters.Text {
+	t := adapters.Text{plain("There is no tag "), bold(tag), plain(" on the forum.")}
+	if len(near) > 0 {
+		t = append(t, plain(" Did you mean "))
+		for i, n := range near {
+			if i > 0 {
+				t = append(t, plain(" or "))
+			}
+			t = append(t, code("tag:"+n))
+		}
+		t = append(t, plain("?"))
+	}
+	switch {
+	case len(tags) == 0 && len(near) == 0:
+		t = append(t, plain(" The forum has no tags."))
+	case len(tags) > 0:
+		t = append(t, plain(" Tags: "))
+		shown := tags[:min(len(tags), maxListedTags)]
+		for i, s := range shown {
+			if i > 0 {
+				t = append(t, plain(", "))
+			}
+			t = append(t, code(s))
+		}
+		if more := len(tags) - len(shown); more > 0 {
+			t = append(t, plain(fmt.Sprintf(" and %d more", more)))
+		}
+		t = append(t, plain("."))
+	}
+	return append(t, plain(" See "), code(bot+" help"), plain("."))
 }
 
 func textUnknownGroup(bot, group string) adapters.Text {
@@ -291,10 +335,18 @@ func textLastError(msg string, at time.Time) adapters.Text {
 func TextBotStatus(pending int, forumRequests int64, perMinute int, since time.Time) adapters.Text {
 	var t adapters.Text
 	if pending > 0 {
-		t = append(t, bold(fmt.Sprintf("%d notification(s) waiting", pending)), plain(" to be delivered here.\n"))
+		t = append(t, bold(count(int64(pending), "notification", "notifications")+" waiting"), plain(" to be delivered here.\n"))
 	}
-	return append(t, plain(fmt.Sprintf("Forum API: %d requests since %s (limit %d a minute).\n",
-		forumRequests, since.UTC().Format("2006-01-02 15:04 UTC"), perMinute)))
+	return append(t, plain(fmt.Sprintf("Forum API: %s since %s (limit %d a minute).\n",
+		count(forumRequests, "request", "requests"), since.UTC().Format("2006-01-02 15:04 UTC"), perMinute)))
+}
+
+// count is "1 request", "0 requests", "2 requests".
+func count(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.FormatInt(n, 10) + " " + many
 }
 
 // Transcripts and samples.

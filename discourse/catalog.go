@@ -15,10 +15,18 @@ const (
 	CatalogRefresh = 10 * time.Minute
 	// catalogMinRefresh stops unknown ids from refreshing more often than this.
 	catalogMinRefresh = 30 * time.Second
+	// catalogWait bounds how long a lookup waits for the forum when the cached catalogue cannot
+	// answer; after such a fetch failed, lookups within catalogWait fail at once.
+	catalogWait = 5 * time.Second
+	// catalogBackground bounds a refresh run behind the lookups.
+	catalogBackground = 30 * time.Second
 )
 
 // Catalog caches the forum's categories, tags and groups. It loads lazily, refreshes every
 // CatalogRefresh, and early (at most every 30 s) when asked for something it does not know.
+// Lookups never wait long for the forum: a catalogue that is merely old answers at once and is
+// refreshed behind the lookup; a fetch the answer depends on waits catalogWait at most, and
+// right after one failed, the next lookups fail at once instead of waiting again.
 // It is safe for concurrent use.
 type Catalog struct {
 	c   *Client
@@ -33,6 +41,64 @@ type Catalog struct {
 	tagsAt   time.Time
 	groups   map[string]bool
 	groupsAt time.Time
+	// Per list, keyed by its load time's field: a refresh running behind the lookups, and the
+	// last failed fetch a lookup waited for.
+	busy   map[*time.Time]bool
+	failed map[*time.Time]fetchFailure
+
+	idsMu    sync.Mutex       // the group loader sets groupIDs with or without mu held
+	groupIDs map[string]int64 // lower-cased name → id, loaded with groups
+}
+
+// fetchFailure is a failed fetch and when it failed.
+type fetchFailure struct {
+	err error
+	at  time.Time
+}
+
+// recent returns the failure's error if it failed within catalogWait of now.
+func (f fetchFailure) recent(now time.Time) error {
+	if f.err != nil && now.Sub(f.at) < catalogWait {
+		return f.err
+	}
+	return nil
+}
+
+// behind runs fetch in the background for the list whose load time is at, unless one runs
+// already; it is bounded by catalogBackground. k.mu is held; apply runs with it held.
+func (k *Catalog) behind(at *time.Time, fetch func(ctx context.Context) (apply func(), err error)) {
+	if k.busy[at] {
+		return
+	}
+	if k.busy == nil {
+		k.busy = map[*time.Time]bool{}
+	}
+	k.busy[at] = true
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), catalogBackground)
+		defer cancel()
+		apply, err := fetch(ctx)
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		k.busy[at] = false
+		if err != nil {
+			k.log.Warn("refresh forum catalogue failed; keeping the old list", "err", err)
+			*at = k.now().Add(catalogMinRefresh - CatalogRefresh) // try again in a while
+			return
+		}
+		apply()
+	}()
+}
+
+// waitFailed returns the error of a fetch for the list at that failed just now; k.mu is held.
+func (k *Catalog) waitFailed(at *time.Time) error { return k.failed[at].recent(k.now()) }
+
+// fetchFailed records a failed fetch for the list at; k.mu is held.
+func (k *Catalog) fetchFailed(at *time.Time, err error) {
+	if k.failed == nil {
+		k.failed = map[*time.Time]fetchFailure{}
+	}
+	k.failed[at] = fetchFailure{err, k.now()}
 }
 
 // NewCatalog returns an empty catalogue that loads from c on first use.
@@ -74,8 +140,24 @@ func (k *Catalog) loadCategories(ctx context.Context, miss bool) error {
 	if !k.stale(k.catsAt, miss) {
 		return nil
 	}
+	if k.cats != nil && !miss { // only old: answer from it
+		k.behind(&k.catsAt, func(ctx context.Context) (func(), error) {
+			cats, err := k.c.SiteCategories(ctx)
+			return func() { k.setCategories(cats) }, err
+		})
+		return nil
+	}
+	if err := k.waitFailed(&k.catsAt); err != nil {
+		if k.cats != nil {
+			return nil
+		}
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, catalogWait)
+	defer cancel()
 	cats, err := k.c.SiteCategories(ctx)
 	if err != nil {
+		k.fetchFailed(&k.catsAt, err)
 		if k.cats != nil {
 			k.log.Warn("refresh forum categories failed; keeping the old list", "err", err)
 			k.catsAt = k.now()
@@ -83,6 +165,12 @@ func (k *Catalog) loadCategories(ctx context.Context, miss bool) error {
 		}
 		return err
 	}
+	k.setCategories(cats)
+	return nil
+}
+
+// setCategories replaces the cached categories; k.mu is held.
+func (k *Catalog) setCategories(cats []Category) {
 	k.cats = make(map[int64]Category, len(cats))
 	k.order = k.order[:0]
 	for _, c := range cats {
@@ -90,7 +178,6 @@ func (k *Catalog) loadCategories(ctx context.Context, miss bool) error {
 		k.order = append(k.order, c.ID)
 	}
 	k.catsAt = k.now()
-	return nil
 }
 
 // Category returns a category by id, refreshing the catalogue once if the id is unknown.
@@ -138,54 +225,111 @@ func (k *Catalog) CategoryPath(ctx context.Context, id int64) string {
 
 // HasTag reports whether the forum has a tag of that name (case-insensitively).
 func (k *Catalog) HasTag(ctx context.Context, name string) (bool, error) {
-	return k.has(ctx, strings.ToLower(name), &k.tags, &k.tagsAt, func(ctx context.Context) ([]string, error) {
-		return k.c.Tags(ctx)
-	})
+	return k.has(ctx, strings.ToLower(name), &k.tags, &k.tagsAt, k.loadTags)
 }
+
+// Tags lists the forum's tag names, lower-cased and sorted.
+func (k *Catalog) Tags(ctx context.Context) ([]string, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if err := k.refresh(ctx, false, &k.tags, &k.tagsAt, k.loadTags); err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(k.tags))
+	for t := range k.tags {
+		out = append(out, t)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+func (k *Catalog) loadTags(ctx context.Context) ([]string, error) { return k.c.Tags(ctx) }
 
 // HasGroup reports whether the forum has a group of that name (case-insensitively).
 func (k *Catalog) HasGroup(ctx context.Context, name string) (bool, error) {
 	return k.has(ctx, strings.ToLower(name), &k.groups, &k.groupsAt, func(ctx context.Context) ([]string, error) {
 		gs, err := k.c.Groups(ctx)
 		names := make([]string, len(gs))
+		ids := make(map[string]int64, len(gs))
 		for i, g := range gs {
 			names[i] = g.Name
+			ids[strings.ToLower(g.Name)] = g.ID
+		}
+		if err == nil {
+			k.idsMu.Lock()
+			k.groupIDs = ids
+			k.idsMu.Unlock()
 		}
 		return names, err
 	})
 }
 
+// GroupID returns a group's id by name (case-insensitively); ok is false for an unknown group.
+func (k *Catalog) GroupID(ctx context.Context, name string) (id int64, ok bool, err error) {
+	if ok, err = k.HasGroup(ctx, name); err != nil || !ok {
+		return 0, false, err
+	}
+	k.idsMu.Lock()
+	defer k.idsMu.Unlock()
+	id, ok = k.groupIDs[strings.ToLower(name)]
+	return id, ok, nil
+}
+
 func (k *Catalog) has(ctx context.Context, name string, set *map[string]bool, at *time.Time, load func(context.Context) ([]string, error)) (bool, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	refresh := func(miss bool) error {
-		if !k.stale(*at, miss) {
-			return nil
-		}
-		names, err := load(ctx)
-		if err != nil {
-			if *set != nil {
-				k.log.Warn("refresh forum catalogue failed; keeping the old list", "err", err)
-				*at = k.now()
-				return nil
-			}
-			return err
-		}
-		m := make(map[string]bool, len(names))
-		for _, n := range names {
-			m[strings.ToLower(n)] = true
-		}
-		*set, *at = m, k.now()
-		return nil
-	}
-	if err := refresh(false); err != nil {
+	if err := k.refresh(ctx, false, set, at, load); err != nil {
 		return false, err
 	}
 	if (*set)[name] {
 		return true, nil
 	}
-	if err := refresh(true); err != nil {
+	if err := k.refresh(ctx, true, set, at, load); err != nil {
 		return false, err
 	}
 	return (*set)[name], nil
+}
+
+// refresh reloads a name set when it is stale (miss: the caller did not find a name in it). A
+// failed reload keeps the old set. k.mu is held.
+func (k *Catalog) refresh(ctx context.Context, miss bool, set *map[string]bool, at *time.Time, load func(context.Context) ([]string, error)) error {
+	if !k.stale(*at, miss) {
+		return nil
+	}
+	if *set != nil && !miss { // only old: answer from it
+		k.behind(at, func(ctx context.Context) (func(), error) {
+			names, err := load(ctx)
+			return func() { *set, *at = lowerSet(names), k.now() }, err
+		})
+		return nil
+	}
+	if err := k.waitFailed(at); err != nil {
+		if *set != nil {
+			return nil
+		}
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, catalogWait)
+	defer cancel()
+	names, err := load(ctx)
+	if err != nil {
+		k.fetchFailed(at, err)
+		if *set != nil {
+			k.log.Warn("refresh forum catalogue failed; keeping the old list", "err", err)
+			*at = k.now()
+			return nil
+		}
+		return err
+	}
+	*set, *at = lowerSet(names), k.now()
+	return nil
+}
+
+// lowerSet is the set of the lower-cased names.
+func lowerSet(names []string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[strings.ToLower(n)] = true
+	}
+	return m
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -60,6 +61,18 @@ func (m *memCursors) Cursor(_ context.Context, name string) (int64, bool, error)
 	defer m.mu.Unlock()
 	v, ok := m.values[name]
 	return v, ok, nil
+}
+
+func (m *memCursors) Cursors(_ context.Context, prefix string) (map[string]int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string]int64{}
+	for k, v := range m.values {
+		if strings.HasPrefix(k, prefix) {
+			out[k] = v
+		}
+	}
+	return out, nil
 }
 
 func (m *memCursors) handle(_ context.Context, posts []discourse.Post, cursor string, value int64) error {

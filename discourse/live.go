@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -15,9 +17,10 @@ const (
 	// liveSafetyFactor: in live mode a tick runs at least every liveSafetyFactor × Interval,
 	// in case a MessageBus message was missed.
 	liveSafetyFactor = 12
-	// defaultLiveRetry and maxLiveRetry bound the backoff between tries of a failed MessageBus.
-	defaultLiveRetry = 30 * time.Second
-	maxLiveRetry     = 30 * time.Minute
+	// defaultLiveRetry and maxLiveRetry bound the backoff between tries of a failed MessageBus:
+	// at most ~27 s (with jitter) pass between the bus answering again and live mode.
+	defaultLiveRetry = 2 * time.Second
+	maxLiveRetry     = 25 * time.Second
 )
 
 // Live mode states.
@@ -47,6 +50,13 @@ func (l *live) set(mode int32) {
 	}
 }
 
+// Live reports whether the poller is listening on the forum's MessageBus now (false while it
+// polls: live mode off, starting, or the MessageBus failing), for the web console.
+func (p *Poller) Live() bool {
+	l := p.live.Load()
+	return l != nil && l.mode.Load() == liveUp
+}
+
 // runLive ticks when the MessageBus reports a change on /latest (a burst of messages costs one
 // tick), at least every liveSafetyFactor × Interval, and every Interval while the MessageBus
 // fails. The first tick follows the first MessageBus answer, so that no post falls between
@@ -54,6 +64,8 @@ func (l *live) set(mode int32) {
 func (p *Poller) runLive(ctx context.Context, handle Handler) error {
 	ctx, cancel := context.WithCancel(ctx)
 	l := &live{changed: make(chan struct{}, 1), moved: make(chan struct{}, 1)}
+	p.live.Store(l)
+	defer p.live.Store(nil)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -104,15 +116,17 @@ func (p *Poller) runLive(ctx context.Context, handle Handler) error {
 }
 
 // listen keeps a MessageBus session open, and after a failure retries it with backoff while
-// the tick loop falls back to polling every Interval. An outage is logged once at warn level.
+// the tick loop falls back to polling every Interval. The last id of every channel is kept
+// across failures, as message-bus.js does, so the forum replays what was missed; the retries
+// stay within maxLiveRetry, so live mode is back within about that long of the bus answering.
+// An outage is logged once at warn level.
 func (p *Poller) listen(ctx context.Context, l *live) {
 	bus := p.c.NewMessageBus()
-	eb := backoff.NewExponentialBackOff()
-	eb.InitialInterval = p.liveRetry
-	eb.MaxInterval = maxLiveRetry
+	eb := liveBackoff(p.liveRetry)
+	ids := map[string]int64{} // last id seen per channel
 	down := false
 	for {
-		err := p.session(ctx, bus, l, func(healthy bool) {
+		err := p.session(ctx, bus, l, ids, func(healthy bool) {
 			if healthy {
 				eb.Reset()
 			}
@@ -147,26 +161,60 @@ func (p *Poller) listen(ctx context.Context, l *live) {
 	}
 }
 
-// session learns the current id of /latest, then long-polls from it, signalling a change for
-// every answer that carries news, until a call fails. up is told when the session is up
-// (healthy false) and after each successful long poll (healthy true).
-func (p *Poller) session(ctx context.Context, bus *MessageBus, l *live, up func(healthy bool)) error {
-	msgs, err := bus.Poll(ctx, map[string]int64{ChannelLatest: -1})
-	if err != nil {
-		return err
+// liveBackoff spaces the tries of a failing MessageBus: from first, growing to maxLiveRetry.
+func liveBackoff(first time.Duration) *backoff.ExponentialBackOff {
+	eb := backoff.NewExponentialBackOff()
+	eb.InitialInterval = first
+	eb.MaxInterval = max(first, maxLiveRetry)
+	eb.RandomizationFactor = 0.1
+	return eb
+}
+
+// PrivateMessageGroupChannel is the MessageBus channel on which the forum announces a group's new
+// private messages (PrivateMessageTopicTrackingState.group_channel). Its messages reach only
+// members of the group: the API user must be one for live private messages.
+func PrivateMessageGroupChannel(groupID int64) string {
+	return "/private-message-topic-tracking-state/group/" + strconv.FormatInt(groupID, 10)
+}
+
+// channels lists the MessageBus channels to follow: /latest, and the private-message channel
+// of every group the PrivateGroups config names (an unknown group, or a catalogue the forum
+// cannot give now, leaves its channel out until the next poll).
+func (p *Poller) channels(ctx context.Context) []string {
+	out := []string{ChannelLatest}
+	if p.cfg.PrivateGroups == nil || p.cfg.Private != nil && !p.cfg.Private() {
+		return out
 	}
-	id := int64(-1)
-	for _, m := range msgs {
-		if v, ok := m.Status(ChannelLatest); ok {
-			id = v
+	for _, g := range p.cfg.PrivateGroups() {
+		id, ok, err := p.k.GroupID(ctx, g)
+		if err != nil {
+			p.log.Debug("live private messages: group id unknown for now", "group", g, "err", err)
+			continue
+		}
+		if ok {
+			out = append(out, PrivateMessageGroupChannel(id))
 		}
 	}
-	if id < 0 {
-		return fmt.Errorf("POST /message-bus/{client}/poll: the answer to -1 holds no id for %s", ChannelLatest)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// Resubscribe makes the MessageBus listener ask again which channels to follow (the group
+// rules changed) instead of finishing its current long poll first.
+func (p *Poller) Resubscribe() {
+	p.resubMu.Lock()
+	defer p.resubMu.Unlock()
+	if p.resub != nil {
+		p.resub()
 	}
-	l.set(liveUp)
-	notify(l.changed) // the first tick (or the one after an outage) covers the time before id
-	up(false)
+}
+
+// session long-polls the channels from their last ids (-1 for a channel not seen yet, which
+// asks only for its current id), signalling a change for every answer that carries news,
+// until a call fails. up is told when the session is up (healthy false) and after each
+// successful long poll (healthy true).
+func (p *Poller) session(ctx context.Context, bus *MessageBus, l *live, ids map[string]int64, up func(healthy bool)) error {
+	started := false
 	var quiet time.Time // start of the last long poll that brought nothing
 	for {
 		if !quiet.IsZero() && p.liveGap > 0 {
@@ -178,27 +226,73 @@ func (p *Poller) session(ctx context.Context, bus *MessageBus, l *live, up func(
 			case <-t.C:
 			}
 		}
+		chans := p.channels(ctx)
+		last := make(map[string]int64, len(chans))
+		for _, ch := range chans {
+			last[ch] = -1
+			if id, ok := ids[ch]; ok {
+				last[ch] = id
+			}
+		}
+		pctx, cancel := context.WithCancel(ctx)
+		p.resubMu.Lock()
+		p.resub = cancel
+		p.resubMu.Unlock()
 		start := time.Now()
-		msgs, err := bus.Poll(ctx, map[string]int64{ChannelLatest: id})
+		poll, first := bus.Poll, !started
+		if first {
+			poll = bus.PollNow // the first call of a session answers at once: the bus is back
+		}
+		msgs, err := poll(pctx, last)
+		resubscribed := pctx.Err() != nil && ctx.Err() == nil
+		cancel()
+		if resubscribed {
+			continue // the channel list changed: poll again with it
+		}
 		if err != nil {
 			return err
 		}
-		up(true)
 		news := false
 		for _, m := range msgs {
-			if m.Channel == ChannelLatest && m.MessageID > id {
-				id, news = m.MessageID, true
-			} else if v, ok := m.Status(ChannelLatest); ok {
-				// The bus was reset, or moved past messages the API user may not read: start
-				// from its id, and look in case something was missed.
-				id, news = v, true
+			if m.Channel == channelStatus {
+				for _, ch := range chans {
+					v, ok := m.Status(ch)
+					if !ok {
+						continue
+					}
+					if last[ch] >= 0 && v != last[ch] {
+						// The bus was reset, or moved past messages the API user may not read:
+						// start from its id, and look in case something was missed.
+						news = true
+					}
+					ids[ch] = v
+				}
+				continue
 			}
+			if _, ok := last[m.Channel]; ok && m.MessageID > ids[m.Channel] {
+				ids[m.Channel], news = m.MessageID, true
+			}
+		}
+		for _, ch := range chans {
+			if _, ok := ids[ch]; !ok {
+				return fmt.Errorf("POST /message-bus/{client}/poll: the answer to -1 holds no id for %s", ch)
+			}
+		}
+		if !started {
+			started = true
+			l.set(liveUp)
+			// The first tick (or the one after an outage, or on a new channel) covers the time
+			// before the ids, and a replayed backlog is news too.
+			notify(l.changed)
+			up(false)
+		} else {
+			up(true)
 		}
 		quiet = time.Time{}
 		if news {
 			notify(l.changed)
-		} else {
-			quiet = start
+		} else if !first && len(msgs) == 0 {
+			quiet = start // a forum with long polling off answers at once: space the polls
 		}
 	}
 }

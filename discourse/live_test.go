@@ -141,6 +141,9 @@ func TestLiveFallsBackToPollingWhenTheMessageBusFails(t *testing.T) {
 	want := []int64{f.Reply(1, "bob", "found by interval polling")}
 	waitFor(t, "the reply handed on", func() bool { return slices.Equal(cur.ids(), want) })
 	waitFor(t, "a few retries of the MessageBus", func() bool { return f.MessageBusPolls() >= 3 })
+	if p.Live() {
+		t.Error("Live() while the MessageBus fails, want false (polling)")
+	}
 	if n := logs.count(slog.LevelWarn, "forum live mode unavailable, polling every interval"); n != 1 {
 		t.Errorf("the outage was logged %d times at warn level, want once", n)
 	}
@@ -149,6 +152,7 @@ func TestLiveFallsBackToPollingWhenTheMessageBusFails(t *testing.T) {
 	f.SetMessageBus(true)
 	waitFor(t, "a held long poll", func() bool { return f.HeldPolls() == 1 })
 	waitFor(t, "the recovery logged", func() bool { return logs.count(slog.LevelInfo, "forum live mode is back") == 1 })
+	waitFor(t, "Live() to say so", p.Live)
 	want = append(want, f.Reply(2, "carol", "found live"))
 	waitFor(t, "the reply handed on", func() bool { return slices.Equal(cur.ids(), want) })
 }
@@ -224,4 +228,96 @@ func (h *logRecorder) count(level slog.Level, msg string) int {
 		}
 	}
 	return n
+}
+
+// A new private message to a group with a rule arrives live: the group's private-message
+// channel is followed in the same long poll as /latest.
+func TestLivePrivateMessagesArriveOnTheGroupChannel(t *testing.T) {
+	f, c := newForum(t)
+	seedPosts(f, 1)
+	gid := f.AddGroup("support")
+	f.AddGroup("other")
+	cur := newCursors()
+	// An hour's interval: only the MessageBus can explain a hand-off within the test's time.
+	p, ticks, _ := livePoller(t, c, cur, discourse.PollerConfig{Interval: time.Hour,
+		Private: func() bool { return true }, PrivateGroups: func() []string { return []string{"Support"} }})
+	liveRun(t, p, cur)
+
+	waitFor(t, "the first tick", func() bool { return ticks.Load() >= 1 })
+	waitFor(t, "a held long poll", func() bool { return f.HeldPolls() == 1 })
+	_, pm := f.CreatePrivateMessage("Help", "A private message", "alice", "support")
+	waitFor(t, "the private message handed on", func() bool { return slices.Equal(cur.ids(), []int64{pm}) })
+	asks := f.MessageBusAsks()
+	last := asks[len(asks)-1]
+	if _, ok := last[discourse.PrivateMessageGroupChannel(gid)]; !ok || len(last) != 2 {
+		t.Errorf("the long poll asked for %v, want /latest and %s only", last, discourse.PrivateMessageGroupChannel(gid))
+	}
+}
+
+// After a MessageBus error the listener resumes from the ids it had (the forum replays the
+// backlog), instead of subscribing afresh from -1 and forgetting its place.
+func TestLiveKeepsItsPlaceAcrossMessageBusErrors(t *testing.T) {
+	f, c := newForum(t)
+	seedPosts(f, 2)
+	cur := newCursors()
+	p, ticks, logs := livePoller(t, c, cur, discourse.PollerConfig{Interval: time.Hour})
+	discourse.SetLiveTiming(p, 0, time.Millisecond)
+	liveRun(t, p, cur)
+	waitFor(t, "the first tick", func() bool { return ticks.Load() >= 1 })
+	waitFor(t, "a held long poll", func() bool { return f.HeldPolls() == 1 })
+	want := []int64{f.Reply(1, "bob", "live")}
+	waitFor(t, "the reply handed on", func() bool { return slices.Equal(cur.ids(), want) })
+
+	f.SetMessageBus(false)
+	// This reply ends the held poll; the next ones fail.
+	want = append(want, f.Reply(1, "bob", "as the bus goes"))
+	waitFor(t, "the outage noticed", func() bool {
+		return logs.count(slog.LevelWarn, "forum live mode unavailable, polling every interval") == 1
+	})
+	want = append(want, f.Reply(2, "carol", "during the outage"))
+	before := len(f.MessageBusAsks())
+	f.SetMessageBus(true)
+	waitFor(t, "the reply of the outage handed on", func() bool { return slices.Equal(cur.ids(), want) })
+	asks := f.MessageBusAsks()[before:]
+	if len(asks) == 0 || asks[0][discourse.ChannelLatest] < 3 {
+		t.Fatalf("after the outage the first poll asked for %v, want /latest from the last id seen (3 or 4), not afresh", asks)
+	}
+}
+
+// However long the MessageBus was down, it is tried again at least every ~27 s, so live mode is
+// back within 30 s of the bus answering.
+func TestLiveRetriesAFailedMessageBusWithin30s(t *testing.T) {
+	if got := discourse.LiveRetryBound(); got > 28*time.Second || got < 10*time.Second {
+		t.Fatalf("longest wait between MessageBus tries = %v, want at most 28 s (and backing off)", got)
+	}
+}
+
+// A group rule added while a long poll is held is followed at once (Resubscribe), and the
+// first message after it arrives live.
+func TestLiveResubscribesWhenGroupRulesChange(t *testing.T) {
+	f, c := newForum(t)
+	seedPosts(f, 1)
+	f.AddGroup("support")
+	cur := newCursors()
+	var groups atomic.Pointer[[]string]
+	groups.Store(&[]string{})
+	var since atomic.Pointer[time.Time]
+	since.Store(&time.Time{})
+	p, ticks, _ := livePoller(t, c, cur, discourse.PollerConfig{Interval: time.Hour,
+		Private: func() bool { return len(*groups.Load()) > 0 }, PrivateGroups: func() []string { return *groups.Load() },
+		PrivateSince: func() time.Time { return *since.Load() }})
+	liveRun(t, p, cur)
+	waitFor(t, "the first tick", func() bool { return ticks.Load() >= 1 })
+	waitFor(t, "a held long poll", func() bool { return f.HeldPolls() == 1 })
+
+	now := time.Now().Add(-time.Millisecond)
+	since.Store(&now)
+	groups.Store(&[]string{"support"})
+	p.Resubscribe()
+	waitFor(t, "a long poll with the group's channel", func() bool {
+		asks := f.MessageBusAsks()
+		return f.HeldPolls() == 1 && len(asks[len(asks)-1]) == 2
+	})
+	_, pm := f.CreatePrivateMessage("Help", "A private message", "alice", "support")
+	waitFor(t, "the private message handed on", func() bool { return slices.Equal(cur.ids(), []int64{pm}) })
 }

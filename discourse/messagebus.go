@@ -57,6 +57,16 @@ func (c *Client) NewMessageBus() *MessageBus {
 // published or ~25 s pass, then answers an empty list. The call goes through the client's
 // limiter and is tried once: the caller decides when to try again.
 func (b *MessageBus) Poll(ctx context.Context, last map[string]int64) ([]BusMessage, error) {
+	return b.poll(ctx, last, true)
+}
+
+// PollNow is Poll without the long poll (dlp=t): the forum answers at once, with the messages
+// after the last ids or [].
+func (b *MessageBus) PollNow(ctx context.Context, last map[string]int64) ([]BusMessage, error) {
+	return b.poll(ctx, last, false)
+}
+
+func (b *MessageBus) poll(ctx context.Context, last map[string]int64, long bool) ([]BusMessage, error) {
 	ctx, cancel := context.WithTimeout(ctx, longPollTimeout)
 	defer cancel()
 	b.seq++
@@ -65,8 +75,12 @@ func (b *MessageBus) Poll(ctx context.Context, last map[string]int64) ([]BusMess
 		form.Set(ch, strconv.FormatInt(id, 10))
 	}
 	path := "/message-bus/" + b.id + "/poll"
+	var query url.Values
+	if !long {
+		query = url.Values{"dlp": {"t"}}
+	}
 	r := apiRequest{
-		method: http.MethodPost, path: path, endpoint: "POST /message-bus/{client}/poll",
+		method: http.MethodPost, path: path, query: query, endpoint: "POST /message-bus/{client}/poll",
 		body: []byte(form.Encode()), contentType: "application/x-www-form-urlencoded",
 		// Dont-Chunk: one plain JSON answer instead of the "\r\n|\r\n"-separated streaming
 		// chunks; X-Silence-Logger keeps each poll out of the forum's request log.

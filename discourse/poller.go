@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -29,6 +31,8 @@ const (
 // CursorStore reads the poller's cursors; state.Store satisfies it.
 type CursorStore interface {
 	Cursor(ctx context.Context, name string) (int64, bool, error)
+	// Cursors returns the set cursors whose name starts with prefix (the held posts).
+	Cursors(ctx context.Context, prefix string) (map[string]int64, error)
 }
 
 // Handler receives a batch of new posts, oldest first, with the cursor they advance and its new
@@ -46,6 +50,17 @@ type PollerConfig struct {
 	// Private reports whether private-message posts are wanted (any group_message rule exists); when
 	// true each tick also polls /private-posts.json under its own cursor.
 	Private func() bool
+	// PrivateSince, when set, tells when private messages became wanted (the oldest group_message
+	// rule's creation): a private stream that starts afresh hands on the posts since then, so
+	// that nothing posted after a rule's creation is missed, and nothing before it replayed.
+	PrivateSince func() time.Time
+	// PrivateGroups, in live mode, names the groups whose private messages are wanted: their
+	// MessageBus channels are followed in the same long poll as /latest (call Resubscribe when
+	// the list changes).
+	PrivateGroups func() []string
+	// HoldFor bounds how long a post whose topic cannot be read is retried on its own before it
+	// is announced from the post list alone (a private message is parked instead); 0 = 10 min.
+	HoldFor time.Duration
 	Logger  *slog.Logger
 	Now     func() time.Time // nil = time.Now (tests)
 	// Polled, when set, is told the outcome of every tick (nil: the forum answered and every
@@ -69,6 +84,11 @@ type Poller struct {
 	// liveGap spaces long polls that came back with nothing new (a forum with long polling
 	// off answers at once); liveRetry is the first wait before live mode is tried again.
 	liveGap, liveRetry time.Duration
+	holds              holds
+	privateOff         bool // the private cursor is known to be unset (no group rule)
+	resubMu            sync.Mutex
+	resub              func()               // cancels the MessageBus poll in flight (Resubscribe)
+	live               atomic.Pointer[live] // while runLive runs (Live)
 }
 
 // topicEntry is a cached topic and when it was fetched. The TTL is checked on read (the
@@ -94,7 +114,7 @@ func NewPoller(c *Client, k *Catalog, cursors CursorStore, cfg PollerConfig) *Po
 	}
 	cache, _ := lru.New[int64, topicEntry](topicCacheSize) // only fails for a size <= 0
 	return &Poller{c: c, k: k, cursors: cursors, cfg: cfg, log: cfg.Logger, topics: cache,
-		liveGap: cfg.Interval, liveRetry: defaultLiveRetry}
+		liveGap: cfg.Interval, liveRetry: defaultLiveRetry, holds: holds{posts: map[string]*heldPost{}}}
 }
 
 // Run polls every Interval until ctx is done, then returns nil. A failed tick is logged and
@@ -137,13 +157,38 @@ type stream struct {
 	fetch  func(ctx context.Context, before int64) ([]Post, error)
 }
 
-// PollOnce runs one tick: public posts, then private-message posts when wanted.
+// PollOnce runs one tick: held posts that are due, public posts, then private-message posts when
+// wanted. When they are not (no group rule), the private cursor is unset, so that a group rule
+// added later starts at its own creation rather than replaying every message since the last one.
 func (p *Poller) PollOnce(ctx context.Context, handle Handler) error {
-	err := p.poll(ctx, stream{CursorPosts, p.c.LatestPosts}, handle)
+	err := p.retryHolds(ctx, handle)
+	err = errors.Join(err, p.poll(ctx, stream{CursorPosts, p.c.LatestPosts}, handle))
 	if p.cfg.Private != nil && p.cfg.Private() {
+		p.privateOff = false
 		err = errors.Join(err, p.poll(ctx, stream{CursorPrivatePosts, p.c.PrivatePosts}, handle))
+	} else if !p.privateOff {
+		err = errors.Join(err, p.stopPrivate(ctx, handle))
 	}
 	return err
+}
+
+// privateUnset is the private cursor's value while no group rule wants private messages.
+const privateUnset = -1
+
+// stopPrivate unsets the private cursor (to privateUnset: the Handler only sets cursors).
+func (p *Poller) stopPrivate(ctx context.Context, handle Handler) error {
+	cur, ok, err := p.cursors.Cursor(ctx, CursorPrivatePosts)
+	if err != nil {
+		return fmt.Errorf("read cursor %s: %w", CursorPrivatePosts, err)
+	}
+	if ok && cur != privateUnset {
+		if err := handle(ctx, nil, CursorPrivatePosts, privateUnset); err != nil {
+			return fmt.Errorf("stop %s: %w", CursorPrivatePosts, err)
+		}
+		p.log.Info("no group rule left: private messages are no longer followed")
+	}
+	p.privateOff = true
+	return nil
 }
 
 // poll runs one tick of one stream. When idle it costs one request: the newest page. When more
@@ -158,7 +203,7 @@ func (p *Poller) poll(ctx context.Context, s stream, handle Handler) error {
 	if err != nil {
 		return fmt.Errorf("poll %s: %w", s.cursor, err)
 	}
-	if !ok {
+	if !ok || cur == privateUnset && s.cursor == CursorPrivatePosts {
 		return p.start(ctx, s, latest, handle)
 	}
 	if len(latest) == 0 || latest[0].ID <= cur {
@@ -188,6 +233,21 @@ func (p *Poller) start(ctx context.Context, s stream, latest []Post, handle Hand
 	var newest int64
 	if len(latest) > 0 {
 		newest = latest[0].ID
+	}
+	if s.cursor == CursorPrivatePosts && p.cfg.PrivateSince != nil && len(latest) > 0 {
+		if since := p.cfg.PrivateSince(); !since.IsZero() {
+			// Newest first: start after the newest post older than the rule (at most a page back).
+			from := latest[len(latest)-1].ID - 1
+			for _, q := range latest {
+				if !q.CreatedAt.After(since) {
+					from = q.ID
+					break
+				}
+			}
+			p.log.Info("private messages are followed from the first group rule's creation", "since", since, "after_post", from)
+			_, err := p.deliver(ctx, s, latest, from, newest, handle)
+			return err
+		}
 	}
 	if p.cfg.Backfill <= 0 || len(latest) == 0 {
 		if err := handle(ctx, nil, s.cursor, newest); err != nil {
@@ -257,12 +317,20 @@ func (p *Poller) deliver(ctx context.Context, s stream, page []Post, from, upTo 
 			value, stopped = q.ID-1, true
 			break
 		}
-		if !wanted(q) {
+		if !wanted(q) || p.isHeld(s.cursor, q.ID) {
 			continue
 		}
+		listed := q
 		ok, err := p.enrich(ctx, &q)
 		if err != nil {
-			return stopped, fmt.Errorf("%s post %d: %w", s.cursor, q.ID, err)
+			if ctx.Err() != nil {
+				return stopped, fmt.Errorf("%s post %d: %w", s.cursor, q.ID, err)
+			}
+			// The topic cannot be read: that post waits on its own, the others go on.
+			if err := p.hold(ctx, s, listed, err, handle); err != nil {
+				return stopped, err
+			}
+			continue
 		}
 		if ok {
 			batch = append(batch, q)

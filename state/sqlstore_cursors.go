@@ -51,3 +51,26 @@ func (s *sqlStore) DeleteCursor(ctx context.Context, name string) error {
 		return err
 	})
 }
+
+// Cursors implements Store.
+func (s *sqlStore) Cursors(ctx context.Context, prefix string) (map[string]int64, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT name, value FROM cursors WHERE substr(name, 1, $1) = $2`,
+		len(prefix), prefix)
+	if err != nil {
+		return nil, fmt.Errorf("list cursors %q…: %w", prefix, err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var name string
+		var v int64
+		if err := rows.Scan(&name, &v); err != nil {
+			return nil, fmt.Errorf("list cursors %q…: %w", prefix, err)
+		}
+		out[name] = v
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list cursors %q…: %w", prefix, err)
+	}
+	return out, nil
+}

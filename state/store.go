@@ -46,6 +46,8 @@ type Store interface {
 	Cursor(ctx context.Context, name string) (int64, bool, error)
 	// SetCursor sets a cursor (fenced: ErrLeaseLost once another process took the lead).
 	SetCursor(ctx context.Context, name string, value int64) error
+	// Cursors returns every set cursor whose name starts with prefix.
+	Cursors(ctx context.Context, prefix string) (map[string]int64, error)
 	// DeleteCursor unsets a cursor, so that its stream starts afresh (fenced like SetCursor).
 	DeleteCursor(ctx context.Context, name string) error
 
@@ -85,6 +87,20 @@ type Store interface {
 	// PruneOutbox deletes sent and parked outbox rows created before `before` (pending rows are
 	// never deleted) and returns how many went. Thread refs are kept: they live in their own table.
 	PruneOutbox(ctx context.Context, before time.Time) (int64, error)
+
+	// Outbox review (the web console).
+
+	// Backlogs returns, for each channel with pending rows, how many and the oldest's age.
+	Backlogs(ctx context.Context) ([]Backlog, error)
+	// RecentOutbox returns the newest `limit` rows of any status, newest first (limit <= 0: all).
+	RecentOutbox(ctx context.Context, limit int) ([]OutboxItem, error)
+	// ParkedOutbox returns up to limit parked rows, newest first (limit <= 0: all).
+	ParkedOutbox(ctx context.Context, limit int) ([]OutboxItem, error)
+	// Unpark queues a parked row again, attempts and error cleared, as if it was queued at `at`
+	// (delivery.max_age counts from there). ErrNotFound if no parked row has that id.
+	Unpark(ctx context.Context, id int64, at time.Time) error
+	// DiscardParked deletes a parked row. ErrNotFound if no parked row has that id.
+	DiscardParked(ctx context.Context, id int64) error
 
 	// Threads: the chat message of a topic's first notification in a channel.
 
@@ -163,6 +179,17 @@ type OutboxItem struct {
 	LastError  string
 	Status     OutboxStatus
 	MessageRef string
+	// LastAttemptAt and SentAt are zero until a try, a delivery. Only RecentOutbox and
+	// ParkedOutbox read them.
+	LastAttemptAt time.Time
+	SentAt        time.Time
+}
+
+// Backlog is one channel's pending outbox rows.
+type Backlog struct {
+	Channel       string
+	Pending       int
+	OldestPending time.Time
 }
 
 // OutboxStats counts outbox rows.

@@ -24,7 +24,9 @@ func (a *Adapter) user(ctx context.Context, id string) (*model.User, error) {
 	return u, nil
 }
 
-// neutralUser converts a Mattermost user into the contract's User.
+// neutralUser converts a Mattermost user into the contract's User. It has no AvatarURL:
+// Mattermost serves profile images (/api/v4/users/<id>/image) only to a logged-in session, so a
+// transcript embedding one shows forum readers a broken image.
 func (a *Adapter) neutralUser(u *model.User) adapters.User {
 	display := strings.TrimSpace(u.FirstName + " " + u.LastName)
 	if display == "" {
@@ -34,7 +36,6 @@ func (a *Adapter) neutralUser(u *model.User) adapters.User {
 		ID:          u.Id,
 		Username:    u.Username,
 		DisplayName: display,
-		AvatarURL:   a.cfg.URL + model.APIURLSuffix + "/users/" + u.Id + "/image",
 		IsBot:       u.IsBot,
 	}
 }

@@ -173,7 +173,7 @@ func TestCheck(t *testing.T) {
 func TestHelpHasExamples(t *testing.T) {
 	for _, args := range [][]string{
 		{"--help"}, {"run", "--help"}, {"check", "--help"}, {"rules", "--help"},
-		{"rules", "list", "--help"}, {"rules", "remove", "--help"}, {"version", "--help"},
+		{"rules", "list", "--help"}, {"rules", "remove", "--help"}, {"version", "--help"}, {"healthcheck", "--help"},
 	} {
 		r := run(t, t.TempDir(), nil, args...)
 		if r.code != 0 || !strings.Contains(r.stdout, "Examples:") {

@@ -112,7 +112,7 @@ Logs go to stderr; stdout belongs to the console chat.`,
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.PersistentFlags().StringVar(&a.logFormat, "log-format", "auto", "log format: text, json, or auto (text on a terminal, JSON otherwise)")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(a.demoCommand(), a.runCommand(), a.checkCommand(), a.rulesCommand(), versionCommand())
+	root.AddCommand(a.demoCommand(), a.runCommand(), a.checkCommand(), a.rulesCommand(), a.healthcheckCommand(), versionCommand())
 	return root
 }
 

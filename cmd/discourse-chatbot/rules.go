@@ -1,17 +1,22 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/bot"
 	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/config"
+	"github.com/discourse-chatbot/discourse-chatbot/discourse"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
 
@@ -46,7 +51,8 @@ func (a *app) rulesListCommand(path *string) *cobra.Command {
 		Use:   "list --config FILE [channel]",
 		Short: "List the rules of every channel, or of one",
 		Long: `List prints one line per rule: the channel, the rule's number in that channel, its filter,
-its type, the category id (or "all"), its tags and its forum group.`,
+its type, the category (its name as Parent/Child, "all", or its id when the forum cannot be asked),
+its tags and its forum group. The category names come from the forum's API.`,
 		Example: `  discourse-chatbot rules list --config discourse-chatbot.yaml
   discourse-chatbot rules list -c discourse-chatbot.yaml telegram:-100123`,
 		Args: cobra.MaximumNArgs(1),
@@ -59,7 +65,7 @@ its type, the category id (or "all"), its tags and its forum group.`,
 				}
 				channel = ch.String()
 			}
-			_, store, err := a.openStore(cmd, *path)
+			cfg, store, err := a.openStore(cmd, *path)
 			if err != nil {
 				return err
 			}
@@ -73,7 +79,7 @@ its type, the category id (or "all"), its tags and its forum group.`,
 			if err != nil {
 				return fmt.Errorf("list rules: %w", err)
 			}
-			return writeRules(a.stdout, rules)
+			return writeRules(a.stdout, rules, a.categoryNames(cmd.Context(), cfg, store, rules))
 		}),
 	}
 }
@@ -134,9 +140,43 @@ func (a *app) openStore(cmd *cobra.Command, path string) (*config.Config, state.
 	return cfg, store, nil
 }
 
+// categoryNamesTimeout bounds asking the forum for category names: the list is still useful
+// without them.
+const categoryNamesTimeout = 15 * time.Second
+
+// categoryNames returns how rules list names a category id: its path of names from the forum's
+// catalogue, or "#id" (with a warning on stderr) when the forum cannot be asked.
+func (a *app) categoryNames(ctx context.Context, cfg *config.Config, store state.Store, rules []state.Rule) func(id int64) string {
+	byID := func(id int64) string { return "#" + strconv.FormatInt(id, 10) }
+	if !slices.ContainsFunc(rules, func(r state.Rule) bool { return r.Type == state.Normal && r.CategoryID != 0 }) {
+		return byID
+	}
+	exec, err := bot.NewExecutor(cfg, store, a.logger)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "%s: category names unavailable (%s): showing ids\n", name, oneLine(err))
+		return byID
+	}
+	catalog, ok := exec.Catalog.(*discourse.Catalog)
+	if !ok {
+		return byID
+	}
+	ctx, cancel := context.WithTimeout(ctx, categoryNamesTimeout)
+	defer cancel()
+	if _, err := catalog.Categories(ctx); err != nil {
+		fmt.Fprintf(a.stderr, "%s: category names unavailable (%s): showing ids\n", name, oneLine(err))
+		return byID
+	}
+	return func(id int64) string {
+		if p := catalog.CategoryPath(ctx, id); p != "" {
+			return p
+		}
+		return "deleted category " + byID(id)
+	}
+}
+
 // writeRules prints rules as a table, numbered per channel. rules come grouped by channel, each
-// channel's in precedence order (as the Store returns them).
-func writeRules(w io.Writer, rules []state.Rule) error {
+// channel's in precedence order (as the Store returns them). categoryName names a category id.
+func writeRules(w io.Writer, rules []state.Rule, categoryName func(int64) string) error {
 	if len(rules) == 0 {
 		_, err := fmt.Fprintln(w, "no rules")
 		return err
@@ -149,8 +189,12 @@ func writeRules(w io.Writer, rules []state.Rule) error {
 			n, prev = 0, r.Channel
 		}
 		n++
+		cat := category(r)
+		if r.Type == state.Normal && r.CategoryID != 0 {
+			cat = categoryName(r.CategoryID)
+		}
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\n", r.Channel, n, r.Filter, r.Type,
-			category(r), orDash(strings.Join(r.Tags, ",")), orDash(r.Group))
+			cat, orDash(strings.Join(r.Tags, ",")), orDash(r.Group))
 	}
 	return tw.Flush()
 }

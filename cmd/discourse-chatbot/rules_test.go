@@ -3,9 +3,12 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/discourse-chatbot/discourse-chatbot/discourse"
+	"github.com/discourse-chatbot/discourse-chatbot/discourse/discoursetest"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
 
@@ -27,10 +30,14 @@ func seedStore(t *testing.T, dsn string, rules ...state.Rule) {
 func TestRules(t *testing.T) {
 	dir := t.TempDir()
 	dsn := filepath.Join(dir, "state.db")
-	cfg := writeFile(t, dir, "c.yaml", minimalConfig+"state:\n  dsn: "+dsn+"\n")
+	forum := discoursetest.NewServer("k")
+	t.Cleanup(forum.Close)
+	support := forum.AddCategory(discourse.Category{Name: "Support", Slug: "support"})
+	installs := forum.AddCategory(discourse.Category{Name: "Installs", Slug: "installs", ParentID: support})
+	cfg := writeFile(t, dir, "c.yaml", "forum:\n  url: "+forum.URL()+"\n  api_key: ${TEST_API_KEY}\nstate:\n  dsn: "+dsn+"\n")
 	env := []string{"TEST_API_KEY=k"}
 	seedStore(t, dsn,
-		state.Rule{Channel: "slack:C1", Type: state.Normal, Filter: state.Watch, CategoryID: 5, Tags: []string{"release"}},
+		state.Rule{Channel: "slack:C1", Type: state.Normal, Filter: state.Watch, CategoryID: installs, Tags: []string{"release"}},
 		state.Rule{Channel: "slack:C1", Type: state.Normal, Filter: state.Mute, CategoryID: 0},
 		state.Rule{Channel: "telegram:-100", Type: state.GroupMention, Filter: state.Follow, Group: "staff"},
 	)
@@ -46,7 +53,7 @@ func TestRules(t *testing.T) {
 			stdout: []string{
 				"CHANNEL N FILTER TYPE CATEGORY TAGS GROUP",
 				"slack:C1 1 mute normal all - -",
-				"slack:C1 2 watch normal 5 release -",
+				"slack:C1 2 watch normal Support/Installs release -",
 				"telegram:-100 1 follow group_mention - - staff",
 			}},
 		{name: "list one channel", args: []string{"rules", "--config", cfg, "list", "telegram:-100"},
@@ -62,7 +69,7 @@ func TestRules(t *testing.T) {
 		{name: "remove the mute rule", args: []string{"rules", "remove", "-c", cfg, "slack:C1", "1"},
 			stdout: []string{"removed rule 1 of slack:C1: mute category all"}},
 		{name: "the watch rule is now number 1", args: []string{"rules", "list", "-c", cfg, "slack:C1"},
-			stdout: []string{"CHANNEL N FILTER TYPE CATEGORY TAGS GROUP", "slack:C1 1 watch normal 5 release -"}},
+			stdout: []string{"CHANNEL N FILTER TYPE CATEGORY TAGS GROUP", "slack:C1 1 watch normal Support/Installs release -"}},
 		{name: "unknown rules subcommand", args: []string{"rules", "lst", "-c", cfg}, code: 2,
 			stderr: "discourse-chatbot: unknown command \"lst\" for \"discourse-chatbot rules\" (see 'discourse-chatbot rules --help')\n"},
 	}
@@ -120,5 +127,52 @@ func TestRulesListEmpty(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "discourse-chatbot.db")); err != nil {
 		t.Errorf("the default store was not created in the working directory: %v", err)
+	}
+}
+
+// TestRulesListCategoryNames: names come from the forum; a category it no longer has, and a
+// forum that cannot be asked, still leave a useful list.
+func TestRulesListCategoryNames(t *testing.T) {
+	forum := discoursetest.NewServer("k")
+	t.Cleanup(forum.Close)
+	general := forum.AddCategory(discourse.Category{Name: "General", Slug: "general"})
+	down := discoursetest.NewServer("k")
+	down.Close()
+	rules := []state.Rule{
+		{Channel: "slack:C1", Type: state.Normal, Filter: state.Watch, CategoryID: general},
+		{Channel: "slack:C1", Type: state.Normal, Filter: state.Follow, CategoryID: 999},
+	}
+	tests := []struct {
+		name, url string
+		stdout    []string
+		stderr    string
+	}{
+		{"names and a deleted category", forum.URL(),
+			[]string{"slack:C1 1 watch normal General - -", "slack:C1 2 follow normal deleted category #999 - -"}, ""},
+		{"forum unreachable: ids", down.URL(),
+			[]string{"slack:C1 1 watch normal #" + strconv.FormatInt(general, 10) + " - -", "slack:C1 2 follow normal #999 - -"},
+			"discourse-chatbot: category names unavailable ("},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			dsn := filepath.Join(dir, "state.db")
+			seedStore(t, dsn, rules...)
+			cfg := writeFile(t, dir, "c.yaml", "forum:\n  url: "+tt.url+"\n  api_key: k\nstate:\n  dsn: "+dsn+"\n")
+			r := run(t, dir, nil, "rules", "list", "-c", cfg)
+			if r.code != 0 {
+				t.Fatalf("exit %d; stderr %q", r.code, r.stderr)
+			}
+			var got []string
+			for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n")[1:] {
+				got = append(got, strings.Join(strings.Fields(l), " "))
+			}
+			if strings.Join(got, "\n") != strings.Join(tt.stdout, "\n") {
+				t.Errorf("stdout\n got %q\nwant %q", got, tt.stdout)
+			}
+			if tt.stderr == "" && r.stderr != "" || !strings.HasPrefix(r.stderr, tt.stderr) {
+				t.Errorf("stderr %q, want it to start with %q", r.stderr, tt.stderr)
+			}
+		})
 	}
 }

@@ -12,13 +12,13 @@ import (
 func versionCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:     "version",
-		Short:   "Print the version, commit and Go version",
-		Long:    "Version prints the bot's version, the VCS commit it was built from, and the Go version.",
+		Short:   "Print the version, commit, build date and Go version",
+		Long:    "Version prints the bot's version, the VCS commit it was built from and that commit's date, and the Go version.",
 		Example: "  discourse-chatbot version",
 		Args:    cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
 			bi, _ := debug.ReadBuildInfo()
-			_, err := fmt.Fprint(cmd.OutOrStdout(), versionText(version, bi))
+			_, err := fmt.Fprint(cmd.OutOrStdout(), stampedText(buildStamp{version, commit, buildDate}, bi))
 			return err
 		}),
 	}
@@ -42,16 +42,25 @@ func resolveVersion(ldflags string, bi *debug.BuildInfo) string {
 	return "dev"
 }
 
-// versionText is the output of `version`.
+// buildStamp is what a release build sets with -ldflags -X (scripts/release.sh): each field
+// empty when not stamped.
+type buildStamp struct{ version, commit, date string }
+
+// versionText is the output of `version` for a build stamped with its version alone.
 func versionText(ldflags string, bi *debug.BuildInfo) string {
+	return stampedText(buildStamp{version: ldflags}, bi)
+}
+
+// stampedText is the output of `version`: the stamped values first, then the build info's.
+func stampedText(st buildStamp, bi *debug.BuildInfo) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s\n", name, resolveVersion(ldflags, bi))
-	commit, when, modified := "unknown", "", false
+	fmt.Fprintf(&b, "%s %s\n", name, resolveVersion(st.version, bi))
+	rev, when, modified := "unknown", "", false
 	if bi != nil {
 		for _, s := range bi.Settings {
 			switch s.Key {
 			case "vcs.revision":
-				commit = s.Value
+				rev = s.Value
 			case "vcs.time":
 				when = s.Value
 			case "vcs.modified":
@@ -59,7 +68,11 @@ func versionText(ldflags string, bi *debug.BuildInfo) string {
 			}
 		}
 	}
-	fmt.Fprintf(&b, "commit: %s", commit)
+	if st.commit != "" {
+		// A release build's stamp wins: a build from a source archive has no VCS info at all.
+		rev, when, modified = st.commit, st.date, false
+	}
+	fmt.Fprintf(&b, "commit: %s", rev)
 	switch {
 	case when != "" && modified:
 		fmt.Fprintf(&b, " (%s, modified)", when)

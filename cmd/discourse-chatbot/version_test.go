@@ -39,3 +39,29 @@ func TestVersionText(t *testing.T) {
 		})
 	}
 }
+
+func TestStampedText(t *testing.T) {
+	goLine := "go: " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH + "\n"
+	vcs := &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
+		{Key: "vcs.revision", Value: "abc123"}, {Key: "vcs.modified", Value: "true"}}}
+	tests := []struct {
+		name  string
+		stamp buildStamp
+		bi    *debug.BuildInfo
+		want  string
+	}{
+		{"release stamp wins over the build info", buildStamp{"v1.2.3", "def456", "2026-12-01T10:00:00Z"}, vcs,
+			"discourse-chatbot v1.2.3\ncommit: def456 (2026-12-01T10:00:00Z)\n" + goLine},
+		{"stamp without date", buildStamp{"v1.2.3", "def456", ""}, nil,
+			"discourse-chatbot v1.2.3\ncommit: def456\n" + goLine},
+		{"no stamp: the build info", buildStamp{}, vcs,
+			"discourse-chatbot dev\ncommit: abc123 (modified)\n" + goLine},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := stampedText(tt.stamp, tt.bi); got != tt.want {
+				t.Errorf("got\n%s\nwant\n%s", got, tt.want)
+			}
+		})
+	}
+}

@@ -62,6 +62,25 @@ func (s *Server) MalformedNext() {
 	s.faults = append(s.faults, fault{kind: faultMalformed})
 }
 
+// BrokenJSON is the BreakTopic status that answers 200 with a truncated JSON body.
+const BrokenJSON = -1
+
+// BreakTopic makes every GET /t/{id}.json of that topic answer status with a JSON errors body,
+// or 200 with truncated JSON for BrokenJSON, until BreakTopic(id, 0) mends it. The topic's
+// posts still appear in the post lists.
+func (s *Server) BreakTopic(id int64, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.brokenTopics == nil {
+		s.brokenTopics = map[int64]int{}
+	}
+	if status == 0 {
+		delete(s.brokenTopics, id)
+		return
+	}
+	s.brokenTopics[id] = status
+}
+
 // takeFault pops the next fault and measures rate-limit waits; it is called once per request.
 func (s *Server) takeFault(now time.Time) (fault, bool) {
 	s.mu.Lock()

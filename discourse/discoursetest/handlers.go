@@ -32,6 +32,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if f, ok := s.takeFault(now); ok && s.applyFault(w, r, f) {
 		return
 	}
+	if r.Method == http.MethodGet && r.URL.Path == "/session/sso_provider" {
+		s.ssoProvider(w, r) // a browser's request: no API key
+		return
+	}
 	if !s.authorized(r) {
 		writeJSON(w, http.StatusForbidden, map[string]any{
 			"errors":     []string{"You are not permitted to view the requested resource. The API username or key is invalid."},
@@ -118,6 +122,18 @@ func (s *Server) topicJSON(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	switch status := s.brokenTopics[id]; {
+	case status == BrokenJSON:
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		_, _ = io.WriteString(w, `{"post_stream":{"posts":[{"id":`)
+		return
+	case status != 0:
+		writeJSON(w, status, map[string]any{
+			"errors":     []string{http.StatusText(status) + " (topic broken by discoursetest)"},
+			"error_type": "server_error",
+		})
+		return
+	}
 	t, ok := s.topics[id]
 	if !ok {
 		writeJSON(w, http.StatusNotFound, map[string]any{

@@ -11,16 +11,18 @@ import (
 // (GlobalSetting.long_polling_interval).
 const defaultHold = 25 * time.Second
 
-// bus is the fake forum's MessageBus: only /latest carries messages; every other channel
-// stays at id 0.
+// bus is the fake forum's MessageBus: /latest carries topic bumps and the private-message
+// group channels new private messages; every other channel stays at id 0. The API user is
+// taken to be a member of every group, so no message is withheld from it.
 type bus struct {
 	off      bool
 	hold     time.Duration
-	latest   []busMessage // message ids 1, 2, …
+	channels map[string][]busMessage // message ids 1, 2, … per channel
 	globalID int64
-	wake     chan struct{} // closed and replaced on every publish
-	polls    int           // poll requests answered or held
-	held     int           // polls waiting right now
+	wake     chan struct{}      // closed and replaced on every publish
+	polls    int                // poll requests answered or held
+	asked    []map[string]int64 // each poll's channel → last id
+	held     int                // polls waiting right now
 }
 
 type busMessage struct {
@@ -30,7 +32,49 @@ type busMessage struct {
 	Data      map[string]any `json:"data"`
 }
 
-func newBus() bus { return bus{hold: defaultHold, wake: make(chan struct{})} }
+func newBus() bus {
+	return bus{hold: defaultHold, wake: make(chan struct{}), channels: map[string][]busMessage{}}
+}
+
+// PrivateMessageGroupChannel is the channel Discourse's PrivateMessageTopicTrackingState
+// publishes a group's new private messages on ("/private-message-topic-tracking-state/group/{id}").
+func PrivateMessageGroupChannel(groupID int64) string {
+	return "/private-message-topic-tracking-state/group/" + strconv.FormatInt(groupID, 10)
+}
+
+// publish appends a message to a channel and wakes the held polls; s.mu is held.
+func (s *Server) publish(channel string, data map[string]any) {
+	s.bus.globalID++
+	msgs := s.bus.channels[channel]
+	s.bus.channels[channel] = append(msgs, busMessage{
+		GlobalID: s.bus.globalID, MessageID: int64(len(msgs) + 1), Channel: channel, Data: data,
+	})
+	close(s.bus.wake)
+	s.bus.wake = make(chan struct{})
+}
+
+// publishNewPrivateMessage publishes a new private message on the channel of each group it was
+// sent to, as PrivateMessageTopicTrackingState.publish_new does. s.mu is held.
+func (s *Server) publishNewPrivateMessage(t *topic, creator int64) {
+	var ids []int64
+	for _, name := range t.groups {
+		for _, g := range s.groups {
+			if strings.EqualFold(g.Name, name) {
+				ids = append(ids, g.ID)
+			}
+		}
+	}
+	for _, id := range ids {
+		s.publish(PrivateMessageGroupChannel(id), map[string]any{
+			"message_type": "new_topic",
+			"topic_id":     t.id,
+			"payload": map[string]any{
+				"last_read_post_number": nil, "highest_post_number": 1,
+				"group_ids": ids, "created_by_user_id": creator,
+			},
+		})
+	}
+}
 
 // SetMessageBus turns the MessageBus on (the default) or off: off, its endpoints answer 404, as
 // behind a proxy that does not route /message-bus/.
@@ -56,6 +100,14 @@ func (s *Server) MessageBusPolls() int {
 	return s.bus.polls
 }
 
+// MessageBusAsks returns, for each MessageBus poll that reached the bus, the last id it gave for
+// each channel.
+func (s *Server) MessageBusAsks() []map[string]int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]map[string]int64(nil), s.bus.asked...)
+}
+
 // HeldPolls returns how many long polls are waiting for a message right now.
 func (s *Server) HeldPolls() int {
 	s.mu.Lock()
@@ -70,17 +122,11 @@ func (s *Server) publishLatest(t *topic) {
 	if t.categoryID != 0 {
 		cat = t.categoryID
 	}
-	s.bus.globalID++
-	s.bus.latest = append(s.bus.latest, busMessage{
-		GlobalID: s.bus.globalID, MessageID: int64(len(s.bus.latest) + 1), Channel: "/latest",
-		Data: map[string]any{
-			"topic_id":     t.id,
-			"message_type": "latest",
-			"payload":      map[string]any{"bumped_at": stamp(s.clock()), "category_id": cat, "archetype": t.archetype},
-		},
+	s.publish("/latest", map[string]any{
+		"topic_id":     t.id,
+		"message_type": "latest",
+		"payload":      map[string]any{"bumped_at": stamp(s.clock()), "category_id": cat, "archetype": t.archetype},
 	})
-	close(s.bus.wake)
-	s.bus.wake = make(chan struct{})
 }
 
 // backlog is what a client that has seen the last ids is due; s.mu is held.
@@ -88,10 +134,7 @@ func (s *Server) backlog(last map[string]int64) []busMessage {
 	out := []busMessage{}
 	status := map[string]any{}
 	for ch, id := range last {
-		var msgs []busMessage
-		if ch == "/latest" {
-			msgs = s.bus.latest
-		}
+		msgs := s.bus.channels[ch]
 		head := int64(len(msgs))
 		switch {
 		case id == -1 || id > head: // not asking for history, or ahead of the bus (reset)
@@ -163,6 +206,7 @@ func (s *Server) messageBus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
+	s.bus.asked = append(s.bus.asked, last)
 	out := s.backlog(last)
 	if len(out) > 0 || !longPoll {
 		s.mu.Unlock()

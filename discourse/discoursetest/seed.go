@@ -117,6 +117,7 @@ func (s *Server) CreatePrivateMessage(title, cooked, username string, groups ...
 	t.groups = append([]string(nil), groups...)
 	t.users = []string{username}
 	p := s.addPost(t, username, cooked, cooked)
+	s.publishNewPrivateMessage(t, p.user.id)
 	return t.id, p.id
 }
 

@@ -36,6 +36,7 @@ type Server struct {
 	reqs          map[string]int
 	created       []CreatedPost
 	faults        []fault
+	brokenTopics  map[int64]int // topic id → the status /t/{id}.json answers (BreakTopic)
 	rateLimitedAt time.Time
 	rateWaits     []time.Duration
 	errs          []string
@@ -44,6 +45,10 @@ type Server struct {
 	bus           bus
 	closing       chan struct{} // closed by Close: held long polls answer at once
 	closeOnce     sync.Once
+	// DiscourseConnect provider (connect.go).
+	connectSecrets map[string]string // host pattern → secret; nil: the provider is off
+	signedIn       *user
+	connectAnswers int
 }
 
 type user struct {
@@ -51,6 +56,7 @@ type user struct {
 	username string
 	name     string
 	admin    bool
+	groups   []string // the groups AddGroupMember put the user in
 }
 
 type topic struct {

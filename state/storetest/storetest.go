@@ -61,6 +61,9 @@ func Run(t *testing.T, open Open, opts ...Option) {
 		{"DeliveryOutcomes", testDeliveryOutcomes},
 		{"OutboxStats", testOutboxStats},
 		{"PruneOutbox", testPruneOutbox},
+		{"Backlogs", testBacklogs},
+		{"RecentAndParkedOutbox", testRecentAndParkedOutbox},
+		{"UnparkAndDiscard", testUnparkAndDiscard},
 		{"Threads", testThreads},
 		{"ChatLog", testChatLog},
 		{"ChatLogBounds", testChatLogBounds},
@@ -513,6 +516,17 @@ func testCursors(t *testing.T, s state.Store) {
 	}
 	if _, ok, _ := s.Cursor(ctx, "telegram.offset"); ok {
 		t.Errorf("setting one cursor set another")
+	}
+	for name, v := range map[string]int64{"held.posts.12": 5, "held.posts.13": 0, "held_other": 1} {
+		if err := s.SetCursor(ctx, name, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := s.Cursors(ctx, "held.posts."); err != nil || len(got) != 2 || got["held.posts.12"] != 5 || got["held.posts.13"] != 0 {
+		t.Errorf("Cursors(held.posts.) = %v, %v; want held.posts.12=5 and held.posts.13=0", got, err)
+	}
+	if got, err := s.Cursors(ctx, "nothing."); err != nil || len(got) != 0 {
+		t.Errorf("Cursors(nothing.) = %v, %v; want none", got, err)
 	}
 	if err := s.DeleteCursor(ctx, "posts"); err != nil {
 		t.Fatal(err)
@@ -1243,6 +1257,161 @@ func testLead(t *testing.T, a, b state.Store) {
 		t.Fatalf("b: Lead waiting when the store closed = %v, want a closed-store error", err)
 	}
 	releaseB2()
+}
+
+func testBacklogs(t *testing.T, s state.Store) {
+	ctx := t.Context()
+	if b, err := s.Backlogs(ctx); err != nil || len(b) != 0 {
+		t.Fatalf("Backlogs of an empty outbox = %+v, %v", b, err)
+	}
+	if err := s.Enqueue(ctx, []state.OutboxItem{
+		{Channel: "slack:C1", PostID: 1, CreatedAt: at(1)},
+		{Channel: "slack:C1", PostID: 2, CreatedAt: at(2)},
+		{Channel: "slack:C1", PostID: 3, CreatedAt: at(3)},
+		{Channel: "telegram:7", PostID: 1, CreatedAt: at(5)},
+		{Channel: "discord:9", PostID: 1, CreatedAt: at(6)},
+	}, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	c1 := mustPending(t, s, "slack:C1")
+	// The oldest of slack:C1 is sent, its second is parked: one stays, queued at minute 3.
+	if err := s.MarkSent(ctx, c1[0].ID, "m", at(7)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Park(ctx, c1[1].ID, "gone", at(7)); err != nil {
+		t.Fatal(err)
+	}
+	d := mustPending(t, s, "discord:9")
+	if err := s.MarkSent(ctx, d[0].ID, "m", at(7)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Backlogs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []state.Backlog{
+		{Channel: "slack:C1", Pending: 1, OldestPending: at(3)},
+		{Channel: "telegram:7", Pending: 1, OldestPending: at(5)},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("Backlogs = %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i].Channel != want[i].Channel || got[i].Pending != want[i].Pending || !got[i].OldestPending.Equal(want[i].OldestPending) {
+			t.Errorf("Backlogs[%d] = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+func testRecentAndParkedOutbox(t *testing.T, s state.Store) {
+	ctx := t.Context()
+	if err := s.Enqueue(ctx, []state.OutboxItem{
+		{Channel: "slack:C1", TopicID: 4, PostID: 10, Payload: []byte("a"), CreatedAt: at(1)},
+		{Channel: "slack:C2", TopicID: 4, PostID: 10, Payload: []byte("b"), CreatedAt: at(1)},
+		{Channel: "slack:C1", TopicID: 5, PostID: 11, Payload: []byte("c"), CreatedAt: at(2)},
+	}, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	c1 := mustPending(t, s, "slack:C1")
+	c2 := mustPending(t, s, "slack:C2")
+	if err := s.MarkSent(ctx, c1[0].ID, "m1", at(3)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkFailed(ctx, c2[0].ID, "channel_not_found", at(4)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Park(ctx, c2[0].ID, "permanent: channel_not_found", at(5)); err != nil {
+		t.Fatal(err)
+	}
+
+	recent, err := s.RecentOutbox(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recent) != 2 || recent[0].PostID != 11 || recent[1].Channel != "slack:C2" {
+		t.Fatalf("RecentOutbox(2) = %+v, want the newest two rows, newest first", recent)
+	}
+	all, err := s.RecentOutbox(ctx, 0)
+	if err != nil || len(all) != 3 {
+		t.Fatalf("RecentOutbox(0) = %d rows, %v; want all 3", len(all), err)
+	}
+	sent := all[2]
+	if sent.Status != state.Sent || sent.MessageRef != "m1" || !sent.SentAt.Equal(at(3)) ||
+		!sent.LastAttemptAt.Equal(at(3)) || !sent.CreatedAt.Equal(at(1)) || string(sent.Payload) != "a" {
+		t.Errorf("sent row = %+v, want sent as m1 at minute 3, queued at minute 1, payload a", sent)
+	}
+	if p := all[0]; p.Status != state.Pending || !p.SentAt.IsZero() || !p.LastAttemptAt.IsZero() {
+		t.Errorf("pending row = %+v, want pending with no attempt or send time", p)
+	}
+
+	parked, err := s.ParkedOutbox(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(parked) != 1 {
+		t.Fatalf("ParkedOutbox = %+v, want the one parked row", parked)
+	}
+	if p := parked[0]; p.Channel != "slack:C2" || p.PostID != 10 || p.Attempts != 1 ||
+		p.LastError != "permanent: channel_not_found" || p.Status != state.Parked || !p.LastAttemptAt.Equal(at(5)) {
+		t.Errorf("parked row = %+v, want slack:C2's post 10, 1 attempt, the park reason, parked at minute 5", p)
+	}
+}
+
+func testUnparkAndDiscard(t *testing.T, s state.Store) {
+	ctx := t.Context()
+	const ch = "slack:C1"
+	if err := s.Enqueue(ctx, []state.OutboxItem{
+		{Channel: ch, PostID: 1, CreatedAt: at(1)},
+		{Channel: ch, PostID: 2, CreatedAt: at(1)},
+		{Channel: ch, PostID: 3, CreatedAt: at(1)},
+	}, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	items := mustPending(t, s, ch)
+	retry, discard, pending := items[0].ID, items[1].ID, items[2].ID
+	for _, id := range []int64{retry, discard} {
+		if err := s.MarkFailed(ctx, id, "HTTP 500", at(2)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Park(ctx, id, "undelivered for 24h", at(3)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Only parked rows can be retried or discarded: a pending row is refused and stays.
+	if err := s.Unpark(ctx, pending, at(9)); !errors.Is(err, state.ErrNotFound) {
+		t.Errorf("Unpark of a pending row = %v, want ErrNotFound", err)
+	}
+	if err := s.DiscardParked(ctx, pending); !errors.Is(err, state.ErrNotFound) {
+		t.Errorf("DiscardParked of a pending row = %v, want ErrNotFound", err)
+	}
+	if err := s.Unpark(ctx, retry, at(9)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DiscardParked(ctx, discard); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Unpark(ctx, retry, at(9)); !errors.Is(err, state.ErrNotFound) {
+		t.Errorf("a second Unpark = %v, want ErrNotFound", err)
+	}
+	if err := s.DiscardParked(ctx, discard); !errors.Is(err, state.ErrNotFound) {
+		t.Errorf("a second DiscardParked = %v, want ErrNotFound", err)
+	}
+
+	got := mustPending(t, s, ch)
+	if len(got) != 2 || got[0].ID != retry || got[1].ID != pending {
+		t.Fatalf("Pending = %+v, want the retried row (first, as the oldest) and the untouched one", got)
+	}
+	if r := got[0]; r.Attempts != 0 || r.LastError != "" || !r.CreatedAt.Equal(at(9)) {
+		t.Errorf("retried row = attempts %d, error %q, queued %v; want a fresh start at %v", r.Attempts, r.LastError, r.CreatedAt, at(9))
+	}
+	st, err := s.OutboxStats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Pending != 2 || st.Parked != 0 || st.Sent != 0 {
+		t.Errorf("OutboxStats = %+v, want 2 pending and nothing parked (the discarded row is gone)", st)
+	}
 }
 
 // testLeaseFencesWrites: once another store has taken the lead, the old leader's outbox and

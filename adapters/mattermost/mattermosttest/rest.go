@@ -119,8 +119,8 @@ func (s *Server) getChannelsForUser(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// channelFor returns the channel when the bot may read it, else answers the error the real
-// server gives. Callers hold s.mu.
+// channelFor returns the channel when the bot may see it (any open channel, else one it is a
+// member of), else answers the error the real server gives. Callers hold s.mu.
 func (s *Server) channelFor(w http.ResponseWriter, id string) *model.Channel {
 	ch := s.channels[id]
 	if ch == nil {
@@ -128,10 +128,25 @@ func (s *Server) channelFor(w http.ResponseWriter, id string) *model.Channel {
 		return nil
 	}
 	if s.members[id][s.bot.Id] == nil && ch.Type != model.ChannelTypeOpen {
-		writeError(w, http.StatusForbidden, "api.context.permissions.app_error", "You do not have the appropriate permissions.")
+		forbidden(w)
 		return nil
 	}
 	return ch
+}
+
+// memberChannel returns the channel when the bot is a member: reading its posts or members needs
+// that even in an open channel (the real server answers 403 otherwise). Callers hold s.mu.
+func (s *Server) memberChannel(w http.ResponseWriter, id string) *model.Channel {
+	ch := s.channelFor(w, id)
+	if ch != nil && s.members[id][s.bot.Id] == nil {
+		forbidden(w)
+		return nil
+	}
+	return ch
+}
+
+func forbidden(w http.ResponseWriter) {
+	writeError(w, http.StatusForbidden, "api.context.permissions.app_error", "You do not have the appropriate permissions.")
 }
 
 func (s *Server) getChannel(w http.ResponseWriter, r *http.Request) {
@@ -145,7 +160,7 @@ func (s *Server) getChannel(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getChannelMember(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ch := s.channelFor(w, r.PathValue("id"))
+	ch := s.memberChannel(w, r.PathValue("id"))
 	if ch == nil {
 		return
 	}
@@ -161,12 +176,13 @@ func (s *Server) getChannelMember(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, &out)
 }
 
-// getPosts serves a channel's posts: ?since=<ms> (updated after), ?before=<id> and ?after=<id>
-// with page/per_page, or the newest page/per_page.
+// getPosts serves a channel's posts: ?since=<ms> (updated after, deleted ones included with
+// their message emptied, as the real server answers so that clients drop them), ?before=<id>
+// and ?after=<id> with page/per_page, or the newest page/per_page.
 func (s *Server) getPosts(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ch := s.channelFor(w, r.PathValue("id"))
+	ch := s.memberChannel(w, r.PathValue("id"))
 	if ch == nil {
 		return
 	}
@@ -190,10 +206,15 @@ func (s *Server) getPosts(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusBadRequest, "api.context.invalid_url_param.app_error", "Invalid or missing since parameter.")
 			return
 		}
-		for _, p := range all {
-			if p.UpdateAt > since {
-				pick = append(pick, p)
+		for _, p := range s.posts {
+			if p.ChannelId != ch.Id || p.UpdateAt <= since {
+				continue
 			}
+			if p.DeleteAt != 0 {
+				p = p.Clone()
+				p.Message = ""
+			}
+			pick = append(pick, p)
 		}
 	case q.Get("after") != "":
 		i := slices.IndexFunc(all, func(p *model.Post) bool { return p.Id == q.Get("after") })
@@ -239,10 +260,11 @@ func (s *Server) getPost(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := s.byID[r.PathValue("id")]
-	if p == nil || s.channelFor(w, p.ChannelId) == nil {
-		if p == nil {
-			writeError(w, http.StatusNotFound, "app.post.get.app_error", "Unable to get the post.")
-		}
+	if p == nil || p.DeleteAt != 0 { // a deleted post is gone for the API
+		writeError(w, http.StatusNotFound, "app.post.get.app_error", "Unable to get the post.")
+		return
+	}
+	if s.channelFor(w, p.ChannelId) == nil {
 		return
 	}
 	writeJSON(w, http.StatusOK, p)
@@ -252,7 +274,7 @@ func (s *Server) getThread(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := s.byID[r.PathValue("id")]
-	if p == nil {
+	if p == nil || p.DeleteAt != 0 {
 		writeError(w, http.StatusNotFound, "app.post.get.app_error", "Unable to get the post.")
 		return
 	}
@@ -300,13 +322,10 @@ func (s *Server) createPost(w http.ResponseWriter, r *http.Request) {
 		return
 	case s.members[ch.Id][s.bot.Id] == nil || s.readOnly[ch.Id]:
 		s.mu.Unlock()
-		writeError(w, http.StatusForbidden, "api.context.permissions.app_error", "You do not have the appropriate permissions.")
-		return
-	case p.Message == "" && len(p.Attachments()) == 0:
-		s.mu.Unlock()
-		writeError(w, http.StatusBadRequest, "model.post.is_valid.msg.app_error", "Invalid message.")
+		forbidden(w)
 		return
 	}
+	// An empty message is accepted (201), as the real server does.
 	if p.RootId != "" {
 		root := s.byID[p.RootId]
 		if root == nil || root.DeleteAt != 0 || root.ChannelId != ch.Id || root.RootId != "" {

@@ -9,11 +9,14 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/mattermost/mattermost-server/v6/model"
+	"github.com/mattermost/mattermost-server/v6/shared/markdown"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
@@ -71,14 +74,14 @@ func NewServer() *Server {
 		conns:    map[*wsConn]struct{}{},
 	}
 	s.team = &model.Team{Id: model.NewId(), Name: "example", DisplayName: "Example", Type: model.TeamOpen}
-	s.bot = s.addUser(BotUsername, "", true)
+	s.bot = s.addUser(BotUsername, "Discourse", true) // a bot's display name is its first name
 	s.bot.Roles = "system_user"
 	s.admin = s.addUser(AdminUsername, "Carol", false)
 	s.member = s.addUser(MemberUsername, "Dave", false)
 	main := s.addChannel("town-square", "Town Square", model.ChannelTypeOpen)
 	s.main = main.Id
 	for _, u := range []*model.User{s.bot, s.admin, s.member} {
-		s.join(main.Id, u.Id)
+		s.join(main.Id, u.Id) // no websocket is open yet: nothing to broadcast
 	}
 	s.setAdmin(main.Id, s.admin.Id, true)
 	s.hs = httptest.NewServer(s.routes())
@@ -135,14 +138,19 @@ func (s *Server) AddChannel(name string, withBot bool) adapters.ChannelRef {
 	return adapters.ChannelRef{Platform: "mattermost", ChatID: ch.Id}
 }
 
-// Join makes a user a member of a channel.
+// Join makes a user a member of a channel; as on the real server, a system post ("dave joined
+// the channel.") records it in open and private channels.
 func (s *Server) Join(ch adapters.ChannelRef, userID string) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.join(ch.ChatID, userID)
+	p := s.join(ch.ChatID, userID)
+	s.mu.Unlock()
+	if p != nil {
+		s.broadcastPosted(p)
+	}
 }
 
-// DirectChannel returns the direct-message channel between the bot and userID, creating it.
+// DirectChannel returns the direct-message channel between the bot and userID, creating it
+// (without join messages, as on the real server).
 func (s *Server) DirectChannel(userID string) adapters.ChannelRef {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -247,7 +255,7 @@ func (s *Server) Posted(ch adapters.ChannelRef) []adaptertest.Posted {
 	defer s.mu.Unlock()
 	var out []adaptertest.Posted
 	for _, p := range s.posts {
-		if p.ChannelId == ch.ChatID && p.UserId == s.bot.Id {
+		if p.ChannelId == ch.ChatID && p.UserId == s.bot.Id && p.Type == "" { // not its join post
 			out = append(out, adaptertest.Posted{Channel: ch, ID: p.Id, Thread: p.RootId, Text: view(p)})
 		}
 	}
@@ -353,14 +361,25 @@ func (s *Server) addChannel(name, display string, t model.ChannelType) *model.Ch
 	return ch
 }
 
-func (s *Server) join(chID, userID string) {
+// join adds a member and, outside direct and group messages, the system post the real server
+// writes for it, which it returns (nil when none). Callers hold s.mu.
+func (s *Server) join(chID, userID string) *model.Post {
 	if s.members[chID] == nil {
-		return
+		return nil
 	}
 	s.members[chID][userID] = &model.ChannelMember{
 		ChannelId: chID, UserId: userID, Roles: "channel_user", SchemeUser: true,
 		NotifyProps: model.GetDefaultChannelNotifyProps(),
 	}
+	ch, u := s.channels[chID], s.users[userID]
+	if ch == nil || u == nil || ch.Type == model.ChannelTypeDirect || ch.Type == model.ChannelTypeGroup {
+		return nil
+	}
+	p := &model.Post{ChannelId: chID, UserId: userID, Type: model.PostTypeJoinChannel,
+		Message: u.Username + " joined the channel."}
+	p.AddProp("username", u.Username)
+	s.store(p)
+	return p
 }
 
 func (s *Server) setAdmin(chID, userID string, admin bool) {
@@ -386,6 +405,11 @@ func (s *Server) store(p *model.Post) {
 	}
 	s.posts = append(s.posts, p)
 	s.byID[p.Id] = p
+	for _, id := range s.mentioned(p) {
+		if m := s.members[p.ChannelId][id]; m != nil {
+			m.MentionCount++
+		}
+	}
 }
 
 // liveConns lists the open websockets. Callers hold s.mu.
@@ -403,15 +427,88 @@ func (s *Server) recordUnhandled(what string) {
 	s.unhandled = append(s.unhandled, what)
 }
 
-// mentionsIn returns the ids of the users an "@username" in msg names.
-func (s *Server) mentionsIn(msg string) []string {
-	var ids []string
-	for _, u := range s.users {
-		if strings.Contains(strings.ToLower(msg), "@"+u.Username) {
-			ids = append(ids, u.Id)
+// mentioned returns the ids of the channel members a post mentions, the way the real server
+// counts them (app/notification.go): only in the message and in each attachment's pretext and
+// text (not titles, fields or fallbacks), only in markdown text (not code), "@username" for that
+// member and "@channel", "@all" or "@here" for every member; never the author, and system posts
+// mention nobody. First-name and custom keywords, and groups, are left out. Callers hold s.mu.
+func (s *Server) mentioned(p *model.Post) []string {
+	if p.Type != "" {
+		return nil
+	}
+	members := s.members[p.ChannelId]
+	byName := map[string]string{}
+	for id := range members {
+		if u := s.users[id]; u != nil && id != p.UserId {
+			byName["@"+strings.ToLower(u.Username)] = id
 		}
 	}
+	fields := []string{p.Message}
+	for _, a := range p.Attachments() {
+		fields = append(fields, a.Pretext, a.Text)
+	}
+	hit := map[string]bool{}
+	for _, f := range fields {
+		for _, word := range mentionWords(f) {
+			switch word {
+			case "@channel", "@all", "@here":
+				for _, id := range byName {
+					hit[id] = true
+				}
+			default:
+				if id, ok := byName[word]; ok {
+					hit[id] = true
+				}
+			}
+		}
+	}
+	ids := make([]string, 0, len(hit))
+	for id := range hit {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
 	return ids
+}
+
+// mentionWords lists the lowercased words of a markdown text's text nodes that may be mentions,
+// split as the real server splits them (on anything that cannot be part of "@name" or ":emoji:")
+// and without sentence punctuation at their ends.
+func mentionWords(md string) []string {
+	var words []string
+	buf := ""
+	flush := func() {
+		for _, w := range strings.FieldsFunc(buf, func(c rune) bool {
+			return !(c == ':' || c == '.' || c == '-' || c == '_' || c == '@' || unicode.IsLetter(c) || unicode.IsNumber(c))
+		}) {
+			w = strings.TrimRight(strings.TrimLeft(w, ":.-_"), ":.-_")
+			if strings.HasPrefix(w, "@") {
+				words = append(words, strings.ToLower(w))
+			}
+		}
+		buf = ""
+	}
+	markdown.Inspect(md, func(node any) bool {
+		t, ok := node.(*markdown.Text)
+		if !ok {
+			flush()
+			return true
+		}
+		buf += t.Text
+		return false
+	})
+	flush()
+	return words
+}
+
+// Mentions is the server's count of posts mentioning userID in ch (a channel member's
+// mention_count): what would have pinged them.
+func (s *Server) Mentions(ch adapters.ChannelRef, userID string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m := s.members[ch.ChatID][userID]; m != nil {
+		return m.MentionCount
+	}
+	return 0
 }
 
 func (s *Server) String() string { return fmt.Sprintf("mattermosttest.Server(%s)", s.hs.URL) }

@@ -146,7 +146,7 @@ func (s *Server) broadcastPosted(p *model.Post) {
 		"team_id":              ch.TeamId,
 		"set_online":           true,
 	}
-	if ids := s.mentionsIn(p.Message); len(ids) > 0 {
+	if ids := s.mentioned(p); len(ids) > 0 {
 		b, _ := json.Marshal(ids)
 		data["mentions"] = string(b)
 	}

@@ -1,0 +1,50 @@
+package matrix
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+)
+
+// Notify implements adapters.Adapter: it posts the notification as an m.notice into the room,
+// into the m.thread rooted at thread (or at the channel ref's thread) when one is given, and
+// returns the new event's id.
+func (a *Adapter) Notify(ctx context.Context, ch adapters.ChannelRef, n adapters.Notification, thread adapters.MessageRef) (adapters.MessageRef, error) {
+	if ch.Platform != PlatformName || ch.ChatID == "" {
+		return "", adapters.Permanent(fmt.Errorf("matrix notify: channel %s is not a Matrix room", ch))
+	}
+	if err := a.ensureAuth(ctx); err != nil {
+		return "", err
+	}
+	room := id.RoomID(ch.ChatID)
+	if a.isEncrypted(room) {
+		return "", adapters.Permanent(fmt.Errorf("matrix notify %s: %w", room, errEncrypted))
+	}
+	root := id.EventID(thread)
+	if root == "" {
+		root = id.EventID(ch.ThreadID)
+	}
+	return a.send(ctx, room, notificationContent(n), root)
+}
+
+// send posts a message into a room, into root's thread when root is set.
+func (a *Adapter) send(ctx context.Context, room id.RoomID, content *event.MessageEventContent, root id.EventID) (adapters.MessageRef, error) {
+	if root != "" {
+		content.RelatesTo = (&event.RelatesTo{}).SetThread(root, root)
+	}
+	cctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	resp, err := a.cli.SendMessageEvent(cctx, room, event.EventMessage, content)
+	if err != nil {
+		return "", classify("send to "+room.String(), err)
+	}
+	if resp.EventID == "" {
+		return "", errors.New("matrix send: the server returned no event id")
+	}
+	return adapters.MessageRef(resp.EventID), nil
+}
