@@ -159,8 +159,8 @@ func TestTelegramTranscriptLinkOfAnotherChat(t *testing.T) {
 func TestTopicMovedIntoRestrictedCategoryStopsAtOnce(t *testing.T) {
 	forum := newSite(t)
 	rec := newRecorder("console")
-	r := startBot(t, forum, rec, filepath.Join(t.TempDir(), "bot.db"), func(cfg *config.Config, _ *Options) {
-		cfg.Access.PrivateChannels = []string{"console:staffroom"}
+	r := startBot(t, forum, rec, filepath.Join(t.TempDir(), "bot.db"), func(o *Options) {
+		o.Access.PrivateChannels = []string{"console:staffroom"}
 	})
 	r.rec.command(t, "console:public", "watch tag:bug") // all categories
 	r.rec.command(t, "console:general", "watch general")
