@@ -56,8 +56,32 @@ func (r *runner) consider(ctx context.Context, ev *event.Event) {
 	if thread != "" {
 		content.RelatesTo = (&event.RelatesTo{}).SetThread(thread, ev.ID)
 	}
-	if _, err := a.send(ctx, ev.RoomID, content, ""); err != nil {
-		a.log.Warn("cannot post the reply", "room", ev.RoomID, "err", err)
+	a.sendReply(ctx, ev.RoomID, content)
+}
+
+// maxReplyAttempts bounds the tries of one reply that the server rate-limits.
+const maxReplyAttempts = 4
+
+// sendReply posts a reply, waiting out M_LIMIT_EXCEEDED (the server's retry_after_ms, at most
+// a minute) a few times: a reply has no outbox to retry it later.
+func (a *Adapter) sendReply(ctx context.Context, room id.RoomID, content *event.MessageEventContent) {
+	for attempt := 1; ; attempt++ {
+		_, err := a.send(ctx, room, content, "")
+		if err == nil {
+			return
+		}
+		wait, limited := adapters.RetryAfterOf(err)
+		if !limited || attempt == maxReplyAttempts || wait > time.Minute {
+			a.log.Warn("cannot post the reply", "room", room, "err", err)
+			return
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
 	}
 }
 

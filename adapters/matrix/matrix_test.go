@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -468,3 +469,59 @@ func TestHistory(t *testing.T) {
 		t.Errorf("a web link = %v, want ErrBadLink", err)
 	}
 }
+
+func TestRateLimitedReplyIsSentAfterTheWait(t *testing.T) {
+	srv := server(t)
+	running(t, srv, config(srv), nil)
+	srv.RateLimitNext(200 * time.Millisecond)
+	srv.InjectCommand(srv.Channel(), "status limited", true)
+	adaptertest.WaitPosted(t, srv, srv.Channel(), "echo: status limited")
+}
+
+type problems []string
+
+func (p *problems) Add(key, format string, args ...any) {
+	*p = append(*p, key+": "+fmt.Sprintf(format, args...))
+}
+
+func TestConfigSection(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml Config
+		want string // the keys with problems, joined
+	}{
+		{"a token", Config{UserID: "@bot:example.org", AccessToken: "t"}, ""},
+		{"a password file", Config{UserID: "@bot:example.org", PasswordFile: "/run/secrets/pw"}, ""},
+		{"no credential", Config{UserID: "@bot:example.org"}, "access_token"},
+		{"a bare user name", Config{UserID: "bot", AccessToken: "t"}, "homeserver user_id"},
+		{"a bad homeserver", Config{Homeserver: "matrix.example.org", UserID: "@bot:example.org", AccessToken: "t"}, "homeserver"},
+		{"inviters", Config{UserID: "@bot:example.org", AccessToken: "t", InviteFrom: []string{"@admin:example.org", ":example.org", "admin"}}, "invite_from"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sec := matrix.Platform.NewSection().(*matrix.Config)
+			*sec = tt.yaml
+			matrix.Platform.Defaults(sec, func(string) bool { return false })
+			var p problems
+			matrix.Platform.Validate(sec, &p)
+			var keys []string
+			for _, x := range p {
+				keys = append(keys, strings.SplitN(x, ":", 2)[0])
+			}
+			if got := strings.Join(keys, " "); got != tt.want {
+				t.Errorf("problems %q, want keys %q", p, tt.want)
+			}
+		})
+	}
+	sec := &matrix.Config{UserID: "@bot:example.org", AccessToken: "t"}
+	matrix.Platform.Defaults(sec, func(string) bool { return false })
+	if sec.Homeserver != "https://example.org" {
+		t.Errorf("default homeserver = %q, want the user id's server", sec.Homeserver)
+	}
+	if matrix.Platform.Name() != "matrix" || !matrix.Platform.Abilities().History {
+		t.Errorf("descriptor %s %+v", matrix.Platform.Name(), matrix.Platform.Abilities())
+	}
+}
+
+// Config is the section as a test table writes it.
+type Config = matrix.Config
