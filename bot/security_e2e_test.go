@@ -8,7 +8,6 @@ import (
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord/discordtest"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/telegram/telegramtest"
-	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/config"
 )
 
 // topicURL is the browser URL of a topic of the fake forum.
@@ -28,9 +27,9 @@ func TestTranscriptDestinations(t *testing.T) {
 
 	rec := newRecorder("console")
 	rec.history = chatHistory()
-	r := startBot(t, f, rec, filepath.Join(t.TempDir(), "bot.db"), func(cfg *config.Config, _ *Options) {
-		cfg.Transcript.Mode = "topic"
-		cfg.Access.PrivateChannels = []string{"console:staffroom"}
+	r := startBot(t, f, rec, filepath.Join(t.TempDir(), "bot.db"), func(o *Options) {
+		o.Transcript.Mode = "topic"
+		o.Access.PrivateChannels = []string{"console:staffroom"}
 	})
 	tests := []struct {
 		name, channel string
@@ -69,10 +68,10 @@ func TestTranscriptCategoryMustBePublic(t *testing.T) {
 			f := newSite(t)
 			rec := newRecorder("console")
 			rec.history = chatHistory()
-			r := startBot(t, f, rec, filepath.Join(t.TempDir(), "bot.db"), func(cfg *config.Config, _ *Options) {
-				cfg.Transcript.Mode = mode
-				cfg.Transcript.Category = "staff"
-				cfg.Access.PrivateChannels = []string{"console:staffroom"}
+			r := startBot(t, f, rec, filepath.Join(t.TempDir(), "bot.db"), func(o *Options) {
+				o.Transcript.Mode = mode
+				o.Transcript.Category = "staff"
+				o.Access.PrivateChannels = []string{"console:staffroom"}
 			})
 			reply := r.rec.handle(t, "console:a", "post 3", true, false)
 			if s := reply.Text.String(); !strings.Contains(s, "not public") || strings.Contains(s, "/new-topic") {
@@ -95,7 +94,7 @@ func TestTranscriptCategoryMustBePublic(t *testing.T) {
 func TestDiscordTranscriptReadsOnlyThisChannel(t *testing.T) {
 	t.Parallel()
 	var secret []string
-	d := startDiscordBot(t, "transcript: {mode: topic, category: support}\n", func(f *discordtest.Server) {
+	d := startDiscordBot(t, transcriptTo("topic"), func(f *discordtest.Server) {
 		for _, s := range []string{"secret one", "secret two", "secret three"} {
 			secret = append(secret, f.AddUserMessage(discordtest.OtherChannelID, discordtest.MemberID, s))
 		}
@@ -121,7 +120,7 @@ func TestDiscordTranscriptReadsOnlyThisChannel(t *testing.T) {
 // the linked thread, not the channel's last messages.
 func TestDiscordPostThreadHonoursTheLink(t *testing.T) {
 	t.Parallel()
-	d := startDiscordBot(t, "transcript: {mode: topic, category: support}\n", nil)
+	d := startDiscordBot(t, transcriptTo("topic"), nil)
 	d.command(t, discordGeneral, discordtest.AdminID, "thread support")
 	topic, _ := d.forum.CreateTopic("Installer hangs", "<p>first</p>", "alice", d.forum.cat["support"])
 	d.forum.Reply(topic, "bob", "<p>second</p>") // starts the thread
@@ -151,5 +150,50 @@ func TestTelegramTranscriptLinkOfAnotherChat(t *testing.T) {
 	mustReply(t, reply, "not a link to a message of this chat")
 	if got := r.forum.CreatedPosts(); len(got) != 0 {
 		t.Errorf("a link to another chat created %d forum posts", len(got))
+	}
+}
+
+// TestTopicMovedIntoRestrictedCategoryStopsAtOnce: the first post of a topic is announced in a
+// public channel; the topic then moves into a read-restricted category, and its next reply must
+// not reach the public channel, although the bot's topic cache still holds the old category.
+func TestTopicMovedIntoRestrictedCategoryStopsAtOnce(t *testing.T) {
+	forum := newSite(t)
+	rec := newRecorder("console")
+	r := startBot(t, forum, rec, filepath.Join(t.TempDir(), "bot.db"), func(o *Options) {
+		o.Access.PrivateChannels = []string{"console:staffroom"}
+	})
+	r.rec.command(t, "console:public", "watch tag:bug") // all categories
+	r.rec.command(t, "console:general", "watch general")
+	r.rec.command(t, "console:staffroom", "watch tag:bug")
+	topic, _ := forum.CreateTopic("Looks harmless", "<p>x</p>", "alice", forum.cat["general"], "bug")
+	r.settle(t)
+	forum.SetTopicCategory(topic, forum.cat["staff"])
+	forum.Reply(topic, "bob", "<p>it is a security hole</p>")
+	r.settle(t)
+	for ch, want := range map[string][]string{
+		"console:public":    {"Looks harmless#1"},
+		"console:general":   {"Looks harmless#1"},
+		"console:staffroom": {"Looks harmless#1", "Looks harmless#2"},
+	} {
+		if got := titles(rec.in(ch)); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s got %q, want %q", ch, got, want)
+		}
+	}
+}
+
+// TestPrivateChannelsMatchWhateverTheCase: access.private_channels written with another case of
+// the platform ("Console:staffroom") lets that channel hear restricted posts, both for the rule
+// (command layer) and for delivery, instead of accepting the rule and dropping every post.
+func TestPrivateChannelsMatchWhateverTheCase(t *testing.T) {
+	forum := newSite(t)
+	rec := newRecorder("console")
+	r := startBot(t, forum, rec, filepath.Join(t.TempDir(), "bot.db"), func(o *Options) {
+		o.Access.PrivateChannels = []string{" Console:staffroom"}
+	})
+	mustReply(t, r.rec.command(t, "console:staffroom", "watch staff"), "staff")
+	forum.CreateTopic("Security hole", "<p>secret</p>", "alice", forum.cat["staff"])
+	r.settle(t)
+	if got, want := titles(rec.in("console:staffroom")), []string{"Security hole#1"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("the private channel got %q, want %q", got, want)
 	}
 }

@@ -15,10 +15,18 @@ const (
 	CatalogRefresh = 10 * time.Minute
 	// catalogMinRefresh stops unknown ids from refreshing more often than this.
 	catalogMinRefresh = 30 * time.Second
+	// catalogWait bounds how long a lookup waits for the forum when the cached catalogue cannot
+	// answer; after such a fetch failed, lookups within catalogWait fail at once.
+	catalogWait = 5 * time.Second
+	// catalogBackground bounds a refresh run behind the lookups.
+	catalogBackground = 30 * time.Second
 )
 
 // Catalog caches the forum's categories, tags and groups. It loads lazily, refreshes every
 // CatalogRefresh, and early (at most every 30 s) when asked for something it does not know.
+// Lookups never wait long for the forum: a catalogue that is merely old answers at once and is
+// refreshed behind the lookup; a fetch the answer depends on waits catalogWait at most, and
+// right after one failed, the next lookups fail at once instead of waiting again.
 // It is safe for concurrent use.
 type Catalog struct {
 	c   *Client
@@ -32,8 +40,65 @@ type Catalog struct {
 	tags     map[string]bool
 	tagsAt   time.Time
 	groups   map[string]bool
-	groupIDs map[string]int64 // lower-cased name → id, loaded with groups
 	groupsAt time.Time
+	// Per list, keyed by its load time's field: a refresh running behind the lookups, and the
+	// last failed fetch a lookup waited for.
+	busy   map[*time.Time]bool
+	failed map[*time.Time]fetchFailure
+
+	idsMu    sync.Mutex       // the group loader sets groupIDs with or without mu held
+	groupIDs map[string]int64 // lower-cased name → id, loaded with groups
+}
+
+// fetchFailure is a failed fetch and when it failed.
+type fetchFailure struct {
+	err error
+	at  time.Time
+}
+
+// recent returns the failure's error if it failed within catalogWait of now.
+func (f fetchFailure) recent(now time.Time) error {
+	if f.err != nil && now.Sub(f.at) < catalogWait {
+		return f.err
+	}
+	return nil
+}
+
+// behind runs fetch in the background for the list whose load time is at, unless one runs
+// already; it is bounded by catalogBackground. k.mu is held; apply runs with it held.
+func (k *Catalog) behind(at *time.Time, fetch func(ctx context.Context) (apply func(), err error)) {
+	if k.busy[at] {
+		return
+	}
+	if k.busy == nil {
+		k.busy = map[*time.Time]bool{}
+	}
+	k.busy[at] = true
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), catalogBackground)
+		defer cancel()
+		apply, err := fetch(ctx)
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		k.busy[at] = false
+		if err != nil {
+			k.log.Warn("refresh forum catalogue failed; keeping the old list", "err", err)
+			*at = k.now().Add(catalogMinRefresh - CatalogRefresh) // try again in a while
+			return
+		}
+		apply()
+	}()
+}
+
+// waitFailed returns the error of a fetch for the list at that failed just now; k.mu is held.
+func (k *Catalog) waitFailed(at *time.Time) error { return k.failed[at].recent(k.now()) }
+
+// fetchFailed records a failed fetch for the list at; k.mu is held.
+func (k *Catalog) fetchFailed(at *time.Time, err error) {
+	if k.failed == nil {
+		k.failed = map[*time.Time]fetchFailure{}
+	}
+	k.failed[at] = fetchFailure{err, k.now()}
 }
 
 // NewCatalog returns an empty catalogue that loads from c on first use.
@@ -75,8 +140,24 @@ func (k *Catalog) loadCategories(ctx context.Context, miss bool) error {
 	if !k.stale(k.catsAt, miss) {
 		return nil
 	}
+	if k.cats != nil && !miss { // only old: answer from it
+		k.behind(&k.catsAt, func(ctx context.Context) (func(), error) {
+			cats, err := k.c.SiteCategories(ctx)
+			return func() { k.setCategories(cats) }, err
+		})
+		return nil
+	}
+	if err := k.waitFailed(&k.catsAt); err != nil {
+		if k.cats != nil {
+			return nil
+		}
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, catalogWait)
+	defer cancel()
 	cats, err := k.c.SiteCategories(ctx)
 	if err != nil {
+		k.fetchFailed(&k.catsAt, err)
 		if k.cats != nil {
 			k.log.Warn("refresh forum categories failed; keeping the old list", "err", err)
 			k.catsAt = k.now()
@@ -84,6 +165,12 @@ func (k *Catalog) loadCategories(ctx context.Context, miss bool) error {
 		}
 		return err
 	}
+	k.setCategories(cats)
+	return nil
+}
+
+// setCategories replaces the cached categories; k.mu is held.
+func (k *Catalog) setCategories(cats []Category) {
 	k.cats = make(map[int64]Category, len(cats))
 	k.order = k.order[:0]
 	for _, c := range cats {
@@ -91,7 +178,6 @@ func (k *Catalog) loadCategories(ctx context.Context, miss bool) error {
 		k.order = append(k.order, c.ID)
 	}
 	k.catsAt = k.now()
-	return nil
 }
 
 // Category returns a category by id, refreshing the catalogue once if the id is unknown.
@@ -170,7 +256,9 @@ func (k *Catalog) HasGroup(ctx context.Context, name string) (bool, error) {
 			ids[strings.ToLower(g.Name)] = g.ID
 		}
 		if err == nil {
-			k.groupIDs = ids // k.mu is held by has
+			k.idsMu.Lock()
+			k.groupIDs = ids
+			k.idsMu.Unlock()
 		}
 		return names, err
 	})
@@ -181,8 +269,8 @@ func (k *Catalog) GroupID(ctx context.Context, name string) (id int64, ok bool, 
 	if ok, err = k.HasGroup(ctx, name); err != nil || !ok {
 		return 0, false, err
 	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
+	k.idsMu.Lock()
+	defer k.idsMu.Unlock()
 	id, ok = k.groupIDs[strings.ToLower(name)]
 	return id, ok, nil
 }
@@ -208,8 +296,24 @@ func (k *Catalog) refresh(ctx context.Context, miss bool, set *map[string]bool, 
 	if !k.stale(*at, miss) {
 		return nil
 	}
+	if *set != nil && !miss { // only old: answer from it
+		k.behind(at, func(ctx context.Context) (func(), error) {
+			names, err := load(ctx)
+			return func() { *set, *at = lowerSet(names), k.now() }, err
+		})
+		return nil
+	}
+	if err := k.waitFailed(at); err != nil {
+		if *set != nil {
+			return nil
+		}
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, catalogWait)
+	defer cancel()
 	names, err := load(ctx)
 	if err != nil {
+		k.fetchFailed(at, err)
 		if *set != nil {
 			k.log.Warn("refresh forum catalogue failed; keeping the old list", "err", err)
 			*at = k.now()
@@ -217,10 +321,15 @@ func (k *Catalog) refresh(ctx context.Context, miss bool, set *map[string]bool, 
 		}
 		return err
 	}
+	*set, *at = lowerSet(names), k.now()
+	return nil
+}
+
+// lowerSet is the set of the lower-cased names.
+func lowerSet(names []string) map[string]bool {
 	m := make(map[string]bool, len(names))
 	for _, n := range names {
 		m[strings.ToLower(n)] = true
 	}
-	*set, *at = m, k.now()
-	return nil
+	return m
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -86,7 +87,8 @@ type Poller struct {
 	holds              holds
 	privateOff         bool // the private cursor is known to be unset (no group rule)
 	resubMu            sync.Mutex
-	resub              func() // cancels the MessageBus poll in flight (Resubscribe)
+	resub              func()               // cancels the MessageBus poll in flight (Resubscribe)
+	live               atomic.Pointer[live] // while runLive runs (Live)
 }
 
 // topicEntry is a cached topic and when it was fetched. The TTL is checked on read (the
@@ -356,14 +358,27 @@ func (p *Poller) enrich(ctx context.Context, q *Post) (bool, error) {
 		}
 		return false, err
 	}
+	if q.CategoryID != 0 && q.CategoryID != t.CategoryID {
+		// The post's own category (from the list) is authoritative: the topic moved since it was
+		// cached, so its tags and the rest may be stale too. A topic moved into a restricted
+		// category must stop reaching public channels with this post, not when the cache expires.
+		p.topics.Remove(q.TopicID)
+		if t, err = p.topic(ctx, q.TopicID); err != nil {
+			var api *APIError
+			if IsNotFound(err) || (errors.As(err, &api) && api.Status == 403) {
+				return false, nil
+			}
+			return false, err
+		}
+	}
 	if q.TopicTitle == "" {
 		q.TopicTitle = t.Title
 	}
 	if q.TopicSlug == "" {
 		q.TopicSlug = t.Slug
 	}
-	if t.CategoryID != 0 {
-		q.CategoryID = t.CategoryID
+	if q.CategoryID == 0 {
+		q.CategoryID = t.CategoryID // private-message lists carry no category
 	}
 	q.Tags = t.Tags
 	q.Archetype = t.Archetype

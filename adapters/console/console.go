@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,20 +28,65 @@ var User = adapters.User{ID: "console", Username: "console", DisplayName: "Conso
 
 // Adapter is the console chat.
 type Adapter struct {
-	in     io.Reader
-	logger *slog.Logger
+	in         io.Reader
+	logger     *slog.Logger
+	prompt     string
+	onInputEnd func()
 
 	mu  sync.Mutex // guards out and seq: one Write per message, messages never interleave
 	out io.Writer
 	seq int
 }
 
+// Options tune a console chat.
+type Options struct {
+	// Prompt is shown while the console waits for a command. Nil: "> " when both in and out are
+	// a terminal, none otherwise (a pipe gets only the messages).
+	Prompt *string
+	// OnInputEnd, when set, is called once the input has ended and every command read before it
+	// has been answered (the demo stops then). Without it the console goes on writing
+	// notifications after the end of its input.
+	OnInputEnd func()
+}
+
+// DefaultPrompt is the prompt of an interactive console.
+const DefaultPrompt = "> "
+
 // New returns a console chat reading commands from in and writing to out.
 func New(in io.Reader, out io.Writer, logger *slog.Logger) *Adapter {
+	return NewWithOptions(in, out, logger, Options{})
+}
+
+// NewWithOptions is New with options.
+func NewWithOptions(in io.Reader, out io.Writer, logger *slog.Logger, opts Options) *Adapter {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Adapter{in: in, out: out, logger: logger}
+	a := &Adapter{in: in, out: out, logger: logger, onInputEnd: opts.OnInputEnd}
+	switch {
+	case opts.Prompt != nil:
+		a.prompt = *opts.Prompt
+	case isTerminal(in) && isTerminal(out):
+		a.prompt = DefaultPrompt
+	}
+	return a
+}
+
+func isTerminal(x any) bool {
+	f, ok := x.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// ChannelName implements adapters.ChannelNamer: console:local is this terminal.
+func (a *Adapter) ChannelName(_ context.Context, ch adapters.ChannelRef) (string, error) {
+	if ch == Channel {
+		return "the terminal", nil
+	}
+	return "", nil
 }
 
 // Platform implements adapters.Adapter.
@@ -73,6 +119,7 @@ func (a *Adapter) Run(ctx context.Context, h adapters.Handler) error {
 			}
 		}
 	}()
+	a.showPrompt()
 	for {
 		select {
 		case <-ctx.Done():
@@ -81,11 +128,15 @@ func (a *Adapter) Run(ctx context.Context, h adapters.Handler) error {
 			if !ok {
 				a.logger.Debug("console input closed")
 				lines = nil // keep running; a nil channel never delivers
+				if a.onInputEnd != nil {
+					a.onInputEnd()
+				}
 				continue
 			}
 			text := strings.TrimSpace(line)
 			text = strings.TrimSpace(strings.TrimPrefix(text, "/discourse"))
 			if text == "" || strings.HasPrefix(text, "#") {
+				a.showPrompt()
 				continue
 			}
 			reply := h.HandleCommand(ctx, adapters.Command{
@@ -121,7 +172,7 @@ func (a *Adapter) Notify(_ context.Context, ch adapters.ChannelRef, n adapters.N
 	defer a.mu.Unlock()
 	a.seq++
 	ref := strconv.Itoa(a.seq)
-	_, err := io.WriteString(a.out, "#"+ref+" "+b.String()+"\n")
+	_, err := io.WriteString(a.out, a.framed("#"+ref+" "+b.String()+"\n"))
 	if err != nil {
 		return "", fmt.Errorf("console: %w", err)
 	}
@@ -167,9 +218,27 @@ func (a *Adapter) write(text string) {
 	if !strings.HasSuffix(text, "\n") {
 		text += "\n"
 	}
-	if _, err := io.WriteString(a.out, text); err != nil {
+	if _, err := io.WriteString(a.out, a.framed(text)); err != nil {
 		a.logger.Warn("console: write failed", "err", err)
 	}
+}
+
+// framed puts a message around the prompt: the prompt line is cleared first (a notification may
+// arrive while it is shown), and the prompt shown again after. a.mu is held.
+func (a *Adapter) framed(msg string) string {
+	if a.prompt == "" {
+		return msg
+	}
+	return "\r\x1b[K" + msg + a.prompt
+}
+
+func (a *Adapter) showPrompt() {
+	if a.prompt == "" {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	io.WriteString(a.out, a.prompt) //nolint:errcheck // a failing terminal shows in the next write
 }
 
 // clean makes untrusted forum text safe for one terminal line: control characters (escape

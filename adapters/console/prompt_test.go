@@ -1,0 +1,85 @@
+package console
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+)
+
+// echo answers every command with its text.
+type echo struct{}
+
+func (echo) HandleCommand(_ context.Context, c adapters.Command) adapters.Reply {
+	return adapters.Reply{Text: adapters.Text{{Text: "you said " + c.Text}}}
+}
+
+func (echo) Categories(context.Context) []string                                    { return nil }
+func (echo) ChannelMoved(context.Context, adapters.ChannelRef, adapters.ChannelRef) {}
+
+// syncBuffer is a terminal's screen, written by the console and read by the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestPromptFramesEveryMessage(t *testing.T) {
+	prompt := DefaultPrompt
+	var out syncBuffer
+	ended := make(chan struct{})
+	a := NewWithOptions(strings.NewReader("status\n\nhelp\n"), &out, nil,
+		Options{Prompt: &prompt, OnInputEnd: func() { close(ended) }})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, echo{}) }()
+	select {
+	case <-ended:
+	case <-time.After(30 * time.Second):
+		t.Fatal("OnInputEnd was not called at the end of the input")
+	}
+	// Every command read before the end was answered by then.
+	want := "> " + "\r\x1b[Kyou said status\n> " + "> " + "\r\x1b[Kyou said help\n> "
+	if got := out.String(); got != want {
+		t.Errorf("screen\n got %q\nwant %q", got, want)
+	}
+	// A notification arriving while the prompt is shown clears the prompt line, then shows it again.
+	if _, err := a.Notify(t.Context(), Channel, adapters.Notification{TopicTitle: "Hello", URL: "https://f/t/1"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.TrimPrefix(out.String(), want)
+	if !strings.HasPrefix(got, "\r\x1b[K#1 Hello") || !strings.HasSuffix(got, " https://f/t/1\n> ") {
+		t.Errorf("notification not framed by the prompt: %q", got)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestNoPromptOnAPipe(t *testing.T) {
+	var out syncBuffer
+	ended := make(chan struct{})
+	a := NewWithOptions(strings.NewReader("status\n"), &out, nil, Options{OnInputEnd: func() { close(ended) }})
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	go a.Run(ctx, echo{}) //nolint:errcheck
+	<-ended
+	if got := out.String(); got != "you said status\n" {
+		t.Errorf("screen %q, want the reply alone", got)
+	}
+}

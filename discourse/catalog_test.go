@@ -1,0 +1,82 @@
+package discourse_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/discourse-chatbot/discourse-chatbot/discourse"
+)
+
+// When the forum does not answer, a catalogue that is merely old still answers at once, and
+// refreshes behind the lookup: the lookups return while the forum still holds the refresh.
+func TestCatalogAnswersFromItsCacheWhenTheForumIsDown(t *testing.T) {
+	f, c := newForum(t)
+	f.AddCategory(discourse.Category{Name: "General", Slug: "general"})
+	f.AddTag("bug")
+	f.AddGroup("support")
+	k := discourse.NewCatalog(c)
+	var clk clock
+	clk.t = time.Now()
+	k.SetClock(clk.now)
+	ctx := t.Context()
+	if _, err := k.Categories(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := k.HasTag(ctx, "bug"); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	if ok, err := k.HasGroup(ctx, "support"); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+
+	for range 3 {
+		f.SlowNext(time.Hour) // the forum holds every refresh
+	}
+	clk.advance(time.Hour)
+	answered := make(chan error, 1)
+	go func() {
+		cats, err := k.Categories(ctx)
+		if err == nil && len(cats) != 1 {
+			err = fmt.Errorf("categories %v", cats)
+		}
+		if ok, herr := k.HasTag(ctx, "bug"); !ok || herr != nil {
+			err = errors.Join(err, fmt.Errorf("HasTag = %v, %v", ok, herr))
+		}
+		if ok, herr := k.HasGroup(ctx, "support"); !ok || herr != nil {
+			err = errors.Join(err, fmt.Errorf("HasGroup = %v, %v", ok, herr))
+		}
+		answered <- err
+	}()
+	// A lookup that waited for the forum would take the HTTP timeout (30 s) or catalogWait
+	// (5 s) at least; this bound only catches that, it measures nothing.
+	select {
+	case err := <-answered:
+		if err != nil {
+			t.Errorf("lookups with the forum holding its answers: %v; want the cached answers", err)
+		}
+	case <-time.After(4 * time.Second):
+		t.Fatal("the lookups waited for the forum instead of answering from the cached catalogue")
+	}
+}
+
+// What only the forum can answer waits a short while, says the forum failed, and the lookups
+// right after fail at once instead of waiting again.
+func TestCatalogWithoutCacheFailsFastWhenTheForumIsDown(t *testing.T) {
+	f, c := newForum(t)
+	k := discourse.NewCatalog(c)
+	f.FailNext(502, 1000)
+	if _, err := k.Categories(t.Context()); err == nil {
+		t.Fatal("Categories with the forum down and nothing cached succeeded")
+	}
+	asked := f.Requests("/site.json")
+	for range 3 {
+		if _, err := k.Categories(t.Context()); err == nil {
+			t.Fatal("Categories succeeded")
+		}
+	}
+	if got := f.Requests("/site.json"); got != asked {
+		t.Errorf("lookups right after a failure asked the forum %d more times, want none", got-asked)
+	}
+}
