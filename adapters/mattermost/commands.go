@@ -73,13 +73,15 @@ func (r *runner) answer(ctx context.Context, p *model.Post, text string) {
 		return
 	}
 	cmd := adapters.Command{
-		Channel: adapters.ChannelRef{Platform: Platform, ChatID: p.ChannelId},
+		Channel: adapters.ChannelRef{Platform: platform, ChatID: p.ChannelId},
 		Invoker: a.neutralUser(u),
 		IsAdmin: a.isAdmin(ctx, p.ChannelId, u),
 		Text:    text,
 		Message: adapters.MessageRef(p.Id),
 		Thread:  adapters.MessageRef(p.RootId),
 		Time:    time.UnixMilli(p.CreateAt),
+		// No slash commands on Mattermost: help and hints must say "@discourse status".
+		Invocation: "@" + r.me.Username,
 	}
 	reply := r.h.HandleCommand(ctx, cmd)
 	msg := render(reply.Text)
