@@ -9,12 +9,9 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/bot"
 	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/config"
-	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/platforms"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
 
-// loadConfig reads the config file against the platform registry.
-func loadConfig(path string) (*config.Config, error) { return config.Load(path, platforms.All) }
 
 // botOptions turns the config into the bot's options, without the store and adapters.
 func botOptions(cfg *config.Config, logger *slog.Logger) bot.Options {
