@@ -12,7 +12,6 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
 
-
 // botOptions turns the config into the bot's options, without the store and adapters.
 func botOptions(cfg *config.Config, logger *slog.Logger) bot.Options {
 	f := cfg.Forum
