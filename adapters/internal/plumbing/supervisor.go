@@ -65,7 +65,7 @@ func (s *Supervisor) Run(ctx context.Context, session func(ctx context.Context, 
 			bo.Reset()
 		}
 		wait := bo.NextBackOff()
-		log.Warn("connection lost; reconnecting", "err", err, "in", wait.Round(time.Millisecond))
+		log.Warn("connection failed; retrying", "err", err, "in", wait.Round(time.Millisecond))
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
