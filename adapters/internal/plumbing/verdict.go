@@ -58,7 +58,8 @@ func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.err }
 
 // Redact returns err with every secret (and its URL-escaped forms) in its message replaced by
-// "<redacted>", keeping err's chain for errors.Is and As. Empty secrets are ignored.
+// "<redacted>", keeping err's chain for errors.Is and As (so never log an unwrapped cause: the
+// Telegram adapter, whose token is in every URL, cuts the chain instead). Empty secrets are ignored.
 func Redact(err error, secrets ...string) error {
 	if err == nil {
 		return nil
