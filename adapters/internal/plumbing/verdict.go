@@ -48,30 +48,8 @@ func RetryAfter(header http.Header, now time.Time) time.Duration {
 	return DefaultRetryAfter
 }
 
-// redactedError keeps an error's chain but not the secrets in its message.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
-// Redact returns err with every secret (and its URL-escaped forms) in its message replaced by
-// "<redacted>", keeping err's chain for errors.Is and As (so never log an unwrapped cause: the
-// Telegram adapter, whose token is in every URL, cuts the chain instead). Empty secrets are ignored.
-func Redact(err error, secrets ...string) error {
-	if err == nil {
-		return nil
-	}
-	msg := RedactString(err.Error(), secrets...)
-	if msg == err.Error() {
-		return err
-	}
-	return &redactedError{msg: msg, err: err}
-}
-
-// RedactString is Redact for a string.
+// RedactString replaces every secret in s, as is and URL-escaped (transport errors quote the
+// URL they called), with "<redacted>". Empty secrets are ignored.
 func RedactString(s string, secrets ...string) string {
 	for _, secret := range secrets {
 		if secret == "" {
