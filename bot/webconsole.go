@@ -37,7 +37,7 @@ func (w *webBackend) Overview(ctx context.Context) (web.Overview, error) {
 		ForumURL:          b.client.BaseURL(),
 		ForumReachable:    b.ready() == nil,
 		RequestsPerMinute: w.requests.last(60),
-		RequestBudget:     b.cfg.Forum.MaxRequestsPerMinute,
+		RequestBudget:     b.opts.Forum.MaxRequestsPerMinute,
 	}
 	if t := b.metrics.lastPollOK.Load(); t != 0 {
 		o.LastPoll = time.Unix(0, t)
