@@ -152,3 +152,31 @@ func TestTelegramTranscriptLinkOfAnotherChat(t *testing.T) {
 		t.Errorf("a link to another chat created %d forum posts", len(got))
 	}
 }
+
+// TestTopicMovedIntoRestrictedCategoryStopsAtOnce: the first post of a topic is announced in a
+// public channel; the topic then moves into a read-restricted category, and its next reply must
+// not reach the public channel, although the bot's topic cache still holds the old category.
+func TestTopicMovedIntoRestrictedCategoryStopsAtOnce(t *testing.T) {
+	forum := newSite(t)
+	rec := newRecorder("console")
+	r := startBot(t, forum, rec, filepath.Join(t.TempDir(), "bot.db"), func(o *Options) {
+		o.Access.PrivateChannels = []string{"console:staffroom"}
+	})
+	r.rec.command(t, "console:public", "watch tag:bug") // all categories
+	r.rec.command(t, "console:general", "watch general")
+	r.rec.command(t, "console:staffroom", "watch tag:bug")
+	topic, _ := forum.CreateTopic("Looks harmless", "<p>x</p>", "alice", forum.cat["general"], "bug")
+	r.settle(t)
+	forum.SetTopicCategory(topic, forum.cat["staff"])
+	forum.Reply(topic, "bob", "<p>it is a security hole</p>")
+	r.settle(t)
+	for ch, want := range map[string][]string{
+		"console:public":    {"Looks harmless#1"},
+		"console:general":   {"Looks harmless#1"},
+		"console:staffroom": {"Looks harmless#1", "Looks harmless#2"},
+	} {
+		if got := titles(rec.in(ch)); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s got %q, want %q", ch, got, want)
+		}
+	}
+}

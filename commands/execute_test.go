@@ -270,6 +270,27 @@ func TestHelpListsEveryCommand(t *testing.T) {
 	}
 }
 
+// TestHelpNamesTheBotAsTheChatDoes: on a platform without slash commands (Mattermost) help and
+// hints must say how users there address the bot, not "/discourse".
+func TestHelpNamesTheBotAsTheChatDoes(t *testing.T) {
+	x := newExecEnv(t)
+	ask := func(text string) string {
+		return x.e.Execute(t.Context(), adapters.Command{
+			Channel: pubCh, Invoker: adapters.User{ID: "U1", Username: "alice"}, Text: text,
+			Time: time.Now(), Invocation: "@discourse",
+		}).Text.String()
+	}
+	for _, text := range []string{"help", "status", "frobnicate"} {
+		got := ask(text)
+		if !strings.Contains(got, "@discourse ") || strings.Contains(got, "/discourse") {
+			t.Errorf("%s: %q, want the bot named @discourse", text, got)
+		}
+	}
+	if got := x.run(t, member, "help").Text.String(); !strings.Contains(got, "/discourse status") {
+		t.Errorf("without an invocation help says %q, want /discourse", got)
+	}
+}
+
 func TestPostRequestReachesTranscripts(t *testing.T) {
 	x := newExecEnv(t)
 	x.run(t, admin, "post thread https://chat/x to https://forum/t/a/1")

@@ -83,8 +83,18 @@ func (r *Refusal) Error() string { return r.Text.String() }
 func refuse(t adapters.Text) error { return &Refusal{Text: t} }
 
 // Execute parses and runs one command and returns the reply. It never fails: problems become
-// replies, and failures on the bot's side are logged and answered with a short apology.
+// replies, and failures on the bot's side are logged and answered with a short apology. Help
+// and hints name the bot as cmd.Invocation when the platform gives one.
 func (e *Executor) Execute(ctx context.Context, cmd adapters.Command) adapters.Reply {
+	if cmd.Invocation != "" && cmd.Invocation != e.BotName {
+		here := *e // the fields are plain settings, set once: a copy names the bot as this chat does
+		here.BotName = cmd.Invocation
+		return here.execute(ctx, cmd)
+	}
+	return e.execute(ctx, cmd)
+}
+
+func (e *Executor) execute(ctx context.Context, cmd adapters.Command) adapters.Reply {
 	p, err := Parse(cmd.Text)
 	if err != nil {
 		var se *SyntaxError

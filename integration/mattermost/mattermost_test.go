@@ -58,8 +58,11 @@ func TestRealMattermost(t *testing.T) {
 
 	t.Run("help in a channel", func(t *testing.T) {
 		got := shown(s.command(t, "carol", "town-square", "help"))
-		for _, want := range []string{"Commands", "the rules of this channel, numbered", "post thread"} {
+		for _, want := range []string{"Commands", "the rules of this channel, numbered", "`@discourse post thread"} {
 			mustContain(t, got, want)
+		}
+		if strings.Contains(got, "/discourse") { // Mattermost has no such slash command
+			t.Errorf("help names the bot /discourse:\n%s", got)
 		}
 	})
 
