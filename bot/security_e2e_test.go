@@ -180,3 +180,20 @@ func TestTopicMovedIntoRestrictedCategoryStopsAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestPrivateChannelsMatchWhateverTheCase: access.private_channels written with another case of
+// the platform ("Console:staffroom") lets that channel hear restricted posts, both for the rule
+// (command layer) and for delivery, instead of accepting the rule and dropping every post.
+func TestPrivateChannelsMatchWhateverTheCase(t *testing.T) {
+	forum := newSite(t)
+	rec := newRecorder("console")
+	r := startBot(t, forum, rec, filepath.Join(t.TempDir(), "bot.db"), func(o *Options) {
+		o.Access.PrivateChannels = []string{" Console:staffroom"}
+	})
+	mustReply(t, r.rec.command(t, "console:staffroom", "watch staff"), "staff")
+	forum.CreateTopic("Security hole", "<p>secret</p>", "alice", forum.cat["staff"])
+	r.settle(t)
+	if got, want := titles(rec.in("console:staffroom")), []string{"Security hole#1"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("the private channel got %q, want %q", got, want)
+	}
+}

@@ -479,3 +479,39 @@ func TestTextBotStatusCounts(t *testing.T) {
 		}
 	}
 }
+
+func TestOutcomes(t *testing.T) {
+	tests := []struct {
+		name    string
+		as      execAs
+		cmd     string
+		setup   func(*execEnv)
+		verb    string
+		outcome Outcome
+	}{
+		{"help", member, "help", nil, "help", OutcomeOK},
+		{"a typo", member, "wtch support", nil, "", OutcomeInvalid},
+		{"a member may not change rules", member, "watch support", nil, "watch", OutcomeDenied},
+		{"a rule is created", admin, "watch support", nil, "watch", OutcomeOK},
+		{"an unknown category", admin, "watch nope", nil, "watch", OutcomeRefused},
+		{"the forum is down", admin, "watch support", func(x *execEnv) { x.catalog.fail = errors.New("503") }, "watch", OutcomeFailed},
+		{"no such rule", admin, "remove 4", nil, "remove", OutcomeRefused},
+		{"the sample fails", admin, "test", func(x *execEnv) { x.sampler.err = errFake }, "test", OutcomeFailed},
+		{"a transcript", admin, "post 3", nil, "post", OutcomeOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			x := newExecEnv(t)
+			if tt.setup != nil {
+				tt.setup(x)
+			}
+			var verbs []string
+			var outcomes []Outcome
+			x.e.OnOutcome = func(verb string, o Outcome) { verbs, outcomes = append(verbs, verb), append(outcomes, o) }
+			x.run(t, tt.as, tt.cmd)
+			if len(outcomes) != 1 || verbs[0] != tt.verb || outcomes[0] != tt.outcome {
+				t.Errorf("OnOutcome got %q %q, want once %q %q", verbs, outcomes, tt.verb, tt.outcome)
+			}
+		})
+	}
+}
