@@ -1,13 +1,11 @@
 package bot
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,24 +16,6 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 	"github.com/discourse-chatbot/discourse-chatbot/web/webtest"
 )
-
-// lockedBuffer is the console chat's output, read by the test while the bot writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestWebConsoleInABrowser runs the whole bot with the console chat and the web console, and
 // drives the console in headless Chromium: sign in through the fake forum's DiscourseConnect
