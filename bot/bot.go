@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sort"
 	"sync/atomic"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/commands"
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
+	"github.com/discourse-chatbot/discourse-chatbot/web"
 )
 
 // Version is the bot's version, shown in the forum User-Agent. The CLI sets it.
@@ -39,6 +41,7 @@ type Bot struct {
 	hasGroupMessages atomic.Bool
 	started          time.Time
 	httpAddr         atomic.Value // string: where /metrics is served
+	forumPerMinute   *perMinute   // forum requests a minute, for the web console
 }
 
 // HTTPAddr returns the address health and metrics are served on, once listening ("" before).
@@ -57,7 +60,7 @@ func Run(ctx context.Context, opts Options) error {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	b := &Bot{opts: opts, logger: logger, started: time.Now()}
+	b := &Bot{opts: opts, logger: logger, started: time.Now(), forumPerMinute: newPerMinute(nil)}
 	st := opts.Store
 	if st == nil {
 		return errors.New("bot: Options.Store is required")
@@ -75,7 +78,7 @@ func Run(ctx context.Context, opts Options) error {
 		URL: opts.Forum.URL, APIKey: opts.Forum.APIKey, APIUsername: opts.Forum.APIUsername,
 		UserAgent:         "discourse-chatbot/" + Version,
 		RequestsPerMinute: opts.Forum.MaxRequestsPerMinute,
-		HTTPClient:        b.metrics.instrument(opts.Testing.HTTPClient),
+		HTTPClient:        b.metrics.instrument(opts.Testing.HTTPClient, b.forumPerMinute),
 		Logger:            logger.With("component", "forum"),
 	})
 	if err != nil {
@@ -136,6 +139,21 @@ func Run(ctx context.Context, opts Options) error {
 		},
 	})
 
+	var console http.Handler
+	if w := opts.Web; w != nil {
+		if opts.HTTPListen == "" {
+			return errors.New("the web console needs http.listen")
+		}
+		c, err := web.New(&webBackend{b: b, live: poller.Live, requests: b.forumPerMinute}, web.Config{
+			SignIn: w.SignIn, ForumURL: opts.Forum.URL, Secret: w.Secret, Group: w.Group, Token: w.Token,
+			Logger: logger.With("component", "web"),
+		})
+		if err != nil {
+			return err
+		}
+		console = c
+	}
+
 	// Senders outlive the rest by design: they stop on their own context once the others are done.
 	sendCtx, stopSending := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSending()
@@ -173,7 +191,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	if opts.HTTPListen != "" {
 		g.Go(func() error {
-			if err := serveHTTP(gctx, opts.HTTPListen, b.metrics, b.ready, logger, func(a string) { b.httpAddr.Store(a) }); err != nil {
+			if err := serveHTTP(gctx, opts.HTTPListen, b.metrics, b.ready, console, logger, func(a string) { b.httpAddr.Store(a) }); err != nil {
 				return fmt.Errorf("http.listen %s: %w", opts.HTTPListen, err)
 			}
 			return nil
@@ -298,20 +316,15 @@ func (b *Bot) restricted(ctx context.Context, p discourse.Post) (bool, error) {
 	if p.IsPrivateMessage() {
 		return true, nil
 	}
-	for id, depth := p.CategoryID, 0; id != 0 && depth < 5; depth++ {
-		c, ok, err := b.catalog.Category(ctx, id)
-		if err != nil {
-			return false, fmt.Errorf("look up category %d: %w", id, err)
-		}
-		if !ok {
-			return true, nil // unknown to the catalogue: treat as private rather than leak it
-		}
-		if c.ReadRestricted {
-			return true, nil
-		}
-		id = c.ParentID
+	if _, _, err := b.catalog.Category(ctx, p.CategoryID); err != nil { // refreshes once for a new id
+		return false, fmt.Errorf("look up category %d: %w", p.CategoryID, err)
 	}
-	return false, nil
+	tree, err := b.catalog.Tree(ctx)
+	if err != nil {
+		return false, fmt.Errorf("look up category %d: %w", p.CategoryID, err)
+	}
+	restricted, known := tree.Restricted(p.CategoryID)
+	return restricted || !known, nil // unknown to the catalogue: treat as private rather than leak it
 }
 
 // privateChannel reports whether the config lets ch hear private forum content: the command
@@ -359,21 +372,14 @@ func (b *Bot) SendSample(ctx context.Context, ch adapters.ChannelRef) error {
 	return err
 }
 
-// categoryChoices lists category paths for autocompletion (Discord).
+// categoryChoices lists the category slug paths a public channel may subscribe to, as the
+// grammar takes them, for autocompletion (Discord).
 func (b *Bot) categoryChoices(ctx context.Context) []string {
-	cats, err := b.catalog.Categories(ctx)
+	tree, err := b.catalog.Tree(ctx)
 	if err != nil {
 		return nil
 	}
-	var out []string
-	for _, c := range cats {
-		if c.ReadRestricted {
-			continue
-		}
-		out = append(out, b.catalog.CategoryPath(ctx, c.ID))
-	}
-	sort.Strings(out)
-	return out
+	return tree.Usable(false)
 }
 
 func platformNames(ads map[string]adapters.Adapter) []string {

@@ -258,22 +258,12 @@ func (t transcripts) categoryID(ctx context.Context) (int64, error) {
 	if want == "" {
 		return 0, nil
 	}
-	cats, err := t.b.catalog.Categories(ctx)
+	tree, err := t.b.catalog.Tree(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("read the forum's categories: %w", err)
 	}
-	bySlug := map[int64]string{}
-	for _, c := range cats {
-		bySlug[c.ID] = c.Slug
-	}
-	for _, c := range cats {
-		path := c.Slug
-		if c.ParentID != 0 {
-			path = bySlug[c.ParentID] + "/" + c.Slug
-		}
-		if strings.EqualFold(path, want) || strings.EqualFold(c.Slug, want) {
-			return c.ID, nil
-		}
+	if found := tree.Find(want); len(found) > 0 {
+		return found[0].ID, nil
 	}
 	return 0, fmt.Errorf("transcript.category %q is not a category of the forum", t.b.opts.Transcript.Category)
 }
