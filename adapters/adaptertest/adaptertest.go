@@ -1,6 +1,6 @@
 // Package adaptertest is the conformance suite every chat adapter passes, driven against that
-// platform's fake server: commands in and replies out, notifications, threads, reconnects and
-// rate limits.
+// platform's fake server: commands in and replies out, notifications, threads, reconnects, rate
+// limits, and history for adapters that read it (HistoryFake).
 package adaptertest
 
 import (
@@ -67,6 +67,12 @@ func Run(t *testing.T, setup Setup) {
 		{"RateLimit", testRateLimit},
 		{"ServerError", testServerError},
 		{"Escaping", testEscaping},
+	}
+	for _, h := range historyTests {
+		tests = append(tests, struct {
+			name string
+			fn   func(*testing.T, Setup)
+		}{h.name, func(t *testing.T, setup Setup) { runHistory(t, setup, h.fn) }})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
