@@ -23,8 +23,9 @@ type Adapter interface {
 	// earlier Notify in that channel: the message then goes into that message's thread. It returns
 	// the new message's ref. Errors are classified with RetryAfter and Permanent (see errors below).
 	Notify(ctx context.Context, ch ChannelRef, n Notification, thread MessageRef) (MessageRef, error)
-	// History reads the channel's recent messages, oldest first. Platforms whose bots cannot read
-	// history return ErrNoHistory (the bot then uses the messages it recorded through Observe).
+	// History reads the channel's recent messages, oldest first, their text as CommonMark.
+	// Platforms whose bots cannot read history return ErrNoHistory; a request the user can fix
+	// (a link to another chat) is refused with a RefusedError.
 	History(ctx context.Context, q HistoryQuery) (History, error)
 }
 
@@ -45,9 +46,9 @@ type Handler interface {
 	// HandleCommand runs a command and returns the reply the adapter must send back to the invoker.
 	// It may take seconds (a transcript); adapters that must acknowledge sooner do so first.
 	HandleCommand(ctx context.Context, cmd Command) Reply
-	// Observe is told every ordinary message the adapter sees, for platforms without a history API
-	// (Telegram): the bot records them in its chat log. Adapters with History need not call it.
-	Observe(ctx context.Context, m Message)
+	// Categories lists the forum categories a rule may name ("support", "support/installs"),
+	// for platforms that offer completions.
+	Categories(ctx context.Context) []string
 	// ChannelMoved tells the bot that a chat changed its id (a Telegram group upgraded to a
 	// supergroup): its rules and pending notifications move to the new ref.
 	ChannelMoved(ctx context.Context, from, to ChannelRef)
@@ -73,17 +74,18 @@ func (c ChannelRef) String() string {
 // IsZero reports whether the ref is empty.
 func (c ChannelRef) IsZero() bool { return c == ChannelRef{} }
 
-// ParseChannelRef parses "platform:chat" or "platform:chat/thread".
+// ParseChannelRef parses "platform:chat" or "platform:chat/thread". The platform is lower-cased
+// (so "Slack:C1" and "slack:C1" are one channel); whether it is enabled is for the caller to say.
 func ParseChannelRef(s string) (ChannelRef, error) {
 	platform, rest, ok := strings.Cut(strings.TrimSpace(s), ":")
 	if !ok || platform == "" || rest == "" {
 		return ChannelRef{}, fmt.Errorf("channel %q: want platform:chat_id, e.g. slack:C0123 or telegram:-100123", s)
 	}
 	platform = strings.ToLower(platform)
-	switch platform {
-	case "slack", "telegram", "discord", "mattermost", "console":
-	default:
-		return ChannelRef{}, fmt.Errorf("channel %q: unknown platform %q (slack, telegram, discord, mattermost, console)", s, platform)
+	for _, r := range platform {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '_' && r != '-' {
+			return ChannelRef{}, fmt.Errorf("channel %q: %q is not a platform name", s, platform)
+		}
 	}
 	chat, thread, _ := strings.Cut(rest, "/")
 	if chat == "" {
@@ -318,4 +320,15 @@ func RetryAfterOf(err error) (time.Duration, bool) {
 func IsPermanent(err error) bool {
 	var p *PermanentError
 	return errors.As(err, &p)
+}
+
+// RefusedError is an answer to a request (History) that the user can act on: Reason is shown to
+// them as it is.
+type RefusedError struct{ Reason string }
+
+func (e *RefusedError) Error() string { return e.Reason }
+
+// Refused returns a RefusedError with the formatted reason.
+func Refused(format string, args ...any) error {
+	return &RefusedError{Reason: fmt.Sprintf(format, args...)}
 }

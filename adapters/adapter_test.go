@@ -18,7 +18,8 @@ func TestParseChannelRef(t *testing.T) {
 		{"Discord:99", ChannelRef{Platform: "discord", ChatID: "99"}, ""},
 		{"console:local", ChannelRef{Platform: "console", ChatID: "local"}, ""},
 		{"C0123", ChannelRef{}, "want platform:chat_id"},
-		{"irc:#go", ChannelRef{}, "unknown platform"},
+		{"irc:#go", ChannelRef{Platform: "irc", ChatID: "#go"}, ""}, // the registry says which platforms exist
+		{"sl ack:C1", ChannelRef{}, "not a platform name"},
 		{"slack:", ChannelRef{}, "want platform:chat_id"},
 		{"slack:/4", ChannelRef{}, "empty chat id"},
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 )
 
 // Descriptor is what a platform package tells the CLI about itself (DESIGN §2a): its name, its
@@ -42,6 +43,8 @@ type Abilities struct {
 // Problems collects config errors. key is relative to the section being checked.
 type Problems interface {
 	Add(key, format string, args ...any)
+	// Has reports whether the file mentions the key, even with no value ("missing" or "empty").
+	Has(key string) bool
 }
 
 // Deps is what the process gives an adapter besides its config section.
@@ -52,8 +55,6 @@ type Deps struct {
 	Values Values
 	// ChatLog stores the messages an adapter records for platforms whose bots cannot read history.
 	ChatLog ChatLog
-	// Categories lists the forum's category slugs the grammar accepts (for autocomplete).
-	Categories func(ctx context.Context) []string
 	// Stdin and Stdout are the process's terminal (the console chat).
 	Stdin  io.Reader
 	Stdout io.Writer
@@ -67,12 +68,16 @@ type Values interface {
 	SetText(ctx context.Context, name, value string) error
 }
 
-// ChatLog is a bounded, durable record of chat messages (implemented by the bot's store).
+// ChatLog is a durable record of chat messages, for platforms whose bots cannot read history
+// (Telegram records what it sees and serves History from it). Implemented over the bot's store.
 type ChatLog interface {
-	// Append records a message; the log drops old entries by its own bounds.
-	Append(ctx context.Context, m Message) error
+	// Append records a message, then drops the channel's oldest entries beyond maxMessages and
+	// those older than maxAge (0: no bound).
+	Append(ctx context.Context, m Message, maxMessages int, maxAge time.Duration) error
 	// Recent returns a channel's newest `limit` recorded messages, oldest first.
 	Recent(ctx context.Context, ch ChannelRef, limit int) ([]Message, error)
+	// Prune drops the messages recorded before `before` in every channel.
+	Prune(ctx context.Context, before time.Time) (int64, error)
 }
 
 // Spec builds a Descriptor from typed functions over the platform's config section C.

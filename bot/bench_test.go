@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
-	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/config"
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
@@ -34,25 +33,24 @@ const benchWait = 60 * time.Second
 func startBenchBot(b *testing.B, forum *site, rec *recorder, poll time.Duration, live bool) (*Bot, func()) {
 	b.Helper()
 	db := filepath.Join(b.TempDir(), "bot.db")
-	cfg, err := config.Parse([]byte(fmt.Sprintf("forum: {url: %s, api_key: %s}\nstate: {dsn: %s}\n", forum.URL(), testKey, db)),
-		func(string) (string, bool) { return "", false })
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg.Forum.PollInterval = poll
-	cfg.Forum.MaxRequestsPerMinute = 100000
-	cfg.Forum.Live = live
 	botc := make(chan *Bot, 1)
-	opts := Options{
-		Logger:     slog.New(slog.NewTextHandler(benchWriter{b}, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		Adapters:   []adapters.Adapter{rec},
+	opts := testOptions(forum.URL())
+	opts.Forum.PollInterval, opts.Forum.Live = poll, live
+	opts.Logger = slog.New(slog.NewTextHandler(benchWriter{b}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	opts.Adapters = []adapters.Adapter{rec}
+	opts.Store = openTestStore(b, db)
+	opts.Testing = Testing{
 		RetryBase:  5 * time.Millisecond,
 		SendLimits: map[string]float64{rec.platform: 0}, // unthrottled
 		Ready:      func(bt *Bot) { botc <- bt },
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, opts) }()
+	go func() {
+		err := Run(ctx, opts)
+		opts.Store.Close()
+		done <- err
+	}()
 	stopped := false
 	stop := func() {
 		if stopped {

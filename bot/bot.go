@@ -7,9 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
 	"sort"
 	"sync/atomic"
 	"time"
@@ -18,7 +16,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
-	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/config"
 	"github.com/discourse-chatbot/discourse-chatbot/commands"
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
@@ -27,29 +24,9 @@ import (
 // Version is the bot's version, shown in the forum User-Agent. The CLI sets it.
 var Version = "dev"
 
-// Options are what the process gives the bot besides its config.
-type Options struct {
-	Logger *slog.Logger
-	Stdin  io.Reader // the console chat's input
-	Stdout io.Writer // the console chat's output
-
-	// For tests and benchmarks.
-	Adapters   []adapters.Adapter        // more adapters, beside those the config enables
-	Store      state.Store               // use this store instead of opening cfg.State (not closed by Run)
-	RetryBase  time.Duration             // first delivery retry wait (default 1 s)
-	SendLimits map[string]sendLimitValue // per-platform send rate overrides
-	HTTPClient *http.Client              // for the forum client
-	// TelegramPollTimeout shortens Telegram's long poll (tests); 0 = the adapter's default.
-	TelegramPollTimeout time.Duration
-	Ready               func(*Bot) // called once everything is wired, before running
-}
-
-// sendLimitValue overrides a platform's send rate: messages a second per chat (0 = unlimited).
-type sendLimitValue = float64
-
 // Bot is a running bot. Tests reach its parts through Options.Ready.
 type Bot struct {
-	cfg              *config.Config
+	opts             Options
 	logger           *slog.Logger
 	store            state.Store
 	client           *discourse.Client
@@ -75,21 +52,15 @@ func (b *Bot) Store() state.Store { return b.store }
 
 // Run runs the bot until ctx is cancelled, then shuts down gracefully: polling stops, in-flight
 // sends finish (within a deadline), the store is closed.
-func Run(ctx context.Context, cfg *config.Config, opts Options) error {
+func Run(ctx context.Context, opts Options) error {
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	b := &Bot{cfg: cfg, logger: logger, started: time.Now()}
-
+	b := &Bot{opts: opts, logger: logger, started: time.Now()}
 	st := opts.Store
 	if st == nil {
-		var err error
-		st, err = state.Open(ctx, cfg.State.Driver, cfg.State.DSN)
-		if err != nil {
-			return fmt.Errorf("open state: %w", err)
-		}
-		defer st.Close()
+		return errors.New("bot: Options.Store is required")
 	}
 	b.store = st
 	release, err := b.lead(ctx)
@@ -101,10 +72,10 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	var requests func() int64
 	b.metrics = newMetrics(st, func() float64 { return float64(requests()) })
 	client, err := discourse.NewClient(discourse.ClientConfig{
-		URL: cfg.Forum.URL, APIKey: cfg.Forum.APIKey, APIUsername: cfg.Forum.APIUsername,
+		URL: opts.Forum.URL, APIKey: opts.Forum.APIKey, APIUsername: opts.Forum.APIUsername,
 		UserAgent:         "discourse-chatbot/" + Version,
-		RequestsPerMinute: cfg.Forum.MaxRequestsPerMinute,
-		HTTPClient:        b.metrics.instrument(opts.HTTPClient),
+		RequestsPerMinute: opts.Forum.MaxRequestsPerMinute,
+		HTTPClient:        b.metrics.instrument(opts.Testing.HTTPClient),
 		Logger:            logger.With("component", "forum"),
 	})
 	if err != nil {
@@ -114,7 +85,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	requests = client.Requests
 	b.catalog = discourse.NewCatalog(client)
 
-	ads, err := buildAdapters(cfg, opts, st, logger, b.categoryChoices)
+	ads, err := byPlatform(opts.Adapters)
 	if err != nil {
 		return err
 	}
@@ -124,21 +95,21 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	for p, l := range defaultLimits {
 		limits[p] = l
 	}
-	for p, v := range opts.SendLimits {
+	for p, v := range opts.Testing.SendLimits {
 		l := sendLimit{perChannel: rate.Inf}
 		if v > 0 {
 			l = sendLimit{perChannel: rate.Limit(v), burst: 1}
 		}
 		limits[p] = l
 	}
-	b.delivery = newDelivery(st, ads, limits, cfg.Delivery.MaxAge, opts.RetryBase, logger.With("component", "delivery"), b.metrics)
+	b.delivery = newDelivery(st, ads, limits, opts.Delivery.MaxAge, opts.Testing.RetryBase, logger.With("component", "delivery"), b.metrics)
 
 	b.exec = &commands.Executor{
 		Store:   st,
 		Catalog: b.catalog,
 		Access: commands.Access{
-			Allow:           cfg.Access.Allow,
-			PrivateChannels: cfg.Access.PrivateChannels,
+			Allow:           opts.Access.Allow,
+			PrivateChannels: opts.Access.PrivateChannels,
 		},
 		Sampler:        b,
 		Transcripts:    newTranscripts(b),
@@ -149,16 +120,16 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	if err := b.reloadRules(ctx); err != nil {
 		return err
 	}
-	if opts.Ready != nil {
-		opts.Ready(b)
+	if opts.Testing.Ready != nil {
+		opts.Testing.Ready(b)
 	}
 
 	poller := discourse.NewPoller(client, b.catalog, st, discourse.PollerConfig{
-		Interval:      cfg.Forum.PollInterval,
-		NotifyDelay:   cfg.Forum.NotifyDelay,
-		Backfill:      cfg.Forum.Backfill,
-		ExcerptLength: cfg.Forum.ExcerptLength,
-		Live:          cfg.Forum.Live,
+		Interval:      opts.Forum.PollInterval,
+		NotifyDelay:   opts.Forum.NotifyDelay,
+		Backfill:      opts.Forum.Backfill,
+		ExcerptLength: opts.Forum.ExcerptLength,
+		Live:          opts.Forum.Live,
 		Private:       b.hasGroupMessages.Load,
 		Logger:        logger.With("component", "poller"),
 		Polled: func(err error) {
@@ -203,15 +174,15 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 			return nil
 		})
 	}
-	if cfg.HTTP.Listen != "" {
+	if opts.HTTPListen != "" {
 		g.Go(func() error {
-			if err := serveHTTP(gctx, cfg.HTTP.Listen, b.metrics, b.ready, logger, func(a string) { b.httpAddr.Store(a) }); err != nil {
-				return fmt.Errorf("http.listen %s: %w", cfg.HTTP.Listen, err)
+			if err := serveHTTP(gctx, opts.HTTPListen, b.metrics, b.ready, logger, func(a string) { b.httpAddr.Store(a) }); err != nil {
+				return fmt.Errorf("http.listen %s: %w", opts.HTTPListen, err)
 			}
 			return nil
 		})
 	}
-	logger.Info("discourse-chatbot running", "forum", cfg.Forum.URL, "platforms", platformNames(ads))
+	logger.Info("discourse-chatbot running", "forum", redactURL(opts.Forum.URL), "platforms", platformNames(ads))
 	err = g.Wait()
 	logger.Info("shutting down: finishing in-flight sends")
 	stopSending()
@@ -255,7 +226,7 @@ func (b *Bot) lead(ctx context.Context) (release func(), err error) {
 
 func (b *Bot) ready() error {
 	last := time.Unix(0, b.metrics.lastPollOK.Load())
-	limit := max(3*b.cfg.Forum.PollInterval, 30*time.Second)
+	limit := max(3*b.opts.Forum.PollInterval, 30*time.Second)
 	if time.Since(last) > limit {
 		return errors.New("no successful forum poll in " + limit.String())
 	}
@@ -350,7 +321,7 @@ func (b *Bot) restricted(ctx context.Context, p discourse.Post) (bool, error) {
 // entry covers the chat's threads.
 func (b *Bot) privateChannel(ch adapters.ChannelRef) bool {
 	chat := adapters.ChannelRef{Platform: ch.Platform, ChatID: ch.ChatID}.String()
-	for _, p := range b.cfg.Access.PrivateChannels {
+	for _, p := range b.opts.Access.PrivateChannels {
 		if p == ch.String() || p == chat {
 			return true
 		}
@@ -375,7 +346,7 @@ func (b *Bot) statusLine(ctx context.Context, ch adapters.ChannelRef) adapters.T
 	if err != nil {
 		b.logger.Warn("status: read pending notifications", "channel", ch.String(), "err", err)
 	}
-	return commands.TextBotStatus(len(pending), b.client.Requests(), b.cfg.Forum.MaxRequestsPerMinute, b.started)
+	return commands.TextBotStatus(len(pending), b.client.Requests(), b.opts.Forum.MaxRequestsPerMinute, b.started)
 }
 
 // SendSample implements commands.Sampler: the `test` command.
@@ -433,20 +404,7 @@ func (h handler) HandleCommand(ctx context.Context, cmd adapters.Command) adapte
 	return h.b.exec.Execute(ctx, cmd)
 }
 
-func (h handler) Observe(ctx context.Context, m adapters.Message) {
-	t := h.b.cfg.Telegram
-	if m.Channel.Platform != "telegram" || t == nil || !t.Log.On() {
-		return
-	}
-	err := h.b.store.LogMessage(ctx, state.LoggedMessage{
-		Channel: m.Channel.String(), MessageID: string(m.ID), ThreadID: string(m.Thread), ReplyTo: string(m.ReplyTo),
-		UserID: m.User.ID, Username: m.User.Username, Name: m.User.DisplayName, AvatarURL: m.User.AvatarURL,
-		Text: m.Text, IsBot: m.IsBot || m.User.IsBot, Time: m.Time,
-	}, t.Log.MaxMessages, t.Log.MaxAge)
-	if err != nil {
-		h.b.logger.Error("chat log: record message", "channel", m.Channel.String(), "err", err)
-	}
-}
+func (h handler) Categories(ctx context.Context) []string { return h.b.categoryChoices(ctx) }
 
 func (h handler) ChannelMoved(ctx context.Context, from, to adapters.ChannelRef) {
 	h.b.logger.Info("channel moved", "from", from.String(), "to", to.String())

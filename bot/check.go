@@ -8,25 +8,20 @@ import (
 	"sort"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
-	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/config"
 	"github.com/discourse-chatbot/discourse-chatbot/commands"
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
 
-// Check connects to the forum and to every enabled platform and writes one line per finding to
-// out: the forum key and user, the categories the bot can see, and each platform's own checks
-// for the channels the config names. It returns an error if any check failed.
-func Check(ctx context.Context, cfg *config.Config, out io.Writer, logger *slog.Logger) error {
+// Check connects to the forum and to every adapter and writes one line per finding to out: the
+// forum key and user, the categories the bot can see, and each adapter's own checks for the
+// channels named (per platform: seed rules, private channels). It returns an error if any failed.
+func Check(ctx context.Context, forum Forum, ads []adapters.Adapter, channels map[string][]adapters.ChannelRef, out io.Writer, logger *slog.Logger) error {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	var failed []string
-	client, err := discourse.NewClient(discourse.ClientConfig{
-		URL: cfg.Forum.URL, APIKey: cfg.Forum.APIKey, APIUsername: cfg.Forum.APIUsername,
-		UserAgent: "discourse-chatbot/" + Version, RequestsPerMinute: cfg.Forum.MaxRequestsPerMinute,
-		MaxTries: 2, Logger: logger,
-	})
+	client, err := newForumClient(forum, 2, logger)
 	if err != nil {
 		return fmt.Errorf("forum: %w", err)
 	}
@@ -34,7 +29,7 @@ func Check(ctx context.Context, cfg *config.Config, out io.Writer, logger *slog.
 		fmt.Fprintf(out, "forum: FAIL %v\n", err)
 		failed = append(failed, "forum")
 	} else {
-		fmt.Fprintf(out, "forum: ok, %s as @%s\n", cfg.Forum.URL, user)
+		fmt.Fprintf(out, "forum: ok, %s as @%s\n", redactURL(forum.URL), user)
 		if cats, err := client.SiteCategories(ctx); err != nil {
 			fmt.Fprintf(out, "forum: FAIL read categories: %v\n", err)
 			failed = append(failed, "forum")
@@ -49,13 +44,12 @@ func Check(ctx context.Context, cfg *config.Config, out io.Writer, logger *slog.
 		}
 	}
 
-	ads, err := buildAdapters(cfg, Options{Stdin: eofReader{}, Stdout: io.Discard}, nil, logger, nil)
+	byName, err := byPlatform(ads)
 	if err != nil {
 		return err
 	}
-	channels := configuredChannels(cfg)
-	for _, name := range platformNames(ads) {
-		c, ok := ads[name].(adapters.Checker)
+	for _, name := range platformNames(byName) {
+		c, ok := byName[name].(adapters.Checker)
 		if !ok {
 			continue
 		}
@@ -74,9 +68,9 @@ func Check(ctx context.Context, cfg *config.Config, out io.Writer, logger *slog.
 	return nil
 }
 
-// configuredChannels lists, per platform, the channels the config names (seed rules and
-// private channels), for the platforms' permission checks.
-func configuredChannels(cfg *config.Config) map[string][]adapters.ChannelRef {
+// ConfiguredChannels lists, per platform, the channels that seed rules and private channels
+// name, for the platforms' permission checks.
+func ConfiguredChannels(rules []SeedRule, access Access) map[string][]adapters.ChannelRef {
 	seen := map[string]bool{}
 	out := map[string][]adapters.ChannelRef{}
 	add := func(s string) {
@@ -87,10 +81,10 @@ func configuredChannels(cfg *config.Config) map[string][]adapters.ChannelRef {
 		seen[ch.String()] = true
 		out[ch.Platform] = append(out[ch.Platform], ch)
 	}
-	for _, r := range cfg.Rules {
+	for _, r := range rules {
 		add(r.Channel)
 	}
-	for _, c := range cfg.Access.PrivateChannels {
+	for _, c := range access.PrivateChannels {
 		add(c)
 	}
 	for _, chs := range out {
@@ -99,24 +93,24 @@ func configuredChannels(cfg *config.Config) map[string][]adapters.ChannelRef {
 	return out
 }
 
-// eofReader is an empty stdin: `check` builds the console adapter but never runs it.
-type eofReader struct{}
-
-func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
-
-// NewExecutor returns a command executor over st and the forum the config names, for running
-// commands without the daemon (the CLI's `rules add`).
-func NewExecutor(cfg *config.Config, st state.Store, logger *slog.Logger) (*commands.Executor, error) {
-	client, err := discourse.NewClient(discourse.ClientConfig{
-		URL: cfg.Forum.URL, APIKey: cfg.Forum.APIKey, APIUsername: cfg.Forum.APIUsername,
-		UserAgent: "discourse-chatbot/" + Version, RequestsPerMinute: cfg.Forum.MaxRequestsPerMinute,
-		MaxTries: 3, Logger: logger,
+// newForumClient is the forum client for one-off commands (check, rules add), outside Run.
+func newForumClient(forum Forum, tries int, logger *slog.Logger) (*discourse.Client, error) {
+	return discourse.NewClient(discourse.ClientConfig{
+		URL: forum.URL, APIKey: forum.APIKey, APIUsername: forum.APIUsername,
+		UserAgent: "discourse-chatbot/" + Version, RequestsPerMinute: forum.MaxRequestsPerMinute,
+		MaxTries: tries, Logger: logger,
 	})
+}
+
+// NewExecutor returns a command executor over st and the forum, for running commands without the
+// daemon (the CLI's `rules add`).
+func NewExecutor(forum Forum, access Access, st state.Store, logger *slog.Logger) (*commands.Executor, error) {
+	client, err := newForumClient(forum, 3, logger)
 	if err != nil {
 		return nil, fmt.Errorf("forum: %w", err)
 	}
 	return &commands.Executor{
 		Store: st, Catalog: discourse.NewCatalog(client), Logger: logger,
-		Access: commands.Access{Allow: cfg.Access.Allow, PrivateChannels: cfg.Access.PrivateChannels},
+		Access: commands.Access{Allow: access.Allow, PrivateChannels: access.PrivateChannels},
 	}, nil
 }

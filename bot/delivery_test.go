@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
-	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/config"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
 
@@ -188,7 +187,7 @@ func waitStats(t *testing.T, st state.Store, cond func(state.OutboxStats) bool) 
 
 func TestPruneKeepsPendingAndRecentRows(t *testing.T) {
 	st := openStore(t)
-	b := &Bot{store: st, cfg: &config.Config{}, logger: slog.New(slog.DiscardHandler)}
+	b := &Bot{store: st, logger: slog.New(slog.DiscardHandler)}
 	old := time.Now().Add(-8 * 24 * time.Hour)
 	rows := []state.OutboxItem{item(t, "console:x", 1, 1, false), item(t, "console:x", 2, 2, false), item(t, "console:x", 3, 3, false)}
 	rows[0].CreatedAt, rows[1].CreatedAt = old, old

@@ -11,8 +11,10 @@ import (
 	"testing"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord/discordtest"
 	"github.com/discourse-chatbot/discourse-chatbot/commands"
+	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
 
 // End-to-end tests of the whole bot (bot.Run) against the fake forum and the fake Discord,
@@ -33,10 +35,10 @@ type discordBot struct {
 }
 
 // startDiscordBot runs the bot against a new fake forum and a new fake Discord until the test
-// ends. extra is appended to the config (YAML); seed, when set, fills the fake Discord before the
+// ends. extra adjusts the options; seed, when set, fills the fake Discord before the
 // bot starts. It returns once the gateway session is live, the command is registered and the
 // forum poller has started, so that every post the test makes afterwards is announced.
-func startDiscordBot(t *testing.T, extra string, seed func(*discordtest.Server)) *discordBot {
+func startDiscordBot(t *testing.T, extra botOption, seed func(*discordtest.Server)) *discordBot {
 	t.Helper()
 	forum := newSite(t)
 	fake := discordtest.NewServer()
@@ -44,9 +46,11 @@ func startDiscordBot(t *testing.T, extra string, seed func(*discordtest.Server))
 		seed(fake)
 	}
 	closeFake(t, "fake Discord", fake) // before the bot starts, so it closes after the bot stops
-	yaml := fmt.Sprintf("forum: {url: %s, api_key: %s}\nstate: {dsn: %s}\ndiscord: {token: %s, api_url: %q, gateway_url: %q}\n%s",
-		forum.URL(), testKey, filepath.Join(t.TempDir(), "bot.db"), discordtest.Token, fake.URL(), fake.GatewayURL(), extra)
-	run := runTestBot(t, yaml, Options{SendLimits: map[string]float64{"discord": 0}})
+	run := runTestBot(t, forum.URL(), filepath.Join(t.TempDir(), "bot.db"), func(state.Store) []adapters.Adapter {
+		return []adapters.Adapter{must(discord.New(discord.Config{
+			Token: discordtest.Token, APIURL: fake.URL(), GatewayURL: fake.GatewayURL(), Transcripts: true,
+		}, testLogger(t)))}
+	}, extra)
 	waitUntil(t, "the gateway session", fake.Connected)
 	waitUntil(t, "the /discourse command to be registered", func() bool { return fake.Commands("") != nil })
 	return &discordBot{forum: forum, discord: fake, bot: run.bot}
@@ -176,7 +180,7 @@ func discordNoMentions(t *testing.T, m discordtest.Message) {
 
 func TestDiscordWatchThenPostArrivesAsAnEmbed(t *testing.T) {
 	t.Parallel()
-	d := startDiscordBot(t, "", nil)
+	d := startDiscordBot(t, nil, nil)
 	reply, _ := d.command(t, discordGeneral, discordtest.AdminID, "watch support")
 	mustReply(t, discordShown(reply.Content), "support")
 	if !reply.Ephemeral {
@@ -230,7 +234,7 @@ func TestDiscordWatchThenPostArrivesAsAnEmbed(t *testing.T) {
 
 func TestDiscordMemberWithoutManageChannelsIsRefused(t *testing.T) {
 	t.Parallel()
-	d := startDiscordBot(t, "transcript: {mode: topic, category: support}\n", func(f *discordtest.Server) {
+	d := startDiscordBot(t, transcriptTo("topic"), func(f *discordtest.Server) {
 		f.AddUserMessage(discordtest.ChannelID, discordtest.MemberID, "something worth keeping")
 	})
 	for _, cmd := range []string{"watch support", "thread general", "remove 1", "post 3", "test"} {
@@ -270,7 +274,7 @@ func TestDiscordMemberWithoutManageChannelsIsRefused(t *testing.T) {
 // in allowed_mentions, and still reads as written.
 func TestDiscordForumMentionsPingNobody(t *testing.T) {
 	t.Parallel()
-	d := startDiscordBot(t, "", nil)
+	d := startDiscordBot(t, nil, nil)
 	d.command(t, discordGeneral, discordtest.AdminID, "watch support")
 	title := "@everyone the server is down, @here look"
 	excerpt := "<@" + discordtest.MemberID + "> and <@&" + discordtest.ModRoleID + "> please check @everyone"
@@ -310,7 +314,7 @@ func TestDiscordDroppedGatewayLosesNoInteraction(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			d := startDiscordBot(t, "", nil)
+			d := startDiscordBot(t, nil, nil)
 			d.command(t, discordGeneral, discordtest.AdminID, "status") // the session is live
 			tt.fault(d.discord)
 			id := d.discord.InjectCommandAs(discordGeneral, discordtest.AdminID, "watch support")
@@ -348,7 +352,7 @@ func TestDiscordDroppedGatewayLosesNoInteraction(t *testing.T) {
 
 func TestDiscordThreadRuleMakesOneThreadPerTopic(t *testing.T) {
 	t.Parallel()
-	d := startDiscordBot(t, "", nil)
+	d := startDiscordBot(t, nil, nil)
 	reply, _ := d.command(t, discordGeneral, discordtest.AdminID, "thread support")
 	mustReply(t, discordShown(reply.Content), "thread")
 	a, _ := d.forum.CreateTopic("Topic A", "<p>a1</p>", "alice", d.forum.cat["support"])
@@ -438,7 +442,7 @@ func discordGolden(t *testing.T, got string) {
 func TestDiscordTranscriptWithButtons(t *testing.T) {
 	t.Parallel()
 	var ids []string
-	d := startDiscordBot(t, "transcript: {mode: topic, category: support}\n", func(f *discordtest.Server) {
+	d := startDiscordBot(t, transcriptTo("topic"), func(f *discordtest.Server) {
 		ids = discordTranscriptSeed(f)
 	})
 	preview, _ := d.command(t, discordGeneral, discordtest.AdminID, "post 3")
@@ -496,7 +500,7 @@ func TestDiscordTranscriptWithButtons(t *testing.T) {
 // posts nothing.
 func TestDiscordTranscriptRefusedToAMember(t *testing.T) {
 	t.Parallel()
-	d := startDiscordBot(t, "transcript: {mode: topic, category: support}\n", func(f *discordtest.Server) { discordTranscriptSeed(f) })
+	d := startDiscordBot(t, transcriptTo("topic"), func(f *discordtest.Server) { discordTranscriptSeed(f) })
 	for _, cmd := range []string{"post 3", "post", "post 2 to " + d.forum.URL() + "/t/existing-topic/1"} {
 		reply, _ := d.command(t, discordGeneral, discordtest.MemberID, cmd)
 		mustReply(t, discordShown(reply.Content), "Only a channel admin")
@@ -526,7 +530,7 @@ func (d *discordBot) postRange(t *testing.T) discordtest.Message {
 func TestDiscordTranscriptComposerLink(t *testing.T) {
 	t.Parallel()
 	var ids []string
-	d := startDiscordBot(t, "transcript: {mode: link, category: support}\n", func(f *discordtest.Server) {
+	d := startDiscordBot(t, transcriptTo("link"), func(f *discordtest.Server) {
 		ids = discordTranscriptSeed(f)
 	})
 	answer := d.postRange(t)
@@ -559,7 +563,7 @@ func TestDiscordTranscriptComposerLink(t *testing.T) {
 // the bot should fall back to creating the topic (as it does past 6 000).
 func TestDiscordLongComposerLinkStaysWhole(t *testing.T) {
 	t.Parallel()
-	d := startDiscordBot(t, "transcript: {mode: link, category: support}\n", func(f *discordtest.Server) {
+	d := startDiscordBot(t, transcriptTo("link"), func(f *discordtest.Server) {
 		for i := 0; i < 16; i++ {
 			f.AddUserMessage(discordtest.ChannelID, discordtest.MemberID, fmt.Sprintf("message %d: %s", i, strings.Repeat("lorem ipsum dolor ", 6)))
 		}
@@ -594,7 +598,7 @@ func TestDiscordLongComposerLinkStaysWhole(t *testing.T) {
 // messages and, confirmed with the button, posts them and nothing from the channel.
 func TestDiscordTranscriptOfAThread(t *testing.T) {
 	t.Parallel()
-	d := startDiscordBot(t, "transcript: {mode: topic, category: support}\n", nil)
+	d := startDiscordBot(t, transcriptTo("topic"), nil)
 	d.command(t, discordGeneral, discordtest.AdminID, "thread support")
 	topic, _ := d.forum.CreateTopic("Installer hangs", "<p>first</p>", "alice", d.forum.cat["support"])
 	d.forum.Reply(topic, "bob", "<p>second</p>") // starts the thread

@@ -12,6 +12,8 @@ import (
 
 	"github.com/mattermost/mattermost-server/v6/model"
 
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/mattermost"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/mattermost/mattermosttest"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
@@ -30,9 +32,9 @@ type mmBot struct {
 }
 
 // startMattermostBot runs the bot against a new fake forum and a new fake Mattermost until the
-// test ends. extra is appended to the config (YAML); seed, when set, fills the fake before the
+// test ends. extra adjusts the options; seed, when set, fills the fake before the
 // bot starts. It returns once the websocket is up and the forum poller has started.
-func startMattermostBot(t *testing.T, extra string, seed func(*mattermosttest.Server)) *mmBot {
+func startMattermostBot(t *testing.T, extra botOption, seed func(*mattermosttest.Server)) *mmBot {
 	t.Helper()
 	forum := newSite(t)
 	fake := mattermosttest.NewServer()
@@ -40,9 +42,9 @@ func startMattermostBot(t *testing.T, extra string, seed func(*mattermosttest.Se
 		seed(fake)
 	}
 	closeFake(t, "fake Mattermost", fake) // before the bot starts, so it closes after the bot stops
-	yaml := fmt.Sprintf("forum: {url: %s, api_key: %s}\nstate: {dsn: %s}\nmattermost: {url: %q, token: %s}\n%s",
-		forum.URL(), testKey, filepath.Join(t.TempDir(), "bot.db"), fake.URL(), mattermosttest.Token, extra)
-	run := runTestBot(t, yaml, Options{SendLimits: map[string]float64{"mattermost": 0}})
+	run := runTestBot(t, forum.URL(), filepath.Join(t.TempDir(), "bot.db"), func(state.Store) []adapters.Adapter {
+		return []adapters.Adapter{must(mattermost.New(mattermost.Config{URL: fake.URL(), Token: mattermosttest.Token}, testLogger(t)))}
+	}, extra)
 	waitUntil(t, "the websocket", func() bool { return fake.Live() > 0 })
 	return &mmBot{forum: forum, mm: fake, bot: run.bot}
 }
@@ -110,7 +112,7 @@ func mmTexts(p *model.Post) []string {
 
 func TestMattermostWatchThenPostArrivesAsAnAttachment(t *testing.T) {
 	t.Parallel()
-	r := startMattermostBot(t, "", nil)
+	r := startMattermostBot(t, nil, nil)
 	mustReply(t, mmShown(r.command(t, true, "watch support")), "Rule created: **watch** `support`")
 
 	r.forum.CreateTopic("Not for this channel", "<p>general chatter</p>", "alice", r.forum.cat["general"])
@@ -148,7 +150,7 @@ func TestMattermostWatchThenPostArrivesAsAnAttachment(t *testing.T) {
 
 func TestMattermostPlainMemberIsRefused(t *testing.T) {
 	t.Parallel()
-	r := startMattermostBot(t, "transcript: {mode: topic, category: support}\n", func(f *mattermosttest.Server) {
+	r := startMattermostBot(t, transcriptTo("topic"), func(f *mattermosttest.Server) {
 		f.InjectPost(f.Channel(), f.MemberID(), "something worth keeping", "")
 	})
 	for _, cmd := range []string{"watch support", "thread general", "remove 1", "post 3", "test"} {
@@ -173,7 +175,7 @@ func TestMattermostPlainMemberIsRefused(t *testing.T) {
 // untrusted; no mention in them may notify a Mattermost user, and they still read as written.
 func TestMattermostForumMentionsPingNobody(t *testing.T) {
 	t.Parallel()
-	r := startMattermostBot(t, "", nil)
+	r := startMattermostBot(t, nil, nil)
 	mustReply(t, mmShown(r.command(t, true, "watch support")), "Rule created: **watch** `support`")
 	title := "@channel the server is down, @all @here look"
 	excerpt := "@carol and @dave please check [@channel](https://evil.example) **@here**"
@@ -207,7 +209,7 @@ func TestMattermostForumMentionsPingNobody(t *testing.T) {
 // websocket is down is found by the re-sync after it reconnects, and answered once.
 func TestMattermostCommandDuringOutageIsAnsweredAfterReconnect(t *testing.T) {
 	t.Parallel()
-	r := startMattermostBot(t, "", nil)
+	r := startMattermostBot(t, nil, nil)
 	// A sync point: the re-sync that follows the first connection is done once a command sent
 	// after it is answered, so it cannot be what finds the command sent during the outage.
 	r.mm.InjectCommand(r.mm.Channel(), "status", true)
@@ -295,7 +297,7 @@ func mmGolden(t *testing.T, got string) {
 func TestMattermostTranscriptBecomesATopic(t *testing.T) {
 	t.Parallel()
 	var seed *mmSeed
-	r := startMattermostBot(t, "transcript: {mode: topic, category: support}\n", func(f *mattermosttest.Server) {
+	r := startMattermostBot(t, transcriptTo("topic"), func(f *mattermosttest.Server) {
 		seed = mmSeedTranscript(f)
 	})
 	answer := mmShown(r.command(t, true, "post 3"))
@@ -344,7 +346,7 @@ func TestMattermostTranscriptBecomesATopic(t *testing.T) {
 func TestMattermostTranscriptComposerLink(t *testing.T) {
 	t.Parallel()
 	var seed *mmSeed
-	r := startMattermostBot(t, "transcript: {mode: link, category: support}\n", func(f *mattermosttest.Server) {
+	r := startMattermostBot(t, transcriptTo("link"), func(f *mattermosttest.Server) {
 		seed = mmSeedTranscript(f)
 	})
 	answer := r.command(t, true, "post 3")
@@ -374,7 +376,7 @@ func TestMattermostTranscriptComposerLink(t *testing.T) {
 // notification (root_id).
 func TestMattermostThreadRuleRepliesWithRootID(t *testing.T) {
 	t.Parallel()
-	r := startMattermostBot(t, "", nil)
+	r := startMattermostBot(t, nil, nil)
 	mustReply(t, mmShown(r.command(t, true, "thread support")), "Rule created: **thread** `support`")
 	topic, _ := r.forum.CreateTopic("Threaded", "<p>first</p>", "alice", r.forum.cat["support"])
 	r.forum.Reply(topic, "bob", "<p>second</p>")
@@ -389,7 +391,7 @@ func TestMattermostThreadRuleRepliesWithRootID(t *testing.T) {
 // "~town-square", and the adapter names them so; the transcript must not make it "#~town-square".
 func TestMattermostTranscriptNamesTheChannelAsMattermostDoes(t *testing.T) {
 	t.Parallel()
-	r := startMattermostBot(t, "transcript: {mode: topic, category: support}\n", func(f *mattermosttest.Server) { mmSeedTranscript(f) })
+	r := startMattermostBot(t, transcriptTo("topic"), func(f *mattermosttest.Server) { mmSeedTranscript(f) })
 	mustReply(t, mmShown(r.command(t, true, "post 3")), "Posted a transcript of 3 messages")
 	created := r.forum.CreatedPosts()
 	if len(created) != 1 {

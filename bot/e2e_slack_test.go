@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack/slacktest"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
@@ -34,10 +35,10 @@ type slackBot struct {
 }
 
 // startSlackBot runs the bot against a new fake forum and a new fake Slack until the test ends.
-// extra is appended to the config (YAML), and seed, when set, fills the fake Slack before the
+// extra adjusts the options, and seed, when set, fills the fake Slack before the
 // bot starts. It returns once Socket Mode is connected and the forum poller has started, so
 // that every post the test makes afterwards is announced.
-func startSlackBot(t *testing.T, extra string, seed func(*slacktest.Server)) *slackBot {
+func startSlackBot(t *testing.T, extra botOption, seed func(*slacktest.Server)) *slackBot {
 	t.Helper()
 	forum := newSite(t)
 	fake := slacktest.NewServer()
@@ -50,9 +51,9 @@ func startSlackBot(t *testing.T, extra string, seed func(*slacktest.Server)) *sl
 			t.Errorf("envelopes acknowledged after Slack's 3 s: %v", late)
 		}
 	})
-	yaml := fmt.Sprintf("forum: {url: %s, api_key: %s}\nstate: {dsn: %s}\nslack: {bot_token: %s, app_token: %s, api_url: %q}\n%s",
-		forum.URL(), testKey, filepath.Join(t.TempDir(), "bot.db"), slacktest.BotToken, slacktest.AppToken, fake.APIURL(), extra)
-	run := runTestBot(t, yaml, Options{SendLimits: map[string]float64{"slack": 0}})
+	run := runTestBot(t, forum.URL(), filepath.Join(t.TempDir(), "bot.db"), func(state.Store) []adapters.Adapter {
+		return []adapters.Adapter{must(slack.New(slack.Config{BotToken: slacktest.BotToken, AppToken: slacktest.AppToken, APIURL: fake.APIURL()}, testLogger(t)))}
+	}, extra)
 	t.Cleanup(func() { // runs first, while the bot still runs: no ack may be lost to the stop
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -180,7 +181,7 @@ func slackTitles(ps []slacktest.Post) []string {
 
 func TestSlackWatchThenPostArrivesInTheChannel(t *testing.T) {
 	t.Parallel()
-	s := startSlackBot(t, "", nil)
+	s := startSlackBot(t, nil, nil)
 	reply := s.command(t, slackGeneral, slacktest.AdminUser, "watch support")
 	mustReply(t, reply, "support")
 	waitUntil(t, "the public confirmation", func() bool {
@@ -224,7 +225,7 @@ func TestSlackWatchThenPostArrivesInTheChannel(t *testing.T) {
 
 func TestSlackThreadRulePutsRepliesInTheTopicsThread(t *testing.T) {
 	t.Parallel()
-	s := startSlackBot(t, "", nil)
+	s := startSlackBot(t, nil, nil)
 	mustReply(t, s.command(t, slackGeneral, slacktest.AdminUser, "thread support"), "thread")
 	a, _ := s.forum.CreateTopic("Topic A", "<p>a1</p>", "alice", s.forum.cat["support"])
 	s.forum.Reply(a, "bob", "<p>a2</p>")
@@ -249,7 +250,7 @@ func TestSlackThreadRulePutsRepliesInTheTopicsThread(t *testing.T) {
 
 func TestSlackRateLimitStormDelaysButLosesNothing(t *testing.T) {
 	t.Parallel()
-	s := startSlackBot(t, "", nil)
+	s := startSlackBot(t, nil, nil)
 	mustReply(t, s.command(t, slackGeneral, slacktest.AdminUser, "watch support"), "support")
 	waitUntil(t, "the public confirmation", func() bool { return s.slack.Calls("chat.postMessage") >= 1 })
 	before := s.slack.Calls("chat.postMessage")
@@ -278,7 +279,7 @@ func TestSlackRateLimitStormDelaysButLosesNothing(t *testing.T) {
 // the notification pings nobody, links nowhere but the forum, and still reads as written.
 func TestSlackForumTextCannotPingOrLink(t *testing.T) {
 	t.Parallel()
-	s := startSlackBot(t, "", nil)
+	s := startSlackBot(t, nil, nil)
 	mustReply(t, s.command(t, slackGeneral, slacktest.AdminUser, "watch support"), "support")
 	tests := []struct {
 		name, title, excerpt string
@@ -328,7 +329,7 @@ func TestSlackForumTextCannotPingOrLink(t *testing.T) {
 
 func TestSlackNonAdminIsRefused(t *testing.T) {
 	t.Parallel()
-	s := startSlackBot(t, "transcript: {mode: topic, category: support}\n", func(f *slacktest.Server) {
+	s := startSlackBot(t, transcriptTo("topic"), func(f *slacktest.Server) {
 		f.AddMessage(slackGeneral, slacktest.Member, "something worth keeping", "")
 	})
 	for _, cmd := range []string{"watch support", "mute general", "remove 1", "post 3", "post thread https://fake.slack.com/archives/C0GENERAL/p1700000000000100", "test"} {
@@ -390,7 +391,7 @@ func slackGolden(t *testing.T, got string) {
 func TestSlackTranscriptBecomesATopic(t *testing.T) {
 	t.Parallel()
 	var root, reply string
-	s := startSlackBot(t, "transcript: {mode: topic, category: support}\n", func(f *slacktest.Server) {
+	s := startSlackBot(t, transcriptTo("topic"), func(f *slacktest.Server) {
 		root, reply = slackSeedTranscript(f)
 	})
 	answer := s.postTranscript(t, "post 3", 3)
@@ -427,7 +428,7 @@ func slackThreadLink(root, reply string) string {
 func TestSlackTranscriptOfAThread(t *testing.T) {
 	t.Parallel()
 	var root, reply string
-	s := startSlackBot(t, "transcript: {mode: topic, category: support}\n", func(f *slacktest.Server) {
+	s := startSlackBot(t, transcriptTo("topic"), func(f *slacktest.Server) {
 		root, reply = slackSeedTranscript(f)
 	})
 	answer := s.postTranscript(t, "post thread <"+slackThreadLink(root, reply)+"> Installer hang", 3)
@@ -461,7 +462,7 @@ func TestSlackTranscriptOfAThread(t *testing.T) {
 // message) gets the reason, not the generic apology.
 func TestSlackTranscriptBadLinkIsExplained(t *testing.T) {
 	t.Parallel()
-	s := startSlackBot(t, "transcript: {mode: topic, category: support}\n", func(f *slacktest.Server) { slackSeedTranscript(f) })
+	s := startSlackBot(t, transcriptTo("topic"), func(f *slacktest.Server) { slackSeedTranscript(f) })
 	for _, link := range []string{
 		"https://fake.slack.com/archives/C0OTHER/p1700000000000100",   // another channel
 		"https://fake.slack.com/archives/C0GENERAL/p1600000000000100", // no such message
@@ -477,7 +478,7 @@ func TestSlackTranscriptBadLinkIsExplained(t *testing.T) {
 
 func TestSlackTranscriptComposerLink(t *testing.T) {
 	t.Parallel()
-	s := startSlackBot(t, "transcript: {mode: link, category: support}\n", func(f *slacktest.Server) { slackSeedTranscript(f) })
+	s := startSlackBot(t, transcriptTo("link"), func(f *slacktest.Server) { slackSeedTranscript(f) })
 	answer := s.postTranscript(t, "post 3", 3)
 	mustReply(t, answer, "Transcript of 3 messages ready")
 	m := regexp.MustCompile(`<(https?://[^|>]+)\|open it in the forum's composer>`).FindStringSubmatch(answer)

@@ -21,6 +21,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/telegram"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/telegram/telegramtest"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
@@ -39,17 +40,6 @@ var tgMarker = adapters.ChannelRef{Platform: "telegram", ChatID: "-1009999999999
 
 // tgCarol is a third speaker for transcripts.
 var tgCarol = telegramtest.User{ID: 1003, FirstName: "Carol", LastName: "Ng", Username: "carol"}
-
-// tgYAML is the bot's configuration: the chat log bounded at 50 messages (and an age no test
-// reaches: the fake's clock starts on a fixed date), transcripts posted as topics in Support.
-const tgYAML = `forum: {url: %s, api_key: %s}
-state: {dsn: %s}
-telegram:
-  token: "%s"
-  api_endpoint: %s
-  log: {max_messages: 50, max_age: 876000h}
-transcript: {mode: topic, category: support}
-`
 
 // newTelegramFake starts a fake Bot API with the marker chat; at the end of the test it must have
 // understood every request.
@@ -75,7 +65,7 @@ type tgBot struct {
 // itself) until the test ends; db may be shared between runs to test restarts. It returns once
 // the forum poller has its cursor (so every later post is news) and the marker chat watches Meta.
 // mods adjust the bot's options.
-func startTelegramBot(t *testing.T, forum *site, tg *telegramtest.Server, db, endpoint string, mods ...func(*Options)) *tgBot {
+func startTelegramBot(t *testing.T, forum *site, tg *telegramtest.Server, db, endpoint string, mods ...botOption) *tgBot {
 	t.Helper()
 	r := launchTelegramBot(t, forum, tg, db, endpoint, mods...)
 	mustReply(t, r.command(t, tgMarker, telegramtest.AdminUser, "/watch meta"), "watch meta")
@@ -84,16 +74,20 @@ func startTelegramBot(t *testing.T, forum *site, tg *telegramtest.Server, db, en
 
 // launchTelegramBot runs the bot against forum and tg, reached through endpoint ("" meaning tg
 // itself), until the test ends. It returns once the forum poller has its cursor.
-func launchTelegramBot(t *testing.T, forum *site, tg *telegramtest.Server, db, endpoint string, mods ...func(*Options)) *tgBot {
+func launchTelegramBot(t *testing.T, forum *site, tg *telegramtest.Server, db, endpoint string, mods ...botOption) *tgBot {
 	t.Helper()
 	if endpoint == "" {
 		endpoint = tg.URL()
 	}
-	opts := Options{SendLimits: map[string]float64{"telegram": 0}, TelegramPollTimeout: time.Second}
-	for _, m := range mods {
-		m(&opts)
+	// The chat log is bounded at 50 messages (and an age no test reaches: the fake's clock starts
+	// on a fixed date); transcripts are posted as topics in Support.
+	build := func(st state.Store) []adapters.Adapter {
+		return []adapters.Adapter{must(telegram.New(telegram.Config{
+			Token: telegramtest.Token, APIEndpoint: endpoint, PollTimeout: time.Second,
+			Offsets: st, ChatLog: state.ChatLogOf(st), LogMaxMessages: 50, LogMaxAge: 876000 * time.Hour,
+		}, testLogger(t)))}
 	}
-	run := runTestBot(t, fmt.Sprintf(tgYAML, forum.URL(), testKey, db, telegramtest.Token, endpoint), opts)
+	run := runTestBot(t, forum.URL(), db, build, append([]botOption{transcriptTo("topic")}, mods...)...)
 	return &tgBot{forum: forum, tg: tg, b: run.bot, cancel: run.cancel, stop: run.stop}
 }
 
@@ -398,7 +392,7 @@ func TestTelegramStopRightAfterAnAnswerDoesNotRepeatIt(t *testing.T) {
 	}
 	t.Cleanup(func() { opened.Close() })
 	st := &tgHeldOffsets{Store: opened, release: make(chan struct{})}
-	useStore := func(o *Options) { o.Store = st }
+	useStore := withStore(st)
 
 	// SIGTERM arrives just as the bot has answered a command (its reply is out, the offset not yet
 	// stored). A graceful stop must still record the command as handled.

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
-	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/config"
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
 	"github.com/discourse-chatbot/discourse-chatbot/discourse/discoursetest"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
@@ -54,7 +53,39 @@ type running struct {
 	stop  func() error
 }
 
-type botOption func(cfg *config.Config, opts *Options)
+// botOption adjusts a test bot's options before it starts.
+type botOption func(opts *Options)
+
+// withStore runs the bot on st (not closed by the harness) instead of the test's database file.
+func withStore(st state.Store) botOption { return func(o *Options) { o.Store = st } }
+
+// transcriptTo sends transcripts to the forum in mode ("link" or "topic"), new topics in Support.
+func transcriptTo(mode string) botOption {
+	return func(o *Options) { o.Transcript.Mode, o.Transcript.Category = mode, "support" }
+}
+
+// testOptions are the config's defaults for a bot on forumURL, polling fast and without a request
+// budget (tests need none; users may not go below 1 s).
+func testOptions(forumURL string) Options {
+	return Options{
+		Forum: Forum{
+			URL: forumURL, APIKey: testKey, APIUsername: "system",
+			PollInterval: 20 * time.Millisecond, MaxRequestsPerMinute: 100000, ExcerptLength: 400,
+		},
+		Delivery:   Delivery{MaxAge: 24 * time.Hour},
+		Transcript: Transcript{Mode: "link", Quote: true, MaxMessages: 500},
+	}
+}
+
+// openTestStore opens the SQLite store at path; the test closes it with closeStore.
+func openTestStore(t testing.TB, path string) state.Store {
+	t.Helper()
+	st, err := state.Open(context.Background(), "sqlite", path)
+	if err != nil {
+		t.Fatalf("open the store: %v", err)
+	}
+	return st
+}
 
 // testRun is one bot.Run under test.
 type testRun struct {
@@ -63,38 +94,52 @@ type testRun struct {
 	stop   func() error       // asks Run to stop and returns its result (once; later calls repeat it)
 }
 
-// runTestBot runs the bot with the config yamlText until the test ends, polling the forum fast
-// and without a request budget, and fails the test if Run returns an error. It returns once the
-// bot is wired and its first forum poll is done, so that every post made afterwards is news.
-// Options left zero get test defaults; options adjust both before the start.
-func runTestBot(t *testing.T, yamlText string, opts Options, options ...botOption) *testRun {
+// runTestBot runs the bot on forumURL with its state in the SQLite file db until the test ends,
+// and fails the test if Run returns an error. build makes the chat adapters over the store the
+// run uses. It returns once the bot is wired and its first forum poll is done, so that every post
+// made afterwards is news. db may be shared between runs to test restarts.
+func runTestBot(t *testing.T, forumURL, db string, build func(state.Store) []adapters.Adapter, options ...botOption) *testRun {
 	t.Helper()
-	cfg, err := config.Parse([]byte(yamlText), func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatalf("config: %v", err)
+	opts := testOptions(forumURL)
+	opts.Logger = testLogger(t)
+	opts.Testing.RetryBase = 5 * time.Millisecond
+	for _, o := range options {
+		if o != nil {
+			o(&opts)
+		}
 	}
-	cfg.Forum.PollInterval = 20 * time.Millisecond // below the 1 s users may set: tests need no budget
-	cfg.Forum.MaxRequestsPerMinute = 100000
-	if opts.Logger == nil {
-		opts.Logger = testLogger(t)
+	owned := opts.Store == nil
+	if owned {
+		opts.Store = openTestStore(t, db)
 	}
-	if opts.RetryBase == 0 {
-		opts.RetryBase = 5 * time.Millisecond
+	if build != nil {
+		opts.Adapters = append(opts.Adapters, build(opts.Store)...)
+	}
+	if opts.Testing.SendLimits == nil {
+		opts.Testing.SendLimits = map[string]float64{}
+	}
+	for _, a := range opts.Adapters {
+		if _, set := opts.Testing.SendLimits[a.Platform()]; !set {
+			opts.Testing.SendLimits[a.Platform()] = 0 // unthrottled, unless the test says otherwise
+		}
 	}
 	ready := make(chan *Bot, 1)
-	outer := opts.Ready
-	opts.Ready = func(b *Bot) {
+	outer := opts.Testing.Ready
+	opts.Testing.Ready = func(b *Bot) {
 		if outer != nil {
 			outer(b)
 		}
 		ready <- b
 	}
-	for _, o := range options {
-		o(cfg, &opts)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, opts) }()
+	go func() {
+		err := Run(ctx, opts)
+		if owned {
+			opts.Store.Close()
+		}
+		done <- err
+	}()
 	r := &testRun{cancel: cancel}
 	stopped := false
 	var result error
@@ -144,12 +189,8 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 func startBot(t *testing.T, forum *site, rec *recorder, dbPath string, options ...botOption) *running {
 	t.Helper()
 	botc := make(chan *Bot, 1)
-	tr := runTestBot(t, fmt.Sprintf("forum: {url: %s, api_key: %s}\nstate: {dsn: %s}\n", forum.URL(), testKey, dbPath),
-		Options{
-			Adapters:   []adapters.Adapter{rec},
-			SendLimits: map[string]float64{rec.platform: 0},
-			Ready:      func(b *Bot) { botc <- b },
-		}, options...)
+	options = append([]botOption{func(o *Options) { o.Testing.Ready = func(b *Bot) { botc <- b } }}, options...)
+	tr := runTestBot(t, forum.URL(), dbPath, func(state.Store) []adapters.Adapter { return []adapters.Adapter{rec} }, options...)
 	r := &running{forum: forum, rec: rec, bot: botc, stop: tr.stop}
 	mustReply(t, rec.command(t, "console:marker", "watch meta"), "meta")
 	return r
@@ -338,8 +379,8 @@ func (w tWriter) Write(p []byte) (int, error) {
 func TestRestrictedPostsReachOnlyPrivateChannels(t *testing.T) {
 	forum := newSite(t)
 	rec := newRecorder("console")
-	r := startBot(t, forum, rec, filepath.Join(t.TempDir(), "bot.db"), func(cfg *config.Config, _ *Options) {
-		cfg.Access.PrivateChannels = []string{"console:staffroom"}
+	r := startBot(t, forum, rec, filepath.Join(t.TempDir(), "bot.db"), func(o *Options) {
+		o.Access.PrivateChannels = []string{"console:staffroom"}
 	})
 	r.rec.command(t, "console:public", "watch tag:bug") // all categories
 	r.rec.command(t, "console:staffroom", "watch tag:bug")
@@ -357,8 +398,8 @@ func TestRestrictedPostsReachOnlyPrivateChannels(t *testing.T) {
 func TestHealthAndMetrics(t *testing.T) {
 	forum := newSite(t)
 	rec := newRecorder("console")
-	r := startBot(t, forum, rec, filepath.Join(t.TempDir(), "bot.db"), func(cfg *config.Config, _ *Options) {
-		cfg.HTTP.Listen = "127.0.0.1:0"
+	r := startBot(t, forum, rec, filepath.Join(t.TempDir(), "bot.db"), func(o *Options) {
+		o.HTTPListen = "127.0.0.1:0"
 	})
 	r.rec.command(t, "console:a", "watch support")
 	forum.CreateTopic("Counted", "<p>x</p>", "bob", forum.cat["support"])
@@ -409,17 +450,16 @@ func TestSecondBotOnTheSameStoreWaitsAsStandby(t *testing.T) {
 	// A second process on the same database: it must not start until the first stops.
 	rec2 := newRecorder("console")
 	ready2 := make(chan *Bot, 1)
-	cfg, err := config.Parse([]byte(fmt.Sprintf("forum: {url: %s, api_key: %s}\nstate: {dsn: %s}\n", forum.URL(), testKey, db)),
-		func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Forum.PollInterval = 20 * time.Millisecond
+	opts := testOptions(forum.URL())
+	opts.Logger, opts.Adapters = testLogger(t), []adapters.Adapter{rec2}
+	opts.Testing = Testing{SendLimits: map[string]float64{"console": 0}, Ready: func(b *Bot) { ready2 <- b }}
+	opts.Store = openTestStore(t, db)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(ctx, cfg, Options{Logger: testLogger(t), Adapters: []adapters.Adapter{rec2},
-			SendLimits: map[string]float64{"console": 0}, Ready: func(b *Bot) { ready2 <- b }})
+		err := Run(ctx, opts)
+		opts.Store.Close()
+		done <- err
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -468,4 +508,12 @@ func closeFake(t *testing.T, name string, f fakeServer) {
 			t.Errorf("%s got requests it does not understand: %q", name, u)
 		}
 	})
+}
+
+// must returns a, or panics (failing the test) on err: must(slack.New(…)).
+func must[A any](a A, err error) A {
+	if err != nil {
+		panic(fmt.Sprintf("build adapter: %v", err))
+	}
+	return a
 }

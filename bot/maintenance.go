@@ -13,8 +13,8 @@ const (
 )
 
 // maintain prunes what the store no longer needs, once at start and then every hour:
-// delivered or parked notifications after a week (pending ones never), and the Telegram chat log
-// past telegram.log.max_age even in chats that went quiet.
+// delivered or parked notifications after a week (pending ones never). Telegram prunes its own
+// chat log.
 func (b *Bot) maintain(ctx context.Context) error {
 	t := time.NewTicker(maintainEvery)
 	defer t.Stop()
@@ -35,14 +35,5 @@ func (b *Bot) prune(ctx context.Context, now time.Time) {
 		}
 	} else if n > 0 {
 		b.logger.Debug("pruned delivered notifications", "rows", n)
-	}
-	if tg := b.cfg.Telegram; tg != nil && tg.Log.MaxAge > 0 {
-		if n, err := b.store.PruneChatLog(ctx, now.Add(-tg.Log.MaxAge)); err != nil {
-			if ctx.Err() == nil {
-				b.logger.Warn("prune the chat log", "err", err)
-			}
-		} else if n > 0 {
-			b.logger.Debug("pruned the chat log", "messages", n)
-		}
 	}
 }

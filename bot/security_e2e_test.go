@@ -8,7 +8,6 @@ import (
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord/discordtest"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/telegram/telegramtest"
-	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/config"
 )
 
 // topicURL is the browser URL of a topic of the fake forum.
@@ -28,9 +27,9 @@ func TestTranscriptDestinations(t *testing.T) {
 
 	rec := newRecorder("console")
 	rec.history = chatHistory()
-	r := startBot(t, f, rec, filepath.Join(t.TempDir(), "bot.db"), func(cfg *config.Config, _ *Options) {
-		cfg.Transcript.Mode = "topic"
-		cfg.Access.PrivateChannels = []string{"console:staffroom"}
+	r := startBot(t, f, rec, filepath.Join(t.TempDir(), "bot.db"), func(o *Options) {
+		o.Transcript.Mode = "topic"
+		o.Access.PrivateChannels = []string{"console:staffroom"}
 	})
 	tests := []struct {
 		name, channel string
@@ -69,10 +68,10 @@ func TestTranscriptCategoryMustBePublic(t *testing.T) {
 			f := newSite(t)
 			rec := newRecorder("console")
 			rec.history = chatHistory()
-			r := startBot(t, f, rec, filepath.Join(t.TempDir(), "bot.db"), func(cfg *config.Config, _ *Options) {
-				cfg.Transcript.Mode = mode
-				cfg.Transcript.Category = "staff"
-				cfg.Access.PrivateChannels = []string{"console:staffroom"}
+			r := startBot(t, f, rec, filepath.Join(t.TempDir(), "bot.db"), func(o *Options) {
+				o.Transcript.Mode = mode
+				o.Transcript.Category = "staff"
+				o.Access.PrivateChannels = []string{"console:staffroom"}
 			})
 			reply := r.rec.handle(t, "console:a", "post 3", true, false)
 			if s := reply.Text.String(); !strings.Contains(s, "not public") || strings.Contains(s, "/new-topic") {
@@ -95,7 +94,7 @@ func TestTranscriptCategoryMustBePublic(t *testing.T) {
 func TestDiscordTranscriptReadsOnlyThisChannel(t *testing.T) {
 	t.Parallel()
 	var secret []string
-	d := startDiscordBot(t, "transcript: {mode: topic, category: support}\n", func(f *discordtest.Server) {
+	d := startDiscordBot(t, transcriptTo("topic"), func(f *discordtest.Server) {
 		for _, s := range []string{"secret one", "secret two", "secret three"} {
 			secret = append(secret, f.AddUserMessage(discordtest.OtherChannelID, discordtest.MemberID, s))
 		}
@@ -121,7 +120,7 @@ func TestDiscordTranscriptReadsOnlyThisChannel(t *testing.T) {
 // the linked thread, not the channel's last messages.
 func TestDiscordPostThreadHonoursTheLink(t *testing.T) {
 	t.Parallel()
-	d := startDiscordBot(t, "transcript: {mode: topic, category: support}\n", nil)
+	d := startDiscordBot(t, transcriptTo("topic"), nil)
 	d.command(t, discordGeneral, discordtest.AdminID, "thread support")
 	topic, _ := d.forum.CreateTopic("Installer hangs", "<p>first</p>", "alice", d.forum.cat["support"])
 	d.forum.Reply(topic, "bob", "<p>second</p>") // starts the thread

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
-	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/config"
 )
 
 func chatHistory() []adapters.Message {
@@ -28,9 +27,9 @@ func chatHistory() []adapters.Message {
 func transcriptBot(t *testing.T, mode string) *running {
 	rec := newRecorder("console")
 	rec.history = chatHistory()
-	return startBot(t, newSite(t), rec, filepath.Join(t.TempDir(), "bot.db"), func(cfg *config.Config, _ *Options) {
-		cfg.Transcript.Mode = mode
-		cfg.Transcript.Category = "support"
+	return startBot(t, newSite(t), rec, filepath.Join(t.TempDir(), "bot.db"), func(o *Options) {
+		o.Transcript.Mode = mode
+		o.Transcript.Category = "support"
 	})
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -30,7 +29,7 @@ func refuse(format string, args ...any) error {
 // Post implements commands.Transcripts.
 func (t transcripts) Post(ctx context.Context, cmd adapters.Command, req commands.PostRequest) (adapters.Reply, error) {
 	b := t.b
-	tc := b.cfg.Transcript
+	tc := b.opts.Transcript
 	maxMsgs := tc.MaxMessages
 	if maxMsgs <= 0 {
 		maxMsgs = 500
@@ -63,7 +62,7 @@ func (t transcripts) Post(ctx context.Context, cmd adapters.Command, req command
 		return preview(hist.Messages, msgs, req, cmd.Message), nil
 	}
 	body := transcript.Render(msgs, transcript.Options{
-		Platform: cmd.Channel.Platform, ChannelName: hist.ChannelName, ChannelLink: hist.ChannelLink, Quote: tc.QuoteOn(),
+		Platform: cmd.Channel.Platform, ChannelName: hist.ChannelName, ChannelLink: hist.ChannelLink, Quote: tc.Quote,
 	})
 	title := req.Title
 	if title == "" {
@@ -200,9 +199,12 @@ func (t transcripts) history(ctx context.Context, cmd adapters.Command, req comm
 		}
 	}
 	h, err := a.History(ctx, q)
+	var refused *adapters.RefusedError
 	switch {
 	case errors.Is(err, adapters.ErrNoHistory):
-		return t.chatLog(ctx, cmd, req, maxMsgs)
+		return h, err
+	case errors.As(err, &refused):
+		return h, refuse("%s", refused.Reason)
 	case errors.Is(err, adapters.ErrBadLink):
 		return h, err
 	case err != nil:
@@ -211,89 +213,6 @@ func (t transcripts) history(ctx context.Context, cmd adapters.Command, req comm
 	return h, nil
 }
 
-// telegramLink is a message link: t.me/c/<chat>/<id>, t.me/<name>/<id>, optionally with a topic.
-var telegramLink = regexp.MustCompile(`^https?://t\.me/(c/)?([\w-]+)/(?:\d+/)?(\d+)(?:\?.*)?$`)
-
-// telegramMessageID is the message id of a link to a message of ch, or false. A t.me/c/<chat>
-// link must name ch's chat (a supergroup -100<chat>); a t.me/<name> link (a public group) cannot
-// be checked without asking Telegram, but its id is only ever looked up in ch's own log.
-func telegramMessageID(ch adapters.ChannelRef, link string) (string, bool) {
-	m := telegramLink.FindStringSubmatch(strings.TrimSpace(link))
-	if m == nil {
-		return "", false
-	}
-	if m[1] != "" && "-100"+m[2] != ch.ChatID {
-		return "", false
-	}
-	return m[3], true
-}
-
-// chatLog serves history from the messages the bot recorded (Telegram).
-func (t transcripts) chatLog(ctx context.Context, cmd adapters.Command, req commands.PostRequest, maxMsgs int) (adapters.History, error) {
-	tg := t.b.cfg.Telegram
-	if cmd.Channel.Platform != "telegram" || tg == nil || !tg.Log.On() {
-		return adapters.History{}, adapters.ErrNoHistory
-	}
-	logged, err := t.b.store.ChatLog(ctx, cmd.Channel.String(), maxMsgs)
-	if err != nil {
-		return adapters.History{}, fmt.Errorf("read the chat log: %w", err)
-	}
-	if len(logged) == 0 {
-		return adapters.History{}, refuse("I have recorded no messages here yet: Telegram bots only see messages sent while they are in the group, with privacy mode off or as an administrator.")
-	}
-	var h adapters.History
-	for _, m := range logged {
-		h.Messages = append(h.Messages, adapters.Message{
-			ID: adapters.MessageRef(m.MessageID), Channel: cmd.Channel, Thread: adapters.MessageRef(m.ThreadID),
-			ReplyTo: adapters.MessageRef(m.ReplyTo), Text: m.Text, Time: m.Time, IsBot: m.IsBot,
-			User: adapters.User{ID: m.UserID, Username: m.Username, DisplayName: m.Name, AvatarURL: m.AvatarURL, IsBot: m.IsBot},
-			Link: telegramMessageLink(cmd.Channel, m.MessageID),
-		})
-	}
-	from := req.FromLink
-	if req.Thread {
-		from = req.ThreadLink
-	}
-	id := ""
-	if req.Thread && from == "" {
-		id = req.ThreadRef
-	}
-	if from != "" {
-		var ok bool
-		if id, ok = telegramMessageID(cmd.Channel, from); !ok {
-			return h, refuse("That is not a link to a message of this chat (right-click a message here, Copy Message Link).")
-		}
-	}
-	if id != "" {
-		start := -1
-		for i, m := range h.Messages {
-			if string(m.ID) == id {
-				start = i
-				break
-			}
-		}
-		if start < 0 {
-			return h, refuse("That message is not in my chat log (it keeps the last %d messages).", maxMsgs)
-		}
-		if req.Thread { // the message and the replies that follow it
-			root := h.Messages[start].ID
-			keep := []adapters.Message{h.Messages[start]}
-			in := map[adapters.MessageRef]bool{root: true}
-			for _, m := range h.Messages[start+1:] {
-				if in[m.ReplyTo] {
-					in[m.ID] = true
-					keep = append(keep, m)
-				}
-			}
-			h.Messages = keep
-		} else {
-			h.Messages = h.Messages[start:]
-		}
-	}
-	return h, nil
-}
-
-// telegramMessageLink is a message's link in a supergroup (id -100…): t.me/c/<id>/<message>,
 // which opens for the group's members. Basic groups have no message links.
 func telegramMessageLink(ch adapters.ChannelRef, messageID string) string {
 	id, ok := strings.CutPrefix(ch.ChatID, "-100")
@@ -334,7 +253,7 @@ func (t transcripts) category(ctx context.Context, ch adapters.ChannelRef) (int6
 }
 
 func (t transcripts) categoryID(ctx context.Context) (int64, error) {
-	want := strings.ToLower(strings.Trim(t.b.cfg.Transcript.Category, "/"))
+	want := strings.ToLower(strings.Trim(t.b.opts.Transcript.Category, "/"))
 	if want == "" {
 		return 0, nil
 	}
@@ -355,7 +274,7 @@ func (t transcripts) categoryID(ctx context.Context) (int64, error) {
 			return c.ID, nil
 		}
 	}
-	return 0, fmt.Errorf("transcript.category %q is not a category of the forum", t.b.cfg.Transcript.Category)
+	return 0, fmt.Errorf("transcript.category %q is not a category of the forum", t.b.opts.Transcript.Category)
 }
 
 // topicIDFromURL reads the topic id of a forum topic URL: /t/slug/123, /t/123, /t/slug/123/4.

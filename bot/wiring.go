@@ -4,92 +4,42 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"os"
+	"net/url"
 	"strings"
 
 	"github.com/cenkalti/backoff/v5"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
-	"github.com/discourse-chatbot/discourse-chatbot/adapters/console"
-	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord"
-	"github.com/discourse-chatbot/discourse-chatbot/adapters/mattermost"
-	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack"
-	"github.com/discourse-chatbot/discourse-chatbot/adapters/telegram"
-	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/config"
 	"github.com/discourse-chatbot/discourse-chatbot/commands"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
 
-// buildAdapters makes an adapter for every platform the config enables, plus opts.Adapters.
-func buildAdapters(cfg *config.Config, opts Options, st state.Store, logger *slog.Logger, categories func(context.Context) []string) (map[string]adapters.Adapter, error) {
+// byPlatform indexes the adapters by platform, refusing two of one platform.
+func byPlatform(list []adapters.Adapter) (map[string]adapters.Adapter, error) {
 	ads := map[string]adapters.Adapter{}
-	add := func(a adapters.Adapter) error {
+	for _, a := range list {
 		if ads[a.Platform()] != nil {
-			return fmt.Errorf("platform %s is configured twice", a.Platform())
+			return nil, fmt.Errorf("platform %s is configured twice", a.Platform())
 		}
 		ads[a.Platform()] = a
-		return nil
-	}
-	if cfg.Console != nil {
-		in, out := opts.Stdin, opts.Stdout
-		if in == nil {
-			in = os.Stdin
-		}
-		if out == nil {
-			out = os.Stdout
-		}
-		if err := add(console.New(in, out, logger.With("platform", "console"))); err != nil {
-			return nil, err
-		}
-	}
-	if c := cfg.Slack; c != nil {
-		a, err := slack.New(slack.Config{BotToken: c.BotToken, AppToken: c.AppToken, APIURL: c.APIURL}, logger)
-		if err != nil {
-			return nil, fmt.Errorf("slack: %w", err)
-		}
-		add(a) //nolint:errcheck // first of its platform
-	}
-	if c := cfg.Telegram; c != nil {
-		a, err := telegram.New(telegram.Config{
-			Token: c.Token, APIEndpoint: c.APIEndpoint, Offsets: st, LogMessages: c.Log.On(),
-			PollTimeout: opts.TelegramPollTimeout,
-		}, logger.With("platform", "telegram"))
-		if err != nil {
-			return nil, fmt.Errorf("telegram: %w", err)
-		}
-		add(a) //nolint:errcheck // first of its platform
-	}
-	if c := cfg.Discord; c != nil {
-		a, err := discord.New(discord.Config{
-			Token: c.Token, Guilds: c.Guilds, APIURL: c.APIURL, GatewayURL: c.GatewayURL,
-			Transcripts: true, Categories: categories,
-		}, logger)
-		if err != nil {
-			return nil, fmt.Errorf("discord: %w", err)
-		}
-		add(a) //nolint:errcheck // first of its platform
-	}
-	if c := cfg.Mattermost; c != nil {
-		a, err := mattermost.New(mattermost.Config{URL: c.URL, Token: c.Token}, logger)
-		if err != nil {
-			return nil, fmt.Errorf("mattermost: %w", err)
-		}
-		add(a) //nolint:errcheck // first of its platform
-	}
-	for _, a := range opts.Adapters {
-		if err := add(a); err != nil {
-			return nil, err
-		}
 	}
 	return ads, nil
+}
+
+// redactURL hides the password of a URL with userinfo (a forum behind HTTP basic auth), for logs.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "<unparsable URL>"
+	}
+	return u.Redacted()
 }
 
 // seedRules applies the config's rules idempotently: adding a rule that exists changes nothing.
 // It needs the forum's catalogue, so it runs beside the rest and retries while the forum is
 // unreachable; a rule the forum refuses (an unknown category) stops the bot with its key.
 func (b *Bot) seedRules(ctx context.Context) error {
-	for i, r := range b.cfg.Rules {
+	for i, r := range b.opts.Rules {
 		ch, err := adapters.ParseChannelRef(r.Channel)
 		if err != nil {
 			return fmt.Errorf("config: rules[%d].channel: %w", i, err)
@@ -117,7 +67,7 @@ func (b *Bot) seedRules(ctx context.Context) error {
 
 // seedSpec turns a config seed rule into the command layer's rule spec, so seeds get exactly the
 // checks and merge semantics of a chat command.
-func seedSpec(r config.SeedRule) commands.RuleSpec {
+func seedSpec(r SeedRule) commands.RuleSpec {
 	return commands.RuleSpec{
 		Filter:   state.Filter(strings.ToLower(r.Filter)),
 		Category: strings.ToLower(strings.Trim(r.Category, "/")),

@@ -50,6 +50,13 @@ func (l *live) set(mode int32) {
 	}
 }
 
+// Live reports whether the poller is listening on the forum's MessageBus now (false while it
+// polls: live mode off, starting, or the MessageBus failing), for the web console.
+func (p *Poller) Live() bool {
+	l := p.live.Load()
+	return l != nil && l.mode.Load() == liveUp
+}
+
 // runLive ticks when the MessageBus reports a change on /latest (a burst of messages costs one
 // tick), at least every liveSafetyFactor × Interval, and every Interval while the MessageBus
 // fails. The first tick follows the first MessageBus answer, so that no post falls between
@@ -57,6 +64,8 @@ func (l *live) set(mode int32) {
 func (p *Poller) runLive(ctx context.Context, handle Handler) error {
 	ctx, cancel := context.WithCancel(ctx)
 	l := &live{changed: make(chan struct{}, 1), moved: make(chan struct{}, 1)}
+	p.live.Store(l)
+	defer p.live.Store(nil)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -141,6 +141,9 @@ func TestLiveFallsBackToPollingWhenTheMessageBusFails(t *testing.T) {
 	want := []int64{f.Reply(1, "bob", "found by interval polling")}
 	waitFor(t, "the reply handed on", func() bool { return slices.Equal(cur.ids(), want) })
 	waitFor(t, "a few retries of the MessageBus", func() bool { return f.MessageBusPolls() >= 3 })
+	if p.Live() {
+		t.Error("Live() while the MessageBus fails, want false (polling)")
+	}
 	if n := logs.count(slog.LevelWarn, "forum live mode unavailable, polling every interval"); n != 1 {
 		t.Errorf("the outage was logged %d times at warn level, want once", n)
 	}
@@ -149,6 +152,7 @@ func TestLiveFallsBackToPollingWhenTheMessageBusFails(t *testing.T) {
 	f.SetMessageBus(true)
 	waitFor(t, "a held long poll", func() bool { return f.HeldPolls() == 1 })
 	waitFor(t, "the recovery logged", func() bool { return logs.count(slog.LevelInfo, "forum live mode is back") == 1 })
+	waitFor(t, "Live() to say so", p.Live)
 	want = append(want, f.Reply(2, "carol", "found live"))
 	waitFor(t, "the reply handed on", func() bool { return slices.Equal(cur.ids(), want) })
 }

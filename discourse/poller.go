@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -86,7 +87,8 @@ type Poller struct {
 	holds              holds
 	privateOff         bool // the private cursor is known to be unset (no group rule)
 	resubMu            sync.Mutex
-	resub              func() // cancels the MessageBus poll in flight (Resubscribe)
+	resub              func()               // cancels the MessageBus poll in flight (Resubscribe)
+	live               atomic.Pointer[live] // while runLive runs (Live)
 }
 
 // topicEntry is a cached topic and when it was fetched. The TTL is checked on read (the

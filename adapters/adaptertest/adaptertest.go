@@ -84,8 +84,9 @@ func Run(t *testing.T, setup Setup) {
 type Recorder struct {
 	mu       sync.Mutex
 	Commands []adapters.Command
-	Observed []adapters.Message
 	Moves    [][2]adapters.ChannelRef
+	// CategoryList is what Categories answers.
+	CategoryList []string
 	// Answer, when set, makes the reply; else "echo: <text>".
 	Answer func(adapters.Command) adapters.Reply
 }
@@ -102,11 +103,11 @@ func (r *Recorder) HandleCommand(_ context.Context, cmd adapters.Command) adapte
 	return adapters.Reply{Text: adapters.Text{{Text: "echo: " + cmd.Text}}}
 }
 
-// Observe implements adapters.Handler.
-func (r *Recorder) Observe(_ context.Context, m adapters.Message) {
+// Categories implements adapters.Handler.
+func (r *Recorder) Categories(context.Context) []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.Observed = append(r.Observed, m)
+	return append([]string(nil), r.CategoryList...)
 }
 
 // ChannelMoved implements adapters.Handler.
@@ -121,13 +122,6 @@ func (r *Recorder) Received() []adapters.Command {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]adapters.Command(nil), r.Commands...)
-}
-
-// Seen returns a copy of the messages observed so far.
-func (r *Recorder) Seen() []adapters.Message {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]adapters.Message(nil), r.Observed...)
 }
 
 // Moved returns a copy of the channel moves reported so far, as (from, to) pairs.

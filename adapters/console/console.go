@@ -81,6 +81,14 @@ func isTerminal(x any) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
+// ChannelName implements adapters.ChannelNamer: console:local is this terminal.
+func (a *Adapter) ChannelName(_ context.Context, ch adapters.ChannelRef) (string, error) {
+	if ch == Channel {
+		return "the terminal", nil
+	}
+	return "", nil
+}
+
 // Platform implements adapters.Adapter.
 func (a *Adapter) Platform() string { return "console" }
 

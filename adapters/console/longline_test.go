@@ -17,7 +17,7 @@ func (h handler) HandleCommand(_ context.Context, cmd adapters.Command) adapters
 	h.cmds <- cmd.Text
 	return adapters.Reply{Text: adapters.Text{{Kind: adapters.Plain, Text: "ok"}}}
 }
-func (h handler) Observe(context.Context, adapters.Message)                              {}
+func (h handler) Categories(context.Context) []string                                    { return nil }
 func (h handler) ChannelMoved(context.Context, adapters.ChannelRef, adapters.ChannelRef) {}
 
 // A line longer than bufio.Scanner's 64 KiB token limit (a stray paste) must not end the console's

@@ -17,7 +17,7 @@ func (echo) HandleCommand(_ context.Context, c adapters.Command) adapters.Reply 
 	return adapters.Reply{Text: adapters.Text{{Text: "you said " + c.Text}}}
 }
 
-func (echo) Observe(context.Context, adapters.Message)                              {}
+func (echo) Categories(context.Context) []string                                    { return nil }
 func (echo) ChannelMoved(context.Context, adapters.ChannelRef, adapters.ChannelRef) {}
 
 // syncBuffer is a terminal's screen, written by the console and read by the test.

@@ -28,7 +28,7 @@ type Config struct {
 	// HTTPClient is used for REST calls; nil means a client with a 20 s timeout.
 	HTTPClient *http.Client
 	// Categories lists the forum's category slugs/paths for the command's autocomplete; nil
-	// means no suggestions.
+	// means the handler's (the bot's catalogue).
 	Categories func(ctx context.Context) []string
 }
 

@@ -38,7 +38,7 @@ func (a *Adapter) handleInteraction(ctx context.Context, h adapters.Handler, i *
 		}
 		a.pressButton(ctx, h, i, token)
 	case discordgo.InteractionApplicationCommandAutocomplete:
-		a.autocomplete(ctx, i)
+		a.autocomplete(ctx, h, i)
 	}
 }
 
@@ -178,7 +178,7 @@ func (a *Adapter) command(i *discordgo.Interaction, text string) adapters.Comman
 }
 
 // autocomplete suggests forum categories for the focused category option.
-func (a *Adapter) autocomplete(ctx context.Context, i *discordgo.Interaction) {
+func (a *Adapter) autocomplete(ctx context.Context, h adapters.Handler, i *discordgo.Interaction) {
 	data := i.ApplicationCommandData()
 	var typed string
 	if len(data.Options) > 0 {
@@ -188,12 +188,13 @@ func (a *Adapter) autocomplete(ctx context.Context, i *discordgo.Interaction) {
 			}
 		}
 	}
-	var cats []string
-	if a.cfg.Categories != nil {
-		cctx, cancel := context.WithTimeout(ctx, ackTimeout/2)
-		cats = a.cfg.Categories(cctx)
-		cancel()
+	source := a.cfg.Categories
+	if source == nil {
+		source = h.Categories
 	}
+	cctx, cancel := context.WithTimeout(ctx, ackTimeout/2)
+	cats := source(cctx)
+	cancel()
 	choices := []*discordgo.ApplicationCommandOptionChoice{}
 	for _, c := range matchCategories(cats, typed) {
 		choices = append(choices, &discordgo.ApplicationCommandOptionChoice{Name: truncate(c, maxChoiceName), Value: c})

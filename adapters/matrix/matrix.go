@@ -253,6 +253,8 @@ func (p *problemList) Add(key, format string, args ...any) {
 	*p = append(*p, key+": "+fmt.Sprintf(format, args...))
 }
 
+func (p *problemList) Has(string) bool { return false }
+
 // memValues keeps values in memory when the adapter is given no store (tests, demos).
 type memValues struct {
 	mu      sync.Mutex

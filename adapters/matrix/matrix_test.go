@@ -480,6 +480,8 @@ func TestRateLimitedReplyIsSentAfterTheWait(t *testing.T) {
 
 type problems []string
 
+func (p *problems) Has(string) bool { return false }
+
 func (p *problems) Add(key, format string, args ...any) {
 	*p = append(*p, key+": "+fmt.Sprintf(format, args...))
 }

@@ -53,7 +53,7 @@ func (a *Adapter) Check(ctx context.Context, channels []adapters.ChannelRef) ([]
 	}
 
 	for _, ch := range channels {
-		if ch.Platform != Platform {
+		if ch.Platform != platform {
 			continue
 		}
 		if line, ok := a.checkChannel(ctx, me, ch.ChatID); ok {

@@ -73,7 +73,7 @@ func (r *runner) answer(ctx context.Context, p *model.Post, text string) {
 		return
 	}
 	cmd := adapters.Command{
-		Channel: adapters.ChannelRef{Platform: Platform, ChatID: p.ChannelId},
+		Channel: adapters.ChannelRef{Platform: platform, ChatID: p.ChannelId},
 		Invoker: a.neutralUser(u),
 		IsAdmin: a.isAdmin(ctx, p.ChannelId, u),
 		Text:    text,

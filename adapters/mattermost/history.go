@@ -28,7 +28,7 @@ const (
 // any of its posts), or the posts from a permalink ("https://chat.example.org/<team>/pl/<post
 // id>") on.
 func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapters.History, error) {
-	if q.Channel.Platform != Platform || q.Channel.ChatID == "" {
+	if q.Channel.Platform != platform || q.Channel.ChatID == "" {
 		return adapters.History{}, fmt.Errorf("mattermost history: %s is not a Mattermost channel", q.Channel)
 	}
 	limit := q.Limit

@@ -22,8 +22,8 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 )
 
-// Platform is the platform name used in channel refs ("mattermost:<channel id>").
-const Platform = "mattermost"
+// platform is the platform name used in channel refs ("mattermost:<channel id>").
+const platform = "mattermost"
 
 const (
 	// callTimeout bounds every REST call (the v6 client takes no context, so each call gets one
@@ -139,7 +139,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 		api:        api,
 		http:       hc,
 		dialer:     dialer,
-		log:        logger.With("platform", Platform),
+		log:        logger.With("platform", platform),
 		minBackoff: time.Second,
 		maxBackoff: 2 * time.Minute,
 		users:      expirable.NewLRU[string, *model.User](1000, nil, cacheTTL),
@@ -152,7 +152,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 }
 
 // Platform implements adapters.Adapter.
-func (a *Adapter) Platform() string { return Platform }
+func (a *Adapter) Platform() string { return platform }
 
 var (
 	_ adapters.Adapter = (*Adapter)(nil)

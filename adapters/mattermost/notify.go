@@ -23,7 +23,7 @@ var hexColor = regexp.MustCompile(`^[0-9A-Fa-f]{3}([0-9A-Fa-f]{3})?$`)
 // author with avatar, excerpt, category colour, category and tags fields) into ch, into the
 // thread of thread when it is set, and returns the new post's id.
 func (a *Adapter) Notify(ctx context.Context, ch adapters.ChannelRef, n adapters.Notification, thread adapters.MessageRef) (adapters.MessageRef, error) {
-	if ch.Platform != Platform || ch.ChatID == "" {
+	if ch.Platform != platform || ch.ChatID == "" {
 		return "", adapters.Permanent(fmt.Errorf("mattermost notify: channel %s is not a Mattermost channel", ch))
 	}
 	post := &model.Post{ChannelId: ch.ChatID, RootId: string(thread)}

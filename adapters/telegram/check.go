@@ -32,7 +32,7 @@ func (a *Adapter) Check(ctx context.Context, channels []adapters.ChannelRef) ([]
 	switch {
 	case me.CanReadAllGroupMessages:
 		report = append(report, "privacy mode: off, the bot sees every group message (chat log for transcripts works)")
-	case a.cfg.LogMessages:
+	case a.cfg.ChatLog != nil:
 		report = append(report, "privacy mode: ON, the bot sees only commands, so transcripts of groups where it is not an admin stay empty; turn it off with @BotFather: /setprivacy → Disable, then remove and re-add the bot to each group")
 	default:
 		report = append(report, "privacy mode: on (fine: the chat log is off)")
@@ -52,7 +52,7 @@ func (a *Adapter) Check(ctx context.Context, channels []adapters.ChannelRef) ([]
 	}
 
 	for _, ch := range channels {
-		if ch.Platform != Platform {
+		if ch.Platform != platform {
 			continue
 		}
 		line, err := a.checkChannel(ctx, ch, me.ID)

@@ -34,7 +34,7 @@ func (a *Adapter) migrated(ctx context.Context, ch adapters.ChannelRef, to int64
 	h := a.handler
 	a.mu.Unlock()
 	if h != nil {
-		moved := adapters.ChannelRef{Platform: Platform, ChatID: strconv.FormatInt(to, 10), ThreadID: ch.ThreadID}
+		moved := adapters.ChannelRef{Platform: platform, ChatID: strconv.FormatInt(to, 10), ThreadID: ch.ThreadID}
 		a.log.Info("group upgraded to a supergroup; moving the channel", "from", ch.String(), "to", moved.String())
 		h.ChannelMoved(ctx, ch, moved)
 	}
@@ -59,7 +59,7 @@ type sentMessage struct {
 // send posts one HTML message to ch under the rate limits. The SDK (v5.5.1) predates forum
 // topics, so the request is built as Params to carry message_thread_id.
 func (a *Adapter) send(ctx context.Context, ch adapters.ChannelRef, m outgoing) (adapters.MessageRef, error) {
-	if ch.Platform != "" && ch.Platform != Platform {
+	if ch.Platform != "" && ch.Platform != platform {
 		return "", adapters.Permanent(fmt.Errorf("channel %s is not a Telegram channel", ch))
 	}
 	chatID, err := strconv.ParseInt(ch.ChatID, 10, 64)

@@ -23,12 +23,32 @@ var allowedUpdates = []string{"message", "channel_post"}
 // then refuses getUpdates. The adapter does not delete it, since another service may own it.
 var ErrWebhookSet = errors.New("a webhook is set for this bot, so getUpdates (long polling) cannot work; remove it with deleteWebhook if nothing else uses it")
 
+// chatLogPruneEvery is how often messages past the chat log's age are dropped.
+const chatLogPruneEvery = time.Hour
+
 // Run implements adapters.Adapter: it long-polls getUpdates until ctx is done, reconnecting with
 // backoff. It returns an error only when the token is refused or a webhook is set.
 func (a *Adapter) Run(ctx context.Context, h adapters.Handler) error {
 	a.mu.Lock()
 	a.handler = h
 	a.mu.Unlock()
+	pruneCtx, stopPruning := context.WithCancel(ctx)
+	pruned := make(chan struct{})
+	defer func() { stopPruning(); <-pruned }()
+	go func() { // the chat log's age bound, also for chats that went quiet
+		ctx := pruneCtx
+		defer close(pruned)
+		t := time.NewTicker(chatLogPruneEvery)
+		defer t.Stop()
+		for {
+			a.pruneChatLog(ctx, time.Now())
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
 	bo := backoff.NewExponentialBackOff()
 	bo.MaxInterval = time.Minute
 	for {

@@ -20,8 +20,8 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 )
 
-// Platform is the platform's name in channel refs ("telegram:-100123/42").
-const Platform = "telegram"
+// platform is the platform's name in channel refs ("telegram:-100123/42").
+const platform = "telegram"
 
 // DefaultAPIEndpoint is the public Bot API server.
 const DefaultAPIEndpoint = "https://api.telegram.org"
@@ -43,9 +43,12 @@ type Config struct {
 		Cursor(ctx context.Context, name string) (int64, bool, error)
 		SetCursor(ctx context.Context, name string, value int64) error
 	}
-	// LogMessages, when true, passes every ordinary group message to Handler.Observe (the bot
-	// keeps the chat log that transcripts read).
-	LogMessages bool
+	// ChatLog, when set, records every ordinary group message: Telegram bots cannot read a
+	// chat's history, so History serves transcripts from it, bounded per chat by LogMaxMessages
+	// and LogMaxAge (0: no bound). Nil turns transcripts off.
+	ChatLog        adapters.ChatLog
+	LogMaxMessages int
+	LogMaxAge      time.Duration
 	// PollTimeout is the long-poll timeout of getUpdates; 0 means DefaultPollTimeout.
 	PollTimeout time.Duration
 	// HTTPClient makes the requests; nil means a new http.Client. Its own Timeout, if any, must
@@ -111,7 +114,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 	bot.SetAPIEndpoint(endpoint + "/bot%s/%s")
 	return &Adapter{
 		cfg:    cfg,
-		log:    logger.With("adapter", Platform),
+		log:    logger.With("adapter", platform),
 		bot:    bot,
 		botID:  id,
 		admins: newAdminCache(adminCacheTTL),
@@ -120,13 +123,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 }
 
 // Platform implements adapters.Adapter.
-func (a *Adapter) Platform() string { return Platform }
-
-// History implements adapters.Adapter: Telegram bots cannot read history, so it always answers
-// adapters.ErrNoHistory and the bot reads the messages it recorded through Handler.Observe.
-func (a *Adapter) History(context.Context, adapters.HistoryQuery) (adapters.History, error) {
-	return adapters.History{}, adapters.ErrNoHistory
-}
+func (a *Adapter) Platform() string { return platform }
 
 // botUser returns the bot's own user as getMe last reported it.
 func (a *Adapter) botUser() tgbotapi.User {

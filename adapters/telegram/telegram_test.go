@@ -221,7 +221,8 @@ func TestLongReplyIsSplit(t *testing.T) {
 
 func TestObserveChatLog(t *testing.T) {
 	s := newFake(t)
-	a := newAdapter(t, s, nil, func(c *telegram.Config) { c.LogMessages = true })
+	log := &adaptertest.ChatLog{}
+	a := newAdapter(t, s, nil, func(c *telegram.Config) { c.ChatLog = log })
 	h := &adaptertest.Recorder{}
 	adaptertest.Start(t, a, h)
 	ch := s.Channel()
@@ -234,7 +235,7 @@ func TestObserveChatLog(t *testing.T) {
 	inTopic := s.Inject(telegramtest.Incoming{Channel: topic, Text: "in a topic"})
 	sentinel(t, s, ch)
 
-	got := h.Seen()
+	got := log.All()
 	if len(got) != 4 {
 		t.Fatalf("observed %d messages, want 4 (the join and the commands are not chat): %+v", len(got), got)
 	}
@@ -274,8 +275,8 @@ func TestObserveOffByDefault(t *testing.T) {
 	adaptertest.Start(t, a, h)
 	s.Inject(telegramtest.Incoming{Channel: s.Channel(), Text: "chatter"})
 	sentinel(t, s, s.Channel())
-	if n := len(h.Seen()); n != 0 {
-		t.Errorf("with LogMessages off the handler observed %d messages", n)
+	if _, err := a.History(t.Context(), adapters.HistoryQuery{Channel: s.Channel(), Limit: 10}); !errors.Is(err, adapters.ErrNoHistory) {
+		t.Errorf("without a chat log History = %v, want ErrNoHistory", err)
 	}
 }
 
@@ -593,7 +594,11 @@ func TestCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newFake(t)
-			a := newAdapter(t, s, nil, func(c *telegram.Config) { c.LogMessages = tt.log })
+			a := newAdapter(t, s, nil, func(c *telegram.Config) {
+				if tt.log {
+					c.ChatLog = &adaptertest.ChatLog{}
+				}
+			})
 			report, err := a.Check(t.Context(), tt.prepare(s))
 			if (err != nil) != tt.wantErr {
 				t.Errorf("Check error = %v, want error %v", err, tt.wantErr)

@@ -27,7 +27,7 @@ func (a *Adapter) handleUpdate(ctx context.Context, h adapters.Handler, u update
 	}
 	ch := channelOf(msg, topic)
 	if msg.MigrateToChatID != 0 {
-		to := adapters.ChannelRef{Platform: Platform, ChatID: strconv.FormatInt(msg.MigrateToChatID, 10)}
+		to := adapters.ChannelRef{Platform: platform, ChatID: strconv.FormatInt(msg.MigrateToChatID, 10)}
 		a.log.Info("group upgraded to a supergroup; moving the channel", "from", ch.String(), "to", to.String())
 		h.ChannelMoved(ctx, ch, to)
 		return
@@ -56,8 +56,8 @@ func (a *Adapter) handleUpdate(ctx context.Context, h adapters.Handler, u update
 		// Telegram replies are public, so Reply.Announce would repeat it: only Text is sent.
 		a.reply(ctx, ch, msg, reply.Text)
 	default:
-		if a.cfg.LogMessages && msg.Chat.Type != "private" && !isService(msg) {
-			h.Observe(ctx, observed(ch, msg, topic, text, entities))
+		if a.cfg.ChatLog != nil && msg.Chat.Type != "private" && !isService(msg) {
+			a.record(ctx, observed(ch, msg, topic, text, entities))
 		}
 	}
 }
@@ -65,7 +65,7 @@ func (a *Adapter) handleUpdate(ctx context.Context, h adapters.Handler, u update
 // channelOf is the channel a message was posted in: the chat, and the forum topic when the
 // message belongs to one.
 func channelOf(msg *tgbotapi.Message, topic topicFields) adapters.ChannelRef {
-	ch := adapters.ChannelRef{Platform: Platform, ChatID: strconv.FormatInt(msg.Chat.ID, 10)}
+	ch := adapters.ChannelRef{Platform: platform, ChatID: strconv.FormatInt(msg.Chat.ID, 10)}
 	if topic.IsTopicMessage && topic.MessageThreadID != 0 {
 		ch.ThreadID = strconv.Itoa(topic.MessageThreadID)
 	}

@@ -34,7 +34,7 @@ config without connecting to anything.`,
   discourse-chatbot check -c /etc/discourse-chatbot.yaml > effective.yaml`,
 		Args: cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.Load(path)
+			cfg, err := loadConfig(path)
 			if err != nil {
 				return err
 			}
@@ -79,5 +79,15 @@ func warnings(cfg *config.Config) []string {
 // liveChecks connects to the forum and to each enabled platform and writes one line per finding
 // to out; it returns an error when a check fails.
 func liveChecks(ctx context.Context, cfg *config.Config, out io.Writer, logger *slog.Logger) error {
-	return bot.Check(ctx, cfg, out, logger)
+	ads, err := buildAdapters(cfg, nil, logger, eofReader{}, io.Discard)
+	if err != nil {
+		return err
+	}
+	opts := botOptions(cfg, logger)
+	return bot.Check(ctx, opts.Forum, ads, bot.ConfiguredChannels(opts.Rules, opts.Access), out, logger)
 }
+
+// eofReader is an empty stdin: `check` builds the console adapter but never runs it.
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }

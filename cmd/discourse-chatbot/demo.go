@@ -11,8 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/discourse-chatbot/discourse-chatbot/bot"
 	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/config"
+	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/platforms"
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
 	"github.com/discourse-chatbot/discourse-chatbot/discourse/discoursetest"
 )
@@ -79,7 +79,7 @@ console: {}
 transcript:
   mode: topic
 `, forum.URL(), demoAPIKey, filepath.Join(dir, "demo.db"))
-	cfg, err := config.Parse([]byte(yaml), func(string) (string, bool) { return "", false })
+	cfg, err := config.Parse([]byte(yaml), func(string) (string, bool) { return "", false }, platforms.All)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
@@ -99,7 +99,7 @@ A sample post appears every %s. Ctrl-C stops.
 	if every > 0 {
 		go postSamples(ctx, forum, categories, every)
 	}
-	return bot.Run(ctx, cfg, bot.Options{Logger: a.logger, Stdin: a.stdin, Stdout: a.stdout})
+	return a.runBot(ctx, cfg)
 }
 
 // seedDemoForum makes a small, realistic site.

@@ -129,7 +129,7 @@ show them.`,
 
 // openStore loads the config and opens the store it names. The caller closes the store.
 func (a *app) openStore(cmd *cobra.Command, path string) (*config.Config, state.Store, error) {
-	cfg, err := config.Load(path)
+	cfg, err := loadConfig(path)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -151,7 +151,8 @@ func (a *app) categoryNames(ctx context.Context, cfg *config.Config, store state
 	if !slices.ContainsFunc(rules, func(r state.Rule) bool { return r.Type == state.Normal && r.CategoryID != 0 }) {
 		return byID
 	}
-	exec, err := bot.NewExecutor(cfg, store, a.logger)
+	opts := botOptions(cfg, a.logger)
+	exec, err := bot.NewExecutor(opts.Forum, opts.Access, store, a.logger)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "%s: category names unavailable (%s): showing ids\n", name, oneLine(err))
 		return byID

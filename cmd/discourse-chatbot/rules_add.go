@@ -45,7 +45,8 @@ category, or a group rule, needs the channel on access.private_channels.`,
 				return err
 			}
 			defer store.Close()
-			exec, err := bot.NewExecutor(cfg, store, a.logger)
+			opts := botOptions(cfg, a.logger)
+			exec, err := bot.NewExecutor(opts.Forum, opts.Access, store, a.logger)
 			if err != nil {
 				return err
 			}

@@ -27,7 +27,6 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/mattermost"
 	"github.com/discourse-chatbot/discourse-chatbot/bot"
-	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/config"
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
 	"github.com/discourse-chatbot/discourse-chatbot/discourse/discoursetest"
 	"github.com/discourse-chatbot/discourse-chatbot/integration/mattermost/fixture"
@@ -299,25 +298,32 @@ func setup(t *testing.T) *suite {
 	if err != nil {
 		t.Fatal(err)
 	}
-	yaml := fmt.Sprintf("forum: {url: %s, api_key: %s}\nstate: {dsn: %q}\ntranscript: {mode: topic, category: support}\n",
-		s.forum.URL(), forumKey, t.TempDir()+"/bot.db")
-	cfg, err := config.Parse([]byte(yaml), func(string) (string, bool) { return "", false })
+	st, err := state.Open(context.Background(), "sqlite", t.TempDir()+"/bot.db")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Forum.PollInterval = 200 * time.Millisecond // no request budget to keep here
-	cfg.Forum.MaxRequestsPerMinute = 100000
-
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan *bot.Bot, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- bot.Run(ctx, cfg, bot.Options{
-			Logger:    logger,
-			Adapters:  []adapters.Adapter{ad},
-			RetryBase: 200 * time.Millisecond,
-			Ready:     func(b *bot.Bot) { ready <- b },
+		err := bot.Run(ctx, bot.Options{
+			Forum: bot.Forum{
+				URL: s.forum.URL(), APIKey: forumKey, APIUsername: "system",
+				PollInterval: 200 * time.Millisecond, MaxRequestsPerMinute: 100000, // no request budget to keep here
+				ExcerptLength: 400,
+			},
+			Delivery:   bot.Delivery{MaxAge: 24 * time.Hour},
+			Transcript: bot.Transcript{Mode: "topic", Category: "support", Quote: true, MaxMessages: 500},
+			Store:      st,
+			Logger:     logger,
+			Adapters:   []adapters.Adapter{ad},
+			Testing: bot.Testing{
+				RetryBase: 200 * time.Millisecond,
+				Ready:     func(b *bot.Bot) { ready <- b },
+			},
 		})
+		st.Close()
+		done <- err
 	}()
 	t.Cleanup(func() {
 		cancel()

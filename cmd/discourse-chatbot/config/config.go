@@ -2,22 +2,40 @@
 // expansion, secrets from files, defaults in one place, and errors that name the key and line.
 package config
 
-import "time"
+import (
+	"time"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+)
 
 // Config is the whole configuration. A platform section that is nil is off.
 type Config struct {
-	Forum      Forum       `yaml:"forum"`
-	State      State       `yaml:"state"`
-	Delivery   Delivery    `yaml:"delivery"`
-	Slack      *Slack      `yaml:"slack"`
-	Telegram   *Telegram   `yaml:"telegram"`
-	Discord    *Discord    `yaml:"discord"`
-	Mattermost *Mattermost `yaml:"mattermost"`
-	Console    *Console    `yaml:"console"`
-	HTTP       HTTP        `yaml:"http"`
-	Transcript Transcript  `yaml:"transcript"`
-	Access     Access      `yaml:"access"`
-	Rules      []SeedRule  `yaml:"rules"`
+	Forum      Forum      `yaml:"forum"`
+	State      State      `yaml:"state"`
+	Delivery   Delivery   `yaml:"delivery"`
+	HTTP       HTTP       `yaml:"http"`
+	Transcript Transcript `yaml:"transcript"`
+	Access     Access     `yaml:"access"`
+	Rules      []SeedRule `yaml:"rules"`
+	// Platforms are the chat platforms the file turns on, in the registry's order; each section
+	// is the pointer its descriptor's NewSection made.
+	Platforms []Platform `yaml:"-"`
+}
+
+// Platform is one chat platform's config section.
+type Platform struct {
+	adapters.Descriptor
+	Section any
+}
+
+// Platform returns the section of the named platform, or nil when it is off.
+func (c *Config) Platform(name string) any {
+	for _, p := range c.Platforms {
+		if p.Name() == name {
+			return p.Section
+		}
+	}
+	return nil
 }
 
 // Forum is the Discourse site and how the bot spends its API budget.
@@ -44,52 +62,6 @@ type State struct {
 type Delivery struct {
 	MaxAge time.Duration `yaml:"max_age"`
 }
-
-// Slack connects over Socket Mode.
-type Slack struct {
-	BotToken     string `yaml:"bot_token" secret:"true"`
-	BotTokenFile string `yaml:"bot_token_file"`
-	AppToken     string `yaml:"app_token" secret:"true"`
-	AppTokenFile string `yaml:"app_token_file"`
-	APIURL       string `yaml:"api_url"`
-}
-
-// Telegram connects by long polling.
-type Telegram struct {
-	Token       string      `yaml:"token" secret:"true"`
-	TokenFile   string      `yaml:"token_file"`
-	APIEndpoint string      `yaml:"api_endpoint"`
-	Log         TelegramLog `yaml:"log"`
-}
-
-// TelegramLog bounds the chat log kept for transcripts.
-type TelegramLog struct {
-	Enabled     *bool         `yaml:"enabled"`
-	MaxMessages int           `yaml:"max_messages"`
-	MaxAge      time.Duration `yaml:"max_age"`
-}
-
-// On reports whether the chat log is enabled (default true).
-func (l TelegramLog) On() bool { return l.Enabled == nil || *l.Enabled }
-
-// Discord connects to the gateway.
-type Discord struct {
-	Token      string   `yaml:"token" secret:"true"`
-	TokenFile  string   `yaml:"token_file"`
-	Guilds     []string `yaml:"guilds"`
-	APIURL     string   `yaml:"api_url"`
-	GatewayURL string   `yaml:"gateway_url"`
-}
-
-// Mattermost connects over the websocket.
-type Mattermost struct {
-	URL       string `yaml:"url"`
-	Token     string `yaml:"token" secret:"true"`
-	TokenFile string `yaml:"token_file"`
-}
-
-// Console is a chat on stdin/stdout.
-type Console struct{}
 
 // HTTP serves health and metrics.
 type HTTP struct {

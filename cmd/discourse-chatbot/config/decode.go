@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 )
 
 // decoder walks a yaml.Node tree against the Config struct (reflect + yaml tags), so that every
@@ -15,6 +17,8 @@ import (
 // the defaults and for the lines of validation errors.
 type decoder struct {
 	lookupEnv func(string) (string, bool)
+	platforms []adapters.Descriptor // the registry: each one's section is a top-level key
+	cfg       *Config
 	lines     map[string]int      // path of every key in the file (even "key:" alone) → its line
 	set       map[string]struct{} // paths of the keys the file sets to a value
 }
@@ -176,9 +180,24 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) error
 			return errorf(p, k.Line, "duplicate key (first set on line %d)", first)
 		}
 		seen[k.Value] = k.Line
+		if path == "" {
+			if desc := d.platform(k.Value); desc != nil {
+				d.lines[p] = k.Line
+				d.set[p] = struct{}{}
+				section := desc.NewSection()
+				d.cfg.Platforms = append(d.cfg.Platforms, Platform{Descriptor: desc, Section: section})
+				if isNull(resolve(val)) { // "console:" alone: the section is on, with defaults
+					continue
+				}
+				if err := d.decode(val, reflect.ValueOf(section).Elem(), p); err != nil {
+					return err
+				}
+				continue
+			}
+		}
 		idx, ok := fields[k.Value]
 		if !ok {
-			return errorf(p, k.Line, "unknown key%s", suggest(k.Value, fields))
+			return errorf(p, k.Line, "unknown key%s", suggest(k.Value, d.keys(path, fields)))
 		}
 		f := v.Field(idx)
 		d.lines[p] = k.Line
@@ -191,6 +210,32 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) error
 		}
 	}
 	return nil
+}
+
+// platform returns the registry's descriptor of a top-level key, or nil.
+func (d *decoder) platform(key string) adapters.Descriptor {
+	for _, p := range d.platforms {
+		if p.Name() == key {
+			return p
+		}
+	}
+	return nil
+}
+
+// keys are the keys that may stand at path, for suggestions: the top level also has the
+// platform sections.
+func (d *decoder) keys(path string, fields map[string]int) map[string]int {
+	if path != "" {
+		return fields
+	}
+	all := make(map[string]int, len(fields)+len(d.platforms))
+	for k, v := range fields {
+		all[k] = v
+	}
+	for _, p := range d.platforms {
+		all[p.Name()] = -1
+	}
+	return all
 }
 
 // isSection reports whether t is an optional section (a pointer to a struct): present but empty

@@ -12,8 +12,6 @@ const (
 	DefaultDriver               = "sqlite"
 	DefaultDSN                  = "discourse-chatbot.db"
 	DefaultDeliveryMaxAge       = 24 * time.Hour
-	DefaultTelegramLogMessages  = 2000
-	DefaultTelegramLogMaxAge    = 168 * time.Hour
 	DefaultTranscriptMode       = "link"
 	DefaultTranscriptMessages   = 500
 )
@@ -49,10 +47,8 @@ func applyDefaults(c *Config, present func(path string) bool) {
 	setStr("state.driver", &c.State.Driver, DefaultDriver)
 	setStr("state.dsn", &c.State.DSN, DefaultDSN)
 	setDur("delivery.max_age", &c.Delivery.MaxAge, DefaultDeliveryMaxAge)
-	if c.Telegram != nil {
-		setBool(&c.Telegram.Log.Enabled, true)
-		setInt("telegram.log.max_messages", &c.Telegram.Log.MaxMessages, DefaultTelegramLogMessages)
-		setDur("telegram.log.max_age", &c.Telegram.Log.MaxAge, DefaultTelegramLogMaxAge)
+	for _, p := range c.Platforms {
+		p.Defaults(p.Section, func(key string) bool { return present(p.Name() + "." + key) })
 	}
 	setStr("transcript.mode", &c.Transcript.Mode, DefaultTranscriptMode)
 	setBool(&c.Transcript.Quote, true)

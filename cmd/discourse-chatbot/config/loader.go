@@ -7,16 +7,20 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"reflect"
 	"regexp"
+	"sort"
 	"strconv"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 )
 
 // Load reads the config file at path, expands ${VAR} from the environment, reads *_file secrets
 // (relative paths, like state.dsn, are relative to the working directory), applies the defaults
 // and validates the result. Every error is a *Error naming the key and line.
-func Load(path string) (*Config, error) {
+func Load(path string, platforms []adapters.Descriptor) (*Config, error) {
 	data, err := readFile(path)
 	if err != nil {
 		var pe *fs.PathError
@@ -25,7 +29,7 @@ func Load(path string) (*Config, error) {
 		}
 		return nil, &Error{Msg: fmt.Sprintf("cannot read %s: %v", path, err), Err: err}
 	}
-	return Parse(data, os.LookupEnv)
+	return Parse(data, os.LookupEnv, platforms)
 }
 
 // maxFileSize bounds the config and secret files read, so that /dev/zero fails instead of hanging.
@@ -48,8 +52,8 @@ func readFile(path string) ([]byte, error) {
 }
 
 // Parse is Load for a config held in memory; lookupEnv resolves ${VAR} (os.LookupEnv in
-// production).
-func Parse(data []byte, lookupEnv func(string) (string, bool)) (*Config, error) {
+// production). platforms is the registry: each platform's section is a top-level key.
+func Parse(data []byte, lookupEnv func(string) (string, bool), platforms []adapters.Descriptor) (*Config, error) {
 	if lookupEnv == nil {
 		lookupEnv = func(string) (string, bool) { return "", false }
 	}
@@ -57,8 +61,8 @@ func Parse(data []byte, lookupEnv func(string) (string, bool)) (*Config, error) 
 	if err != nil {
 		return nil, err
 	}
-	d := &decoder{lookupEnv: lookupEnv, lines: map[string]int{}, set: map[string]struct{}{}}
 	cfg := &Config{}
+	d := &decoder{lookupEnv: lookupEnv, platforms: platforms, cfg: cfg, lines: map[string]int{}, set: map[string]struct{}{}}
 	if root != nil {
 		if err := d.decode(root, reflectValue(cfg), ""); err != nil {
 			return nil, err
@@ -67,11 +71,28 @@ func Parse(data []byte, lookupEnv func(string) (string, bool)) (*Config, error) 
 	if err := d.readSecretFiles(reflectValue(cfg), ""); err != nil {
 		return nil, err
 	}
+	for _, p := range cfg.Platforms {
+		if err := d.readSecretFiles(reflect.ValueOf(p.Section), p.Name()); err != nil {
+			return nil, err
+		}
+	}
+	sort.SliceStable(cfg.Platforms, func(i, j int) bool {
+		return registryIndex(platforms, cfg.Platforms[i].Name()) < registryIndex(platforms, cfg.Platforms[j].Name())
+	})
 	applyDefaults(cfg, d.present)
 	if err := validate(cfg, d); err != nil {
 		return nil, err
 	}
 	return cfg, nil
+}
+
+func registryIndex(platforms []adapters.Descriptor, name string) int {
+	for i, p := range platforms {
+		if p.Name() == name {
+			return i
+		}
+	}
+	return len(platforms)
 }
 
 // yamlLine pulls the line number out of yaml.v3's syntax errors ("yaml: line 3: …").

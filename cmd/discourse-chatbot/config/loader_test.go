@@ -2,6 +2,11 @@ package config
 
 import (
 	"errors"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/section"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/telegram"
+	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/platforms"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -154,7 +159,7 @@ func TestParseErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse([]byte(tt.yaml), env())
+			_, err := Parse([]byte(tt.yaml), env(), platforms.All)
 			if err == nil {
 				t.Fatalf("Parse succeeded, want error %q", tt.want)
 			}
@@ -170,7 +175,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestDefaults(t *testing.T) {
-	cfg, err := Parse([]byte(minimal+"telegram:\n  token: t\nconsole:\n"), env())
+	cfg, err := Parse([]byte(minimal+"telegram:\n  token: t\nconsole:\n"), env(), platforms.All)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,15 +192,15 @@ func TestDefaults(t *testing.T) {
 		{"state.driver", cfg.State.Driver, "sqlite"},
 		{"state.dsn", cfg.State.DSN, "discourse-chatbot.db"},
 		{"delivery.max_age", cfg.Delivery.MaxAge, 24 * time.Hour},
-		{"telegram.log.enabled", cfg.Telegram.Log.On(), true},
-		{"telegram.log.max_messages", cfg.Telegram.Log.MaxMessages, 2000},
-		{"telegram.log.max_age", cfg.Telegram.Log.MaxAge, 168 * time.Hour},
+		{"telegram.log.enabled", sectionOf[telegram.Section](cfg, "telegram").Log.On(), true},
+		{"telegram.log.max_messages", sectionOf[telegram.Section](cfg, "telegram").Log.MaxMessages, 2000},
+		{"telegram.log.max_age", sectionOf[telegram.Section](cfg, "telegram").Log.MaxAge, 168 * time.Hour},
 		{"transcript.mode", cfg.Transcript.Mode, "link"},
 		{"transcript.quote", cfg.Transcript.QuoteOn(), true},
 		{"transcript.max_messages", cfg.Transcript.MaxMessages, 500},
 		{"http.listen", cfg.HTTP.Listen, ""},
-		{"console on", cfg.Console != nil, true},
-		{"slack off", cfg.Slack == nil, true},
+		{"console on", cfg.Platform("console") != nil, true},
+		{"slack off", cfg.Platform("slack") == nil, true},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -212,15 +217,15 @@ telegram:
   token: t
   log: {enabled: false, max_messages: 0, max_age: 0s}
 transcript: {mode: topic, quote: no}
-`), env())
+`), env(), platforms.All)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Forum.PollInterval != time.Minute || cfg.Forum.ExcerptLength != 0 || cfg.Forum.NotifyDelay != 20*time.Second {
 		t.Errorf("forum = %+v", cfg.Forum)
 	}
-	if cfg.Telegram.Log.On() || cfg.Telegram.Log.MaxMessages != 0 || cfg.Telegram.Log.MaxAge != 0 {
-		t.Errorf("telegram.log = %+v", cfg.Telegram.Log)
+	if sectionOf[telegram.Section](cfg, "telegram").Log.On() || sectionOf[telegram.Section](cfg, "telegram").Log.MaxMessages != 0 || sectionOf[telegram.Section](cfg, "telegram").Log.MaxAge != 0 {
+		t.Errorf("telegram.log = %+v", sectionOf[telegram.Section](cfg, "telegram").Log)
 	}
 	if cfg.Transcript.Mode != "topic" || cfg.Transcript.QuoteOn() {
 		t.Errorf("transcript = %+v", cfg.Transcript)
@@ -243,7 +248,7 @@ func TestExpansion(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			doc := minimal + "state:\n  dsn: '" + tt.value + "'\n"
-			cfg, err := Parse([]byte(doc), env(tt.env...))
+			cfg, err := Parse([]byte(doc), env(tt.env...), platforms.All)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -256,7 +261,7 @@ func TestExpansion(t *testing.T) {
 
 func TestExpansionSkipsComments(t *testing.T) {
 	doc := "# token: ${NOT_SET}\n" + minimal + "  api_username: bot # or ${ALSO_NOT_SET}\n"
-	cfg, err := Parse([]byte(doc), env())
+	cfg, err := Parse([]byte(doc), env(), platforms.All)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,12 +271,12 @@ func TestExpansionSkipsComments(t *testing.T) {
 }
 
 func TestNumbersAsStrings(t *testing.T) {
-	cfg, err := Parse([]byte(minimal+"discord:\n  token: 12345\n  guilds: [123456789012345678]\n"), env())
+	cfg, err := Parse([]byte(minimal+"discord:\n  token: 12345\n  guilds: [123456789012345678]\n"), env(), platforms.All)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Discord.Token != "12345" || len(cfg.Discord.Guilds) != 1 || cfg.Discord.Guilds[0] != "123456789012345678" {
-		t.Errorf("discord = %+v", cfg.Discord)
+	if sectionOf[discord.Section](cfg, "discord").Token != "12345" || len(sectionOf[discord.Section](cfg, "discord").Guilds) != 1 || sectionOf[discord.Section](cfg, "discord").Guilds[0] != "123456789012345678" {
+		t.Errorf("discord = %+v", cfg.Platform("discord"))
 	}
 }
 
@@ -281,7 +286,7 @@ func TestAnchorsAndMerge(t *testing.T) {
   - <<: *base
     filter: mute
 `
-	cfg, err := Parse([]byte(doc), env())
+	cfg, err := Parse([]byte(doc), env(), platforms.All)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,12 +318,12 @@ slack:
 	t.Run("relative to the working directory, trailing newline trimmed", func(t *testing.T) {
 		t.Setenv("APP", "xapp-env")
 		t.Chdir(dir)
-		cfg, err := Load(cfgFile)
+		cfg, err := Load(cfgFile, platforms.All)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cfg.Forum.APIKey != "forum-key" || cfg.Slack.BotToken != "xoxb-file" || cfg.Slack.AppToken != "xapp-env" {
-			t.Errorf("secrets = %q %q %q", cfg.Forum.APIKey, cfg.Slack.BotToken, cfg.Slack.AppToken)
+		if cfg.Forum.APIKey != "forum-key" || sectionOf[slack.Section](cfg, "slack").BotToken != "xoxb-file" || sectionOf[slack.Section](cfg, "slack").AppToken != "xapp-env" {
+			t.Errorf("secrets = %q %q %q", cfg.Forum.APIKey, sectionOf[slack.Section](cfg, "slack").BotToken, sectionOf[slack.Section](cfg, "slack").AppToken)
 		}
 	})
 	bad := []struct {
@@ -330,7 +335,7 @@ slack:
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
 			p := write("bad.yaml", "forum:\n  url: https://f.example\n  api_key_file: "+filepath.Join(dir, tt.file)+"\n")
-			_, err := Load(p)
+			_, err := Load(p, platforms.All)
 			if err == nil || err.Error() != tt.want {
 				t.Errorf("error\n got %v\nwant %s", err, tt.want)
 			}
@@ -340,7 +345,7 @@ slack:
 
 func TestLoadMissingFile(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "missing.yaml")
-	_, err := Load(p)
+	_, err := Load(p, platforms.All)
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("error %v is not ErrNotExist", err)
 	}
@@ -350,7 +355,7 @@ func TestLoadMissingFile(t *testing.T) {
 }
 
 func TestLoadRefusesHugeFiles(t *testing.T) {
-	_, err := Load("/dev/zero")
+	_, err := Load("/dev/zero", platforms.All)
 	if want := "config: cannot read /dev/zero: larger than 1 MiB"; err == nil || err.Error() != want {
 		t.Errorf("error\n got %v\nwant %s", err, want)
 	}
@@ -364,7 +369,7 @@ telegram: {token: "123:tg-secret-3", log: {enabled: false}}
 console: {}
 rules:
   - {channel: "slack:C1", filter: watch, category: news, tags: [release]}
-`), env())
+`), env(), platforms.All)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,7 +395,7 @@ rules:
 		t.Errorf("sections that are off are shown:\n%s", s)
 	}
 	// What check prints must load again to the same config (secrets aside).
-	if _, err := Parse(out, env()); err != nil {
+	if _, err := Parse(out, env(), platforms.All); err != nil {
 		t.Errorf("redacted output does not parse: %v\n%s", err, s)
 	}
 }
@@ -402,8 +407,14 @@ func TestMaskURLPassword(t *testing.T) {
 		{"discourse-chatbot.db", "discourse-chatbot.db"},
 	}
 	for _, tt := range tests {
-		if got := maskURLPassword(tt.in); got != tt.want {
-			t.Errorf("maskURLPassword(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := section.MaskURL(tt.in); got != tt.want {
+			t.Errorf("section.MaskURL(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
+}
+
+// sectionOf returns the named platform's section, nil when it is off.
+func sectionOf[T any](cfg *Config, name string) *T {
+	s, _ := cfg.Platform(name).(*T)
+	return s
 }

@@ -3,13 +3,14 @@ package config
 import (
 	"bytes"
 	"fmt"
-	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/section"
 )
 
 // Redacted returns the effective config (defaults applied, secrets read from their files) as
@@ -19,7 +20,20 @@ func (c *Config) Redacted() ([]byte, error) {
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
-	if err := enc.Encode(redactedNode(reflect.ValueOf(*c))); err != nil {
+	root := redactedNode(reflect.ValueOf(*c))
+	// The platform sections stand after delivery, in the registry's order.
+	at := len(root.Content)
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == "delivery" {
+			at = i + 2
+		}
+	}
+	var sections []*yaml.Node
+	for _, p := range c.Platforms {
+		sections = append(sections, scalarNode("!!str", p.Name()), redactedNode(reflect.ValueOf(p.Section)))
+	}
+	root.Content = append(root.Content[:at], append(sections, root.Content[at:]...)...)
+	if err := enc.Encode(root); err != nil {
 		return nil, fmt.Errorf("encode config: %w", err)
 	}
 	if err := enc.Close(); err != nil {
@@ -73,50 +87,13 @@ func redactedNode(v reflect.Value) *yaml.Node {
 		}
 		return n
 	case v.Kind() == reflect.String:
-		return scalarNode("!!str", maskURLPassword(v.String()))
+		return scalarNode("!!str", section.MaskURL(v.String()))
 	case v.Kind() == reflect.Bool:
 		return scalarNode("!!bool", strconv.FormatBool(v.Bool()))
 	case v.CanInt():
 		return scalarNode("!!int", strconv.FormatInt(v.Int(), 10))
 	}
 	return scalarNode("!!str", fmt.Sprint(v.Interface()))
-}
-
-// maskURLPassword hides the password of a URL with userinfo ("postgres://bot:secret@db/x") and
-// of a "password" query parameter (which pgx also reads). A URL that does not parse (a password
-// with an unescaped "#" or "/") still has everything between "user:" and the last "@" masked.
-func maskURLPassword(s string) string {
-	if !strings.Contains(s, "://") {
-		return s
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return maskUnparsedUserinfo(s)
-	}
-	_, hasPassword := u.User.Password()
-	if q := u.Query(); q.Has("password") {
-		q.Set("password", "xxxxx")
-		u.RawQuery = q.Encode()
-		hasPassword = true
-	}
-	if !hasPassword {
-		return s // unchanged, byte for byte
-	}
-	return u.Redacted()
-}
-
-// maskUnparsedUserinfo masks the password of "scheme://user:password@host…" by hand.
-func maskUnparsedUserinfo(s string) string {
-	start := strings.Index(s, "://") + len("://")
-	at := strings.LastIndex(s, "@")
-	if at < start {
-		return s
-	}
-	colon := strings.IndexByte(s[start:at], ':')
-	if colon < 0 {
-		return s
-	}
-	return s[:start+colon+1] + "xxxxx" + s[at:]
 }
 
 // formatDuration writes 24h rather than 24h0m0s.

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/platforms"
 	"strings"
 	"testing"
 )
@@ -14,7 +15,7 @@ func TestRedactedHidesDSNPasswords(t *testing.T) {
 		{"password in query", "postgres://bot@db/x?sslmode=disable&password=hunter2", "hunter2"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := Parse([]byte(minimal+"state: {driver: postgres, dsn: \""+tt.dsn+"\"}\n"), env())
+			cfg, err := Parse([]byte(minimal+"state: {driver: postgres, dsn: \""+tt.dsn+"\"}\n"), env(), platforms.All)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -35,7 +36,7 @@ func TestRedactedHidesDSNPasswords(t *testing.T) {
 // A bad URL is named in the error, but its password is not (the error goes to logs and terminals).
 func TestURLErrorsHidePasswords(t *testing.T) {
 	for _, u := range []string{"ftp://ops:hunter2@forum.example.org", "https://ops:hunter2@/x", "https://ops:hun#ter2@forum:x/"} {
-		_, err := Parse([]byte("forum:\n  url: \""+u+"\"\n  api_key: k\n"), env())
+		_, err := Parse([]byte("forum:\n  url: \""+u+"\"\n  api_key: k\n"), env(), platforms.All)
 		if err == nil {
 			t.Fatalf("%s: no error", u)
 		}

@@ -3,11 +3,11 @@ package config
 import (
 	"fmt"
 	"net"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/section"
 )
 
 // validator checks a decoded, defaulted config and stops at the first bad value.
@@ -28,33 +28,8 @@ func validate(c *Config, d *decoder) error {
 	v.forum(&c.Forum)
 	v.state(&c.State)
 	v.positive("delivery.max_age", c.Delivery.MaxAge)
-	if s := c.Slack; s != nil {
-		v.secret("slack.bot_token", s.BotToken)
-		v.secret("slack.app_token", s.AppToken)
-		v.optionalURL("slack.api_url", s.APIURL, "http", "https")
-	}
-	if t := c.Telegram; t != nil {
-		v.secret("telegram.token", t.Token)
-		v.optionalURL("telegram.api_endpoint", t.APIEndpoint, "http", "https")
-		v.intRange("telegram.log.max_messages", t.Log.MaxMessages, 0, 1_000_000)
-		v.nonNegative("telegram.log.max_age", t.Log.MaxAge)
-	}
-	if d := c.Discord; d != nil {
-		v.secret("discord.token", d.Token)
-		for i, g := range d.Guilds {
-			if !isDigits(g) {
-				v.fail(fmt.Sprintf("discord.guilds[%d]", i), "%q is not a guild id (a number)", g)
-			}
-		}
-		v.optionalURL("discord.api_url", d.APIURL, "http", "https")
-		v.optionalURL("discord.gateway_url", d.GatewayURL, "ws", "wss")
-	}
-	if m := c.Mattermost; m != nil {
-		if m.URL == "" {
-			v.fail("mattermost.url", "required: the Mattermost server, e.g. https://chat.example.org")
-		}
-		v.optionalURL("mattermost.url", m.URL, "http", "https")
-		v.secret("mattermost.token", m.Token)
+	for _, p := range c.Platforms {
+		p.Validate(p.Section, problems{v, p.Name()})
 	}
 	if c.HTTP.Listen != "" {
 		if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
@@ -62,7 +37,7 @@ func validate(c *Config, d *decoder) error {
 		}
 	}
 	v.transcript(&c.Transcript)
-	v.access(&c.Access)
+	v.access(&c.Access, c)
 	for i := range c.Rules {
 		v.rule(fmt.Sprintf("rules[%d]", i), &c.Rules[i])
 	}
@@ -76,20 +51,18 @@ func (v *validator) forum(f *Forum) {
 	if f.URL == "" {
 		v.fail("forum.url", "required: the forum's address, e.g. https://forum.example.org")
 	}
-	v.optionalURL("forum.url", f.URL, "http", "https")
-	if f.APIKey == "" {
-		v.fail("forum.api_key", "%s (set it, or use api_key_file)", emptyOrMissing(v, "forum.api_key"))
-	}
+	section.URL(problems{v: v}, "forum.url", f.URL, "http", "https")
+	section.Secret(problems{v: v}, "forum.api_key", f.APIKey)
 	if strings.TrimSpace(f.APIUsername) == "" {
 		v.fail("forum.api_username", "empty (the forum user the bot acts as, e.g. system)")
 	}
 	if f.PollInterval < time.Second {
 		v.fail("forum.poll_interval", "%s is too short (at least 1s)", f.PollInterval)
 	}
-	v.intRange("forum.max_requests_per_minute", f.MaxRequestsPerMinute, 1, 10_000)
-	v.nonNegative("forum.notify_delay", f.NotifyDelay)
-	v.intRange("forum.excerpt_length", f.ExcerptLength, 0, 4000)
-	v.intRange("forum.backfill", f.Backfill, 0, 500)
+	section.IntRange(problems{v: v}, "forum.max_requests_per_minute", f.MaxRequestsPerMinute, 1, 10_000)
+	section.NonNegative(problems{v: v}, "forum.notify_delay", f.NotifyDelay)
+	section.IntRange(problems{v: v}, "forum.excerpt_length", f.ExcerptLength, 0, 4000)
+	section.IntRange(problems{v: v}, "forum.backfill", f.Backfill, 0, 500)
 }
 
 func (v *validator) state(s *State) {
@@ -113,27 +86,56 @@ func (v *validator) transcript(t *Transcript) {
 	default:
 		v.fail("transcript.mode", "%q is not link or topic", t.Mode)
 	}
-	v.intRange("transcript.max_messages", t.MaxMessages, 1, 10_000)
+	section.IntRange(problems{v: v}, "transcript.max_messages", t.MaxMessages, 1, 10_000)
 }
 
-func (v *validator) access(a *Access) {
+func (v *validator) access(a *Access, c *Config) {
 	for i, s := range a.Allow {
 		platform, id, ok := strings.Cut(s, ":")
-		if !ok || id == "" || !knownPlatform(platform) {
+		if !ok || id == "" || !v.known(strings.ToLower(platform)) {
 			v.fail(fmt.Sprintf("access.allow[%d]", i), "%q is not platform:user_id (e.g. slack:U0123, telegram:42)", s)
 		}
 	}
 	for i, s := range a.PrivateChannels {
-		if _, err := adapters.ParseChannelRef(s); err != nil {
+		if err := v.channelRef(s); err != nil {
 			v.fail(fmt.Sprintf("access.private_channels[%d]", i), "%s", err)
 		}
 	}
 }
 
+// channelRef checks a channel ref's form and that its platform is one the registry has.
+func (v *validator) channelRef(s string) error {
+	ch, err := adapters.ParseChannelRef(s)
+	if err != nil {
+		return err
+	}
+	if !v.known(ch.Platform) {
+		var names []string
+		for _, p := range v.d.platforms {
+			names = append(names, p.Name())
+		}
+		return fmt.Errorf("channel %q: unknown platform %q (%s)", s, ch.Platform, strings.Join(names, ", "))
+	}
+	return nil
+}
+
+// known reports whether the registry has the platform.
+func (v *validator) known(platform string) bool { return v.d.platform(platform) != nil }
+
+// problems is a platform section's view of the validator: keys relative to the section.
+type problems struct {
+	v    *validator
+	name string
+}
+
+func (p problems) Add(key, format string, args ...any) { p.v.fail(join(p.name, key), format, args...) }
+
+func (p problems) Has(key string) bool { return p.v.d.has(join(p.name, key)) }
+
 func (v *validator) rule(path string, r *SeedRule) {
 	if r.Channel == "" {
 		v.fail(path+".channel", "required (e.g. slack:C0123)")
-	} else if _, err := adapters.ParseChannelRef(r.Channel); err != nil {
+	} else if err := v.channelRef(r.Channel); err != nil {
 		v.fail(path+".channel", "%s", err)
 	}
 	filter := strings.ToLower(r.Filter)
@@ -175,78 +177,8 @@ func (v *validator) rule(path string, r *SeedRule) {
 	}
 }
 
-func (v *validator) secret(path, val string) {
-	if val == "" {
-		key := path[strings.LastIndexByte(path, '.')+1:]
-		v.fail(path, "%s (set it, or use %s_file)", emptyOrMissing(v, path), key)
-	}
-}
-
-// emptyOrMissing says whether the file has the key (then it is empty) or not.
-func emptyOrMissing(v *validator, path string) string {
-	if v.d.has(path) {
-		return "empty"
-	}
-	return "missing"
-}
-
-func (v *validator) optionalURL(path, s string, schemes ...string) {
-	if s == "" {
-		return
-	}
-	u, err := url.Parse(s)
-	shown := maskURLPassword(s) // errors reach logs: never show a password
-	if err != nil {
-		v.fail(path, "%q is not a URL", shown)
-		return
-	}
-	want := strings.Join(schemes, "://… or ") + "://…"
-	if u.Scheme == "" || u.Host == "" {
-		v.fail(path, "%q needs a scheme and host (%s)", shown, want)
-		return
-	}
-	for _, sc := range schemes {
-		if strings.EqualFold(u.Scheme, sc) {
-			return
-		}
-	}
-	v.fail(path, "%q: scheme %s is not supported (%s)", shown, u.Scheme, want)
-}
-
 func (v *validator) positive(path string, d time.Duration) {
 	if d <= 0 {
 		v.fail(path, "%s: must be positive", d)
 	}
-}
-
-func (v *validator) nonNegative(path string, d time.Duration) {
-	if d < 0 {
-		v.fail(path, "%s: must not be negative", d)
-	}
-}
-
-func (v *validator) intRange(path string, n, lo, hi int) {
-	if n < lo || n > hi {
-		v.fail(path, "%d is out of range (%d to %d)", n, lo, hi)
-	}
-}
-
-func knownPlatform(p string) bool {
-	switch p {
-	case "slack", "telegram", "discord", "mattermost", "console":
-		return true
-	}
-	return false
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }

@@ -1,0 +1,127 @@
+package telegram
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+)
+
+// Telegram bots cannot read a chat's history: the adapter records what it sees in the chat log
+// it is given, and History reads from there.
+
+// record adds a message to the chat log; a failure costs that message in transcripts only.
+func (a *Adapter) record(ctx context.Context, m adapters.Message) {
+	if err := a.cfg.ChatLog.Append(ctx, m, a.cfg.LogMaxMessages, a.cfg.LogMaxAge); err != nil {
+		a.log.Error("chat log: record message", "channel", m.Channel.String(), "err", err)
+	}
+}
+
+// pruneChatLog drops messages past the log's age in every chat, also in chats that went quiet.
+func (a *Adapter) pruneChatLog(ctx context.Context, now time.Time) {
+	if a.cfg.ChatLog == nil || a.cfg.LogMaxAge <= 0 {
+		return
+	}
+	if n, err := a.cfg.ChatLog.Prune(ctx, now.Add(-a.cfg.LogMaxAge)); err != nil {
+		if ctx.Err() == nil {
+			a.log.Warn("prune the chat log", "err", err)
+		}
+	} else if n > 0 {
+		a.log.Debug("pruned the chat log", "messages", n)
+	}
+}
+
+// messageLinkRe is a message link: t.me/c/<chat>/<id>, t.me/<name>/<id>, optionally with a topic.
+var messageLinkRe = regexp.MustCompile(`^https?://t\.me/(c/)?([\w-]+)/(?:\d+/)?(\d+)(?:\?.*)?$`)
+
+// linkedMessageID is the message id of a link to a message of ch, or false. A t.me/c/<chat> link
+// must name ch's chat (a supergroup -100<chat>); a t.me/<name> link (a public group) cannot be
+// checked without asking Telegram, but its id is only ever looked up in ch's own log.
+func linkedMessageID(ch adapters.ChannelRef, link string) (string, bool) {
+	m := messageLinkRe.FindStringSubmatch(strings.TrimSpace(link))
+	if m == nil {
+		return "", false
+	}
+	if m[1] != "" && "-100"+m[2] != ch.ChatID {
+		return "", false
+	}
+	return m[3], true
+}
+
+// History implements adapters.Adapter from the chat log.
+func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapters.History, error) {
+	if a.cfg.ChatLog == nil {
+		return adapters.History{}, adapters.ErrNoHistory
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 500
+	}
+	logged, err := a.cfg.ChatLog.Recent(ctx, q.Channel, limit)
+	if err != nil {
+		return adapters.History{}, fmt.Errorf("read the chat log: %w", err)
+	}
+	if len(logged) == 0 {
+		return adapters.History{}, adapters.Refused("I have recorded no messages here yet: Telegram bots only see messages sent while they are in the group, with privacy mode off or as an administrator.")
+	}
+	h := adapters.History{Messages: logged}
+	for i := range h.Messages {
+		h.Messages[i].Link = supergroupLink(q.Channel, string(h.Messages[i].ID))
+	}
+	from, thread := q.FromLink, q.ThreadLink != "" || q.Thread != ""
+	id := string(q.Thread)
+	if id == q.Channel.ThreadID {
+		id = "" // the forum topic the command was typed in: its log is the channel's
+	}
+	if q.ThreadLink != "" {
+		from = q.ThreadLink
+	}
+	if from != "" {
+		var ok bool
+		if id, ok = linkedMessageID(q.Channel, from); !ok {
+			return h, adapters.Refused("That is not a link to a message of this chat (right-click a message here, Copy Message Link).")
+		}
+	}
+	if id == "" {
+		return h, nil
+	}
+	start := -1
+	for i, m := range h.Messages {
+		if string(m.ID) == id {
+			start = i
+			break
+		}
+	}
+	if start < 0 {
+		return h, adapters.Refused("That message is not in my chat log (it keeps the last %d messages).", limit)
+	}
+	if !thread {
+		h.Messages = h.Messages[start:]
+		return h, nil
+	}
+	// A thread: the message and the replies that follow it.
+	root := h.Messages[start].ID
+	keep := []adapters.Message{h.Messages[start]}
+	in := map[adapters.MessageRef]bool{root: true}
+	for _, m := range h.Messages[start+1:] {
+		if in[m.ReplyTo] {
+			in[m.ID] = true
+			keep = append(keep, m)
+		}
+	}
+	h.Messages = keep
+	return h, nil
+}
+
+// supergroupLink is a message's link in a supergroup (id -100…): t.me/c/<id>/<message>, which
+// opens for the group's members. Basic groups have no message links.
+func supergroupLink(ch adapters.ChannelRef, messageID string) string {
+	id, ok := strings.CutPrefix(ch.ChatID, "-100")
+	if !ok || id == "" || messageID == "" {
+		return ""
+	}
+	return "https://t.me/c/" + id + "/" + messageID
+}

@@ -1,0 +1,79 @@
+package bot
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/state"
+)
+
+// Options are everything the bot runs with. The bot takes them as given: the CLI fills in the
+// config's defaults, and a zero value means zero (an excerpt of no characters, say).
+type Options struct {
+	Forum      Forum
+	Delivery   Delivery
+	Access     Access
+	Transcript Transcript
+	// Rules are applied at every start, idempotently (the config's seed rules).
+	Rules []SeedRule
+	// HTTPListen is the address for /healthz, /readyz and /metrics; "" serves nothing.
+	HTTPListen string
+	// Store keeps the state; the caller opens and closes it.
+	Store state.Store
+	// Adapters are the chat platforms, at most one per platform.
+	Adapters []adapters.Adapter
+	Logger   *slog.Logger
+	// Testing holds hooks for tests and benchmarks only.
+	Testing Testing
+}
+
+// Forum is the Discourse site and how the bot spends its API budget (DESIGN §8).
+type Forum struct {
+	URL, APIKey, APIUsername string
+	PollInterval             time.Duration
+	MaxRequestsPerMinute     int
+	NotifyDelay              time.Duration
+	ExcerptLength            int
+	Backfill                 int
+	Live                     bool
+}
+
+// Delivery tunes the outbox.
+type Delivery struct {
+	// MaxAge is how long a failing notification is retried before it is parked.
+	MaxAge time.Duration
+}
+
+// Access says who may change rules and which channels may hear private forum content.
+type Access struct {
+	Allow           []string // "platform:user_id"
+	PrivateChannels []string // channel refs
+}
+
+// Transcript says where transcripts go.
+type Transcript struct {
+	Mode        string // "link" or "topic"
+	Category    string // slug or parent/child of new topics; "" for none
+	Quote       bool   // wrap in [quote]
+	MaxMessages int
+}
+
+// SeedRule is a rule applied at start.
+type SeedRule struct {
+	Channel  string
+	Filter   string
+	Category string // slug or parent/child; "" for all
+	Tags     []string
+	Group    string
+	Mention  string
+}
+
+// Testing holds hooks for tests and benchmarks.
+type Testing struct {
+	RetryBase  time.Duration      // first delivery retry wait (default 1 s)
+	SendLimits map[string]float64 // per-platform send rate overrides, messages a second per chat (0: unlimited)
+	HTTPClient *http.Client       // for the forum client
+	Ready      func(*Bot)         // called once everything is wired, before running
+}
