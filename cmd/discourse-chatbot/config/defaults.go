@@ -6,6 +6,7 @@ import "time"
 // default; a key the file sets keeps its value, even zero, and validation judges it.
 const (
 	DefaultPollInterval         = 5 * time.Second
+	DefaultLive                 = true // the MessageBus long poll; polling stays the fallback
 	DefaultMaxRequestsPerMinute = 30
 	DefaultExcerptLength        = 400
 	DefaultAPIUsername          = "system"
@@ -34,6 +35,11 @@ func applyDefaults(c *Config, present func(path string) bool) {
 			*p = v
 		}
 	}
+	setFlag := func(path string, p *bool, v bool) {
+		if !present(path) {
+			*p = v
+		}
+	}
 	setBool := func(p **bool, v bool) {
 		if *p == nil {
 			*p = &v
@@ -41,6 +47,7 @@ func applyDefaults(c *Config, present func(path string) bool) {
 	}
 
 	setDur("forum.poll_interval", &c.Forum.PollInterval, DefaultPollInterval)
+	setFlag("forum.live", &c.Forum.Live, DefaultLive)
 	setInt("forum.max_requests_per_minute", &c.Forum.MaxRequestsPerMinute, DefaultMaxRequestsPerMinute)
 	setInt("forum.excerpt_length", &c.Forum.ExcerptLength, DefaultExcerptLength)
 	setStr("forum.api_username", &c.Forum.APIUsername, DefaultAPIUsername)
