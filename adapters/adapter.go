@@ -137,6 +137,10 @@ type Command struct {
 	// Interactive is set by adapters that show Reply.Actions as buttons (Slack, Discord): the
 	// bot may then answer with a preview to confirm instead of acting at once.
 	Interactive bool
+	// Invocation is how users address the bot where the command came from, as help and hints
+	// write it ("@discourse" on Mattermost, which has no slash commands); empty means the
+	// bot's default ("/discourse").
+	Invocation string
 }
 
 // Reply is what the bot answers to a command.

@@ -108,12 +108,9 @@ func Run(ctx context.Context, opts Options) error {
 	b.delivery = newDelivery(st, ads, limits, opts.Delivery.MaxAge, opts.Testing.RetryBase, logger.With("component", "delivery"), b.metrics)
 
 	b.exec = &commands.Executor{
-		Store:   st,
-		Catalog: b.catalog,
-		Access: commands.Access{
-			Allow:           opts.Access.Allow,
-			PrivateChannels: opts.Access.PrivateChannels,
-		},
+		Store:          st,
+		Catalog:        b.catalog,
+		Access:         commands.NewAccess(opts.Access.Allow, opts.Access.PrivateChannels),
 		Sampler:        b,
 		Transcripts:    newTranscripts(b),
 		OnRulesChanged: func() { b.reloadRules(context.WithoutCancel(ctx)) }, //nolint:errcheck // logged inside
@@ -367,17 +364,9 @@ func (b *Bot) restricted(ctx context.Context, p discourse.Post) (bool, error) {
 	return false, nil
 }
 
-// privateChannel reports whether the config lets ch hear private forum content. A chat-level
-// entry covers the chat's threads.
-func (b *Bot) privateChannel(ch adapters.ChannelRef) bool {
-	chat := adapters.ChannelRef{Platform: ch.Platform, ChatID: ch.ChatID}.String()
-	for _, p := range b.opts.Access.PrivateChannels {
-		if p == ch.String() || p == chat {
-			return true
-		}
-	}
-	return false
-}
+// privateChannel reports whether the config lets ch hear private forum content: the command
+// layer's access policy, so that both always agree.
+func (b *Bot) privateChannel(ch adapters.ChannelRef) bool { return b.exec.Access.IsPrivate(ch) }
 
 func toNotification(p discourse.Post) adapters.Notification {
 	return adapters.Notification{

@@ -357,14 +357,27 @@ func (p *Poller) enrich(ctx context.Context, q *Post) (bool, error) {
 		}
 		return false, err
 	}
+	if q.CategoryID != 0 && q.CategoryID != t.CategoryID {
+		// The post's own category (from the list) is authoritative: the topic moved since it was
+		// cached, so its tags and the rest may be stale too. A topic moved into a restricted
+		// category must stop reaching public channels with this post, not when the cache expires.
+		p.topics.Remove(q.TopicID)
+		if t, err = p.topic(ctx, q.TopicID); err != nil {
+			var api *APIError
+			if IsNotFound(err) || (errors.As(err, &api) && api.Status == 403) {
+				return false, nil
+			}
+			return false, err
+		}
+	}
 	if q.TopicTitle == "" {
 		q.TopicTitle = t.Title
 	}
 	if q.TopicSlug == "" {
 		q.TopicSlug = t.Slug
 	}
-	if t.CategoryID != 0 {
-		q.CategoryID = t.CategoryID
+	if q.CategoryID == 0 {
+		q.CategoryID = t.CategoryID // private-message lists carry no category
 	}
 	q.Tags = t.Tags
 	q.Archetype = t.Archetype

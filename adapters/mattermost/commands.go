@@ -80,6 +80,8 @@ func (r *runner) answer(ctx context.Context, p *model.Post, text string) {
 		Message: adapters.MessageRef(p.Id),
 		Thread:  adapters.MessageRef(p.RootId),
 		Time:    time.UnixMilli(p.CreateAt),
+		// No slash commands on Mattermost: help and hints must say "@discourse status".
+		Invocation: "@" + r.me.Username,
 	}
 	reply := r.h.HandleCommand(ctx, cmd)
 	msg := render(reply.Text)

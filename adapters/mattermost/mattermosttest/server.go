@@ -410,6 +410,12 @@ func (s *Server) store(p *model.Post) {
 			m.MentionCount++
 		}
 	}
+	// A user's own post marks the channel read for them, clearing their mentions there (not a
+	// bot's or a webhook's post).
+	m, u := s.members[p.ChannelId][p.UserId], s.users[p.UserId]
+	if m != nil && u != nil && !u.IsBot && p.Type == "" && p.GetProp("from_bot") == nil && p.GetProp("from_webhook") == nil {
+		m.MentionCount = 0
+	}
 }
 
 // liveConns lists the open websockets. Callers hold s.mu.
