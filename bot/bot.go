@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"sort"
 	"sync/atomic"
@@ -20,6 +21,7 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/commands"
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
+	"github.com/discourse-chatbot/discourse-chatbot/web"
 )
 
 // Version is the bot's version, shown in the forum User-Agent. The CLI sets it.
@@ -42,6 +44,7 @@ type Bot struct {
 	poller           *discourse.Poller
 	started          time.Time
 	httpAddr         atomic.Value // string: where /metrics is served
+	forumPerMinute   *perMinute   // forum requests a minute, for the web console
 }
 
 // HTTPAddr returns the address health and metrics are served on, once listening ("" before).
@@ -60,7 +63,7 @@ func Run(ctx context.Context, opts Options) error {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	b := &Bot{opts: opts, logger: logger, started: time.Now()}
+	b := &Bot{opts: opts, logger: logger, started: time.Now(), forumPerMinute: newPerMinute(nil)}
 	st := opts.Store
 	if st == nil {
 		return errors.New("bot: Options.Store is required")
@@ -78,7 +81,7 @@ func Run(ctx context.Context, opts Options) error {
 		URL: opts.Forum.URL, APIKey: opts.Forum.APIKey, APIUsername: opts.Forum.APIUsername,
 		UserAgent:         "discourse-chatbot/" + Version,
 		RequestsPerMinute: opts.Forum.MaxRequestsPerMinute,
-		HTTPClient:        b.metrics.instrument(opts.Testing.HTTPClient),
+		HTTPClient:        b.metrics.instrument(opts.Testing.HTTPClient, b.forumPerMinute),
 		Logger:            logger.With("component", "forum"),
 	})
 	if err != nil {
@@ -144,6 +147,21 @@ func Run(ctx context.Context, opts Options) error {
 	b.poller = poller
 	b.metrics.held(poller)
 
+	var console http.Handler
+	if w := opts.Web; w != nil {
+		if opts.HTTPListen == "" {
+			return errors.New("the web console needs http.listen")
+		}
+		c, err := web.New(&webBackend{b: b, live: poller.Live, requests: b.forumPerMinute}, web.Config{
+			SignIn: w.SignIn, ForumURL: opts.Forum.URL, Secret: w.Secret, Group: w.Group, Token: w.Token,
+			Logger: logger.With("component", "web"),
+		})
+		if err != nil {
+			return err
+		}
+		console = c
+	}
+
 	// Senders outlive the rest by design: they stop on their own context once the others are
 	// done, or first of all when the lead is lost.
 	sendCtx, stopSending := context.WithCancel(context.WithoutCancel(ctx))
@@ -184,7 +202,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	if opts.HTTPListen != "" {
 		g.Go(func() error {
-			if err := serveHTTP(gctx, opts.HTTPListen, b.metrics, b.ready, logger, func(a string) { b.httpAddr.Store(a) }); err != nil {
+			if err := serveHTTP(gctx, opts.HTTPListen, b.metrics, b.ready, console, logger, func(a string) { b.httpAddr.Store(a) }); err != nil {
 				return fmt.Errorf("http.listen %s: %w", opts.HTTPListen, err)
 			}
 			return nil

@@ -476,6 +476,23 @@ func TestSlackTranscriptBadLinkIsExplained(t *testing.T) {
 	}
 }
 
+// TestSlackTranscriptOverTheCapIsRefused: a thread or a range from a link longer than
+// transcript.max_messages is refused with the cap named, as on every platform, not cut.
+func TestSlackTranscriptOverTheCapIsRefused(t *testing.T) {
+	t.Parallel()
+	var root, reply string
+	s := startSlackBot(t, func(o *Options) { transcriptTo("topic")(o); o.Transcript.MaxMessages = 2 }, func(f *slacktest.Server) {
+		root, reply = slackSeedTranscript(f)
+	})
+	for _, cmd := range []string{"post thread <" + slackThreadLink(root, reply) + ">",
+		"post <" + slacktest.TeamURL + "archives/" + slacktest.GeneralID + "/p" + strings.Replace(root, ".", "", 1) + ">"} {
+		mustReply(t, s.command(t, slackGeneral, slacktest.AdminUser, cmd), "more than the 2 messages one transcript may hold")
+	}
+	if n := len(s.forum.CreatedPosts()); n != 0 {
+		t.Errorf("the forum got %d posts, want none", n)
+	}
+}
+
 func TestSlackTranscriptComposerLink(t *testing.T) {
 	t.Parallel()
 	s := startSlackBot(t, transcriptTo("link"), func(f *slacktest.Server) { slackSeedTranscript(f) })

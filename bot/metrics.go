@@ -89,8 +89,9 @@ func (m *metrics) held(p interface{ Held() []discourse.HeldPost }) {
 	}
 }
 
-// instrument returns an HTTP client for the forum whose requests are timed in forumLatency.
-func (m *metrics) instrument(c *http.Client) *http.Client {
+// instrument returns an HTTP client for the forum whose requests are timed in forumLatency and
+// counted in perMinute (when set).
+func (m *metrics) instrument(c *http.Client, perMinute *perMinute) *http.Client {
 	if c == nil {
 		c = &http.Client{Timeout: 30 * time.Second}
 	}
@@ -99,13 +100,17 @@ func (m *metrics) instrument(c *http.Client) *http.Client {
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
+	if perMinute != nil {
+		rt = counting{next: rt, c: perMinute}
+	}
 	out.Transport = promhttp.InstrumentRoundTripperDuration(m.forumLatency, rt)
 	return &out
 }
 
-// serveHTTP serves /healthz, /readyz and /metrics on addr until ctx is done.
-// bound, when set, is told the address actually listened on (":0" picks a free port).
-func serveHTTP(ctx context.Context, addr string, m *metrics, ready func() error, logger *slog.Logger, bound func(string)) error {
+// serveHTTP serves /healthz, /readyz and /metrics on addr until ctx is done, and console (the
+// web console, when not nil) on every other path. bound, when set, is told the address actually
+// listened on (":0" picks a free port).
+func serveHTTP(ctx context.Context, addr string, m *metrics, ready func() error, console http.Handler, logger *slog.Logger, bound func(string)) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("ok\n")) //nolint:errcheck
@@ -118,6 +123,9 @@ func serveHTTP(ctx context.Context, addr string, m *metrics, ready func() error,
 		w.Write([]byte("ready\n")) //nolint:errcheck
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	if console != nil {
+		mux.Handle("/", console)
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err

@@ -56,6 +56,23 @@ type suite struct {
 func TestRealMattermost(t *testing.T) {
 	s := setup(t)
 
+	t.Run("check reports the bot's channels", func(t *testing.T) {
+		alerts := adapters.ChannelRef{Platform: "mattermost", ChatID: s.fx.Channels["alerts"]}
+		lobby := adapters.ChannelRef{Platform: "mattermost", ChatID: s.fx.Channels[fixture.Botless]}
+		report, err := s.mm.Check(context.Background(), []adapters.ChannelRef{alerts, lobby})
+		got := strings.Join(report, "\n")
+		t.Logf("check:\n%s", got)
+		for _, want := range []string{
+			"users/me: ok as @discourse, a bot account", "teams: " + s.fx.Team,
+			"(~alerts): member, may post", "(~lobby): the bot is not a member (add it with /invite @discourse)",
+		} {
+			mustContain(t, got, want)
+		}
+		if err == nil {
+			t.Errorf("check found no problem, want the channel without the bot:\n%s", got)
+		}
+	})
+
 	t.Run("help in a channel", func(t *testing.T) {
 		got := shown(s.command(t, "carol", "town-square", "help"))
 		for _, want := range []string{"Commands", "the rules of this channel, numbered", "`@discourse post thread"} {
