@@ -67,6 +67,7 @@ func Run(t *testing.T, setup Setup) {
 		{"RateLimit", testRateLimit},
 		{"ServerError", testServerError},
 		{"Escaping", testEscaping},
+		{"ChannelName", testChannelName},
 	}
 	for _, h := range historyTests {
 		tests = append(tests, struct {
@@ -255,6 +256,25 @@ func testNonAdmin(t *testing.T, setup Setup) {
 	cmds := rec.Received()
 	if len(cmds) != 1 || cmds[0].IsAdmin {
 		t.Errorf("a plain member's command: got %+v, want one with IsAdmin false", cmds)
+	}
+}
+
+// testChannelName: an adapter that names channels (adapters.ChannelNamer, for the web console)
+// names the fake's channel as the platform does, not by its id.
+func testChannelName(t *testing.T, setup Setup) {
+	a, f := setup(t)
+	n, ok := a.(adapters.ChannelNamer)
+	if !ok {
+		t.Skip("the adapter does not name channels")
+	}
+	start(t, a, f, &Recorder{})
+	ch := f.Channel()
+	name, err := n.ChannelName(ctxT(t), ch)
+	if err != nil {
+		t.Fatalf("ChannelName(%s): %v", ch, err)
+	}
+	if name == "" || strings.Trim(name, "#~@!") == ch.ChatID {
+		t.Errorf("ChannelName(%s) = %q, want the platform's name for it", ch, name)
 	}
 }
 
