@@ -4,17 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
-	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord/discordtest"
 	"github.com/discourse-chatbot/discourse-chatbot/commands"
-	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
 
 // End-to-end tests of the whole bot (bot.Run) against the fake forum and the fake Discord,
@@ -41,18 +37,7 @@ type discordBot struct {
 func startDiscordBot(t *testing.T, extra botOption, seed func(*discordtest.Server)) *discordBot {
 	t.Helper()
 	forum := newSite(t)
-	fake := discordtest.NewServer()
-	if seed != nil {
-		seed(fake)
-	}
-	closeFake(t, "fake Discord", fake) // before the bot starts, so it closes after the bot stops
-	run := runTestBot(t, forum.URL(), filepath.Join(t.TempDir(), "bot.db"), func(state.Store) []adapters.Adapter {
-		return []adapters.Adapter{must(discord.New(discord.Config{
-			Token: discordtest.Token, APIURL: fake.URL(), GatewayURL: fake.GatewayURL(), Transcripts: true,
-		}, testLogger(t)))}
-	}, extra)
-	waitUntil(t, "the gateway session", fake.Connected)
-	waitUntil(t, "the /discourse command to be registered", func() bool { return fake.Commands("") != nil })
+	fake, run := startChat(t, discordPlatform, forum, extra, seed)
 	return &discordBot{forum: forum, discord: fake, bot: run.bot}
 }
 
@@ -419,23 +404,6 @@ func discordStableIDs(s string, ids []string) string {
 	return s
 }
 
-// discordGolden compares got with the golden file, or rewrites it with -update.
-func discordGolden(t *testing.T, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(discordGoldenTranscript, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(discordGoldenTranscript)
-	if err != nil {
-		t.Fatalf("%v (run go test ./bot/ -run TestDiscordTranscript -update to write it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("transcript differs from %s (-update rewrites it):\n--- got\n%s\n--- want\n%s", discordGoldenTranscript, got, want)
-	}
-}
 
 // TestDiscordTranscriptWithButtons: /discourse post 3 previews the last three messages with
 // buttons; "◀ Start earlier" takes one more; "Post to forum" creates the topic, and only then.
@@ -488,7 +456,7 @@ func TestDiscordTranscriptWithButtons(t *testing.T) {
 	if !strings.Contains(answer.Content, fmt.Sprintf("/%d", topic.TopicID)) {
 		t.Errorf("answer %q does not link the new topic %d", answer.Content, topic.TopicID)
 	}
-	discordGolden(t, discordStableIDs(topic.Raw, ids))
+	golden(t, discordGoldenTranscript, discordStableIDs(topic.Raw, ids))
 	for _, outside := range []string{"Morning all", "a notification the bot sent"} {
 		if strings.Contains(topic.Raw, outside) {
 			t.Errorf("the transcript holds %q, outside the range or the bot's own", outside)
@@ -554,7 +522,7 @@ func TestDiscordTranscriptComposerLink(t *testing.T) {
 		t.Errorf("link mode created %d forum posts, want none", n)
 	}
 	if !*update { // TestDiscordTranscriptWithButtons writes the golden file
-		discordGolden(t, discordStableIDs(q.Get("body"), ids))
+		golden(t, discordGoldenTranscript, discordStableIDs(q.Get("body"), ids))
 	}
 }
 

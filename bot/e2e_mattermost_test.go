@@ -4,16 +4,12 @@ import (
 	"fmt"
 	"html"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/mattermost/mattermost-server/v6/model"
 
-	"github.com/discourse-chatbot/discourse-chatbot/adapters"
-	"github.com/discourse-chatbot/discourse-chatbot/adapters/mattermost"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/mattermost/mattermosttest"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
@@ -37,15 +33,7 @@ type mmBot struct {
 func startMattermostBot(t *testing.T, extra botOption, seed func(*mattermosttest.Server)) *mmBot {
 	t.Helper()
 	forum := newSite(t)
-	fake := mattermosttest.NewServer()
-	if seed != nil {
-		seed(fake)
-	}
-	closeFake(t, "fake Mattermost", fake) // before the bot starts, so it closes after the bot stops
-	run := runTestBot(t, forum.URL(), filepath.Join(t.TempDir(), "bot.db"), func(state.Store) []adapters.Adapter {
-		return []adapters.Adapter{must(mattermost.New(mattermost.Config{URL: fake.URL(), Token: mattermosttest.Token}, testLogger(t)))}
-	}, extra)
-	waitUntil(t, "the websocket", func() bool { return fake.Live() > 0 })
+	fake, run := startChat(t, mattermostPlatform, forum, extra, seed)
 	return &mmBot{forum: forum, mm: fake, bot: run.bot}
 }
 
@@ -276,23 +264,6 @@ func (s *mmSeed) normalize(f *mattermosttest.Server, raw string) string {
 	return strings.NewReplacer(pairs...).Replace(raw)
 }
 
-// mmGolden compares got with the golden file, or rewrites it with -update.
-func mmGolden(t *testing.T, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(mmGoldenTranscript, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(mmGoldenTranscript)
-	if err != nil {
-		t.Fatalf("%v (run go test ./bot/ -run TestMattermostTranscript -update to write it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("transcript differs from %s (-update rewrites it):\n--- got\n%s\n--- want\n%s", mmGoldenTranscript, got, want)
-	}
-}
 
 func TestMattermostTranscriptBecomesATopic(t *testing.T) {
 	t.Parallel()
@@ -313,7 +284,7 @@ func TestMattermostTranscriptBecomesATopic(t *testing.T) {
 	if !strings.Contains(answer, fmt.Sprintf("/%d", topic.TopicID)) {
 		t.Errorf("answer %q does not link the new topic %d", answer, topic.TopicID)
 	}
-	mmGolden(t, seed.normalize(r.mm, topic.Raw))
+	golden(t, mmGoldenTranscript, seed.normalize(r.mm, topic.Raw))
 
 	t.Run("post thread <link>", func(t *testing.T) {
 		answer := mmShown(r.command(t, true, "post thread "+r.mm.Permalink(seed.reply)+" Installer hang"))
@@ -366,7 +337,7 @@ func TestMattermostTranscriptComposerLink(t *testing.T) {
 	if q.Get("category_id") != fmt.Sprint(r.forum.cat["support"]) || !strings.HasPrefix(q.Get("title"), "Chat transcript: ") {
 		t.Errorf("composer link title %q category %q", q.Get("title"), q.Get("category_id"))
 	}
-	mmGolden(t, seed.normalize(r.mm, q.Get("body")))
+	golden(t, mmGoldenTranscript, seed.normalize(r.mm, q.Get("body")))
 	if n := len(r.forum.CreatedPosts()); n != 0 {
 		t.Errorf("link mode created %d forum posts, want none", n)
 	}

@@ -5,15 +5,12 @@ import (
 	"fmt"
 	"html"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
-	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack/slacktest"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
@@ -41,19 +38,12 @@ type slackBot struct {
 func startSlackBot(t *testing.T, extra botOption, seed func(*slacktest.Server)) *slackBot {
 	t.Helper()
 	forum := newSite(t)
-	fake := slacktest.NewServer()
-	if seed != nil {
-		seed(fake)
-	}
-	closeFake(t, "fake Slack", fake) // before the bot starts, so it closes after the bot stops
+	fake, run := startChat(t, slackPlatform, forum, extra, seed)
 	t.Cleanup(func() {
 		if late := fake.LateAcks(); len(late) > 0 {
 			t.Errorf("envelopes acknowledged after Slack's 3 s: %v", late)
 		}
 	})
-	run := runTestBot(t, forum.URL(), filepath.Join(t.TempDir(), "bot.db"), func(state.Store) []adapters.Adapter {
-		return []adapters.Adapter{must(slack.New(slack.Config{BotToken: slacktest.BotToken, AppToken: slacktest.AppToken, APIURL: fake.APIURL()}, testLogger(t)))}
-	}, extra)
 	t.Cleanup(func() { // runs first, while the bot still runs: no ack may be lost to the stop
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -61,11 +51,6 @@ func startSlackBot(t *testing.T, extra botOption, seed func(*slacktest.Server)) 
 			t.Errorf("fake Slack: %v", err)
 		}
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := fake.WaitConnected(ctx); err != nil {
-		t.Fatal(err)
-	}
 	return &slackBot{forum: forum, slack: fake, bot: run.bot}
 }
 
@@ -370,23 +355,6 @@ func slackSeedTranscript(f *slacktest.Server) (root, reply string) {
 	return root, reply
 }
 
-// slackGolden compares got with the golden file, or rewrites it with -update.
-func slackGolden(t *testing.T, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(slackGoldenTranscript, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(slackGoldenTranscript)
-	if err != nil {
-		t.Fatalf("%v (run go test ./bot/ -run TestSlackTranscript -update to write it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("transcript differs from %s (-update rewrites it):\n--- got\n%s\n--- want\n%s", slackGoldenTranscript, got, want)
-	}
-}
 
 func TestSlackTranscriptBecomesATopic(t *testing.T) {
 	t.Parallel()
@@ -407,7 +375,7 @@ func TestSlackTranscriptBecomesATopic(t *testing.T) {
 	if !strings.Contains(answer, fmt.Sprintf("/t/%d", topic.TopicID)) && !strings.Contains(answer, fmt.Sprintf("/%d", topic.TopicID)) {
 		t.Errorf("answer %q does not link the new topic %d", answer, topic.TopicID)
 	}
-	slackGolden(t, topic.Raw)
+	golden(t, slackGoldenTranscript, topic.Raw)
 
 	t.Run("post thread <link> previews the whole thread", func(t *testing.T) {
 		preview := s.command(t, slackGeneral, slacktest.AdminUser, "post thread <"+slackThreadLink(root, reply)+"> Installer hang")
@@ -513,7 +481,7 @@ func TestSlackTranscriptComposerLink(t *testing.T) {
 	if q.Get("category_id") != fmt.Sprint(s.forum.cat["support"]) || !strings.HasPrefix(q.Get("title"), "Chat transcript: #general on Slack") {
 		t.Errorf("composer link title %q category %q", q.Get("title"), q.Get("category_id"))
 	}
-	slackGolden(t, q.Get("body"))
+	golden(t, slackGoldenTranscript, q.Get("body"))
 	if n := len(s.forum.CreatedPosts()); n != 0 {
 		t.Errorf("link mode created %d forum posts, want none", n)
 	}

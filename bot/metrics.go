@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/discourse-chatbot/discourse-chatbot/discourse"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
 
@@ -70,6 +71,22 @@ func newMetrics(st state.Store, forumRequests func() float64) *metrics {
 			}))
 	}
 	return m
+}
+
+// held exports the poller's held posts: retried (their topic cannot be read yet) and parked.
+func (m *metrics) held(p interface{ Held() []discourse.HeldPost }) {
+	for _, st := range []string{"retrying", "parked"} {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "discourse_chatbot_posts_held", Help: "Forum posts held back because their topic cannot be read.",
+			ConstLabels: prometheus.Labels{"state": st}},
+			func() float64 {
+				retrying, parked := heldCounts(p.Held())
+				if st == "parked" {
+					return float64(parked)
+				}
+				return float64(retrying)
+			}))
+	}
 }
 
 // instrument returns an HTTP client for the forum whose requests are timed in forumLatency and

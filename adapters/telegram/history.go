@@ -15,7 +15,7 @@ import (
 
 // record adds a message to the chat log; a failure costs that message in transcripts only.
 func (a *Adapter) record(ctx context.Context, m adapters.Message) {
-	if err := a.cfg.ChatLog.Append(ctx, m, a.cfg.LogMaxMessages, a.cfg.LogMaxAge); err != nil {
+	if err := a.cfg.ChatLog.Append(ctx, m, adapters.LogBounds{PerChat: a.cfg.LogMaxMessages, MaxAge: a.cfg.LogMaxAge, Total: a.cfg.LogMaxTotal}); err != nil {
 		a.log.Error("chat log: record message", "channel", m.Channel.String(), "err", err)
 	}
 }
