@@ -526,7 +526,7 @@ func TestLongAbsenceLosesNoCommand(t *testing.T) {
 	a := newAdapter(t, config(srv), v)
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx, &adaptertest.Recorder{}) }()
-	waitFor(t, "a stored sync token", func() bool { return v.get("matrix.since") != "" })
+	adaptertest.WaitFor(t, "a stored sync token", func() bool { return v.get("matrix.since") != "" })
 	stop()
 	if err := <-done; err != nil {
 		t.Fatal(err)

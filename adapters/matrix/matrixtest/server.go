@@ -38,8 +38,8 @@ type Server struct {
 	hs *httptest.Server
 
 	mu        sync.Mutex
-	changed   chan struct{} // closed and replaced whenever the stream grows
-	stream    []*entry      // every event, in stream order; a sync token is an index into it
+	changed   chan struct{}      // closed and replaced whenever the stream grows
+	stream    []*entry           // every event, in stream order; a sync token is an index into it
 	pos       map[id.EventID]int // an event's place in the stream, from 1
 	rooms     map[id.RoomID]*room
 	names     map[id.UserID]string // display names
