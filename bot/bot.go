@@ -378,7 +378,19 @@ func (b *Bot) statusLine(ctx context.Context, ch adapters.ChannelRef) adapters.T
 	if err != nil {
 		b.logger.Warn("status: read pending notifications", "channel", ch.String(), "err", err)
 	}
-	return commands.TextBotStatus(len(pending), b.client.Requests(), b.opts.Forum.MaxRequestsPerMinute, b.started)
+	st := commands.BotStatus{
+		Pending: len(pending), ForumRequests: b.client.Requests(), PerMinute: b.opts.Forum.MaxRequestsPerMinute,
+		Since: b.started, Now: time.Now(), ForumErrorKind: b.metrics.forumErrorKind(),
+	}
+	for _, p := range pending {
+		if st.OldestPending.IsZero() || p.CreatedAt.Before(st.OldestPending) {
+			st.OldestPending = p.CreatedAt
+		}
+	}
+	if t := b.metrics.lastPollOK.Load(); t != 0 {
+		st.LastPoll = time.Unix(0, t)
+	}
+	return commands.TextBotStatus(st)
 }
 
 // SendSample implements commands.Sampler: the `test` command.

@@ -32,7 +32,8 @@ type metrics struct {
 	commands     *prometheus.CounterVec
 	forumErrors  *prometheus.CounterVec
 	lastPollOK   atomic.Int64 // unix nanos of the last successful poll, for /readyz
-	lastPollErr  atomic.Pointer[string]
+	lastPollErr  atomic.Pointer[string] // the current poll failure, nil while polls succeed
+	lastErrKind  atomic.Pointer[string] // its discourse.ErrorKind
 	standby      atomic.Bool
 	requests     atomic.Pointer[func() int64] // the forum client's request count, once it exists
 	adapters     atomic.Pointer[map[string]adapters.Adapter]
@@ -111,11 +112,22 @@ func (m *metrics) polled(err error) {
 	if err == nil {
 		m.lastPollOK.Store(time.Now().UnixNano())
 		m.lastPollErr.Store(nil)
+		m.lastErrKind.Store(nil)
 		return
 	}
-	m.forumErrors.WithLabelValues(discourse.ErrorKind(err)).Inc()
+	kind := discourse.ErrorKind(err)
+	m.forumErrors.WithLabelValues(kind).Inc()
 	msg := err.Error()
 	m.lastPollErr.Store(&msg)
+	m.lastErrKind.Store(&kind)
+}
+
+// forumErrorKind is the current poll failure's kind, "" while polls succeed.
+func (m *metrics) forumErrorKind() string {
+	if k := m.lastErrKind.Load(); k != nil {
+		return *k
+	}
+	return ""
 }
 
 // command counts a chat command.

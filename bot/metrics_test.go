@@ -52,32 +52,37 @@ func TestMetricsByScraping(t *testing.T) {
 	rec.command(t, "console:a", "watch support")
 	rec.command(t, "console:a", "wtch support")
 	rec.command(t, "console:a", "watch nowhere")
-	// One notification waits an hour to be retried, one is refused for good (parked).
-	rec.failNext(adapters.RetryAfter(time.Hour, errors.New("429")), adapters.Permanent(errors.New("channel_not_found")))
-	forum.CreateTopic("Waits", "<p>x</p>", "bob", forum.cat["support"])
-	rec.command(t, "console:b", "watch general")
-	forum.CreateTopic("Parked", "<p>x</p>", "bob", forum.cat["general"])
+	// One notification waits an hour to be retried, then one is refused for good (parked).
 	var scraped string
 	deadline := time.Now().Add(30 * time.Second)
-	for {
-		_, scraped = scrape(t, b.HTTPAddr(), "/metrics")
-		if strings.Contains(scraped, "discourse_chatbot_outbox_parked 1") && strings.Contains(scraped, `discourse_chatbot_outbox_platform_pending{platform="console"} 1`) {
-			break
+	waitFor := func(what string, cond func(string) bool) {
+		t.Helper()
+		for _, scraped = scrape(t, b.HTTPAddr(), "/metrics"); !cond(scraped); _, scraped = scrape(t, b.HTTPAddr(), "/metrics") {
+			if time.Now().After(deadline) {
+				t.Fatalf("/metrics never showed %s:\n%s", what, scraped)
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the outbox never showed one pending and one parked notification:\n%s", scraped)
+	}
+	rec.failNext(adapters.RetryAfter(time.Hour, errors.New("429")))
+	forum.CreateTopic("Waits", "<p>x</p>", "bob", forum.cat["support"])
+	waitFor("one pending notification", func(s string) bool {
+		return strings.Contains(s, `discourse_chatbot_outbox_platform_pending{platform="console"} 1`)
+	})
+	rec.failNext(adapters.Permanent(errors.New("channel_not_found")))
+	rec.command(t, "console:b", "watch general")
+	forum.CreateTopic("Parked", "<p>x</p>", "bob", forum.cat["general"])
+	waitFor("one parked notification", func(s string) bool { return strings.Contains(s, "\ndiscourse_chatbot_outbox_parked 1\n") })
+	// status in the channel shows the forum's health and what waits there.
+	status := rec.command(t, "console:a", "status")
+	for _, want := range []string{"Forum: ok, last polled ", "1 notification waiting to be delivered here, the oldest for "} {
+		if !strings.Contains(status, want) {
+			t.Errorf("status lacks %q:\n%s", want, status)
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
 	// A forum poll that fails is counted by kind.
 	forum.FailNext(401, 1)
-	for !strings.Contains(scraped, `discourse_chatbot_forum_errors_total{kind="auth"} 1`) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no forum error counted:\n%s", scraped)
-		}
-		time.Sleep(10 * time.Millisecond)
-		_, scraped = scrape(t, b.HTTPAddr(), "/metrics")
-	}
+	waitFor("a forum error", func(s string) bool { return strings.Contains(s, `discourse_chatbot_forum_errors_total{kind="auth"} 1`) })
 
 	for _, series := range []struct {
 		name string
