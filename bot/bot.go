@@ -341,20 +341,15 @@ func (b *Bot) restricted(ctx context.Context, p discourse.Post) (bool, error) {
 	if p.IsPrivateMessage() {
 		return true, nil
 	}
-	for id, depth := p.CategoryID, 0; id != 0 && depth < 5; depth++ {
-		c, ok, err := b.catalog.Category(ctx, id)
-		if err != nil {
-			return false, fmt.Errorf("look up category %d: %w", id, err)
-		}
-		if !ok {
-			return true, nil // unknown to the catalogue: treat as private rather than leak it
-		}
-		if c.ReadRestricted {
-			return true, nil
-		}
-		id = c.ParentID
+	if _, _, err := b.catalog.Category(ctx, p.CategoryID); err != nil { // refreshes once for a new id
+		return false, fmt.Errorf("look up category %d: %w", p.CategoryID, err)
 	}
-	return false, nil
+	tree, err := b.catalog.Tree(ctx)
+	if err != nil {
+		return false, fmt.Errorf("look up category %d: %w", p.CategoryID, err)
+	}
+	restricted, known := tree.Restricted(p.CategoryID)
+	return restricted || !known, nil // unknown to the catalogue: treat as private rather than leak it
 }
 
 // privateChannel reports whether the config lets ch hear private forum content: the command
@@ -414,21 +409,14 @@ func (b *Bot) SendSample(ctx context.Context, ch adapters.ChannelRef) error {
 	return err
 }
 
-// categoryChoices lists category paths for autocompletion (Discord).
+// categoryChoices lists the category slug paths a public channel may subscribe to, as the
+// grammar takes them, for autocompletion (Discord).
 func (b *Bot) categoryChoices(ctx context.Context) []string {
-	cats, err := b.catalog.Categories(ctx)
+	tree, err := b.catalog.Tree(ctx)
 	if err != nil {
 		return nil
 	}
-	var out []string
-	for _, c := range cats {
-		if c.ReadRestricted {
-			continue
-		}
-		out = append(out, b.catalog.CategoryPath(ctx, c.ID))
-	}
-	sort.Strings(out)
-	return out
+	return tree.Usable(false)
 }
 
 func platformNames(ads map[string]adapters.Adapter) []string {

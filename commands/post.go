@@ -73,7 +73,7 @@ func (e *Executor) CheckTranscriptCategory(ctx context.Context, ch adapters.Chan
 		return fmt.Errorf("%w: list categories: %w", errForum, err)
 	}
 	cats := newCategoryIndex(list)
-	if _, ok := cats.byID[categoryID]; !ok || cats.restricted(categoryID) {
+	if _, ok := cats.Category(categoryID); !ok || cats.restricted(categoryID) {
 		return refuse(textDestinationRestricted())
 	}
 	return nil

@@ -92,6 +92,10 @@ func reasonToNeedsURL() string { return "\"to\" needs the URL of a forum topic."
 
 func reasonTwoTopics() string { return "Only one \"to <topic url>\" may be given." }
 
+func reasonLinkInTitle(tok string) string {
+	return fmt.Sprintf("%q looks like a link, but not one to a message of this chat: copy a message's link here, or leave it out of the title.", tok)
+}
+
 func reasonTitleWithTopic() string {
 	return "A transcript posted as a reply to a topic takes no title."
 }

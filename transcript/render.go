@@ -286,6 +286,20 @@ func runEnd(s string, i int) int {
 	return i
 }
 
+// PlainText converts a chat message's markup as ToMarkdown does (mentions become @names, Slack's
+// <url|text> a markdown link) but without escaping it for the forum: for showing a message back in
+// chat, such as in a transcript's preview. msgs name the speakers, for mentions.
+func PlainText(platform, text string, msgs []adapters.Message) string {
+	names := speakerNames(msgs)
+	switch platform {
+	case "slack":
+		return slackToMarkdown(text, names)
+	case "discord":
+		return discordToMarkdown(text, names)
+	}
+	return text
+}
+
 var (
 	// markdownLink is the start of a markdown link: "[the docs](".
 	markdownLink = regexp.MustCompile(`^\[([^\[\]\n]*)\]\(`)

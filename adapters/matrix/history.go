@@ -33,7 +33,7 @@ func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapter
 		return adapters.History{}, err
 	}
 	room := id.RoomID(q.Channel.ChatID)
-	if a.isEncrypted(room) {
+	if a.refuses(room) {
 		return adapters.History{}, fmt.Errorf("matrix history: %w", errEncrypted)
 	}
 	limit := q.Limit
@@ -76,7 +76,7 @@ func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapter
 }
 
 // messagesFilter asks /messages for room messages only.
-var messagesFilter = &mautrix.FilterPart{Types: []event.Type{event.EventMessage}, LazyLoadMembers: true}
+var messagesFilter = &mautrix.FilterPart{Types: []event.Type{event.EventMessage, event.EventEncrypted}, LazyLoadMembers: true}
 
 // latest reads the newest limit messages, paging back.
 func (a *Adapter) latest(ctx context.Context, room id.RoomID, limit int) ([]*event.Event, error) {
@@ -229,6 +229,15 @@ func (a *Adapter) linkedEvent(ctx context.Context, room id.RoomID, link string) 
 // message converts a room message event for a transcript: reply quotes removed, formatted_body
 // as CommonMark with mentions as display names, the sender's display name, a permalink.
 func (a *Adapter) message(ctx context.Context, room id.RoomID, ev *event.Event) (adapters.Message, bool) {
+	if ev != nil && ev.Type == event.EventEncrypted && a.e2ee != nil {
+		ev.RoomID = room
+		dec, err := a.e2ee.decrypt(ctx, ev)
+		if err != nil {
+			a.log.Warn("cannot decrypt a message for a transcript", "event", ev.ID, "err", err)
+			return adapters.Message{}, false
+		}
+		ev = dec
+	}
 	if ev == nil || ev.Type != event.EventMessage {
 		return adapters.Message{}, false
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -20,11 +21,11 @@ const timelineLimit = 100
 
 // syncFilter keeps /sync small: no presence, account data, receipts or typing; only the state
 // the adapter reads (power levels, encryption, names) and the messages it answers.
-func syncFilter() *mautrix.Filter {
+func syncFilter(encryption bool) *mautrix.Filter {
 	none := &mautrix.FilterPart{NotTypes: []event.Type{{Type: "*"}}}
 	stateTypes := []event.Type{event.StatePowerLevels, event.StateEncryption, event.StateRoomName,
 		event.StateCanonicalAlias, event.StateMember}
-	return &mautrix.Filter{
+	f := &mautrix.Filter{
 		EventFormat: mautrix.EventFormatClient,
 		EventFields: []string{"type", "content", "sender", "state_key", "event_id", "origin_server_ts", "room_id", "unsigned"},
 		AccountData: none,
@@ -40,6 +41,13 @@ func syncFilter() *mautrix.Filter {
 			},
 		},
 	}
+	if encryption {
+		// Sharing room keys needs every member, and the Olm machine reads whole events.
+		f.EventFields = nil
+		f.Room.State.LazyLoadMembers = false
+		f.Room.Timeline.LazyLoadMembers = false
+	}
+	return f
 }
 
 // Run implements adapters.Adapter: it logs in (once), then long-polls /sync until ctx is done,
@@ -98,6 +106,8 @@ func (a *Adapter) Run(ctx context.Context, h adapters.Handler) error {
 		return err
 	}
 	r := &runner{a: a, h: h, sem: make(chan struct{}, maxConcurrentCommands)}
+	a.runner.Store(r)
+	defer a.runner.Store(nil)
 	everConnected := false
 	for {
 		sctx, cancel := context.WithTimeout(ctx, a.cfg.SyncTimeout+callTimeout)
@@ -137,6 +147,12 @@ func (a *Adapter) Run(ctx context.Context, h adapters.Handler) error {
 			everConnected = true
 		}
 		// A first sync ever (no stored token) shows old messages: their commands are history.
+		r.initial.Store(since == "")
+		if a.e2ee != nil {
+			if err := a.e2ee.process(ctx, resp, since); err != nil {
+				a.log.Warn("encryption could not process a sync", "err", err)
+			}
+		}
 		r.handle(ctx, resp, since == "")
 		if resp.NextBatch != "" && resp.NextBatch != since {
 			since = resp.NextBatch
@@ -150,7 +166,7 @@ func (a *Adapter) Run(ctx context.Context, h adapters.Handler) error {
 func (a *Adapter) createFilter(ctx context.Context) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	resp, err := a.cli.CreateFilter(ctx, syncFilter())
+	resp, err := a.cli.CreateFilter(ctx, syncFilter(a.e2ee != nil))
 	if err != nil {
 		return "", classify("create filter", err)
 	}
@@ -159,9 +175,19 @@ func (a *Adapter) createFilter(ctx context.Context) (string, error) {
 
 // runner handles the sync responses of one Run.
 type runner struct {
-	a   *Adapter
-	h   adapters.Handler
-	sem chan struct{}
+	a       *Adapter
+	h       adapters.Handler
+	sem     chan struct{}
+	initial atomic.Bool // the batch being handled is the first sync ever
+}
+
+// decrypted handles a message the Olm machine decrypted, during process or later (a room key
+// that arrived after its message).
+func (r *runner) decrypted(ctx context.Context, ev *event.Event) {
+	if r.initial.Load() || ev.Sender == r.a.me || ev.Type != event.EventMessage {
+		return
+	}
+	r.consider(ctx, ev)
 }
 
 // handle processes one sync response: invitations, room state the adapter tracks, and commands.
@@ -188,7 +214,9 @@ func (r *runner) handle(ctx context.Context, resp *mautrix.RespSync, initial boo
 			}
 			switch ev.Type {
 			case event.EventEncrypted:
-				r.encryptedMessage(ctx, roomID)
+				if a.e2ee == nil {
+					r.encryptedMessage(ctx, roomID)
+				}
 			case event.EventMessage:
 				cmds = append(cmds, ev)
 			}
@@ -236,7 +264,9 @@ func (r *runner) invited(ctx context.Context, roomID id.RoomID, inv *mautrix.Syn
 	a.log.Info("joined a room it was invited to", "room", roomID, "inviter", inviter)
 	if encrypted {
 		a.setEncrypted(roomID)
-		r.encryptedMessage(ctx, roomID)
+		if a.e2ee == nil {
+			r.encryptedMessage(ctx, roomID)
+		}
 	}
 }
 

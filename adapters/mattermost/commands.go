@@ -49,17 +49,7 @@ func (r *runner) consider(ctx context.Context, p *model.Post) {
 	if !ok {
 		return
 	}
-	select {
-	case r.sem <- struct{}{}:
-	case <-ctx.Done():
-		return
-	}
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		defer func() { <-r.sem }()
-		r.answer(ctx, p, text)
-	}()
+	r.commands.Go(ctx, p.ChannelId, func(ctx context.Context) { r.answer(ctx, p, text) })
 }
 
 // answer builds the command, hands it to the handler and posts the reply in the same channel,

@@ -208,10 +208,23 @@ func (a *Adapter) message(ctx context.Context, ch adapters.ChannelRef, team stri
 	}
 	if p.Metadata != nil {
 		for _, f := range p.Metadata.Files {
-			m.Files = append(m.Files, adapters.File{Name: f.Name, URL: a.cfg.URL + model.APIURLSuffix + "/files/" + f.Id})
+			m.Files = append(m.Files, adapters.File{Name: f.Name, URL: a.fileURL(ctx, f.Id)})
 		}
 	}
 	return m
+}
+
+// fileURL links a file for forum readers: its public link when the server gives them
+// (FileSettings.EnablePublicLink; off by default, then 501), else the API's file URL, which only
+// opens for someone logged in to Mattermost.
+func (a *Adapter) fileURL(ctx context.Context, id string) string {
+	link, err := call(ctx, a, "get file link", func(c *model.Client4) (string, *model.Response, error) {
+		return c.GetFileLink(id)
+	})
+	if err == nil && webURL(link) != "" {
+		return link
+	}
+	return a.cfg.URL + model.APIURLSuffix + "/files/" + id
 }
 
 // teamName returns the name of team id, or for direct and group channels (no team) that of one

@@ -14,6 +14,8 @@ import (
 
 	"github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/slack-go/slack"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/internal/plumbing"
 )
 
 // Config is the adapter's configuration (the `slack:` section).
@@ -51,7 +53,14 @@ type Adapter struct {
 	seen    *expirable.LRU[string, struct{}]
 	limiter *channelLimiter
 	self    identity
+
+	sup      plumbing.Supervisor
+	commands *plumbing.Dispatcher
 }
+
+// Connected and Reconnects (adapters.Health) come from the supervisor.
+func (a *Adapter) Connected() bool   { return a.sup.Connected() }
+func (a *Adapter) Reconnects() int64 { return a.sup.Reconnects() }
 
 // New validates cfg and builds the adapter. It does no I/O.
 func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
@@ -93,7 +102,10 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 		users:   expirable.NewLRU[string, slack.User](userCacheSize, nil, userCacheTTL),
 		seen:    expirable.NewLRU[string, struct{}](mentionDedupSize, nil, time.Hour),
 		limiter: newChannelLimiter(),
+
+		commands: plumbing.NewDispatcher(maxConcurrentCommands),
 	}
+	a.sup = plumbing.Supervisor{Log: a.log, MinBackoff: reconnectInitial, MaxBackoff: reconnectMax}
 	a.api = slack.New(cfg.BotToken,
 		slack.OptionAPIURL(cfg.APIURL),
 		slack.OptionHTTPClient(cfg.HTTPClient),

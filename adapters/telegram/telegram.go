@@ -18,6 +18,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/internal/plumbing"
 )
 
 // platform is the platform's name in channel refs ("telegram:-100123/42").
@@ -69,11 +70,23 @@ type Adapter struct {
 	self    tgbotapi.User    // from getMe, once Run has connected
 	offset  int64            // the update offset when cfg.Offsets is nil
 	handler adapters.Handler // Run's handler, told of migrations Notify discovers
+
+	sup      plumbing.Supervisor
+	commands *plumbing.Dispatcher
+	track    inFlight
 }
+
+// Connected and Reconnects (adapters.Health) come from the supervisor.
+func (a *Adapter) Connected() bool   { return a.sup.Connected() }
+func (a *Adapter) Reconnects() int64 { return a.sup.Reconnects() }
+
+// maxConcurrentCommands bounds the commands handled at once, over all chats.
+const maxConcurrentCommands = 8
 
 var (
 	_ adapters.Adapter = (*Adapter)(nil)
 	_ adapters.Checker = (*Adapter)(nil)
+	_ adapters.Health  = (*Adapter)(nil)
 )
 
 // New validates cfg and returns an adapter. It does no I/O: Run and Check talk to Telegram.
@@ -112,13 +125,16 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 	// Built by hand rather than with NewBotAPIWithClient, which calls getMe: New does no I/O.
 	bot := &tgbotapi.BotAPI{Token: cfg.Token, Client: cfg.HTTPClient, Buffer: 100}
 	bot.SetAPIEndpoint(endpoint + "/bot%s/%s")
+	log := logger.With("adapter", platform)
 	return &Adapter{
-		cfg:    cfg,
-		log:    logger.With("adapter", platform),
-		bot:    bot,
-		botID:  id,
-		admins: newAdminCache(adminCacheTTL),
-		limits: newLimiter(),
+		sup:      plumbing.Supervisor{Log: log, MaxBackoff: time.Minute},
+		commands: plumbing.NewDispatcher(maxConcurrentCommands),
+		cfg:      cfg,
+		log:      log,
+		bot:      bot,
+		botID:    id,
+		admins:   newAdminCache(adminCacheTTL),
+		limits:   newLimiter(),
 	}, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -203,6 +204,36 @@ func TestRealMattermost(t *testing.T) {
 		}
 		if strings.Contains(raw, "/api/v4/users/") || regexp.MustCompile(`!\[[^\]]*\]`).MatchString(raw) {
 			t.Errorf("the transcript embeds an image forum readers cannot load:\n%s", raw)
+		}
+	})
+
+	t.Run("a transcript links files forum readers can open", func(t *testing.T) {
+		// run.sh turns public links on (FileSettings.EnablePublicLink); without them Mattermost
+		// serves files to logged-in users only, and the transcript can only link the API's URL.
+		talk := s.fx.Channels["talk"]
+		up, resp, err := s.as["dave"].UploadFile([]byte("error: step 3\n"), talk, "install.log")
+		must(t, "upload a file", resp, err)
+		p, resp, err := s.as["dave"].CreatePost(&model.Post{ChannelId: talk, Message: "my log", FileIds: model.StringArray{up.FileInfos[0].Id}})
+		must(t, "post the file", resp, err)
+		created := len(s.forum.CreatedPosts())
+		mustContain(t, shown(s.command(t, "carol", "talk", "post 1")), "Posted a transcript of 1 message")
+		posts := s.forum.CreatedPosts()
+		if len(posts) != created+1 {
+			t.Fatalf("the forum got %d posts, want 1", len(posts)-created)
+		}
+		raw := posts[created].Raw
+		m := regexp.MustCompile(`\[install\.log\]\((http[^)\s]+)\)`).FindStringSubmatch(raw)
+		if m == nil {
+			t.Fatalf("the transcript of post %s does not link install.log:\n%s", p.Id, raw)
+		}
+		get, err := http.Get(m[1]) // as a forum reader: no Mattermost session
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(get.Body)
+		get.Body.Close()
+		if get.StatusCode != http.StatusOK || string(body) != "error: step 3\n" {
+			t.Errorf("the file link %s answered %d %q without a login, want the file", m[1], get.StatusCode, body)
 		}
 	})
 

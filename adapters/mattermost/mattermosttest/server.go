@@ -8,6 +8,7 @@ package mattermosttest
 import (
 	"fmt"
 	"net/http/httptest"
+	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -57,6 +58,10 @@ type Server struct {
 	rateLimit time.Duration
 	unhandled []string
 	closed    bool
+	files     map[string]*model.FileInfo // by id
+	fileData  map[string][]byte
+	// publicLinks is FileSettings.EnablePublicLink (off by default, as on the real server).
+	publicLinks bool
 }
 
 var _ adaptertest.Fake = (*Server)(nil)
@@ -72,6 +77,8 @@ func NewServer() *Server {
 		readOnly: map[string]bool{},
 		byID:     map[string]*model.Post{},
 		conns:    map[*wsConn]struct{}{},
+		files:    map[string]*model.FileInfo{},
+		fileData: map[string][]byte{},
 	}
 	s.team = &model.Team{Id: model.NewId(), Name: "example", DisplayName: "Example", Type: model.TeamOpen}
 	s.bot = s.addUser(BotUsername, "Discourse", true) // a bot's display name is its first name
@@ -235,6 +242,33 @@ func (s *Server) InjectPost(ch adapters.ChannelRef, userID, message, rootID stri
 	s.mu.Unlock()
 	s.broadcastPosted(p)
 	return p.Id
+}
+
+// InjectFile makes userID post message in ch with a file attached (name, data) and returns the
+// post's and the file's ids. As on the real server, the post lists the file in metadata.files.
+func (s *Server) InjectFile(ch adapters.ChannelRef, userID, message, name string, data []byte) (postID, fileID string) {
+	s.mu.Lock()
+	info := &model.FileInfo{
+		Id: model.NewId(), CreatorId: userID, ChannelId: ch.ChatID, Name: name, Size: int64(len(data)),
+		Extension: strings.TrimPrefix(path.Ext(name), "."), MimeType: "application/octet-stream", CreateAt: model.GetMillis(),
+	}
+	p := &model.Post{ChannelId: ch.ChatID, UserId: userID, Message: message, FileIds: model.StringArray{info.Id},
+		Metadata: &model.PostMetadata{Files: []*model.FileInfo{info}}}
+	s.store(p)
+	info.PostId = p.Id
+	s.files[info.Id] = info
+	s.fileData[info.Id] = slices.Clone(data)
+	s.mu.Unlock()
+	s.broadcastPosted(p)
+	return p.Id, info.Id
+}
+
+// SetPublicLinks turns the server's public file links on or off (FileSettings.EnablePublicLink,
+// off by default): while off, asking for a file's public link answers 501.
+func (s *Server) SetPublicLinks(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.publicLinks = on
 }
 
 // DeletePost deletes a post as a user or moderator would: it stays stored with DeleteAt set,
