@@ -31,7 +31,7 @@ type metrics struct {
 	forumLatency *prometheus.HistogramVec
 	commands     *prometheus.CounterVec
 	forumErrors  *prometheus.CounterVec
-	lastPollOK   atomic.Int64 // unix nanos of the last successful poll, for /readyz
+	lastPollOK   atomic.Int64           // unix nanos of the last successful poll, for /readyz
 	lastPollErr  atomic.Pointer[string] // the current poll failure, nil while polls succeed
 	lastErrKind  atomic.Pointer[string] // its discourse.ErrorKind
 	standby      atomic.Bool
