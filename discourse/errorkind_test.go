@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/url"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 	"time"
 
