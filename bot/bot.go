@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -21,6 +22,7 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/commands"
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
+	"github.com/discourse-chatbot/discourse-chatbot/web"
 )
 
 // Version is the bot's version, shown in the forum User-Agent. The CLI sets it.
@@ -40,7 +42,9 @@ type Bot struct {
 	metrics          *metrics
 	hasGroupMessages atomic.Bool
 	started          time.Time
-	httpAddr         atomic.Value // string: where /metrics is served
+	httpAddr         atomic.Value                 // string: where /metrics is served
+	forumPerMinute   *perMinute                   // forum requests a minute, for the web console
+	console          atomic.Pointer[http.Handler] // the web console, once the bot leads
 }
 
 // HTTPAddr returns the address health and metrics are served on, once listening ("" before).
@@ -59,7 +63,7 @@ func Run(ctx context.Context, opts Options) error {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	b := &Bot{opts: opts, logger: logger, started: time.Now()}
+	b := &Bot{opts: opts, logger: logger, started: time.Now(), forumPerMinute: newPerMinute(nil)}
 	st := opts.Store
 	if st == nil {
 		return errors.New("bot: Options.Store is required")
@@ -83,7 +87,7 @@ func Run(ctx context.Context, opts Options) error {
 		defer func() { stopHTTP(); <-served }()
 		go func() {
 			defer close(served)
-			if err := serveHTTP(httpCtx, ln, b.metrics, b.ready, logger); err != nil {
+			if err := serveHTTP(httpCtx, ln, b.metrics, b.ready, b.webConsole, logger); err != nil {
 				logger.Error("serving health and metrics stopped", "addr", ln.Addr().String(), "err", err)
 			}
 		}()
@@ -98,7 +102,7 @@ func Run(ctx context.Context, opts Options) error {
 		URL: opts.Forum.URL, APIKey: opts.Forum.APIKey, APIUsername: opts.Forum.APIUsername,
 		UserAgent:         "discourse-chatbot/" + Version,
 		RequestsPerMinute: opts.Forum.MaxRequestsPerMinute,
-		HTTPClient:        b.metrics.instrument(opts.Testing.HTTPClient),
+		HTTPClient:        b.metrics.instrument(opts.Testing.HTTPClient, b.forumPerMinute),
 		Logger:            logger.With("component", "forum"),
 	})
 	if err != nil {
@@ -156,6 +160,21 @@ func Run(ctx context.Context, opts Options) error {
 		Logger:        logger.With("component", "poller"),
 		Polled:        b.metrics.polled,
 	})
+
+	if w := opts.Web; w != nil {
+		if opts.HTTPListen == "" {
+			return errors.New("the web console needs http.listen")
+		}
+		c, err := web.New(&webBackend{b: b, live: poller.Live, requests: b.forumPerMinute}, web.Config{
+			SignIn: w.SignIn, ForumURL: opts.Forum.URL, Secret: w.Secret, Group: w.Group, Token: w.Token,
+			Logger: logger.With("component", "web"),
+		})
+		if err != nil {
+			return err
+		}
+		var h http.Handler = c
+		b.console.Store(&h)
+	}
 
 	// Senders outlive the rest by design: they stop on their own context once the others are done.
 	sendCtx, stopSending := context.WithCancel(context.WithoutCancel(ctx))
@@ -234,6 +253,14 @@ func (b *Bot) lead(ctx context.Context) (release func(), err error) {
 		return nil, nil
 	}
 	return nil, fmt.Errorf("lock the state store: %w", err)
+}
+
+// webConsole is the web console's handler, nil until the bot leads (or without one).
+func (b *Bot) webConsole() http.Handler {
+	if h := b.console.Load(); h != nil {
+		return *h
+	}
+	return nil
 }
 
 // forumProblem says why the forum counts as unreachable ("" when the last poll is recent).

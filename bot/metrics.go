@@ -219,8 +219,9 @@ func (c *outboxCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// instrument returns an HTTP client for the forum whose requests are timed in forumLatency.
-func (m *metrics) instrument(c *http.Client) *http.Client {
+// instrument returns an HTTP client for the forum whose requests are timed in forumLatency and
+// counted in perMinute (when set).
+func (m *metrics) instrument(c *http.Client, perMinute *perMinute) *http.Client {
 	if c == nil {
 		c = &http.Client{Timeout: 30 * time.Second}
 	}
@@ -229,12 +230,16 @@ func (m *metrics) instrument(c *http.Client) *http.Client {
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
+	if perMinute != nil {
+		rt = counting{next: rt, c: perMinute}
+	}
 	out.Transport = promhttp.InstrumentRoundTripperDuration(m.forumLatency, rt)
 	return &out
 }
 
-// serveHTTP serves /healthz, /readyz and /metrics on ln until ctx is done.
-func serveHTTP(ctx context.Context, ln net.Listener, m *metrics, ready func() error, logger *slog.Logger) error {
+// serveHTTP serves /healthz, /readyz and /metrics on ln until ctx is done, and the web console
+// (console, once it returns a handler) on every other path.
+func serveHTTP(ctx context.Context, ln net.Listener, m *metrics, ready func() error, console func() http.Handler, logger *slog.Logger) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("ok\n")) //nolint:errcheck
@@ -247,6 +252,13 @@ func serveHTTP(ctx context.Context, ln net.Listener, m *metrics, ready func() er
 		w.Write([]byte("ready\n")) //nolint:errcheck
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if h := console(); h != nil {
+			h.ServeHTTP(w, r)
+			return
+		}
+		http.NotFound(w, r) // no web console, or not yet: a standby has none
+	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	logger.Info("serving health and metrics", "addr", ln.Addr().String())
 	go func() {

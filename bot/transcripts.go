@@ -201,6 +201,9 @@ func (t transcripts) history(ctx context.Context, cmd adapters.Command, req comm
 	}
 	h, err := a.History(ctx, q)
 	var refused *adapters.RefusedError
+	if _, long := adapters.TooLong(err); long {
+		return h, refuse("That is more than the %d messages one transcript may hold (transcript.max_messages).", maxMsgs)
+	}
 	switch {
 	case errors.Is(err, adapters.ErrNoHistory):
 		return h, err

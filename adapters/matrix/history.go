@@ -16,15 +16,12 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 )
 
-const (
-	// pageSize is how many events one /messages or /relations call asks for.
-	pageSize = 100
-	// maxHistory bounds a transcript read from a link or a thread.
-	maxHistory = 1000
-)
+// pageSize is how many events one /messages or /relations call asks for.
+const pageSize = 100
 
 // History implements adapters.Adapter: the newest Limit messages from /messages, the messages
-// from a matrix.to event link on, or a thread by its root, oldest first.
+// from a matrix.to event link on, or a thread by its root, oldest first, as adapters.HistoryPlan
+// says. A range longer than q.Limit is refused (adapters.CheckRange).
 func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapters.History, error) {
 	if q.Channel.Platform != PlatformName || q.Channel.ChatID == "" {
 		return adapters.History{}, fmt.Errorf("matrix history: channel %s is not a Matrix room", q.Channel)
@@ -36,29 +33,29 @@ func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapter
 	if a.refuses(room) {
 		return adapters.History{}, fmt.Errorf("matrix history: %w", errEncrypted)
 	}
-	limit := q.Limit
-	if limit <= 0 || limit > maxHistory {
-		limit = maxHistory
-	}
+	mode, limit := adapters.HistoryPlan(q)
 	var (
 		evs []*event.Event
 		err error
 	)
-	switch {
-	case q.FromLink != "":
+	switch mode {
+	case adapters.HistoryFrom:
 		var from id.EventID
 		if from, err = a.linkedEvent(ctx, room, q.FromLink); err == nil {
 			evs, err = a.from(ctx, room, from, limit)
 		}
-	case q.ThreadLink != "":
+	case adapters.HistoryThreadLink:
 		var ev id.EventID
 		if ev, err = a.linkedEvent(ctx, room, q.ThreadLink); err == nil {
 			evs, err = a.thread(ctx, room, ev, limit)
 		}
-	case q.Thread != "":
+	case adapters.HistoryThread:
 		evs, err = a.thread(ctx, room, id.EventID(q.Thread), limit)
 	default:
 		evs, err = a.latest(ctx, room, limit)
+	}
+	if err == nil {
+		err = adapters.CheckRange(q, len(evs))
 	}
 	if err != nil {
 		return adapters.History{}, err

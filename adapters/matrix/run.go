@@ -153,12 +153,22 @@ func (a *Adapter) Run(ctx context.Context, h adapters.Handler) error {
 				a.log.Warn("encryption could not process a sync", "err", err)
 			}
 		}
-		r.handle(ctx, resp, since == "")
+		done := r.handle(ctx, resp, since == "")
+		if !done {
+			return nil // the stop cut the batch short: the next start reads it again
+		}
 		if resp.NextBatch != "" && resp.NextBatch != since {
 			since = resp.NextBatch
-			if err := a.values.SetText(ctx, valueSince, since); err != nil && ctx.Err() == nil {
+			// Stored even when the stop came during the batch: every command of it was answered.
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), callTimeout)
+			err := a.values.SetText(sctx, valueSince, since)
+			cancel()
+			if err != nil {
 				a.log.Warn("cannot store the sync token; a restart may answer this batch again", "err", err)
 			}
+		}
+		if ctx.Err() != nil {
+			return nil
 		}
 	}
 }
@@ -187,17 +197,19 @@ func (r *runner) decrypted(ctx context.Context, ev *event.Event) {
 	if r.initial.Load() || ev.Sender == r.a.me || ev.Type != event.EventMessage {
 		return
 	}
-	r.consider(ctx, ev)
+	_ = r.consider(ctx, ev)
 }
 
 // handle processes one sync response: invitations, room state the adapter tracks, and commands.
-// It returns when every command of the batch has been answered, in order per room.
-func (r *runner) handle(ctx context.Context, resp *mautrix.RespSync, initial bool) {
+// It returns when every command of the batch has been answered, in order per room, and reports
+// whether all were (false: the stop interrupted one, so the batch must be read again).
+func (r *runner) handle(ctx context.Context, resp *mautrix.RespSync, initial bool) bool {
 	a := r.a
 	for roomID, inv := range resp.Rooms.Invite {
 		r.invited(ctx, roomID, inv)
 	}
 	var wg sync.WaitGroup
+	var interrupted atomic.Bool
 	for roomID, room := range resp.Rooms.Join {
 		for _, ev := range room.State.Events {
 			a.trackState(roomID, ev)
@@ -228,11 +240,14 @@ func (r *runner) handle(ctx context.Context, resp *mautrix.RespSync, initial boo
 		go func() {
 			defer wg.Done()
 			for _, ev := range cmds {
-				r.consider(ctx, ev)
+				if !r.consider(ctx, ev) {
+					interrupted.Store(true)
+				}
 			}
 		}()
 	}
 	wg.Wait()
+	return !interrupted.Load()
 }
 
 // invited joins a room when invite_from allows the inviter, else declines the invitation.

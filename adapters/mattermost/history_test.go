@@ -30,7 +30,7 @@ func TestHistory(t *testing.T) {
 		{"newest", adapters.HistoryQuery{Channel: ch, Limit: 3}, []string{"five", "reply to two", "six"}},
 		{"all", adapters.HistoryQuery{Channel: ch, Limit: 100}, []string{"one", "two", "three", "four", "five", "reply to two", "six"}},
 		{"from a permalink", adapters.HistoryQuery{Channel: ch, FromLink: srv.Permalink(ids[3]), Limit: 100}, []string{"four", "five", "reply to two", "six"}},
-		{"from a permalink, capped", adapters.HistoryQuery{Channel: ch, FromLink: srv.Permalink(ids[3]), Limit: 2}, []string{"four", "five"}},
+		{"from a permalink, as many as the limit", adapters.HistoryQuery{Channel: ch, FromLink: srv.Permalink(ids[3]), Limit: 4}, []string{"four", "five", "reply to two", "six"}},
 		{"thread", adapters.HistoryQuery{Channel: ch, Thread: adapters.MessageRef(ids[1])}, []string{"two", "reply to two"}},
 		{"thread from its root's permalink", adapters.HistoryQuery{Channel: ch, ThreadLink: srv.Permalink(ids[1])}, []string{"two", "reply to two"}},
 		{"thread from a reply's permalink", adapters.HistoryQuery{Channel: ch, ThreadLink: srv.Permalink(r1)}, []string{"two", "reply to two"}},

@@ -46,10 +46,11 @@ type Config struct {
 	}
 	// ChatLog, when set, records every ordinary group message: Telegram bots cannot read a
 	// chat's history, so History serves transcripts from it, bounded per chat by LogMaxMessages
-	// and LogMaxAge (0: no bound). Nil turns transcripts off.
+	// and LogMaxAge, and across chats by LogMaxTotal (0: no bound). Nil turns transcripts off.
 	ChatLog        adapters.ChatLog
 	LogMaxMessages int
 	LogMaxAge      time.Duration
+	LogMaxTotal    int
 	// PollTimeout is the long-poll timeout of getUpdates; 0 means DefaultPollTimeout.
 	PollTimeout time.Duration
 	// HTTPClient makes the requests; nil means a new http.Client. Its own Timeout, if any, must

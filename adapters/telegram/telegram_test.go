@@ -17,7 +17,7 @@ import (
 func TestConformance(t *testing.T) {
 	adaptertest.Run(t, func(t *testing.T) (adapters.Adapter, adaptertest.Fake) {
 		s := newFake(t)
-		return newAdapter(t, s, nil, nil), s
+		return newAdapter(t, s, nil, func(c *telegram.Config) { c.ChatLog = &adaptertest.ChatLog{} }), s
 	})
 }
 

@@ -30,6 +30,9 @@ func botOptions(cfg *config.Config, logger *slog.Logger) bot.Options {
 		HTTPListen: cfg.HTTP.Listen,
 		Logger:     logger,
 	}
+	if w := cfg.Web; w != nil {
+		opts.Web = &bot.Web{SignIn: w.SignIn, Secret: w.Secret, Group: w.Group, Token: w.Token}
+	}
 	for _, r := range cfg.Rules {
 		opts.Rules = append(opts.Rules, bot.SeedRule{
 			Channel: r.Channel, Filter: r.Filter, Category: r.Category, Tags: r.Tags, Group: r.Group, Mention: r.Mention,

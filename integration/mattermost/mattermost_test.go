@@ -19,7 +19,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -50,12 +49,29 @@ type suite struct {
 	cat   map[string]int64
 	gate  *gate
 	bot   *bot.Bot
+	mm    *mattermost.Adapter
 	as    map[string]*model.Client4 // logged-in clients: "sysadmin", "carol", "dave"
-	log   *eventCounter
 }
 
 func TestRealMattermost(t *testing.T) {
 	s := setup(t)
+
+	t.Run("check reports the bot's channels", func(t *testing.T) {
+		alerts := adapters.ChannelRef{Platform: "mattermost", ChatID: s.fx.Channels["alerts"]}
+		lobby := adapters.ChannelRef{Platform: "mattermost", ChatID: s.fx.Channels[fixture.Botless]}
+		report, err := s.mm.Check(context.Background(), []adapters.ChannelRef{alerts, lobby})
+		got := strings.Join(report, "\n")
+		t.Logf("check:\n%s", got)
+		for _, want := range []string{
+			"users/me: ok as @discourse, a bot account", "teams: " + s.fx.Team,
+			"(~alerts): member, may post", "(~lobby): the bot is not a member (add it with /invite @discourse)",
+		} {
+			mustContain(t, got, want)
+		}
+		if err == nil {
+			t.Errorf("check found no problem, want the channel without the bot:\n%s", got)
+		}
+	})
 
 	t.Run("help in a channel", func(t *testing.T) {
 		got := shown(s.command(t, "carol", "town-square", "help"))
@@ -239,12 +255,11 @@ func TestRealMattermost(t *testing.T) {
 
 	t.Run("the server restarts under the running bot", func(t *testing.T) {
 		s.ensureRule(t, "threads", "thread dev")
-		connected := s.log.count("websocket connected")
-		dropped := s.log.count("websocket disconnected; reconnecting")
+		reconnects := s.mm.Reconnects()
 		t0 := time.Now()
 		s.server(t, "stop")
 		t.Logf("server stopped in %s", time.Since(t0).Round(time.Millisecond))
-		waitFor(t, wait, "the bot to notice", func() bool { return s.log.count("websocket disconnected; reconnecting") > dropped })
+		waitFor(t, wait, "the bot to notice", func() bool { return !s.mm.Connected() })
 		// The forum goes on while the chat is down.
 		s.forum.CreateTopic("Posted while Mattermost was down", "<p>down</p>", "alice", s.cat["dev"])
 		// Hold the bot offline once the server is back, and write a command it can only find
@@ -256,7 +271,8 @@ func TestRealMattermost(t *testing.T) {
 		s.login(t) // sessions survive a restart, but a fresh login costs nothing
 		town := s.fx.Channels["town-square"]
 		cmd := s.post(t, "carol", town, "@discourse status", "")
-		time.Sleep(2 * time.Second) // a window in which a connected bot would have answered
+		refused := s.gate.Refused()
+		waitFor(t, restartWait, "the bot to try to reconnect while held off", func() bool { return s.gate.Refused() > refused })
 		if got := s.repliesAfter(t, town, cmd); len(got) != 0 {
 			t.Fatalf("answered while the bot was held offline: %q", got[0].Message)
 		}
@@ -266,7 +282,7 @@ func TestRealMattermost(t *testing.T) {
 		t.Logf("the command written while the bot was offline was answered %s after the gate opened",
 			time.Since(t0).Round(time.Millisecond))
 		mustContain(t, shown(reply.Message), "No rules yet")
-		if s.log.count("websocket connected") <= connected {
+		if s.mm.Reconnects() <= reconnects {
 			t.Errorf("answered without a new websocket connection")
 		}
 		s.waitNotificationWithin(t, "threads", "Posted while Mattermost was down", restartWait)
@@ -322,7 +338,7 @@ func setup(t *testing.T) *suite {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &suite{fx: fx, log: &eventCounter{}}
+	s := &suite{fx: fx}
 	s.login(t)
 
 	s.forum = discoursetest.NewServer(forumKey)
@@ -336,11 +352,12 @@ func setup(t *testing.T) *suite {
 	s.forum.CreateTopic("Existing topic", "<p>old</p>", "alice", s.cat["general"])
 
 	s.gate = newGate(t, u.Host)
-	logger := slog.New(s.log.wrap(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ad, err := mattermost.New(mattermost.Config{URL: s.gate.URL(), Token: fx.Bot.Token}, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.mm = ad
 	st, err := state.Open(context.Background(), "sqlite", t.TempDir()+"/bot.db")
 	if err != nil {
 		t.Fatal(err)
@@ -386,7 +403,7 @@ func setup(t *testing.T) *suite {
 	case <-time.After(wait):
 		t.Fatal("the bot was not ready in time")
 	}
-	waitFor(t, wait, "the bot's websocket", func() bool { return s.log.count("websocket connected") > 0 })
+	waitFor(t, wait, "the bot's websocket", s.mm.Connected)
 	return s
 }
 
@@ -555,47 +572,6 @@ func (s *suite) mentions(t *testing.T, channelID, user string) int64 {
 	m, resp, err := s.as["sysadmin"].GetChannelMember(channelID, s.fx.Users[user].ID, "")
 	must(t, "read "+user+"'s channel membership", resp, err)
 	return m.MentionCount
-}
-
-// eventCounter counts log messages by text (the adapter logs each websocket connection) and
-// passes every record on.
-type eventCounter struct {
-	connected, dropped atomic.Int64
-}
-
-func (c *eventCounter) count(msg string) int64 {
-	switch msg {
-	case "websocket connected":
-		return c.connected.Load()
-	case "websocket disconnected; reconnecting":
-		return c.dropped.Load()
-	}
-	panic("eventCounter: unknown message " + msg)
-}
-
-func (c *eventCounter) wrap(h slog.Handler) slog.Handler { return &countingHandler{Handler: h, c: c} }
-
-type countingHandler struct {
-	slog.Handler
-	c *eventCounter
-}
-
-func (h *countingHandler) Handle(ctx context.Context, r slog.Record) error {
-	switch r.Message {
-	case "websocket connected":
-		h.c.connected.Add(1)
-	case "websocket disconnected; reconnecting":
-		h.c.dropped.Add(1)
-	}
-	return h.Handler.Handle(ctx, r)
-}
-
-func (h *countingHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return &countingHandler{Handler: h.Handler.WithAttrs(as), c: h.c}
-}
-
-func (h *countingHandler) WithGroup(name string) slog.Handler {
-	return &countingHandler{Handler: h.Handler.WithGroup(name), c: h.c}
 }
 
 // waitFor polls cond every 100 ms until it holds, failing the test after d.

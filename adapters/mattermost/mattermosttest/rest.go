@@ -306,6 +306,12 @@ func (s *Server) createPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
+	if s.failPost {
+		s.failPost = false
+		s.mu.Unlock()
+		writeError(w, http.StatusInternalServerError, "app.post.save.app_error", "Unable to save the post.")
+		return
+	}
 	if wait := s.rateLimit; wait > 0 {
 		s.rateLimit = 0
 		s.mu.Unlock()

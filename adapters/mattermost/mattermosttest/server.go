@@ -56,6 +56,7 @@ type Server struct {
 	rejected  int
 	sessions  int
 	rateLimit time.Duration
+	failPost  bool // the next create-post answers 500
 	unhandled []string
 	closed    bool
 	files     map[string]*model.FileInfo // by id
@@ -366,6 +367,13 @@ func (s *Server) RateLimitNext(retryAfter time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.rateLimit = max(retryAfter, time.Second)
+}
+
+// ServerErrorNext implements adaptertest.Fake: the next create-post call answers 500.
+func (s *Server) ServerErrorNext() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failPost = true
 }
 
 // Unhandled lists the requests the fake did not understand ("GET /api/v4/..."); tests check it

@@ -54,6 +54,12 @@ func applyDefaults(c *Config, present func(path string) bool, lookupEnv func(str
 	setStr("state.driver", &c.State.Driver, DefaultDriver)
 	setStr("state.dsn", &c.State.DSN, defaultDSN(c.State.Driver, lookupEnv))
 	setDur("delivery.max_age", &c.Delivery.MaxAge, DefaultDeliveryMaxAge)
+	if w := c.Web; w != nil && !present("web.sign_in") {
+		w.SignIn = "discourse_connect"
+		if w.Token != "" && w.Secret == "" {
+			w.SignIn = "token"
+		}
+	}
 	for _, p := range c.Platforms {
 		p.Defaults(p.Section, func(key string) bool { return present(p.Name() + "." + key) })
 	}

@@ -123,7 +123,7 @@ func TestParseErrors(t *testing.T) {
 			`config: access.allow[1] (line 5): "U2" is not platform:user_id (e.g. slack:U0123, telegram:42)`},
 		{"rule channel",
 			minimal + "rules:\n  - channel: irc:#x\n    filter: watch\n",
-			`config: rules[0].channel (line 5): channel "irc:#x": unknown platform "irc" (slack, telegram, discord, mattermost, console)`},
+			`config: rules[0].channel (line 5): channel "irc:#x": unknown platform "irc" (slack, telegram, discord, mattermost, matrix, console)`},
 		{"rule filter",
 			minimal + "rules:\n  - {channel: slack:C1, filter: watch}\n  - channel: slack:C1\n    filter: loud\n",
 			`config: rules[1].filter (line 7): "loud" is not watch, follow, mute or thread`},
