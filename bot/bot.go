@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -41,6 +42,8 @@ type Bot struct {
 	delivery         *delivery
 	metrics          *metrics
 	hasGroupMessages atomic.Bool
+	groups           atomic.Pointer[groupRules]
+	poller           *discourse.Poller
 	started          time.Time
 	httpAddr         atomic.Value                 // string: where /metrics is served
 	forumPerMinute   *perMinute                   // forum requests a minute, for the web console
@@ -157,9 +160,14 @@ func Run(ctx context.Context, opts Options) error {
 		ExcerptLength: opts.Forum.ExcerptLength,
 		Live:          opts.Forum.Live,
 		Private:       b.hasGroupMessages.Load,
+		PrivateSince:  func() time.Time { return b.groups.Load().since },
+		PrivateGroups: func() []string { return b.groups.Load().names },
 		Logger:        logger.With("component", "poller"),
 		Polled:        b.metrics.polled,
 	})
+
+	b.poller = poller
+	b.metrics.held(poller)
 
 	if w := opts.Web; w != nil {
 		if opts.HTTPListen == "" {
@@ -176,7 +184,8 @@ func Run(ctx context.Context, opts Options) error {
 		b.console.Store(&h)
 	}
 
-	// Senders outlive the rest by design: they stop on their own context once the others are done.
+	// Senders outlive the rest by design: they stop on their own context once the others are
+	// done, or first of all when the lead is lost.
 	sendCtx, stopSending := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSending()
 	sendDone := make(chan error, 1)
@@ -195,10 +204,12 @@ func Run(ctx context.Context, opts Options) error {
 		return nil
 	})
 	g.Go(func() error { return b.maintain(gctx) })
+	g.Go(func() error { return b.watchRules(gctx) })
 	g.Go(func() error {
 		select {
 		case <-st.LeadLost():
-			return errors.New("lost the lock on the state store (its database session broke); stopping, as a standby may lead now")
+			stopSending() // before anything else: a standby may be sending already
+			return errors.New("lost the lead of the state store (its database session broke, or another process took it); stopping, as a standby may lead now")
 		case <-gctx.Done():
 			return nil
 		}
@@ -308,12 +319,51 @@ func (b *Bot) reloadRules(ctx context.Context) error {
 		return fmt.Errorf("load rules: %w", err)
 	}
 	b.matcher.Store(NewMatcher(rules))
-	gm := false
+	g := &groupRules{}
 	for _, r := range rules {
-		gm = gm || r.Type == state.GroupMessage
+		if r.Type != state.GroupMessage {
+			continue
+		}
+		g.names = append(g.names, r.Group)
+		if g.since.IsZero() || r.CreatedAt.Before(g.since) {
+			g.since = r.CreatedAt
+		}
 	}
-	b.hasGroupMessages.Store(gm)
+	sort.Strings(g.names)
+	g.names = slices.Compact(g.names)
+	old := b.groups.Swap(g)
+	b.hasGroupMessages.Store(len(g.names) > 0)
+	if b.poller != nil && (old == nil || !slices.Equal(old.names, g.names)) {
+		b.poller.Resubscribe() // follow the new groups' private messages at once
+	}
 	return nil
+}
+
+// groupRules is what the poller needs of the group_message rules: their groups, and the oldest
+// one's creation (a private stream that starts afresh starts there).
+type groupRules struct {
+	names []string
+	since time.Time
+}
+
+// watchRules reloads the rules every poll interval, so that rules changed outside this process
+// (`rules add|remove` on the command line, the web console of a standby) take effect within one
+// poll.
+func (b *Bot) watchRules(ctx context.Context) error {
+	every := b.opts.Forum.PollInterval
+	if every <= 0 {
+		every = 5 * time.Second
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			b.reloadRules(ctx) //nolint:errcheck // logged inside
+		}
+	}
 }
 
 // handleBatch turns a batch of new posts into outbox rows, written with the poller's cursor in one
@@ -412,7 +462,24 @@ func (b *Bot) statusLine(ctx context.Context, ch adapters.ChannelRef) adapters.T
 	if t := b.metrics.lastPollOK.Load(); t != 0 {
 		st.LastPoll = time.Unix(0, t)
 	}
-	return commands.TextBotStatus(st)
+	t := commands.TextBotStatus(st)
+	if b.poller != nil {
+		retrying, parked := heldCounts(b.poller.Held())
+		t = append(t, commands.TextHeldPosts(retrying, parked)...)
+	}
+	return t
+}
+
+// heldCounts counts held posts still retried, and parked ones.
+func heldCounts(held []discourse.HeldPost) (retrying, parked int) {
+	for _, h := range held {
+		if h.Parked {
+			parked++
+		} else {
+			retrying++
+		}
+	}
+	return retrying, parked
 }
 
 // SendSample implements commands.Sampler: the `test` command.

@@ -219,6 +219,22 @@ func (c *outboxCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
+// held exports the poller's held posts: retried (their topic cannot be read yet) and parked.
+func (m *metrics) held(p interface{ Held() []discourse.HeldPost }) {
+	for _, st := range []string{"retrying", "parked"} {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "discourse_chatbot_posts_held", Help: "Forum posts held back because their topic cannot be read.",
+			ConstLabels: prometheus.Labels{"state": st}},
+			func() float64 {
+				retrying, parked := heldCounts(p.Held())
+				if st == "parked" {
+					return float64(parked)
+				}
+				return float64(retrying)
+			}))
+	}
+}
+
 // instrument returns an HTTP client for the forum whose requests are timed in forumLatency and
 // counted in perMinute (when set).
 func (m *metrics) instrument(c *http.Client, perMinute *perMinute) *http.Client {

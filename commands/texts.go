@@ -398,6 +398,21 @@ func TextBotStatus(s BotStatus) adapters.Text {
 		count(s.ForumRequests, "request", "requests"), hhmm(s.Since), s.PerMinute)))
 }
 
+// TextHeldPosts adds to `status` the forum posts held back because their topic cannot be read:
+// retrying ones, and parked ones that will not be announced.
+func TextHeldPosts(retrying, parked int) adapters.Text {
+	var t adapters.Text
+	if retrying > 0 {
+		t = append(t, bold(count(int64(retrying), "forum post", "forum posts")+" held back"),
+			plain(": the forum does not give their topic; retrying.\n"))
+	}
+	if parked > 0 {
+		t = append(t, bold(count(int64(parked), "private message", "private messages")+" parked"),
+			plain(": their topic could not be read for too long; they will not be announced.\n"))
+	}
+	return t
+}
+
 // count is "1 request", "0 requests", "2 requests".
 func count(n int64, one, many string) string {
 	if n == 1 {

@@ -15,6 +15,10 @@ import (
 // API username is wrong, or the user lacks the right.
 var ErrAuth = errors.New("the forum rejected forum.api_key / forum.api_username")
 
+// ErrTooLarge is in the chain of an error for a forum answer larger than the client reads
+// (ClientConfig.MaxBody).
+var ErrTooLarge = errors.New("the forum's answer is over the client's size cap")
+
 // APIError is an HTTP error answer of the forum. Errors holds the body's "errors" list, when it
 // has one.
 type APIError struct {

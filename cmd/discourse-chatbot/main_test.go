@@ -107,7 +107,7 @@ func TestVersion(t *testing.T) {
 func TestCheck(t *testing.T) {
 	dir := t.TempDir()
 	good := writeFile(t, dir, "good.yaml", minimalConfig+"slack:\n  bot_token: xoxb-very-secret\n  app_token: xapp-also-secret\n")
-	greedy := writeFile(t, dir, "greedy.yaml", minimalConfig+"  poll_interval: 1s\n")
+	greedy := writeFile(t, dir, "greedy.yaml", minimalConfig+"  poll_interval: 1s\n  live: false\n")
 	typo := writeFile(t, dir, "typo.yaml", minimalConfig+"  poll_intervall: 5s\n")
 	badYAML := writeFile(t, dir, "bad.yaml", "forum:\n  url: x\n   api_key: y\n")
 	many := writeFile(t, dir, "many.yaml", minimalConfig+"  poll_intervall: 5s\n  excerpt_length: lots\ndelivery:\n  max_age: -1s\naccess:\n  allow: [U123]\n")

@@ -127,12 +127,14 @@ func (s *Server) ssoProvider(w http.ResponseWriter, r *http.Request) {
 	secret, ok := s.connectSecret(ret.Hostname())
 	u := s.signedIn
 	s.mu.Unlock()
+	// The forum answers these in plain text (BlankSecret: 400, ParseError: 422); the fake also
+	// records them, as a console that signs wrong is a bug of the console.
 	if !ok {
-		s.fail(w, r, "no discourse_connect_provider_secrets entry for host %q", ret.Hostname())
+		s.refuseConnect(w, r, http.StatusBadRequest, "no discourse_connect_provider_secrets entry for host "+ret.Hostname())
 		return
 	}
 	if !hmac.Equal([]byte(SignConnect(secret, sso)), []byte(sig)) {
-		s.fail(w, r, "bad signature")
+		s.refuseConnect(w, r, http.StatusUnprocessableEntity, "bad signature")
 		return
 	}
 	if u == nil {
@@ -151,9 +153,8 @@ func (s *Server) ssoProvider(w http.ResponseWriter, r *http.Request) {
 		"username":       {u.username},
 		"name":           {u.name},
 		"email":          {strings.ToLower(u.username) + "@example.org"},
-		"avatar_url":     {s.srv.URL + strings.ReplaceAll(u.avatarTemplate(), "{size}", "120")},
 		"admin":          {strconv.FormatBool(u.admin)},
-		"moderator":      {strconv.FormatBool(u.admin)},
+		"moderator":      {"false"},
 		"groups":         {strings.Join(groups, ",")},
 	}
 	s.connectAnswers++
@@ -164,6 +165,18 @@ func (s *Server) ssoProvider(w http.ResponseWriter, r *http.Request) {
 	q.Set("sig", SignConnect(secret, payload))
 	ret.RawQuery = q.Encode()
 	http.Redirect(w, r, ret.String(), http.StatusFound)
+}
+
+func (s *Server) refuseConnect(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	full := fmt.Sprintf("discoursetest: %s %s: %s", r.Method, r.URL.Path, msg)
+	s.mu.Lock()
+	s.errs = append(s.errs, full)
+	cb := s.onError
+	s.mu.Unlock()
+	if cb != nil {
+		cb(full)
+	}
+	http.Error(w, msg, status)
 }
 
 // groupsOf lists a user's group names as the forum's payload does: automatic groups first.

@@ -65,8 +65,8 @@ func TestConnectProvider(t *testing.T) {
 	// A request signed with another secret, or for a host with no secret, is refused.
 	var errs []string
 	f.OnError(func(m string) { errs = append(errs, m) })
-	if got := connect(t, f, "wrong", "http://console.test/back").StatusCode; got != http.StatusBadRequest {
-		t.Errorf("bad signature: status %d, want 400", got)
+	if got := connect(t, f, "wrong", "http://console.test/back").StatusCode; got != http.StatusUnprocessableEntity {
+		t.Errorf("bad signature: status %d, want 422", got)
 	}
 	if got := connect(t, f, "s3cret", "http://elsewhere.test/back").StatusCode; got != http.StatusBadRequest {
 		t.Errorf("unknown host: status %d, want 400", got)

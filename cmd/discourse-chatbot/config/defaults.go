@@ -10,6 +10,7 @@ import (
 // default; a key the file sets keeps its value, even zero, and validation judges it.
 const (
 	DefaultPollInterval         = 5 * time.Second
+	DefaultLive                 = true // the MessageBus long poll; polling stays the fallback
 	DefaultMaxRequestsPerMinute = 30
 	DefaultExcerptLength        = 400
 	DefaultAPIUsername          = "system"
@@ -41,6 +42,11 @@ func applyDefaults(c *Config, present func(path string) bool, lookupEnv func(str
 			*p = v
 		}
 	}
+	setFlag := func(path string, p *bool, v bool) {
+		if !present(path) {
+			*p = v
+		}
+	}
 	setBool := func(p **bool, v bool) {
 		if *p == nil {
 			*p = &v
@@ -48,6 +54,7 @@ func applyDefaults(c *Config, present func(path string) bool, lookupEnv func(str
 	}
 
 	setDur("forum.poll_interval", &c.Forum.PollInterval, DefaultPollInterval)
+	setFlag("forum.live", &c.Forum.Live, DefaultLive)
 	setInt("forum.max_requests_per_minute", &c.Forum.MaxRequestsPerMinute, DefaultMaxRequestsPerMinute)
 	setInt("forum.excerpt_length", &c.Forum.ExcerptLength, DefaultExcerptLength)
 	setStr("forum.api_username", &c.Forum.APIUsername, DefaultAPIUsername)

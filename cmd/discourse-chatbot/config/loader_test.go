@@ -189,6 +189,7 @@ func TestDefaults(t *testing.T) {
 		{"forum.notify_delay", cfg.Forum.NotifyDelay, time.Duration(0)},
 		{"forum.excerpt_length", cfg.Forum.ExcerptLength, 400},
 		{"forum.backfill", cfg.Forum.Backfill, 0},
+		{"forum.live", cfg.Forum.Live, true},
 		{"forum.api_username", cfg.Forum.APIUsername, "system"},
 		{"state.driver", cfg.State.Driver, "sqlite"},
 		{"state.dsn", cfg.State.DSN, "discourse-chatbot.db"},
