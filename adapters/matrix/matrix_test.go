@@ -516,3 +516,28 @@ func TestConfigSection(t *testing.T) {
 
 // Config is the section as a test table writes it.
 type Config = matrix.Config
+
+// TestLongAbsenceLosesNoCommand: more messages than one sync shows arrive while the bot is
+// stopped; the command among the oldest of them is found in the gap and answered once.
+func TestLongAbsenceLosesNoCommand(t *testing.T) {
+	srv := server(t)
+	v := newLocked(newValues())
+	ctx, stop := context.WithCancel(context.Background())
+	a := newAdapter(t, config(srv), v)
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, &adaptertest.Recorder{}) }()
+	adaptertest.WaitFor(t, "a stored sync token", func() bool { return v.get("matrix.since") != "" })
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	srv.InjectCommand(srv.Channel(), "status from long ago", true)
+	for i := range 150 {
+		srv.SayText(srv.MainRoom(), matrixtest.MemberUser, fmt.Sprintf("chatter %d", i))
+	}
+	_, rec := running(t, srv, config(srv), v)
+	adaptertest.WaitPosted(t, srv, srv.Channel(), "echo: status from long ago")
+	if n := len(rec.Received()); n != 1 {
+		t.Errorf("the bot handled %d commands, want the one from the gap once", n)
+	}
+}
