@@ -93,7 +93,7 @@ func (a *Adapter) checkChannel(ctx context.Context, ch adapters.ChannelRef, botI
 		if adapters.IsNetworkError(err) {
 			hint = ""
 		}
-		return prefix + "FAILED: " + failure(err, "getChat") + hint, fmt.Errorf("%s: %w", ch, err)
+		return prefix + "FAILED: " + failure(err, "") + hint, fmt.Errorf("%s: %w", ch, err)
 	}
 	if ch.ThreadID != "" && !chat.IsForum {
 		return prefix + "FAILED: the chat has no topics, so a topic id does not fit", fmt.Errorf("%s: not a forum supergroup", ch)
@@ -105,7 +105,7 @@ func (a *Adapter) checkChannel(ctx context.Context, ch adapters.ChannelRef, botI
 	}
 	params := tgbotapi.Params{"chat_id": strconv.FormatInt(chatID, 10), "user_id": strconv.FormatInt(botID, 10)}
 	if err := a.call(ctx, "getChatMember", params, callTimeout, &member); err != nil {
-		return prefix + "FAILED: " + failure(err, "getChatMember"), fmt.Errorf("%s: %w", ch, err)
+		return prefix + "FAILED: " + failure(err, ""), fmt.Errorf("%s: %w", ch, err)
 	}
 	name := fmt.Sprintf("%s %q", chat.Type, chat.Title)
 	switch {
@@ -127,10 +127,13 @@ func webhookHost(u string) string {
 	return "unparsable URL"
 }
 
-// failure is a call's error for a report line that already names the method: without the
-// method's own prefix, and saying so when the Bot API was not reached at all.
+// failure is a call's error for a report line: without the method's own prefix when the line
+// already names it (method not ""), and saying so when the Bot API was not reached at all.
 func failure(err error, method string) string {
-	msg := strings.TrimPrefix(err.Error(), method+": ")
+	msg := err.Error()
+	if method != "" {
+		msg = strings.TrimPrefix(msg, method+": ")
+	}
 	if adapters.IsNetworkError(err) {
 		msg += " (" + adapters.NetworkHint + ")"
 	}
