@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -536,5 +537,24 @@ func TestSessionCookie(t *testing.T) {
 		if !session.HttpOnly || session.SameSite != http.SameSiteStrictMode || session.Secure != https {
 			t.Errorf("https=%v: cookie HttpOnly=%v SameSite=%v Secure=%v", https, session.HttpOnly, session.SameSite, session.Secure)
 		}
+	}
+}
+
+func TestTokenGuessesArePaced(t *testing.T) {
+	e := newEnv(t, func(c *web.Config) { c.SignIn, c.Token, c.Secret = web.SignInToken, "the-token", "" })
+	b := e.browser(t)
+	try := func(token string) int {
+		_, page := b.get(e.srv.URL + "/login")
+		code, _ := b.post(e.srv.URL+"/login/token", url.Values{"token": {token}, "csrf": {csrfOf(t, page)}})
+		return code
+	}
+	for i := range 10 {
+		if code := try("guess-" + strconv.Itoa(i)); code != http.StatusForbidden {
+			t.Fatalf("guess %d = %d, want 403", i, code)
+		}
+	}
+	// Past the burst even the right token waits: guessing costs time.
+	if code := try("the-token"); code != http.StatusTooManyRequests || e.signedIn(t, b) {
+		t.Fatalf("after 10 wrong tokens the right one = %d, want 429", code)
 	}
 }

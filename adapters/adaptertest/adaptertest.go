@@ -67,6 +67,7 @@ func Run(t *testing.T, setup Setup) {
 		{"RateLimit", testRateLimit},
 		{"ServerError", testServerError},
 		{"Escaping", testEscaping},
+		{"ChannelName", testChannelName},
 	}
 	for _, h := range historyTests {
 		tests = append(tests, struct {
@@ -258,6 +259,25 @@ func testNonAdmin(t *testing.T, setup Setup) {
 	}
 }
 
+// testChannelName: an adapter that names channels (adapters.ChannelNamer, for the web console)
+// names the fake's channel as the platform does, not by its id.
+func testChannelName(t *testing.T, setup Setup) {
+	a, f := setup(t)
+	n, ok := a.(adapters.ChannelNamer)
+	if !ok {
+		t.Skip("the adapter does not name channels")
+	}
+	start(t, a, f, &Recorder{})
+	ch := f.Channel()
+	name, err := n.ChannelName(ctxT(t), ch)
+	if err != nil {
+		t.Fatalf("ChannelName(%s): %v", ch, err)
+	}
+	if name == "" || strings.Trim(name, "#~@!") == ch.ChatID {
+		t.Errorf("ChannelName(%s) = %q, want the platform's name for it", ch, name)
+	}
+}
+
 func testNotify(t *testing.T, setup Setup) {
 	a, f := setup(t)
 	start(t, a, f, &Recorder{})
@@ -395,5 +415,17 @@ func testEscaping(t *testing.T, setup Setup) {
 		if strings.Contains(p.Text, bad) {
 			t.Errorf("posted text still contains a live %q: %q", bad, p.Text)
 		}
+	}
+}
+
+// WaitFor polls cond until it holds, failing the test after 10 s.
+func WaitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

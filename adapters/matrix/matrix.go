@@ -41,6 +41,7 @@ const (
 // Names of the adapter's values in the store.
 const (
 	valueSince       = "matrix.since"
+	valueSinceTime   = "matrix.since_ts" // a cursor: the newest origin_server_ts (ms) handled"
 	valueAccessToken = "matrix.access_token"
 	valueDeviceID    = "matrix.device_id"
 	valueEncWarned   = "matrix.encrypted_warned." // + room id

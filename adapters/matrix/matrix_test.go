@@ -108,19 +108,8 @@ func running(t *testing.T, srv *matrixtest.Server, cfg matrix.Config, v adapters
 	rec := &adaptertest.Recorder{}
 	before := len(srv.Syncs())
 	adaptertest.Start(t, a, rec)
-	waitFor(t, "the adapter's second sync", func() bool { return len(srv.Syncs()) >= before+2 })
+	adaptertest.WaitFor(t, "the adapter's second sync", func() bool { return len(srv.Syncs()) >= before+2 })
 	return a, rec
-}
-
-func waitFor(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func TestConformance(t *testing.T) {
@@ -318,10 +307,10 @@ func TestRestartNeitherLosesNorReplays(t *testing.T) {
 	rec := &adaptertest.Recorder{}
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx, rec) }()
-	waitFor(t, "a stored sync token", func() bool { return v.get("matrix.since") != "" })
+	adaptertest.WaitFor(t, "a stored sync token", func() bool { return v.get("matrix.since") != "" })
 	srv.InjectCommand(ch, "status one", true)
 	adaptertest.WaitPosted(t, srv, ch, "echo: status one")
-	waitFor(t, "the token after the command", func() bool { return len(srv.Syncs()) >= 3 })
+	adaptertest.WaitFor(t, "the token after the command", func() bool { return len(srv.Syncs()) >= 3 })
 	stop()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -346,9 +335,9 @@ func TestSyncRateLimitWaitsRetryAfter(t *testing.T) {
 	srv.RateLimitSyncNext(300 * time.Millisecond)
 	n := len(srv.Syncs())
 	srv.SayText(srv.MainRoom(), matrixtest.MemberUser, "wake the sync")
-	waitFor(t, "the limited sync", func() bool { return len(srv.Syncs()) > n })
+	adaptertest.WaitFor(t, "the limited sync", func() bool { return len(srv.Syncs()) > n })
 	limitedAt := time.Now()
-	waitFor(t, "the sync after the limit", func() bool { return len(srv.Syncs()) > n+1 })
+	adaptertest.WaitFor(t, "the sync after the limit", func() bool { return len(srv.Syncs()) > n+1 })
 	if waited := time.Since(limitedAt); waited < 250*time.Millisecond {
 		t.Errorf("the sync after M_LIMIT_EXCEEDED came after %v, want the server's 300ms", waited)
 	}
@@ -360,7 +349,7 @@ func TestSyncOutageIsRetried(t *testing.T) {
 	srv.FailSyncs(3)
 	n := len(srv.Syncs())
 	srv.SayText(srv.MainRoom(), matrixtest.MemberUser, "wake the sync")
-	waitFor(t, "three failed syncs and a good one", func() bool { return len(srv.Syncs()) >= n+5 })
+	adaptertest.WaitFor(t, "three failed syncs and a good one", func() bool { return len(srv.Syncs()) >= n+5 })
 	srv.InjectCommand(srv.Channel(), "status after outage", true)
 	adaptertest.WaitPosted(t, srv, srv.Channel(), "echo: status after outage")
 	if a.Reconnects() < 1 {
@@ -380,8 +369,8 @@ func TestInvitesFollowInviteFrom(t *testing.T) {
 	srv.Invite(fromAdmin, matrixtest.AdminUser, matrixtest.BotUser)
 	fromDave := srv.CreateRoom(matrixtest.MemberUser, "Dave's room", false)
 	srv.Invite(fromDave, matrixtest.MemberUser, matrixtest.BotUser)
-	waitFor(t, "the bot to join the admin's room", func() bool { return srv.Membership(fromAdmin, matrixtest.BotUser) == "join" })
-	waitFor(t, "the bot to decline dave's invitation", func() bool { return srv.Membership(fromDave, matrixtest.BotUser) == "leave" })
+	adaptertest.WaitFor(t, "the bot to join the admin's room", func() bool { return srv.Membership(fromAdmin, matrixtest.BotUser) == "join" })
+	adaptertest.WaitFor(t, "the bot to decline dave's invitation", func() bool { return srv.Membership(fromDave, matrixtest.BotUser) == "leave" })
 }
 
 func TestEncryptedRoomIsRefusedOnce(t *testing.T) {
@@ -527,3 +516,28 @@ func TestConfigSection(t *testing.T) {
 
 // Config is the section as a test table writes it.
 type Config = matrix.Config
+
+// TestLongAbsenceLosesNoCommand: more messages than one sync shows arrive while the bot is
+// stopped; the command among the oldest of them is found in the gap and answered once.
+func TestLongAbsenceLosesNoCommand(t *testing.T) {
+	srv := server(t)
+	v := newLocked(newValues())
+	ctx, stop := context.WithCancel(context.Background())
+	a := newAdapter(t, config(srv), v)
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, &adaptertest.Recorder{}) }()
+	adaptertest.WaitFor(t, "a stored sync token", func() bool { return v.get("matrix.since") != "" })
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	srv.InjectCommand(srv.Channel(), "status from long ago", true)
+	for i := range 150 {
+		srv.SayText(srv.MainRoom(), matrixtest.MemberUser, fmt.Sprintf("chatter %d", i))
+	}
+	_, rec := running(t, srv, config(srv), v)
+	adaptertest.WaitPosted(t, srv, srv.Channel(), "echo: status from long ago")
+	if n := len(rec.Received()); n != 1 {
+		t.Errorf("the bot handled %d commands, want the one from the gap once", n)
+	}
+}

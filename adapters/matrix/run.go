@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -105,7 +106,12 @@ func (a *Adapter) Run(ctx context.Context, h adapters.Handler) error {
 	if err != nil {
 		return err
 	}
+	seen, _, err := a.values.Cursor(ctx, valueSinceTime)
+	if err != nil {
+		return err
+	}
 	r := &runner{a: a, h: h, sem: make(chan struct{}, maxConcurrentCommands)}
+	r.seen.Store(seen)
 	a.runner.Store(r)
 	defer a.runner.Store(nil)
 	everConnected := false
@@ -153,7 +159,7 @@ func (a *Adapter) Run(ctx context.Context, h adapters.Handler) error {
 				a.log.Warn("encryption could not process a sync", "err", err)
 			}
 		}
-		done := r.handle(ctx, resp, since == "")
+		done := r.handle(ctx, resp, since)
 		if !done {
 			return nil // the stop cut the batch short: the next start reads it again
 		}
@@ -162,6 +168,9 @@ func (a *Adapter) Run(ctx context.Context, h adapters.Handler) error {
 			// Stored even when the stop came during the batch: every command of it was answered.
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), callTimeout)
 			err := a.values.SetText(sctx, valueSince, since)
+			if err == nil {
+				err = a.values.SetCursor(sctx, valueSinceTime, r.seen.Load())
+			}
 			cancel()
 			if err != nil {
 				a.log.Warn("cannot store the sync token; a restart may answer this batch again", "err", err)
@@ -188,7 +197,18 @@ type runner struct {
 	a       *Adapter
 	h       adapters.Handler
 	sem     chan struct{}
-	initial atomic.Bool // the batch being handled is the first sync ever
+	initial atomic.Bool  // the batch being handled is the first sync ever
+	seen    atomic.Int64 // the newest origin_server_ts handled, stored with the sync token
+}
+
+// saw records an event's time as handled.
+func (r *runner) saw(ev *event.Event) {
+	for {
+		old := r.seen.Load()
+		if ev.Timestamp <= old || r.seen.CompareAndSwap(old, ev.Timestamp) {
+			return
+		}
+	}
 }
 
 // decrypted handles a message the Olm machine decrypted, during process or later (a room key
@@ -203,7 +223,8 @@ func (r *runner) decrypted(ctx context.Context, ev *event.Event) {
 // handle processes one sync response: invitations, room state the adapter tracks, and commands.
 // It returns when every command of the batch has been answered, in order per room, and reports
 // whether all were (false: the stop interrupted one, so the batch must be read again).
-func (r *runner) handle(ctx context.Context, resp *mautrix.RespSync, initial bool) bool {
+func (r *runner) handle(ctx context.Context, resp *mautrix.RespSync, since string) bool {
+	initial := since == ""
 	a := r.a
 	for roomID, inv := range resp.Rooms.Invite {
 		r.invited(ctx, roomID, inv)
@@ -215,7 +236,14 @@ func (r *runner) handle(ctx context.Context, resp *mautrix.RespSync, initial boo
 			a.trackState(roomID, ev)
 		}
 		var cmds []*event.Event
-		for _, ev := range room.Timeline.Events {
+		events := room.Timeline.Events
+		if room.Timeline.Limited && !initial {
+			// More happened than one sync shows (the bot was away long): read the gap, so
+			// that no command in it is lost.
+			events = append(a.gap(ctx, roomID, room.Timeline.PrevBatch, since, r.seen.Load()), events...)
+		}
+		for _, ev := range events {
+			r.saw(ev)
 			ev.RoomID = roomID
 			if ev.StateKey != nil {
 				a.trackState(roomID, ev)
@@ -228,6 +256,10 @@ func (r *runner) handle(ctx context.Context, resp *mautrix.RespSync, initial boo
 			case event.EventEncrypted:
 				if a.e2ee == nil {
 					r.encryptedMessage(ctx, roomID)
+				} else if ev.Mautrix.EventSource == 0 { // from the gap: /sync's own are decrypted by process
+					if dec, err := a.e2ee.decrypt(ctx, ev); err == nil {
+						cmds = append(cmds, dec)
+					}
 				}
 			case event.EventMessage:
 				cmds = append(cmds, ev)
@@ -248,6 +280,55 @@ func (r *runner) handle(ctx context.Context, resp *mautrix.RespSync, initial boo
 	}
 	wg.Wait()
 	return !interrupted.Load()
+}
+
+// maxGap bounds the events read back to fill one room's sync gap.
+const maxGap = 1000
+
+// gap reads a room's messages between the sync token since and a limited timeline's
+// prev_batch, oldest first. Servers differ in how exactly they stop at since (Dendrite gives
+// some events before it), so only events newer than seenTS, the newest one handled, count.
+func (a *Adapter) gap(ctx context.Context, room id.RoomID, prevBatch, since string, seenTS int64) []*event.Event {
+	var out []*event.Event
+	from := prevBatch
+	for attempt := 0; from != "" && len(out) < maxGap; {
+		cctx, cancel := context.WithTimeout(ctx, callTimeout)
+		resp, err := a.cli.Messages(cctx, room, from, since, mautrix.DirectionBackward, messagesFilter, pageSize)
+		cancel()
+		if err != nil {
+			err = classify("read messages", err)
+			if wait, limited := adapters.RetryAfterOf(err); limited && attempt < maxReplyAttempts && wait <= time.Minute {
+				attempt++
+				t := time.NewTimer(wait)
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return nil
+				case <-t.C:
+				}
+				continue
+			}
+			a.log.Warn("cannot read the messages a sync skipped; commands in them are lost", "room", room, "err", err)
+			break
+		}
+		older := false
+		for _, ev := range resp.Chunk {
+			if ev.Timestamp > seenTS {
+				out = append(out, ev)
+			} else {
+				older = true
+			}
+		}
+		if older || len(resp.Chunk) == 0 || resp.End == "" || resp.End == from {
+			break
+		}
+		from = resp.End
+	}
+	slices.Reverse(out)
+	for _, ev := range out {
+		ev.RoomID = room
+	}
+	return out
 }
 
 // invited joins a room when invite_from allows the inviter, else declines the invitation.
