@@ -59,14 +59,14 @@ func (t transcripts) Post(ctx context.Context, cmd adapters.Command, req command
 		if req.Thread && req.ThreadLink == "" && req.ThreadRef == "" {
 			req.ThreadRef = string(cmd.Thread) // the buttons must name the thread: a press has no thread
 		}
-		return preview(cmd.Channel.Platform, hist.Messages, msgs, req, cmd.Message), nil
+		return preview(hist.Messages, msgs, req, cmd.Message), nil
 	}
 	body := transcript.Render(msgs, transcript.Options{
-		Platform: cmd.Channel.Platform, ChannelName: hist.ChannelName, ChannelLink: hist.ChannelLink, Quote: tc.Quote,
+		Source: hist.Source, ChannelName: hist.ChannelName, ChannelLink: hist.ChannelLink, Quote: tc.Quote,
 	})
 	title := req.Title
 	if title == "" {
-		title = transcript.DefaultTitle(cmd.Channel.Platform, hist.ChannelName, time.Now())
+		title = transcript.DefaultTitle(hist.Source, hist.ChannelName, time.Now())
 	}
 	n := len(msgs)
 
@@ -124,7 +124,7 @@ func selectRange(all []adapters.Message, req commands.PostRequest, command adapt
 
 // preview shows the chosen range with buttons that move either end by one message, and one that
 // posts it. Each button carries the whole range, so the bot keeps no state between presses.
-func preview(platform string, all, chosen []adapters.Message, req commands.PostRequest, command adapters.MessageRef) adapters.Reply {
+func preview(all, chosen []adapters.Message, req commands.PostRequest, command adapters.MessageRef) adapters.Reply {
 	usable := transcript.Usable(all, command)
 	first, last := indexOfRef(usable, string(chosen[0].ID)), indexOfRef(usable, string(chosen[len(chosen)-1].ID))
 	thread := ""
@@ -162,8 +162,8 @@ func preview(platform string, all, chosen []adapters.Message, req commands.PostR
 	actions = append(actions, adapters.Action{Label: commands.ActionPost, Command: rangeCmd(first, last, true), Primary: true})
 	f, l := usable[first], usable[last]
 	return adapters.Reply{
-		Text: commands.TextTranscriptPreview(last-first+1, f.User.Name(), transcript.PlainText(platform, f.Text, all),
-			l.User.Name(), transcript.PlainText(platform, l.Text, all)),
+		Text: commands.TextTranscriptPreview(last-first+1, f.User.Name(), f.Text,
+			l.User.Name(), l.Text),
 		Actions: actions,
 	}
 }

@@ -73,7 +73,7 @@ func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapter
 	if len(logged) == 0 {
 		return adapters.History{}, adapters.Refused("I have recorded no messages here yet: Telegram bots only see messages sent while they are in the group, with privacy mode off or as an administrator.")
 	}
-	h := adapters.History{Messages: logged}
+	h := adapters.History{Source: Platform.Title(), Messages: logged}
 	for i := range h.Messages {
 		h.Messages[i].Link = supergroupLink(q.Channel, string(h.Messages[i].ID))
 	}
