@@ -37,7 +37,7 @@ func startDelivery(t *testing.T, st state.Store, rec *recorder, maxAge time.Dura
 	t.Helper()
 	limits := map[string]sendLimit{rec.platform: {perChannel: 1000, burst: 1000}}
 	d := newDelivery(st, map[string]adapters.Adapter{rec.platform: rec}, limits, maxAge, 5*time.Millisecond,
-		slog.New(slog.DiscardHandler), newMetrics(nil, nil))
+		slog.New(slog.DiscardHandler), newMetrics(nil))
 	d.retryMax = 50 * time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

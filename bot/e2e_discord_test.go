@@ -404,7 +404,6 @@ func discordStableIDs(s string, ids []string) string {
 	return s
 }
 
-
 // TestDiscordTranscriptWithButtons: /discourse post 3 previews the last three messages with
 // buttons; "◀ Start earlier" takes one more; "Post to forum" creates the topic, and only then.
 func TestDiscordTranscriptWithButtons(t *testing.T) {

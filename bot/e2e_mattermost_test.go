@@ -264,7 +264,6 @@ func (s *mmSeed) normalize(f *mattermosttest.Server, raw string) string {
 	return strings.NewReplacer(pairs...).Replace(raw)
 }
 
-
 func TestMattermostTranscriptBecomesATopic(t *testing.T) {
 	t.Parallel()
 	var seed *mmSeed

@@ -355,7 +355,6 @@ func slackSeedTranscript(f *slacktest.Server) (root, reply string) {
 	return root, reply
 }
 
-
 func TestSlackTranscriptBecomesATopic(t *testing.T) {
 	t.Parallel()
 	var root, reply string

@@ -674,7 +674,6 @@ func TestTelegramTranscriptFromTheChatLog(t *testing.T) {
 	}
 }
 
-
 func TestTelegramTranscriptLinksBackToTheChat(t *testing.T) {
 	r := newTelegramRun(t)
 	ids := r.tgConversation()

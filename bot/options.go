@@ -90,4 +90,5 @@ type Testing struct {
 	SendLimits map[string]float64 // per-platform send rate overrides, messages a second per chat (0: unlimited)
 	HTTPClient *http.Client       // for the forum client
 	Ready      func(*Bot)         // called once everything is wired, before running
+	Listening  func(addr string)  // called with the HTTP address once it listens (a standby's too)
 }
