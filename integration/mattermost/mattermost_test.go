@@ -223,6 +223,37 @@ func TestRealMattermost(t *testing.T) {
 		}
 	})
 
+	t.Run("post thread in a thread", func(t *testing.T) {
+		talk := s.fx.Channels["talk"]
+		root := s.post(t, "dave", talk, "Which installer flag shows the log?", "")
+		s.post(t, "carol", talk, "Try `--verbose`", root.Id)
+		s.post(t, "dave", talk, "That did it, thanks", root.Id)
+		s.post(t, "dave", talk, "Unrelated: lunch?", "")
+		created := len(s.forum.CreatedPosts())
+		cmd := s.post(t, "carol", talk, "@discourse post thread", root.Id)
+		reply := s.waitReply(t, talk, cmd)
+		mustContain(t, shown(reply.Message), "Posted a transcript of 3 messages")
+		if reply.RootId != root.Id {
+			t.Errorf("answered in thread %q, want the command's thread %q", reply.RootId, root.Id)
+		}
+		posts := s.forum.CreatedPosts()
+		if len(posts) != created+1 {
+			t.Fatalf("the forum got %d posts, want 1", len(posts)-created)
+		}
+		raw := posts[created].Raw
+		at := 0
+		for _, want := range []string{"**@dave:** Which installer flag shows the log?", "**@carol:** Try `--verbose`", "**@dave:** That did it, thanks"} {
+			i := strings.Index(raw[at:], want)
+			if i < 0 {
+				t.Fatalf("the thread's transcript lacks %q after byte %d:\n%s", want, at, raw)
+			}
+			at += i + len(want)
+		}
+		if strings.Contains(raw, "lunch") {
+			t.Errorf("the thread's transcript holds a message from outside the thread:\n%s", raw)
+		}
+	})
+
 	t.Run("a transcript links files forum readers can open", func(t *testing.T) {
 		// run.sh turns public links on (FileSettings.EnablePublicLink); without them Mattermost
 		// serves files to logged-in users only, and the transcript can only link the API's URL.
