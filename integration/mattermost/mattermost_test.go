@@ -223,6 +223,26 @@ func TestRealMattermost(t *testing.T) {
 		}
 	})
 
+	t.Run("post from a message link", func(t *testing.T) {
+		talk := s.fx.Channels["talk"]
+		s.post(t, "dave", talk, "Before the link", "")
+		from := s.post(t, "carol", talk, "From here on, please", "")
+		s.post(t, "dave", talk, "And this one too", "")
+		created := len(s.forum.CreatedPosts())
+		// A permalink as users copy it from the server at the address the bot is configured with.
+		link := s.gate.URL() + "/" + s.fx.Team + "/pl/" + from.Id
+		mustContain(t, shown(s.command(t, "carol", "talk", "post "+link)), "Posted a transcript of 2 messages")
+		posts := s.forum.CreatedPosts()
+		if len(posts) != created+1 {
+			t.Fatalf("the forum got %d posts, want 1", len(posts)-created)
+		}
+		raw := posts[created].Raw
+		i, j := strings.Index(raw, "**@carol:** From here on, please"), strings.Index(raw, "**@dave:** And this one too")
+		if i < 0 || j < i || strings.Contains(raw, "Before the link") || strings.Contains(raw, "@discourse post") {
+			t.Errorf("the transcript from %s is not that message and the next, in order:\n%s", link, raw)
+		}
+	})
+
 	t.Run("post thread in a thread", func(t *testing.T) {
 		talk := s.fx.Channels["talk"]
 		root := s.post(t, "dave", talk, "Which installer flag shows the log?", "")
