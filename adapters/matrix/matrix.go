@@ -154,9 +154,10 @@ func (a *Adapter) Connected() bool { return a.connected.Load() }
 func (a *Adapter) Reconnects() int64 { return a.reconnects.Load() }
 
 var (
-	_ adapters.Adapter = (*Adapter)(nil)
-	_ adapters.Checker = (*Adapter)(nil)
-	_ adapters.Health  = (*Adapter)(nil)
+	_ adapters.Adapter      = (*Adapter)(nil)
+	_ adapters.Checker      = (*Adapter)(nil)
+	_ adapters.Health       = (*Adapter)(nil)
+	_ adapters.ReplyLimiter = (*Adapter)(nil)
 )
 
 // ensureAuth makes sure the client has a working access token: the configured one, else the one

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"strings"
 	"testing"
 	"time"
@@ -539,5 +540,23 @@ func TestLongAbsenceLosesNoCommand(t *testing.T) {
 	adaptertest.WaitPosted(t, srv, srv.Channel(), "echo: status from long ago")
 	if n := len(rec.Received()); n != 1 {
 		t.Errorf("the bot handled %d commands, want the one from the gap once", n)
+	}
+}
+
+func TestTheLongestReplyArrivesWhole(t *testing.T) {
+	srv := server(t)
+	link := "https://forum.example.org/new-topic?title=x&body=" + strings.Repeat("a%20b&", 1640)
+	text := adapters.Text{{Text: "Open the composer: "}, {Kind: adapters.Link, Text: "new topic", URL: link}}
+	a := newAdapter(t, config(srv), nil)
+	if n := len(text.String()); n > a.MaxReplyLength() || n < a.MaxReplyLength()-200 {
+		t.Fatalf("the test's reply is %d long, want just under the limit %d", n, a.MaxReplyLength())
+	}
+	adaptertest.Start(t, a, &adaptertest.Recorder{Answer: func(adapters.Command) adapters.Reply { return adapters.Reply{Text: text} }})
+	adaptertest.WaitFor(t, "the second sync", func() bool { return len(srv.Syncs()) >= 2 })
+	srv.InjectCommand(srv.Channel(), "post 3", true)
+	adaptertest.WaitPosted(t, srv, srv.Channel(), "Open the composer")
+	c := content(t, srv.Sent(srv.MainRoom())[0])
+	if !strings.Contains(c.Body, link) || !strings.Contains(c.FormattedBody, html.EscapeString(link)) {
+		t.Errorf("the link was cut: body %d bytes, formatted_body %d bytes", len(c.Body), len(c.FormattedBody))
 	}
 }
