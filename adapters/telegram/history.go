@@ -64,7 +64,10 @@ func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapter
 	if mode != adapters.HistoryLatest {
 		// A range starts anywhere in the log: read all of it, so that a message past the
 		// range's cap is a range too long, not a message missing from the log.
-		read = max(limit, a.cfg.LogMaxMessages, adapters.MaxHistoryLimit)
+		read = max(limit, a.cfg.LogMaxMessages)
+		if a.cfg.LogMaxMessages <= 0 {
+			read = max(limit, adapters.MaxHistoryLimit)
+		}
 	}
 	logged, err := a.cfg.ChatLog.Recent(ctx, q.Channel, read)
 	if err != nil {

@@ -28,7 +28,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	s.mu.Lock()
 	s.reqs[r.URL.Path]++
+	outage := s.outage
 	s.mu.Unlock()
+	if outage {
+		writeJSON(w, http.StatusBadGateway, map[string]any{
+			"errors": []string{"502 Bad Gateway (outage injected by discoursetest)"}, "error_type": "server_error",
+		})
+		return
+	}
 	if f, ok := s.takeFault(now); ok && s.applyFault(w, r, f) {
 		return
 	}

@@ -105,7 +105,7 @@ func (v *validator) transcript(t *Transcript) {
 	default:
 		v.fail("transcript.mode", "%q is not link or topic", t.Mode)
 	}
-	section.IntRange(problems{v: v}, "transcript.max_messages", t.MaxMessages, 1, 10_000)
+	section.IntRange(problems{v: v}, "transcript.max_messages", t.MaxMessages, 1, adapters.MaxHistoryLimit)
 }
 
 func (v *validator) access(a *Access, c *Config) {
