@@ -39,7 +39,7 @@ const forumKey = "integration-key"
 // reconnect and retry backoffs have grown while the server was down).
 const (
 	wait        = 60 * time.Second
-	restartWait = 4 * time.Minute
+	restartWait = 5 * time.Minute
 )
 
 // suite is one bot running against the real server, shared by the steps of TestRealMattermost.
@@ -321,12 +321,8 @@ func TestRealMattermost(t *testing.T) {
 		t.Logf("server started in %s", time.Since(t0).Round(time.Millisecond))
 		s.login(t) // sessions survive a restart, but a fresh login costs nothing
 		town := s.fx.Channels["town-square"]
+		// No websocket exists while the command is written: only a re-sync can find it.
 		cmd := s.post(t, "carol", town, "@discourse status", "")
-		refused := s.gate.Refused()
-		waitFor(t, restartWait, "the bot to try to reconnect while held off", func() bool { return s.gate.Refused() > refused })
-		if got := s.repliesAfter(t, town, cmd); len(got) != 0 {
-			t.Fatalf("answered while the bot was held offline: %q", got[0].Message)
-		}
 		s.gate.Open()
 		t0 = time.Now()
 		reply := s.waitReplyWithin(t, town, cmd, restartWait)
