@@ -380,6 +380,14 @@ func (b *Bot) handleBatch(ctx context.Context, posts []discourse.Post, cursor st
 	m := b.matcher.Load()
 	var items []state.OutboxItem
 	queued := map[string]int{}
+	if len(posts) > 0 {
+		// A category made read-restricted on the forum must stop reaching public channels soon,
+		// not when the catalogue next refreshes: its permissions are read again, at most every
+		// categoryFreshness (one request, only while posts arrive).
+		if err := b.catalog.FreshCategories(ctx, categoryFreshness); err != nil {
+			return fmt.Errorf("read the forum's categories: %w", err)
+		}
+	}
 	for _, p := range posts {
 		restricted, err := b.restricted(ctx, p)
 		if err != nil {
@@ -418,6 +426,10 @@ func (b *Bot) handleBatch(ctx context.Context, posts []discourse.Post, cursor st
 	}
 	return nil
 }
+
+// categoryFreshness is how old the category permissions a batch of posts is checked against may
+// be: 30 s costs at most two forum requests a minute, and only while posts arrive.
+const categoryFreshness = 30 * time.Second
 
 // restricted reports whether a post is in a private message or a read-restricted category (or a
 // subcategory of one).
