@@ -74,25 +74,51 @@ func Check(ctx context.Context, forum Forum, ads []adapters.Adapter, rules []See
 			continue
 		}
 		report, err := c.Check(ctx, channels[name])
-		reported := false
+		marked := false
 		for _, line := range report {
 			fmt.Fprintf(out, "%s: %s\n", name, line)
-			reported = reported || strings.Contains(line, "FAIL")
+			marked = marked || strings.Contains(line, "FAIL")
 		}
 		if err != nil {
-			if !reported { // the report already has the failure's own line: say it once
-				fmt.Fprintf(out, "%s: FAIL %s\n", name, strings.TrimPrefix(err.Error(), name+": "))
+			switch {
+			case !inReport(err, report):
+				fmt.Fprintf(out, "%s: FAIL %s\n", name, strings.Join(strings.Fields(strings.TrimPrefix(err.Error(), name+": ")), " "))
+			case !marked: // the findings are above; say that they are failures, once
+				fmt.Fprintf(out, "%s: FAIL\n", name)
 			}
-			if hint := networkHint(err); hint != "" {
+			if hint := networkHint(err, report); hint != "" {
 				fmt.Fprintf(out, "%s: %s\n", name, hint)
 			}
 			failed = append(failed, name)
 		}
 	}
 	if len(failed) > 0 {
-		return fmt.Errorf("checks failed: %s", strings.Join(failed, ", "))
+		return fmt.Errorf("%s failed", strings.Join(failed, ", "))
 	}
 	return nil
+}
+
+// inReport reports whether the report's lines already say what err says: err's own message, or
+// for each of the errors it joins, or what it wraps, theirs.
+func inReport(err error, report []string) bool {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			if !inReport(e, report) {
+				return false
+			}
+		}
+		return true
+	}
+	msg := err.Error()
+	for _, l := range report {
+		if strings.Contains(l, msg) {
+			return true
+		}
+	}
+	if inner := errors.Unwrap(err); inner != nil {
+		return inReport(inner, report)
+	}
+	return false
 }
 
 // checkSeedRule resolves a seed rule against the forum as `run` does; the line says why it
@@ -133,12 +159,16 @@ func forumFailure(err error) string {
 
 // networkHint says so when a platform check failed for a network reason rather than a token or
 // a permission.
-func networkHint(err error) string {
-	switch discourse.ErrorKind(err) {
-	case discourse.KindNetwork, discourse.KindTimeout:
-		return "hint: that is a network problem (DNS or connection), not the token or permissions"
+func networkHint(err error, reported []string) string {
+	if !adapters.IsNetworkError(err) {
+		return ""
 	}
-	return ""
+	for _, l := range reported {
+		if strings.Contains(l, adapters.NetworkHint) {
+			return "" // the platform's own line says so already
+		}
+	}
+	return "hint: that is " + adapters.NetworkHint
 }
 
 // ConfiguredChannels lists, per platform, the channels that seed rules and private channels

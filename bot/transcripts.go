@@ -15,8 +15,8 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/transcript"
 )
 
-// transcripts carries out `post …`: history (from the platform, or the chat log where the
-// platform has none) → range → forum markdown → composer link, new topic or reply.
+// transcripts carries out `post …`: history (the adapter's, as CommonMark) → range → forum
+// markdown → composer link, new topic or reply.
 type transcripts struct{ b *Bot }
 
 func newTranscripts(b *Bot) commands.Transcripts { return transcripts{b} }
@@ -177,7 +177,9 @@ func indexOfRef(msgs []adapters.Message, id string) int {
 	return -1
 }
 
-// history reads what the range may need: from the platform, or from the chat log.
+// history reads what the range may need from the channel's adapter. A range (from a link, a
+// thread) is capped at maxMsgs: the adapter refuses a longer one (adapters.CheckRange), and so
+// does this, with the cap named, on every platform alike.
 func (t transcripts) history(ctx context.Context, cmd adapters.Command, req commands.PostRequest, maxMsgs int) (adapters.History, error) {
 	a := t.b.adapters[cmd.Channel.Platform]
 	if a == nil {
@@ -215,15 +217,6 @@ func (t transcripts) history(ctx context.Context, cmd adapters.Command, req comm
 		return h, fmt.Errorf("read the chat history: %w", err)
 	}
 	return h, nil
-}
-
-// which opens for the group's members. Basic groups have no message links.
-func telegramMessageLink(ch adapters.ChannelRef, messageID string) string {
-	id, ok := strings.CutPrefix(ch.ChatID, "-100")
-	if !ok || id == "" || messageID == "" {
-		return ""
-	}
-	return "https://t.me/c/" + id + "/" + messageID
 }
 
 // topic resolves a `to <topic url>` destination to its topic id, read fresh from the forum and

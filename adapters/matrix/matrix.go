@@ -22,6 +22,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/internal/plumbing"
 )
 
 // PlatformName is the platform's name in channel refs ("matrix:!room:server[/$thread_root]").
@@ -56,16 +57,13 @@ type Adapter struct {
 	cli    *mautrix.Client
 	me     id.UserID
 
-	minBackoff, maxBackoff time.Duration
+	sup *plumbing.Supervisor // the /sync connection; also the adapter's Health
 
 	authOnce sync.Mutex // held while logging in, so Notify and Run log in once
 	authed   bool
 
 	e2ee   e2ee                   // set by ensureAuth; nil: encrypted rooms are refused
 	runner atomic.Pointer[runner] // the running sync loop, for decrypted messages
-
-	connected  atomic.Bool
-	reconnects atomic.Int64
 
 	mu        sync.Mutex
 	power     map[id.RoomID]powerEntry
@@ -131,16 +129,15 @@ func New(cfg Config, deps adapters.Deps) (*Adapter, error) {
 		minBackoff = time.Second
 	}
 	return &Adapter{
-		cfg:        cfg,
-		log:        logger.With("platform", PlatformName),
-		values:     values,
-		cli:        cli,
-		me:         id.UserID(cfg.UserID),
-		minBackoff: minBackoff,
-		maxBackoff: 2 * time.Minute,
-		power:      map[id.RoomID]powerEntry{},
-		encrypted:  map[id.RoomID]bool{},
-		names:      map[id.UserID]string{},
+		cfg:       cfg,
+		log:       logger.With("platform", PlatformName),
+		values:    values,
+		cli:       cli,
+		me:        id.UserID(cfg.UserID),
+		sup:       &plumbing.Supervisor{Log: logger.With("platform", PlatformName), MinBackoff: minBackoff, MaxBackoff: 2 * time.Minute},
+		power:     map[id.RoomID]powerEntry{},
+		encrypted: map[id.RoomID]bool{},
+		names:     map[id.UserID]string{},
 	}, nil
 }
 
@@ -148,10 +145,10 @@ func New(cfg Config, deps adapters.Deps) (*Adapter, error) {
 func (a *Adapter) Platform() string { return PlatformName }
 
 // Connected implements adapters.Health: the last /sync answered.
-func (a *Adapter) Connected() bool { return a.connected.Load() }
+func (a *Adapter) Connected() bool { return a.sup.Connected() }
 
 // Reconnects implements adapters.Health.
-func (a *Adapter) Reconnects() int64 { return a.reconnects.Load() }
+func (a *Adapter) Reconnects() int64 { return a.sup.Reconnects() }
 
 var (
 	_ adapters.Adapter      = (*Adapter)(nil)

@@ -560,3 +560,68 @@ func TestTheLongestReplyArrivesWhole(t *testing.T) {
 		t.Errorf("the link was cut: body %d bytes, formatted_body %d bytes", len(c.Body), len(c.FormattedBody))
 	}
 }
+
+// TestPasswordLoginOnce: without a token the bot logs in with its password once, keeps the
+// token and device in the store, uses them after a restart, and logs in again (same device)
+// only when the server revoked the token.
+func TestPasswordLoginOnce(t *testing.T) {
+	srv := server(t)
+	v := newLocked(newValues())
+	cfg := config(srv)
+	cfg.AccessToken, cfg.Password, cfg.DeviceID = "", matrixtest.Password, "DISCOURSEBOT"
+	check := func(wantLogins int) {
+		t.Helper()
+		a := newAdapter(t, cfg, v)
+		report, err := a.Check(t.Context(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(report[0], "ok as @discourse:localhost (device DISCOURSEBOT)") {
+			t.Errorf("whoami line %q", report[0])
+		}
+		if n := srv.Logins(); n != wantLogins {
+			t.Errorf("%d password logins, want %d", n, wantLogins)
+		}
+	}
+	check(1)
+	if v.get("matrix.access_token") == "" || v.get("matrix.device_id") != "DISCOURSEBOT" {
+		t.Fatalf("stored token %q device %q", v.get("matrix.access_token"), v.get("matrix.device_id"))
+	}
+	check(1) // a restart: the stored token
+	srv.RevokeTokens()
+	check(2) // revoked: one new login
+}
+
+func TestCheckReportsMembershipAndPower(t *testing.T) {
+	srv := server(t)
+	a := newAdapter(t, config(srv), nil)
+	notJoined := srv.CreateRoom(matrixtest.AdminUser, "Elsewhere", false)
+	report, err := a.Check(t.Context(), []adapters.ChannelRef{srv.Channel(), {Platform: "matrix", ChatID: notJoined.String()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(report, "\n")
+	for _, want := range []string{
+		"room " + srv.MainRoom().String() + " (General): joined; bot power level 0 (room admins for commands: 50 or more)",
+		"room " + notJoined.String() + ": NOT joined: invite @discourse:localhost to it",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("check lacks %q:\n%s", want, all)
+		}
+	}
+	srv.RevokeTokens()
+	if _, err := newAdapter(t, config(srv), nil).Check(t.Context(), nil); !adapters.IsPermanent(err) {
+		t.Errorf("check with a revoked token = %v, want a permanent error", err)
+	}
+}
+
+func TestRunStopsOnARefusedToken(t *testing.T) {
+	srv := server(t)
+	srv.RevokeTokens()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	err := newAdapter(t, config(srv), nil).Run(ctx, &adaptertest.Recorder{})
+	if err == nil || ctx.Err() != nil || !strings.Contains(err.Error(), "M_UNKNOWN_TOKEN") {
+		t.Errorf("Run with a refused token = %v (context %v), want the server's M_UNKNOWN_TOKEN at once", err, ctx.Err())
+	}
+}

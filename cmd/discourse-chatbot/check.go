@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -59,19 +60,19 @@ configuration to stdout as YAML (defaults filled in, every secret shown as <reda
 			for _, p := range problems {
 				fmt.Fprintf(a.stderr, "FAIL %s\n", p)
 			}
-			var failed error
+			var failed []string
 			if len(problems) > 0 {
-				failed = fmt.Errorf("check failed: %s", count(len(problems), "problem", "problems"))
+				failed = append(failed, count(len(problems), "problem", "problems"))
 			}
 			if !offline {
 				ctx, cancel := context.WithTimeout(cmd.Context(), liveCheckTimeout)
 				defer cancel()
-				if err := liveChecks(ctx, cfg, a.stderr, a.logger); err != nil && failed == nil {
-					failed = err
+				if err := liveChecks(ctx, cfg, a.stderr, a.logger); err != nil {
+					failed = append(failed, err.Error())
 				}
 			}
-			if failed != nil {
-				return failed
+			if len(failed) > 0 {
+				return fmt.Errorf("check failed: %s", strings.Join(failed, "; "))
 			}
 			fmt.Fprintln(a.stderr, "config OK")
 			return nil

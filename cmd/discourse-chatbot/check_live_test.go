@@ -67,11 +67,17 @@ func TestCheckFindings(t *testing.T) {
 			[]string{
 				"rules[0] (console:local watch): FAIL There is no category suport here. Did you mean support? Categories this channel may use: support. Restricted categories need this channel on the bot's access.private_channels list.",
 				"rules[1] (console:local follow): FAIL There is no tag bugg on the forum. Did you mean tag:bug? Tags: bug. See /discourse help.",
-				"discourse-chatbot: checks failed: rules[0], rules[1]",
+				"discourse-chatbot: check failed: rules[0], rules[1] failed",
 			}, []string{"config OK"}},
 		{"an unreachable forum is a network problem, not credentials", down.URL(), "",
 			[]string{"(a network problem: check forum.url, DNS and the route to the forum; not the API key)"},
 			[]string{"credentials", "api_key and"}},
+		{"an unreachable chat API is a network problem, said once", forum.URL(),
+			"telegram: {token: \"123456:ABC-secret\", api_endpoint: " + down.URL() + "}\n" +
+				"slack: {bot_token: xoxb-1-secret, app_token: xapp-1-secret, api_url: " + down.URL() + "/api/}\n",
+			[]string{"(a network problem (DNS or connection), not the token or permissions)",
+				"— a network problem (DNS or connection), not the token or permissions"},
+			[]string{"getMe: FAILED: getMe:", "telegram: FAIL", "hint:", "connections:write", "ABC-secret", "xoxb-1-secret", "problem(s)"}},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
