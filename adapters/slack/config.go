@@ -14,6 +14,8 @@ import (
 
 	"github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/slack-go/slack"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/pace"
 )
 
 // Config is the adapter's configuration (the `slack:` section).
@@ -27,6 +29,10 @@ type Config struct {
 	APIURL string
 	// HTTPClient makes the Web API calls; nil means a client with a 30 s timeout.
 	HTTPClient *http.Client
+	// Pace keeps the pacing of posts across restarts (the bot's store); nil keeps it in memory.
+	Pace pace.Store
+	// Limits overrides DefaultLimits (tests lift them); nil means Slack's documented limits.
+	Limits *Limits
 }
 
 // Timeouts and sizes. Every Web API call also runs under callTimeout.
@@ -44,13 +50,14 @@ const (
 // Adapter is the Slack adapter. Create it with New; it implements adapters.Adapter and
 // adapters.Checker.
 type Adapter struct {
-	cfg     Config
-	log     *slog.Logger
-	api     *slack.Client
-	users   *expirable.LRU[string, slack.User]
-	seen    *expirable.LRU[string, struct{}]
-	limiter *channelLimiter
-	self    identity
+	cfg    Config
+	log    *slog.Logger
+	api    *slack.Client
+	users  *expirable.LRU[string, slack.User]
+	seen   *expirable.LRU[string, struct{}]
+	pacer  *pace.Pacer
+	limits Limits
+	self   identity
 }
 
 // New validates cfg and builds the adapter. It does no I/O.
@@ -88,12 +95,16 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 		cfg.HTTPClient = &http.Client{Timeout: httpTimeout}
 	}
 	a := &Adapter{
-		cfg:     cfg,
-		log:     logger.With("platform", platform),
-		users:   expirable.NewLRU[string, slack.User](userCacheSize, nil, userCacheTTL),
-		seen:    expirable.NewLRU[string, struct{}](mentionDedupSize, nil, time.Hour),
-		limiter: newChannelLimiter(),
+		cfg:    cfg,
+		log:    logger.With("platform", platform),
+		users:  expirable.NewLRU[string, slack.User](userCacheSize, nil, userCacheTTL),
+		seen:   expirable.NewLRU[string, struct{}](mentionDedupSize, nil, time.Hour),
+		limits: DefaultLimits,
 	}
+	if cfg.Limits != nil {
+		a.limits = *cfg.Limits
+	}
+	a.pacer = pace.New(cfg.Pace, paceKey, a.log)
 	a.api = slack.New(cfg.BotToken,
 		slack.OptionAPIURL(cfg.APIURL),
 		slack.OptionHTTPClient(cfg.HTTPClient),

@@ -1,46 +1,21 @@
 package slack
 
 import (
-	"context"
-	"fmt"
-	"sync"
+	"time"
 
-	"golang.org/x/time/rate"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/pace"
 )
 
-// Slack allows an app about one message per second per channel, with short bursts
-// (https://api.slack.com/methods/chat.postMessage#rate_limiting). The adapter paces its own
-// channel posts to that so the outbox rarely meets a 429.
-const (
-	postsPerSecond = 1
-	postBurst      = 4
-	maxLimiters    = 4096 // channels remembered; beyond that the map starts afresh
-)
-
-// channelLimiter paces posts per channel.
-type channelLimiter struct {
-	mu sync.Mutex
-	m  map[string]*rate.Limiter
+// Limits are the send rates the adapter keeps to.
+type Limits struct {
+	// PerChannel paces chat.postMessage in one channel.
+	PerChannel pace.Limit
 }
 
-func newChannelLimiter() *channelLimiter {
-	return &channelLimiter{m: map[string]*rate.Limiter{}}
-}
+// DefaultLimits are Slack's: chat.postMessage allows one message a second per channel
+// (https://api.slack.com/methods/chat.postMessage#rate_limiting). Slack tolerates short bursts
+// but does not say how long; the adapter spaces every post instead, so no second holds two.
+var DefaultLimits = Limits{PerChannel: pace.Limit{N: 1, Per: time.Second}}
 
-// wait blocks until a post to channel is allowed or ctx is done.
-func (l *channelLimiter) wait(ctx context.Context, channel string) error {
-	l.mu.Lock()
-	lim := l.m[channel]
-	if lim == nil {
-		if len(l.m) >= maxLimiters {
-			l.m = map[string]*rate.Limiter{}
-		}
-		lim = rate.NewLimiter(postsPerSecond, postBurst)
-		l.m[channel] = lim
-	}
-	l.mu.Unlock()
-	if err := lim.Wait(ctx); err != nil {
-		return fmt.Errorf("pace posts in %s: %w", channel, err)
-	}
-	return nil
-}
+// paceKey is the prefix of the pacing state the adapter keeps in the bot's store.
+const paceKey = platform + ".pace."

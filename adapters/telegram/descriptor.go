@@ -54,7 +54,7 @@ var Platform = adapters.Describe(adapters.Spec[Section]{
 		section.NonNegative(p, "log.max_age", s.Log.MaxAge)
 	},
 	New: func(s *Section, d adapters.Deps) (adapters.Adapter, error) {
-		cfg := Config{Token: s.Token, APIEndpoint: s.APIEndpoint, Offsets: d.Values}
+		cfg := Config{Token: s.Token, APIEndpoint: s.APIEndpoint, Offsets: d.Values, Pace: d.Values}
 		if s.Log.On() && d.ChatLog != nil {
 			cfg.ChatLog = d.ChatLog
 			cfg.LogMaxMessages, cfg.LogMaxAge = s.Log.MaxMessages, s.Log.MaxAge

@@ -86,7 +86,7 @@ func (a *Adapter) send(ctx context.Context, ch adapters.ChannelRef, m outgoing) 
 		// The thread's first message may have been deleted: post anyway rather than fail.
 		params["allow_sending_without_reply"] = "true"
 	}
-	if err := a.limits.wait(ctx, chatID); err != nil {
+	if err := a.pace(ctx, chatID); err != nil {
 		return "", err
 	}
 	var sent sentMessage

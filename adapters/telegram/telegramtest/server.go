@@ -59,6 +59,7 @@ type Message struct {
 	Text           string // what a reader sees: the text after markup parsing
 	Entities       []Entity
 	DisablePreview bool
+	At             time.Time // when the fake received it
 }
 
 // Server is the fake Bot API. Create it with NewServer; Close it when done.
