@@ -49,6 +49,7 @@ func startDiscordBot(t *testing.T, extra botOption, seed func(*discordtest.Serve
 	run := runTestBot(t, forum.URL(), filepath.Join(t.TempDir(), "bot.db"), func(state.Store) []adapters.Adapter {
 		return []adapters.Adapter{must(discord.New(discord.Config{
 			Token: discordtest.Token, APIURL: fake.URL(), GatewayURL: fake.GatewayURL(), Transcripts: true,
+			Limits: &discord.Limits{},
 		}, testLogger(t)))}
 	}, extra)
 	waitUntil(t, "the gateway session", fake.Connected)

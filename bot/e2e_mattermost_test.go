@@ -43,7 +43,7 @@ func startMattermostBot(t *testing.T, extra botOption, seed func(*mattermosttest
 	}
 	closeFake(t, "fake Mattermost", fake) // before the bot starts, so it closes after the bot stops
 	run := runTestBot(t, forum.URL(), filepath.Join(t.TempDir(), "bot.db"), func(state.Store) []adapters.Adapter {
-		return []adapters.Adapter{must(mattermost.New(mattermost.Config{URL: fake.URL(), Token: mattermosttest.Token}, testLogger(t)))}
+		return []adapters.Adapter{must(mattermost.New(mattermost.Config{URL: fake.URL(), Token: mattermosttest.Token, Limits: &mattermost.Limits{}}, testLogger(t)))}
 	}, extra)
 	waitUntil(t, "the websocket", func() bool { return fake.Live() > 0 })
 	return &mmBot{forum: forum, mm: fake, bot: run.bot}

@@ -52,7 +52,8 @@ func startSlackBot(t *testing.T, extra botOption, seed func(*slacktest.Server)) 
 		}
 	})
 	run := runTestBot(t, forum.URL(), filepath.Join(t.TempDir(), "bot.db"), func(state.Store) []adapters.Adapter {
-		return []adapters.Adapter{must(slack.New(slack.Config{BotToken: slacktest.BotToken, AppToken: slacktest.AppToken, APIURL: fake.APIURL()}, testLogger(t)))}
+		return []adapters.Adapter{must(slack.New(slack.Config{BotToken: slacktest.BotToken, AppToken: slacktest.AppToken, APIURL: fake.APIURL(),
+			Limits: &slack.Limits{}}, testLogger(t)))}
 	}, extra)
 	t.Cleanup(func() { // runs first, while the bot still runs: no ack may be lost to the stop
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -72,8 +72,7 @@ type SeedRule struct {
 
 // Testing holds hooks for tests and benchmarks.
 type Testing struct {
-	RetryBase  time.Duration      // first delivery retry wait (default 1 s)
-	SendLimits map[string]float64 // per-platform send rate overrides, messages a second per chat (0: unlimited)
-	HTTPClient *http.Client       // for the forum client
-	Ready      func(*Bot)         // called once everything is wired, before running
+	RetryBase  time.Duration // first delivery retry wait (default 1 s)
+	HTTPClient *http.Client  // for the forum client
+	Ready      func(*Bot)    // called once everything is wired, before running
 }
