@@ -2,13 +2,14 @@
 // overall, and remembers across a restart how far ahead the last run had spent them.
 //
 // It is GCRA (the generic cell rate algorithm) without burst tolerance: each lane keeps one
-// number, the theoretical arrival time (TAT) of its next send, and a send waits until every lane
-// it counts against has reached its TAT, then moves each TAT one interval past that moment. With
-// intervals of at least Per/N no window of length Per ever holds more than N sends, whatever the
-// window's alignment, which is what "N per Per" limits ask. The TATs (one int64 each) are written
-// to a Store before the send goes out, so a restarted bot first waits out what its predecessor
-// spent. golang.org/x/time/rate does not fit: its limiter can neither be restored from a saved
-// state nor book one moment across several limiters at once.
+// number, the theoretical arrival time (TAT) of its next send. A send waits until every lane it
+// counts against has reached its TAT, then moves each TAT one interval on. With intervals of at
+// least Per/N no window of length Per ever holds more than N sends, whatever the window's
+// alignment, which is what "N per Per" limits ask. Sends are booked only when all their lanes
+// are due, so a send waiting for its own chat never holds a shared lane's slot meanwhile. The
+// TATs (one int64 each) are written to a Store before the send goes out, so a restarted bot
+// first waits out what its predecessor spent. golang.org/x/time/rate does not fit: its limiter
+// can neither be restored from a saved state nor book one moment across several limiters.
 package pace
 
 import (
@@ -25,10 +26,9 @@ type Limit struct {
 	Per time.Duration
 }
 
-// Margin is the headroom added to the Per/N spacing: a send leaves a little after its booked
-// moment and reaches the platform after a network delay that varies, so two sends can arrive
-// closer than they were booked. 3 % of the window (30 ms of a 1 s window) absorbs that and keeps
-// a backlog draining at 97 % of the limit.
+// Margin is the headroom added to the Per/N spacing: a send reaches the platform after a
+// network delay that varies, so two sends can arrive closer than they left. 3 % of the window
+// (30 ms of a 1 s window) absorbs that and keeps a backlog draining at 97 % of the limit.
 const Margin = 0.03
 
 // Interval is the spacing that keeps every window of Per within N sends: Per/N plus Margin.
@@ -38,6 +38,11 @@ func (l Limit) Interval() time.Duration {
 	}
 	return time.Duration(float64(l.Per) / float64(l.N) * (1 + Margin))
 }
+
+// slack is how late a send may leave and still count from its due moment rather than from
+// when it left (a sleeper wakes a little late): a tenth of the margin, so the lateness of
+// sends never adds up to a window's worth of the margin.
+func (l Limit) slack() int64 { return int64(float64(l.Per) * Margin / 10) }
 
 // Store keeps the lanes' state across restarts; adapters.Values (the bot's store) satisfies it.
 type Store interface {
@@ -52,12 +57,17 @@ type Lane struct {
 	Limit Limit
 }
 
-// storeTimeout bounds one read or write of a lane's state.
-const storeTimeout = 5 * time.Second
-
-// maxIdleLanes is how many lanes a Pacer keeps in memory before it forgets those that are idle
-// (their next send may go now, which is also what a forgotten lane assumes).
-const maxIdleLanes = 4096
+const (
+	// storeTimeout bounds one read or write of a lane's state.
+	storeTimeout = 5 * time.Second
+	// saveAhead is how far past a lane's TAT the saved value reaches: a fast lane (30 sends a
+	// second) then writes every few sends rather than every one, and a restart waits at most
+	// this much longer than it had to.
+	saveAhead = 100 * time.Millisecond
+	// maxIdleLanes is how many lanes a Pacer keeps in memory before it forgets those that are
+	// idle (their next send may go now, which is also what a forgotten lane assumes).
+	maxIdleLanes = 4096
+)
 
 // Pacer paces sends over lanes. Its methods are safe for concurrent use.
 type Pacer struct {
@@ -73,12 +83,12 @@ type Pacer struct {
 }
 
 type lane struct {
-	load  sync.Once
-	tat   int64 // Unix nanoseconds: the earliest moment of the lane's next send; under Pacer.mu
+	load sync.Once
+	// under Pacer.mu:
+	tat   int64 // Unix nanoseconds: the earliest moment of the lane's next send
+	saved int64 // the latest value the store holds (or is being given)
+	// write serialises the lane's writes, so that the stored value never goes back.
 	write sync.Mutex
-	saved int64 // the value last written to the store; under write
-	// savedHint is saved as of the last save, readable under Pacer.mu.
-	savedHint int64
 }
 
 // New returns a Pacer that keeps each lane's state in store under prefix+key (e.g.
@@ -92,93 +102,96 @@ func New(store Store, prefix string, logger *slog.Logger) *Pacer {
 
 // Wait blocks until a send may go out on every lane, and books it: each lane's next send is
 // then due one interval later. The booking is saved before Wait returns, so call it right
-// before the send. When ctx ends first it returns ctx's error and the booked moment stays
-// spent.
+// before the send. It returns ctx's error if ctx ends first.
 func (p *Pacer) Wait(ctx context.Context, lanes ...Lane) error {
-	at, ls := p.book(ctx, lanes)
-	if err := p.sleep(ctx, at.Sub(p.now())); err != nil {
-		return err
-	}
-	// A sleeper can wake late (a busy machine): the next sends then count from when this one
-	// really leaves, or they would crowd it. Saved again (before the send) when that moves
-	// them noticeably, so a restart honours it too.
-	if p.restamp(lanes, ls) {
-		for i, l := range ls {
-			p.save(ctx, lanes[i].Key, l)
-		}
-		p.restamp(lanes, ls)
-	}
-	return nil
+	_, err := p.take(ctx, lanes)
+	return err
 }
 
-// lateTolerance is how far a late wake may move a lane's next send before the move is saved.
-const lateTolerance = 2 * time.Millisecond
-
-// restamp moves each lane's TAT to at least one interval from now, and reports whether one
-// moved more than lateTolerance past what the store holds.
-func (p *Pacer) restamp(lanes []Lane, ls []*lane) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	now := p.now().UnixNano()
-	moved := false
-	for i, l := range ls {
-		tat := now + int64(lanes[i].Limit.Interval())
-		if tat > l.tat {
-			l.tat = tat
-			moved = moved || tat-l.savedHint > int64(lateTolerance)
+// take is Wait; it returns the moment the send was booked at.
+func (p *Pacer) take(ctx context.Context, lanes []Lane) (time.Time, error) {
+	ls := make([]*lane, len(lanes))
+	for {
+		if err := ctx.Err(); err != nil {
+			return time.Time{}, err
 		}
+		p.lookup(ctx, lanes, ls) // returns with p.mu held
+		now := p.now().UnixNano()
+		var wait int64
+		for _, l := range ls {
+			wait = max(wait, l.tat-now)
+		}
+		if wait > 0 {
+			p.mu.Unlock()
+			if err := p.sleep(ctx, time.Duration(wait)); err != nil {
+				return time.Time{}, err
+			}
+			continue // another sender may have taken the slot: look again
+		}
+		at := now
+		save := false
+		for i, l := range ls {
+			lim := lanes[i].Limit
+			from := now
+			if now-l.tat <= lim.slack() {
+				from = l.tat // woke a little late: keep the slot's rhythm
+			}
+			at = min(at, from)
+			l.tat = from + int64(lim.Interval())
+			save = save || (lim.Interval() > 0 && l.tat > l.saved)
+		}
+		p.mu.Unlock()
+		if !save || p.store == nil {
+			return time.Unix(0, at), nil
+		}
+		for i, l := range ls {
+			if lanes[i].Limit.Interval() > 0 { // a lane without a limit is saved only by Hold
+				p.save(ctx, lanes[i].Key, l)
+			}
+		}
+		// The write took a moment: the next sends count from when this one really leaves.
+		p.mu.Lock()
+		if late := p.now().UnixNano() - now; late > 0 {
+			for i, l := range ls {
+				l.tat = max(l.tat, now+late+int64(lanes[i].Limit.Interval()))
+			}
+		}
+		p.mu.Unlock()
+		return time.Unix(0, at), nil
 	}
-	return moved && p.store != nil
 }
 
 // Hold keeps the lane key closed until until: a platform said so (Discord's
 // X-RateLimit-Reset-After with no requests remaining). It is saved like a booking.
 func (p *Pacer) Hold(ctx context.Context, key string, until time.Time) {
-	lanes := []Lane{{Key: key}}
-	ls := []*lane{nil}
-	for {
-		ls[0] = p.lane(ctx, key)
-		p.mu.Lock()
-		if p.current(lanes, ls) {
-			break
-		}
-		p.mu.Unlock()
-	}
+	lanes, ls := []Lane{{Key: key}}, []*lane{nil}
+	p.lookup(ctx, lanes, ls)
 	l := ls[0]
 	l.tat = max(l.tat, until.UnixNano())
 	p.mu.Unlock()
 	p.save(ctx, key, l)
 }
 
-// book reserves the earliest moment every lane allows, moves their TATs past it and saves
-// them. It returns the moment.
-func (p *Pacer) book(ctx context.Context, lanes []Lane) (time.Time, []*lane) {
-	ls := make([]*lane, len(lanes))
+// lookup fills ls with the lanes' states, read from the store the first time the process meets
+// a key, and returns with p.mu held.
+func (p *Pacer) lookup(ctx context.Context, lanes []Lane, ls []*lane) {
 	for {
 		for i, ln := range lanes {
 			ls[i] = p.lane(ctx, ln.Key)
 		}
 		p.mu.Lock()
-		if p.current(lanes, ls) {
-			break
+		current := true
+		for i, ln := range lanes {
+			current = current && p.lanes[ln.Key] == ls[i]
+		}
+		if current {
+			return
 		}
 		p.mu.Unlock() // a lane was forgotten meanwhile: look it up again
 	}
-	at := p.now().UnixNano()
-	for _, l := range ls {
-		at = max(at, l.tat)
-	}
-	for i, l := range ls {
-		l.tat = max(l.tat, at+int64(lanes[i].Limit.Interval()))
-	}
-	p.mu.Unlock()
-	for i, l := range ls {
-		p.save(ctx, lanes[i].Key, l)
-	}
-	return time.Unix(0, at), ls
 }
 
-// lane returns key's state, read from the store the first time the process meets the key.
+// lane returns key's state, loaded.
 func (p *Pacer) lane(ctx context.Context, key string) *lane {
 	p.mu.Lock()
 	l := p.lanes[key]
@@ -203,28 +216,11 @@ func (p *Pacer) lane(ctx context.Context, key string) *lane {
 		}
 		if ok {
 			p.mu.Lock()
-			l.tat = max(l.tat, v)
-			p.mu.Unlock()
-			l.write.Lock()
-			l.saved = v
-			l.write.Unlock()
-			p.mu.Lock()
-			l.savedHint = max(l.savedHint, v)
+			l.tat, l.saved = max(l.tat, v), max(l.saved, v)
 			p.mu.Unlock()
 		}
 	})
 	return l
-}
-
-// current reports whether ls are still the lanes the Pacer keeps for lanes' keys. Called with
-// p.mu held.
-func (p *Pacer) current(lanes []Lane, ls []*lane) bool {
-	for i, ln := range lanes {
-		if p.lanes[ln.Key] != ls[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // forgetIdle drops the lanes whose next send may go now. Called with p.mu held.
@@ -237,8 +233,7 @@ func (p *Pacer) forgetIdle() {
 	}
 }
 
-// save writes l's TAT unless the store already has it or a later one. Writes of one lane are
-// serialised and each writes the newest TAT, so the stored value never goes back.
+// save writes l's TAT, plus saveAhead, unless the store already holds as much.
 func (p *Pacer) save(ctx context.Context, key string, l *lane) {
 	if p.store == nil {
 		return
@@ -246,21 +241,24 @@ func (p *Pacer) save(ctx context.Context, key string, l *lane) {
 	l.write.Lock()
 	defer l.write.Unlock()
 	p.mu.Lock()
-	v := l.tat
-	p.mu.Unlock()
-	if v <= l.saved {
+	if l.tat <= l.saved {
+		p.mu.Unlock()
 		return
 	}
+	v := l.tat + int64(saveAhead)
+	old := l.saved
+	l.saved = v
+	p.mu.Unlock()
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
 	if err := p.store.SetCursor(sctx, p.prefix+key, v); err != nil {
 		p.log.Warn("pace: save pacing; a restart may not wait it out", "lane", key, "err", err)
-		return
+		p.mu.Lock()
+		if l.saved == v {
+			l.saved = old
+		}
+		p.mu.Unlock()
 	}
-	l.saved = v
-	p.mu.Lock()
-	l.savedHint = max(l.savedHint, v)
-	p.mu.Unlock()
 }
 
 // sleepCtx waits d, or until ctx ends.
