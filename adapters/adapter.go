@@ -25,7 +25,8 @@ type Adapter interface {
 	Notify(ctx context.Context, ch ChannelRef, n Notification, thread MessageRef) (MessageRef, error)
 	// History reads the channel's recent messages, oldest first, their text as CommonMark.
 	// Platforms whose bots cannot read history return ErrNoHistory; a request the user can fix
-	// (a link to another chat) is refused with a RefusedError.
+	// (a link to another chat) is refused with ErrBadLink or a RefusedError, a range longer than
+	// q.Limit with a TooLongError. The adaptertest suite checks all of it (HistoryFake).
 	History(ctx context.Context, q HistoryQuery) (History, error)
 }
 
@@ -137,6 +138,10 @@ type Command struct {
 	// Interactive is set by adapters that show Reply.Actions as buttons (Slack, Discord): the
 	// bot may then answer with a preview to confirm instead of acting at once.
 	Interactive bool
+	// Invocation is how users address the bot where the command came from, as help and hints
+	// write it ("@discourse" on Mattermost, which has no slash commands); empty means the
+	// bot's default ("/discourse").
+	Invocation string
 }
 
 // Reply is what the bot answers to a command.
@@ -257,7 +262,9 @@ type File struct {
 // ThreadLink is set; with none, the newest Limit messages are read.
 type HistoryQuery struct {
 	Channel ChannelRef
-	// Limit is the most messages wanted (the newest ones).
+	// Limit is how many of the newest messages to read, or, for a range (FromLink, Thread,
+	// ThreadLink), its cap: a longer range is refused with a TooLongError, never cut. 0 means
+	// DefaultHistoryLimit. Adapters read as HistoryPlan says.
 	Limit int
 	// FromLink is a message link pasted by the user: read from that message to now. The adapter
 	// parses its own platform's links and answers ErrBadLink for any other.

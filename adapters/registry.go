@@ -71,13 +71,19 @@ type Values interface {
 // ChatLog is a durable record of chat messages, for platforms whose bots cannot read history
 // (Telegram records what it sees and serves History from it). Implemented over the bot's store.
 type ChatLog interface {
-	// Append records a message, then drops the channel's oldest entries beyond maxMessages and
-	// those older than maxAge (0: no bound).
-	Append(ctx context.Context, m Message, maxMessages int, maxAge time.Duration) error
+	// Append records a message, then prunes the log to its bounds.
+	Append(ctx context.Context, m Message, b LogBounds) error
 	// Recent returns a channel's newest `limit` recorded messages, oldest first.
 	Recent(ctx context.Context, ch ChannelRef, limit int) ([]Message, error)
 	// Prune drops the messages recorded before `before` in every channel.
 	Prune(ctx context.Context, before time.Time) (int64, error)
+}
+
+// LogBounds bound a chat log; a zero field is no bound.
+type LogBounds struct {
+	PerChat int           // messages one chat keeps, the newest
+	MaxAge  time.Duration // a message older than this goes
+	Total   int           // messages all chats keep together; the least recently active chats go first
 }
 
 // Spec builds a Descriptor from typed functions over the platform's config section C.

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"slices"
 	"sort"
 	"sync/atomic"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/commands"
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
+	"github.com/discourse-chatbot/discourse-chatbot/web"
 )
 
 // Version is the bot's version, shown in the forum User-Agent. The CLI sets it.
@@ -36,8 +39,11 @@ type Bot struct {
 	delivery         *delivery
 	metrics          *metrics
 	hasGroupMessages atomic.Bool
+	groups           atomic.Pointer[groupRules]
+	poller           *discourse.Poller
 	started          time.Time
 	httpAddr         atomic.Value // string: where /metrics is served
+	forumPerMinute   *perMinute   // forum requests a minute, for the web console
 }
 
 // HTTPAddr returns the address health and metrics are served on, once listening ("" before).
@@ -56,7 +62,7 @@ func Run(ctx context.Context, opts Options) error {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	b := &Bot{opts: opts, logger: logger, started: time.Now()}
+	b := &Bot{opts: opts, logger: logger, started: time.Now(), forumPerMinute: newPerMinute(nil)}
 	st := opts.Store
 	if st == nil {
 		return errors.New("bot: Options.Store is required")
@@ -74,7 +80,7 @@ func Run(ctx context.Context, opts Options) error {
 		URL: opts.Forum.URL, APIKey: opts.Forum.APIKey, APIUsername: opts.Forum.APIUsername,
 		UserAgent:         "discourse-chatbot/" + Version,
 		RequestsPerMinute: opts.Forum.MaxRequestsPerMinute,
-		HTTPClient:        b.metrics.instrument(opts.Testing.HTTPClient),
+		HTTPClient:        b.metrics.instrument(opts.Testing.HTTPClient, b.forumPerMinute),
 		Logger:            logger.With("component", "forum"),
 	})
 	if err != nil {
@@ -93,12 +99,9 @@ func Run(ctx context.Context, opts Options) error {
 	b.delivery = newDelivery(st, ads, opts.Delivery.MaxAge, opts.Testing.RetryBase, logger.With("component", "delivery"), b.metrics)
 
 	b.exec = &commands.Executor{
-		Store:   st,
-		Catalog: b.catalog,
-		Access: commands.Access{
-			Allow:           opts.Access.Allow,
-			PrivateChannels: opts.Access.PrivateChannels,
-		},
+		Store:          st,
+		Catalog:        b.catalog,
+		Access:         commands.NewAccess(opts.Access.Allow, opts.Access.PrivateChannels),
 		Sampler:        b,
 		Transcripts:    newTranscripts(b),
 		OnRulesChanged: func() { b.reloadRules(context.WithoutCancel(ctx)) }, //nolint:errcheck // logged inside
@@ -119,6 +122,8 @@ func Run(ctx context.Context, opts Options) error {
 		ExcerptLength: opts.Forum.ExcerptLength,
 		Live:          opts.Forum.Live,
 		Private:       b.hasGroupMessages.Load,
+		PrivateSince:  func() time.Time { return b.groups.Load().since },
+		PrivateGroups: func() []string { return b.groups.Load().names },
 		Logger:        logger.With("component", "poller"),
 		Polled: func(err error) {
 			if err == nil {
@@ -127,7 +132,26 @@ func Run(ctx context.Context, opts Options) error {
 		},
 	})
 
-	// Senders outlive the rest by design: they stop on their own context once the others are done.
+	b.poller = poller
+	b.metrics.held(poller)
+
+	var console http.Handler
+	if w := opts.Web; w != nil {
+		if opts.HTTPListen == "" {
+			return errors.New("the web console needs http.listen")
+		}
+		c, err := web.New(&webBackend{b: b, live: poller.Live, requests: b.forumPerMinute}, web.Config{
+			SignIn: w.SignIn, ForumURL: opts.Forum.URL, Secret: w.Secret, Group: w.Group, Token: w.Token,
+			Logger: logger.With("component", "web"),
+		})
+		if err != nil {
+			return err
+		}
+		console = c
+	}
+
+	// Senders outlive the rest by design: they stop on their own context once the others are
+	// done, or first of all when the lead is lost.
 	sendCtx, stopSending := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSending()
 	sendDone := make(chan error, 1)
@@ -146,10 +170,12 @@ func Run(ctx context.Context, opts Options) error {
 		return nil
 	})
 	g.Go(func() error { return b.maintain(gctx) })
+	g.Go(func() error { return b.watchRules(gctx) })
 	g.Go(func() error {
 		select {
 		case <-st.LeadLost():
-			return errors.New("lost the lock on the state store (its database session broke); stopping, as a standby may lead now")
+			stopSending() // before anything else: a standby may be sending already
+			return errors.New("lost the lead of the state store (its database session broke, or another process took it); stopping, as a standby may lead now")
 		case <-gctx.Done():
 			return nil
 		}
@@ -164,7 +190,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	if opts.HTTPListen != "" {
 		g.Go(func() error {
-			if err := serveHTTP(gctx, opts.HTTPListen, b.metrics, b.ready, logger, func(a string) { b.httpAddr.Store(a) }); err != nil {
+			if err := serveHTTP(gctx, opts.HTTPListen, b.metrics, b.ready, console, logger, func(a string) { b.httpAddr.Store(a) }); err != nil {
 				return fmt.Errorf("http.listen %s: %w", opts.HTTPListen, err)
 			}
 			return nil
@@ -229,12 +255,51 @@ func (b *Bot) reloadRules(ctx context.Context) error {
 		return fmt.Errorf("load rules: %w", err)
 	}
 	b.matcher.Store(NewMatcher(rules))
-	gm := false
+	g := &groupRules{}
 	for _, r := range rules {
-		gm = gm || r.Type == state.GroupMessage
+		if r.Type != state.GroupMessage {
+			continue
+		}
+		g.names = append(g.names, r.Group)
+		if g.since.IsZero() || r.CreatedAt.Before(g.since) {
+			g.since = r.CreatedAt
+		}
 	}
-	b.hasGroupMessages.Store(gm)
+	sort.Strings(g.names)
+	g.names = slices.Compact(g.names)
+	old := b.groups.Swap(g)
+	b.hasGroupMessages.Store(len(g.names) > 0)
+	if b.poller != nil && (old == nil || !slices.Equal(old.names, g.names)) {
+		b.poller.Resubscribe() // follow the new groups' private messages at once
+	}
 	return nil
+}
+
+// groupRules is what the poller needs of the group_message rules: their groups, and the oldest
+// one's creation (a private stream that starts afresh starts there).
+type groupRules struct {
+	names []string
+	since time.Time
+}
+
+// watchRules reloads the rules every poll interval, so that rules changed outside this process
+// (`rules add|remove` on the command line, the web console of a standby) take effect within one
+// poll.
+func (b *Bot) watchRules(ctx context.Context) error {
+	every := b.opts.Forum.PollInterval
+	if every <= 0 {
+		every = 5 * time.Second
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			b.reloadRules(ctx) //nolint:errcheck // logged inside
+		}
+	}
 }
 
 // handleBatch turns a batch of new posts into outbox rows, written with the poller's cursor in one
@@ -289,33 +354,20 @@ func (b *Bot) restricted(ctx context.Context, p discourse.Post) (bool, error) {
 	if p.IsPrivateMessage() {
 		return true, nil
 	}
-	for id, depth := p.CategoryID, 0; id != 0 && depth < 5; depth++ {
-		c, ok, err := b.catalog.Category(ctx, id)
-		if err != nil {
-			return false, fmt.Errorf("look up category %d: %w", id, err)
-		}
-		if !ok {
-			return true, nil // unknown to the catalogue: treat as private rather than leak it
-		}
-		if c.ReadRestricted {
-			return true, nil
-		}
-		id = c.ParentID
+	if _, _, err := b.catalog.Category(ctx, p.CategoryID); err != nil { // refreshes once for a new id
+		return false, fmt.Errorf("look up category %d: %w", p.CategoryID, err)
 	}
-	return false, nil
+	tree, err := b.catalog.Tree(ctx)
+	if err != nil {
+		return false, fmt.Errorf("look up category %d: %w", p.CategoryID, err)
+	}
+	restricted, known := tree.Restricted(p.CategoryID)
+	return restricted || !known, nil // unknown to the catalogue: treat as private rather than leak it
 }
 
-// privateChannel reports whether the config lets ch hear private forum content. A chat-level
-// entry covers the chat's threads.
-func (b *Bot) privateChannel(ch adapters.ChannelRef) bool {
-	chat := adapters.ChannelRef{Platform: ch.Platform, ChatID: ch.ChatID}.String()
-	for _, p := range b.opts.Access.PrivateChannels {
-		if p == ch.String() || p == chat {
-			return true
-		}
-	}
-	return false
-}
+// privateChannel reports whether the config lets ch hear private forum content: the command
+// layer's access policy, so that both always agree.
+func (b *Bot) privateChannel(ch adapters.ChannelRef) bool { return b.exec.Access.IsPrivate(ch) }
 
 func toNotification(p discourse.Post) adapters.Notification {
 	return adapters.Notification{
@@ -334,7 +386,24 @@ func (b *Bot) statusLine(ctx context.Context, ch adapters.ChannelRef) adapters.T
 	if err != nil {
 		b.logger.Warn("status: read pending notifications", "channel", ch.String(), "err", err)
 	}
-	return commands.TextBotStatus(len(pending), b.client.Requests(), b.opts.Forum.MaxRequestsPerMinute, b.started)
+	t := commands.TextBotStatus(len(pending), b.client.Requests(), b.opts.Forum.MaxRequestsPerMinute, b.started)
+	if b.poller != nil {
+		retrying, parked := heldCounts(b.poller.Held())
+		t = append(t, commands.TextHeldPosts(retrying, parked)...)
+	}
+	return t
+}
+
+// heldCounts counts held posts still retried, and parked ones.
+func heldCounts(held []discourse.HeldPost) (retrying, parked int) {
+	for _, h := range held {
+		if h.Parked {
+			parked++
+		} else {
+			retrying++
+		}
+	}
+	return retrying, parked
 }
 
 // SendSample implements commands.Sampler: the `test` command.
@@ -358,21 +427,14 @@ func (b *Bot) SendSample(ctx context.Context, ch adapters.ChannelRef) error {
 	return err
 }
 
-// categoryChoices lists category paths for autocompletion (Discord).
+// categoryChoices lists the category slug paths a public channel may subscribe to, as the
+// grammar takes them, for autocompletion (Discord).
 func (b *Bot) categoryChoices(ctx context.Context) []string {
-	cats, err := b.catalog.Categories(ctx)
+	tree, err := b.catalog.Tree(ctx)
 	if err != nil {
 		return nil
 	}
-	var out []string
-	for _, c := range cats {
-		if c.ReadRestricted {
-			continue
-		}
-		out = append(out, b.catalog.CategoryPath(ctx, c.ID))
-	}
-	sort.Strings(out)
-	return out
+	return tree.Usable(false)
 }
 
 func platformNames(ads map[string]adapters.Adapter) []string {

@@ -111,6 +111,6 @@ func NewExecutor(forum Forum, access Access, st state.Store, logger *slog.Logger
 	}
 	return &commands.Executor{
 		Store: st, Catalog: discourse.NewCatalog(client), Logger: logger,
-		Access: commands.Access{Allow: access.Allow, PrivateChannels: access.PrivateChannels},
+		Access: commands.NewAccess(access.Allow, access.PrivateChannels),
 	}, nil
 }

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -36,6 +37,7 @@ type delivery struct {
 	running map[string]*sender
 	wake    chan struct{}
 	wg      sync.WaitGroup
+	stop    context.CancelFunc // ends Run: the lease was lost
 }
 
 type sender struct {
@@ -64,8 +66,14 @@ func (d *delivery) Wake() {
 	}
 }
 
-// Run dispatches until ctx is done, then waits for the senders' in-flight sends.
+// Run dispatches until ctx is done, or the store says another process leads now (then every
+// sender stops at its next claim), then waits for the senders' in-flight sends.
 func (d *delivery) Run(ctx context.Context) error {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	d.mu.Lock()
+	d.stop = stop
+	d.mu.Unlock()
 	t := time.NewTicker(rescanEvery)
 	defer t.Stop()
 	defer d.wg.Wait()
@@ -188,6 +196,10 @@ func (d *delivery) deliver(ctx context.Context, log *slog.Logger, ref adapters.C
 			thread = adapters.MessageRef(t)
 		}
 	}
+	// The claim fences the send: once another process leads, it fails and nothing is sent.
+	if wait, ok, err := d.claim(ctx, log, it); err != nil || !ok {
+		return wait, err == nil
+	}
 	// An in-flight send finishes even when shutdown begins, within sendTimeout.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
 	defer cancel()
@@ -205,8 +217,8 @@ func (d *delivery) deliver(ctx context.Context, log *slog.Logger, ref adapters.C
 	done := time.Now()
 	if err == nil {
 		d.metrics.sent.WithLabelValues(platform).Inc()
-		if err := d.store.MarkSent(sctx, it.ID, string(msg), done); err != nil {
-			log.Error("outbox: mark sent", "id", it.ID, "err", err)
+		if !d.markSent(ctx, log, it.ID, string(msg), done) {
+			return 0, false
 		}
 		if it.Thread && thread == "" && msg != "" {
 			if err := d.store.SetThreadRef(sctx, it.Channel, it.TopicID, string(msg)); err != nil {
@@ -239,6 +251,76 @@ func (d *delivery) deliver(ctx context.Context, log *slog.Logger, ref adapters.C
 		log.Error("outbox: record channel error", "err", err)
 	}
 	return wait, false
+}
+
+// claim takes a row for this process's send. ok is false when the row is not to be sent now:
+// it is gone or no longer pending (err nil: go on to the next row), another lead may still be
+// sending it (wait until its claim expires), or the lease is lost (the senders stop).
+func (d *delivery) claim(ctx context.Context, log *slog.Logger, it state.OutboxItem) (wait time.Duration, ok bool, err error) {
+	err = d.store.Claim(ctx, it.ID, time.Now())
+	var claimed *state.ClaimedError
+	switch {
+	case err == nil:
+		return 0, true, nil
+	case errors.Is(err, state.ErrNotFound):
+		return 0, false, nil
+	case errors.As(err, &claimed):
+		log.Warn("outbox: a previous leader may still be sending this notification; waiting for its claim to end",
+			"id", it.ID, "until", claimed.Until)
+		return max(time.Until(claimed.Until), time.Millisecond), false, err
+	case errors.Is(err, state.ErrLeaseLost):
+		d.leaseLost(log)
+		return 0, false, err
+	}
+	if ctx.Err() == nil {
+		log.Error("outbox: claim notification", "id", it.ID, "err", err)
+	}
+	return 0, false, err
+}
+
+// leaseLost stops every sender: another process leads the store now.
+func (d *delivery) leaseLost(log *slog.Logger) {
+	log.Error("outbox: another process leads the state store now; stopping every sender")
+	d.mu.Lock()
+	stop := d.stop
+	d.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+}
+
+// markSent records a send that happened. It retries the bookkeeping, never the send: while the
+// store fails (busy, or briefly gone) the sender waits here, with backoff, rather than reading
+// the row as pending again. It reports false when the row could not be recorded: shutdown, or
+// another lead took the row over.
+func (d *delivery) markSent(ctx context.Context, log *slog.Logger, id int64, msg string, at time.Time) bool {
+	bo := backoff.NewExponentialBackOff()
+	bo.InitialInterval, bo.MaxInterval = min(d.retry, 100*time.Millisecond), 5*time.Second
+	for attempt := 1; ; attempt++ {
+		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+		err := d.store.MarkSent(mctx, id, msg, at)
+		cancel()
+		switch {
+		case err == nil:
+			if attempt > 1 {
+				log.Info("outbox: delivery recorded after retries", "id", id, "attempts", attempt)
+			}
+			return true
+		case errors.Is(err, state.ErrLeaseLost):
+			log.Error("outbox: delivery not recorded: another process took the notification over", "id", id, "err", err)
+			d.leaseLost(log)
+			return false
+		case errors.Is(err, state.ErrNotFound):
+			log.Error("outbox: delivery not recorded: the notification is gone", "id", id, "err", err)
+			return false
+		}
+		log.Warn("outbox: recording a delivery failed; retrying the bookkeeping, not the send", "id", id, "attempt", attempt, "err", err)
+		sleep(ctx, bo.NextBackOff())
+		if ctx.Err() != nil {
+			log.Error("outbox: shutting down before a delivery was recorded", "id", id)
+			return false
+		}
+	}
 }
 
 func (d *delivery) park(ctx context.Context, log *slog.Logger, it state.OutboxItem, platform, reason string) {

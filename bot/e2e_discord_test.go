@@ -5,16 +5,13 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
-	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord/discordtest"
 	"github.com/discourse-chatbot/discourse-chatbot/commands"
-	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
 
 // End-to-end tests of the whole bot (bot.Run) against the fake forum and the fake Discord,
@@ -41,19 +38,7 @@ type discordBot struct {
 func startDiscordBot(t *testing.T, extra botOption, seed func(*discordtest.Server)) *discordBot {
 	t.Helper()
 	forum := newSite(t)
-	fake := discordtest.NewServer()
-	if seed != nil {
-		seed(fake)
-	}
-	closeFake(t, "fake Discord", fake) // before the bot starts, so it closes after the bot stops
-	run := runTestBot(t, forum.URL(), filepath.Join(t.TempDir(), "bot.db"), func(state.Store) []adapters.Adapter {
-		return []adapters.Adapter{must(discord.New(discord.Config{
-			Token: discordtest.Token, APIURL: fake.URL(), GatewayURL: fake.GatewayURL(), Transcripts: true,
-			Limits: &discord.Limits{},
-		}, testLogger(t)))}
-	}, extra)
-	waitUntil(t, "the gateway session", fake.Connected)
-	waitUntil(t, "the /discourse command to be registered", func() bool { return fake.Commands("") != nil })
+	fake, run := startChat(t, discordPlatform, forum, extra, seed)
 	return &discordBot{forum: forum, discord: fake, bot: run.bot}
 }
 

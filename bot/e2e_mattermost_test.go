@@ -5,15 +5,12 @@ import (
 	"html"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/mattermost/mattermost-server/v6/model"
 
-	"github.com/discourse-chatbot/discourse-chatbot/adapters"
-	"github.com/discourse-chatbot/discourse-chatbot/adapters/mattermost"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/mattermost/mattermosttest"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
@@ -37,15 +34,7 @@ type mmBot struct {
 func startMattermostBot(t *testing.T, extra botOption, seed func(*mattermosttest.Server)) *mmBot {
 	t.Helper()
 	forum := newSite(t)
-	fake := mattermosttest.NewServer()
-	if seed != nil {
-		seed(fake)
-	}
-	closeFake(t, "fake Mattermost", fake) // before the bot starts, so it closes after the bot stops
-	run := runTestBot(t, forum.URL(), filepath.Join(t.TempDir(), "bot.db"), func(state.Store) []adapters.Adapter {
-		return []adapters.Adapter{must(mattermost.New(mattermost.Config{URL: fake.URL(), Token: mattermosttest.Token, Limits: &mattermost.Limits{}}, testLogger(t)))}
-	}, extra)
-	waitUntil(t, "the websocket", func() bool { return fake.Live() > 0 })
+	fake, run := startChat(t, mattermostPlatform, forum, extra, seed)
 	return &mmBot{forum: forum, mm: fake, bot: run.bot}
 }
 

@@ -6,14 +6,12 @@ import (
 	"html"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
-	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack/slacktest"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
@@ -41,20 +39,12 @@ type slackBot struct {
 func startSlackBot(t *testing.T, extra botOption, seed func(*slacktest.Server)) *slackBot {
 	t.Helper()
 	forum := newSite(t)
-	fake := slacktest.NewServer()
-	if seed != nil {
-		seed(fake)
-	}
-	closeFake(t, "fake Slack", fake) // before the bot starts, so it closes after the bot stops
+	fake, run := startChat(t, slackPlatform, forum, extra, seed)
 	t.Cleanup(func() {
 		if late := fake.LateAcks(); len(late) > 0 {
 			t.Errorf("envelopes acknowledged after Slack's 3 s: %v", late)
 		}
 	})
-	run := runTestBot(t, forum.URL(), filepath.Join(t.TempDir(), "bot.db"), func(state.Store) []adapters.Adapter {
-		return []adapters.Adapter{must(slack.New(slack.Config{BotToken: slacktest.BotToken, AppToken: slacktest.AppToken, APIURL: fake.APIURL(),
-			Limits: &slack.Limits{}}, testLogger(t)))}
-	}, extra)
 	t.Cleanup(func() { // runs first, while the bot still runs: no ack may be lost to the stop
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -62,11 +52,6 @@ func startSlackBot(t *testing.T, extra botOption, seed func(*slacktest.Server)) 
 			t.Errorf("fake Slack: %v", err)
 		}
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := fake.WaitConnected(ctx); err != nil {
-		t.Fatal(err)
-	}
 	return &slackBot{forum: forum, slack: fake, bot: run.bot}
 }
 
@@ -471,6 +456,23 @@ func TestSlackTranscriptBadLinkIsExplained(t *testing.T) {
 	} {
 		mustReply(t, s.command(t, slackGeneral, slacktest.AdminUser, "post thread "+link), "not a message link of this chat")
 		mustReply(t, s.command(t, slackGeneral, slacktest.AdminUser, "post "+link), "not a message link of this chat")
+	}
+	if n := len(s.forum.CreatedPosts()); n != 0 {
+		t.Errorf("the forum got %d posts, want none", n)
+	}
+}
+
+// TestSlackTranscriptOverTheCapIsRefused: a thread or a range from a link longer than
+// transcript.max_messages is refused with the cap named, as on every platform, not cut.
+func TestSlackTranscriptOverTheCapIsRefused(t *testing.T) {
+	t.Parallel()
+	var root, reply string
+	s := startSlackBot(t, func(o *Options) { transcriptTo("topic")(o); o.Transcript.MaxMessages = 2 }, func(f *slacktest.Server) {
+		root, reply = slackSeedTranscript(f)
+	})
+	for _, cmd := range []string{"post thread <" + slackThreadLink(root, reply) + ">",
+		"post <" + slacktest.TeamURL + "archives/" + slacktest.GeneralID + "/p" + strings.Replace(root, ".", "", 1) + ">"} {
+		mustReply(t, s.command(t, slackGeneral, slacktest.AdminUser, cmd), "more than the 2 messages one transcript may hold")
 	}
 	if n := len(s.forum.CreatedPosts()); n != 0 {
 		t.Errorf("the forum got %d posts, want none", n)

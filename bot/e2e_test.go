@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -511,4 +512,18 @@ func must[A any](a A, err error) A {
 		panic(fmt.Sprintf("build adapter: %v", err))
 	}
 	return a
+}
+
+// TestCategoryChoicesAreSlugsTheGrammarTakes: completions (Discord's autocomplete) offer what
+// `watch` accepts, slug paths, and never a read-restricted category.
+func TestCategoryChoicesAreSlugsTheGrammarTakes(t *testing.T) {
+	r := newRun(t)
+	b := <-r.bot
+	r.bot <- b
+	got := b.categoryChoices(t.Context())
+	if !slices.Contains(got, "support/installs") || slices.Contains(got, "Support/Installs") || slices.Contains(got, "staff") {
+		t.Errorf("choices = %v, want slug paths without the staff category", got)
+	}
+	reply := r.rec.command(t, "console:choices", "watch "+got[len(got)-1])
+	mustReply(t, reply, "Rule created")
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/discourse-chatbot/discourse-chatbot/discourse"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
 
@@ -72,8 +73,25 @@ func newMetrics(st state.Store, forumRequests func() float64) *metrics {
 	return m
 }
 
-// instrument returns an HTTP client for the forum whose requests are timed in forumLatency.
-func (m *metrics) instrument(c *http.Client) *http.Client {
+// held exports the poller's held posts: retried (their topic cannot be read yet) and parked.
+func (m *metrics) held(p interface{ Held() []discourse.HeldPost }) {
+	for _, st := range []string{"retrying", "parked"} {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "discourse_chatbot_posts_held", Help: "Forum posts held back because their topic cannot be read.",
+			ConstLabels: prometheus.Labels{"state": st}},
+			func() float64 {
+				retrying, parked := heldCounts(p.Held())
+				if st == "parked" {
+					return float64(parked)
+				}
+				return float64(retrying)
+			}))
+	}
+}
+
+// instrument returns an HTTP client for the forum whose requests are timed in forumLatency and
+// counted in perMinute (when set).
+func (m *metrics) instrument(c *http.Client, perMinute *perMinute) *http.Client {
 	if c == nil {
 		c = &http.Client{Timeout: 30 * time.Second}
 	}
@@ -82,13 +100,17 @@ func (m *metrics) instrument(c *http.Client) *http.Client {
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
+	if perMinute != nil {
+		rt = counting{next: rt, c: perMinute}
+	}
 	out.Transport = promhttp.InstrumentRoundTripperDuration(m.forumLatency, rt)
 	return &out
 }
 
-// serveHTTP serves /healthz, /readyz and /metrics on addr until ctx is done.
-// bound, when set, is told the address actually listened on (":0" picks a free port).
-func serveHTTP(ctx context.Context, addr string, m *metrics, ready func() error, logger *slog.Logger, bound func(string)) error {
+// serveHTTP serves /healthz, /readyz and /metrics on addr until ctx is done, and console (the
+// web console, when not nil) on every other path. bound, when set, is told the address actually
+// listened on (":0" picks a free port).
+func serveHTTP(ctx context.Context, addr string, m *metrics, ready func() error, console http.Handler, logger *slog.Logger, bound func(string)) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("ok\n")) //nolint:errcheck
@@ -101,6 +123,9 @@ func serveHTTP(ctx context.Context, addr string, m *metrics, ready func() error,
 		w.Write([]byte("ready\n")) //nolint:errcheck
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	if console != nil {
+		mux.Handle("/", console)
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err

@@ -20,6 +20,8 @@ type Options struct {
 	Rules []SeedRule
 	// HTTPListen is the address for /healthz, /readyz and /metrics; "" serves nothing.
 	HTTPListen string
+	// Web, when set, serves the web console on HTTPListen too.
+	Web *Web
 	// Store keeps the state; the caller opens and closes it.
 	Store state.Store
 	// Adapters are the chat platforms, at most one per platform.
@@ -38,6 +40,18 @@ type Forum struct {
 	ExcerptLength            int
 	Backfill                 int
 	Live                     bool
+}
+
+// Web is the web console's sign-in (DESIGN §12).
+type Web struct {
+	// SignIn is "discourse_connect" (through the forum's DiscourseConnect provider) or "token".
+	SignIn string
+	// Secret is the DiscourseConnect secret the forum holds for the console's host.
+	Secret string
+	// Group lets members of this forum group in besides the forum's admins.
+	Group string
+	// Token is the static admin token of SignIn "token".
+	Token string
 }
 
 // Delivery tunes the outbox.

@@ -2,10 +2,14 @@ package bot
 
 import (
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord/discordtest"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/telegram/telegramtest"
 )
@@ -150,5 +154,121 @@ func TestTelegramTranscriptLinkOfAnotherChat(t *testing.T) {
 	mustReply(t, reply, "not a link to a message of this chat")
 	if got := r.forum.CreatedPosts(); len(got) != 0 {
 		t.Errorf("a link to another chat created %d forum posts", len(got))
+	}
+}
+
+// TestTopicMovedIntoRestrictedCategoryStopsAtOnce: the first post of a topic is announced in a
+// public channel; the topic then moves into a read-restricted category, and its next reply must
+// not reach the public channel, although the bot's topic cache still holds the old category.
+func TestTopicMovedIntoRestrictedCategoryStopsAtOnce(t *testing.T) {
+	forum := newSite(t)
+	rec := newRecorder("console")
+	r := startBot(t, forum, rec, filepath.Join(t.TempDir(), "bot.db"), func(o *Options) {
+		o.Access.PrivateChannels = []string{"console:staffroom"}
+	})
+	r.rec.command(t, "console:public", "watch tag:bug") // all categories
+	r.rec.command(t, "console:general", "watch general")
+	r.rec.command(t, "console:staffroom", "watch tag:bug")
+	topic, _ := forum.CreateTopic("Looks harmless", "<p>x</p>", "alice", forum.cat["general"], "bug")
+	r.settle(t)
+	forum.SetTopicCategory(topic, forum.cat["staff"])
+	forum.Reply(topic, "bob", "<p>it is a security hole</p>")
+	r.settle(t)
+	for ch, want := range map[string][]string{
+		"console:public":    {"Looks harmless#1"},
+		"console:general":   {"Looks harmless#1"},
+		"console:staffroom": {"Looks harmless#1", "Looks harmless#2"},
+	} {
+		if got := titles(rec.in(ch)); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s got %q, want %q", ch, got, want)
+		}
+	}
+}
+
+// TestPrivateChannelsMatchWhateverTheCase: access.private_channels written with another case of
+// the platform ("Console:staffroom") lets that channel hear restricted posts, both for the rule
+// (command layer) and for delivery, instead of accepting the rule and dropping every post.
+func TestPrivateChannelsMatchWhateverTheCase(t *testing.T) {
+	forum := newSite(t)
+	rec := newRecorder("console")
+	r := startBot(t, forum, rec, filepath.Join(t.TempDir(), "bot.db"), func(o *Options) {
+		o.Access.PrivateChannels = []string{" Console:staffroom"}
+	})
+	mustReply(t, r.rec.command(t, "console:staffroom", "watch staff"), "staff")
+	forum.CreateTopic("Security hole", "<p>secret</p>", "alice", forum.cat["staff"])
+	r.settle(t)
+	if got, want := titles(rec.in("console:staffroom")), []string{"Security hole#1"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("the private channel got %q, want %q", got, want)
+	}
+}
+
+// lockedBuffer is a log sink for a bot's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestForumURLCredentialsStayInTheClient: with a forum behind basic auth
+// (forum.url https://bot:pass@…), the bot reaches the forum, and the password appears in no
+// notification link, no `test` sample, no transcript answer and no log line.
+func TestForumURLCredentialsStayInTheClient(t *testing.T) {
+	forum := newSite(t)
+	forum.RequireBasicAuth("bot", "s3cret-pass")
+	withCreds := strings.Replace(forum.URL(), "http://", "http://bot:s3cret-pass@", 1)
+	var logs lockedBuffer
+	rec := newRecorder("console")
+	rec.history = chatHistory()
+	r := startBot(t, forum, rec, filepath.Join(t.TempDir(), "bot.db"), func(o *Options) {
+		o.Forum.URL = withCreds
+		o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		o.Transcript.Mode = "topic"
+	})
+	mustReply(t, r.rec.command(t, "console:a", "watch general"), "general")
+	forum.CreateTopic("Hello", "<p>x</p>", "alice", forum.cat["general"])
+	r.settle(t)
+	var shown []string
+	shown = append(shown, r.rec.command(t, "console:a", "test"), r.rec.command(t, "console:a", "post 2"))
+	for _, n := range rec.all() {
+		shown = append(shown, n.N.URL, n.N.Excerpt, n.N.AvatarURL)
+	}
+	if len(rec.in("console:a")) < 2 {
+		t.Fatalf("console:a got %q, want the topic and the sample", titles(rec.in("console:a")))
+	}
+	shown = append(shown, logs.String())
+	for _, s := range shown {
+		if strings.Contains(s, "s3cret") {
+			t.Errorf("the forum's password is shown: %q", s)
+		}
+	}
+	if n := rec.in("console:a")[0]; !strings.HasPrefix(n.N.URL, forum.URL()+"/t/") {
+		t.Errorf("notification link %q, want one on %s", n.N.URL, forum.URL())
+	}
+}
+
+// TestTranscriptPreviewShowsMentionNames: the preview of a Slack transcript shows "@bob" where
+// the message mentions him, as the forum post does, not Slack's raw "<@U2>".
+func TestTranscriptPreviewShowsMentionNames(t *testing.T) {
+	rec := newRecorder("slack")
+	t0 := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	rec.history = []adapters.Message{
+		{ID: "1", Text: "<@U2> the installer hangs", Time: t0, User: adapters.User{ID: "U1", Username: "alice"}},
+		{ID: "2", Text: "thanks <@U1>, see <https://x.example/doc|the docs>", Time: t0.Add(time.Minute), User: adapters.User{ID: "U2", Username: "bob"}},
+	}
+	r := startBot(t, newSite(t), rec, filepath.Join(t.TempDir(), "bot.db"), transcriptTo("topic"))
+	reply := r.rec.handle(t, "slack:C1", "post 2", true, true).Text.String()
+	if !strings.Contains(reply, "@bob the installer hangs") || !strings.Contains(reply, "thanks @alice") || strings.Contains(reply, "<@U") {
+		t.Errorf("preview %q, want the mentions by name", reply)
 	}
 }

@@ -59,7 +59,7 @@ func (t transcripts) Post(ctx context.Context, cmd adapters.Command, req command
 		if req.Thread && req.ThreadLink == "" && req.ThreadRef == "" {
 			req.ThreadRef = string(cmd.Thread) // the buttons must name the thread: a press has no thread
 		}
-		return preview(hist.Messages, msgs, req, cmd.Message), nil
+		return preview(cmd.Channel.Platform, hist.Messages, msgs, req, cmd.Message), nil
 	}
 	body := transcript.Render(msgs, transcript.Options{
 		Platform: cmd.Channel.Platform, ChannelName: hist.ChannelName, ChannelLink: hist.ChannelLink, Quote: tc.Quote,
@@ -124,7 +124,7 @@ func selectRange(all []adapters.Message, req commands.PostRequest, command adapt
 
 // preview shows the chosen range with buttons that move either end by one message, and one that
 // posts it. Each button carries the whole range, so the bot keeps no state between presses.
-func preview(all, chosen []adapters.Message, req commands.PostRequest, command adapters.MessageRef) adapters.Reply {
+func preview(platform string, all, chosen []adapters.Message, req commands.PostRequest, command adapters.MessageRef) adapters.Reply {
 	usable := transcript.Usable(all, command)
 	first, last := indexOfRef(usable, string(chosen[0].ID)), indexOfRef(usable, string(chosen[len(chosen)-1].ID))
 	thread := ""
@@ -162,7 +162,8 @@ func preview(all, chosen []adapters.Message, req commands.PostRequest, command a
 	actions = append(actions, adapters.Action{Label: commands.ActionPost, Command: rangeCmd(first, last, true), Primary: true})
 	f, l := usable[first], usable[last]
 	return adapters.Reply{
-		Text:    commands.TextTranscriptPreview(last-first+1, f.User.Name(), f.Text, l.User.Name(), l.Text),
+		Text: commands.TextTranscriptPreview(last-first+1, f.User.Name(), transcript.PlainText(platform, f.Text, all),
+			l.User.Name(), transcript.PlainText(platform, l.Text, all)),
 		Actions: actions,
 	}
 }
@@ -200,6 +201,9 @@ func (t transcripts) history(ctx context.Context, cmd adapters.Command, req comm
 	}
 	h, err := a.History(ctx, q)
 	var refused *adapters.RefusedError
+	if _, long := adapters.TooLong(err); long {
+		return h, refuse("That is more than the %d messages one transcript may hold (transcript.max_messages).", maxMsgs)
+	}
 	switch {
 	case errors.Is(err, adapters.ErrNoHistory):
 		return h, err
@@ -257,22 +261,12 @@ func (t transcripts) categoryID(ctx context.Context) (int64, error) {
 	if want == "" {
 		return 0, nil
 	}
-	cats, err := t.b.catalog.Categories(ctx)
+	tree, err := t.b.catalog.Tree(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("read the forum's categories: %w", err)
 	}
-	bySlug := map[int64]string{}
-	for _, c := range cats {
-		bySlug[c.ID] = c.Slug
-	}
-	for _, c := range cats {
-		path := c.Slug
-		if c.ParentID != 0 {
-			path = bySlug[c.ParentID] + "/" + c.Slug
-		}
-		if strings.EqualFold(path, want) || strings.EqualFold(c.Slug, want) {
-			return c.ID, nil
-		}
+	if found := tree.Find(want); len(found) > 0 {
+		return found[0].ID, nil
 	}
 	return 0, fmt.Errorf("transcript.category %q is not a category of the forum", t.b.opts.Transcript.Category)
 }

@@ -270,6 +270,27 @@ func TestHelpListsEveryCommand(t *testing.T) {
 	}
 }
 
+// TestHelpNamesTheBotAsTheChatDoes: on a platform without slash commands (Mattermost) help and
+// hints must say how users there address the bot, not "/discourse".
+func TestHelpNamesTheBotAsTheChatDoes(t *testing.T) {
+	x := newExecEnv(t)
+	ask := func(text string) string {
+		return x.e.Execute(t.Context(), adapters.Command{
+			Channel: pubCh, Invoker: adapters.User{ID: "U1", Username: "alice"}, Text: text,
+			Time: time.Now(), Invocation: "@discourse",
+		}).Text.String()
+	}
+	for _, text := range []string{"help", "status", "frobnicate"} {
+		got := ask(text)
+		if !strings.Contains(got, "@discourse ") || strings.Contains(got, "/discourse") {
+			t.Errorf("%s: %q, want the bot named @discourse", text, got)
+		}
+	}
+	if got := x.run(t, member, "help").Text.String(); !strings.Contains(got, "/discourse status") {
+		t.Errorf("without an invocation help says %q, want /discourse", got)
+	}
+}
+
 func TestPostRequestReachesTranscripts(t *testing.T) {
 	x := newExecEnv(t)
 	x.run(t, admin, "post thread https://chat/x to https://forum/t/a/1")
@@ -456,5 +477,41 @@ func TestTextBotStatusCounts(t *testing.T) {
 		if got := TextBotStatus(tt.pending, tt.requests, 30, since).String(); got != tt.want {
 			t.Errorf("TextBotStatus(%d, %d):\n got %q\nwant %q", tt.pending, tt.requests, got, tt.want)
 		}
+	}
+}
+
+func TestOutcomes(t *testing.T) {
+	tests := []struct {
+		name    string
+		as      execAs
+		cmd     string
+		setup   func(*execEnv)
+		verb    string
+		outcome Outcome
+	}{
+		{"help", member, "help", nil, "help", OutcomeOK},
+		{"a typo", member, "wtch support", nil, "", OutcomeInvalid},
+		{"a member may not change rules", member, "watch support", nil, "watch", OutcomeDenied},
+		{"a rule is created", admin, "watch support", nil, "watch", OutcomeOK},
+		{"an unknown category", admin, "watch nope", nil, "watch", OutcomeRefused},
+		{"the forum is down", admin, "watch support", func(x *execEnv) { x.catalog.fail = errors.New("503") }, "watch", OutcomeFailed},
+		{"no such rule", admin, "remove 4", nil, "remove", OutcomeRefused},
+		{"the sample fails", admin, "test", func(x *execEnv) { x.sampler.err = errFake }, "test", OutcomeFailed},
+		{"a transcript", admin, "post 3", nil, "post", OutcomeOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			x := newExecEnv(t)
+			if tt.setup != nil {
+				tt.setup(x)
+			}
+			var verbs []string
+			var outcomes []Outcome
+			x.e.OnOutcome = func(verb string, o Outcome) { verbs, outcomes = append(verbs, verb), append(outcomes, o) }
+			x.run(t, tt.as, tt.cmd)
+			if len(outcomes) != 1 || verbs[0] != tt.verb || outcomes[0] != tt.outcome {
+				t.Errorf("OnOutcome got %q %q, want once %q %q", verbs, outcomes, tt.verb, tt.outcome)
+			}
+		})
 	}
 }

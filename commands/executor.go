@@ -72,6 +72,9 @@ type Executor struct {
 	OnRulesChanged func()
 	// Logger receives failures on the bot's side; nil discards them.
 	Logger *slog.Logger
+	// OnOutcome, when set, is told every command's verb ("status", "watch", …; "" for a line
+	// that does not parse) and how it ended.
+	OnOutcome func(verb string, o Outcome)
 }
 
 // Refusal is a request the executor turned down for a reason the user can act on (an unknown
@@ -83,16 +86,52 @@ func (r *Refusal) Error() string { return r.Text.String() }
 func refuse(t adapters.Text) error { return &Refusal{Text: t} }
 
 // Execute parses and runs one command and returns the reply. It never fails: problems become
-// replies, and failures on the bot's side are logged and answered with a short apology.
+// replies, and failures on the bot's side are logged and answered with a short apology. Help
+// and hints name the bot as cmd.Invocation when the platform gives one.
 func (e *Executor) Execute(ctx context.Context, cmd adapters.Command) adapters.Reply {
+	run := e
+	if cmd.Invocation != "" && cmd.Invocation != e.BotName {
+		here := *e // the fields are plain settings, set once: a copy names the bot as this chat does
+		here.BotName = cmd.Invocation
+		run = &here
+	}
+	reply, verb, outcome := run.execute(ctx, cmd)
+	if e.OnOutcome != nil {
+		e.OnOutcome(verb, outcome)
+	}
+	return reply
+}
+
+// Outcome is how a command ended, for metrics (commands by outcome).
+type Outcome string
+
+// The outcomes of a command.
+const (
+	// OutcomeOK: the command did what was asked.
+	OutcomeOK Outcome = "ok"
+	// OutcomeInvalid: the line does not parse.
+	OutcomeInvalid Outcome = "invalid"
+	// OutcomeDenied: the invoker may not run it here.
+	OutcomeDenied Outcome = "denied"
+	// OutcomeRefused: a reason the user can act on (an unknown category or tag, a bad topic).
+	OutcomeRefused Outcome = "refused"
+	// OutcomeFailed: the forum, the store or the platform failed; the reply is an apology.
+	OutcomeFailed Outcome = "failed"
+)
+
+// execute is Execute; it also says which command ran ("" when the line did not parse) and how it
+// ended.
+func (e *Executor) execute(ctx context.Context, cmd adapters.Command) (adapters.Reply, string, Outcome) {
 	p, err := Parse(cmd.Text)
 	if err != nil {
 		var se *SyntaxError
 		if errors.As(err, &se) {
-			return adapters.Reply{Text: textSyntax(e.botName(), se.Reason)}
+			return adapters.Reply{Text: textSyntax(e.botName(), se.Reason)}, "", OutcomeInvalid
 		}
-		return e.failed(ctx, "parse command", err)
+		r, o := e.failed(ctx, "parse command", err)
+		return r, "", o
 	}
+	verb := verbOf(p)
 	// DESIGN §3: a channel exists from the first command run in it. A failure here shows up
 	// again in whatever the command does next, so it is only logged.
 	if err := e.Store.EnsureChannel(ctx, cmd.Channel.String()); err != nil {
@@ -100,42 +139,46 @@ func (e *Executor) Execute(ctx context.Context, cmd adapters.Command) adapters.R
 	}
 	switch p.Kind {
 	case KindHelp:
-		return adapters.Reply{Text: textHelp(e.botName())}
+		return adapters.Reply{Text: textHelp(e.botName())}, verb, OutcomeOK
 	case KindStatus:
-		return e.status(ctx, cmd.Channel)
+		r, o := e.status(ctx, cmd.Channel)
+		return r, verb, o
 	}
 	if !e.mayAdminister(cmd) {
-		return adapters.Reply{Text: textNotAllowed(verbOf(p))}
+		return adapters.Reply{Text: textNotAllowed(verb)}, verb, OutcomeDenied
 	}
+	var reply adapters.Reply
+	outcome := OutcomeOK
 	switch p.Kind {
 	case KindRule:
-		reply, err := e.addRule(ctx, cmd.Channel, p.Rule, &cmd.Invoker)
+		reply, err = e.addRule(ctx, cmd.Channel, p.Rule, &cmd.Invoker)
 		if err != nil {
-			return e.failed(ctx, "add rule", err)
+			reply, outcome = e.failed(ctx, "add rule", err)
 		}
-		return reply
 	case KindRemove:
-		return e.remove(ctx, cmd, p.Index)
+		reply, outcome = e.remove(ctx, cmd, p.Index)
 	case KindPost:
-		return e.post(ctx, cmd, p.Post)
+		reply, outcome = e.post(ctx, cmd, p.Post)
 	case KindTest:
-		return e.test(ctx, cmd.Channel)
+		reply, outcome = e.test(ctx, cmd.Channel)
+	default:
+		reply = adapters.Reply{Text: textHelp(e.botName())}
 	}
-	return adapters.Reply{Text: textHelp(e.botName())}
+	return reply, verb, outcome
 }
 
 // failed turns an error into a reply: a Refusal's own text, else a logged apology.
-func (e *Executor) failed(ctx context.Context, doing string, err error) adapters.Reply {
+func (e *Executor) failed(ctx context.Context, doing string, err error) (adapters.Reply, Outcome) {
 	var r *Refusal
 	if errors.As(err, &r) {
-		return adapters.Reply{Text: r.Text}
+		return adapters.Reply{Text: r.Text}, OutcomeRefused
 	}
 	if errors.Is(err, errForum) {
 		e.logger().ErrorContext(ctx, doing, "err", err)
-		return adapters.Reply{Text: textForumUnavailable()}
+		return adapters.Reply{Text: textForumUnavailable()}, OutcomeFailed
 	}
 	e.logger().ErrorContext(ctx, doing, "err", err)
-	return adapters.Reply{Text: textInternal()}
+	return adapters.Reply{Text: textInternal()}, OutcomeFailed
 }
 
 func (e *Executor) botName() string {
@@ -160,6 +203,10 @@ func (e *Executor) rulesChanged() {
 
 func verbOf(p Parsed) string {
 	switch p.Kind {
+	case KindHelp:
+		return "help"
+	case KindStatus:
+		return "status"
 	case KindRule:
 		return string(p.Rule.Filter)
 	case KindRemove:

@@ -53,7 +53,7 @@ func ruleTarget(r state.Rule, cats categoryIndex) string {
 	}
 	var words []string
 	if r.CategoryID != 0 {
-		p, ok := cats.paths[r.CategoryID]
+		p, ok := cats.SlugPath(r.CategoryID)
 		if !ok {
 			return ""
 		}

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -277,6 +278,11 @@ func parsePost(args []string) (PostRequest, error) {
 				continue
 			}
 		}
+		if looksLikeLink(args[i]) {
+			// A link where the range goes is a message link this parse could not take (not
+			// http(s), or after a count): refused, never made the topic's title.
+			return req, syntaxErr(reasonLinkInTitle(args[i]))
+		}
 		title = append(title, args[i])
 	}
 	req.Title = strings.Trim(strings.Join(title, " "), "\"'“”‘’ ")
@@ -297,6 +303,21 @@ func asLink(tok string) (string, bool) {
 		return tok, true
 	}
 	return "", false
+}
+
+// domainPath is a bare "host.tld/path" link, as chat apps shorten them: t.me/c/1/2,
+// discord.com/channels/….
+var domainPath = regexp.MustCompile(`^(?i)(www\.)?[a-z0-9-]+(\.[a-z0-9-]+)+/`)
+
+// looksLikeLink reports whether a token is some kind of link: an http(s) URL, any "scheme://",
+// Slack's "<…>" wrapping, a "www." name or a bare host/path.
+func looksLikeLink(tok string) bool {
+	if _, ok := asLink(tok); ok {
+		return true
+	}
+	t := strings.Trim(tok, "<>\"'“”‘’()")
+	return strings.Contains(t, "://") || strings.HasPrefix(strings.ToLower(t), "www.") || domainPath.MatchString(t) ||
+		strings.HasPrefix(tok, "<") && strings.HasSuffix(tok, ">")
 }
 
 // isNumber reports whether tok looks like an integer (so a bad one is an error, not a title).

@@ -117,6 +117,14 @@ func TestParseErrors(t *testing.T) {
 		{"post 5 to", `"to" needs the URL of a forum topic`},
 		{"post 5 to https://f/t/1 to https://f/t/2", `Only one "to <topic url>"`},
 		{"post 5 My title to https://f/t/1", "takes no title"},
+		// A link that cannot be the range is refused, never taken as the title.
+		{"post 5 https://t.me/c/1/2", "looks like a link"},
+		{"post t.me/c/1/2", "looks like a link"},
+		{"post discord.com/channels/1/2/3", "looks like a link"},
+		{"post ftp://files.example/x", "looks like a link"},
+		{"post www.example.org", "looks like a link"},
+		{"post thread https://x.example/1 https://x.example/2", "looks like a link"},
+		{"post 3 Notes <https://x.example|link>", "looks like a link"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

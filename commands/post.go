@@ -10,37 +10,37 @@ import (
 )
 
 // post hands a transcript request to Transcripts and answers with what it returns.
-func (e *Executor) post(ctx context.Context, cmd adapters.Command, req PostRequest) adapters.Reply {
+func (e *Executor) post(ctx context.Context, cmd adapters.Command, req PostRequest) (adapters.Reply, Outcome) {
 	if e.Transcripts == nil {
-		return adapters.Reply{Text: textNoTranscripts()}
+		return adapters.Reply{Text: textNoTranscripts()}, OutcomeRefused
 	}
 	reply, err := e.Transcripts.Post(ctx, cmd, req)
 	switch {
 	case err == nil:
-		return reply
+		return reply, OutcomeOK
 	case errors.Is(err, adapters.ErrBadLink):
-		return adapters.Reply{Text: textTranscriptBadLink(e.botName())}
+		return adapters.Reply{Text: textTranscriptBadLink(e.botName())}, OutcomeRefused
 	case errors.Is(err, adapters.ErrNoHistory):
-		return adapters.Reply{Text: textTranscriptNoHistory()}
+		return adapters.Reply{Text: textTranscriptNoHistory()}, OutcomeRefused
 	}
 	var r *Refusal
 	if errors.As(err, &r) {
-		return adapters.Reply{Text: r.Text}
+		return adapters.Reply{Text: r.Text}, OutcomeRefused
 	}
 	e.logger().ErrorContext(ctx, "post transcript", "channel", cmd.Channel.String(), "err", err)
-	return adapters.Reply{Text: textTranscriptFailed()}
+	return adapters.Reply{Text: textTranscriptFailed()}, OutcomeFailed
 }
 
 // test sends a sample notification to the channel.
-func (e *Executor) test(ctx context.Context, ch adapters.ChannelRef) adapters.Reply {
+func (e *Executor) test(ctx context.Context, ch adapters.ChannelRef) (adapters.Reply, Outcome) {
 	if e.Sampler == nil {
-		return adapters.Reply{Text: textNoSampler()}
+		return adapters.Reply{Text: textNoSampler()}, OutcomeRefused
 	}
 	if err := e.Sampler.SendSample(ctx, ch); err != nil {
 		e.logger().ErrorContext(ctx, "send sample", "channel", ch.String(), "err", fmt.Errorf("send sample: %w", err))
-		return adapters.Reply{Text: textSampleFailed()}
+		return adapters.Reply{Text: textSampleFailed()}, OutcomeFailed
 	}
-	return adapters.Reply{Text: textSampleSent()}
+	return adapters.Reply{Text: textSampleSent()}, OutcomeOK
 }
 
 // CheckTranscriptTopic refuses a topic that a transcript typed in ch may not be added to: only a
@@ -73,7 +73,7 @@ func (e *Executor) CheckTranscriptCategory(ctx context.Context, ch adapters.Chan
 		return fmt.Errorf("%w: list categories: %w", errForum, err)
 	}
 	cats := newCategoryIndex(list)
-	if _, ok := cats.byID[categoryID]; !ok || cats.restricted(categoryID) {
+	if _, ok := cats.Category(categoryID); !ok || cats.restricted(categoryID) {
 		return refuse(textDestinationRestricted())
 	}
 	return nil

@@ -11,7 +11,7 @@ import (
 
 // status lists the channel's rules in precedence order, numbered as `remove` counts them, then
 // the channel's last delivery error and whatever Status adds.
-func (e *Executor) status(ctx context.Context, ch adapters.ChannelRef) adapters.Reply {
+func (e *Executor) status(ctx context.Context, ch adapters.ChannelRef) (adapters.Reply, Outcome) {
 	ref := ch.String()
 	rules, err := e.Store.Rules(ctx, ref)
 	if err != nil {
@@ -38,7 +38,7 @@ func (e *Executor) status(ctx context.Context, ch adapters.ChannelRef) adapters.
 	if e.Status != nil {
 		t = append(t, e.Status(ctx, ch)...)
 	}
-	return adapters.Reply{Text: t}
+	return adapters.Reply{Text: t}, OutcomeOK
 }
 
 // categoriesForStatus reads the catalogue only when a rule names a category. When the forum
@@ -61,7 +61,7 @@ func (e *Executor) categoriesForStatus(ctx context.Context, rules []state.Rule) 
 }
 
 // remove deletes the channel's rule number n, in status order.
-func (e *Executor) remove(ctx context.Context, cmd adapters.Command, n int) adapters.Reply {
+func (e *Executor) remove(ctx context.Context, cmd adapters.Command, n int) (adapters.Reply, Outcome) {
 	ref := cmd.Channel.String()
 	rules, err := e.Store.Rules(ctx, ref)
 	if err != nil {
@@ -69,7 +69,7 @@ func (e *Executor) remove(ctx context.Context, cmd adapters.Command, n int) adap
 	}
 	state.SortRules(rules)
 	if n < 1 || n > len(rules) {
-		return adapters.Reply{Text: textNoSuchRule(e.botName(), n, len(rules))}
+		return adapters.Reply{Text: textNoSuchRule(e.botName(), n, len(rules))}, OutcomeRefused
 	}
 	r := rules[n-1]
 	if err := e.Store.DeleteRule(ctx, r.ID); err != nil && !errors.Is(err, state.ErrNotFound) {
@@ -78,5 +78,5 @@ func (e *Executor) remove(ctx context.Context, cmd adapters.Command, n int) adap
 	e.rulesChanged()
 	desc := describeRule(r, e.categoriesForStatus(ctx, rules[n-1:n]).path(r.CategoryID))
 	text := textRuleRemoved(n, desc)
-	return adapters.Reply{Text: text, Announce: textAnnounce(cmd.Invoker.Name(), text)}
+	return adapters.Reply{Text: text, Announce: textAnnounce(cmd.Invoker.Name(), text)}, OutcomeOK
 }

@@ -92,6 +92,10 @@ func reasonToNeedsURL() string { return "\"to\" needs the URL of a forum topic."
 
 func reasonTwoTopics() string { return "Only one \"to <topic url>\" may be given." }
 
+func reasonLinkInTitle(tok string) string {
+	return fmt.Sprintf("%q looks like a link, but not one to a message of this chat: copy a message's link here, or leave it out of the title.", tok)
+}
+
 func reasonTitleWithTopic() string {
 	return "A transcript posted as a reply to a topic takes no title."
 }
@@ -339,6 +343,21 @@ func TextBotStatus(pending int, forumRequests int64, perMinute int, since time.T
 	}
 	return append(t, plain(fmt.Sprintf("Forum API: %s since %s (limit %d a minute).\n",
 		count(forumRequests, "request", "requests"), since.UTC().Format("2006-01-02 15:04 UTC"), perMinute)))
+}
+
+// TextHeldPosts adds to `status` the forum posts held back because their topic cannot be read:
+// retrying ones, and parked ones that will not be announced.
+func TextHeldPosts(retrying, parked int) adapters.Text {
+	var t adapters.Text
+	if retrying > 0 {
+		t = append(t, bold(count(int64(retrying), "forum post", "forum posts")+" held back"),
+			plain(": the forum does not give their topic; retrying.\n"))
+	}
+	if parked > 0 {
+		t = append(t, bold(count(int64(parked), "private message", "private messages")+" parked"),
+			plain(": their topic could not be read for too long; they will not be announced.\n"))
+	}
+	return t
 }
 
 // count is "1 request", "0 requests", "2 requests".

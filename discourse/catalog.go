@@ -204,23 +204,16 @@ func (k *Catalog) category(ctx context.Context, id int64) (Category, bool, error
 // CategoryPath returns "Parent/Child" (by name) for a category, its name for a top-level one,
 // and "" for an unknown id or when the forum cannot be reached (which is logged).
 func (k *Catalog) CategoryPath(ctx context.Context, id int64) string {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	var parts []string
-	for depth := 0; id != 0 && depth < 8; depth++ {
-		c, ok, err := k.category(ctx, id)
-		if err != nil {
-			k.log.Warn("forum categories unavailable", "err", err)
-			return ""
-		}
-		if !ok {
-			break
-		}
-		parts = append(parts, c.Name)
-		id = c.ParentID
+	if _, _, err := k.Category(ctx, id); err != nil { // refreshes once for an unknown id
+		k.log.Warn("forum categories unavailable", "err", err)
+		return ""
 	}
-	slices.Reverse(parts)
-	return strings.Join(parts, "/")
+	t, err := k.Tree(ctx)
+	if err != nil {
+		k.log.Warn("forum categories unavailable", "err", err)
+		return ""
+	}
+	return t.NamePath(id)
 }
 
 // HasTag reports whether the forum has a tag of that name (case-insensitively).

@@ -47,8 +47,11 @@ type ClientConfig struct {
 
 // Client calls the forum's API. It is safe for concurrent use.
 type Client struct {
-	base       string // without trailing slash
-	origin     string // scheme://host
+	base   string // without trailing slash, and without credentials: it makes public links
+	origin string // scheme://host
+	// auth is the user:password of a forum URL such as https://bot:pass@staging.example.org
+	// (basic auth in front of the forum): sent with every request, shown nowhere else.
+	auth       *url.Userinfo
 	scheme     string
 	key, user  string
 	userAgent  string
@@ -75,6 +78,8 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if cfg.APIKey == "" || cfg.APIUsername == "" {
 		return nil, errors.New("forum api_key and api_username are required")
 	}
+	auth := u.User
+	u.User = nil
 	rpm := cfg.RequestsPerMinute
 	if rpm <= 0 {
 		rpm = DefaultRequestsPerMinute
@@ -98,6 +103,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	}
 	c := &Client{
 		base:       u.String(),
+		auth:       auth,
 		origin:     u.Scheme + "://" + u.Host,
 		scheme:     u.Scheme,
 		key:        cfg.APIKey,
@@ -119,7 +125,8 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	return c, nil
 }
 
-// BaseURL returns the forum's URL without a trailing slash.
+// BaseURL returns the forum's URL without a trailing slash and without the credentials it may
+// carry (those stay in the client): it is what links, logs and `check` show.
 func (c *Client) BaseURL() string { return c.base }
 
 // Requests returns how many HTTP requests the client has made, retries included.
@@ -226,6 +233,10 @@ func (c *Client) attempt(ctx context.Context, r apiRequest, out any) error {
 	}
 	for k, v := range r.header {
 		req.Header[k] = v
+	}
+	if c.auth != nil {
+		pass, _ := c.auth.Password()
+		req.SetBasicAuth(c.auth.Username(), pass)
 	}
 	req.Header.Set("Api-Key", c.key)
 	req.Header.Set("Api-Username", c.user)

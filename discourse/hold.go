@@ -17,6 +17,9 @@ import (
 const (
 	defaultHoldFor = 10 * time.Minute
 	maxHoldRetry   = time.Minute
+	// holdTry bounds one retry of a held post (the client's own retries included), so that a
+	// topic that keeps failing delays the tick only that long.
+	holdTry = 3 * time.Second
 	// heldPrefix names the cursors that keep held posts across restarts: "held.<stream>.<post id>",
 	// valued the hold's start in Unix milliseconds, heldDone once handed on, heldParked once parked.
 	heldPrefix = "held."
@@ -155,6 +158,8 @@ func (p *Poller) retryHolds(ctx context.Context, handle Handler) error {
 }
 
 func (p *Poller) retryHold(ctx context.Context, name string, handle Handler) error {
+	tctx, cancel := context.WithTimeout(ctx, holdTry)
+	defer cancel()
 	p.holds.mu.Lock()
 	h := *p.holds.posts[name]
 	p.holds.mu.Unlock()
@@ -164,7 +169,7 @@ func (p *Poller) retryHold(ctx context.Context, name string, handle Handler) err
 		if h.Stream == CursorPrivatePosts {
 			fetch = p.c.PrivatePosts
 		}
-		page, err := fetch(ctx, h.PostID+1)
+		page, err := fetch(tctx, h.PostID+1)
 		if err != nil {
 			return p.failedHold(name, now, err)
 		}
@@ -179,7 +184,7 @@ func (p *Poller) retryHold(ctx context.Context, name string, handle Handler) err
 		p.holds.mu.Unlock()
 	}
 	q := *h.post
-	ok, err := p.enrich(ctx, &q)
+	ok, err := p.enrich(tctx, &q)
 	switch {
 	case err == nil && !ok:
 		return p.endHold(ctx, name, nil, heldDone, handle)

@@ -59,8 +59,8 @@ func (p *Poller) Live() bool {
 
 // runLive ticks when the MessageBus reports a change on /latest (a burst of messages costs one
 // tick), at least every liveSafetyFactor × Interval, and every Interval while the MessageBus
-// fails. The first tick follows the first MessageBus answer, so that no post falls between
-// the tick and the id the listener starts from.
+// fails. A tick also follows the first MessageBus answer, so that no post falls between the
+// first tick and the id the listener starts from.
 func (p *Poller) runLive(ctx context.Context, handle Handler) error {
 	ctx, cancel := context.WithCancel(ctx)
 	l := &live{changed: make(chan struct{}, 1), moved: make(chan struct{}, 1)}
@@ -75,7 +75,11 @@ func (p *Poller) runLive(ctx context.Context, handle Handler) error {
 		cancel()
 		<-done
 	}()
-	var last time.Time // start of the last tick
+	// A first tick at once, as in polling mode (on a first start it sets the cursors, so posts
+	// made while the bus is being reached are news); the first bus answer ticks again, covering
+	// the time before the ids the listener starts from.
+	last := time.Now() // start of the last tick
+	p.tick(ctx, handle)
 	for {
 		var due <-chan time.Time
 		var timer *time.Timer

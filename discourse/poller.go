@@ -157,19 +157,18 @@ type stream struct {
 	fetch  func(ctx context.Context, before int64) ([]Post, error)
 }
 
-// PollOnce runs one tick: held posts that are due, public posts, then private-message posts when
-// wanted. When they are not (no group rule), the private cursor is unset, so that a group rule
+// PollOnce runs one tick: public posts, private-message posts when wanted, then the held posts
+// that are due. When they are not (no group rule), the private cursor is unset, so that a group rule
 // added later starts at its own creation rather than replaying every message since the last one.
 func (p *Poller) PollOnce(ctx context.Context, handle Handler) error {
-	err := p.retryHolds(ctx, handle)
-	err = errors.Join(err, p.poll(ctx, stream{CursorPosts, p.c.LatestPosts}, handle))
+	err := p.poll(ctx, stream{CursorPosts, p.c.LatestPosts}, handle)
 	if p.cfg.Private != nil && p.cfg.Private() {
 		p.privateOff = false
 		err = errors.Join(err, p.poll(ctx, stream{CursorPrivatePosts, p.c.PrivatePosts}, handle))
 	} else if !p.privateOff {
 		err = errors.Join(err, p.stopPrivate(ctx, handle))
 	}
-	return err
+	return errors.Join(err, p.retryHolds(ctx, handle))
 }
 
 // privateUnset is the private cursor's value while no group rule wants private messages.
@@ -358,14 +357,27 @@ func (p *Poller) enrich(ctx context.Context, q *Post) (bool, error) {
 		}
 		return false, err
 	}
+	if q.CategoryID != 0 && q.CategoryID != t.CategoryID {
+		// The post's own category (from the list) is authoritative: the topic moved since it was
+		// cached, so its tags and the rest may be stale too. A topic moved into a restricted
+		// category must stop reaching public channels with this post, not when the cache expires.
+		p.topics.Remove(q.TopicID)
+		if t, err = p.topic(ctx, q.TopicID); err != nil {
+			var api *APIError
+			if IsNotFound(err) || (errors.As(err, &api) && api.Status == 403) {
+				return false, nil
+			}
+			return false, err
+		}
+	}
 	if q.TopicTitle == "" {
 		q.TopicTitle = t.Title
 	}
 	if q.TopicSlug == "" {
 		q.TopicSlug = t.Slug
 	}
-	if t.CategoryID != 0 {
-		q.CategoryID = t.CategoryID
+	if q.CategoryID == 0 {
+		q.CategoryID = t.CategoryID // private-message lists carry no category
 	}
 	q.Tags = t.Tags
 	q.Archetype = t.Archetype

@@ -12,12 +12,12 @@ func ChatLogOf(s Store) adapters.ChatLog { return chatLog{s} }
 
 type chatLog struct{ s Store }
 
-func (c chatLog) Append(ctx context.Context, m adapters.Message, maxMessages int, maxAge time.Duration) error {
+func (c chatLog) Append(ctx context.Context, m adapters.Message, b adapters.LogBounds) error {
 	return c.s.LogMessage(ctx, LoggedMessage{
 		Channel: m.Channel.String(), MessageID: string(m.ID), ThreadID: string(m.Thread), ReplyTo: string(m.ReplyTo),
 		UserID: m.User.ID, Username: m.User.Username, Name: m.User.DisplayName, AvatarURL: m.User.AvatarURL,
 		Text: m.Text, IsBot: m.IsBot || m.User.IsBot, Time: m.Time,
-	}, maxMessages, maxAge)
+	}, LogBounds{PerChat: b.PerChat, MaxAge: b.MaxAge, Total: b.Total})
 }
 
 func (c chatLog) Recent(ctx context.Context, ch adapters.ChannelRef, limit int) ([]adapters.Message, error) {

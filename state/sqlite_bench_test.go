@@ -31,13 +31,13 @@ func BenchmarkLogMessage(b *testing.B) {
 			Username: "alice", Name: "Alice", Text: "a message of ordinary length, say sixty characters", Time: time.Now()}
 	}
 	for i := range bound {
-		if err := s.LogMessage(ctx, msg(i), bound, 168*time.Hour); err != nil {
+		if err := s.LogMessage(ctx, msg(i), state.LogBounds{PerChat: bound, MaxAge: 168 * time.Hour}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	i := bound
 	for b.Loop() {
-		if err := s.LogMessage(ctx, msg(i), bound, 168*time.Hour); err != nil {
+		if err := s.LogMessage(ctx, msg(i), state.LogBounds{PerChat: bound, MaxAge: 168 * time.Hour}); err != nil {
 			b.Fatal(err)
 		}
 		i++

@@ -51,7 +51,7 @@ func writeAsProcess(ctx context.Context, path, who string, opened func()) error 
 		if err := s.Enqueue(ctx, []state.OutboxItem{{Channel: "slack:" + who, PostID: int64(i)}}, "posts."+who, int64(i)); err != nil {
 			return fmt.Errorf("%s: enqueue: %w", who, err)
 		}
-		if err := s.LogMessage(ctx, state.LoggedMessage{Channel: "telegram:1", MessageID: who + strconv.Itoa(i)}, 0, 0); err != nil {
+		if err := s.LogMessage(ctx, state.LoggedMessage{Channel: "telegram:1", MessageID: who + strconv.Itoa(i)}, state.LogBounds{PerChat: 0, MaxAge: 0}); err != nil {
 			return fmt.Errorf("%s: log: %w", who, err)
 		}
 		if _, err := s.AddRule(ctx, state.Rule{Channel: "slack:" + who, Type: state.Normal, Filter: state.Watch, CategoryID: int64(i)}); err != nil {

@@ -186,7 +186,7 @@ func TestReopenKeepsData(t *testing.T) {
 	if err := s.SetThreadRef(ctx, "slack:C1", 3, "ts"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.LogMessage(ctx, state.LoggedMessage{Channel: "telegram:1", MessageID: "5", Text: "hi"}, 10, 0); err != nil {
+	if err := s.LogMessage(ctx, state.LoggedMessage{Channel: "telegram:1", MessageID: "5", Text: "hi"}, state.LogBounds{PerChat: 10, MaxAge: 0}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
@@ -319,7 +319,7 @@ func TestTwoStoresOneFile(t *testing.T) {
 					t.Errorf("store %d: Enqueue: %v", i, err)
 					return
 				}
-				if err := s.LogMessage(ctx, state.LoggedMessage{Channel: "telegram:1", MessageID: "m"}, 50, 0); err != nil {
+				if err := s.LogMessage(ctx, state.LoggedMessage{Channel: "telegram:1", MessageID: "m"}, state.LogBounds{PerChat: 50, MaxAge: 0}); err != nil {
 					t.Errorf("store %d: LogMessage: %v", i, err)
 					return
 				}

@@ -126,8 +126,8 @@ func (s *sqlStore) MoveChannel(ctx context.Context, from, to string) error {
 			{`DELETE FROM threads WHERE channel = $1`, []any{from}},
 			{`UPDATE chat_log SET channel = $2 WHERE channel = $1`, []any{from, to}},
 			{`DELETE FROM chat_log_sizes WHERE channel = $1 OR channel = $2`, []any{from, to}},
-			{`INSERT INTO chat_log_sizes (channel, n)
-			  SELECT channel, COUNT(*) FROM chat_log WHERE channel = $1 GROUP BY channel`, []any{to}},
+			{`INSERT INTO chat_log_sizes (channel, n, last_at)
+			  SELECT channel, COUNT(*), MAX(time) FROM chat_log WHERE channel = $1 GROUP BY channel`, []any{to}},
 			{`DELETE FROM channels WHERE ref = $1`, []any{from}},
 		}
 		for _, st := range steps {

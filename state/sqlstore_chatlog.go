@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -14,17 +15,20 @@ const (
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
 	// chat_log_sizes counts each channel's log, so the count bound is a key lookup, not a walk
 	// of the channel's maxMessages newest index entries.
-	growChatLog = `INSERT INTO chat_log_sizes (channel, n) VALUES ($1, 1)
-		ON CONFLICT (channel) DO UPDATE SET n = chat_log_sizes.n + 1 RETURNING n`
+	growChatLog = `INSERT INTO chat_log_sizes (channel, n, last_at) VALUES ($1, 1, $2)
+		ON CONFLICT (channel) DO UPDATE SET n = chat_log_sizes.n + 1,
+		  last_at = CASE WHEN chat_log_sizes.last_at > $2 THEN chat_log_sizes.last_at ELSE $2 END
+		RETURNING n`
 	shrinkChatLog  = `UPDATE chat_log_sizes SET n = n - $2 WHERE channel = $1`
 	dropOldestLogs = `DELETE FROM chat_log WHERE id IN (
 		SELECT id FROM chat_log WHERE channel = $1 ORDER BY id LIMIT $2)`
 	dropLogsBefore = `DELETE FROM chat_log WHERE channel = $1 AND time < $2`
 )
 
-// LogMessage records a message and prunes the channel's log by count and age, in one
+// LogMessage records a message and prunes the log by count, age and overall size, in one
 // transaction. A zero m.Time means now.
-func (s *sqlStore) LogMessage(ctx context.Context, m LoggedMessage, maxMessages int, maxAge time.Duration) error {
+func (s *sqlStore) LogMessage(ctx context.Context, m LoggedMessage, b LogBounds) error {
+	maxMessages, maxAge := b.PerChat, b.MaxAge
 	now := s.now()
 	if m.Time.IsZero() {
 		m.Time = now
@@ -35,7 +39,7 @@ func (s *sqlStore) LogMessage(ctx context.Context, m LoggedMessage, maxMessages 
 			return err
 		}
 		var n int64
-		if err := s.txQueryRow(ctx, tx, growChatLog, m.Channel).Scan(&n); err != nil {
+		if err := s.txQueryRow(ctx, tx, growChatLog, m.Channel, m.Time.UnixMicro()).Scan(&n); err != nil {
 			return fmt.Errorf("count: %w", err)
 		}
 		if maxMessages > 0 && n > int64(maxMessages) {
@@ -48,8 +52,50 @@ func (s *sqlStore) LogMessage(ctx context.Context, m LoggedMessage, maxMessages 
 				return fmt.Errorf("prune by age: %w", err)
 			}
 		}
+		if b.Total > 0 {
+			if err := s.boundTotal(ctx, tx, m.Channel, int64(b.Total)); err != nil {
+				return fmt.Errorf("prune to the overall bound: %w", err)
+			}
+		}
 		return nil
 	})
+}
+
+// maxChatsDropped bounds the chats one LogMessage drops whole; a log far over a newly lowered
+// bound shrinks over the next messages.
+const maxChatsDropped = 100
+
+// boundTotal keeps the whole log within total messages: it drops the least recently active other
+// chats whole, then, if that is not enough, the oldest messages of channel.
+func (s *sqlStore) boundTotal(ctx context.Context, tx *sql.Tx, channel string, total int64) error {
+	for range maxChatsDropped {
+		var sum int64
+		if err := s.txQueryRow(ctx, tx, `SELECT COALESCE(SUM(n), 0) FROM chat_log_sizes`).Scan(&sum); err != nil {
+			return fmt.Errorf("total: %w", err)
+		}
+		excess := sum - total
+		if excess <= 0 {
+			return nil
+		}
+		// The least recently active chat goes whole: a stale chat's remnant serves no
+		// transcript, and dropping it whole leaves room for many messages to come.
+		var oldest string
+		err := s.txQueryRow(ctx, tx, `SELECT channel FROM chat_log_sizes WHERE channel <> $1
+			ORDER BY last_at, channel LIMIT 1`, channel).Scan(&oldest)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return s.dropLogs(ctx, tx, channel, dropOldestLogs, excess)
+		case err != nil:
+			return fmt.Errorf("least active chat: %w", err)
+		}
+		if _, err := s.txExec(ctx, tx, `DELETE FROM chat_log WHERE channel = $1`, oldest); err != nil {
+			return fmt.Errorf("drop %q: %w", oldest, err)
+		}
+		if _, err := s.txExec(ctx, tx, `DELETE FROM chat_log_sizes WHERE channel = $1`, oldest); err != nil {
+			return fmt.Errorf("drop %q: %w", oldest, err)
+		}
+	}
+	return nil
 }
 
 // dropLogs deletes log rows of a channel with query and keeps the channel's size in step.

@@ -109,9 +109,8 @@ type Store interface {
 
 	// Chat log, for platforms whose bots cannot read history (Telegram).
 
-	// LogMessage records a message, then drops the channel's oldest entries beyond maxMessages
-	// and those older than maxAge (0 = no bound).
-	LogMessage(ctx context.Context, m LoggedMessage, maxMessages int, maxAge time.Duration) error
+	// LogMessage records a message, then prunes the log to its bounds, in one transaction.
+	LogMessage(ctx context.Context, m LoggedMessage, b LogBounds) error
 	// ChatLog returns a channel's newest `limit` logged messages, oldest first.
 	ChatLog(ctx context.Context, channel string, limit int) ([]LoggedMessage, error)
 	// ChatLogCount returns how many messages are logged for a channel.
@@ -196,6 +195,18 @@ type Backlog struct {
 type OutboxStats struct {
 	Pending, Sent, Parked int
 	OldestPending         time.Time // zero when nothing is pending
+}
+
+// LogBounds bound the chat log; a zero field is no bound.
+type LogBounds struct {
+	// PerChat is the most messages one chat keeps: its oldest go first.
+	PerChat int
+	// MaxAge drops a chat's messages older than this.
+	MaxAge time.Duration
+	// Total is the most messages all chats keep together: anyone can add a bot to many
+	// groups. Over it, the least recently active chats are dropped whole, oldest first, and
+	// only then the oldest messages of the chat being logged.
+	Total int
 }
 
 // LoggedMessage is one chat message in the chat log.

@@ -1,6 +1,6 @@
 // Package adaptertest is the conformance suite every chat adapter passes, driven against that
-// platform's fake server: commands in and replies out, notifications, threads, reconnects and
-// rate limits.
+// platform's fake server: commands in and replies out, notifications, threads, reconnects, rate
+// limits, and history for adapters that read it (HistoryFake).
 package adaptertest
 
 import (
@@ -38,6 +38,9 @@ type Fake interface {
 	DropConnections()
 	// RateLimitNext makes the next message-posting call answer the platform's 429 with retryAfter.
 	RateLimitNext(retryAfter time.Duration)
+	// ServerErrorNext makes the next message-posting call fail as the platform's servers do when
+	// they are in trouble (HTTP 5xx, or its own "internal error" answer).
+	ServerErrorNext()
 }
 
 // Setup starts a fresh fake server and an adapter connected to it. Both must stop when the test
@@ -62,7 +65,15 @@ func Run(t *testing.T, setup Setup) {
 		{"Thread", testThread},
 		{"Reconnect", testReconnect},
 		{"RateLimit", testRateLimit},
+		{"ServerError", testServerError},
 		{"Escaping", testEscaping},
+		{"ChannelName", testChannelName},
+	}
+	for _, h := range historyTests {
+		tests = append(tests, struct {
+			name string
+			fn   func(*testing.T, Setup)
+		}{h.name, func(t *testing.T, setup Setup) { runHistory(t, setup, h.fn) }})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -248,6 +259,25 @@ func testNonAdmin(t *testing.T, setup Setup) {
 	}
 }
 
+// testChannelName: an adapter that names channels (adapters.ChannelNamer, for the web console)
+// names the fake's channel as the platform does, not by its id.
+func testChannelName(t *testing.T, setup Setup) {
+	a, f := setup(t)
+	n, ok := a.(adapters.ChannelNamer)
+	if !ok {
+		t.Skip("the adapter does not name channels")
+	}
+	start(t, a, f, &Recorder{})
+	ch := f.Channel()
+	name, err := n.ChannelName(ctxT(t), ch)
+	if err != nil {
+		t.Fatalf("ChannelName(%s): %v", ch, err)
+	}
+	if name == "" || strings.Trim(name, "#~@!") == ch.ChatID {
+		t.Errorf("ChannelName(%s) = %q, want the platform's name for it", ch, name)
+	}
+}
+
 func testNotify(t *testing.T, setup Setup) {
 	a, f := setup(t)
 	start(t, a, f, &Recorder{})
@@ -344,6 +374,29 @@ func testRateLimit(t *testing.T, setup Setup) {
 		t.Fatalf("Notify after the 429: %v", err)
 	}
 	WaitPosted(t, f, ch, "Rate limited")
+}
+
+// testServerError: a server error is retried (neither permanent nor a rate limit), and the
+// next send goes through.
+func testServerError(t *testing.T, setup Setup) {
+	a, f := setup(t)
+	start(t, a, f, &Recorder{})
+	ch := f.Channel()
+	f.ServerErrorNext()
+	_, err := a.Notify(ctxT(t), ch, sample("Server trouble"), "")
+	if err == nil {
+		t.Fatal("Notify succeeded though the fake answered a server error")
+	}
+	if adapters.IsPermanent(err) {
+		t.Fatalf("a server error was classified permanent (the notification would be parked): %v", err)
+	}
+	if _, ok := adapters.RetryAfterOf(err); ok {
+		t.Fatalf("a server error was classified as a rate limit: %v", err)
+	}
+	if _, err := a.Notify(ctxT(t), ch, sample("Server trouble"), ""); err != nil {
+		t.Fatalf("Notify after the server error: %v", err)
+	}
+	WaitPosted(t, f, ch, "Server trouble")
 }
 
 func testEscaping(t *testing.T, setup Setup) {

@@ -16,8 +16,10 @@ type ChatLog struct {
 
 var _ adapters.ChatLog = (*ChatLog)(nil)
 
-// Append implements adapters.ChatLog, keeping at most maxMessages per channel.
-func (l *ChatLog) Append(_ context.Context, m adapters.Message, maxMessages int, maxAge time.Duration) error {
+// Append implements adapters.ChatLog, keeping at most b.PerChat messages per channel and b.Total
+// in all (the oldest go; the store drops whole chats first).
+func (l *ChatLog) Append(_ context.Context, m adapters.Message, b adapters.LogBounds) error {
+	maxMessages, maxAge := b.PerChat, b.MaxAge
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.msgs = append(l.msgs, m)
@@ -32,6 +34,9 @@ func (l *ChatLog) Append(_ context.Context, m adapters.Message, maxMessages int,
 			}
 		}
 		keep = append([]adapters.Message{x}, keep...)
+	}
+	if b.Total > 0 && len(keep) > b.Total {
+		keep = keep[len(keep)-b.Total:]
 	}
 	l.msgs = keep
 	return nil

@@ -50,10 +50,12 @@ func (f *fake) Posted(adapters.ChannelRef) []adaptertest.Posted {
 
 func (f *fake) DropConnections()            {}
 func (f *fake) RateLimitNext(time.Duration) {}
+func (f *fake) ServerErrorNext()            {}
 func (f *fake) Skips() map[string]string {
 	return map[string]string{
-		"RateLimit": "a terminal has no rate limit",
-		"NonAdmin":  "the console's user owns the terminal",
+		"RateLimit":   "a terminal has no rate limit",
+		"ServerError": "a terminal has no server",
+		"NonAdmin":    "the console's user owns the terminal",
 	}
 }
 

@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
-	"github.com/cenkalti/backoff/v5"
 	"github.com/gorilla/websocket"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/internal/plumbing"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/pace"
 )
 
@@ -27,6 +27,8 @@ type Adapter struct {
 	s   *discordgo.Session
 	// buttons maps the tokens in the custom_id of reply buttons to their command lines.
 	buttons *buttonStore
+
+	sup plumbing.Supervisor
 
 	mu      sync.Mutex
 	appID   string // the application id, from READY (bots created since 2020: the bot's user id)
@@ -71,7 +73,8 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 	s.SyncEvents = true
 	// discordgo logs through the standard logger; Run logs what matters with slog instead.
 	s.LogLevel = -1
-	return &Adapter{cfg: cfg, log: log, s: s, buttons: newButtonStore()}, nil
+	return &Adapter{cfg: cfg, log: log, s: s, buttons: newButtonStore(),
+		sup: plumbing.Supervisor{Log: log, MinBackoff: 500 * time.Millisecond, MaxBackoff: 2 * time.Minute}}, nil
 }
 
 // intents are the gateway intents the bot needs: guilds (channels, threads, permissions) and
@@ -83,6 +86,10 @@ func intents(transcripts bool) discordgo.Intent {
 	}
 	return i
 }
+
+// Connected and Reconnects (adapters.Health) come from the supervisor.
+func (a *Adapter) Connected() bool   { return a.sup.Connected() }
+func (a *Adapter) Reconnects() int64 { return a.sup.Reconnects() }
 
 // Platform implements adapters.Adapter.
 func (a *Adapter) Platform() string { return platform }
@@ -143,75 +150,61 @@ func (a *Adapter) Run(ctx context.Context, h adapters.Handler) error {
 	}()
 
 	registered := false
-	for {
-		if err := a.connect(runCtx); err != nil {
-			if ctx.Err() != nil {
-				break
-			}
+	err := a.sup.Run(runCtx, func(ctx context.Context, up func()) error {
+		if err := a.connect(ctx); err != nil {
 			return err
 		}
+		up()
 		if !registered {
-			if err := a.registerCommands(runCtx); err != nil {
+			if err := a.registerCommands(ctx); err != nil {
 				a.log.Error("discord: registering the /discourse command failed; it will be retried on the next connection", "err", err)
 			} else {
 				registered = true
 			}
 		}
 		select {
-		case <-runCtx.Done():
+		case <-ctx.Done():
+			return nil
 		case <-disconnected:
-			a.log.Warn("discord: gateway connection lost; resuming")
-			continue
+			return errors.New("discord: gateway connection lost; resuming")
 		}
-		break
-	}
+	})
 	a.shutdown()
-	return nil
+	return err
 }
 
-// connect opens the gateway with exponential backoff and jitter. discordgo sends RESUME instead
-// of IDENTIFY when it has a session, so events missed while disconnected are replayed.
+// connect opens the gateway once. discordgo sends RESUME instead of IDENTIFY when it has a
+// session, so events missed while disconnected are replayed; the supervisor retries with backoff.
 func (a *Adapter) connect(ctx context.Context) error {
-	op := func() (struct{}, error) {
-		if a.botUserID() == "" {
-			u, err := a.s.User("@me", discordgo.WithContext(ctx))
-			if err != nil {
-				if isAuthError(err) {
-					return struct{}{}, backoff.Permanent(fmt.Errorf("discord: the token was rejected (GET /users/@me): %w", redact(err)))
-				}
-				return struct{}{}, fmt.Errorf("discord: GET /users/@me: %w", redact(err))
+	if a.botUserID() == "" {
+		u, err := a.s.User("@me", discordgo.WithContext(ctx))
+		if err != nil {
+			if isAuthError(err) {
+				return plumbing.Fatal(fmt.Errorf("discord: the token was rejected (GET /users/@me): %w", redact(err)))
 			}
-			a.mu.Lock()
-			a.botID = u.ID
-			a.mu.Unlock()
+			return fmt.Errorf("discord: GET /users/@me: %w", redact(err))
 		}
-		err := a.s.Open()
-		if err == nil || errors.Is(err, discordgo.ErrWSAlreadyOpen) {
-			return struct{}{}, nil
-		}
-		var ce *websocket.CloseError
-		if errors.As(err, &ce) {
-			switch ce.Code {
-			case closeAuthenticationFailed:
-				return struct{}{}, backoff.Permanent(fmt.Errorf("discord: the gateway rejected the token: %w", err))
-			case closeInvalidIntents, closeDisallowedIntents:
-				return struct{}{}, backoff.Permanent(fmt.Errorf("discord: the gateway refused the intents (enable Message Content Intent in the Developer Portal, Bot page, or turn transcripts off): %w", err))
-			}
-		}
-		if isAuthError(err) {
-			return struct{}{}, backoff.Permanent(fmt.Errorf("discord: the token was rejected: %w", redact(err)))
-		}
-		return struct{}{}, fmt.Errorf("discord: open gateway: %w", redact(err))
+		a.mu.Lock()
+		a.botID = u.ID
+		a.mu.Unlock()
 	}
-	b := backoff.NewExponentialBackOff()
-	b.InitialInterval, b.MaxInterval = 500*time.Millisecond, 2*time.Minute
-	_, err := backoff.Retry(ctx, op,
-		backoff.WithBackOff(b),
-		backoff.WithMaxElapsedTime(0),
-		backoff.WithNotify(func(err error, wait time.Duration) {
-			a.log.Warn("discord: connect failed; retrying", "err", err, "wait", wait)
-		}))
-	return err
+	err := a.s.Open()
+	if err == nil || errors.Is(err, discordgo.ErrWSAlreadyOpen) {
+		return nil
+	}
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) {
+		switch ce.Code {
+		case closeAuthenticationFailed:
+			return plumbing.Fatal(fmt.Errorf("discord: the gateway rejected the token: %w", err))
+		case closeInvalidIntents, closeDisallowedIntents:
+			return plumbing.Fatal(fmt.Errorf("discord: the gateway refused the intents (enable Message Content Intent in the Developer Portal, Bot page, or turn transcripts off): %w", err))
+		}
+	}
+	if isAuthError(err) {
+		return plumbing.Fatal(fmt.Errorf("discord: the token was rejected: %w", redact(err)))
+	}
+	return fmt.Errorf("discord: open gateway: %w", redact(err))
 }
 
 // shutdown closes the gateway and waits for the interactions in flight.

@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"strconv"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/internal/plumbing"
 )
 
 // JSON error codes of the REST API that the adapter acts on.
@@ -72,8 +72,8 @@ func hasCode(err error, code int) bool {
 	return c == code
 }
 
-// classify turns a REST error into the contract's verdicts: 429 → retry after the wait Discord
-// asks for; 400/401/403/404 → permanent; anything else (network, 5xx) stays plain.
+// classify turns a REST error into the contract's verdicts by the shared table (plumbing.Verdict):
+// 429 → retry after the wait Discord asks for; other 4xx → permanent; network and 5xx stay plain.
 func classify(what string, err error) error {
 	if err == nil {
 		return nil
@@ -85,25 +85,16 @@ func classify(what string, err error) error {
 	}
 	var re *discordgo.RESTError
 	if errors.As(err, &re) && re.Response != nil {
-		switch re.Response.StatusCode {
-		case http.StatusTooManyRequests:
-			return adapters.RetryAfter(atLeast(retryAfterHeader(re.Response.Header)), wrapped)
-		case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound,
-			http.StatusRequestEntityTooLarge:
-			return adapters.Permanent(wrapped)
+		v := plumbing.Verdict(re.Response.StatusCode, re.Response.Header, wrapped)
+		if wait, ok := adapters.RetryAfterOf(v); ok {
+			return adapters.RetryAfter(atLeast(wait), wrapped)
 		}
+		return v
 	}
 	if errors.Is(err, discordgo.ErrUnauthorized) {
 		return adapters.Permanent(wrapped)
 	}
 	return wrapped
-}
-
-func retryAfterHeader(h http.Header) time.Duration {
-	if s, err := strconv.ParseFloat(h.Get("Retry-After"), 64); err == nil && s > 0 {
-		return time.Duration(s * float64(time.Second))
-	}
-	return 0
 }
 
 // atLeast keeps a retry-after wait sane: Discord's floats can round to zero.

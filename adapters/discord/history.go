@@ -13,28 +13,19 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 )
 
-// History paging: the REST API returns at most 100 messages a call.
+// pageSize is the most messages one REST call returns.
 // https://discord.com/developers/docs/resources/message#get-channel-messages
-const (
-	pageSize       = 100
-	defaultHistory = 50
-	maxHistory     = 1000 // a transcript never reads more, whatever the query asks
-)
+const pageSize = 100
 
 // History implements adapters.Adapter: the newest messages of the channel, the messages from a
-// pasted message link on, or a whole thread (the thread started from q.Thread), oldest first.
+// pasted message link on, or a whole thread (the thread started from q.Thread, or the thread a
+// linked message starts or is in), oldest first, as adapters.HistoryPlan says. A range longer
+// than q.Limit is refused (adapters.CheckRange).
 func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapters.History, error) {
 	if q.Channel.Platform != platform || q.Channel.ChatID == "" {
 		return adapters.History{}, fmt.Errorf("discord: history: %q is not a Discord channel", q.Channel.String())
 	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = defaultHistory
-		if q.FromLink != "" || q.Thread != "" {
-			limit = maxHistory
-		}
-	}
-	limit = min(limit, maxHistory)
+	mode, limit := adapters.HistoryPlan(q)
 	channelID := q.Channel.ChatID
 	if q.Channel.ThreadID != "" {
 		channelID = q.Channel.ThreadID
@@ -43,8 +34,8 @@ func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapter
 
 	var msgs []*discordgo.Message
 	var thread adapters.MessageRef
-	switch {
-	case q.FromLink != "":
+	switch mode {
+	case adapters.HistoryFrom:
 		_, chID, msgID, ok := ParseMessageLink(q.FromLink)
 		if !ok {
 			return adapters.History{}, adapters.ErrBadLink
@@ -55,15 +46,18 @@ func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapter
 		}
 		channelID = chID
 		first, err := a.s.ChannelMessage(chID, msgID, opt)
+		if hasCode(err, codeUnknownMessage) {
+			return adapters.History{}, fmt.Errorf("%w: there is no such message in this channel", adapters.ErrBadLink)
+		}
 		if err != nil {
 			return adapters.History{}, fmt.Errorf("discord: read message %s in channel %s: %w", msgID, chID, redact(err))
 		}
-		rest, err := a.forward(ctx, chID, msgID, limit-1)
+		rest, err := a.forward(ctx, chID, msgID, limit) // one more than needed: a starter message may be among them
 		if err != nil {
 			return adapters.History{}, err
 		}
 		msgs = append([]*discordgo.Message{first}, rest...)
-	case q.Thread != "" || q.ThreadLink != "":
+	case adapters.HistoryThread, adapters.HistoryThreadLink:
 		// A thread of this channel only: a thread id is a channel id, and any other one would
 		// put another channel's messages (of any guild the bot is in) into this transcript.
 		var err error
@@ -73,11 +67,10 @@ func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapter
 		root, err := a.s.ChannelMessage(q.Channel.ChatID, string(thread), opt)
 		if err == nil {
 			msgs = append(msgs, root)
-			limit--
 		} else if !hasCode(err, codeUnknownMessage) {
 			return adapters.History{}, fmt.Errorf("discord: read thread root %s: %w", thread, redact(err))
 		}
-		rest, err := a.forward(ctx, string(thread), "0", limit)
+		rest, err := a.forward(ctx, string(thread), "0", limit) // the thread's starter message is left out below
 		if err != nil {
 			return adapters.History{}, err
 		}
@@ -100,6 +93,9 @@ func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapter
 			continue
 		}
 		h.Messages = append(h.Messages, a.message(m, q.Channel, guildID, thread))
+	}
+	if err := adapters.CheckRange(q, len(h.Messages)); err != nil {
+		return adapters.History{}, err
 	}
 	return h, nil
 }

@@ -48,8 +48,12 @@ func (a *Adapter) Check(ctx context.Context, channels []adapters.ChannelRef) ([]
 				line += "; it may NOT post messages here"
 			}
 		}
-		if a.roomEncrypted(ctx, room) {
-			line += "; ENCRYPTED: not supported, the bot can neither read nor post here"
+		switch {
+		case !a.roomEncrypted(ctx, room):
+		case a.e2ee != nil:
+			line += "; encrypted (the bot's device " + a.e2ee.device() + " takes part)"
+		default:
+			line += "; ENCRYPTED: not supported without matrix.crypto_store, the bot can neither read nor post here"
 		}
 		report = append(report, line)
 	}

@@ -17,25 +17,26 @@ import (
 // commandPrefix is the Matrix bot convention for addressing a bot ("!discourse watch general").
 const commandPrefix = "!discourse"
 
-// consider answers a room message when it is a command to the bot.
-func (r *runner) consider(ctx context.Context, ev *event.Event) {
+// consider answers a room message when it is a command to the bot. It reports false when the
+// stop (ctx) interrupted it before the answer was posted: the batch is then not done.
+func (r *runner) consider(ctx context.Context, ev *event.Event) bool {
 	a := r.a
 	var msg event.MessageEventContent
 	if err := json.Unmarshal(ev.Content.VeryRaw, &msg); err != nil {
-		return
+		return true
 	}
 	// Notices are what bots send; edits repeat a message that was already considered.
 	if msg.MsgType != event.MsgText || msg.RelatesTo.GetReplaceID() != "" {
-		return
+		return true
 	}
 	text, ok := a.commandText(&msg)
 	if !ok {
-		return
+		return true
 	}
 	select {
 	case r.sem <- struct{}{}:
 	case <-ctx.Done():
-		return
+		return false
 	}
 	defer func() { <-r.sem }()
 	thread := msg.RelatesTo.GetThreadParent()
@@ -50,36 +51,39 @@ func (r *runner) consider(ctx context.Context, ev *event.Event) {
 	}
 	reply := r.h.HandleCommand(ctx, cmd)
 	if len(reply.Text) == 0 || strings.TrimSpace(reply.Text.String()) == "" {
-		return
+		return ctx.Err() == nil
 	}
 	content := noticeContent(reply.Text)
 	if thread != "" {
 		content.RelatesTo = (&event.RelatesTo{}).SetThread(thread, ev.ID)
 	}
-	a.sendReply(ctx, ev.RoomID, content)
+	return a.sendReply(ctx, ev.RoomID, content) || ctx.Err() == nil
 }
 
 // maxReplyAttempts bounds the tries of one reply that the server rate-limits.
 const maxReplyAttempts = 4
 
 // sendReply posts a reply, waiting out M_LIMIT_EXCEEDED (the server's retry_after_ms, at most
-// a minute) a few times: a reply has no outbox to retry it later.
-func (a *Adapter) sendReply(ctx context.Context, room id.RoomID, content *event.MessageEventContent) {
+// a minute) a few times: a reply has no outbox to retry it later. It reports whether it posted.
+func (a *Adapter) sendReply(ctx context.Context, room id.RoomID, content *event.MessageEventContent) bool {
 	for attempt := 1; ; attempt++ {
-		_, err := a.send(ctx, room, content, "")
+		// A reply under way is finished when the stop comes: its command counts as answered.
+		_, err := a.send(context.WithoutCancel(ctx), room, content, "")
 		if err == nil {
-			return
+			return true
 		}
 		wait, limited := adapters.RetryAfterOf(err)
 		if !limited || attempt == maxReplyAttempts || wait > time.Minute {
-			a.log.Warn("cannot post the reply", "room", room, "err", err)
-			return
+			if ctx.Err() == nil {
+				a.log.Warn("cannot post the reply", "room", room, "err", err)
+			}
+			return false
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return
+			return false
 		case <-t.C:
 		}
 	}

@@ -31,6 +31,10 @@ type Config struct {
 	// InviteFrom restricts who may invite the bot into a room: full user ids ("@admin:example.org")
 	// or whole servers (":example.org"). Empty accepts every invitation.
 	InviteFrom []string `yaml:"invite_from"`
+	// CryptoStore turns on end-to-end encryption: the SQLite file where the bot's Olm account,
+	// sessions and device lists live (needs a binary built with -tags goolm). Empty: encrypted
+	// rooms are refused.
+	CryptoStore string `yaml:"crypto_store"`
 
 	// SyncTimeout is how long one /sync waits on the server; 0 means DefaultSyncTimeout.
 	SyncTimeout time.Duration `yaml:"-"`
@@ -75,6 +79,9 @@ func validate(c *Config, p adapters.Problems) {
 	hasPassword := c.Password != "" || strings.TrimSpace(c.PasswordFile) != ""
 	if !hasToken && !hasPassword {
 		p.Add("access_token", "is empty: give the bot account's access token (or password, for a login the bot does once)")
+	}
+	if strings.TrimSpace(c.CryptoStore) != "" && !cryptoBuilt {
+		p.Add("crypto_store", "this binary was built without encryption support: build it with -tags goolm, or remove crypto_store")
 	}
 	for i, who := range c.InviteFrom {
 		if !validInviter(who) {

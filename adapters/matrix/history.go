@@ -16,15 +16,12 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 )
 
-const (
-	// pageSize is how many events one /messages or /relations call asks for.
-	pageSize = 100
-	// maxHistory bounds a transcript read from a link or a thread.
-	maxHistory = 1000
-)
+// pageSize is how many events one /messages or /relations call asks for.
+const pageSize = 100
 
 // History implements adapters.Adapter: the newest Limit messages from /messages, the messages
-// from a matrix.to event link on, or a thread by its root, oldest first.
+// from a matrix.to event link on, or a thread by its root, oldest first, as adapters.HistoryPlan
+// says. A range longer than q.Limit is refused (adapters.CheckRange).
 func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapters.History, error) {
 	if q.Channel.Platform != PlatformName || q.Channel.ChatID == "" {
 		return adapters.History{}, fmt.Errorf("matrix history: channel %s is not a Matrix room", q.Channel)
@@ -33,32 +30,32 @@ func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapter
 		return adapters.History{}, err
 	}
 	room := id.RoomID(q.Channel.ChatID)
-	if a.isEncrypted(room) {
+	if a.refuses(room) {
 		return adapters.History{}, fmt.Errorf("matrix history: %w", errEncrypted)
 	}
-	limit := q.Limit
-	if limit <= 0 || limit > maxHistory {
-		limit = maxHistory
-	}
+	mode, limit := adapters.HistoryPlan(q)
 	var (
 		evs []*event.Event
 		err error
 	)
-	switch {
-	case q.FromLink != "":
+	switch mode {
+	case adapters.HistoryFrom:
 		var from id.EventID
 		if from, err = a.linkedEvent(ctx, room, q.FromLink); err == nil {
 			evs, err = a.from(ctx, room, from, limit)
 		}
-	case q.ThreadLink != "":
+	case adapters.HistoryThreadLink:
 		var ev id.EventID
 		if ev, err = a.linkedEvent(ctx, room, q.ThreadLink); err == nil {
 			evs, err = a.thread(ctx, room, ev, limit)
 		}
-	case q.Thread != "":
+	case adapters.HistoryThread:
 		evs, err = a.thread(ctx, room, id.EventID(q.Thread), limit)
 	default:
 		evs, err = a.latest(ctx, room, limit)
+	}
+	if err == nil {
+		err = adapters.CheckRange(q, len(evs))
 	}
 	if err != nil {
 		return adapters.History{}, err
@@ -76,7 +73,7 @@ func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapter
 }
 
 // messagesFilter asks /messages for room messages only.
-var messagesFilter = &mautrix.FilterPart{Types: []event.Type{event.EventMessage}, LazyLoadMembers: true}
+var messagesFilter = &mautrix.FilterPart{Types: []event.Type{event.EventMessage, event.EventEncrypted}, LazyLoadMembers: true}
 
 // latest reads the newest limit messages, paging back.
 func (a *Adapter) latest(ctx context.Context, room id.RoomID, limit int) ([]*event.Event, error) {
@@ -229,6 +226,15 @@ func (a *Adapter) linkedEvent(ctx context.Context, room id.RoomID, link string) 
 // message converts a room message event for a transcript: reply quotes removed, formatted_body
 // as CommonMark with mentions as display names, the sender's display name, a permalink.
 func (a *Adapter) message(ctx context.Context, room id.RoomID, ev *event.Event) (adapters.Message, bool) {
+	if ev != nil && ev.Type == event.EventEncrypted && a.e2ee != nil {
+		ev.RoomID = room
+		dec, err := a.e2ee.decrypt(ctx, ev)
+		if err != nil {
+			a.log.Warn("cannot decrypt a message for a transcript", "event", ev.ID, "err", err)
+			return adapters.Message{}, false
+		}
+		ev = dec
+	}
 	if ev == nil || ev.Type != event.EventMessage {
 		return adapters.Message{}, false
 	}

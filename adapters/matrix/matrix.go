@@ -60,6 +60,9 @@ type Adapter struct {
 	authOnce sync.Mutex // held while logging in, so Notify and Run log in once
 	authed   bool
 
+	e2ee   e2ee                   // set by ensureAuth; nil: encrypted rooms are refused
+	runner atomic.Pointer[runner] // the running sync loop, for decrypted messages
+
 	connected  atomic.Bool
 	reconnects atomic.Int64
 
@@ -198,9 +201,23 @@ func (a *Adapter) ensureAuth(ctx context.Context) error {
 	if who.DeviceID != "" {
 		a.cli.DeviceID = who.DeviceID
 	}
+	// Encryption starts here, under authOnce: every reader of a.e2ee has been through
+	// ensureAuth first.
+	if a.cfg.CryptoStore != "" && a.e2ee == nil {
+		if a.e2ee, err = newE2EE(ctx, a); err != nil {
+			return fmt.Errorf("matrix encryption: %w", err)
+		}
+		a.log.Info("end-to-end encryption is on", "device", a.e2ee.device())
+	}
 	a.authed = true
 	return nil
 }
+
+// refuses reports whether the adapter must refuse the room: it is encrypted, and the adapter
+// has no encryption.
+func (a *Adapter) refuses(room id.RoomID) bool { return a.e2ee == nil && a.isEncrypted(room) }
+
+func (a *Adapter) currentRunner() *runner { return a.runner.Load() }
 
 func (a *Adapter) whoami(ctx context.Context) (*mautrix.RespWhoami, error) {
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)

@@ -440,8 +440,8 @@ func TestHistory(t *testing.T) {
 		want string
 	}{
 		{"last n", adapters.HistoryQuery{Limit: 2}, "Dave: thread root\nCarol: in the thread"},
-		{"from a link", adapters.HistoryQuery{FromLink: room.EventURI(first).MatrixToURL(), Limit: 3},
-			"Carol: first words\nDave: see **this** and @Carol, [a page](https://example.org/a)\nCarol: my answer"},
+		{"from a link", adapters.HistoryQuery{FromLink: room.EventURI(first).MatrixToURL(), Limit: 5},
+			"Carol: first words\nDave: see **this** and @Carol, [a page](https://example.org/a)\nCarol: my answer\nDave: thread root\nCarol: in the thread"},
 		{"a thread by its root", adapters.HistoryQuery{Thread: adapters.MessageRef(root)}, "Dave: thread root\nCarol: in the thread"},
 		{"a thread by a link into it", adapters.HistoryQuery{ThreadLink: "https://matrix.to/#/" + room.String() + "/" + root.String()}, "Dave: thread root\nCarol: in the thread"},
 	}

@@ -22,7 +22,7 @@ func (a *Adapter) Notify(ctx context.Context, ch adapters.ChannelRef, n adapters
 		return "", err
 	}
 	room := id.RoomID(ch.ChatID)
-	if a.isEncrypted(room) {
+	if a.refuses(room) {
 		return "", adapters.Permanent(fmt.Errorf("matrix notify %s: %w", room, errEncrypted))
 	}
 	root := id.EventID(thread)

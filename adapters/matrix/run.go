@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -20,11 +21,11 @@ const timelineLimit = 100
 
 // syncFilter keeps /sync small: no presence, account data, receipts or typing; only the state
 // the adapter reads (power levels, encryption, names) and the messages it answers.
-func syncFilter() *mautrix.Filter {
+func syncFilter(encryption bool) *mautrix.Filter {
 	none := &mautrix.FilterPart{NotTypes: []event.Type{{Type: "*"}}}
 	stateTypes := []event.Type{event.StatePowerLevels, event.StateEncryption, event.StateRoomName,
 		event.StateCanonicalAlias, event.StateMember}
-	return &mautrix.Filter{
+	f := &mautrix.Filter{
 		EventFormat: mautrix.EventFormatClient,
 		EventFields: []string{"type", "content", "sender", "state_key", "event_id", "origin_server_ts", "room_id", "unsigned"},
 		AccountData: none,
@@ -40,6 +41,13 @@ func syncFilter() *mautrix.Filter {
 			},
 		},
 	}
+	if encryption {
+		// Sharing room keys needs every member, and the Olm machine reads whole events.
+		f.EventFields = nil
+		f.Room.State.LazyLoadMembers = false
+		f.Room.Timeline.LazyLoadMembers = false
+	}
+	return f
 }
 
 // Run implements adapters.Adapter: it logs in (once), then long-polls /sync until ctx is done,
@@ -98,6 +106,8 @@ func (a *Adapter) Run(ctx context.Context, h adapters.Handler) error {
 		return err
 	}
 	r := &runner{a: a, h: h, sem: make(chan struct{}, maxConcurrentCommands)}
+	a.runner.Store(r)
+	defer a.runner.Store(nil)
 	everConnected := false
 	for {
 		sctx, cancel := context.WithTimeout(ctx, a.cfg.SyncTimeout+callTimeout)
@@ -137,12 +147,28 @@ func (a *Adapter) Run(ctx context.Context, h adapters.Handler) error {
 			everConnected = true
 		}
 		// A first sync ever (no stored token) shows old messages: their commands are history.
-		r.handle(ctx, resp, since == "")
+		r.initial.Store(since == "")
+		if a.e2ee != nil {
+			if err := a.e2ee.process(ctx, resp, since); err != nil {
+				a.log.Warn("encryption could not process a sync", "err", err)
+			}
+		}
+		done := r.handle(ctx, resp, since == "")
+		if !done {
+			return nil // the stop cut the batch short: the next start reads it again
+		}
 		if resp.NextBatch != "" && resp.NextBatch != since {
 			since = resp.NextBatch
-			if err := a.values.SetText(ctx, valueSince, since); err != nil && ctx.Err() == nil {
+			// Stored even when the stop came during the batch: every command of it was answered.
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), callTimeout)
+			err := a.values.SetText(sctx, valueSince, since)
+			cancel()
+			if err != nil {
 				a.log.Warn("cannot store the sync token; a restart may answer this batch again", "err", err)
 			}
+		}
+		if ctx.Err() != nil {
+			return nil
 		}
 	}
 }
@@ -150,7 +176,7 @@ func (a *Adapter) Run(ctx context.Context, h adapters.Handler) error {
 func (a *Adapter) createFilter(ctx context.Context) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	resp, err := a.cli.CreateFilter(ctx, syncFilter())
+	resp, err := a.cli.CreateFilter(ctx, syncFilter(a.e2ee != nil))
 	if err != nil {
 		return "", classify("create filter", err)
 	}
@@ -159,19 +185,31 @@ func (a *Adapter) createFilter(ctx context.Context) (string, error) {
 
 // runner handles the sync responses of one Run.
 type runner struct {
-	a   *Adapter
-	h   adapters.Handler
-	sem chan struct{}
+	a       *Adapter
+	h       adapters.Handler
+	sem     chan struct{}
+	initial atomic.Bool // the batch being handled is the first sync ever
+}
+
+// decrypted handles a message the Olm machine decrypted, during process or later (a room key
+// that arrived after its message).
+func (r *runner) decrypted(ctx context.Context, ev *event.Event) {
+	if r.initial.Load() || ev.Sender == r.a.me || ev.Type != event.EventMessage {
+		return
+	}
+	_ = r.consider(ctx, ev)
 }
 
 // handle processes one sync response: invitations, room state the adapter tracks, and commands.
-// It returns when every command of the batch has been answered, in order per room.
-func (r *runner) handle(ctx context.Context, resp *mautrix.RespSync, initial bool) {
+// It returns when every command of the batch has been answered, in order per room, and reports
+// whether all were (false: the stop interrupted one, so the batch must be read again).
+func (r *runner) handle(ctx context.Context, resp *mautrix.RespSync, initial bool) bool {
 	a := r.a
 	for roomID, inv := range resp.Rooms.Invite {
 		r.invited(ctx, roomID, inv)
 	}
 	var wg sync.WaitGroup
+	var interrupted atomic.Bool
 	for roomID, room := range resp.Rooms.Join {
 		for _, ev := range room.State.Events {
 			a.trackState(roomID, ev)
@@ -188,7 +226,9 @@ func (r *runner) handle(ctx context.Context, resp *mautrix.RespSync, initial boo
 			}
 			switch ev.Type {
 			case event.EventEncrypted:
-				r.encryptedMessage(ctx, roomID)
+				if a.e2ee == nil {
+					r.encryptedMessage(ctx, roomID)
+				}
 			case event.EventMessage:
 				cmds = append(cmds, ev)
 			}
@@ -200,11 +240,14 @@ func (r *runner) handle(ctx context.Context, resp *mautrix.RespSync, initial boo
 		go func() {
 			defer wg.Done()
 			for _, ev := range cmds {
-				r.consider(ctx, ev)
+				if !r.consider(ctx, ev) {
+					interrupted.Store(true)
+				}
 			}
 		}()
 	}
 	wg.Wait()
+	return !interrupted.Load()
 }
 
 // invited joins a room when invite_from allows the inviter, else declines the invitation.
@@ -236,7 +279,9 @@ func (r *runner) invited(ctx context.Context, roomID id.RoomID, inv *mautrix.Syn
 	a.log.Info("joined a room it was invited to", "room", roomID, "inviter", inviter)
 	if encrypted {
 		a.setEncrypted(roomID)
-		r.encryptedMessage(ctx, roomID)
+		if a.e2ee == nil {
+			r.encryptedMessage(ctx, roomID)
+		}
 	}
 }
 

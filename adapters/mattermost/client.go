@@ -12,6 +12,7 @@ import (
 	"github.com/mattermost/mattermost-server/v6/model"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/internal/plumbing"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/pace"
 )
 
@@ -80,26 +81,19 @@ type statusError struct {
 func (e *statusError) Error() string { return e.err.Error() }
 func (e *statusError) Unwrap() error { return e.err }
 
-// classify turns a failed call into the contract's verdicts: 429 → adapters.RetryAfter with the
-// wait the server asked for; 400, 403, 404, 413 → adapters.Permanent (bad request, bot not in
-// the channel, channel gone, too large); anything else (network, 5xx, 401) stays a plain error
-// that the bot retries. Errors never contain the token: the v6 client sends it in a header.
+// classify turns a failed call into the contract's verdicts, by the shared table
+// (plumbing.Verdict): 429 waits what the server asks, other 4xx (bot not in the channel, channel
+// gone, token refused, too large) are permanent, network errors and 5xx are retried. Errors never
+// contain the token: the v6 client sends it in a header.
 func classify(op string, resp *model.Response, err error) error {
-	status := 0
-	if resp != nil {
-		status = resp.StatusCode
+	if resp == nil || resp.StatusCode == 0 {
+		return fmt.Errorf("mattermost %s: %w", op, err)
 	}
-	var wrapped error = fmt.Errorf("mattermost %s: %w", op, err)
-	if status != 0 {
-		wrapped = &statusError{status: status, err: fmt.Errorf("mattermost %s: HTTP %d: %w", op, status, err)}
-	}
-	switch status {
-	case http.StatusTooManyRequests:
+	wrapped := &statusError{status: resp.StatusCode, err: fmt.Errorf("mattermost %s: HTTP %d: %w", op, resp.StatusCode, err)}
+	if resp.StatusCode == http.StatusTooManyRequests { // Mattermost's own headers
 		return adapters.RetryAfter(retryWait(resp.Header), wrapped)
-	case http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound, http.StatusRequestEntityTooLarge:
-		return adapters.Permanent(wrapped)
 	}
-	return wrapped
+	return plumbing.Verdict(resp.StatusCode, resp.Header, wrapped)
 }
 
 // retryWait reads how long a 429 asks us to wait: Mattermost's rate limiter sends both

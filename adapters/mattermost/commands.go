@@ -49,17 +49,7 @@ func (r *runner) consider(ctx context.Context, p *model.Post) {
 	if !ok {
 		return
 	}
-	select {
-	case r.sem <- struct{}{}:
-	case <-ctx.Done():
-		return
-	}
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		defer func() { <-r.sem }()
-		r.answer(ctx, p, text)
-	}()
+	r.commands.Go(ctx, p.ChannelId, func(ctx context.Context) { r.answer(ctx, p, text) })
 }
 
 // answer builds the command, hands it to the handler and posts the reply in the same channel,
@@ -80,6 +70,8 @@ func (r *runner) answer(ctx context.Context, p *model.Post, text string) {
 		Message: adapters.MessageRef(p.Id),
 		Thread:  adapters.MessageRef(p.RootId),
 		Time:    time.UnixMilli(p.CreateAt),
+		// No slash commands on Mattermost: help and hints must say "@discourse status".
+		Invocation: "@" + r.me.Username,
 	}
 	reply := r.h.HandleCommand(ctx, cmd)
 	msg := render(reply.Text)

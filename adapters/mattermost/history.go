@@ -14,52 +14,43 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 )
 
-const (
-	// perPage is the page size of history reads (Mattermost's maximum is 200).
-	perPage = 200
-	// defaultHistory is how many messages a query without a limit reads.
-	defaultHistory = 50
-	// maxHistory bounds any read, whatever the query asks.
-	maxHistory = 5000
-)
+// perPage is the page size of history reads (Mattermost's maximum is 200).
+const perPage = 200
 
 // History implements adapters.Adapter: the newest posts of a channel (GetPostsForChannel then
 // GetPostsBefore pages), a whole thread (GetPostThread, by its root's id or by the permalink of
 // any of its posts), or the posts from a permalink ("https://chat.example.org/<team>/pl/<post
-// id>") on.
+// id>") on, as adapters.HistoryPlan says. A range longer than q.Limit is refused
+// (adapters.CheckRange).
 func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapters.History, error) {
 	if q.Channel.Platform != platform || q.Channel.ChatID == "" {
 		return adapters.History{}, fmt.Errorf("mattermost history: %s is not a Mattermost channel", q.Channel)
 	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = defaultHistory
-	}
-	limit = min(limit, maxHistory)
+	mode, limit := adapters.HistoryPlan(q)
 	chID := q.Channel.ChatID
 	var (
 		posts []*model.Post
 		err   error
 	)
-	switch {
-	case q.FromLink != "":
+	switch mode {
+	case adapters.HistoryFrom:
 		id, ok := a.parsePermalink(q.FromLink)
 		if !ok {
 			return adapters.History{}, adapters.ErrBadLink
 		}
 		posts, err = a.postsFrom(ctx, chID, id, limit)
-	case q.Thread != "":
-		posts, err = a.thread(ctx, chID, string(q.Thread), limit)
+	case adapters.HistoryThread:
+		posts, err = a.thread(ctx, chID, string(q.Thread))
 		if errors.Is(err, errOtherChannel) || statusOf(err) == http.StatusNotFound {
 			err = fmt.Errorf("thread %s is not in this channel: %w", q.Thread, adapters.ErrBadLink)
 		}
-	case q.ThreadLink != "":
+	case adapters.HistoryThreadLink:
 		id, ok := a.parsePermalink(q.ThreadLink)
 		if !ok {
 			return adapters.History{}, adapters.ErrBadLink
 		}
 		// The thread call takes any post of a thread, root or reply, and answers the whole thread.
-		posts, err = a.thread(ctx, chID, id, limit)
+		posts, err = a.thread(ctx, chID, id)
 		switch {
 		case errors.Is(err, errOtherChannel):
 			err = fmt.Errorf("the linked message is in another channel: %w", adapters.ErrBadLink)
@@ -68,6 +59,9 @@ func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapter
 		}
 	default:
 		posts, err = a.newest(ctx, chID, limit)
+	}
+	if err == nil {
+		err = adapters.CheckRange(q, len(posts))
 	}
 	if err != nil {
 		return adapters.History{}, err
@@ -161,8 +155,8 @@ func (a *Adapter) postsFrom(ctx context.Context, chID, id string, limit int) ([]
 var errOtherChannel = errors.New("the thread is in another channel")
 
 // thread reads the thread of post root, or of the thread post root is in (the root post and its
-// replies), the newest limit, oldest first.
-func (a *Adapter) thread(ctx context.Context, chID, root string, limit int) ([]*model.Post, error) {
+// replies, all in one call), oldest first.
+func (a *Adapter) thread(ctx context.Context, chID, root string) ([]*model.Post, error) {
 	list, err := call(ctx, a, "get post thread", func(c *model.Client4) (*model.PostList, *model.Response, error) {
 		return c.GetPostThread(root, "", false)
 	})
@@ -172,9 +166,6 @@ func (a *Adapter) thread(ctx context.Context, chID, root string, limit int) ([]*
 	posts := oldestFirst(list)
 	if len(posts) > 0 && posts[0].ChannelId != chID {
 		return nil, fmt.Errorf("mattermost history: thread %s is not in channel %s: %w", root, chID, errOtherChannel)
-	}
-	if len(posts) > limit {
-		posts = posts[len(posts)-limit:]
 	}
 	return posts, nil
 }
@@ -208,10 +199,23 @@ func (a *Adapter) message(ctx context.Context, ch adapters.ChannelRef, team stri
 	}
 	if p.Metadata != nil {
 		for _, f := range p.Metadata.Files {
-			m.Files = append(m.Files, adapters.File{Name: f.Name, URL: a.cfg.URL + model.APIURLSuffix + "/files/" + f.Id})
+			m.Files = append(m.Files, adapters.File{Name: f.Name, URL: a.fileURL(ctx, f.Id)})
 		}
 	}
 	return m
+}
+
+// fileURL links a file for forum readers: its public link when the server gives them
+// (FileSettings.EnablePublicLink; off by default, then 501), else the API's file URL, which only
+// opens for someone logged in to Mattermost.
+func (a *Adapter) fileURL(ctx context.Context, id string) string {
+	link, err := call(ctx, a, "get file link", func(c *model.Client4) (string, *model.Response, error) {
+		return c.GetFileLink(id)
+	})
+	if err == nil && webURL(link) != "" {
+		return link
+	}
+	return a.cfg.URL + model.APIURLSuffix + "/files/" + id
 }
 
 // teamName returns the name of team id, or for direct and group channels (no team) that of one

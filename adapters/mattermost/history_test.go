@@ -2,6 +2,8 @@ package mattermost
 
 import (
 	"errors"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -28,7 +30,7 @@ func TestHistory(t *testing.T) {
 		{"newest", adapters.HistoryQuery{Channel: ch, Limit: 3}, []string{"five", "reply to two", "six"}},
 		{"all", adapters.HistoryQuery{Channel: ch, Limit: 100}, []string{"one", "two", "three", "four", "five", "reply to two", "six"}},
 		{"from a permalink", adapters.HistoryQuery{Channel: ch, FromLink: srv.Permalink(ids[3]), Limit: 100}, []string{"four", "five", "reply to two", "six"}},
-		{"from a permalink, capped", adapters.HistoryQuery{Channel: ch, FromLink: srv.Permalink(ids[3]), Limit: 2}, []string{"four", "five"}},
+		{"from a permalink, as many as the limit", adapters.HistoryQuery{Channel: ch, FromLink: srv.Permalink(ids[3]), Limit: 4}, []string{"four", "five", "reply to two", "six"}},
 		{"thread", adapters.HistoryQuery{Channel: ch, Thread: adapters.MessageRef(ids[1])}, []string{"two", "reply to two"}},
 		{"thread from its root's permalink", adapters.HistoryQuery{Channel: ch, ThreadLink: srv.Permalink(ids[1])}, []string{"two", "reply to two"}},
 		{"thread from a reply's permalink", adapters.HistoryQuery{Channel: ch, ThreadLink: srv.Permalink(r1)}, []string{"two", "reply to two"}},
@@ -153,5 +155,41 @@ func TestCheck(t *testing.T) {
 	report, err := a.Check(t.Context(), nil)
 	if err == nil || len(report) != 1 || !strings.Contains(report[0], "users/me") {
 		t.Errorf("Check with a revoked token = %v, %q; want one failing users/me line", err, report)
+	}
+}
+
+// TestTranscriptFileLinks: Mattermost serves files only to a logged-in session, unless the admin
+// turned public links on; then a transcript links the public link, which forum readers can open.
+func TestTranscriptFileLinks(t *testing.T) {
+	a, srv := newFake(t)
+	ch := srv.Channel()
+	_, file := srv.InjectFile(ch, srv.MemberID(), "my log", "install.log", []byte("error: step 3"))
+	read := func() adapters.File {
+		t.Helper()
+		h, err := a.History(t.Context(), adapters.HistoryQuery{Channel: ch, Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(h.Messages) != 1 || len(h.Messages[0].Files) != 1 {
+			t.Fatalf("history %+v, want one message with one file", h.Messages)
+		}
+		return h.Messages[0].Files[0]
+	}
+
+	// Off (the server's default): the API's file URL, the only link there is.
+	if f := read(); f.Name != "install.log" || f.URL != srv.URL()+"/api/v4/files/"+file {
+		t.Errorf("without public links: file %+v", f)
+	}
+
+	srv.SetPublicLinks(true)
+	f := read()
+	resp, err := http.Get(f.URL) // as a forum reader: no Mattermost session
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || string(body) != "error: step 3" {
+		t.Errorf("public link %s answered %d %q, want the file", f.URL, resp.StatusCode, body)
 	}
 }

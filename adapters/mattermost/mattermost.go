@@ -20,6 +20,7 @@ import (
 	"github.com/mattermost/mattermost-server/v6/model"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/internal/plumbing"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/pace"
 )
 
@@ -72,6 +73,7 @@ type Adapter struct {
 
 	// backoff shape of the reconnect loop; tests shorten it.
 	minBackoff, maxBackoff time.Duration
+	sup                    plumbing.Supervisor
 
 	users   *expirable.LRU[string, *model.User]
 	members *expirable.LRU[string, *model.ChannelMember]
@@ -164,6 +166,10 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 		types:      map[string]model.ChannelType{},
 	}, nil
 }
+
+// Connected and Reconnects (adapters.Health) come from the supervisor.
+func (a *Adapter) Connected() bool   { return a.sup.Connected() }
+func (a *Adapter) Reconnects() int64 { return a.sup.Reconnects() }
 
 // Platform implements adapters.Adapter.
 func (a *Adapter) Platform() string { return platform }

@@ -149,6 +149,10 @@ func TestDirectMessageCommand(t *testing.T) {
 	if c.Channel.ChatID != dm.ChatID || c.IsAdmin {
 		t.Errorf("direct command = %+v, want channel %s and no admin right", c, dm.ChatID)
 	}
+	// Mattermost has no slash commands: help and hints must name the bot as users write it.
+	if c.Invocation != "@"+mattermosttest.BotUsername {
+		t.Errorf("invocation = %q, want @%s", c.Invocation, mattermosttest.BotUsername)
+	}
 }
 
 func TestThreadedCommandGetsThreadedReply(t *testing.T) {

@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
-	"github.com/cenkalti/backoff/v5"
 	"github.com/mattermost/mattermost-server/v6/model"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/internal/plumbing"
 )
 
 // errAuth marks a token the server refuses: retrying cannot fix it, so Run returns.
@@ -21,72 +20,30 @@ var errAuth = errors.New("mattermost: the server refused the bot token (revoked,
 // every (re)connection re-reads the posts it may have missed in the bot's channels, so that a
 // command sent while the socket was down is still answered, once.
 func (a *Adapter) Run(ctx context.Context, h adapters.Handler) error {
-	bo := a.newBackOff()
-	var me *model.User
-	for me == nil {
-		u, err := a.getMe(ctx)
-		switch {
-		case ctx.Err() != nil:
-			return nil
-		case errors.Is(err, errAuth):
-			return err
-		case err != nil:
-			wait := bo.NextBackOff()
-			a.log.Warn("cannot reach the server; retrying", "err", err, "in", wait)
-			if !sleep(ctx, wait) {
-				return nil
+	a.sup.Log, a.sup.MinBackoff, a.sup.MaxBackoff = a.log, a.minBackoff, a.maxBackoff
+	r := &runner{a: a, h: h, commands: plumbing.NewDispatcher(maxConcurrentCommands)}
+	defer r.commands.Wait()
+	return a.sup.Run(ctx, func(ctx context.Context, up func()) error {
+		if r.me == nil {
+			me, err := a.getMe(ctx)
+			if errors.Is(err, errAuth) {
+				return plumbing.Fatal(err)
 			}
-		default:
-			me = u
+			if err != nil {
+				return fmt.Errorf("cannot reach the server: %w", err)
+			}
+			a.mu.Lock()
+			a.me = me
+			a.mu.Unlock()
+			r.me = me
+			a.log.Info("authenticated", "bot", me.Username)
 		}
-	}
-	a.mu.Lock()
-	a.me = me
-	a.mu.Unlock()
-	a.log.Info("authenticated", "bot", me.Username)
-
-	r := &runner{a: a, h: h, me: me, sem: make(chan struct{}, maxConcurrentCommands)}
-	defer r.wg.Wait()
-	bo.Reset()
-	for {
-		connected, err := r.session(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
+		err := r.session(ctx, up)
 		if errors.Is(err, errAuth) {
-			return err
+			return plumbing.Fatal(err)
 		}
-		if connected {
-			bo.Reset()
-		}
-		wait := bo.NextBackOff()
-		a.log.Warn("websocket disconnected; reconnecting", "err", err, "in", wait)
-		if !sleep(ctx, wait) {
-			return nil
-		}
-	}
-}
-
-func (a *Adapter) newBackOff() *backoff.ExponentialBackOff {
-	bo := backoff.NewExponentialBackOff()
-	bo.InitialInterval = a.minBackoff
-	bo.MaxInterval = a.maxBackoff
-	bo.RandomizationFactor = 0.5
-	bo.Multiplier = 2
-	bo.Reset()
-	return bo
-}
-
-// sleep waits d or until ctx is done; it reports whether the full wait elapsed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
+		return err
+	})
 }
 
 // getMe returns the bot's own user; a 401 is errAuth.
@@ -102,20 +59,20 @@ func (a *Adapter) getMe(ctx context.Context) (*model.User, error) {
 
 // runner is the state of one Run: the handler, the bot's identity and its command workers.
 type runner struct {
-	a   *Adapter
-	h   adapters.Handler
-	me  *model.User
-	sem chan struct{}
-	wg  sync.WaitGroup
+	a        *Adapter
+	h        adapters.Handler
+	me       *model.User
+	commands *plumbing.Dispatcher
 }
 
-// session opens one websocket and serves it until it drops or ctx is done. connected reports
-// whether the server said hello (the backoff then starts over).
-func (r *runner) session(ctx context.Context) (connected bool, err error) {
+// session opens one websocket and serves it until it drops or ctx is done. It calls up when the
+// server says hello (the backoff then starts over).
+func (r *runner) session(ctx context.Context, up func()) error {
+	connected := false
 	a := r.a
 	ws, err := model.NewWebSocketClient4WithDialer(a.dialer, a.wsURL, a.cfg.Token)
 	if err != nil {
-		return false, fmt.Errorf("connect websocket: %w", err)
+		return fmt.Errorf("connect websocket: %w", err)
 	}
 	ws.Listen()
 	defer closeSocket(ws)
@@ -125,32 +82,33 @@ func (r *runner) session(ctx context.Context) (connected bool, err error) {
 	for {
 		select {
 		case <-ctx.Done():
-			return connected, nil
+			return nil
 		case <-hello.C:
 			if !connected {
-				return false, fmt.Errorf("websocket: no hello within %s", helloTimeout)
+				return fmt.Errorf("websocket: no hello within %s", helloTimeout)
 			}
 		case <-ws.PingTimeoutChannel:
-			return connected, errors.New("websocket: the server stopped pinging")
+			return errors.New("websocket: the server stopped pinging")
 		case resp, ok := <-ws.ResponseChannel:
 			if !ok {
-				return connected, listenError(ws)
+				return listenError(ws)
 			}
 			if resp.Status == model.StatusFail {
 				// The only request we send is the authentication challenge.
 				if _, err := a.getMe(ctx); errors.Is(err, errAuth) {
-					return connected, err
+					return err
 				}
-				return connected, fmt.Errorf("websocket authentication failed: %v", resp.Error)
+				return fmt.Errorf("websocket authentication failed: %v", resp.Error)
 			}
 		case ev, ok := <-ws.EventChannel:
 			if !ok {
-				return connected, listenError(ws)
+				return listenError(ws)
 			}
 			switch ev.EventType() {
 			case model.WebsocketEventHello:
 				if !connected {
 					connected = true
+					up()
 					a.log.Info("websocket connected")
 					r.resync(ctx)
 				}

@@ -15,24 +15,24 @@ import (
 
 // commandFor returns the work an envelope asks for: a slash command, an app mention or a press
 // on one of our buttons. Other envelopes (other interactions and events) need only their ack.
-func (a *Adapter) commandFor(evt socketmode.Event) func(context.Context, adapters.Handler) {
+func (a *Adapter) commandFor(evt socketmode.Event) (chat string, work func(context.Context, adapters.Handler)) {
 	switch data := evt.Data.(type) {
 	case slack.SlashCommand:
-		return func(ctx context.Context, h adapters.Handler) { a.slashCommand(ctx, h, data) }
+		return data.ChannelID, func(ctx context.Context, h adapters.Handler) { a.slashCommand(ctx, h, data) }
 	case slackevents.EventsAPIEvent:
 		m, ok := data.InnerEvent.Data.(*slackevents.AppMentionEvent)
 		if !ok {
-			return nil
+			return "", nil
 		}
-		return func(ctx context.Context, h adapters.Handler) { a.mention(ctx, h, *m) }
+		return m.Channel, func(ctx context.Context, h adapters.Handler) { a.mention(ctx, h, *m) }
 	case slack.InteractionCallback:
 		act := ourAction(data)
 		if act == nil {
-			return nil
+			return "", nil
 		}
-		return func(ctx context.Context, h adapters.Handler) { a.blockAction(ctx, h, data, *act) }
+		return data.Channel.ID, func(ctx context.Context, h adapters.Handler) { a.blockAction(ctx, h, data, *act) }
 	}
-	return nil
+	return "", nil
 }
 
 // slashCommand runs "/discourse …". The reply goes to the invoker alone through the

@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/slack-go/slack"
 
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/internal/plumbing"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/pace"
 )
 
@@ -58,7 +59,14 @@ type Adapter struct {
 	pacer  *pace.Pacer
 	limits Limits
 	self   identity
+
+	sup      plumbing.Supervisor
+	commands *plumbing.Dispatcher
 }
+
+// Connected and Reconnects (adapters.Health) come from the supervisor.
+func (a *Adapter) Connected() bool   { return a.sup.Connected() }
+func (a *Adapter) Reconnects() int64 { return a.sup.Reconnects() }
 
 // New validates cfg and builds the adapter. It does no I/O.
 func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
@@ -100,11 +108,14 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 		users:  expirable.NewLRU[string, slack.User](userCacheSize, nil, userCacheTTL),
 		seen:   expirable.NewLRU[string, struct{}](mentionDedupSize, nil, time.Hour),
 		limits: DefaultLimits,
+
+		commands: plumbing.NewDispatcher(maxConcurrentCommands),
 	}
 	if cfg.Limits != nil {
 		a.limits = *cfg.Limits
 	}
 	a.pacer = pace.New(cfg.Pace, paceKey, a.log)
+	a.sup = plumbing.Supervisor{Log: a.log, MinBackoff: reconnectInitial, MaxBackoff: reconnectMax}
 	a.api = slack.New(cfg.BotToken,
 		slack.OptionAPIURL(cfg.APIURL),
 		slack.OptionHTTPClient(cfg.HTTPClient),

@@ -15,64 +15,50 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 )
 
-// History limits: one page of conversations.history/replies, the default and the most messages
-// one History call reads.
-const (
-	pageSize      = 200
-	defaultLimit  = 100
-	maxHistoryMsg = 1000
-)
+// pageSize is one page of conversations.history/replies.
+const pageSize = 200
 
 // History reads a channel's messages, oldest first: the newest q.Limit, everything from a pasted
-// message link on, or a whole thread (by its root's ts, or by a link to any of its messages).
-// Text keeps Slack's markup (<@U…>, <url|text>, :emoji:); the transcript package converts it.
+// message link on, or a whole thread (by its root's ts, or by a link to any of its messages), as
+// adapters.HistoryPlan says. A range longer than q.Limit is refused (adapters.CheckRange).
 func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapters.History, error) {
 	ch := q.Channel
 	if ch.Platform != platform || ch.ChatID == "" {
 		return adapters.History{}, fmt.Errorf("slack history: %q is not a Slack channel", ch)
 	}
 	a.ensureIdentity(ctx)
-	limit := q.Limit
-	if limit <= 0 {
-		limit = defaultLimit
-	}
+	mode, limit := adapters.HistoryPlan(q)
 	var (
 		msgs []slack.Message
 		err  error
 	)
-	switch {
-	case q.FromLink != "":
+	switch mode {
+	case adapters.HistoryFrom:
 		var l messageLink
-		l, err = parseMessageLink(q.FromLink)
-		if err != nil {
+		if l, err = a.linkHere(ch, q.FromLink); err != nil {
 			return adapters.History{}, err
 		}
-		if l.channel != ch.ChatID {
-			return adapters.History{}, fmt.Errorf("%w: that message is in another channel (%s)", adapters.ErrBadLink, l.channel)
-		}
-		max := max(q.Limit, maxHistoryMsg)
 		if l.threadTS != "" && l.threadTS != l.ts {
-			msgs, err = a.replies(ctx, ch.ChatID, l.threadTS, l.ts, max)
+			msgs, err = a.replies(ctx, ch.ChatID, l.threadTS, l.ts, limit)
 		} else {
-			msgs, err = a.history(ctx, ch.ChatID, l.ts, max, true)
+			msgs, err = a.history(ctx, ch.ChatID, l.ts, limit, true)
 		}
 		if err == nil {
-			msgs, err = fromLinked(msgs, l.ts, max)
+			msgs, err = fromLinked(msgs, l.ts, limit)
 		}
-	case q.Thread != "":
-		msgs, err = a.replies(ctx, ch.ChatID, string(q.Thread), "", max(q.Limit, maxHistoryMsg))
-	case q.ThreadLink != "":
+	case adapters.HistoryThread:
+		msgs, err = a.replies(ctx, ch.ChatID, string(q.Thread), "", limit)
+	case adapters.HistoryThreadLink:
 		var l messageLink
-		l, err = parseMessageLink(q.ThreadLink)
-		if err != nil {
+		if l, err = a.linkHere(ch, q.ThreadLink); err != nil {
 			return adapters.History{}, err
 		}
-		if l.channel != ch.ChatID {
-			return adapters.History{}, fmt.Errorf("%w: that message is in another channel (%s)", adapters.ErrBadLink, l.channel)
-		}
-		msgs, err = a.threadOf(ctx, ch.ChatID, l, max(q.Limit, maxHistoryMsg))
+		msgs, err = a.threadOf(ctx, ch.ChatID, l, limit)
 	default:
-		msgs, err = a.history(ctx, ch.ChatID, "", min(limit, maxHistoryMsg), false)
+		msgs, err = a.history(ctx, ch.ChatID, "", limit, false)
+	}
+	if err == nil {
+		err = adapters.CheckRange(q, len(msgs))
 	}
 	if err != nil {
 		if isNotMember(err) {
@@ -88,6 +74,19 @@ func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapter
 		out.Messages = append(out.Messages, a.neutralMessage(ctx, ch, m))
 	}
 	return out, nil
+}
+
+// linkHere parses a message link that must point into ch: a link to another channel would put
+// that channel's messages into a transcript made here.
+func (a *Adapter) linkHere(ch adapters.ChannelRef, link string) (messageLink, error) {
+	l, err := parseMessageLink(link)
+	if err != nil {
+		return messageLink{}, err
+	}
+	if l.channel != ch.ChatID {
+		return messageLink{}, fmt.Errorf("%w: that message is in another channel (%s)", adapters.ErrBadLink, l.channel)
+	}
+	return l, nil
 }
 
 // history pages conversations.history back from now. With from set it reads every message from

@@ -72,7 +72,7 @@ func TestPressDeliveredTwiceRunsOnce(t *testing.T) {
 	}
 	rec := &adaptertest.Recorder{}
 	for range 2 {
-		work := a.commandFor(socketmode.Event{Type: socketmode.EventTypeInteractive, Data: cb})
+		_, work := a.commandFor(socketmode.Event{Type: socketmode.EventTypeInteractive, Data: cb})
 		if work == nil {
 			t.Fatal("our button press asks for no work")
 		}

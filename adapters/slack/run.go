@@ -5,20 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
-	"github.com/cenkalti/backoff/v5"
 	"github.com/gorilla/websocket"
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/internal/plumbing"
 )
 
-// Reconnect pacing for the outer loop (the SDK also retries a dropped socket by itself).
+// Reconnect pacing for the supervisor (the SDK also retries a dropped socket by itself).
 const (
 	reconnectInitial = 500 * time.Millisecond
 	reconnectMax     = 2 * time.Minute
+	// maxConcurrentCommands bounds the commands handled at once, over all channels.
+	maxConcurrentCommands = 8
 )
 
 // Run connects over Socket Mode and serves commands until ctx is done. Socket drops and
@@ -27,33 +28,19 @@ const (
 // exponential backoff and jitter and tries again, forever. It returns nil when ctx is done and
 // an error only when Slack rejects a token.
 func (a *Adapter) Run(ctx context.Context, h adapters.Handler) error {
-	var inflight sync.WaitGroup // command handlers; they stop with ctx
-	defer inflight.Wait()
-	bo := backoff.NewExponentialBackOff()
-	bo.InitialInterval, bo.MaxInterval = reconnectInitial, reconnectMax
-	for {
-		err := a.session(ctx, h, &inflight, bo.Reset)
-		if ctx.Err() != nil {
-			return nil
-		}
+	defer a.commands.Wait() // command handlers; they stop with ctx
+	return a.sup.Run(ctx, func(ctx context.Context, up func()) error {
+		err := a.session(ctx, h, up)
 		if isAuthFailure(err) {
-			return fmt.Errorf("slack: a token was rejected, check slack.bot_token and slack.app_token: %w", err)
+			return plumbing.Fatal(fmt.Errorf("slack: a token was rejected, check slack.bot_token and slack.app_token: %w", err))
 		}
-		wait := bo.NextBackOff()
-		a.log.Warn("Slack connection failed; retrying", "err", err, "retry_in", wait.Round(time.Millisecond))
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil
-		case <-t.C:
-		}
-	}
+		return err
+	})
 }
 
 // session runs one Socket Mode client until it fails or ctx is done. connected is called on
 // every successful connection.
-func (a *Adapter) session(ctx context.Context, h adapters.Handler, inflight *sync.WaitGroup, connected func()) error {
+func (a *Adapter) session(ctx context.Context, h adapters.Handler, connected func()) error {
 	if err := a.whoAmI(ctx); err != nil {
 		return err
 	}
@@ -77,15 +64,15 @@ func (a *Adapter) session(ctx context.Context, h adapters.Handler, inflight *syn
 			}
 			return fmt.Errorf("socket mode: %w", err)
 		case evt := <-sm.Events:
-			a.dispatch(sctx, ctx, sm, evt, h, inflight, connected)
+			a.dispatch(sctx, ctx, sm, evt, h, connected)
 		}
 	}
 }
 
 // dispatch handles one Socket Mode event. Envelopes are acknowledged at once (Slack wants an ack
-// within 3 s) under the session's ctx; the command itself runs in its own goroutine under runCtx,
-// so that a session ending does not cut a running command short.
-func (a *Adapter) dispatch(ctx, runCtx context.Context, sm *socketmode.Client, evt socketmode.Event, h adapters.Handler, inflight *sync.WaitGroup, connected func()) {
+// within 3 s) under the session's ctx; the command itself goes to the dispatcher (in order per
+// channel) under runCtx, so that a session ending does not cut a running command short.
+func (a *Adapter) dispatch(ctx, runCtx context.Context, sm *socketmode.Client, evt socketmode.Event, h adapters.Handler, connected func()) {
 	switch evt.Type {
 	case socketmode.EventTypeConnecting:
 		a.log.Debug("connecting to Slack")
@@ -107,11 +94,11 @@ func (a *Adapter) dispatch(ctx, runCtx context.Context, sm *socketmode.Client, e
 		if err := sm.AckCtx(ctx, evt.Request.EnvelopeID, nil); err != nil {
 			a.log.Warn("could not acknowledge a Socket Mode envelope", "type", evt.Type, "err", err)
 		}
-		work := a.commandFor(evt)
+		chat, work := a.commandFor(evt)
 		if work == nil {
 			return
 		}
-		inflight.Go(func() { work(runCtx, h) })
+		a.commands.Go(runCtx, chat, func(ctx context.Context) { work(ctx, h) })
 	default:
 		a.log.Debug("ignored Socket Mode event", "type", evt.Type)
 	}

@@ -6,13 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/internal/plumbing"
 )
 
 // callTimeout bounds every Bot API call but getUpdates, whose bound is the poll timeout plus this.
@@ -86,15 +85,7 @@ func (a *Adapter) scrub(err error) error {
 }
 
 // redact replaces every form of token in s.
-func redact(s, token string) string {
-	if token == "" {
-		return s
-	}
-	for _, t := range []string{token, url.PathEscape(token), url.QueryEscape(token)} {
-		s = strings.ReplaceAll(s, t, "<redacted>")
-	}
-	return s
-}
+func redact(s, token string) string { return plumbing.RedactString(s, token) }
 
 // apiError returns the Bot API's error in err's chain, if the server answered with one.
 func apiError(err error) (*tgbotapi.Error, bool) {

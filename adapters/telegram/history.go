@@ -15,7 +15,7 @@ import (
 
 // record adds a message to the chat log; a failure costs that message in transcripts only.
 func (a *Adapter) record(ctx context.Context, m adapters.Message) {
-	if err := a.cfg.ChatLog.Append(ctx, m, a.cfg.LogMaxMessages, a.cfg.LogMaxAge); err != nil {
+	if err := a.cfg.ChatLog.Append(ctx, m, adapters.LogBounds{PerChat: a.cfg.LogMaxMessages, MaxAge: a.cfg.LogMaxAge, Total: a.cfg.LogMaxTotal}); err != nil {
 		a.log.Error("chat log: record message", "channel", m.Channel.String(), "err", err)
 	}
 }
@@ -51,16 +51,22 @@ func linkedMessageID(ch adapters.ChannelRef, link string) (string, bool) {
 	return m[3], true
 }
 
-// History implements adapters.Adapter from the chat log.
+// History implements adapters.Adapter from the chat log: the newest q.Limit messages, the
+// messages from a linked one on, or a thread (a message and the replies to it, to replies to
+// them and so on), as adapters.HistoryPlan says. A range longer than q.Limit is refused
+// (adapters.CheckRange).
 func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapters.History, error) {
 	if a.cfg.ChatLog == nil {
 		return adapters.History{}, adapters.ErrNoHistory
 	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 500
+	mode, limit := adapters.HistoryPlan(q)
+	read := limit
+	if mode != adapters.HistoryLatest {
+		// A range starts anywhere in the log: read all of it, so that a message past the
+		// range's cap is a range too long, not a message missing from the log.
+		read = max(limit, a.cfg.LogMaxMessages, adapters.MaxHistoryLimit)
 	}
-	logged, err := a.cfg.ChatLog.Recent(ctx, q.Channel, limit)
+	logged, err := a.cfg.ChatLog.Recent(ctx, q.Channel, read)
 	if err != nil {
 		return adapters.History{}, fmt.Errorf("read the chat log: %w", err)
 	}
@@ -71,22 +77,24 @@ func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapter
 	for i := range h.Messages {
 		h.Messages[i].Link = supergroupLink(q.Channel, string(h.Messages[i].ID))
 	}
-	from, thread := q.FromLink, q.ThreadLink != "" || q.Thread != ""
-	id := string(q.Thread)
-	if id == q.Channel.ThreadID {
-		id = "" // the forum topic the command was typed in: its log is the channel's
-	}
-	if q.ThreadLink != "" {
-		from = q.ThreadLink
-	}
-	if from != "" {
-		var ok bool
-		if id, ok = linkedMessageID(q.Channel, from); !ok {
-			return h, adapters.Refused("That is not a link to a message of this chat (right-click a message here, Copy Message Link).")
-		}
-	}
-	if id == "" {
+	id := ""
+	switch mode {
+	case adapters.HistoryLatest:
 		return h, nil
+	case adapters.HistoryFrom, adapters.HistoryThreadLink:
+		link := q.FromLink
+		if mode == adapters.HistoryThreadLink {
+			link = q.ThreadLink
+		}
+		var ok bool
+		if id, ok = linkedMessageID(q.Channel, link); !ok {
+			return adapters.History{}, adapters.Refused("That is not a link to a message of this chat (right-click a message here, Copy Message Link).")
+		}
+	case adapters.HistoryThread:
+		if id = string(q.Thread); id == q.Channel.ThreadID {
+			h.Messages = h.Messages[max(0, len(h.Messages)-limit):] // the forum topic the command was typed in: its log is the channel's
+			return h, adapters.CheckRange(q, len(h.Messages))
+		}
 	}
 	start := -1
 	for i, m := range h.Messages {
@@ -96,13 +104,25 @@ func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapter
 		}
 	}
 	if start < 0 {
-		return h, adapters.Refused("That message is not in my chat log (it keeps the last %d messages).", limit)
+		return adapters.History{}, adapters.Refused("That message is not in my chat log (it keeps the last %d messages).", max(a.cfg.LogMaxMessages, len(logged)))
 	}
-	if !thread {
+	if mode == adapters.HistoryFrom {
 		h.Messages = h.Messages[start:]
-		return h, nil
+		return h, adapters.CheckRange(q, len(h.Messages))
 	}
-	// A thread: the message and the replies that follow it.
+	// A thread: its first message (up the chain of replies from the linked one, as far as the
+	// log goes) and the replies to it, to them, and so on.
+	at := map[adapters.MessageRef]int{}
+	for i, m := range h.Messages[:start+1] {
+		at[m.ID] = i
+	}
+	for {
+		up, ok := at[h.Messages[start].ReplyTo]
+		if !ok || up >= start {
+			break
+		}
+		start = up
+	}
 	root := h.Messages[start].ID
 	keep := []adapters.Message{h.Messages[start]}
 	in := map[adapters.MessageRef]bool{root: true}
@@ -113,7 +133,7 @@ func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapter
 		}
 	}
 	h.Messages = keep
-	return h, nil
+	return h, adapters.CheckRange(q, len(h.Messages))
 }
 
 // supergroupLink is a message's link in a supergroup (id -100…): t.me/c/<id>/<message>, which

@@ -7,12 +7,13 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
-	"github.com/cenkalti/backoff/v5"
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/internal/plumbing"
 )
 
 // allowedUpdates are the update kinds the bot asks for: group and private messages (commands,
@@ -49,32 +50,23 @@ func (a *Adapter) Run(ctx context.Context, h adapters.Handler) error {
 			}
 		}
 	}()
-	bo := backoff.NewExponentialBackOff()
-	bo.MaxInterval = time.Minute
-	for {
-		err := a.session(ctx, h, bo)
-		if ctx.Err() != nil {
-			return nil
-		}
+	defer a.commands.Wait()
+	return a.sup.Run(ctx, func(ctx context.Context, up func()) error {
+		err := a.session(ctx, h, up)
 		switch {
 		case isAuthFailure(err):
-			return fmt.Errorf("telegram: the bot token was refused (revoked or mistyped?): %w", err)
+			return plumbing.Fatal(fmt.Errorf("telegram: the bot token was refused (revoked or mistyped?): %w", err))
 		case errors.Is(err, ErrWebhookSet):
-			return fmt.Errorf("telegram: %w", err)
+			return plumbing.Fatal(fmt.Errorf("telegram: %w", err))
 		}
-		wait := bo.NextBackOff()
-		a.log.Warn("Bot API connection failed; retrying", "err", err, "retry_in", wait)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(wait):
-		}
-	}
+		return err
+	})
 }
 
-// session connects (getMe, getWebhookInfo, setMyCommands) and polls until an error. It resets bo
-// once updates flow.
-func (a *Adapter) session(ctx context.Context, h adapters.Handler, bo *backoff.ExponentialBackOff) error {
+// session connects (getMe, getWebhookInfo, setMyCommands) and polls until an error, handing each
+// update to the dispatcher: in order per chat, and one chat's slow transcript never holds up
+// another chat. It calls up once updates flow.
+func (a *Adapter) session(ctx context.Context, h adapters.Handler, up func()) error {
 	var me tgbotapi.User
 	if err := a.call(ctx, "getMe", nil, callTimeout, &me); err != nil {
 		return err
@@ -102,7 +94,7 @@ func (a *Adapter) session(ctx context.Context, h adapters.Handler, bo *backoff.E
 		if err != nil {
 			return err
 		}
-		bo.Reset()
+		up()
 		for _, u := range updates {
 			id := int64(u.UpdateID)
 			if id < offset && offset-id <= handledWindow {
@@ -111,19 +103,69 @@ func (a *Adapter) session(ctx context.Context, h adapters.Handler, bo *backoff.E
 			if id < offset {
 				a.log.Info("Telegram restarted its update ids", "stored_offset", offset, "update_id", id)
 			}
-			a.handleUpdate(ctx, h, u)
-			// The update is handled (answered) even if shutdown began meanwhile: confirm it,
-			// or a restart would run the command again (a second transcript topic, say).
-			offset = id + 1
-			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), callTimeout)
-			a.saveOffset(sctx, offset)
-			cancel()
-			if ctx.Err() != nil {
-				return ctx.Err()
+			if id < ask {
+				continue // handed out already (the server repeats what it has not heard confirmed)
 			}
+			ask = id + 1
+			next := ask
+			a.track.start(id)
+			a.commands.Go(ctx, updateChat(u), func(ctx context.Context) {
+				a.handleUpdate(ctx, h, u)
+				// The update is handled (answered) even if shutdown began meanwhile: confirm it,
+				// or a restart would run the command again (a second transcript topic, say).
+				if done, ok := a.track.finish(id, next); ok {
+					sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), callTimeout)
+					a.saveOffset(sctx, done)
+					cancel()
+				}
+			})
 		}
-		ask = offset
+		offset = max(offset, ask)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 	}
+}
+
+// updateChat is the chat an update belongs to, the dispatcher's key.
+func updateChat(u update) string {
+	msg := u.Message
+	if msg == nil {
+		msg = u.ChannelPost
+	}
+	if msg == nil || msg.Chat == nil {
+		return ""
+	}
+	return strconv.FormatInt(msg.Chat.ID, 10)
+}
+
+// inFlight tracks the updates being handled, so that the stored offset never passes one that is
+// not done: it is the lowest unfinished update, or past the newest when none is left.
+type inFlight struct {
+	mu  sync.Mutex
+	ids map[int64]bool
+}
+
+func (f *inFlight) start(id int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.ids == nil {
+		f.ids = map[int64]bool{}
+	}
+	f.ids[id] = true
+}
+
+// finish marks id done and returns the offset that may now be stored (next: past every update
+// handed out), and whether it moved.
+func (f *inFlight) finish(id, next int64) (int64, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.ids, id)
+	low := next
+	for other := range f.ids {
+		low = min(low, other)
+	}
+	return low, low > id
 }
 
 // handledWindow is how far below the stored offset an update may be and still be one this bot

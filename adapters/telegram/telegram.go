@@ -18,6 +18,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/internal/plumbing"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/pace"
 )
 
@@ -46,10 +47,11 @@ type Config struct {
 	}
 	// ChatLog, when set, records every ordinary group message: Telegram bots cannot read a
 	// chat's history, so History serves transcripts from it, bounded per chat by LogMaxMessages
-	// and LogMaxAge (0: no bound). Nil turns transcripts off.
+	// and LogMaxAge, and across chats by LogMaxTotal (0: no bound). Nil turns transcripts off.
 	ChatLog        adapters.ChatLog
 	LogMaxMessages int
 	LogMaxAge      time.Duration
+	LogMaxTotal    int
 	// PollTimeout is the long-poll timeout of getUpdates; 0 means DefaultPollTimeout.
 	PollTimeout time.Duration
 	// HTTPClient makes the requests; nil means a new http.Client. Its own Timeout, if any, must
@@ -75,11 +77,23 @@ type Adapter struct {
 	self    tgbotapi.User    // from getMe, once Run has connected
 	offset  int64            // the update offset when cfg.Offsets is nil
 	handler adapters.Handler // Run's handler, told of migrations Notify discovers
+
+	sup      plumbing.Supervisor
+	commands *plumbing.Dispatcher
+	track    inFlight
 }
+
+// Connected and Reconnects (adapters.Health) come from the supervisor.
+func (a *Adapter) Connected() bool   { return a.sup.Connected() }
+func (a *Adapter) Reconnects() int64 { return a.sup.Reconnects() }
+
+// maxConcurrentCommands bounds the commands handled at once, over all chats.
+const maxConcurrentCommands = 8
 
 var (
 	_ adapters.Adapter = (*Adapter)(nil)
 	_ adapters.Checker = (*Adapter)(nil)
+	_ adapters.Health  = (*Adapter)(nil)
 )
 
 // New validates cfg and returns an adapter. It does no I/O: Run and Check talk to Telegram.
@@ -118,13 +132,16 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 	// Built by hand rather than with NewBotAPIWithClient, which calls getMe: New does no I/O.
 	bot := &tgbotapi.BotAPI{Token: cfg.Token, Client: cfg.HTTPClient, Buffer: 100}
 	bot.SetAPIEndpoint(endpoint + "/bot%s/%s")
+	log := logger.With("adapter", platform)
 	a := &Adapter{
-		cfg:    cfg,
-		log:    logger.With("adapter", platform),
-		bot:    bot,
-		botID:  id,
-		admins: newAdminCache(adminCacheTTL),
-		limits: DefaultLimits,
+		sup:      plumbing.Supervisor{Log: log, MaxBackoff: time.Minute},
+		commands: plumbing.NewDispatcher(maxConcurrentCommands),
+		cfg:      cfg,
+		log:      log,
+		bot:      bot,
+		botID:    id,
+		admins:   newAdminCache(adminCacheTTL),
+		limits:   DefaultLimits,
 	}
 	if cfg.Limits != nil {
 		a.limits = *cfg.Limits

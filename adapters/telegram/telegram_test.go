@@ -17,7 +17,7 @@ import (
 func TestConformance(t *testing.T) {
 	adaptertest.Run(t, func(t *testing.T) (adapters.Adapter, adaptertest.Fake) {
 		s := newFake(t)
-		return newAdapter(t, s, nil, nil), s
+		return newAdapter(t, s, nil, func(c *telegram.Config) { c.ChatLog = &adaptertest.ChatLog{} }), s
 	})
 }
 
@@ -644,4 +644,32 @@ func TestUpdateIDsRestartedBelowTheStoredOffset(t *testing.T) {
 	h2 := &adaptertest.Recorder{}
 	adaptertest.Start(t, newAdapter(t, s, nil, mod), h2)
 	adaptertest.WaitPosted(t, s, ch, "echo: watch two")
+}
+
+// TestSlowChatDoesNotHoldUpAnother: a transcript running in one group (the handler blocks) must not
+// keep another group's command from its answer, and the slow group's later command waits its turn.
+func TestSlowChatDoesNotHoldUpAnother(t *testing.T) {
+	s := newFake(t)
+	a := newAdapter(t, s, nil, nil)
+	slow := s.Channel()
+	other := s.AddChat(-1002000000077, "supergroup", "Other", false)
+	release := make(chan struct{})
+	h := &adaptertest.Recorder{Answer: func(c adapters.Command) adapters.Reply {
+		if c.Text == "post 30" {
+			<-release
+		}
+		return adapters.Reply{Text: adapters.Text{{Text: "echo: " + c.Text}}}
+	}}
+	adaptertest.Start(t, a, h)
+	s.InjectCommand(slow, "post 30", true)
+	s.InjectCommand(slow, "status after", true)
+	s.InjectCommand(other, "status", true)
+	adaptertest.WaitPosted(t, s, other, "echo: status")
+	for _, m := range s.Messages(slow) {
+		if strings.Contains(m.Text, "echo: status after") {
+			t.Fatal("a later command of the slow chat was answered before the one in front of it")
+		}
+	}
+	close(release)
+	adaptertest.WaitPosted(t, s, slow, "echo: status after")
 }

@@ -21,7 +21,7 @@ func (a *app) checkCommand() *cobra.Command {
 	var path string
 	var offline bool
 	cmd := &cobra.Command{
-		Use:   "check --config FILE [--offline]",
+		Use:   "check [--config FILE] [--offline] [--print-config]",
 		Short: "Validate the config, print it with secrets redacted, and test every connection",
 		Long: `Check loads and validates the config exactly as run does and prints the effective
 configuration (defaults filled in, every secret shown as <redacted>). Then it connects to the forum
@@ -34,7 +34,7 @@ config without connecting to anything.`,
   discourse-chatbot check -c /etc/discourse-chatbot.yaml > effective.yaml`,
 		Args: cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(path)
+			cfg, err := a.loadConfig(path)
 			if err != nil {
 				return err
 			}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/console"
 	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/config"
 	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/platforms"
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
@@ -48,7 +50,7 @@ warn unless --log-level says otherwise.`,
 					return err
 				}
 			}
-			return a.runDemo(ctx, every)
+			return a.runDemo(ctx, every, duration > 0)
 		}),
 	}
 	cmd.Flags().DurationVar(&every, "every", 5*time.Second, "how often a sample post appears on the forum (0: never)")
@@ -56,7 +58,7 @@ warn unless --log-level says otherwise.`,
 	return cmd
 }
 
-func (a *app) runDemo(ctx context.Context, every time.Duration) error {
+func (a *app) runDemo(ctx context.Context, every time.Duration, timed bool) error {
 	forum := discoursetest.NewServer(demoAPIKey)
 	defer forum.Close()
 	categories := seedDemoForum(forum)
@@ -92,14 +94,23 @@ Try:
   follow general tag:release     hear new topics in General tagged "release"
   thread support/installs        replies in Support/Installs go to the topic's thread
   status                         list this channel's rules;  help  lists every command
-A sample post appears every %s. Ctrl-C stops.
+A sample post appears every %s. Ctrl-C (or the end of the input) stops.
 
 `, forum.URL(), demoAPIKey, every)
 
 	if every > 0 {
 		go postSamples(ctx, forum, categories, every)
 	}
-	return a.runBot(ctx, cfg)
+	// The end of the input ends the demo (once every command read was answered), unless
+	// --duration asked for a length: then notifications go on arriving until it is up.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	opts := console.Options{}
+	if !timed {
+		opts.OnInputEnd = cancel
+	}
+	chat := console.NewWithOptions(a.stdin, a.stdout, a.logger.With("platform", "console"), opts)
+	return a.runBotWith(ctx, cfg, []adapters.Adapter{chat})
 }
 
 // seedDemoForum makes a small, realistic site.

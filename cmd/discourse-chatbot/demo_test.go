@@ -43,3 +43,26 @@ func TestDemoAsANewUserWouldTryIt(t *testing.T) {
 		t.Errorf("the read-restricted Staff category reached the console:\n%s", out)
 	}
 }
+
+// TestDemoEndsWithItsInput: piped commands without --duration are answered, then the demo ends,
+// with no log lines in the way (the demo logs at warn).
+func TestDemoEndsWithItsInput(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "demo", "--every", "1h")
+	cmd.Dir = t.TempDir()
+	cmd.Stdin = strings.NewReader("watch support\nstatus\n")
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("demo did not end cleanly at the end of its input: %v (ctx: %v)\nstderr:\n%s", err, ctx.Err(), stderr.String())
+	}
+	for _, want := range []string{"Rule created: watch support", "1. watch support", "Forum API: "} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("the demo ended before answering: stdout lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	if stderr.String() != "" {
+		t.Errorf("log lines at the default level: %q", stderr.String())
+	}
+}

@@ -104,7 +104,7 @@ func TestVersion(t *testing.T) {
 func TestCheck(t *testing.T) {
 	dir := t.TempDir()
 	good := writeFile(t, dir, "good.yaml", minimalConfig+"slack:\n  bot_token: xoxb-very-secret\n  app_token: xapp-also-secret\n")
-	greedy := writeFile(t, dir, "greedy.yaml", minimalConfig+"  poll_interval: 1s\n")
+	greedy := writeFile(t, dir, "greedy.yaml", minimalConfig+"  poll_interval: 1s\n  live: false\n")
 	typo := writeFile(t, dir, "typo.yaml", minimalConfig+"  poll_intervall: 5s\n")
 	badYAML := writeFile(t, dir, "bad.yaml", "forum:\n  url: x\n   api_key: y\n")
 	unreadable := filepath.Join(dir, "dir.yaml")
@@ -136,8 +136,8 @@ func TestCheck(t *testing.T) {
 			stderr: "discourse-chatbot: config: cannot read " + filepath.Join(dir, "nope.yaml") + ": no such file or directory\n"},
 		{name: "unreadable file", args: []string{"check", "-c", unreadable}, code: 1,
 			stderr: "discourse-chatbot: config: cannot read " + unreadable + ": is a directory\n"},
-		{name: "no --config", args: []string{"check"}, code: 2,
-			stderr: "discourse-chatbot: required flag(s) \"config\" not set (see 'discourse-chatbot check --help')\n"},
+		{name: "no --config and no config in the default places", args: []string{"check"}, code: 2,
+			stderr: "discourse-chatbot: no config: pass --config FILE, set $DISCOURSE_CHATBOT_CONFIG, or create ./discourse-chatbot.yaml or /etc/discourse-chatbot/config.yaml (see 'discourse-chatbot check --help')\n"},
 		{name: "unknown flag", args: []string{"check", "--confg", good}, code: 2,
 			stderr: "discourse-chatbot: unknown flag: --confg (see 'discourse-chatbot check --help')\n"},
 		{name: "unknown command", args: []string{"chek"}, code: 2,

@@ -148,17 +148,3 @@ func isTerminal(w io.Writer) bool {
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
-
-// addConfigFlag adds the required --config flag to cmd.
-func addConfigFlag(cmd *cobra.Command, path *string, persistent bool) {
-	flags := cmd.Flags()
-	if persistent {
-		flags = cmd.PersistentFlags()
-	}
-	flags.StringVarP(path, "config", "c", "", "the YAML config file (see README.md, Configuration)")
-	if persistent {
-		_ = cmd.MarkPersistentFlagRequired("config")
-	} else {
-		_ = cmd.MarkFlagRequired("config")
-	}
-}

@@ -48,7 +48,7 @@ follow), the numbers /discourse remove uses.`,
 
 func (a *app) rulesListCommand(path *string) *cobra.Command {
 	return &cobra.Command{
-		Use:   "list --config FILE [channel]",
+		Use:   "list [--config FILE] [channel]",
 		Short: "List the rules of every channel, or of one",
 		Long: `List prints one line per rule: the channel, the rule's number in that channel, its filter,
 its type, the category (its name as Parent/Child, "all", or its id when the forum cannot be asked),
@@ -86,7 +86,7 @@ its tags and its forum group. The category names come from the forum's API.`,
 
 func (a *app) rulesRemoveCommand(path *string) *cobra.Command {
 	return &cobra.Command{
-		Use:   "remove --config FILE <channel> <n>",
+		Use:   "remove [--config FILE] <channel> <n>",
 		Short: "Remove a channel's n-th rule",
 		Long: `Remove deletes rule number n of a channel, numbered as "rules list" and /discourse status
 show them.`,
@@ -129,7 +129,7 @@ show them.`,
 
 // openStore loads the config and opens the store it names. The caller closes the store.
 func (a *app) openStore(cmd *cobra.Command, path string) (*config.Config, state.Store, error) {
-	cfg, err := loadConfig(path)
+	cfg, err := a.loadConfig(path)
 	if err != nil {
 		return nil, nil, err
 	}

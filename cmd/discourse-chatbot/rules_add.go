@@ -17,7 +17,7 @@ func (a *app) rulesAddCommand(path *string) *cobra.Command {
 	var tags []string
 	var group, mention string
 	cmd := &cobra.Command{
-		Use:   "add --config FILE <channel> <watch|follow|mute|thread> [category] [--tag NAME]… [--group NAME | --mention NAME]",
+		Use:   "add [--config FILE] <channel> <watch|follow|mute|thread> [category] [--tag NAME]… [--group NAME | --mention NAME]",
 		Short: "Add a rule to a channel, as /discourse watch … would in that channel",
 		Long: `Add creates a rule for a channel without chat, with the checks and merge of the chat
 commands: the category (a slug, or parent/child for a subcategory; omitted for all categories),

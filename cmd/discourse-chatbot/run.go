@@ -15,7 +15,7 @@ import (
 func (a *app) runCommand() *cobra.Command {
 	var path string
 	cmd := &cobra.Command{
-		Use:   "run --config FILE",
+		Use:   "run [--config FILE]",
 		Short: "Run the bot",
 		Long: `Run loads the config and runs the bot until SIGINT or SIGTERM: it polls the forum, delivers
 notifications to the configured chat platforms and answers /discourse commands there. It stops
@@ -24,7 +24,7 @@ cleanly on the first signal; a second one ends it at once.`,
   DISCOURSE_API_KEY=… discourse-chatbot run -c discourse-chatbot.yaml --log-format json`,
 		Args: cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(path)
+			cfg, err := a.loadConfig(path)
 			if err != nil {
 				return err
 			}

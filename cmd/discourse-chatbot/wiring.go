@@ -9,12 +9,8 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/bot"
 	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/config"
-	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/platforms"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
-
-// loadConfig reads the config file against the platform registry.
-func loadConfig(path string) (*config.Config, error) { return config.Load(path, platforms.All) }
 
 // botOptions turns the config into the bot's options, without the store and adapters.
 func botOptions(cfg *config.Config, logger *slog.Logger) bot.Options {
@@ -33,6 +29,9 @@ func botOptions(cfg *config.Config, logger *slog.Logger) bot.Options {
 		},
 		HTTPListen: cfg.HTTP.Listen,
 		Logger:     logger,
+	}
+	if w := cfg.Web; w != nil {
+		opts.Web = &bot.Web{SignIn: w.SignIn, Secret: w.Secret, Group: w.Group, Token: w.Token}
 	}
 	for _, r := range cfg.Rules {
 		opts.Rules = append(opts.Rules, bot.SeedRule{
@@ -71,6 +70,12 @@ func platformNames(cfg *config.Config) []string {
 
 // runBot opens the store, builds the adapters and runs the bot until ctx ends.
 func (a *app) runBot(ctx context.Context, cfg *config.Config) error {
+	return a.runBotWith(ctx, cfg, nil)
+}
+
+// runBotWith is runBot with some adapters made by the caller instead of their descriptor (the
+// demo's console), replacing the config's adapter of the same platform.
+func (a *app) runBotWith(ctx context.Context, cfg *config.Config, own []adapters.Adapter) error {
 	st, err := state.Open(ctx, cfg.State.Driver, cfg.State.DSN)
 	if err != nil {
 		return fmt.Errorf("open state: %w", err)
@@ -79,6 +84,13 @@ func (a *app) runBot(ctx context.Context, cfg *config.Config) error {
 	ads, err := buildAdapters(cfg, st, a.logger, a.stdin, a.stdout)
 	if err != nil {
 		return err
+	}
+	for _, o := range own {
+		for i, ad := range ads {
+			if ad.Platform() == o.Platform() {
+				ads[i] = o
+			}
+		}
 	}
 	opts := botOptions(cfg, a.logger)
 	opts.Store, opts.Adapters = st, ads

@@ -32,6 +32,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if f, ok := s.takeFault(now); ok && s.applyFault(w, r, f) {
 		return
 	}
+	s.mu.Lock()
+	want := s.basicAuth
+	s.mu.Unlock()
+	if user, pass, _ := r.BasicAuth(); want[0] != "" && (user != want[0] || pass != want[1]) {
+		w.Header().Set("WWW-Authenticate", `Basic realm="staging"`)
+		http.Error(w, "401 Authorization Required", http.StatusUnauthorized)
+		return
+	}
 	if r.Method == http.MethodGet && r.URL.Path == "/session/sso_provider" {
 		s.ssoProvider(w, r) // a browser's request: no API key
 		return

@@ -49,6 +49,15 @@ type Server struct {
 	connectSecrets map[string]string // host pattern → secret; nil: the provider is off
 	signedIn       *user
 	connectAnswers int
+	basicAuth      [2]string // user, password a proxy in front of the forum asks for; empty: none
+}
+
+// RequireBasicAuth puts basic auth in front of the forum, as a staging site's proxy does: a
+// request without that user and password is answered 401.
+func (s *Server) RequireBasicAuth(user, password string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.basicAuth = [2]string{user, password}
 }
 
 type user struct {

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -18,7 +19,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -49,17 +49,37 @@ type suite struct {
 	cat   map[string]int64
 	gate  *gate
 	bot   *bot.Bot
+	mm    *mattermost.Adapter
 	as    map[string]*model.Client4 // logged-in clients: "sysadmin", "carol", "dave"
-	log   *eventCounter
 }
 
 func TestRealMattermost(t *testing.T) {
 	s := setup(t)
 
+	t.Run("check reports the bot's channels", func(t *testing.T) {
+		alerts := adapters.ChannelRef{Platform: "mattermost", ChatID: s.fx.Channels["alerts"]}
+		lobby := adapters.ChannelRef{Platform: "mattermost", ChatID: s.fx.Channels[fixture.Botless]}
+		report, err := s.mm.Check(context.Background(), []adapters.ChannelRef{alerts, lobby})
+		got := strings.Join(report, "\n")
+		t.Logf("check:\n%s", got)
+		for _, want := range []string{
+			"users/me: ok as @discourse, a bot account", "teams: " + s.fx.Team,
+			"(~alerts): member, may post", "(~lobby): the bot is not a member (add it with /invite @discourse)",
+		} {
+			mustContain(t, got, want)
+		}
+		if err == nil {
+			t.Errorf("check found no problem, want the channel without the bot:\n%s", got)
+		}
+	})
+
 	t.Run("help in a channel", func(t *testing.T) {
 		got := shown(s.command(t, "carol", "town-square", "help"))
-		for _, want := range []string{"Commands", "the rules of this channel, numbered", "post thread"} {
+		for _, want := range []string{"Commands", "the rules of this channel, numbered", "`@discourse post thread"} {
 			mustContain(t, got, want)
+		}
+		if strings.Contains(got, "/discourse") { // Mattermost has no such slash command
+			t.Errorf("help names the bot /discourse:\n%s", got)
 		}
 	})
 
@@ -84,6 +104,7 @@ func TestRealMattermost(t *testing.T) {
 	})
 
 	t.Run("a forum post is notified once with its link", func(t *testing.T) {
+		s.ensureRule(t, "alerts", "watch support")
 		topic, _ := s.forum.CreateTopic("Installer stops at step 3", "<p>It <b>hangs</b> at step 3.</p>", "bob", s.cat["support"], "bug")
 		n := s.waitNotification(t, "alerts", "Installer stops at step 3")
 		a := n.Attachments()[0]
@@ -102,8 +123,12 @@ func TestRealMattermost(t *testing.T) {
 	})
 
 	t.Run("mass mentions in forum text notify nobody", func(t *testing.T) {
+		s.ensureRule(t, "alerts", "watch support")
 		alerts := s.fx.Channels["alerts"]
-		before := map[string]int64{"carol": s.mentions(t, alerts, "carol"), "dave": s.mentions(t, alerts, "dave")}
+		before := map[string]int64{}
+		for _, u := range []string{"carol", "dave"} {
+			before[u] = s.mentions(t, alerts, u)
+		}
 		title := "@channel the server is down, @all @here look"
 		excerpt := "@carol and @dave please check @channel **@here** @all"
 		s.forum.CreateTopic(title, "<p>"+html.EscapeString(excerpt)+"</p>", "mallory", s.cat["support"])
@@ -120,14 +145,15 @@ func TestRealMattermost(t *testing.T) {
 		if shown(a.Title) != title || !strings.Contains(shown(a.Text), "@carol and @dave please check @channel") {
 			t.Errorf("title %q, text %q: want them to read as the forum wrote them", shown(a.Title), shown(a.Text))
 		}
-		// How the server counts: a real mention by dave reaches carol (so counting works), and
-		// the notification added nothing for anyone.
-		control := s.post(t, "dave", alerts, "@carol the notification above should not have pinged you", "")
+		// How the server counts: a real mention reaches carol (so counting works), and the
+		// notification added nothing for anyone. Not by dave: a member's own post marks the
+		// channel read for them, which resets their count.
+		control := s.post(t, "sysadmin", alerts, "@carol the notification above should not have pinged you", "")
 		waitFor(t, wait, "carol's mention count to count dave's mention", func() bool {
 			return s.mentions(t, alerts, "carol") > before["carol"]
 		})
 		if got := s.mentions(t, alerts, "carol"); got != before["carol"]+1 {
-			t.Errorf("carol has %d new mentions, want 1 (dave's, post %s)", got-before["carol"], control.Id)
+			t.Errorf("carol has %d new mentions, want 1 (sysadmin's, post %s)", got-before["carol"], control.Id)
 		}
 		if got := s.mentions(t, alerts, "dave"); got != before["dave"] {
 			t.Errorf("dave has %d new mentions, want none", got-before["dave"])
@@ -197,13 +223,43 @@ func TestRealMattermost(t *testing.T) {
 		}
 	})
 
+	t.Run("a transcript links files forum readers can open", func(t *testing.T) {
+		// run.sh turns public links on (FileSettings.EnablePublicLink); without them Mattermost
+		// serves files to logged-in users only, and the transcript can only link the API's URL.
+		talk := s.fx.Channels["talk"]
+		up, resp, err := s.as["dave"].UploadFile([]byte("error: step 3\n"), talk, "install.log")
+		must(t, "upload a file", resp, err)
+		p, resp, err := s.as["dave"].CreatePost(&model.Post{ChannelId: talk, Message: "my log", FileIds: model.StringArray{up.FileInfos[0].Id}})
+		must(t, "post the file", resp, err)
+		created := len(s.forum.CreatedPosts())
+		mustContain(t, shown(s.command(t, "carol", "talk", "post 1")), "Posted a transcript of 1 message")
+		posts := s.forum.CreatedPosts()
+		if len(posts) != created+1 {
+			t.Fatalf("the forum got %d posts, want 1", len(posts)-created)
+		}
+		raw := posts[created].Raw
+		m := regexp.MustCompile(`\[install\.log\]\((http[^)\s]+)\)`).FindStringSubmatch(raw)
+		if m == nil {
+			t.Fatalf("the transcript of post %s does not link install.log:\n%s", p.Id, raw)
+		}
+		get, err := http.Get(m[1]) // as a forum reader: no Mattermost session
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(get.Body)
+		get.Body.Close()
+		if get.StatusCode != http.StatusOK || string(body) != "error: step 3\n" {
+			t.Errorf("the file link %s answered %d %q without a login, want the file", m[1], get.StatusCode, body)
+		}
+	})
+
 	t.Run("the server restarts under the running bot", func(t *testing.T) {
-		connected := s.log.count("websocket connected")
-		dropped := s.log.count("websocket disconnected; reconnecting")
+		s.ensureRule(t, "threads", "thread dev")
+		reconnects := s.mm.Reconnects()
 		t0 := time.Now()
 		s.server(t, "stop")
 		t.Logf("server stopped in %s", time.Since(t0).Round(time.Millisecond))
-		waitFor(t, wait, "the bot to notice", func() bool { return s.log.count("websocket disconnected; reconnecting") > dropped })
+		waitFor(t, wait, "the bot to notice", func() bool { return !s.mm.Connected() })
 		// The forum goes on while the chat is down.
 		s.forum.CreateTopic("Posted while Mattermost was down", "<p>down</p>", "alice", s.cat["dev"])
 		// Hold the bot offline once the server is back, and write a command it can only find
@@ -215,7 +271,8 @@ func TestRealMattermost(t *testing.T) {
 		s.login(t) // sessions survive a restart, but a fresh login costs nothing
 		town := s.fx.Channels["town-square"]
 		cmd := s.post(t, "carol", town, "@discourse status", "")
-		time.Sleep(2 * time.Second) // a window in which a connected bot would have answered
+		refused := s.gate.Refused()
+		waitFor(t, restartWait, "the bot to try to reconnect while held off", func() bool { return s.gate.Refused() > refused })
 		if got := s.repliesAfter(t, town, cmd); len(got) != 0 {
 			t.Fatalf("answered while the bot was held offline: %q", got[0].Message)
 		}
@@ -225,7 +282,7 @@ func TestRealMattermost(t *testing.T) {
 		t.Logf("the command written while the bot was offline was answered %s after the gate opened",
 			time.Since(t0).Round(time.Millisecond))
 		mustContain(t, shown(reply.Message), "No rules yet")
-		if s.log.count("websocket connected") <= connected {
+		if s.mm.Reconnects() <= reconnects {
 			t.Errorf("answered without a new websocket connection")
 		}
 		s.waitNotificationWithin(t, "threads", "Posted while Mattermost was down", restartWait)
@@ -247,6 +304,8 @@ func TestRealMattermost(t *testing.T) {
 	})
 
 	t.Run("status and remove", func(t *testing.T) {
+		s.ensureRule(t, "alerts", "watch support")
+		s.ensureRule(t, "threads", "thread dev")
 		status := shown(s.command(t, "carol", "alerts", "status"))
 		mustContain(t, status, "1.")
 		mustContain(t, status, "watch")
@@ -279,7 +338,7 @@ func setup(t *testing.T) *suite {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &suite{fx: fx, log: &eventCounter{}}
+	s := &suite{fx: fx}
 	s.login(t)
 
 	s.forum = discoursetest.NewServer(forumKey)
@@ -293,11 +352,12 @@ func setup(t *testing.T) *suite {
 	s.forum.CreateTopic("Existing topic", "<p>old</p>", "alice", s.cat["general"])
 
 	s.gate = newGate(t, u.Host)
-	logger := slog.New(s.log.wrap(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ad, err := mattermost.New(mattermost.Config{URL: s.gate.URL(), Token: fx.Bot.Token}, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.mm = ad
 	st, err := state.Open(context.Background(), "sqlite", t.TempDir()+"/bot.db")
 	if err != nil {
 		t.Fatal(err)
@@ -343,7 +403,7 @@ func setup(t *testing.T) *suite {
 	case <-time.After(wait):
 		t.Fatal("the bot was not ready in time")
 	}
-	waitFor(t, wait, "the bot's websocket", func() bool { return s.log.count("websocket connected") > 0 })
+	waitFor(t, wait, "the bot's websocket", s.mm.Connected)
 	return s
 }
 
@@ -481,6 +541,15 @@ func (s *suite) settle(t *testing.T) {
 	})
 }
 
+// ensureRule has carol run command in channel unless the channel has a rule already (an earlier
+// step made it), so that each step also runs alone (-run).
+func (s *suite) ensureRule(t *testing.T, channel, command string) {
+	t.Helper()
+	if len(s.rules(t, channel)) == 0 {
+		mustContain(t, shown(s.command(t, "carol", channel, command)), "Rule created")
+	}
+}
+
 // rules lists the bot's rules for a channel.
 func (s *suite) rules(t *testing.T, channel string) []state.Rule {
 	t.Helper()
@@ -503,47 +572,6 @@ func (s *suite) mentions(t *testing.T, channelID, user string) int64 {
 	m, resp, err := s.as["sysadmin"].GetChannelMember(channelID, s.fx.Users[user].ID, "")
 	must(t, "read "+user+"'s channel membership", resp, err)
 	return m.MentionCount
-}
-
-// eventCounter counts log messages by text (the adapter logs each websocket connection) and
-// passes every record on.
-type eventCounter struct {
-	connected, dropped atomic.Int64
-}
-
-func (c *eventCounter) count(msg string) int64 {
-	switch msg {
-	case "websocket connected":
-		return c.connected.Load()
-	case "websocket disconnected; reconnecting":
-		return c.dropped.Load()
-	}
-	panic("eventCounter: unknown message " + msg)
-}
-
-func (c *eventCounter) wrap(h slog.Handler) slog.Handler { return &countingHandler{Handler: h, c: c} }
-
-type countingHandler struct {
-	slog.Handler
-	c *eventCounter
-}
-
-func (h *countingHandler) Handle(ctx context.Context, r slog.Record) error {
-	switch r.Message {
-	case "websocket connected":
-		h.c.connected.Add(1)
-	case "websocket disconnected; reconnecting":
-		h.c.dropped.Add(1)
-	}
-	return h.Handler.Handle(ctx, r)
-}
-
-func (h *countingHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return &countingHandler{Handler: h.Handler.WithAttrs(as), c: h.c}
-}
-
-func (h *countingHandler) WithGroup(name string) slog.Handler {
-	return &countingHandler{Handler: h.Handler.WithGroup(name), c: h.c}
 }
 
 // waitFor polls cond every 100 ms until it holds, failing the test after d.

@@ -4,7 +4,7 @@
 # the bot through the API, runs the suite (go test -tags integration) and stops everything it
 # started. Extra arguments go to go test (e.g. -run 'TestRealMattermost/transcript').
 # Needs Go, curl and PostgreSQL (installed with apt-get when missing and running as root).
-# Ports: MM_PORT (default 58065) and MM_PGPORT (default 55433) on 127.0.0.1.
+# Ports on 127.0.0.1: MM_PORT and MM_PGPORT, else the first free ones from 58065 and 55433.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -55,14 +55,26 @@ if [ "$(id -u)" = 0 ]; then
 	chmod 755 "$work"
 	RUNAS=(runuser -u postgres --)
 fi
-pgport="${MM_PGPORT:-55433}"
+# free_port FROM: the first port from FROM on that nothing on 127.0.0.1 answers.
+free_port() {
+	local p
+	for ((p = $1; p < $1 + 50; p++)); do
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	echo "no free port on 127.0.0.1 from $1" >&2
+	return 1
+}
+pgport="${MM_PGPORT:-$(free_port 55433)}"
 "${RUNAS[@]}" "$PGBIN/initdb" -D "$work/pg/data" -U postgres --auth=trust >/dev/null
 "${RUNAS[@]}" "$PGBIN/pg_ctl" -D "$work/pg/data" -l "$work/pg/log" -w \
 	-o "-c listen_addresses=127.0.0.1 -p $pgport -k $work/pg" start >/dev/null
 pg_started=1
 "$PGBIN/createdb" -h 127.0.0.1 -p "$pgport" -U postgres mattermost
 
-port="${MM_PORT:-58065}"
+port="${MM_PORT:-$(free_port 58065)}"
 cat >"$work/server.env" <<ENV
 MM_DIR='$MM_DIR'
 MM_PORT='$port'

@@ -49,7 +49,8 @@ start() {
 			MM_EMAILSETTINGS_SENDEMAILNOTIFICATIONS=false \
 			MM_EMAILSETTINGS_SENDPUSHNOTIFICATIONS=false \
 			MM_TEAMSETTINGS_ENABLEOPENSERVER=true \
-			MM_FILESETTINGS_DIRECTORY="$work/data"
+			MM_FILESETTINGS_DIRECTORY="$work/data" \
+			MM_FILESETTINGS_ENABLEPUBLICLINK=true
 		exec "$MM_DIR/bin/mattermost" --config "$run/config/config.json" >>"$work/mattermost.log" 2>&1
 	) &
 	echo $! >"$pidfile"

@@ -67,6 +67,7 @@ func Run(t *testing.T, open Open, opts ...Option) {
 		{"Threads", testThreads},
 		{"ChatLog", testChatLog},
 		{"ChatLogBounds", testChatLogBounds},
+		{"ChatLogTotalBound", testChatLogTotalBound},
 		{"PruneChatLog", testPruneChatLog},
 		{"PruneChatLogConcurrent", testPruneChatLogConcurrent},
 		{"Concurrent", testConcurrent},
@@ -374,7 +375,7 @@ func fill(t *testing.T, s state.Store, ch string, topic int64) {
 	if err := s.SetThreadRef(ctx, ch, topic, ch+"/thread"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.LogMessage(ctx, state.LoggedMessage{Channel: ch, MessageID: ch + "/msg", Text: "hi", Time: time.Now()}, 0, 0); err != nil {
+	if err := s.LogMessage(ctx, state.LoggedMessage{Channel: ch, MessageID: ch + "/msg", Text: "hi", Time: time.Now()}, state.LogBounds{PerChat: 0, MaxAge: 0}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -926,16 +927,16 @@ func testChatLog(t *testing.T, s state.Store) {
 		Username: "alice", Name: "Alice A.", AvatarURL: "https://x/a.png", Text: "hello <b>world</b> 🎉",
 		IsBot: true, Time: at(1),
 	}
-	if err := s.LogMessage(ctx, full, 0, 0); err != nil {
+	if err := s.LogMessage(ctx, full, state.LogBounds{PerChat: 0, MaxAge: 0}); err != nil {
 		t.Fatalf("LogMessage: %v", err)
 	}
 	for i := range 4 {
 		m := state.LoggedMessage{Channel: "telegram:-5", MessageID: fmt.Sprint(12 + i), Text: fmt.Sprint("m", i), Time: at(2 + i)}
-		if err := s.LogMessage(ctx, m, 0, 0); err != nil {
+		if err := s.LogMessage(ctx, m, state.LogBounds{PerChat: 0, MaxAge: 0}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.LogMessage(ctx, state.LoggedMessage{Channel: "telegram:-6", MessageID: "1", Time: at(1)}, 0, 0); err != nil {
+	if err := s.LogMessage(ctx, state.LoggedMessage{Channel: "telegram:-6", MessageID: "1", Time: at(1)}, state.LogBounds{PerChat: 0, MaxAge: 0}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -981,12 +982,73 @@ func testChatLog(t *testing.T, s state.Store) {
 	}
 }
 
+// testChatLogTotalBound: with many chats, the log stays within its overall bound, and the chats
+// that were quiet longest go first, whole; a chat being logged is cut only when it alone is over.
+func testChatLogTotalBound(t *testing.T, s state.Store) {
+	ctx := t.Context()
+	t0 := time.Now().Add(-time.Hour)
+	total := func() int {
+		t.Helper()
+		n := 0
+		for _, ch := range []string{"t:a", "t:b", "t:c", "t:d"} {
+			k, err := s.ChatLogCount(ctx, ch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n += k
+		}
+		return n
+	}
+	log := func(ch string, i int) {
+		t.Helper()
+		m := state.LoggedMessage{Channel: ch, MessageID: fmt.Sprint(ch, "-", i), Time: t0.Add(time.Duration(i) * time.Second)}
+		if err := s.LogMessage(ctx, m, state.LogBounds{PerChat: 100, Total: 10}); err != nil {
+			t.Fatal(err)
+		}
+		if n := total(); n > 10 {
+			t.Fatalf("after %s the log holds %d messages, over its bound of 10", m.MessageID, n)
+		}
+	}
+	// a is quiet longest, then b; c is busy.
+	for i := range 3 {
+		log("t:a", i)
+	}
+	for i := 3; i < 6; i++ {
+		log("t:b", i)
+	}
+	for i := 6; i < 10; i++ {
+		log("t:c", i)
+	}
+	log("t:d", 10) // 11 messages: a, the least recently active chat, goes whole
+	if n, _ := s.ChatLogCount(ctx, "t:a"); n != 0 {
+		t.Errorf("the quietest chat kept %d messages", n)
+	}
+	for ch, want := range map[string]int{"t:b": 3, "t:c": 4, "t:d": 1} {
+		if n, _ := s.ChatLogCount(ctx, ch); n != want {
+			t.Errorf("%s kept %d messages, want %d", ch, n, want)
+		}
+	}
+	log("t:b", 11) // b is active again: c is now the quietest
+	log("t:b", 12)
+	log("t:b", 13)
+	log("t:b", 14)
+	if n, _ := s.ChatLogCount(ctx, "t:c"); n != 0 {
+		t.Errorf("chat c, now quiet longest, kept %d messages", n)
+	}
+	for i := 15; i < 40; i++ { // one chat alone over the bound keeps its newest
+		log("t:b", i)
+	}
+	if got := chatIDs(t, s, "t:b"); len(got) != 10 || got[9] != "t:b-39" {
+		t.Errorf("a chat alone over the bound kept %q, want its newest 10", got)
+	}
+}
+
 func testChatLogBounds(t *testing.T, s state.Store) {
 	ctx := t.Context()
 	now := time.Now()
 	log := func(ch, id string, t0 time.Time, maxN int, maxAge time.Duration) {
 		t.Helper()
-		if err := s.LogMessage(ctx, state.LoggedMessage{Channel: ch, MessageID: id, Time: t0}, maxN, maxAge); err != nil {
+		if err := s.LogMessage(ctx, state.LoggedMessage{Channel: ch, MessageID: id, Time: t0}, state.LogBounds{PerChat: maxN, MaxAge: maxAge}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -1021,7 +1083,7 @@ func testPruneChatLog(t *testing.T, s state.Store) {
 	ctx := t.Context()
 	log := func(ch, id string, t0 time.Time, maxN int) {
 		t.Helper()
-		if err := s.LogMessage(ctx, state.LoggedMessage{Channel: ch, MessageID: id, Time: t0}, maxN, 0); err != nil {
+		if err := s.LogMessage(ctx, state.LoggedMessage{Channel: ch, MessageID: id, Time: t0}, state.LogBounds{PerChat: maxN, MaxAge: 0}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -1092,7 +1154,7 @@ func testPruneChatLogConcurrent(t *testing.T, s state.Store) {
 				if i%2 == 0 {
 					t0 = now.Add(-2 * time.Hour)
 				}
-				if err := s.LogMessage(ctx, state.LoggedMessage{Channel: ch, MessageID: fmt.Sprint(i), Time: t0}, 8, 0); err != nil {
+				if err := s.LogMessage(ctx, state.LoggedMessage{Channel: ch, MessageID: fmt.Sprint(i), Time: t0}, state.LogBounds{PerChat: 8, MaxAge: 0}); err != nil {
 					errs <- err
 				}
 			}
@@ -1115,7 +1177,7 @@ func testPruneChatLogConcurrent(t *testing.T, s state.Store) {
 	}
 	for w := range writers {
 		ch := fmt.Sprintf("c:%d", w)
-		if err := s.LogMessage(ctx, state.LoggedMessage{Channel: ch, MessageID: "last", Time: now}, 1, 0); err != nil {
+		if err := s.LogMessage(ctx, state.LoggedMessage{Channel: ch, MessageID: "last", Time: now}, state.LogBounds{PerChat: 1, MaxAge: 0}); err != nil {
 			t.Fatal(err)
 		}
 		if got := chatIDs(t, s, ch); !slices.Equal(got, []string{"last"}) {
@@ -1141,7 +1203,7 @@ func testConcurrent(t *testing.T, s state.Store) {
 					"posts", int64(w*each+i)); err != nil {
 					errs <- err
 				}
-				if err := s.LogMessage(ctx, state.LoggedMessage{Channel: "shared:1", MessageID: fmt.Sprint(w, "-", i)}, 0, 0); err != nil {
+				if err := s.LogMessage(ctx, state.LoggedMessage{Channel: "shared:1", MessageID: fmt.Sprint(w, "-", i)}, state.LogBounds{PerChat: 0, MaxAge: 0}); err != nil {
 					errs <- err
 				}
 				if _, err := s.Rules(ctx, ch); err != nil {

@@ -179,6 +179,9 @@ func (s *Server) RateLimitNext(retryAfter time.Duration) {
 	s.rateLimit = retryAfter
 }
 
+// ServerErrorNext implements adaptertest.Fake: the next message post answers 500.
+func (s *Server) ServerErrorNext() { s.FailNext(500, 0, "500: Internal Server Error") }
+
 // FailNext makes the next channel message post answer an error with that HTTP status and
 // Discord JSON error code (403 50013 "Missing Permissions", 500 0 …).
 func (s *Server) FailNext(status, code int, message string) {

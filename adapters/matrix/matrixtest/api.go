@@ -251,6 +251,11 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, me session) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.failSend {
+		s.failSend = false
+		fail(w, 502, "M_UNKNOWN", "bad gateway")
+		return
+	}
 	if d := s.rateLimit; d > 0 {
 		s.rateLimit = 0
 		reply(w, 429, map[string]any{"errcode": "M_LIMIT_EXCEEDED", "error": "too many requests", "retry_after_ms": d.Milliseconds()})

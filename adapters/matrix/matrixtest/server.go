@@ -48,6 +48,7 @@ type Server struct {
 	main      id.RoomID
 	seq       int
 	rateLimit time.Duration
+	failSend  bool // the next send answers 502
 	syncLimit time.Duration
 	failSyncs int
 	syncs     []string // the since token of every /sync
@@ -241,6 +242,13 @@ func (s *Server) RateLimitNext(retryAfter time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.rateLimit = retryAfter
+}
+
+// ServerErrorNext implements adaptertest.Fake: the next send answers 502.
+func (s *Server) ServerErrorNext() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failSend = true
 }
 
 // RateLimitSyncNext makes the next /sync answer 429 M_LIMIT_EXCEEDED with retry_after_ms.

@@ -28,6 +28,9 @@ func (s *Server) routes() http.Handler {
 	api("GET /api/v4/posts/{id}", s.getPost)
 	api("GET /api/v4/posts/{id}/thread", s.getThread)
 	api("POST /api/v4/roles/names", s.getRoles)
+	api("GET /api/v4/files/{id}", s.getFile)
+	api("GET /api/v4/files/{id}/link", s.getFileLink)
+	mux.HandleFunc("GET /files/{id}/public", s.getPublicFile) // no session: that is the point
 	mux.HandleFunc("GET /api/v4/websocket", s.serveWebsocket)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.recordUnhandled(r.Method + " " + r.URL.RequestURI())
@@ -303,6 +306,12 @@ func (s *Server) createPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
+	if s.failPost {
+		s.failPost = false
+		s.mu.Unlock()
+		writeError(w, http.StatusInternalServerError, "app.post.save.app_error", "Unable to save the post.")
+		return
+	}
 	if wait := s.rateLimit; wait > 0 {
 		s.rateLimit = 0
 		s.mu.Unlock()
@@ -362,4 +371,59 @@ func (s *Server) getRoles(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// fileFor returns a file the bot may read (it is a member of the file's channel), else answers
+// the real server's error. Callers hold s.mu.
+func (s *Server) fileFor(w http.ResponseWriter, id string) *model.FileInfo {
+	f := s.files[id]
+	if f == nil {
+		writeError(w, http.StatusNotFound, "app.file_info.get.app_error", "Unable to get the file info.")
+		return nil
+	}
+	if s.memberChannel(w, f.ChannelId) == nil {
+		return nil
+	}
+	return f
+}
+
+func (s *Server) getFile(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f := s.fileFor(w, r.PathValue("id")); f != nil {
+		w.Header().Set("Content-Type", f.MimeType)
+		_, _ = w.Write(s.fileData[f.Id])
+	}
+}
+
+// publicHash is the h= of a public link (the real server hashes a salt and the file id).
+func publicHash(id string) string { return "fake-" + id }
+
+// getFileLink answers {"link": …} while public links are on, else 501 as the real server does.
+func (s *Server) getFileLink(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.publicLinks {
+		writeError(w, http.StatusNotImplemented, "api.file.get_public_link.disabled.app_error", "Public links have been disabled.")
+		return
+	}
+	if f := s.fileFor(w, r.PathValue("id")); f != nil {
+		writeJSON(w, http.StatusOK, map[string]string{"link": s.hs.URL + "/files/" + f.Id + "/public?h=" + publicHash(f.Id)})
+	}
+}
+
+// getPublicFile serves a file to anyone holding its public link.
+func (s *Server) getPublicFile(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.files[r.PathValue("id")]
+	switch {
+	case !s.publicLinks:
+		writeError(w, http.StatusNotImplemented, "api.file.get_public_link.disabled.app_error", "Public links have been disabled.")
+	case f == nil || r.URL.Query().Get("h") != publicHash(f.Id):
+		writeError(w, http.StatusBadRequest, "api.file.get_file.public_invalid.app_error", "The public link does not appear to be valid.")
+	default:
+		w.Header().Set("Content-Type", f.MimeType)
+		_, _ = w.Write(s.fileData[f.Id])
+	}
 }

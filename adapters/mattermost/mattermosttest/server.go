@@ -8,6 +8,7 @@ package mattermosttest
 import (
 	"fmt"
 	"net/http/httptest"
+	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -55,8 +56,13 @@ type Server struct {
 	rejected  int
 	sessions  int
 	rateLimit time.Duration
+	failPost  bool // the next create-post answers 500
 	unhandled []string
 	closed    bool
+	files     map[string]*model.FileInfo // by id
+	fileData  map[string][]byte
+	// publicLinks is FileSettings.EnablePublicLink (off by default, as on the real server).
+	publicLinks bool
 }
 
 var _ adaptertest.Fake = (*Server)(nil)
@@ -72,6 +78,8 @@ func NewServer() *Server {
 		readOnly: map[string]bool{},
 		byID:     map[string]*model.Post{},
 		conns:    map[*wsConn]struct{}{},
+		files:    map[string]*model.FileInfo{},
+		fileData: map[string][]byte{},
 	}
 	s.team = &model.Team{Id: model.NewId(), Name: "example", DisplayName: "Example", Type: model.TeamOpen}
 	s.bot = s.addUser(BotUsername, "Discourse", true) // a bot's display name is its first name
@@ -237,6 +245,33 @@ func (s *Server) InjectPost(ch adapters.ChannelRef, userID, message, rootID stri
 	return p.Id
 }
 
+// InjectFile makes userID post message in ch with a file attached (name, data) and returns the
+// post's and the file's ids. As on the real server, the post lists the file in metadata.files.
+func (s *Server) InjectFile(ch adapters.ChannelRef, userID, message, name string, data []byte) (postID, fileID string) {
+	s.mu.Lock()
+	info := &model.FileInfo{
+		Id: model.NewId(), CreatorId: userID, ChannelId: ch.ChatID, Name: name, Size: int64(len(data)),
+		Extension: strings.TrimPrefix(path.Ext(name), "."), MimeType: "application/octet-stream", CreateAt: model.GetMillis(),
+	}
+	p := &model.Post{ChannelId: ch.ChatID, UserId: userID, Message: message, FileIds: model.StringArray{info.Id},
+		Metadata: &model.PostMetadata{Files: []*model.FileInfo{info}}}
+	s.store(p)
+	info.PostId = p.Id
+	s.files[info.Id] = info
+	s.fileData[info.Id] = slices.Clone(data)
+	s.mu.Unlock()
+	s.broadcastPosted(p)
+	return p.Id, info.Id
+}
+
+// SetPublicLinks turns the server's public file links on or off (FileSettings.EnablePublicLink,
+// off by default): while off, asking for a file's public link answers 501.
+func (s *Server) SetPublicLinks(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.publicLinks = on
+}
+
 // DeletePost deletes a post as a user or moderator would: it stays stored with DeleteAt set,
 // leaves the channel's post lists, and no longer roots a thread (the server then answers a new
 // reply to it with 400 api.post.create_post.root_id.app_error).
@@ -334,6 +369,13 @@ func (s *Server) RateLimitNext(retryAfter time.Duration) {
 	s.rateLimit = max(retryAfter, time.Second)
 }
 
+// ServerErrorNext implements adaptertest.Fake: the next create-post call answers 500.
+func (s *Server) ServerErrorNext() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failPost = true
+}
+
 // Unhandled lists the requests the fake did not understand ("GET /api/v4/..."); tests check it
 // is empty.
 func (s *Server) Unhandled() []string {
@@ -409,6 +451,12 @@ func (s *Server) store(p *model.Post) {
 		if m := s.members[p.ChannelId][id]; m != nil {
 			m.MentionCount++
 		}
+	}
+	// A user's own post marks the channel read for them, clearing their mentions there (not a
+	// bot's or a webhook's post).
+	m, u := s.members[p.ChannelId][p.UserId], s.users[p.UserId]
+	if m != nil && u != nil && !u.IsBot && p.Type == "" && p.GetProp("from_bot") == nil && p.GetProp("from_webhook") == nil {
+		m.MentionCount = 0
 	}
 }
 

@@ -253,6 +253,9 @@ func (s *Server) RateLimitNextN(n int, retryAfter time.Duration) {
 	}
 }
 
+// ServerErrorNext implements adaptertest.Fake: the next chat.postMessage answers HTTP 500.
+func (s *Server) ServerErrorNext() { s.FailNext("chat.postMessage", "http_500") }
+
 // FailNext makes the next call of a Web API method ("chat.postMessage") answer
 // {"ok":false,"error":code}. The code "http_500" answers HTTP 500 instead.
 func (s *Server) FailNext(method, code string) {

@@ -192,6 +192,9 @@ func (s *Server) RateLimitNext(retryAfter time.Duration) {
 	s.limited = append(s.limited, max(secs, 1))
 }
 
+// ServerErrorNext implements adaptertest.Fake: the next sendMessage answers 502.
+func (s *Server) ServerErrorNext() { s.FailNext("sendMessage", http.StatusBadGateway) }
+
 // FailNext makes the next call of method answer HTTP status (e.g. 502) with an error envelope.
 func (s *Server) FailNext(method string, status int) {
 	s.mu.Lock()

@@ -14,6 +14,7 @@ type Config struct {
 	State      State      `yaml:"state"`
 	Delivery   Delivery   `yaml:"delivery"`
 	HTTP       HTTP       `yaml:"http"`
+	Web        *Web       `yaml:"web"` // nil: no web console
 	Transcript Transcript `yaml:"transcript"`
 	Access     Access     `yaml:"access"`
 	Rules      []SeedRule `yaml:"rules"`
@@ -66,6 +67,16 @@ type Delivery struct {
 // HTTP serves health and metrics.
 type HTTP struct {
 	Listen string `yaml:"listen"` // empty: off
+}
+
+// Web is the web console on http.listen, and how admins sign in to it.
+type Web struct {
+	SignIn     string `yaml:"sign_in"` // discourse_connect or token
+	Secret     string `yaml:"secret" secret:"true"`
+	SecretFile string `yaml:"secret_file"`
+	Group      string `yaml:"group"` // forum group let in besides admins
+	Token      string `yaml:"token" secret:"true"`
+	TokenFile  string `yaml:"token_file"`
 }
 
 // Transcript says where transcripts go.

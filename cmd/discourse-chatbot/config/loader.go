@@ -79,7 +79,7 @@ func Parse(data []byte, lookupEnv func(string) (string, bool), platforms []adapt
 	sort.SliceStable(cfg.Platforms, func(i, j int) bool {
 		return registryIndex(platforms, cfg.Platforms[i].Name()) < registryIndex(platforms, cfg.Platforms[j].Name())
 	})
-	applyDefaults(cfg, d.present)
+	applyDefaults(cfg, d.present, lookupEnv)
 	if err := validate(cfg, d); err != nil {
 		return nil, err
 	}

@@ -36,6 +36,9 @@ func validate(c *Config, d *decoder) error {
 			v.fail("http.listen", "%q is not host:port (e.g. 127.0.0.1:9090)", c.HTTP.Listen)
 		}
 	}
+	if c.Web != nil {
+		v.web(c.Web, c)
+	}
 	v.transcript(&c.Transcript)
 	v.access(&c.Access, c)
 	for i := range c.Rules {
@@ -77,6 +80,27 @@ func (v *validator) state(s *State) {
 	}
 	if strings.TrimSpace(s.DSN) == "" {
 		v.fail("state.dsn", "empty (the database file, e.g. discourse-chatbot.db)")
+	}
+}
+
+func (v *validator) web(w *Web, c *Config) {
+	if c.HTTP.Listen == "" {
+		v.fail("web", "the web console is served on http.listen: set it too (e.g. 127.0.0.1:9090)")
+	}
+	p := problems{v: v}
+	switch w.SignIn {
+	case "discourse_connect":
+		section.Secret(p, "web.secret", w.Secret)
+		if w.Token != "" {
+			v.fail("web.token", "only for sign_in: token")
+		}
+	case "token":
+		section.Secret(p, "web.token", w.Token)
+		if w.Secret != "" || w.Group != "" {
+			v.fail("web.sign_in", "token sign-in takes no secret or group (they are for discourse_connect)")
+		}
+	default:
+		v.fail("web.sign_in", "%q is not discourse_connect or token", w.SignIn)
 	}
 }
 

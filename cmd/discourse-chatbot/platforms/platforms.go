@@ -6,6 +6,7 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/console"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/matrix"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/mattermost"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/telegram"
@@ -17,5 +18,6 @@ var All = []adapters.Descriptor{
 	telegram.Platform,
 	discord.Platform,
 	mattermost.Platform,
+	matrix.Platform,
 	console.Platform,
 }

@@ -135,6 +135,16 @@ func provision(url string) (*fixture.Fixture, error) {
 		f.Channels[name] = ch.Id
 		chans = append(chans, ch)
 	}
+	lobby, resp, err := c.CreateChannel(&model.Channel{TeamId: team.Id, Name: fixture.Botless, DisplayName: fixture.Botless, Type: model.ChannelTypeOpen})
+	if err := check("create channel "+fixture.Botless, resp, err); err != nil {
+		return nil, err
+	}
+	f.Channels[lobby.Name] = lobby.Id
+	for _, id := range []string{carol.Id, dave.Id} {
+		if _, resp, err := c.AddChannelMember(lobby.Id, id); check("add a member to "+lobby.Name, resp, err) != nil {
+			return nil, check("add a member to "+lobby.Name, resp, err)
+		}
+	}
 	for _, ch := range chans {
 		for _, id := range []string{carol.Id, dave.Id, bot.UserId} {
 			if _, resp, err := c.AddChannelMember(ch.Id, id); check("add a member to "+ch.Name, resp, err) != nil {

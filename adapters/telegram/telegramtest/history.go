@@ -1,0 +1,40 @@
+package telegramtest
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
+)
+
+var _ adaptertest.HistoryFake = (*Server)(nil)
+
+// OtherChatID is the supergroup OtherChannel returns.
+const OtherChatID = -1001000000002
+
+// AddHistory implements adaptertest.HistoryFake: MemberUser writes text in ch, as a reply to
+// root when set (a Telegram thread is a chain of replies). The bot sees it as its next update.
+func (s *Server) AddHistory(ch adapters.ChannelRef, text string, root adapters.MessageRef) adapters.MessageRef {
+	in := Incoming{Channel: ch, From: MemberUser, Text: text}
+	if root != "" {
+		in.ReplyTo, _ = strconv.Atoi(string(root))
+	}
+	return adapters.MessageRef(strconv.Itoa(s.Inject(in)))
+}
+
+// MessageLink implements adaptertest.HistoryFake: a supergroup's message link,
+// https://t.me/c/<chat id without -100>/<message id>.
+func (s *Server) MessageLink(ch adapters.ChannelRef, ref adapters.MessageRef) string {
+	return "https://t.me/c/" + strings.TrimPrefix(ch.ChatID, "-100") + "/" + string(ref)
+}
+
+// OtherChannel implements adaptertest.HistoryFake: a second supergroup with the bot in it.
+func (s *Server) OtherChannel() adapters.ChannelRef {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.chats[OtherChatID] == nil {
+		s.addChat(OtherChatID, "supergroup", "Other group", false)
+	}
+	return ref(OtherChatID, 0)
+}

@@ -1,0 +1,189 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord/discordtest"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/mattermost"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/mattermost/mattermosttest"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack/slacktest"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/telegram"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/telegram/telegramtest"
+	"github.com/discourse-chatbot/discourse-chatbot/state"
+)
+
+// The one setup of the end-to-end tests: each chat platform is its fake server, the real adapter
+// on it, and what "connected" means there. The per-platform files add what only that platform
+// has (buttons, threads, its own markup); TestEveryPlatform runs what every platform must do.
+
+// platformFake is a platform's fake as the harness uses it.
+type platformFake interface {
+	adaptertest.Fake
+	fakeServer
+}
+
+// chatPlatform is one platform of the table.
+// The adapters are built with their pacing lifted (Limits: &<platform>.Limits{}): the fakes
+// enforce no rate limits, and BenchmarkPacing measures the documented ones.
+type chatPlatform[F platformFake] struct {
+	name    string
+	newFake func() F
+	adapter func(t *testing.T, f F, st state.Store) adapters.Adapter
+	ready   func(t *testing.T, f F) // waits until the adapter is connected
+}
+
+var (
+	slackPlatform = chatPlatform[*slacktest.Server]{
+		name: "slack", newFake: slacktest.NewServer,
+		adapter: func(t *testing.T, f *slacktest.Server, _ state.Store) adapters.Adapter {
+			return must(slack.New(slack.Config{BotToken: slacktest.BotToken, AppToken: slacktest.AppToken, APIURL: f.APIURL(),
+				Limits: &slack.Limits{}}, testLogger(t)))
+		},
+		ready: func(t *testing.T, f *slacktest.Server) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := f.WaitConnected(ctx); err != nil {
+				t.Fatal(err)
+			}
+		},
+	}
+	discordPlatform = chatPlatform[*discordtest.Server]{
+		name: "discord", newFake: discordtest.NewServer,
+		adapter: func(t *testing.T, f *discordtest.Server, _ state.Store) adapters.Adapter {
+			return must(discord.New(discord.Config{
+				Token: discordtest.Token, APIURL: f.URL(), GatewayURL: f.GatewayURL(), Transcripts: true,
+				Limits: &discord.Limits{},
+			}, testLogger(t)))
+		},
+		ready: func(t *testing.T, f *discordtest.Server) {
+			waitUntil(t, "the gateway session", f.Connected)
+			waitUntil(t, "the /discourse command to be registered", func() bool { return f.Commands("") != nil })
+		},
+	}
+	mattermostPlatform = chatPlatform[*mattermosttest.Server]{
+		name: "mattermost", newFake: mattermosttest.NewServer,
+		adapter: func(t *testing.T, f *mattermosttest.Server, _ state.Store) adapters.Adapter {
+			return must(mattermost.New(mattermost.Config{URL: f.URL(), Token: mattermosttest.Token, Limits: &mattermost.Limits{}}, testLogger(t)))
+		},
+		ready: func(t *testing.T, f *mattermosttest.Server) {
+			waitUntil(t, "the websocket", func() bool { return f.Live() > 0 })
+		},
+	}
+	telegramPlatform = chatPlatform[*telegramtest.Server]{
+		name: "telegram", newFake: telegramtest.NewServer,
+		adapter: func(t *testing.T, f *telegramtest.Server, st state.Store) adapters.Adapter {
+			// The chat log is bounded at 50 messages (and an age no test reaches: the fake's
+			// clock starts on a fixed date).
+			return must(telegram.New(telegram.Config{
+				Token: telegramtest.Token, APIEndpoint: f.URL(), PollTimeout: time.Second,
+				Offsets: st, ChatLog: state.ChatLogOf(st), LogMaxMessages: 50, LogMaxAge: 876000 * time.Hour,
+				Limits: &telegram.Limits{},
+			}, testLogger(t)))
+		},
+		ready: func(*testing.T, *telegramtest.Server) {},
+	}
+)
+
+// startChat runs the bot on forum with p as its only chat platform until the test ends. seed, when
+// set, fills the fake before the bot starts; extra adjusts the options. It returns once the
+// adapter is connected and the forum poller has started, so every later post is news.
+func startChat[F platformFake](t *testing.T, p chatPlatform[F], forum *site, extra botOption, seed func(F)) (F, *testRun) {
+	t.Helper()
+	fake := p.newFake()
+	if seed != nil {
+		seed(fake)
+	}
+	closeFake(t, "fake "+p.name, fake) // before the bot starts, so it closes after the bot stops
+	run := runTestBot(t, forum.URL(), filepath.Join(t.TempDir(), "bot.db"), func(st state.Store) []adapters.Adapter {
+		return []adapters.Adapter{p.adapter(t, fake, st)}
+	}, extra)
+	p.ready(t, fake)
+	return fake, run
+}
+
+// everyPlatform runs fn once per platform of the table, each in a subtest with its own fake and
+// bot.
+func everyPlatform(t *testing.T, fn func(t *testing.T, forum *site, fake adaptertest.Fake)) {
+	t.Helper()
+	run := func(name string, start func(t *testing.T, forum *site) adaptertest.Fake) {
+		t.Run(name, func(t *testing.T) {
+			forum := newSite(t)
+			fn(t, forum, start(t, forum))
+		})
+	}
+	run("slack", func(t *testing.T, forum *site) adaptertest.Fake {
+		f, _ := startChat(t, slackPlatform, forum, nil, nil)
+		return f
+	})
+	run("discord", func(t *testing.T, forum *site) adaptertest.Fake {
+		f, _ := startChat(t, discordPlatform, forum, nil, nil)
+		return f
+	})
+	run("mattermost", func(t *testing.T, forum *site) adaptertest.Fake {
+		f, _ := startChat(t, mattermostPlatform, forum, nil, nil)
+		return f
+	})
+	run("telegram", func(t *testing.T, forum *site) adaptertest.Fake {
+		f, _ := startChat(t, telegramPlatform, forum, nil, func(f *telegramtest.Server) {
+			f.AddChat(-1009999999999, "supergroup", "Marker", false)
+		})
+		return f
+	})
+}
+
+// TestEveryPlatform: on every platform, an admin's `watch` creates the rule, a forum post in the
+// category arrives once with its link, `status` lists the rule, `remove 1` removes it and a
+// member who is not an admin is refused.
+func TestEveryPlatform(t *testing.T) {
+	everyPlatform(t, func(t *testing.T, forum *site, fake adaptertest.Fake) {
+		ch := fake.Channel()
+		// say sends a command and returns what the bot posted in answer.
+		say := func(text string, admin bool) string {
+			t.Helper()
+			before := len(fake.Posted(ch))
+			fake.InjectCommand(ch, text, admin)
+			var got []string
+			waitUntil(t, "the answer to "+text, func() bool {
+				posted := fake.Posted(ch)
+				got = got[:0]
+				for _, p := range posted[min(before, len(posted)):] {
+					got = append(got, p.Text)
+				}
+				return len(got) > 0
+			})
+			return strings.Join(got, "\n")
+		}
+		mustReply(t, say("watch support", true), "Rule created")
+
+		topic, _ := forum.CreateTopic("Printer on fire", "<p>smoke</p>", "alice", forum.cat["support"])
+		p := adaptertest.WaitPosted(t, fake, ch, "Printer on fire")
+		if link := fmt.Sprintf("/%d", topic); !strings.Contains(p.Text, forum.URL()+"/t/") || !strings.Contains(p.Text, link) {
+			t.Errorf("the notification has no link to topic %d: %q", topic, p.Text)
+		}
+
+		if status := say("status", false); !strings.Contains(status, "watch") || !strings.Contains(status, "support") {
+			t.Errorf("status = %q, want the watch support rule", status)
+		}
+		mustReply(t, say("watch general", false), "admin")
+		mustReply(t, say("remove 1", true), "Rule 1 removed")
+
+		n := 0
+		for _, p := range fake.Posted(ch) {
+			if strings.Contains(p.Text, "Printer on fire") {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("the post was notified %d times, want once", n)
+		}
+	})
+}
