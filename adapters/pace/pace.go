@@ -5,9 +5,8 @@
 // number, the theoretical arrival time (TAT) of its next send. A send waits until every lane it
 // counts against has reached its TAT, then moves each TAT one interval on. With intervals of at
 // least Per/N no window of length Per ever holds more than N sends, whatever the window's
-// alignment, which is what "N per Per" limits ask. Sends are booked only when all their lanes
-// are due, so a send waiting for its own chat never holds a shared lane's slot meanwhile. The
-// TATs (one int64 each) are written to a Store before the send goes out, so a restarted bot
+// alignment, which is what "N per Per" limits ask. A send waiting for its own chat never
+// holds a shared lane's slot meanwhile (see take). The TATs (one int64 each) are written to a Store before the send goes out, so a restarted bot
 // first waits out what its predecessor spent. golang.org/x/time/rate does not fit: its limiter
 // can neither be restored from a saved state nor book one moment across several limiters.
 package pace
@@ -39,10 +38,11 @@ func (l Limit) Interval() time.Duration {
 	return time.Duration(float64(l.Per) / float64(l.N) * (1 + Margin))
 }
 
-// slack is how late a send may leave and still count from its due moment rather than from
-// when it left (a sleeper wakes a little late): a tenth of the margin, so the lateness of
-// sends never adds up to a window's worth of the margin.
-func (l Limit) slack() int64 { return int64(float64(l.Per) * Margin / 10) }
+// slack is how late a send may leave its booked moment and still keep it (a sleeper wakes a
+// little late on a busy machine): half the margin. Lateness crowds the following sends only by
+// the difference in lateness between a send and the one N later, which the margin absorbs up to
+// Per×Margin; the other half is left for the network's jitter.
+func (l Limit) slack() int64 { return int64(float64(l.Per) * Margin / 2) }
 
 // Store keeps the lanes' state across restarts; adapters.Values (the bot's store) satisfies it.
 type Store interface {
@@ -109,6 +109,12 @@ func (p *Pacer) Wait(ctx context.Context, lanes ...Lane) error {
 }
 
 // take is Wait; it returns the moment the send was booked at.
+//
+// A send is booked at the moment every lane allows, but only once that leaves no lane idle for
+// longer than its own interval before it: a GCRA lane cannot lend out a gap, so a group's next
+// slot, seconds away, must not reserve the bot's overall lane that far ahead. Until then the
+// sender sleeps; sends queued on a shared lane are booked one after another, each sleeping to
+// its own slot.
 func (p *Pacer) take(ctx context.Context, lanes []Lane) (time.Time, error) {
 	ls := make([]*lane, len(lanes))
 	for {
@@ -117,47 +123,82 @@ func (p *Pacer) take(ctx context.Context, lanes []Lane) (time.Time, error) {
 		}
 		p.lookup(ctx, lanes, ls) // returns with p.mu held
 		now := p.now().UnixNano()
-		var wait int64
+		at := now
 		for _, l := range ls {
-			wait = max(wait, l.tat-now)
+			at = max(at, l.tat)
 		}
-		if wait > 0 {
+		wake := int64(0) // when booking at `at` would no longer leave a long gap
+		for i, l := range ls {
+			iv := int64(lanes[i].Limit.Interval())
+			if iv > 0 && at-max(l.tat, now) > iv {
+				wake = max(wake, at-iv)
+			}
+		}
+		if wake > 0 {
 			p.mu.Unlock()
-			if err := p.sleep(ctx, time.Duration(wait)); err != nil {
+			if err := p.sleep(ctx, time.Duration(wake-now)); err != nil {
 				return time.Time{}, err
 			}
-			continue // another sender may have taken the slot: look again
+			continue
 		}
-		at := now
 		save := false
 		for i, l := range ls {
-			lim := lanes[i].Limit
-			from := now
-			if now-l.tat <= lim.slack() {
-				from = l.tat // woke a little late: keep the slot's rhythm
+			if iv := int64(lanes[i].Limit.Interval()); iv > 0 { // a lane without a limit only gates
+				l.tat = at + iv
+				save = save || l.tat > l.saved
 			}
-			at = min(at, from)
-			l.tat = from + int64(lim.Interval())
-			save = save || (lim.Interval() > 0 && l.tat > l.saved)
 		}
 		p.mu.Unlock()
-		if !save || p.store == nil {
-			return time.Unix(0, at), nil
-		}
-		for i, l := range ls {
-			if lanes[i].Limit.Interval() > 0 { // a lane without a limit is saved only by Hold
-				p.save(ctx, lanes[i].Key, l)
+		// The booking is written while the sender sleeps, and before it leaves.
+		saved := make(chan struct{})
+		go func() {
+			defer close(saved)
+			if save {
+				p.saveAll(ctx, lanes, ls)
 			}
+		}()
+		err := p.sleep(ctx, time.Duration(at-p.now().UnixNano()))
+		<-saved
+		if err != nil {
+			return time.Time{}, err // the slot stays spent: never too few
 		}
-		// The write took a moment: the next sends count from when this one really leaves.
+		// A sender can leave late (a busy machine, a slow write). If a later send is booked
+		// on one of its lanes, leaving now would crowd it: the slot is given up and a new one
+		// taken. Otherwise the lanes' next sends count from now.
 		p.mu.Lock()
-		if late := p.now().UnixNano() - now; late > 0 {
-			for i, l := range ls {
-				l.tat = max(l.tat, now+late+int64(lanes[i].Limit.Interval()))
+		now = p.now().UnixNano()
+		rebook := false
+		for i, l := range ls {
+			lim := lanes[i].Limit
+			iv := int64(lim.Interval())
+			rebook = rebook || (iv > 0 && now-at > lim.slack() && l.tat > at+iv)
+		}
+		if rebook {
+			p.mu.Unlock()
+			continue
+		}
+		save = false
+		for i, l := range ls {
+			lim := lanes[i].Limit
+			if iv := int64(lim.Interval()); iv > 0 && now-at > lim.slack() {
+				l.tat = max(l.tat, now+iv)
+				save = save || l.tat > l.saved
 			}
 		}
 		p.mu.Unlock()
+		if save {
+			p.saveAll(ctx, lanes, ls)
+		}
 		return time.Unix(0, at), nil
+	}
+}
+
+// saveAll saves the lanes that have a limit.
+func (p *Pacer) saveAll(ctx context.Context, lanes []Lane, ls []*lane) {
+	for i, l := range ls {
+		if lanes[i].Limit.Interval() > 0 { // a lane without a limit is saved only by Hold
+			p.save(ctx, lanes[i].Key, l)
+		}
 	}
 }
 
