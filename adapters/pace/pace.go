@@ -174,6 +174,11 @@ func (p *Pacer) take(ctx context.Context, lanes []Lane) (time.Time, error) {
 			rebook = rebook || (iv > 0 && now-at > lim.slack() && l.tat > at+iv)
 		}
 		if rebook {
+			for i, l := range ls {
+				if iv := int64(lanes[i].Limit.Interval()); iv > 0 && l.tat == at+iv {
+					l.tat = at // nobody booked after it here: the unused slot is free again
+				}
+			}
 			p.mu.Unlock()
 			continue
 		}
