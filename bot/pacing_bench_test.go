@@ -397,7 +397,11 @@ func runPaceScenario(b *testing.B, s *paceScenario) {
 				}
 			}
 			if l.bound {
-				worst = min(worst, drainFraction(bindingPart(at, sends, l), l, down, restarted))
+				part := bindingPart(at, sends, l)
+				if l.requests { // the requests while the backlog drains, not those of connecting
+					part = within(part, all)
+				}
+				worst = min(worst, drainFraction(part, l, down, restarted))
 			}
 		}
 		if l.bound {
@@ -461,6 +465,29 @@ func drainFraction(at []time.Time, l paceLane, down, up time.Time) float64 {
 		worst = min(worst, ideal.Seconds()/took.Seconds())
 	}
 	return worst
+}
+
+// within returns the times (sorted) in each run's span of sends: from a run's first send to its
+// last. sends need not be sorted.
+func within(at, sends []time.Time) []time.Time {
+	sends = slices.Clone(sends)
+	slices.SortFunc(sends, func(a, b time.Time) int { return a.Compare(b) })
+	// The runs' spans: split where the sends pause for longer than a second (the restart).
+	var out []time.Time
+	start := 0
+	for i := 1; i <= len(sends); i++ {
+		if i < len(sends) && sends[i].Sub(sends[i-1]) < time.Second {
+			continue
+		}
+		from, to := sends[start], sends[i-1]
+		for _, t := range at {
+			if !t.Before(from) && !t.After(to) {
+				out = append(out, t)
+			}
+		}
+		start = i
+	}
+	return out
 }
 
 // bindingPart is the part of an aggregate lane's sends (sorted) during which the lane bound:

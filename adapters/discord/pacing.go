@@ -24,6 +24,11 @@ type Limits struct {
 // its next request on that route; the adapter only keeps those waits across a restart.
 var DefaultLimits = Limits{Global: pace.Limit{N: 50, Per: time.Second}}
 
+// holdMargin is added to the resets Discord announces: its Reset-After is rounded to the
+// millisecond and counted from when Discord answered, and a post that arrives a hair early is
+// refused (discordgo adds 250 ms for the same reason when it reads X-RateLimit-Reset).
+const holdMargin = 100 * time.Millisecond
+
 // paceKey is the prefix of the pacing state the adapter keeps in the bot's store; the global
 // lane is paceKey+"all", a channel's message route paceKey+"messages.<channel id>".
 const paceKey = platform + ".pace."
@@ -65,7 +70,7 @@ func (t *pacedTransport) learn(ctx context.Context, route string, h http.Header)
 	now := time.Now()
 	if h.Get("X-RateLimit-Global") != "" {
 		if d, ok := seconds(h.Get("Retry-After")); ok {
-			t.pacer.Hold(ctx, "all", now.Add(d))
+			t.pacer.Hold(ctx, "all", now.Add(d+holdMargin))
 		}
 		return
 	}
@@ -73,7 +78,7 @@ func (t *pacedTransport) learn(ctx context.Context, route string, h http.Header)
 		return
 	}
 	if d, ok := seconds(h.Get("X-RateLimit-Reset-After")); ok {
-		t.pacer.Hold(ctx, route, now.Add(d))
+		t.pacer.Hold(ctx, route, now.Add(d+holdMargin))
 	}
 }
 
