@@ -239,12 +239,15 @@ func (n Notification) Author() string {
 
 // Message is one chat message read from history or observed (for transcripts).
 type Message struct {
-	ID       MessageRef
-	Channel  ChannelRef
-	Thread   MessageRef // the thread's root message, if the message is in a thread
-	ReplyTo  MessageRef // Telegram: the message it answers
-	User     User
-	Text     string // in the platform's own markup; transcript converts it
+	ID      MessageRef
+	Channel ChannelRef
+	Thread  MessageRef // the thread's root message, if the message is in a thread
+	ReplyTo MessageRef // Telegram: the message it answers
+	User    User
+	// Text is CommonMark, converted by the adapter from its platform's markup (outside code):
+	// mentions as @names, links as [text](url), custom emoji as :name:. Nothing past the
+	// adapter parses a platform's markup.
+	Text     string
 	Time     time.Time
 	Files    []File
 	Link     string // permalink, when the platform has one
@@ -277,7 +280,8 @@ type HistoryQuery struct {
 
 // History is what History returns: the messages oldest first, and how to name the channel.
 type History struct {
-	ChannelName string // "#general", shown in "View in #general on Slack"
+	Source      string // the platform's title from its descriptor, "Slack" in "View in #general on Slack"
+	ChannelName string // "#general"
 	ChannelLink string // a link to the channel or the first message, when the platform has one
 	Messages    []Message
 }

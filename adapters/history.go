@@ -24,8 +24,9 @@ const (
 const (
 	// DefaultHistoryLimit is a query's limit when it sets none (transcript.max_messages's default).
 	DefaultHistoryLimit = 500
-	// MaxHistoryLimit bounds every read, whatever the query asks.
-	MaxHistoryLimit = 5000
+	// MaxHistoryLimit bounds every read, whatever the query asks: transcript.max_messages's
+	// upper bound.
+	MaxHistoryLimit = 10_000
 )
 
 // HistoryPlan is how every adapter reads q: which stretch, and the most messages to read. The

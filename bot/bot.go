@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"slices"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -41,9 +43,11 @@ type Bot struct {
 	hasGroupMessages atomic.Bool
 	groups           atomic.Pointer[groupRules]
 	poller           *discourse.Poller
+	live             atomic.Pointer[discourse.Poller] // the poller, for health checks from other goroutines
 	started          time.Time
-	httpAddr         atomic.Value // string: where /metrics is served
-	forumPerMinute   *perMinute   // forum requests a minute, for the web console
+	httpAddr         atomic.Value                 // string: where /metrics is served
+	forumPerMinute   *perMinute                   // forum requests a minute, for the web console
+	console          atomic.Pointer[http.Handler] // the web console, once the bot leads
 }
 
 // HTTPAddr returns the address health and metrics are served on, once listening ("" before).
@@ -68,14 +72,35 @@ func Run(ctx context.Context, opts Options) error {
 		return errors.New("bot: Options.Store is required")
 	}
 	b.store = st
+	b.metrics = newMetrics(st)
+	b.metrics.setAdapters(map[string]adapters.Adapter{})
+	// Health and metrics are served from the start, a standby's too: it answers /healthz, shows
+	// discourse_chatbot_standby 1 on /metrics, and /readyz says it is a standby.
+	if opts.HTTPListen != "" {
+		ln, err := net.Listen("tcp", opts.HTTPListen)
+		if err != nil {
+			return fmt.Errorf("http.listen %s: %w", opts.HTTPListen, err)
+		}
+		b.httpAddr.Store(ln.Addr().String())
+		if opts.Testing.Listening != nil {
+			opts.Testing.Listening(ln.Addr().String())
+		}
+		httpCtx, stopHTTP := context.WithCancel(ctx)
+		served := make(chan struct{})
+		defer func() { stopHTTP(); <-served }()
+		go func() {
+			defer close(served)
+			if err := serveHTTP(httpCtx, ln, b.metrics, b.ready, b.webConsole, logger); err != nil {
+				logger.Error("serving health and metrics stopped", "addr", ln.Addr().String(), "err", err)
+			}
+		}()
+	}
 	release, err := b.lead(ctx)
 	if err != nil || release == nil {
 		return err
 	}
 	defer release()
 
-	var requests func() int64
-	b.metrics = newMetrics(st, func() float64 { return float64(requests()) })
 	client, err := discourse.NewClient(discourse.ClientConfig{
 		URL: opts.Forum.URL, APIKey: opts.Forum.APIKey, APIUsername: opts.Forum.APIUsername,
 		UserAgent:         "discourse-chatbot/" + Version,
@@ -87,7 +112,7 @@ func Run(ctx context.Context, opts Options) error {
 		return fmt.Errorf("forum client: %w", err)
 	}
 	b.client = client
-	requests = client.Requests
+	b.metrics.setRequests(client.Requests)
 	b.catalog = discourse.NewCatalog(client)
 
 	ads, err := byPlatform(opts.Adapters)
@@ -95,6 +120,7 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	b.adapters = ads
+	b.metrics.setAdapters(ads)
 
 	b.delivery = newDelivery(st, ads, opts.Delivery.MaxAge, opts.Testing.RetryBase, logger.With("component", "delivery"), b.metrics)
 
@@ -106,6 +132,7 @@ func Run(ctx context.Context, opts Options) error {
 		Transcripts:    newTranscripts(b),
 		OnRulesChanged: func() { b.reloadRules(context.WithoutCancel(ctx)) }, //nolint:errcheck // logged inside
 		Status:         b.statusLine,
+		OnOutcome:      b.metrics.command,
 		Logger:         logger.With("component", "commands"),
 	}
 	if err := b.reloadRules(ctx); err != nil {
@@ -125,17 +152,13 @@ func Run(ctx context.Context, opts Options) error {
 		PrivateSince:  func() time.Time { return b.groups.Load().since },
 		PrivateGroups: func() []string { return b.groups.Load().names },
 		Logger:        logger.With("component", "poller"),
-		Polled: func(err error) {
-			if err == nil {
-				b.metrics.lastPollOK.Store(time.Now().UnixNano())
-			}
-		},
+		Polled:        b.metrics.polled,
 	})
 
 	b.poller = poller
+	b.live.Store(poller)
 	b.metrics.held(poller)
 
-	var console http.Handler
 	if w := opts.Web; w != nil {
 		if opts.HTTPListen == "" {
 			return errors.New("the web console needs http.listen")
@@ -147,7 +170,8 @@ func Run(ctx context.Context, opts Options) error {
 		if err != nil {
 			return err
 		}
-		console = c
+		var h http.Handler = c
+		b.console.Store(&h)
 	}
 
 	// Senders outlive the rest by design: they stop on their own context once the others are
@@ -188,14 +212,6 @@ func Run(ctx context.Context, opts Options) error {
 			return nil
 		})
 	}
-	if opts.HTTPListen != "" {
-		g.Go(func() error {
-			if err := serveHTTP(gctx, opts.HTTPListen, b.metrics, b.ready, console, logger, func(a string) { b.httpAddr.Store(a) }); err != nil {
-				return fmt.Errorf("http.listen %s: %w", opts.HTTPListen, err)
-			}
-			return nil
-		})
-	}
 	logger.Info("discourse-chatbot running", "forum", redactURL(opts.Forum.URL), "platforms", platformNames(ads))
 	err = g.Wait()
 	logger.Info("shutting down: finishing in-flight sends")
@@ -227,6 +243,8 @@ func (b *Bot) lead(ctx context.Context) (release func(), err error) {
 		return nil, fmt.Errorf("lock the state store: %w", err)
 	}
 	b.logger.Warn("another discourse-chatbot is running on this state store; waiting as a standby to take over when it stops")
+	b.metrics.standby.Store(true)
+	defer b.metrics.standby.Store(false)
 	release, err = b.store.Lead(ctx)
 	switch {
 	case err == nil:
@@ -238,11 +256,52 @@ func (b *Bot) lead(ctx context.Context) (release func(), err error) {
 	return nil, fmt.Errorf("lock the state store: %w", err)
 }
 
-func (b *Bot) ready() error {
+// webConsole is the web console's handler, nil until the bot leads (or without one).
+func (b *Bot) webConsole() http.Handler {
+	if h := b.console.Load(); h != nil {
+		return *h
+	}
+	return nil
+}
+
+// forumProblem says why the forum counts as unreachable ("" when the last poll is recent).
+func (b *Bot) forumProblem() string {
 	last := time.Unix(0, b.metrics.lastPollOK.Load())
 	limit := max(3*b.opts.Forum.PollInterval, 30*time.Second)
-	if time.Since(last) > limit {
-		return errors.New("no successful forum poll in " + limit.String())
+	if time.Since(last) <= limit {
+		return ""
+	}
+	// In live mode a quiet forum is polled only every few minutes: the MessageBus answering
+	// its long polls shows it is reachable in between, unless the last poll failed.
+	if p := b.live.Load(); p != nil && p.Live() && b.metrics.lastPollErr.Load() == nil && b.metrics.lastPollOK.Load() != 0 {
+		return ""
+	}
+	p := "no successful poll in " + limit.String()
+	if e := b.metrics.lastPollErr.Load(); e != nil {
+		p += " (" + *e + ")"
+	}
+	return p
+}
+
+// ready is /readyz: nil when the bot leads, its last forum poll is recent, and every platform
+// that reports its connection (adapters.Health) is connected; else what is wrong, all of it.
+func (b *Bot) ready() error {
+	if b.metrics.standby.Load() {
+		return errors.New("standby: another process holds the state store and runs the bot")
+	}
+	var problems []string
+	if p := b.forumProblem(); p != "" {
+		problems = append(problems, "forum: "+p)
+	}
+	if ads := b.metrics.adapters.Load(); ads != nil {
+		for _, name := range platformNames(*ads) {
+			if h, ok := (*ads)[name].(adapters.Health); ok && !h.Connected() {
+				problems = append(problems, name+": disconnected")
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
 	}
 	return nil
 }
@@ -386,7 +445,19 @@ func (b *Bot) statusLine(ctx context.Context, ch adapters.ChannelRef) adapters.T
 	if err != nil {
 		b.logger.Warn("status: read pending notifications", "channel", ch.String(), "err", err)
 	}
-	t := commands.TextBotStatus(len(pending), b.client.Requests(), b.opts.Forum.MaxRequestsPerMinute, b.started)
+	st := commands.BotStatus{
+		Pending: len(pending), ForumRequests: b.client.Requests(), PerMinute: b.opts.Forum.MaxRequestsPerMinute,
+		Since: b.started, Now: time.Now(), ForumErrorKind: b.metrics.forumErrorKind(),
+	}
+	for _, p := range pending {
+		if st.OldestPending.IsZero() || p.CreatedAt.Before(st.OldestPending) {
+			st.OldestPending = p.CreatedAt
+		}
+	}
+	if t := b.metrics.lastPollOK.Load(); t != 0 {
+		st.LastPoll = time.Unix(0, t)
+	}
+	t := commands.TextBotStatus(st)
 	if b.poller != nil {
 		retrying, parked := heldCounts(b.poller.Held())
 		t = append(t, commands.TextHeldPosts(retrying, parked)...)

@@ -20,6 +20,8 @@ const (
 	// sendTimeout bounds one send, and how long an in-flight send may go on after shutdown.
 	sendTimeout = 30 * time.Second
 	rescanEvery = 15 * time.Second
+	// claimRecheck is how often a row another lead claimed is looked at again.
+	claimRecheck = 500 * time.Millisecond
 )
 
 // delivery runs one sender per channel with pending outbox rows: in order (the adapter paces its
@@ -265,9 +267,10 @@ func (d *delivery) claim(ctx context.Context, log *slog.Logger, it state.OutboxI
 	case errors.Is(err, state.ErrNotFound):
 		return 0, false, nil
 	case errors.As(err, &claimed):
-		log.Warn("outbox: a previous leader may still be sending this notification; waiting for its claim to end",
+		// Look again soon: the previous leader usually records its send within moments.
+		log.Warn("outbox: a previous leader may still be sending this notification; waiting for it to record the send or for its claim to end",
 			"id", it.ID, "until", claimed.Until)
-		return max(time.Until(claimed.Until), time.Millisecond), false, err
+		return min(max(time.Until(claimed.Until), time.Millisecond), claimRecheck), false, err
 	case errors.Is(err, state.ErrLeaseLost):
 		d.leaseLost(log)
 		return 0, false, err

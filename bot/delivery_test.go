@@ -36,7 +36,7 @@ func item(t testing.TB, ch string, topic, post int64, thread bool) state.OutboxI
 func startDelivery(t *testing.T, st state.Store, rec *recorder, maxAge time.Duration) (*delivery, func()) {
 	t.Helper()
 	d := newDelivery(st, map[string]adapters.Adapter{rec.platform: rec}, maxAge, 5*time.Millisecond,
-		slog.New(slog.DiscardHandler), newMetrics(nil, nil))
+		slog.New(slog.DiscardHandler), newMetrics(nil))
 	d.retryMax = 50 * time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -405,24 +404,6 @@ func discordStableIDs(s string, ids []string) string {
 	return s
 }
 
-// discordGolden compares got with the golden file, or rewrites it with -update.
-func discordGolden(t *testing.T, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(discordGoldenTranscript, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(discordGoldenTranscript)
-	if err != nil {
-		t.Fatalf("%v (run go test ./bot/ -run TestDiscordTranscript -update to write it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("transcript differs from %s (-update rewrites it):\n--- got\n%s\n--- want\n%s", discordGoldenTranscript, got, want)
-	}
-}
-
 // TestDiscordTranscriptWithButtons: /discourse post 3 previews the last three messages with
 // buttons; "◀ Start earlier" takes one more; "Post to forum" creates the topic, and only then.
 func TestDiscordTranscriptWithButtons(t *testing.T) {
@@ -474,7 +455,7 @@ func TestDiscordTranscriptWithButtons(t *testing.T) {
 	if !strings.Contains(answer.Content, fmt.Sprintf("/%d", topic.TopicID)) {
 		t.Errorf("answer %q does not link the new topic %d", answer.Content, topic.TopicID)
 	}
-	discordGolden(t, discordStableIDs(topic.Raw, ids))
+	golden(t, discordGoldenTranscript, discordStableIDs(topic.Raw, ids))
 	for _, outside := range []string{"Morning all", "a notification the bot sent"} {
 		if strings.Contains(topic.Raw, outside) {
 			t.Errorf("the transcript holds %q, outside the range or the bot's own", outside)
@@ -540,7 +521,7 @@ func TestDiscordTranscriptComposerLink(t *testing.T) {
 		t.Errorf("link mode created %d forum posts, want none", n)
 	}
 	if !*update { // TestDiscordTranscriptWithButtons writes the golden file
-		discordGolden(t, discordStableIDs(q.Get("body"), ids))
+		golden(t, discordGoldenTranscript, discordStableIDs(q.Get("body"), ids))
 	}
 }
 

@@ -6,13 +6,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
-	"github.com/discourse-chatbot/discourse-chatbot/adapters/matrix"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/matrix/matrixtest"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
@@ -47,10 +45,7 @@ func (r *mxBot) start(t *testing.T, extra botOption) {
 	t.Helper()
 	before := len(r.mx.Syncs())
 	r.run = runTestBot(t, r.forum.URL(), r.db, func(st state.Store) []adapters.Adapter {
-		return []adapters.Adapter{must(matrix.Platform.New(&matrix.Config{
-			Homeserver: r.mx.URL(), UserID: matrixtest.BotUser.String(), AccessToken: matrixtest.BotToken,
-			SyncTimeout: time.Second, MinBackoff: 10 * time.Millisecond,
-		}, adapters.Deps{Logger: testLogger(t), Values: st}))}
+		return []adapters.Adapter{matrixPlatform.adapter(t, r.mx, st)}
 	}, extra)
 	r.bot = r.run.bot
 	waitUntil(t, "the bot's second sync", func() bool { return len(r.mx.Syncs()) >= before+2 })

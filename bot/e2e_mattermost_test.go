@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"html"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -265,24 +264,6 @@ func (s *mmSeed) normalize(f *mattermosttest.Server, raw string) string {
 	return strings.NewReplacer(pairs...).Replace(raw)
 }
 
-// mmGolden compares got with the golden file, or rewrites it with -update.
-func mmGolden(t *testing.T, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(mmGoldenTranscript, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(mmGoldenTranscript)
-	if err != nil {
-		t.Fatalf("%v (run go test ./bot/ -run TestMattermostTranscript -update to write it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("transcript differs from %s (-update rewrites it):\n--- got\n%s\n--- want\n%s", mmGoldenTranscript, got, want)
-	}
-}
-
 func TestMattermostTranscriptBecomesATopic(t *testing.T) {
 	t.Parallel()
 	var seed *mmSeed
@@ -302,7 +283,7 @@ func TestMattermostTranscriptBecomesATopic(t *testing.T) {
 	if !strings.Contains(answer, fmt.Sprintf("/%d", topic.TopicID)) {
 		t.Errorf("answer %q does not link the new topic %d", answer, topic.TopicID)
 	}
-	mmGolden(t, seed.normalize(r.mm, topic.Raw))
+	golden(t, mmGoldenTranscript, seed.normalize(r.mm, topic.Raw))
 
 	t.Run("post thread <link>", func(t *testing.T) {
 		answer := mmShown(r.command(t, true, "post thread "+r.mm.Permalink(seed.reply)+" Installer hang"))
@@ -355,7 +336,7 @@ func TestMattermostTranscriptComposerLink(t *testing.T) {
 	if q.Get("category_id") != fmt.Sprint(r.forum.cat["support"]) || !strings.HasPrefix(q.Get("title"), "Chat transcript: ") {
 		t.Errorf("composer link title %q category %q", q.Get("title"), q.Get("category_id"))
 	}
-	mmGolden(t, seed.normalize(r.mm, q.Get("body")))
+	golden(t, mmGoldenTranscript, seed.normalize(r.mm, q.Get("body")))
 	if n := len(r.forum.CreatedPosts()); n != 0 {
 		t.Errorf("link mode created %d forum posts, want none", n)
 	}

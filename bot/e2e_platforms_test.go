@@ -12,6 +12,8 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord/discordtest"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/matrix"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/matrix/matrixtest"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/mattermost"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/mattermost/mattermosttest"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack"
@@ -78,6 +80,19 @@ var (
 			waitUntil(t, "the websocket", func() bool { return f.Live() > 0 })
 		},
 	}
+	matrixPlatform = chatPlatform[*matrixtest.Server]{
+		name: "matrix", newFake: matrixtest.NewServer,
+		adapter: func(t *testing.T, f *matrixtest.Server, st state.Store) adapters.Adapter {
+			return must(matrix.Platform.New(&matrix.Config{
+				Homeserver: f.URL(), UserID: matrixtest.BotUser.String(), AccessToken: matrixtest.BotToken,
+				SyncTimeout: time.Second, MinBackoff: 10 * time.Millisecond,
+			}, adapters.Deps{Logger: testLogger(t), Values: st}))
+		},
+		// The first sync ever treats what it shows as history; the second one waits for news.
+		ready: func(t *testing.T, f *matrixtest.Server) {
+			waitUntil(t, "the second sync", func() bool { return len(f.Syncs()) >= 2 })
+		},
+	}
 	telegramPlatform = chatPlatform[*telegramtest.Server]{
 		name: "telegram", newFake: telegramtest.NewServer,
 		adapter: func(t *testing.T, f *telegramtest.Server, st state.Store) adapters.Adapter {
@@ -130,6 +145,10 @@ func everyPlatform(t *testing.T, fn func(t *testing.T, forum *site, fake adapter
 	})
 	run("mattermost", func(t *testing.T, forum *site) adaptertest.Fake {
 		f, _ := startChat(t, mattermostPlatform, forum, nil, nil)
+		return f
+	})
+	run("matrix", func(t *testing.T, forum *site) adaptertest.Fake {
+		f, _ := startChat(t, matrixPlatform, forum, nil, nil)
 		return f
 	})
 	run("telegram", func(t *testing.T, forum *site) adaptertest.Fake {

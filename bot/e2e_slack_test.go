@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"html"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -356,24 +355,6 @@ func slackSeedTranscript(f *slacktest.Server) (root, reply string) {
 	return root, reply
 }
 
-// slackGolden compares got with the golden file, or rewrites it with -update.
-func slackGolden(t *testing.T, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(slackGoldenTranscript, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(slackGoldenTranscript)
-	if err != nil {
-		t.Fatalf("%v (run go test ./bot/ -run TestSlackTranscript -update to write it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("transcript differs from %s (-update rewrites it):\n--- got\n%s\n--- want\n%s", slackGoldenTranscript, got, want)
-	}
-}
-
 func TestSlackTranscriptBecomesATopic(t *testing.T) {
 	t.Parallel()
 	var root, reply string
@@ -393,7 +374,7 @@ func TestSlackTranscriptBecomesATopic(t *testing.T) {
 	if !strings.Contains(answer, fmt.Sprintf("/t/%d", topic.TopicID)) && !strings.Contains(answer, fmt.Sprintf("/%d", topic.TopicID)) {
 		t.Errorf("answer %q does not link the new topic %d", answer, topic.TopicID)
 	}
-	slackGolden(t, topic.Raw)
+	golden(t, slackGoldenTranscript, topic.Raw)
 
 	t.Run("post thread <link> previews the whole thread", func(t *testing.T) {
 		preview := s.command(t, slackGeneral, slacktest.AdminUser, "post thread <"+slackThreadLink(root, reply)+"> Installer hang")
@@ -499,7 +480,7 @@ func TestSlackTranscriptComposerLink(t *testing.T) {
 	if q.Get("category_id") != fmt.Sprint(s.forum.cat["support"]) || !strings.HasPrefix(q.Get("title"), "Chat transcript: #general on Slack") {
 		t.Errorf("composer link title %q category %q", q.Get("title"), q.Get("category_id"))
 	}
-	slackGolden(t, q.Get("body"))
+	golden(t, slackGoldenTranscript, q.Get("body"))
 	if n := len(s.forum.CreatedPosts()); n != 0 {
 		t.Errorf("link mode created %d forum posts, want none", n)
 	}

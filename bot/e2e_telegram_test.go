@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -670,30 +669,9 @@ func TestTelegramTranscriptFromTheChatLog(t *testing.T) {
 	if !strings.Contains(reply, r.forum.URL()+"/t/") && !strings.Contains(reply, p.Title) {
 		t.Errorf("the reply does not name the topic: %q", reply)
 	}
-	tgGolden(t, "testdata/transcript_telegram.md", p.Raw)
+	golden(t, "testdata/transcript_telegram.md", p.Raw)
 	if strings.Contains(p.Raw, "Good morning") {
 		t.Error("the transcript holds a message older than the last 3")
-	}
-}
-
-// tgGolden compares got with the golden file, or rewrites it with -update.
-func tgGolden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./bot -run %s -update to create it)", err, t.Name())
-	}
-	if got != string(want) {
-		t.Errorf("transcript differs from %s (run with -update to accept it):\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -526,4 +527,22 @@ func TestCategoryChoicesAreSlugsTheGrammarTakes(t *testing.T) {
 	}
 	reply := r.rec.command(t, "console:choices", "watch "+got[len(got)-1])
 	mustReply(t, reply, "Rule created")
+}
+
+// golden compares got with the golden file at path, or rewrites it with -update.
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./bot/ -update to write it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("transcript differs from %s (-update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
 }

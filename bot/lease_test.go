@@ -62,7 +62,7 @@ func TestDeliveryStopsWhenTheLeaseIsLost(t *testing.T) {
 	}
 	rec := newRecorder("console")
 	d := newDelivery(a, map[string]adapters.Adapter{rec.platform: rec}, time.Hour, 5*time.Millisecond,
-		slog.New(slog.DiscardHandler), newMetrics(nil, nil))
+		slog.New(slog.DiscardHandler), newMetrics(nil))
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	ran := make(chan struct{})             // Run ends when the lease is lost

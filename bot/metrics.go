@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/commands"
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
@@ -27,10 +29,20 @@ type metrics struct {
 	parked       *prometheus.CounterVec
 	sendLatency  *prometheus.HistogramVec
 	forumLatency *prometheus.HistogramVec
-	lastPollOK   atomic.Int64 // unix nanos of the last successful poll, for /readyz
+	commands     *prometheus.CounterVec
+	forumErrors  *prometheus.CounterVec
+	lastPollOK   atomic.Int64           // unix nanos of the last successful poll, for /readyz
+	lastPollErr  atomic.Pointer[string] // the current poll failure, nil while polls succeed
+	lastErrKind  atomic.Pointer[string] // its discourse.ErrorKind
+	standby      atomic.Bool
+	requests     atomic.Pointer[func() int64] // the forum client's request count, once it exists
+	adapters     atomic.Pointer[map[string]adapters.Adapter]
 }
 
-func newMetrics(st state.Store, forumRequests func() float64) *metrics {
+// metricsTimeout bounds the store queries one scrape makes.
+const metricsTimeout = 2 * time.Second
+
+func newMetrics(st state.Store) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		postsSeen: prometheus.NewCounter(prometheus.CounterOpts{
@@ -49,28 +61,162 @@ func newMetrics(st state.Store, forumRequests func() float64) *metrics {
 		forumLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "discourse_chatbot_forum_request_seconds", Help: "Time forum API requests took (polls, topics, catalogue, posts).",
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12)}, []string{"code", "method"}),
+		commands: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "discourse_chatbot_commands_total", Help: "Chat commands run, by command and outcome (ok, invalid, denied, refused, failed)."},
+			[]string{"command", "outcome"}),
+		forumErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "discourse_chatbot_forum_errors_total", Help: "Failed forum polls, by kind (network, timeout, auth, rate_limited, server, client, decode, other)."},
+			[]string{"kind"}),
 	}
 	m.reg.MustRegister(m.postsSeen, m.queued, m.sent, m.failed, m.parked, m.sendLatency, m.forumLatency,
+		m.commands, m.forumErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if forumRequests != nil {
-		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "discourse_chatbot_forum_requests_total", Help: "HTTP requests made to the forum's API (its admin budget is shared)."},
-			forumRequests))
-	}
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "discourse_chatbot_forum_requests_total", Help: "HTTP requests made to the forum's API (its admin budget is shared)."},
+		func() float64 {
+			if f := m.requests.Load(); f != nil {
+				return float64((*f)())
+			}
+			return 0
+		}))
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "discourse_chatbot_forum_last_success_timestamp_seconds", Help: "When the last forum poll succeeded (Unix time; 0: not yet)."},
+		func() float64 {
+			if t := m.lastPollOK.Load(); t != 0 {
+				return float64(t) / 1e9
+			}
+			return 0
+		}))
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "discourse_chatbot_standby", Help: "1 while this process waits as a standby for the one that holds the store's lock; it then polls and delivers nothing."},
+		func() float64 {
+			if m.standby.Load() {
+				return 1
+			}
+			return 0
+		}))
 	if st != nil {
-		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "discourse_chatbot_outbox_pending", Help: "Notifications waiting for delivery."},
-			func() float64 {
-				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-				defer cancel()
-				s, err := st.OutboxStats(ctx)
-				if err != nil {
-					return -1
-				}
-				return float64(s.Pending)
-			}))
+		m.reg.MustRegister(&outboxCollector{st: st, m: m})
 	}
 	return m
+}
+
+// setAdapters makes the platforms known to the per-platform metrics.
+func (m *metrics) setAdapters(ads map[string]adapters.Adapter) { m.adapters.Store(&ads) }
+
+// setRequests makes the forum client's request count known.
+func (m *metrics) setRequests(f func() int64) { m.requests.Store(&f) }
+
+// polled records a forum poll's outcome.
+func (m *metrics) polled(err error) {
+	if err == nil {
+		m.lastPollOK.Store(time.Now().UnixNano())
+		m.lastPollErr.Store(nil)
+		m.lastErrKind.Store(nil)
+		return
+	}
+	kind := discourse.ErrorKind(err)
+	m.forumErrors.WithLabelValues(kind).Inc()
+	msg := err.Error()
+	m.lastPollErr.Store(&msg)
+	m.lastErrKind.Store(&kind)
+}
+
+// forumErrorKind is the current poll failure's kind, "" while polls succeed.
+func (m *metrics) forumErrorKind() string {
+	if k := m.lastErrKind.Load(); k != nil {
+		return *k
+	}
+	return ""
+}
+
+// command counts a chat command.
+func (m *metrics) command(verb string, o commands.Outcome) {
+	if verb == "" {
+		verb = "unknown"
+	}
+	m.commands.WithLabelValues(verb, string(o)).Inc()
+}
+
+// outboxCollector reads the per-platform outbox state and the adapters' connections at each
+// scrape, so that the numbers are the store's, not a copy that drifts.
+type outboxCollector struct {
+	st state.Store
+	m  *metrics
+}
+
+var (
+	descPending = prometheus.NewDesc("discourse_chatbot_outbox_pending",
+		"Notifications waiting for delivery.", nil, nil)
+	descParked = prometheus.NewDesc("discourse_chatbot_outbox_parked",
+		"Notifications parked in the outbox (kept, not sent; the web console can queue them again).", nil, nil)
+	descPlatformPending = prometheus.NewDesc("discourse_chatbot_outbox_platform_pending",
+		"Notifications waiting for delivery, per platform.", []string{"platform"}, nil)
+	descOldest = prometheus.NewDesc("discourse_chatbot_outbox_oldest_pending_age_seconds",
+		"Age of the oldest notification waiting for delivery, per platform (0: none waits).", []string{"platform"}, nil)
+	descConnected = prometheus.NewDesc("discourse_chatbot_platform_connected",
+		"1 while the platform connection is up, 0 while it is down (platforms that report it).", []string{"platform"}, nil)
+	descReconnects = prometheus.NewDesc("discourse_chatbot_platform_reconnects_total",
+		"Connections to the platform made after the first.", []string{"platform"}, nil)
+)
+
+func (c *outboxCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descPending, descParked, descPlatformPending, descOldest, descConnected, descReconnects} {
+		ch <- d
+	}
+}
+
+func (c *outboxCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), metricsTimeout)
+	defer cancel()
+	if s, err := c.st.OutboxStats(ctx); err == nil {
+		ch <- prometheus.MustNewConstMetric(descPending, prometheus.GaugeValue, float64(s.Pending))
+		ch <- prometheus.MustNewConstMetric(descParked, prometheus.GaugeValue, float64(s.Parked))
+	} else {
+		ch <- prometheus.NewInvalidMetric(descPending, err)
+	}
+	var ads map[string]adapters.Adapter
+	if p := c.m.adapters.Load(); p != nil {
+		ads = *p
+	}
+	pending, oldest := map[string]int{}, map[string]time.Time{}
+	for name := range ads {
+		pending[name] = 0
+	}
+	if backlogs, err := c.st.Backlogs(ctx); err == nil {
+		for _, b := range backlogs {
+			ref, err := adapters.ParseChannelRef(b.Channel)
+			if err != nil {
+				continue
+			}
+			pending[ref.Platform] += b.Pending
+			if o, ok := oldest[ref.Platform]; !b.OldestPending.IsZero() && (!ok || b.OldestPending.Before(o)) {
+				oldest[ref.Platform] = b.OldestPending
+			}
+		}
+	} else {
+		ch <- prometheus.NewInvalidMetric(descPlatformPending, err)
+	}
+	for platform, n := range pending {
+		ch <- prometheus.MustNewConstMetric(descPlatformPending, prometheus.GaugeValue, float64(n), platform)
+		age := 0.0
+		if o, ok := oldest[platform]; ok {
+			age = max(time.Since(o).Seconds(), 0)
+		}
+		ch <- prometheus.MustNewConstMetric(descOldest, prometheus.GaugeValue, age, platform)
+	}
+	for name, a := range ads {
+		h, ok := a.(adapters.Health)
+		if !ok {
+			continue
+		}
+		up := 0.0
+		if h.Connected() {
+			up = 1
+		}
+		ch <- prometheus.MustNewConstMetric(descConnected, prometheus.GaugeValue, up, name)
+		ch <- prometheus.MustNewConstMetric(descReconnects, prometheus.CounterValue, float64(h.Reconnects()), name)
+	}
 }
 
 // held exports the poller's held posts: retried (their topic cannot be read yet) and parked.
@@ -107,10 +253,9 @@ func (m *metrics) instrument(c *http.Client, perMinute *perMinute) *http.Client 
 	return &out
 }
 
-// serveHTTP serves /healthz, /readyz and /metrics on addr until ctx is done, and console (the
-// web console, when not nil) on every other path. bound, when set, is told the address actually
-// listened on (":0" picks a free port).
-func serveHTTP(ctx context.Context, addr string, m *metrics, ready func() error, console http.Handler, logger *slog.Logger, bound func(string)) error {
+// serveHTTP serves /healthz, /readyz and /metrics on ln until ctx is done, and the web console
+// (console, once it returns a handler) on every other path.
+func serveHTTP(ctx context.Context, ln net.Listener, m *metrics, ready func() error, console func() http.Handler, logger *slog.Logger) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("ok\n")) //nolint:errcheck
@@ -123,16 +268,13 @@ func serveHTTP(ctx context.Context, addr string, m *metrics, ready func() error,
 		w.Write([]byte("ready\n")) //nolint:errcheck
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
-	if console != nil {
-		mux.Handle("/", console)
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	if bound != nil {
-		bound(ln.Addr().String())
-	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if h := console(); h != nil {
+			h.ServeHTTP(w, r)
+			return
+		}
+		http.NotFound(w, r) // no web console, or not yet: a standby has none
+	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	logger.Info("serving health and metrics", "addr", ln.Addr().String())
 	go func() {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,7 +24,14 @@ type recorder struct {
 	changed  chan struct{}
 	handler  chan adapters.Handler // the bot's handler, once Run starts
 	history  []adapters.Message    // what History answers; none: ErrNoHistory
+
+	down       atomic.Bool  // what Connected reports, negated: up unless a test says otherwise
+	reconnects atomic.Int64 // what Reconnects reports
 }
+
+// Connected and Reconnects implement adapters.Health.
+func (r *recorder) Connected() bool   { return !r.down.Load() }
+func (r *recorder) Reconnects() int64 { return r.reconnects.Load() }
 
 type sentNote struct {
 	Channel adapters.ChannelRef

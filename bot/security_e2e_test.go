@@ -7,10 +7,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
-	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord/discordtest"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack/slacktest"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/telegram/telegramtest"
 )
 
@@ -257,18 +256,17 @@ func TestForumURLCredentialsStayInTheClient(t *testing.T) {
 	}
 }
 
-// TestTranscriptPreviewShowsMentionNames: the preview of a Slack transcript shows "@bob" where
-// the message mentions him, as the forum post does, not Slack's raw "<@U2>".
+// TestTranscriptPreviewShowsMentionNames: the preview of a Slack transcript shows "@max" where
+// the message mentions him, as the forum post does, not Slack's raw "<@UMEMBER>": the Slack
+// adapter hands the text over as CommonMark.
 func TestTranscriptPreviewShowsMentionNames(t *testing.T) {
-	rec := newRecorder("slack")
-	t0 := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
-	rec.history = []adapters.Message{
-		{ID: "1", Text: "<@U2> the installer hangs", Time: t0, User: adapters.User{ID: "U1", Username: "alice"}},
-		{ID: "2", Text: "thanks <@U1>, see <https://x.example/doc|the docs>", Time: t0.Add(time.Minute), User: adapters.User{ID: "U2", Username: "bob"}},
-	}
-	r := startBot(t, newSite(t), rec, filepath.Join(t.TempDir(), "bot.db"), transcriptTo("topic"))
-	reply := r.rec.handle(t, "slack:C1", "post 2", true, true).Text.String()
-	if !strings.Contains(reply, "@bob the installer hangs") || !strings.Contains(reply, "thanks @alice") || strings.Contains(reply, "<@U") {
+	t.Parallel()
+	s := startSlackBot(t, transcriptTo("topic"), func(f *slacktest.Server) {
+		f.AddMessage(slackGeneral, slacktest.AdminUser, "<@UMEMBER> the installer hangs", "")
+		f.AddMessage(slackGeneral, slacktest.Member, "thanks <@UADMIN>, see <https://x.example/doc|the docs>", "")
+	})
+	reply := s.command(t, slackGeneral, slacktest.AdminUser, "post 2")
+	if !strings.Contains(reply, "@max the installer hangs") || !strings.Contains(reply, "thanks @ada") || strings.Contains(reply, "@U") {
 		t.Errorf("preview %q, want the mentions by name", reply)
 	}
 }

@@ -15,8 +15,8 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/transcript"
 )
 
-// transcripts carries out `post …`: history (from the platform, or the chat log where the
-// platform has none) → range → forum markdown → composer link, new topic or reply.
+// transcripts carries out `post …`: history (the adapter's, as CommonMark) → range → forum
+// markdown → composer link, new topic or reply.
 type transcripts struct{ b *Bot }
 
 func newTranscripts(b *Bot) commands.Transcripts { return transcripts{b} }
@@ -59,14 +59,14 @@ func (t transcripts) Post(ctx context.Context, cmd adapters.Command, req command
 		if req.Thread && req.ThreadLink == "" && req.ThreadRef == "" {
 			req.ThreadRef = string(cmd.Thread) // the buttons must name the thread: a press has no thread
 		}
-		return preview(cmd.Channel.Platform, hist.Messages, msgs, req, cmd.Message), nil
+		return preview(hist.Messages, msgs, req, cmd.Message), nil
 	}
 	body := transcript.Render(msgs, transcript.Options{
-		Platform: cmd.Channel.Platform, ChannelName: hist.ChannelName, ChannelLink: hist.ChannelLink, Quote: tc.Quote,
+		Source: hist.Source, ChannelName: hist.ChannelName, ChannelLink: hist.ChannelLink, Quote: tc.Quote,
 	})
 	title := req.Title
 	if title == "" {
-		title = transcript.DefaultTitle(cmd.Channel.Platform, hist.ChannelName, time.Now())
+		title = transcript.DefaultTitle(hist.Source, hist.ChannelName, time.Now())
 	}
 	n := len(msgs)
 
@@ -124,7 +124,7 @@ func selectRange(all []adapters.Message, req commands.PostRequest, command adapt
 
 // preview shows the chosen range with buttons that move either end by one message, and one that
 // posts it. Each button carries the whole range, so the bot keeps no state between presses.
-func preview(platform string, all, chosen []adapters.Message, req commands.PostRequest, command adapters.MessageRef) adapters.Reply {
+func preview(all, chosen []adapters.Message, req commands.PostRequest, command adapters.MessageRef) adapters.Reply {
 	usable := transcript.Usable(all, command)
 	first, last := indexOfRef(usable, string(chosen[0].ID)), indexOfRef(usable, string(chosen[len(chosen)-1].ID))
 	thread := ""
@@ -162,8 +162,8 @@ func preview(platform string, all, chosen []adapters.Message, req commands.PostR
 	actions = append(actions, adapters.Action{Label: commands.ActionPost, Command: rangeCmd(first, last, true), Primary: true})
 	f, l := usable[first], usable[last]
 	return adapters.Reply{
-		Text: commands.TextTranscriptPreview(last-first+1, f.User.Name(), transcript.PlainText(platform, f.Text, all),
-			l.User.Name(), transcript.PlainText(platform, l.Text, all)),
+		Text: commands.TextTranscriptPreview(last-first+1, f.User.Name(), f.Text,
+			l.User.Name(), l.Text),
 		Actions: actions,
 	}
 }
@@ -177,7 +177,9 @@ func indexOfRef(msgs []adapters.Message, id string) int {
 	return -1
 }
 
-// history reads what the range may need: from the platform, or from the chat log.
+// history reads what the range may need from the channel's adapter. A range (from a link, a
+// thread) is capped at maxMsgs: the adapter refuses a longer one (adapters.CheckRange), and so
+// does this, with the cap named, on every platform alike.
 func (t transcripts) history(ctx context.Context, cmd adapters.Command, req commands.PostRequest, maxMsgs int) (adapters.History, error) {
 	a := t.b.adapters[cmd.Channel.Platform]
 	if a == nil {
@@ -215,15 +217,6 @@ func (t transcripts) history(ctx context.Context, cmd adapters.Command, req comm
 		return h, fmt.Errorf("read the chat history: %w", err)
 	}
 	return h, nil
-}
-
-// which opens for the group's members. Basic groups have no message links.
-func telegramMessageLink(ch adapters.ChannelRef, messageID string) string {
-	id, ok := strings.CutPrefix(ch.ChatID, "-100")
-	if !ok || id == "" || messageID == "" {
-		return ""
-	}
-	return "https://t.me/c/" + id + "/" + messageID
 }
 
 // topic resolves a `to <topic url>` destination to its topic id, read fresh from the forum and

@@ -35,7 +35,7 @@ func (w *webBackend) Overview(ctx context.Context) (web.Overview, error) {
 	b := w.b
 	o := web.Overview{
 		ForumURL:          b.client.BaseURL(),
-		ForumReachable:    b.ready() == nil,
+		ForumReachable:    b.forumProblem() == "",
 		RequestsPerMinute: w.requests.last(60),
 		RequestBudget:     b.opts.Forum.MaxRequestsPerMinute,
 	}

@@ -462,21 +462,30 @@ func TestAnnounceWithoutInvokerName(t *testing.T) {
 	}
 }
 
-func TestTextBotStatusCounts(t *testing.T) {
+func TestTextBotStatus(t *testing.T) {
 	since := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	now := since.Add(time.Hour)
 	tests := []struct {
-		pending  int
-		requests int64
-		want     string
+		name string
+		s    BotStatus
+		want string
 	}{
-		{0, 1, "Forum API: 1 request since 2026-12-01 10:00 UTC (limit 30 a minute).\n"},
-		{1, 0, "1 notification waiting to be delivered here.\nForum API: 0 requests since 2026-12-01 10:00 UTC (limit 30 a minute).\n"},
-		{2, 12, "2 notifications waiting to be delivered here.\nForum API: 12 requests since 2026-12-01 10:00 UTC (limit 30 a minute).\n"},
+		{"healthy, nothing waiting, one request", BotStatus{LastPoll: now.Add(-3 * time.Second), ForumRequests: 1, PerMinute: 30, Since: since, Now: now},
+			"Forum: ok, last polled 2026-12-01 10:59 UTC.\nDelivery here: nothing waiting.\nForum API: 1 request since 2026-12-01 10:00 UTC (limit 30 a minute).\n"},
+		{"one waiting", BotStatus{Pending: 1, OldestPending: now.Add(-90 * time.Second), LastPoll: now, PerMinute: 30, Since: since, Now: now},
+			"Forum: ok, last polled 2026-12-01 11:00 UTC.\n1 notification waiting to be delivered here, the oldest for 1m30s.\nForum API: 0 requests since 2026-12-01 10:00 UTC (limit 30 a minute).\n"},
+		{"forum unreachable", BotStatus{Pending: 2, OldestPending: now.Add(-time.Minute), LastPoll: now.Add(-10 * time.Minute), ForumErrorKind: "network", ForumRequests: 12, PerMinute: 30, Since: since, Now: now},
+			"Forum: failing (a network problem: the forum's address did not resolve or did not answer); last successful poll 2026-12-01 10:50 UTC. New posts are announced once it answers again.\n" +
+				"2 notifications waiting to be delivered here, the oldest for 1m0s.\nForum API: 12 requests since 2026-12-01 10:00 UTC (limit 30 a minute).\n"},
+		{"never polled, key refused", BotStatus{ForumErrorKind: "auth", PerMinute: 30, Since: since, Now: now},
+			"Forum: failing (the forum refused the bot's API key or user). New posts are announced once it answers again.\nDelivery here: nothing waiting.\nForum API: 0 requests since 2026-12-01 10:00 UTC (limit 30 a minute).\n"},
 	}
 	for _, tt := range tests {
-		if got := TextBotStatus(tt.pending, tt.requests, 30, since).String(); got != tt.want {
-			t.Errorf("TextBotStatus(%d, %d):\n got %q\nwant %q", tt.pending, tt.requests, got, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			if got := TextBotStatus(tt.s).String(); got != tt.want {
+				t.Errorf("\n got %q\nwant %q", got, tt.want)
+			}
+		})
 	}
 }
 

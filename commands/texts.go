@@ -334,15 +334,68 @@ func textLastError(msg string, at time.Time) adapters.Text {
 	return adapters.Text{bold("Last delivery error" + when + ": "), plain(msg + "\n")}
 }
 
-// TextBotStatus is the bot's own line at the end of `status`: what is waiting for this channel,
-// and how much of the forum's shared API budget the bot has spent.
-func TextBotStatus(pending int, forumRequests int64, perMinute int, since time.Time) adapters.Text {
+// BotStatus is what the bot adds to `status`: the forum's health and this channel's delivery.
+type BotStatus struct {
+	// Pending notifications wait for this channel; OldestPending is the oldest one's creation.
+	Pending       int
+	OldestPending time.Time
+	// LastPoll is the last successful forum poll (zero: none yet); ForumErrorKind is the current
+	// failure's kind (discourse.ErrorKind), "" while the forum answers.
+	LastPoll       time.Time
+	ForumErrorKind string
+	// ForumRequests the bot made since Since, within PerMinute a minute.
+	ForumRequests int64
+	PerMinute     int
+	Since         time.Time
+	// Now is the time of the status (for the ages shown).
+	Now time.Time
+}
+
+// forumProblems says what a forum failure kind means for an admin reading it in chat; the
+// details (addresses, bodies) stay in the log, not in chat.
+var forumProblems = map[string]string{
+	"network":      "a network problem: the forum's address did not resolve or did not answer",
+	"timeout":      "the forum did not answer in time",
+	"auth":         "the forum refused the bot's API key or user",
+	"rate_limited": "over the forum's API request budget, waiting",
+	"server":       "the forum answered with a server error",
+	"client":       "the forum refused a request",
+	"decode":       "the forum's answer was not understood",
+}
+
+func hhmm(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+
+// TextBotStatus is the bot's own lines at the end of `status`: the forum's health, what waits
+// for this channel, and how much of the forum's shared API budget the bot has spent.
+func TextBotStatus(s BotStatus) adapters.Text {
 	var t adapters.Text
-	if pending > 0 {
-		t = append(t, bold(count(int64(pending), "notification", "notifications")+" waiting"), plain(" to be delivered here.\n"))
+	switch {
+	case s.ForumErrorKind != "":
+		problem, ok := forumProblems[s.ForumErrorKind]
+		if !ok {
+			problem = "the forum could not be asked"
+		}
+		t = append(t, bold("Forum: failing"), plain(" ("+problem+")"))
+		if !s.LastPoll.IsZero() {
+			t = append(t, plain("; last successful poll "+hhmm(s.LastPoll)))
+		}
+		t = append(t, plain(". New posts are announced once it answers again.\n"))
+	case s.LastPoll.IsZero():
+		t = append(t, plain("Forum: not polled yet.\n"))
+	default:
+		t = append(t, plain("Forum: ok, last polled "+hhmm(s.LastPoll)+".\n"))
+	}
+	if s.Pending > 0 {
+		t = append(t, bold(count(int64(s.Pending), "notification", "notifications")+" waiting"), plain(" to be delivered here"))
+		if !s.OldestPending.IsZero() {
+			t = append(t, plain(", the oldest for "+s.Now.Sub(s.OldestPending).Round(time.Second).String()))
+		}
+		t = append(t, plain(".\n"))
+	} else {
+		t = append(t, plain("Delivery here: nothing waiting.\n"))
 	}
 	return append(t, plain(fmt.Sprintf("Forum API: %s since %s (limit %d a minute).\n",
-		count(forumRequests, "request", "requests"), since.UTC().Format("2006-01-02 15:04 UTC"), perMinute)))
+		count(s.ForumRequests, "request", "requests"), hhmm(s.Since), s.PerMinute)))
 }
 
 // TextHeldPosts adds to `status` the forum posts held back because their topic cannot be read:

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -280,7 +281,10 @@ func (c *Client) CheckAuth(ctx context.Context) (string, error) {
 		if IsNotFound(err) {
 			return "", fmt.Errorf("check forum user %q: no such user (forum.api_username): %w", c.user, err)
 		}
-		return "", fmt.Errorf("check forum credentials: %w", err)
+		if errors.Is(err, ErrAuth) {
+			return "", fmt.Errorf("check forum credentials: %w", err)
+		}
+		return "", fmt.Errorf("reach the forum: %w", err)
 	}
 	return w.User.Username, nil
 }

@@ -28,7 +28,8 @@ const (
 	// maxRateLimitWait bounds a single 429 wait, so that a forum asking for hours does not
 	// freeze the bot silently; the call fails and the next tick tries again.
 	maxRateLimitWait = 5 * time.Minute
-	maxBody          = 32 << 20
+	// DefaultMaxBody is the largest forum answer the client reads (ClientConfig.MaxBody).
+	DefaultMaxBody = 32 << 20
 )
 
 // ClientConfig configures a Client.
@@ -43,6 +44,9 @@ type ClientConfig struct {
 	MaxTries int
 	// RetryDelay is the first backoff delay after a 5xx or network error; 0 = 500 ms.
 	RetryDelay time.Duration
+	// MaxBody is the largest answer read, in bytes; a larger one is an error wrapping
+	// ErrTooLarge, not retried. 0 = DefaultMaxBody.
+	MaxBody int64
 }
 
 // Client calls the forum's API. It is safe for concurrent use.
@@ -60,6 +64,7 @@ type Client struct {
 	log        *slog.Logger
 	maxTries   uint
 	retryDelay time.Duration
+	maxBody    int64
 	requests   atomic.Int64
 	// longHTTP is http without its overall timeout, for MessageBus long polls: the forum holds
 	// them ~25 s, and each carries its own deadline (longPollTimeout) instead.
@@ -114,7 +119,11 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		log:        log,
 		maxTries:   uint(cfg.MaxTries),
 		retryDelay: cfg.RetryDelay,
+		maxBody:    cfg.MaxBody,
 		longHTTP:   &long,
+	}
+	if c.maxBody <= 0 {
+		c.maxBody = DefaultMaxBody
 	}
 	if c.maxTries == 0 {
 		c.maxTries = defaultMaxTries
@@ -259,9 +268,13 @@ func (c *Client) attempt(ctx context.Context, r apiRequest, out any) error {
 		return &retryableError{fmt.Errorf("%s: %w", endpoint, redactURL(err))}
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
 	if err != nil {
 		return &retryableError{fmt.Errorf("%s: read answer: %w", endpoint, err)}
+	}
+	if int64(len(data)) > c.maxBody {
+		// Asking again brings the same answer: the caller skips it (see Poller).
+		return fmt.Errorf("%s: HTTP %d: %w (%d bytes)", endpoint, resp.StatusCode, ErrTooLarge, c.maxBody)
 	}
 	if resp.StatusCode >= 300 {
 		a := &APIError{Endpoint: endpoint, Status: resp.StatusCode, Errors: errorList(data)}

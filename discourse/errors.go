@@ -1,14 +1,23 @@
 package discourse
 
 import (
+	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strings"
+	"syscall"
 )
 
 // ErrAuth is in the chain of every error the forum answers with 401 or 403: the API key or the
 // API username is wrong, or the user lacks the right.
 var ErrAuth = errors.New("the forum rejected forum.api_key / forum.api_username")
+
+// ErrTooLarge is in the chain of an error for a forum answer larger than the client reads
+// (ClientConfig.MaxBody).
+var ErrTooLarge = errors.New("the forum's answer is over the client's size cap")
 
 // APIError is an HTTP error answer of the forum. Errors holds the body's "errors" list, when it
 // has one.
@@ -57,3 +66,49 @@ func (e *DecodeError) Error() string {
 }
 
 func (e *DecodeError) Unwrap() error { return e.Err }
+
+// The kinds of forum failure ErrorKind tells apart: the label of the forum errors metric, and
+// what `check` hints at.
+const (
+	KindNetwork     = "network"      // DNS, connection refused or reset, TLS: the forum was not reached
+	KindTimeout     = "timeout"      // no answer in time
+	KindAuth        = "auth"         // 401/403: the key, the user or its rights
+	KindRateLimited = "rate_limited" // 429: over the admin API budget
+	KindServer      = "server"       // 5xx
+	KindClient      = "client"       // another 4xx (404: an endpoint or plugin missing)
+	KindDecode      = "decode"       // an answer that is not the JSON expected
+	KindOther       = "other"
+)
+
+// ErrorKind classifies a forum call's error.
+func ErrorKind(err error) string {
+	var api *APIError
+	var dec *DecodeError
+	var dns *net.DNSError
+	var op *net.OpError
+	var ne net.Error
+	switch {
+	case errors.As(err, &api):
+		switch {
+		case api.Status == 401 || api.Status == 403:
+			return KindAuth
+		case api.Status == 429:
+			return KindRateLimited
+		case api.Status >= 500:
+			return KindServer
+		}
+		return KindClient
+	case errors.As(err, &dec):
+		return KindDecode
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return KindTimeout
+	case errors.As(err, &dns), errors.As(err, &op), errors.Is(err, syscall.ECONNREFUSED),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.ErrUnexpectedEOF):
+		return KindNetwork
+	}
+	var tls *tls.CertificateVerificationError
+	if errors.As(err, &tls) {
+		return KindNetwork
+	}
+	return KindOther
+}

@@ -89,6 +89,46 @@ type Poller struct {
 	resubMu            sync.Mutex
 	resub              func()               // cancels the MessageBus poll in flight (Resubscribe)
 	live               atomic.Pointer[live] // while runLive runs (Live)
+	// tooLarge backs off a stream whose newest page was over the client's size cap: until
+	// then it reads forward from its cursor (normal-sized pages) instead.
+	tooLargeMu sync.Mutex
+	tooLarge   map[string]backoffUntil
+}
+
+// backoffUntil is a wait and when it ends.
+type backoffUntil struct {
+	until time.Time
+	wait  time.Duration
+}
+
+// Waits before a stream whose newest page was over the size cap asks for it again.
+const (
+	tooLargeFirstWait = time.Minute
+	tooLargeMaxWait   = time.Hour
+)
+
+// newestTooLarge reports whether s's newest page is being backed off; with failed it records
+// one more answer over the cap and returns the wait until the next try.
+func (p *Poller) newestTooLarge(s string, failed bool) (bool, time.Duration) {
+	p.tooLargeMu.Lock()
+	defer p.tooLargeMu.Unlock()
+	if p.tooLarge == nil {
+		p.tooLarge = map[string]backoffUntil{}
+	}
+	b, ok := p.tooLarge[s]
+	if !failed {
+		return ok && p.cfg.Now().Before(b.until), 0
+	}
+	b.wait = min(max(2*b.wait, tooLargeFirstWait), tooLargeMaxWait)
+	b.until = p.cfg.Now().Add(b.wait)
+	p.tooLarge[s] = b
+	return true, b.wait
+}
+
+func (p *Poller) newestFits(s string) {
+	p.tooLargeMu.Lock()
+	defer p.tooLargeMu.Unlock()
+	delete(p.tooLarge, s)
 }
 
 // topicEntry is a cached topic and when it was fetched. The TTL is checked on read (the
@@ -198,10 +238,23 @@ func (p *Poller) poll(ctx context.Context, s stream, handle Handler) error {
 	if err != nil {
 		return fmt.Errorf("read cursor %s: %w", s.cursor, err)
 	}
+	if backoff, _ := p.newestTooLarge(s.cursor, false); backoff && ok {
+		return p.forward(ctx, s, cur, handle)
+	}
 	latest, err := s.fetch(ctx, 0)
+	if errors.Is(err, ErrTooLarge) {
+		_, wait := p.newestTooLarge(s.cursor, true)
+		p.log.Error("the forum's page of newest posts is over the client's size cap; reading on from the cursor a page at a time, and asking for the newest again later",
+			"cursor", s.cursor, "retry_in", wait, "err", err)
+		if !ok {
+			return fmt.Errorf("poll %s: %w", s.cursor, err) // no cursor yet to read on from
+		}
+		return p.forward(ctx, s, cur, handle)
+	}
 	if err != nil {
 		return fmt.Errorf("poll %s: %w", s.cursor, err)
 	}
+	p.newestFits(s.cursor)
 	if !ok || cur == privateUnset && s.cursor == CursorPrivatePosts {
 		return p.start(ctx, s, latest, handle)
 	}
@@ -213,6 +266,13 @@ func (p *Poller) poll(ctx context.Context, s stream, handle Handler) error {
 	for len(latest) >= PostsPageSize && from+1 < oldest {
 		upTo := from + PostsPageSize
 		page, err := s.fetch(ctx, upTo+1) // before is exclusive: ids up to upTo
+		if errors.Is(err, ErrTooLarge) {
+			if err := p.skipPage(ctx, s, from, upTo, err, handle); err != nil {
+				return err
+			}
+			from = upTo
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("catch up %s after %d: %w", s.cursor, from, err)
 		}
@@ -224,6 +284,41 @@ func (p *Poller) poll(ctx context.Context, s stream, handle Handler) error {
 	}
 	_, err = p.deliver(ctx, s, latest, from, latest[0].ID, handle)
 	return err
+}
+
+// forward reads the page just after the cursor (?before=cursor+51) and hands on its posts: the
+// poll of a stream whose newest page is too large to read.
+func (p *Poller) forward(ctx context.Context, s stream, cur int64, handle Handler) error {
+	upTo := cur + PostsPageSize
+	page, err := s.fetch(ctx, upTo+1)
+	if errors.Is(err, ErrTooLarge) {
+		return p.skipPage(ctx, s, cur, upTo, err, handle)
+	}
+	if err != nil {
+		return fmt.Errorf("read on %s after %d: %w", s.cursor, cur, err)
+	}
+	newest := cur // only up to the newest post seen: later ids may not exist yet
+	for _, q := range page {
+		if q.ID > newest && q.ID <= upTo {
+			newest = q.ID
+		}
+	}
+	if newest == cur {
+		return nil
+	}
+	_, err = p.deliver(ctx, s, page, cur, newest, handle)
+	return err
+}
+
+// skipPage moves the cursor past a page of posts the client cannot read (over its size cap):
+// asking again would bring the same answer and stall every post after it. The loss is logged.
+func (p *Poller) skipPage(ctx context.Context, s stream, from, upTo int64, cause error, handle Handler) error {
+	p.log.Error("a page of forum posts is over the client's size cap: its posts are skipped",
+		"cursor", s.cursor, "first_post_id", from+1, "last_post_id", upTo, "err", cause)
+	if err := handle(ctx, nil, s.cursor, upTo); err != nil {
+		return fmt.Errorf("skip %s %d–%d: %w", s.cursor, from+1, upTo, err)
+	}
+	return nil
 }
 
 // start handles the first tick of a stream (no cursor yet): it starts at the newest post, or
@@ -353,6 +448,11 @@ func (p *Poller) enrich(ctx context.Context, q *Post) (bool, error) {
 		var api *APIError
 		if IsNotFound(err) || (errors.As(err, &api) && api.Status == 403) {
 			p.log.Debug("skip a post whose topic is gone or not visible", "post_id", q.ID, "topic_id", q.TopicID, "err", err)
+			return false, nil
+		}
+		if errors.Is(err, ErrTooLarge) {
+			p.log.Error("a topic's answer is over the client's size cap: its post is skipped",
+				"post_id", q.ID, "topic_id", q.TopicID, "err", err)
 			return false, nil
 		}
 		return false, err

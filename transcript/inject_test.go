@@ -37,7 +37,7 @@ func checkStructure(t *testing.T, out string, msgs []adapters.Message) {
 	// Outside code (as this renderer writes it), chat text holds no HTML and no BBCode tag.
 	var text strings.Builder
 	last := 0
-	for _, r := range codeRegions(body) {
+	for _, r := range adapters.CodeSpans(body) {
 		text.WriteString(body[last:r[0]] + " ")
 		last = r[1]
 	}
@@ -99,17 +99,15 @@ func TestChatTextCannotBreakTheTranscript(t *testing.T) {
 		{"tilde fence", "~~~\n[/quote]\n~~~"},
 		{"multi-line inline code", "x ```\n<details>\n``` y"},
 	}
-	for _, p := range []string{"slack", "discord", "mattermost", "telegram"} {
-		for _, tt := range tests {
-			t.Run(p+": "+tt.name, func(t *testing.T) {
-				msgs := []adapters.Message{
-					msg("1", "alice", 0, tt.text),
-					msg("2", "alice", 1, "`"+tt.text),
-					msg("3", "bob", 2, "fine, "+tt.text+"`"),
-				}
-				checkStructure(t, Render(msgs, Options{Platform: p, ChannelName: "x", Quote: true}), msgs)
-			})
-		}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			msgs := []adapters.Message{
+				msg("1", "alice", 0, tt.text),
+				msg("2", "alice", 1, "`"+tt.text),
+				msg("3", "bob", 2, "fine, "+tt.text+"`"),
+			}
+			checkStructure(t, Render(msgs, Options{Source: "Slack", ChannelName: "x", Quote: true}), msgs)
+		})
 	}
 }
 
@@ -118,7 +116,7 @@ func TestChatTextCannotBreakTheTranscript(t *testing.T) {
 func TestLookalikeSpeakersKeepTheirOwnAvatars(t *testing.T) {
 	a := adapters.Message{ID: "1", Text: "hi", User: adapters.User{ID: "U1", Username: "bob!", AvatarURL: "https://a.example/real.png"}}
 	b := adapters.Message{ID: "2", Text: "it is me", User: adapters.User{ID: "U2", Username: "bob?", AvatarURL: "https://a.example/fake.png"}}
-	out := Render([]adapters.Message{a, b}, Options{Platform: "slack", Quote: true})
+	out := Render([]adapters.Message{a, b}, Options{Source: "Slack", Quote: true})
 	for _, want := range []string{"![bob_] **@bob_:** hi", "![bob_-2] **@bob_:** it is me", "[bob_]: https://a.example/real.png", "[bob_-2]: https://a.example/fake.png"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("transcript lacks %q:\n%s", want, out)
@@ -126,16 +124,16 @@ func TestLookalikeSpeakersKeepTheirOwnAvatars(t *testing.T) {
 	}
 }
 
-// FuzzRender feeds chat text of two speakers on every platform through Render and checks that
-// the transcript's block structure is intact (checkStructure).
+// FuzzRender feeds chat text of two speakers through Render and checks that the transcript's
+// block structure is intact (checkStructure). Adapters hand over CommonMark, but the text is
+// untrusted whatever they make of it: any string must be safe.
 func FuzzRender(f *testing.F) {
 	for _, s := range []string{"hello", "[/quote]", `[quote="admin, post:1, topic:1"]x[/quote]`, "<details>x</details>",
 		"[bob]: https://evil.example/x.png", "```\n[/quote]\n```", "\\`<b>`", "a ` b", "~~~\nx", "<@U1> <https://x|y>"} {
-		f.Add(s, "ok", uint8(0))
+		f.Add(s, "ok")
 	}
-	platforms := []string{"slack", "discord", "mattermost", "telegram"}
-	f.Fuzz(func(t *testing.T, a, b string, p uint8) {
+	f.Fuzz(func(t *testing.T, a, b string) {
 		msgs := []adapters.Message{msg("1", "alice", 0, a), msg("2", "alice", 1, b), msg("3", "bob", 2, b+a)}
-		checkStructure(t, Render(msgs, Options{Platform: platforms[int(p)%len(platforms)], ChannelName: "x", Quote: true}), msgs)
+		checkStructure(t, Render(msgs, Options{Source: "Slack", ChannelName: "x", Quote: true}), msgs)
 	})
 }

@@ -13,26 +13,14 @@ import (
 
 // Options shape a transcript.
 type Options struct {
-	// Platform is the adapter's platform name ("slack", …): it picks the markup conversion and
-	// names the chat in the first line.
-	Platform string
-	// ChannelName and ChannelLink make the first line: "View in #general on Slack".
+	// Source names the chat's platform in the first line, "View in #general on Slack": the
+	// adapter's adapters.History.Source.
+	Source string
+	// ChannelName and ChannelLink make the first line.
 	ChannelName string
 	ChannelLink string
 	// Quote wraps the transcript in [quote] … [/quote] (transcript.quote).
 	Quote bool
-}
-
-var platformTitles = map[string]string{
-	"slack": "Slack", "telegram": "Telegram", "discord": "Discord", "mattermost": "Mattermost", "console": "the console",
-}
-
-// PlatformTitle returns the platform's name as people write it.
-func PlatformTitle(p string) string {
-	if t, ok := platformTitles[p]; ok {
-		return t
-	}
-	return p
 }
 
 // Render writes msgs (oldest first) as forum markdown, in the plugin's format: a link back to the
@@ -43,7 +31,7 @@ func Render(msgs []adapters.Message, o Options) string {
 	if o.Quote {
 		b.WriteString("[quote]\n")
 	}
-	view := "View in " + channelLabel(o.ChannelName) + " on " + PlatformTitle(o.Platform)
+	view := "View in " + where(o.ChannelName, o.Source)
 	link := o.ChannelLink
 	if len(msgs) > 0 && msgs[0].Link != "" {
 		link = msgs[0].Link
@@ -53,7 +41,6 @@ func Render(msgs []adapters.Message, o Options) string {
 	} else {
 		fmt.Fprintf(&b, "**%s**\n", escapeText(view))
 	}
-	names := speakerNames(msgs)
 	// Avatars are reference images, one definition per speaker at the end. Message text can
 	// define no reference (ToMarkdown escapes "]:"), and two speakers whose names read alike
 	// get keys of their own, so no one can show another's avatar.
@@ -81,7 +68,7 @@ func Render(msgs []adapters.Message, o Options) string {
 			fmt.Fprintf(&b, "**@%s:** ", name)
 			last = who
 		}
-		b.WriteString(ToMarkdown(o.Platform, m.Text, names))
+		b.WriteString(ToMarkdown(m.Text))
 		for _, f := range m.Files {
 			if f.URL != "" {
 				fmt.Fprintf(&b, "\n> [%s](%s)\n", escapeLinkText(nonEmpty(f.Name, "attachment")), safeURL(f.URL))
@@ -126,9 +113,18 @@ func safeURL(u string) string {
 	return b.String()
 }
 
-// DefaultTitle is a transcript topic's title when the moderator gives none.
-func DefaultTitle(platform, channelName string, t time.Time) string {
-	return fmt.Sprintf("Chat transcript: %s on %s, %s", channelLabel(channelName), PlatformTitle(platform), t.UTC().Format("2 Jan 2006"))
+// DefaultTitle is a transcript topic's title when the moderator gives none; source is the
+// platform's title (adapters.History.Source).
+func DefaultTitle(source, channelName string, t time.Time) string {
+	return fmt.Sprintf("Chat transcript: %s, %s", where(channelName, source), t.UTC().Format("2 Jan 2006"))
+}
+
+// where is "#general on Slack", or "#general" when the source is not known.
+func where(channelName, source string) string {
+	if source == "" {
+		return channelLabel(channelName)
+	}
+	return channelLabel(channelName) + " on " + source
 }
 
 // MaxComposerURL is the longest composer link offered; longer transcripts become topics (browsers
@@ -176,16 +172,6 @@ func speaker(m adapters.Message) string {
 	return name
 }
 
-func speakerNames(msgs []adapters.Message) map[string]string {
-	names := map[string]string{}
-	for _, m := range msgs {
-		if m.User.ID != "" {
-			names[m.User.ID] = speaker(m)
-		}
-	}
-	return names
-}
-
 func nonEmpty(s, alt string) string {
 	if s == "" {
 		return alt
@@ -197,107 +183,21 @@ var linkTextEscaper = strings.NewReplacer("[", `\[`, "]", `\]`, "<", "&lt;", "\n
 
 func escapeLinkText(s string) string { return linkTextEscaper.Replace(s) }
 
-// Slack markup: https://api.slack.com/reference/surfaces/formatting
-var (
-	slackAngle   = regexp.MustCompile(`<([^<>\n]+)>`)
-	slackBold    = regexp.MustCompile(`(^|[\s(])\*([^*\n]+)\*`)
-	slackItalic  = regexp.MustCompile(`(^|[\s(])_([^_\n]+)_`)
-	slackStrike  = regexp.MustCompile(`(^|[\s(])~([^~\n]+)~`)
-	discordEmoji = regexp.MustCompile(`<a?:(\w+):\d+>`)
-	discordUser  = regexp.MustCompile(`<@!?(\d+)>`)
-)
-
-// ToMarkdown converts a chat message's markup into forum markdown, and makes it inert for the
-// forum's renderer: chat text is untrusted, so outside code it can open or close no BBCode tag
-// ([quote], [details], …), write no HTML, define no link reference and open no code span or
-// fence that would swallow what follows; code spans and blocks keep their text. users maps
-// platform user ids to names, for mentions.
-func ToMarkdown(platform, text string, users map[string]string) string {
-	conv := func(s string) string { return s }
-	switch platform {
-	case "slack":
-		conv = func(s string) string { return slackToMarkdown(s, users) }
-	case "discord":
-		conv = func(s string) string { return discordToMarkdown(s, users) }
-	} // Mattermost and Telegram (whose adapter turns entities into markdown) are markdown already
+// ToMarkdown makes a chat message's text, CommonMark from its adapter, inert for the forum's
+// renderer: chat text is untrusted, so outside code it can open or close no BBCode tag ([quote],
+// [details], …), write no HTML, define no link reference and open no code span or fence that
+// would swallow what follows; code spans and blocks keep their text.
+func ToMarkdown(text string) string {
 	var b strings.Builder
 	last := 0
-	for _, loc := range codeRegions(text) {
+	for _, loc := range adapters.CodeSpans(text) {
 		code := text[loc[0]:loc[1]]
-		run := len(code) - len(strings.TrimLeft(code, "`"))
-		if run < 3 && strings.Contains(code, "\n") {
-			continue // a span across lines could hide a line that starts a block: text it is
-		}
-		b.WriteString(escapeBeforeCode(escapeText(conv(text[last:loc[0]]))))
-		if platform == "slack" {
-			code = slackEntities.Replace(code)
-		}
-		b.WriteString(fenceCode(b.String(), code, run, text[loc[1]:]))
+		b.WriteString(escapeBeforeCode(escapeText(text[last:loc[0]])))
+		b.WriteString(fenceCode(b.String(), code, adapters.BacktickRun(code), text[loc[1]:]))
 		last = loc[1]
 	}
-	b.WriteString(escapeText(conv(text[last:])))
+	b.WriteString(escapeText(text[last:]))
 	return b.String()
-}
-
-// codeRegions returns where s has code spans, as CommonMark reads them: a run of n backticks
-// opens a span that the next run of exactly n backticks closes; a run that nothing closes is
-// plain text, and so is a backtick escaped with a backslash.
-func codeRegions(s string) [][2]int {
-	var out [][2]int
-	for i := 0; i < len(s); {
-		switch s[i] {
-		case '\\':
-			i += 2
-			continue
-		case '`':
-		default:
-			i++
-			continue
-		}
-		open := runEnd(s, i)
-		n, closed := open-i, -1
-		for k := open; k < len(s); {
-			if s[k] != '`' {
-				k++
-				continue
-			}
-			e := runEnd(s, k)
-			if e-k == n {
-				closed = e
-				break
-			}
-			k = e
-		}
-		if closed < 0 {
-			i = open
-			continue
-		}
-		out = append(out, [2]int{i, closed})
-		i = closed
-	}
-	return out
-}
-
-// runEnd is the end of the run of backticks that starts at i.
-func runEnd(s string, i int) int {
-	for i < len(s) && s[i] == '`' {
-		i++
-	}
-	return i
-}
-
-// PlainText converts a chat message's markup as ToMarkdown does (mentions become @names, Slack's
-// <url|text> a markdown link) but without escaping it for the forum: for showing a message back in
-// chat, such as in a transcript's preview. msgs name the speakers, for mentions.
-func PlainText(platform, text string, msgs []adapters.Message) string {
-	names := speakerNames(msgs)
-	switch platform {
-	case "slack":
-		return slackToMarkdown(text, names)
-	case "discord":
-		return discordToMarkdown(text, names)
-	}
-	return text
 }
 
 var (
@@ -366,7 +266,7 @@ func escapeBeforeCode(s string) string {
 }
 
 // fenceCode writes a code span or block. A block (a run of three or more backticks, across
-// lines) goes on lines of its own, as the forum's markdown needs (Slack writes "Logs: ```x```"),
+// lines) goes on lines of its own, as the forum's markdown needs (chat text may read "Logs: ```x```"),
 // keeping an info string ("```go"), with a fence longer than any run of backticks inside it;
 // lines of code that start with a BBCode tag get a zero-width space after the "[" so that the
 // forum does not end a [quote] there. before is what was written so far, after the message text
@@ -397,7 +297,7 @@ func longestRun(s string) int {
 	n := 0
 	for i := 0; i < len(s); i++ {
 		if s[i] == '`' {
-			e := runEnd(s, i)
+			e := i + adapters.BacktickRun(s[i:])
 			n = max(n, e-i)
 			i = e - 1
 		}
@@ -407,50 +307,3 @@ func longestRun(s string) int {
 
 // codeInfo is a fence's info string: a language name.
 var codeInfo = regexp.MustCompile(`^[\w+#.-]*$`)
-
-var slackEntities = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
-
-func slackToMarkdown(s string, users map[string]string) string {
-	s = slackAngle.ReplaceAllStringFunc(s, func(m string) string {
-		inner := m[1 : len(m)-1]
-		target, label, hasLabel := strings.Cut(inner, "|")
-		switch {
-		case strings.HasPrefix(target, "@"): // <@U123> or <@U123|name>
-			if hasLabel {
-				return "@" + label
-			}
-			if name, ok := users[target[1:]]; ok {
-				return "@" + name
-			}
-			return "@" + target[1:]
-		case strings.HasPrefix(target, "#"): // <#C123|general>
-			if hasLabel {
-				return "#" + label
-			}
-			return "#" + target[1:]
-		case strings.HasPrefix(target, "!"): // <!here>, <!subteam^ID|@team>, <!date^…|text>
-			if hasLabel {
-				return label
-			}
-			return "@" + strings.SplitN(target[1:], "^", 2)[0]
-		case hasLabel:
-			return "[" + escapeLinkText(label) + "](" + target + ")"
-		}
-		return target
-	})
-	s = slackBold.ReplaceAllString(s, "$1**$2**")
-	s = slackItalic.ReplaceAllString(s, "$1*$2*")
-	s = slackStrike.ReplaceAllString(s, "$1~~$2~~")
-	return slackEntities.Replace(s)
-}
-
-func discordToMarkdown(s string, users map[string]string) string {
-	s = discordEmoji.ReplaceAllString(s, ":$1:")
-	return discordUser.ReplaceAllStringFunc(s, func(m string) string {
-		id := discordUser.FindStringSubmatch(m)[1]
-		if name, ok := users[id]; ok {
-			return "@" + name
-		}
-		return m
-	})
-}

@@ -12,7 +12,7 @@ import (
 func TestSpeakerNameIsNotMarkup(t *testing.T) {
 	m := msg("1", "x", 0, "hello")
 	m.User = adapters.User{ID: "7", DisplayName: "Eve](https://evil.example) **admin** [x", AvatarURL: "https://chat.example/a.png"}
-	got := Render([]adapters.Message{m}, Options{Platform: "telegram", ChannelName: "support"})
+	got := Render([]adapters.Message{m}, Options{Source: "Telegram", ChannelName: "support"})
 	for _, bad := range []string{"](https://evil.example)", "**admin**"} {
 		if strings.Contains(got, bad) {
 			t.Errorf("the speaker's name became markup %q:\n%s", bad, got)
@@ -31,7 +31,7 @@ func TestSpeakerNameIsNotMarkup(t *testing.T) {
 
 func TestNamelessSpeakerStillGetsAHeader(t *testing.T) {
 	msgs := []adapters.Message{{ID: "1", Text: "posted by a channel"}, {ID: "2", Text: "hi", User: adapters.User{ID: "u", Username: "bob"}}}
-	got := Render(msgs, Options{Platform: "telegram", ChannelName: "news"})
+	got := Render(msgs, Options{Source: "Telegram", ChannelName: "news"})
 	if !strings.Contains(got, "\n\n**@unknown:** posted by a channel\n") {
 		t.Errorf("a message without a sender has no header of its own:\n%s", got)
 	}

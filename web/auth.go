@@ -351,7 +351,12 @@ func (c *Console) loginToken(w http.ResponseWriter, r *http.Request) {
 		c.refuse(w, r, http.StatusForbidden, "the sign-in form has expired; try again", "")
 		return
 	}
+	if c.tokenFailures.Tokens() < 1 {
+		c.refuse(w, r, http.StatusTooManyRequests, "too many wrong tokens: wait a minute and try again", "")
+		return
+	}
 	if !sameToken(strings.TrimSpace(r.PostFormValue("token")), strings.TrimSpace(c.cfg.Token)) {
+		c.tokenFailures.Allow() // spends one of the failures allowed
 		c.refuse(w, r, http.StatusForbidden, "wrong token", "")
 		return
 	}

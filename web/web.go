@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Sign-in methods (web.sign_in).
@@ -46,6 +48,9 @@ const (
 	// maxSessions and maxNonces bound the memory a flood of sign-ins can take.
 	maxSessions = 1000
 	maxNonces   = 1000
+	// tokenFailureBurst wrong tokens are answered at once; then one every tokenFailureEvery.
+	tokenFailureBurst = 10
+	tokenFailureEvery = 6 * time.Second
 )
 
 // Console is the web console: an http.Handler.
@@ -58,6 +63,8 @@ type Console struct {
 	mux    *http.ServeMux
 	auth   *auth
 	render *renderer
+	// tokenFailures paces guesses of the static token: a burst of failures, then one a while.
+	tokenFailures *rate.Limiter
 }
 
 // New returns the console over b.
@@ -102,6 +109,7 @@ func New(b Backend, cfg Config) (*Console, error) {
 	}
 	c.render = r
 	c.auth = newAuth(c.now)
+	c.tokenFailures = rate.NewLimiter(rate.Every(tokenFailureEvery), tokenFailureBurst)
 	c.routes()
 	return c, nil
 }

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -536,5 +537,53 @@ func TestSessionCookie(t *testing.T) {
 		if !session.HttpOnly || session.SameSite != http.SameSiteStrictMode || session.Secure != https {
 			t.Errorf("https=%v: cookie HttpOnly=%v SameSite=%v Secure=%v", https, session.HttpOnly, session.SameSite, session.Secure)
 		}
+	}
+}
+
+func TestTokenGuessesArePaced(t *testing.T) {
+	e := newEnv(t, func(c *web.Config) { c.SignIn, c.Token, c.Secret = web.SignInToken, "the-token", "" })
+	b := e.browser(t)
+	try := func(token string) int {
+		_, page := b.get(e.srv.URL + "/login")
+		code, _ := b.post(e.srv.URL+"/login/token", url.Values{"token": {token}, "csrf": {csrfOf(t, page)}})
+		return code
+	}
+	for i := range 10 {
+		if code := try("guess-" + strconv.Itoa(i)); code != http.StatusForbidden {
+			t.Fatalf("guess %d = %d, want 403", i, code)
+		}
+	}
+	// Past the burst even the right token waits: guessing costs time.
+	if code := try("the-token"); code != http.StatusTooManyRequests || e.signedIn(t, b) {
+		t.Fatalf("after 10 wrong tokens the right one = %d, want 429", code)
+	}
+}
+
+// TestAnswerWorksOnlyInTheBrowserThatAsked: the forum's answer to one browser's sign-in, taken
+// to another browser (a leaked link, or an attacker signing a victim in as himself), is refused
+// there, and still works where the sign-in began.
+func TestAnswerWorksOnlyInTheBrowserThatAsked(t *testing.T) {
+	e := newEnv(t, nil)
+	e.forum.SignIn("alice")
+	b := e.browser(t)
+	b.c.CheckRedirect = func(r *http.Request, _ []*http.Request) error {
+		if r.URL.Path == "/login/discourse" {
+			b.answer = r.URL.String()
+			return http.ErrUseLastResponse // stop before the console sees it
+		}
+		return nil
+	}
+	b.get(e.srv.URL + "/login/start")
+	if b.answer == "" {
+		t.Fatal("the forum did not answer")
+	}
+	other := e.browser(t)
+	code, body := other.get(b.answer)
+	if code != http.StatusForbidden || !strings.Contains(body, "not started in this browser") || e.signedIn(t, other) {
+		t.Fatalf("the answer in another browser = %d:\n%s", code, body)
+	}
+	b.c.CheckRedirect = nil
+	if code, _ := b.get(b.answer); code != http.StatusOK || !e.signedIn(t, b) {
+		t.Fatalf("the answer in the browser that asked = %d, not signed in", code)
 	}
 }

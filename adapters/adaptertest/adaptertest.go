@@ -417,3 +417,15 @@ func testEscaping(t *testing.T, setup Setup) {
 		}
 	}
 }
+
+// WaitFor polls cond until it holds, failing the test after 10 s.
+func WaitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

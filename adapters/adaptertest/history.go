@@ -24,6 +24,10 @@ type HistoryFake interface {
 	MessageLink(ch adapters.ChannelRef, ref adapters.MessageRef) string
 	// OtherChannel is another channel the bot is in and could read.
 	OtherChannel() adapters.ChannelRef
+	// AddMarkup makes a chat user write, in the platform's own markup, a message that mentions
+	// another user and links a page with its own text, and returns its ref and the CommonMark
+	// History must hand over for it (the mention as @name, the link as [text](url)).
+	AddMarkup(ch adapters.ChannelRef) (ref adapters.MessageRef, commonMark string)
 }
 
 // foreignLink is a link of no chat platform.
@@ -34,6 +38,7 @@ var historyTests = []struct {
 	fn   func(*testing.T, adapters.Adapter, HistoryFake)
 }{
 	{"HistoryLatest", testHistoryLatest},
+	{"HistoryCommonMark", testHistoryCommonMark},
 	{"HistoryFromLink", testHistoryFromLink},
 	{"HistoryThread", testHistoryThread},
 	{"HistoryThreadLink", testHistoryThreadLink},
@@ -127,6 +132,18 @@ func testHistoryLatest(t *testing.T, a adapters.Adapter, f HistoryFake) {
 	wantTexts(t, h, "latest 6", "latest 7", "latest 8")
 	if len(h.Messages) == 3 && (h.Messages[0].ID != refs[5] || h.Messages[2].ID != refs[7]) {
 		t.Errorf("refs %s…%s, want %s…%s", h.Messages[0].ID, h.Messages[2].ID, refs[5], refs[7])
+	}
+}
+
+// testHistoryCommonMark: text crosses the contract as CommonMark, whatever the platform's markup.
+func testHistoryCommonMark(t *testing.T, a adapters.Adapter, f HistoryFake) {
+	ch := f.Channel()
+	ref, want := f.AddMarkup(ch)
+	waitHistory(t, a, ch, ref, "")
+	for _, m := range history(t, a, adapters.HistoryQuery{Channel: ch, Limit: 5}).Messages {
+		if m.ID == ref && m.Text != want {
+			t.Errorf("History handed over %q, want the CommonMark %q", m.Text, want)
+		}
 	}
 }
 

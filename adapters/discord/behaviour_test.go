@@ -16,18 +16,6 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord/discordtest"
 )
 
-// waitFor polls cond until it holds or 10 s pass.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func general() adapters.ChannelRef {
 	return adapters.ChannelRef{Platform: "discord", ChatID: discordtest.ChannelID}
 }
@@ -223,7 +211,7 @@ func TestRegistersCommands(t *testing.T) {
 			if guilds != nil {
 				scope = discordtest.GuildID
 			}
-			waitFor(t, "command registration", func() bool { return srv.Commands(scope) != nil })
+			adaptertest.WaitFor(t, "command registration", func() bool { return srv.Commands(scope) != nil })
 			var cmds []struct {
 				Name    string `json:"name"`
 				Options []struct {
@@ -265,7 +253,7 @@ func TestAutocomplete(t *testing.T) {
 	adaptertest.Start(t, a, &adaptertest.Recorder{})
 	id := srv.InjectAutocomplete(general(), discordtest.MemberID, "watch", "sup")
 	var got []string
-	waitFor(t, "autocomplete answer", func() bool {
+	adaptertest.WaitFor(t, "autocomplete answer", func() bool {
 		var ok bool
 		got, ok = srv.Choices(id)
 		return ok

@@ -43,7 +43,7 @@ func previewBot() *adaptertest.Recorder {
 func waitMessage(t *testing.T, srv *discordtest.Server, what string, cond func(discordtest.Message) bool) discordtest.Message {
 	t.Helper()
 	var got discordtest.Message
-	waitFor(t, what, func() bool {
+	adaptertest.WaitFor(t, what, func() bool {
 		for _, m := range srv.Messages() {
 			if cond(m) {
 				got = m
@@ -110,7 +110,7 @@ func TestReplyButtons(t *testing.T) {
 	t.Run("pressing a button runs its command and replaces the message", func(t *testing.T) {
 		before := len(srv.Messages())
 		srv.InjectComponent(ch, discordtest.AdminID, preview.Buttons()[1].CustomID)
-		waitFor(t, "the preview replaced", func() bool {
+		adaptertest.WaitFor(t, "the preview replaced", func() bool {
 			m, _ := messageByID(srv, preview.ID)
 			return strings.HasPrefix(m.Content, "Posted: ")
 		})
@@ -134,7 +134,7 @@ func TestReplyButtons(t *testing.T) {
 		p := showPreview(t, srv, ch, discordtest.MemberID)
 		n := len(rec.Received())
 		srv.InjectComponent(ch, discordtest.MemberID, p.Buttons()[0].CustomID)
-		waitFor(t, "the member's press handled", func() bool { return len(rec.Received()) > n })
+		adaptertest.WaitFor(t, "the member's press handled", func() bool { return len(rec.Received()) > n })
 		c := rec.Received()[n]
 		if c.Text != "post range 1700000000000000002 1700000000000000009" || c.IsAdmin || !c.Interactive || c.Invoker.ID != discordtest.MemberID {
 			t.Errorf("command = %+v, want the range line, not admin, Interactive, from the member", c)
@@ -148,7 +148,7 @@ func TestReplyButtons(t *testing.T) {
 			t.Fatalf("new buttons = %+v, want one fresh Post to forum", bs)
 		}
 		srv.InjectComponent(ch, discordtest.MemberID, bs[0].CustomID)
-		waitFor(t, "the second press handled", func() bool { return len(rec.Received()) > n+1 })
+		adaptertest.WaitFor(t, "the second press handled", func() bool { return len(rec.Received()) > n+1 })
 		if c := rec.Received()[n+1]; c.Text != "post range 1700000000000000002 1700000000000000009 confirm" || c.IsAdmin {
 			t.Errorf("second press = %+v", c)
 		}
@@ -197,7 +197,7 @@ func TestButtonPressInThread(t *testing.T) {
 	in := adapters.ChannelRef{Platform: "discord", ChatID: discordtest.ChannelID, ThreadID: string(root)}
 	preview := showPreview(t, srv, in, discordtest.AdminID)
 	srv.InjectComponent(in, discordtest.AdminID, preview.Buttons()[0].CustomID)
-	waitFor(t, "the press handled", func() bool { return len(rec.Received()) == 2 })
+	adaptertest.WaitFor(t, "the press handled", func() bool { return len(rec.Received()) == 2 })
 	if c := rec.Received()[1]; c.Channel != general() || c.Thread != root || !c.IsAdmin {
 		t.Errorf("press in a thread = %+v, want #general with thread %s, admin", c, root)
 	}

@@ -84,7 +84,7 @@ func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapter
 	}
 
 	guildID, name := a.channelInfo(ctx, channelID)
-	h := adapters.History{ChannelName: name}
+	h := adapters.History{Source: Platform.Title(), ChannelName: name}
 	if guildID != "" {
 		h.ChannelLink = messageLink(guildID, channelID, "")
 	}
@@ -207,23 +207,37 @@ func (a *Adapter) inChannel(ctx context.Context, id, parent string) bool {
 	return c.ParentID == parent
 }
 
-// mentionRe matches user mentions <@id> and <@!id>.
-var mentionRe = regexp.MustCompile(`<@!?([0-9]+)>`)
+// Discord markup that CommonMark lacks: user mentions <@id> and <@!id>, custom emoji
+// <:name:id> and <a:name:id>.
+// https://discord.com/developers/docs/reference#message-formatting
+var (
+	mentionRe     = regexp.MustCompile(`<@!?([0-9]+)>`)
+	customEmojiRe = regexp.MustCompile(`<a?:(\w+):[0-9]+>`)
+)
 
-// message converts one Discord message for transcripts: mentions resolved to names, attachments
-// as links, embeds (such as the bot's own notifications) as their title and link.
+// toCommonMark converts a message's Discord markup outside code: mentions of the users the
+// message mentions (names maps their ids) as @name, custom emoji as :name:. The rest of
+// Discord's markdown is CommonMark already.
+func toCommonMark(content string, names map[string]string) string {
+	return adapters.OutsideCode(content, func(s string) string {
+		s = customEmojiRe.ReplaceAllString(s, ":$1:")
+		return mentionRe.ReplaceAllStringFunc(s, func(m string) string {
+			if n, ok := names[mentionRe.FindStringSubmatch(m)[1]]; ok {
+				return "@" + n
+			}
+			return m
+		})
+	}, func(code, _, _ string) string { return code })
+}
+
+// message converts one Discord message for transcripts: text as CommonMark, attachments as
+// links, embeds (such as the bot's own notifications) as their title and link.
 func (a *Adapter) message(m *discordgo.Message, ch adapters.ChannelRef, guildID string, thread adapters.MessageRef) adapters.Message {
 	names := map[string]string{}
 	for _, u := range m.Mentions {
 		names[u.ID] = u.Username
 	}
-	text := mentionRe.ReplaceAllStringFunc(m.Content, func(s string) string {
-		id := mentionRe.FindStringSubmatch(s)[1]
-		if n, ok := names[id]; ok {
-			return "@" + n
-		}
-		return s
-	})
+	text := toCommonMark(m.Content, names)
 	if text == "" {
 		var parts []string
 		for _, e := range m.Embeds {

@@ -33,12 +33,9 @@ func (r *runner) consider(ctx context.Context, ev *event.Event) bool {
 	if !ok {
 		return true
 	}
-	select {
-	case r.sem <- struct{}{}:
-	case <-ctx.Done():
+	if ctx.Err() != nil {
 		return false
 	}
-	defer func() { <-r.sem }()
 	thread := msg.RelatesTo.GetThreadParent()
 	cmd := adapters.Command{
 		Channel: adapters.ChannelRef{Platform: PlatformName, ChatID: ev.RoomID.String()},

@@ -61,6 +61,7 @@ func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapter
 		return adapters.History{}, err
 	}
 	h := adapters.History{
+		Source:      Platform.Title(),
 		ChannelName: a.roomName(ctx, room),
 		ChannelLink: room.URI().MatrixToURL(),
 	}

@@ -22,6 +22,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/internal/plumbing"
 )
 
 // PlatformName is the platform's name in channel refs ("matrix:!room:server[/$thread_root]").
@@ -41,6 +42,7 @@ const (
 // Names of the adapter's values in the store.
 const (
 	valueSince       = "matrix.since"
+	valueSinceTime   = "matrix.since_ts" // a cursor: the newest origin_server_ts (ms) handled"
 	valueAccessToken = "matrix.access_token"
 	valueDeviceID    = "matrix.device_id"
 	valueEncWarned   = "matrix.encrypted_warned." // + room id
@@ -55,16 +57,13 @@ type Adapter struct {
 	cli    *mautrix.Client
 	me     id.UserID
 
-	minBackoff, maxBackoff time.Duration
+	sup *plumbing.Supervisor // the /sync connection; also the adapter's Health
 
 	authOnce sync.Mutex // held while logging in, so Notify and Run log in once
 	authed   bool
 
 	e2ee   e2ee                   // set by ensureAuth; nil: encrypted rooms are refused
 	runner atomic.Pointer[runner] // the running sync loop, for decrypted messages
-
-	connected  atomic.Bool
-	reconnects atomic.Int64
 
 	mu        sync.Mutex
 	power     map[id.RoomID]powerEntry
@@ -130,16 +129,15 @@ func New(cfg Config, deps adapters.Deps) (*Adapter, error) {
 		minBackoff = time.Second
 	}
 	return &Adapter{
-		cfg:        cfg,
-		log:        logger.With("platform", PlatformName),
-		values:     values,
-		cli:        cli,
-		me:         id.UserID(cfg.UserID),
-		minBackoff: minBackoff,
-		maxBackoff: 2 * time.Minute,
-		power:      map[id.RoomID]powerEntry{},
-		encrypted:  map[id.RoomID]bool{},
-		names:      map[id.UserID]string{},
+		cfg:       cfg,
+		log:       logger.With("platform", PlatformName),
+		values:    values,
+		cli:       cli,
+		me:        id.UserID(cfg.UserID),
+		sup:       &plumbing.Supervisor{Log: logger.With("platform", PlatformName), MinBackoff: minBackoff, MaxBackoff: 2 * time.Minute},
+		power:     map[id.RoomID]powerEntry{},
+		encrypted: map[id.RoomID]bool{},
+		names:     map[id.UserID]string{},
 	}, nil
 }
 
@@ -147,15 +145,16 @@ func New(cfg Config, deps adapters.Deps) (*Adapter, error) {
 func (a *Adapter) Platform() string { return PlatformName }
 
 // Connected implements adapters.Health: the last /sync answered.
-func (a *Adapter) Connected() bool { return a.connected.Load() }
+func (a *Adapter) Connected() bool { return a.sup.Connected() }
 
 // Reconnects implements adapters.Health.
-func (a *Adapter) Reconnects() int64 { return a.reconnects.Load() }
+func (a *Adapter) Reconnects() int64 { return a.sup.Reconnects() }
 
 var (
-	_ adapters.Adapter = (*Adapter)(nil)
-	_ adapters.Checker = (*Adapter)(nil)
-	_ adapters.Health  = (*Adapter)(nil)
+	_ adapters.Adapter      = (*Adapter)(nil)
+	_ adapters.Checker      = (*Adapter)(nil)
+	_ adapters.Health       = (*Adapter)(nil)
+	_ adapters.ReplyLimiter = (*Adapter)(nil)
 )
 
 // ensureAuth makes sure the client has a working access token: the configured one, else the one

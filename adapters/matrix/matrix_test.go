@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"strings"
 	"testing"
 	"time"
@@ -108,19 +109,8 @@ func running(t *testing.T, srv *matrixtest.Server, cfg matrix.Config, v adapters
 	rec := &adaptertest.Recorder{}
 	before := len(srv.Syncs())
 	adaptertest.Start(t, a, rec)
-	waitFor(t, "the adapter's second sync", func() bool { return len(srv.Syncs()) >= before+2 })
+	adaptertest.WaitFor(t, "the adapter's second sync", func() bool { return len(srv.Syncs()) >= before+2 })
 	return a, rec
-}
-
-func waitFor(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func TestConformance(t *testing.T) {
@@ -318,10 +308,10 @@ func TestRestartNeitherLosesNorReplays(t *testing.T) {
 	rec := &adaptertest.Recorder{}
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx, rec) }()
-	waitFor(t, "a stored sync token", func() bool { return v.get("matrix.since") != "" })
+	adaptertest.WaitFor(t, "a stored sync token", func() bool { return v.get("matrix.since") != "" })
 	srv.InjectCommand(ch, "status one", true)
 	adaptertest.WaitPosted(t, srv, ch, "echo: status one")
-	waitFor(t, "the token after the command", func() bool { return len(srv.Syncs()) >= 3 })
+	adaptertest.WaitFor(t, "the token after the command", func() bool { return len(srv.Syncs()) >= 3 })
 	stop()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -346,9 +336,9 @@ func TestSyncRateLimitWaitsRetryAfter(t *testing.T) {
 	srv.RateLimitSyncNext(300 * time.Millisecond)
 	n := len(srv.Syncs())
 	srv.SayText(srv.MainRoom(), matrixtest.MemberUser, "wake the sync")
-	waitFor(t, "the limited sync", func() bool { return len(srv.Syncs()) > n })
+	adaptertest.WaitFor(t, "the limited sync", func() bool { return len(srv.Syncs()) > n })
 	limitedAt := time.Now()
-	waitFor(t, "the sync after the limit", func() bool { return len(srv.Syncs()) > n+1 })
+	adaptertest.WaitFor(t, "the sync after the limit", func() bool { return len(srv.Syncs()) > n+1 })
 	if waited := time.Since(limitedAt); waited < 250*time.Millisecond {
 		t.Errorf("the sync after M_LIMIT_EXCEEDED came after %v, want the server's 300ms", waited)
 	}
@@ -360,7 +350,7 @@ func TestSyncOutageIsRetried(t *testing.T) {
 	srv.FailSyncs(3)
 	n := len(srv.Syncs())
 	srv.SayText(srv.MainRoom(), matrixtest.MemberUser, "wake the sync")
-	waitFor(t, "three failed syncs and a good one", func() bool { return len(srv.Syncs()) >= n+5 })
+	adaptertest.WaitFor(t, "three failed syncs and a good one", func() bool { return len(srv.Syncs()) >= n+5 })
 	srv.InjectCommand(srv.Channel(), "status after outage", true)
 	adaptertest.WaitPosted(t, srv, srv.Channel(), "echo: status after outage")
 	if a.Reconnects() < 1 {
@@ -380,8 +370,8 @@ func TestInvitesFollowInviteFrom(t *testing.T) {
 	srv.Invite(fromAdmin, matrixtest.AdminUser, matrixtest.BotUser)
 	fromDave := srv.CreateRoom(matrixtest.MemberUser, "Dave's room", false)
 	srv.Invite(fromDave, matrixtest.MemberUser, matrixtest.BotUser)
-	waitFor(t, "the bot to join the admin's room", func() bool { return srv.Membership(fromAdmin, matrixtest.BotUser) == "join" })
-	waitFor(t, "the bot to decline dave's invitation", func() bool { return srv.Membership(fromDave, matrixtest.BotUser) == "leave" })
+	adaptertest.WaitFor(t, "the bot to join the admin's room", func() bool { return srv.Membership(fromAdmin, matrixtest.BotUser) == "join" })
+	adaptertest.WaitFor(t, "the bot to decline dave's invitation", func() bool { return srv.Membership(fromDave, matrixtest.BotUser) == "leave" })
 }
 
 func TestEncryptedRoomIsRefusedOnce(t *testing.T) {
@@ -527,3 +517,111 @@ func TestConfigSection(t *testing.T) {
 
 // Config is the section as a test table writes it.
 type Config = matrix.Config
+
+// TestLongAbsenceLosesNoCommand: more messages than one sync shows arrive while the bot is
+// stopped; the command among the oldest of them is found in the gap and answered once.
+func TestLongAbsenceLosesNoCommand(t *testing.T) {
+	srv := server(t)
+	v := newLocked(newValues())
+	ctx, stop := context.WithCancel(context.Background())
+	a := newAdapter(t, config(srv), v)
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, &adaptertest.Recorder{}) }()
+	adaptertest.WaitFor(t, "a stored sync token", func() bool { return v.get("matrix.since") != "" })
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	srv.InjectCommand(srv.Channel(), "status from long ago", true)
+	for i := range 150 {
+		srv.SayText(srv.MainRoom(), matrixtest.MemberUser, fmt.Sprintf("chatter %d", i))
+	}
+	_, rec := running(t, srv, config(srv), v)
+	adaptertest.WaitPosted(t, srv, srv.Channel(), "echo: status from long ago")
+	if n := len(rec.Received()); n != 1 {
+		t.Errorf("the bot handled %d commands, want the one from the gap once", n)
+	}
+}
+
+func TestTheLongestReplyArrivesWhole(t *testing.T) {
+	srv := server(t)
+	link := "https://forum.example.org/new-topic?title=x&body=" + strings.Repeat("a%20b&", 1640)
+	text := adapters.Text{{Text: "Open the composer: "}, {Kind: adapters.Link, Text: "new topic", URL: link}}
+	a := newAdapter(t, config(srv), nil)
+	if n := len(text.String()); n > a.MaxReplyLength() || n < a.MaxReplyLength()-200 {
+		t.Fatalf("the test's reply is %d long, want just under the limit %d", n, a.MaxReplyLength())
+	}
+	adaptertest.Start(t, a, &adaptertest.Recorder{Answer: func(adapters.Command) adapters.Reply { return adapters.Reply{Text: text} }})
+	adaptertest.WaitFor(t, "the second sync", func() bool { return len(srv.Syncs()) >= 2 })
+	srv.InjectCommand(srv.Channel(), "post 3", true)
+	adaptertest.WaitPosted(t, srv, srv.Channel(), "Open the composer")
+	c := content(t, srv.Sent(srv.MainRoom())[0])
+	if !strings.Contains(c.Body, link) || !strings.Contains(c.FormattedBody, html.EscapeString(link)) {
+		t.Errorf("the link was cut: body %d bytes, formatted_body %d bytes", len(c.Body), len(c.FormattedBody))
+	}
+}
+
+// TestPasswordLoginOnce: without a token the bot logs in with its password once, keeps the
+// token and device in the store, uses them after a restart, and logs in again (same device)
+// only when the server revoked the token.
+func TestPasswordLoginOnce(t *testing.T) {
+	srv := server(t)
+	v := newLocked(newValues())
+	cfg := config(srv)
+	cfg.AccessToken, cfg.Password, cfg.DeviceID = "", matrixtest.Password, "DISCOURSEBOT"
+	check := func(wantLogins int) {
+		t.Helper()
+		a := newAdapter(t, cfg, v)
+		report, err := a.Check(t.Context(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(report[0], "ok as @discourse:localhost (device DISCOURSEBOT)") {
+			t.Errorf("whoami line %q", report[0])
+		}
+		if n := srv.Logins(); n != wantLogins {
+			t.Errorf("%d password logins, want %d", n, wantLogins)
+		}
+	}
+	check(1)
+	if v.get("matrix.access_token") == "" || v.get("matrix.device_id") != "DISCOURSEBOT" {
+		t.Fatalf("stored token %q device %q", v.get("matrix.access_token"), v.get("matrix.device_id"))
+	}
+	check(1) // a restart: the stored token
+	srv.RevokeTokens()
+	check(2) // revoked: one new login
+}
+
+func TestCheckReportsMembershipAndPower(t *testing.T) {
+	srv := server(t)
+	a := newAdapter(t, config(srv), nil)
+	notJoined := srv.CreateRoom(matrixtest.AdminUser, "Elsewhere", false)
+	report, err := a.Check(t.Context(), []adapters.ChannelRef{srv.Channel(), {Platform: "matrix", ChatID: notJoined.String()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(report, "\n")
+	for _, want := range []string{
+		"room " + srv.MainRoom().String() + " (General): joined; bot power level 0 (room admins for commands: 50 or more)",
+		"room " + notJoined.String() + ": NOT joined: invite @discourse:localhost to it",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("check lacks %q:\n%s", want, all)
+		}
+	}
+	srv.RevokeTokens()
+	if _, err := newAdapter(t, config(srv), nil).Check(t.Context(), nil); !adapters.IsPermanent(err) {
+		t.Errorf("check with a revoked token = %v, want a permanent error", err)
+	}
+}
+
+func TestRunStopsOnARefusedToken(t *testing.T) {
+	srv := server(t)
+	srv.RevokeTokens()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	err := newAdapter(t, config(srv), nil).Run(ctx, &adaptertest.Recorder{})
+	if err == nil || ctx.Err() != nil || !strings.Contains(err.Error(), "M_UNKNOWN_TOKEN") {
+		t.Errorf("Run with a refused token = %v (context %v), want the server's M_UNKNOWN_TOKEN at once", err, ctx.Err())
+	}
+}

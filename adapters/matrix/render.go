@@ -17,6 +17,15 @@ import (
 // forms, escaped, must fit in it.
 const maxBodyBytes = 24000
 
+// maxReply is the longest reply (its plain text) that reaches the room whole: a link shows its
+// URL twice in each form (href and text, "text (url)"), and HTML escaping lengthens it, so half
+// of maxBodyBytes, less a margin, fits both forms.
+const maxReply = 10000
+
+// MaxReplyLength implements adapters.ReplyLimiter: longer replies are cut (a composer link then
+// becomes a new topic instead).
+func (a *Adapter) MaxReplyLength() int { return maxReply }
+
 // roomMention matches "@room", which notifies a whole room through the legacy push rule of
 // clients and servers that predate intentional mentions (m.mentions).
 var roomMention = regexp.MustCompile(`(?i)@(room)\b`)

@@ -4,16 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"sync"
+	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
-	"github.com/cenkalti/backoff/v5"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/internal/plumbing"
 )
 
 // timelineLimit is how many timeline events of a room one /sync returns at most.
@@ -50,52 +51,28 @@ func syncFilter(encryption bool) *mautrix.Filter {
 	return f
 }
 
-// Run implements adapters.Adapter: it logs in (once), then long-polls /sync until ctx is done,
-// answering commands and accepting invitations. The sync token is stored after each batch has
-// been handled, so a restart resumes after the last handled batch. It returns an error only for
-// credentials the server refuses.
+// Run implements adapters.Adapter: under the shared connection supervisor it logs in (once),
+// then long-polls /sync until ctx is done, answering commands and accepting invitations. The
+// sync token is stored after each batch has been handled, so a restart resumes after the last
+// handled batch. It returns an error only for credentials the server refuses.
 func (a *Adapter) Run(ctx context.Context, h adapters.Handler) error {
-	bo := backoff.NewExponentialBackOff()
-	bo.InitialInterval, bo.MaxInterval = a.minBackoff, a.maxBackoff
-	wait := func(d time.Duration) bool {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-			return false
-		case <-t.C:
-			return true
-		}
+	r := &runner{a: a, h: h, disp: plumbing.NewDispatcher(maxConcurrentCommands)}
+	a.runner.Store(r)
+	defer a.runner.Store(nil)
+	return a.sup.Run(ctx, r.session)
+}
+
+// session is one connection: login and filter, then /sync until an error the supervisor must
+// back off from (an outage), or a fatal one (credentials refused).
+func (r *runner) session(ctx context.Context, up func()) error {
+	a := r.a
+	filterID, err := "", a.ensureAuth(ctx)
+	if err == nil {
+		filterID, err = a.createFilter(ctx)
 	}
-	defer a.connected.Store(false)
-	// Log in and make the filter, retrying outages.
-	var filterID string
-	for {
-		err := a.ensureAuth(ctx)
-		if err == nil {
-			filterID, err = a.createFilter(ctx)
-		}
-		if err == nil {
-			break
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		if adapters.IsPermanent(err) {
-			if _, limited := adapters.RetryAfterOf(err); !limited {
-				return err
-			}
-		}
-		d := bo.NextBackOff()
-		if w, ok := adapters.RetryAfterOf(err); ok {
-			d = max(d, w)
-		}
-		a.log.Warn("cannot connect; retrying", "err", err, "in", d.Round(time.Millisecond))
-		if !wait(d) {
-			return nil
-		}
+	if err != nil {
+		return r.failed(ctx, err)
 	}
-	bo.Reset()
 	if resp, err := a.cli.GetOwnDisplayName(ctx); err == nil {
 		a.mu.Lock()
 		a.myName = resp.DisplayName
@@ -103,12 +80,13 @@ func (a *Adapter) Run(ctx context.Context, h adapters.Handler) error {
 	}
 	since, _, err := a.values.Text(ctx, valueSince)
 	if err != nil {
-		return err
+		return fmt.Errorf("read the sync token: %w", err)
 	}
-	r := &runner{a: a, h: h, sem: make(chan struct{}, maxConcurrentCommands)}
-	a.runner.Store(r)
-	defer a.runner.Store(nil)
-	everConnected := false
+	seen, _, err := a.values.Cursor(ctx, valueSinceTime)
+	if err != nil {
+		return fmt.Errorf("read the sync time: %w", err)
+	}
+	r.seen.Store(seen)
 	for {
 		sctx, cancel := context.WithTimeout(ctx, a.cfg.SyncTimeout+callTimeout)
 		resp, err := a.cli.FullSyncRequest(sctx, mautrix.ReqSync{
@@ -121,31 +99,12 @@ func (a *Adapter) Run(ctx context.Context, h adapters.Handler) error {
 			return nil
 		}
 		if err != nil {
-			err = classify("sync", err)
-			if isUnknownToken(err) {
+			if err = r.failed(ctx, classify("sync", err)); err != nil {
 				return err
 			}
-			a.connected.Store(false)
-			d := bo.NextBackOff()
-			if w, ok := adapters.RetryAfterOf(err); ok {
-				d = w // M_LIMIT_EXCEEDED: the server's retry_after_ms, not our guess
-			}
-			a.log.Warn("sync failed; retrying", "err", err, "in", d.Round(time.Millisecond))
-			if !wait(d) {
-				return nil
-			}
-			continue
+			continue // rate limited, and waited as the server asked
 		}
-		bo.Reset()
-		if !a.connected.Swap(true) {
-			if everConnected {
-				a.reconnects.Add(1)
-				a.log.Info("sync works again")
-			} else {
-				a.log.Info("connected", "user", a.me, "device", a.cli.DeviceID)
-			}
-			everConnected = true
-		}
+		up()
 		// A first sync ever (no stored token) shows old messages: their commands are history.
 		r.initial.Store(since == "")
 		if a.e2ee != nil {
@@ -153,8 +112,7 @@ func (a *Adapter) Run(ctx context.Context, h adapters.Handler) error {
 				a.log.Warn("encryption could not process a sync", "err", err)
 			}
 		}
-		done := r.handle(ctx, resp, since == "")
-		if !done {
+		if !r.handle(ctx, resp, since) {
 			return nil // the stop cut the batch short: the next start reads it again
 		}
 		if resp.NextBatch != "" && resp.NextBatch != since {
@@ -162,6 +120,9 @@ func (a *Adapter) Run(ctx context.Context, h adapters.Handler) error {
 			// Stored even when the stop came during the batch: every command of it was answered.
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), callTimeout)
 			err := a.values.SetText(sctx, valueSince, since)
+			if err == nil {
+				err = a.values.SetCursor(sctx, valueSinceTime, r.seen.Load())
+			}
 			cancel()
 			if err != nil {
 				a.log.Warn("cannot store the sync token; a restart may answer this batch again", "err", err)
@@ -171,6 +132,26 @@ func (a *Adapter) Run(ctx context.Context, h adapters.Handler) error {
 			return nil
 		}
 	}
+}
+
+// failed sorts a session's error: refused credentials end Run, M_LIMIT_EXCEEDED is waited out
+// here for the server's retry_after_ms (nil: carry on), anything else goes to the supervisor's
+// backoff.
+func (r *runner) failed(ctx context.Context, err error) error {
+	if wait, limited := adapters.RetryAfterOf(err); limited {
+		r.a.log.Warn("rate limited; waiting as the server asks", "err", err, "in", wait.Round(time.Millisecond))
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+		return nil
+	}
+	if isUnknownToken(err) || adapters.IsPermanent(err) {
+		return plumbing.Fatal(err)
+	}
+	return err
 }
 
 func (a *Adapter) createFilter(ctx context.Context) (string, error) {
@@ -187,8 +168,9 @@ func (a *Adapter) createFilter(ctx context.Context) (string, error) {
 type runner struct {
 	a       *Adapter
 	h       adapters.Handler
-	sem     chan struct{}
-	initial atomic.Bool // the batch being handled is the first sync ever
+	disp    *plumbing.Dispatcher // commands: in order per room, a bounded number at once
+	initial atomic.Bool          // the batch being handled is the first sync ever
+	seen    atomic.Int64         // the newest origin_server_ts handled, stored with the sync token
 }
 
 // decrypted handles a message the Olm machine decrypted, during process or later (a room key
@@ -197,25 +179,42 @@ func (r *runner) decrypted(ctx context.Context, ev *event.Event) {
 	if r.initial.Load() || ev.Sender == r.a.me || ev.Type != event.EventMessage {
 		return
 	}
-	_ = r.consider(ctx, ev)
+	r.disp.Go(ctx, ev.RoomID.String(), func(ctx context.Context) { _ = r.consider(ctx, ev) })
+}
+
+// saw records an event's time as handled.
+func (r *runner) saw(ev *event.Event) {
+	for {
+		old := r.seen.Load()
+		if ev.Timestamp <= old || r.seen.CompareAndSwap(old, ev.Timestamp) {
+			return
+		}
+	}
 }
 
 // handle processes one sync response: invitations, room state the adapter tracks, and commands.
 // It returns when every command of the batch has been answered, in order per room, and reports
 // whether all were (false: the stop interrupted one, so the batch must be read again).
-func (r *runner) handle(ctx context.Context, resp *mautrix.RespSync, initial bool) bool {
+func (r *runner) handle(ctx context.Context, resp *mautrix.RespSync, since string) bool {
+	initial := since == ""
 	a := r.a
 	for roomID, inv := range resp.Rooms.Invite {
 		r.invited(ctx, roomID, inv)
 	}
-	var wg sync.WaitGroup
 	var interrupted atomic.Bool
 	for roomID, room := range resp.Rooms.Join {
 		for _, ev := range room.State.Events {
 			a.trackState(roomID, ev)
 		}
 		var cmds []*event.Event
-		for _, ev := range room.Timeline.Events {
+		events := room.Timeline.Events
+		if room.Timeline.Limited && !initial {
+			// More happened than one sync shows (the bot was away long): read the gap, so
+			// that no command in it is lost.
+			events = append(a.gap(ctx, roomID, room.Timeline.PrevBatch, since, r.seen.Load()), events...)
+		}
+		for _, ev := range events {
+			r.saw(ev)
 			ev.RoomID = roomID
 			if ev.StateKey != nil {
 				a.trackState(roomID, ev)
@@ -228,26 +227,74 @@ func (r *runner) handle(ctx context.Context, resp *mautrix.RespSync, initial boo
 			case event.EventEncrypted:
 				if a.e2ee == nil {
 					r.encryptedMessage(ctx, roomID)
+				} else if ev.Mautrix.EventSource == 0 { // from the gap: /sync's own are decrypted by process
+					if dec, err := a.e2ee.decrypt(ctx, ev); err == nil {
+						cmds = append(cmds, dec)
+					}
 				}
 			case event.EventMessage:
 				cmds = append(cmds, ev)
 			}
 		}
-		if len(cmds) == 0 {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for _, ev := range cmds {
+		for _, ev := range cmds {
+			r.disp.Go(ctx, roomID.String(), func(ctx context.Context) {
 				if !r.consider(ctx, ev) {
 					interrupted.Store(true)
 				}
-			}
-		}()
+			})
+		}
 	}
-	wg.Wait()
+	r.disp.Wait()
 	return !interrupted.Load()
+}
+
+// maxGap bounds the events read back to fill one room's sync gap.
+const maxGap = 1000
+
+// gap reads a room's messages between the sync token since and a limited timeline's
+// prev_batch, oldest first. Servers differ in how exactly they stop at since (Dendrite gives
+// some events before it), so only events newer than seenTS, the newest one handled, count.
+func (a *Adapter) gap(ctx context.Context, room id.RoomID, prevBatch, since string, seenTS int64) []*event.Event {
+	var out []*event.Event
+	from := prevBatch
+	for attempt := 0; from != "" && len(out) < maxGap; {
+		cctx, cancel := context.WithTimeout(ctx, callTimeout)
+		resp, err := a.cli.Messages(cctx, room, from, since, mautrix.DirectionBackward, messagesFilter, pageSize)
+		cancel()
+		if err != nil {
+			err = classify("read messages", err)
+			if wait, limited := adapters.RetryAfterOf(err); limited && attempt < maxReplyAttempts && wait <= time.Minute {
+				attempt++
+				t := time.NewTimer(wait)
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return nil
+				case <-t.C:
+				}
+				continue
+			}
+			a.log.Warn("cannot read the messages a sync skipped; commands in them are lost", "room", room, "err", err)
+			break
+		}
+		older := false
+		for _, ev := range resp.Chunk {
+			if ev.Timestamp > seenTS {
+				out = append(out, ev)
+			} else {
+				older = true
+			}
+		}
+		if older || len(resp.Chunk) == 0 || resp.End == "" || resp.End == from {
+			break
+		}
+		from = resp.End
+	}
+	slices.Reverse(out)
+	for _, ev := range out {
+		ev.RoomID = room
+	}
+	return out
 }
 
 // invited joins a room when invite_from allows the inviter, else declines the invitation.

@@ -73,7 +73,7 @@ func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapter
 		return adapters.History{}, err
 	}
 	team := a.teamName(ctx, ch.TeamId)
-	h := adapters.History{ChannelName: channelName(ch)}
+	h := adapters.History{Source: Platform.Title(), ChannelName: channelName(ch)}
 	if team != "" && ch.Type != model.ChannelTypeDirect && ch.Type != model.ChannelTypeGroup {
 		h.ChannelLink = a.cfg.URL + "/" + team + "/channels/" + ch.Name
 	}

@@ -38,7 +38,7 @@ func running(t *testing.T) (*Adapter, *mattermosttest.Server, *adaptertest.Recor
 	a, srv := newFake(t)
 	rec := &adaptertest.Recorder{}
 	adaptertest.Start(t, a, rec)
-	waitFor(t, "the websocket to connect", func() bool { return srv.Live() > 0 })
+	adaptertest.WaitFor(t, "the websocket to connect", func() bool { return srv.Live() > 0 })
 	return a, srv, rec
 }
 
@@ -47,18 +47,6 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
-}
-
-// waitFor polls cond until it holds, failing the test after 10 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func countPosted(f adaptertest.Fake, ch adapters.ChannelRef, text string) int {
@@ -202,7 +190,7 @@ func TestCommandDuringOutageIsAnsweredOnce(t *testing.T) {
 	srv.SetOffline(true)
 	srv.DropConnections()
 	srv.InjectCommand(ch, "watch support during the gap", true)
-	waitFor(t, "the bot to try reconnecting twice", func() bool { return srv.Rejected() >= 2 })
+	adaptertest.WaitFor(t, "the bot to try reconnecting twice", func() bool { return srv.Rejected() >= 2 })
 	if n := countPosted(srv, ch, "during the gap"); n != 0 {
 		t.Fatalf("answered %d times while the websocket was down", n)
 	}

@@ -44,7 +44,11 @@ func (a *Adapter) Check(ctx context.Context, channels []adapters.ChannelRef) ([]
 	auth, err := a.api.AuthTestContext(actx)
 	cancel()
 	if err != nil {
-		fail("auth.test (bot token): " + describe(err))
+		msg := "auth.test (bot token): " + describe(err)
+		if adapters.IsNetworkError(err) {
+			msg += " — " + adapters.NetworkHint
+		}
+		fail(msg)
 	} else {
 		a.self.set(auth.UserID, auth.User, auth.URL, auth.TeamID)
 		report = append(report, fmt.Sprintf("auth.test (bot token): ok as @%s (%s) in %s, %s",
@@ -56,8 +60,11 @@ func (a *Adapter) Check(ctx context.Context, channels []adapters.ChannelRef) ([]
 	_, _, err = a.api.StartSocketModeContext(octx)
 	cancel()
 	if err != nil {
-		fail("apps.connections.open (app token): " + describe(err) +
-			" — the app-level token needs the connections:write scope and Socket Mode must be on")
+		hint := " — the app-level token needs the connections:write scope and Socket Mode must be on"
+		if adapters.IsNetworkError(err) {
+			hint = " — " + adapters.NetworkHint
+		}
+		fail("apps.connections.open (app token): " + describe(err) + hint)
 	} else {
 		report = append(report, "apps.connections.open (app token): ok, Socket Mode is on")
 	}

@@ -20,7 +20,8 @@ const pageSize = 200
 
 // History reads a channel's messages, oldest first: the newest q.Limit, everything from a pasted
 // message link on, or a whole thread (by its root's ts, or by a link to any of its messages), as
-// adapters.HistoryPlan says. A range longer than q.Limit is refused (adapters.CheckRange).
+// adapters.HistoryPlan says. A range longer than q.Limit is refused (adapters.CheckRange). Text
+// is converted from Slack's markup to CommonMark (toCommonMark).
 func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapters.History, error) {
 	ch := q.Channel
 	if ch.Platform != platform || ch.ChatID == "" {
@@ -66,7 +67,7 @@ func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapter
 		}
 		return adapters.History{}, err
 	}
-	out := adapters.History{ChannelName: a.channelName(ctx, ch.ChatID)}
+	out := adapters.History{Source: Platform.Title(), ChannelName: a.channelName(ctx, ch.ChatID)}
 	if team := a.teamURL(); team != "" {
 		out.ChannelLink = team + "archives/" + ch.ChatID
 	}
@@ -208,7 +209,7 @@ func (a *Adapter) neutralMessage(ctx context.Context, ch adapters.ChannelRef, m 
 	out := adapters.Message{
 		ID:       adapters.MessageRef(m.Timestamp),
 		Channel:  ch,
-		Text:     m.Text,
+		Text:     toCommonMark(m.Text, func(id string) string { u, _ := a.lookupUser(ctx, id, ""); return u.Name() }),
 		Time:     tsTime(m.Timestamp),
 		IsBot:    m.BotID != "" || m.SubType == "bot_message",
 		IsSystem: !userSubtypes[m.SubType],

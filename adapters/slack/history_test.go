@@ -34,7 +34,7 @@ func TestHistory(t *testing.T) {
 		{"newest few", adapters.HistoryQuery{Limit: 3}, "message 249", "log attached", 3},
 		{"newest over two pages", adapters.HistoryQuery{Limit: 240}, "message 12", "log attached", 240},
 		{"from a link", adapters.HistoryQuery{FromLink: link(ts[245], "")}, "message 245", "log attached", 7},
-		{"from a link in a thread", adapters.HistoryQuery{FromLink: link(r1, root)}, "reply <@UMEMBER>", "thanks", 2},
+		{"from a link in a thread", adapters.HistoryQuery{FromLink: link(r1, root)}, "reply @max", "thanks", 2},
 		{"a thread", adapters.HistoryQuery{Thread: adapters.MessageRef(root)}, "message 100", "thanks", 3},
 		{"a thread from its root's link", adapters.HistoryQuery{ThreadLink: link(root, "")}, "message 100", "thanks", 3},
 		{"a thread from a reply's link", adapters.HistoryQuery{ThreadLink: link(r2, root)}, "message 100", "thanks", 3},
@@ -78,8 +78,8 @@ func TestHistory(t *testing.T) {
 		if reply.Thread != adapters.MessageRef(root) || reply.ID != adapters.MessageRef(r1) {
 			t.Errorf("reply refs id=%q thread=%q", reply.ID, reply.Thread)
 		}
-		if reply.Text != "reply <@UMEMBER> see <https://x.org|this>" {
-			t.Errorf("text %q: Slack markup must be kept for the transcript", reply.Text)
+		if reply.Text != "reply @max see [this](https://x.org)" {
+			t.Errorf("text %q: Slack markup must arrive as CommonMark, the mention by name", reply.Text)
 		}
 		if want := link(r1, root); reply.Link != want {
 			t.Errorf("link %q, want %q", reply.Link, want)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"time"
 
@@ -80,6 +81,13 @@ func (a *Adapter) scrub(err error) error {
 		cause = context.Canceled
 	case errors.Is(err, context.DeadlineExceeded):
 		cause = context.DeadlineExceeded
+	default:
+		// The dial's own error names the host and port, never the URL's path with the token:
+		// keeping it lets callers tell a network problem (adapters.IsNetworkError).
+		var op *net.OpError
+		if errors.As(err, &op) {
+			cause = op
+		}
 	}
 	return &scrubbedError{msg: redact(err.Error(), a.cfg.Token), cause: cause}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -25,7 +26,7 @@ func (a *Adapter) Check(ctx context.Context, channels []adapters.ChannelRef) ([]
 		if isAuthFailure(err) {
 			err = fmt.Errorf("the token was refused (revoked or mistyped?): %w", err)
 		}
-		report = append(report, "getMe: FAILED: "+err.Error())
+		report = append(report, "getMe: FAILED: "+failure(err, "getMe"))
 		return report, fmt.Errorf("telegram: getMe: %w", err)
 	}
 	report = append(report, "getMe: ok as @"+me.UserName)
@@ -41,7 +42,7 @@ func (a *Adapter) Check(ctx context.Context, channels []adapters.ChannelRef) ([]
 	var hook tgbotapi.WebhookInfo
 	switch err := a.call(ctx, "getWebhookInfo", nil, callTimeout, &hook); {
 	case err != nil:
-		report = append(report, "getWebhookInfo: FAILED: "+err.Error())
+		report = append(report, "getWebhookInfo: FAILED: "+failure(err, "getWebhookInfo"))
 		errs = append(errs, err)
 	case hook.URL != "":
 		// The URL may carry a secret of whoever set it; the host is enough to recognise it.
@@ -88,7 +89,11 @@ func (a *Adapter) checkChannel(ctx context.Context, ch adapters.ChannelRef, botI
 		if apiErr, ok := apiError(err); ok && apiErr.MigrateToChatID != 0 {
 			return prefix + fmt.Sprintf("FAILED: the group became supergroup %d; use telegram:%d", apiErr.MigrateToChatID, apiErr.MigrateToChatID), fmt.Errorf("%s: %w", ch, err)
 		}
-		return prefix + "FAILED: " + err.Error() + " (is the bot a member of this chat?)", fmt.Errorf("%s: %w", ch, err)
+		hint := " (is the bot a member of this chat?)"
+		if adapters.IsNetworkError(err) {
+			hint = ""
+		}
+		return prefix + "FAILED: " + failure(err, "") + hint, fmt.Errorf("%s: %w", ch, err)
 	}
 	if ch.ThreadID != "" && !chat.IsForum {
 		return prefix + "FAILED: the chat has no topics, so a topic id does not fit", fmt.Errorf("%s: not a forum supergroup", ch)
@@ -100,7 +105,7 @@ func (a *Adapter) checkChannel(ctx context.Context, ch adapters.ChannelRef, botI
 	}
 	params := tgbotapi.Params{"chat_id": strconv.FormatInt(chatID, 10), "user_id": strconv.FormatInt(botID, 10)}
 	if err := a.call(ctx, "getChatMember", params, callTimeout, &member); err != nil {
-		return prefix + "FAILED: " + err.Error(), fmt.Errorf("%s: %w", ch, err)
+		return prefix + "FAILED: " + failure(err, ""), fmt.Errorf("%s: %w", ch, err)
 	}
 	name := fmt.Sprintf("%s %q", chat.Type, chat.Title)
 	switch {
@@ -120,4 +125,17 @@ func webhookHost(u string) string {
 		return p.Host
 	}
 	return "unparsable URL"
+}
+
+// failure is a call's error for a report line: without the method's own prefix when the line
+// already names it (method not ""), and saying so when the Bot API was not reached at all.
+func failure(err error, method string) string {
+	msg := err.Error()
+	if method != "" {
+		msg = strings.TrimPrefix(msg, method+": ")
+	}
+	if adapters.IsNetworkError(err) {
+		msg += " (" + adapters.NetworkHint + ")"
+	}
+	return msg
 }

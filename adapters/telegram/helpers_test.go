@@ -93,18 +93,6 @@ func (b *syncBuffer) String() string {
 	return b.b.String()
 }
 
-// waitFor polls cond until it holds or 10 s pass.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // sentinel injects a command and waits for its echo: every update injected before it has then
 // been handled, since the adapter handles updates in order.
 func sentinel(t *testing.T, s *telegramtest.Server, ch adapters.ChannelRef) {

@@ -64,7 +64,10 @@ func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapter
 	if mode != adapters.HistoryLatest {
 		// A range starts anywhere in the log: read all of it, so that a message past the
 		// range's cap is a range too long, not a message missing from the log.
-		read = max(limit, a.cfg.LogMaxMessages, adapters.MaxHistoryLimit)
+		read = max(limit, a.cfg.LogMaxMessages)
+		if a.cfg.LogMaxMessages <= 0 {
+			read = max(limit, adapters.MaxHistoryLimit)
+		}
 	}
 	logged, err := a.cfg.ChatLog.Recent(ctx, q.Channel, read)
 	if err != nil {
@@ -73,7 +76,7 @@ func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapter
 	if len(logged) == 0 {
 		return adapters.History{}, adapters.Refused("I have recorded no messages here yet: Telegram bots only see messages sent while they are in the group, with privacy mode off or as an administrator.")
 	}
-	h := adapters.History{Messages: logged}
+	h := adapters.History{Source: Platform.Title(), Messages: logged}
 	for i := range h.Messages {
 		h.Messages[i].Link = supergroupLink(q.Channel, string(h.Messages[i].ID))
 	}

@@ -184,7 +184,7 @@ func TestGetChatID(t *testing.T) {
 func TestRegistersCommandMenu(t *testing.T) {
 	s := newFake(t)
 	adaptertest.Start(t, newAdapter(t, s, nil, nil), &adaptertest.Recorder{})
-	waitFor(t, "setMyCommands", func() bool { return len(s.Commands()) > 0 })
+	adaptertest.WaitFor(t, "setMyCommands", func() bool { return len(s.Commands()) > 0 })
 	var names []string
 	for _, c := range s.Commands() {
 		names = append(names, c.Command)
@@ -410,7 +410,7 @@ func TestTokenRedactedFromTransportErrors(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx, &adaptertest.Recorder{}) }()
-	waitFor(t, "a logged connection failure", func() bool { return strings.Contains(logs.String(), "retrying") })
+	adaptertest.WaitFor(t, "a logged connection failure", func() bool { return strings.Contains(logs.String(), "retrying") })
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("Run after cancel: %v", err)

@@ -35,9 +35,15 @@ func TestDemoAsANewUserWouldTryIt(t *testing.T) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
 	}
-	// The first sample post is in General: it must be announced, title and link on one line.
-	if !regexp.MustCompile(`(?m)^#\d+ \[General\] Version 3\.2 is out — .* http://127\.0\.0\.1:\d+/t/version-3-2-is-out/\d+/1$`).MatchString(out) {
-		t.Errorf("no notification of the first sample post:\n%s", out)
+	// The sample posts in General and Support are announced, title and link on one line (in the
+	// first round of samples or a later one: a loaded machine may answer the commands late).
+	for _, re := range []string{
+		`(?m)^#\d+ \[General\] Version 3\.2 is out( \(\d+\))? — .* http://127\.0\.0\.1:\d+/t/version-3-2-is-out(-\d+)?/\d+/1$`,
+		`(?m)^#\d+ \[Support\] Search finds nothing since the upgrade( \(\d+\))? — .* http://127\.0\.0\.1:\d+/t/search-finds-nothing-since-the-upgrade(-\d+)?/\d+/1$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("no notification matching %s:\n%s", re, out)
+		}
 	}
 	if strings.Contains(out, "Staff") || strings.Contains(out, "Moderator rota") {
 		t.Errorf("the read-restricted Staff category reached the console:\n%s", out)

@@ -27,7 +27,7 @@ func TestExampleConfigPassesOfflineCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := run(t, t.TempDir(), exampleEnv, "check", "--offline", "--config", path)
-	if r.code != 0 || !strings.Contains(r.stdout, "config OK") {
+	if r.code != 0 || !strings.HasSuffix(r.stderr, "config OK\n") {
 		t.Fatalf("check --offline of the example config: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 	for _, secret := range []string{"example-key", "xoxb-example", "xapp-example"} {

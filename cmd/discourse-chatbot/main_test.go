@@ -10,10 +10,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/discourse-chatbot/discourse-chatbot/discourse/discoursetest"
 )
@@ -107,6 +110,9 @@ func TestCheck(t *testing.T) {
 	greedy := writeFile(t, dir, "greedy.yaml", minimalConfig+"  poll_interval: 1s\n  live: false\n")
 	typo := writeFile(t, dir, "typo.yaml", minimalConfig+"  poll_intervall: 5s\n")
 	badYAML := writeFile(t, dir, "bad.yaml", "forum:\n  url: x\n   api_key: y\n")
+	many := writeFile(t, dir, "many.yaml", minimalConfig+"  poll_intervall: 5s\n  excerpt_length: lots\ndelivery:\n  max_age: -1s\naccess:\n  allow: [U123]\n")
+	noDir := writeFile(t, dir, "nodir.yaml", minimalConfig+"state:\n  dsn: "+filepath.Join(dir, "nope", "bot.db")+"\nconsole: {}\n")
+	disabled := writeFile(t, dir, "disabled.yaml", minimalConfig+"console: {}\naccess:\n  private_channels: [\"discord:42\"]\nrules:\n  - {channel: \"telegram:-100\", filter: watch}\n")
 	unreadable := filepath.Join(dir, "dir.yaml")
 	if err := os.Mkdir(unreadable, 0o700); err != nil {
 		t.Fatal(err)
@@ -123,9 +129,24 @@ func TestCheck(t *testing.T) {
 		noSecret bool
 	}{
 		{name: "good config", env: key, args: []string{"check", "--offline", "--config", good}, code: 0,
-			stdout: []string{"api_key: <redacted>", "bot_token: <redacted>", "poll_interval: 5s", "\nconfig OK\n"}, noSecret: true},
-		{name: "poll interval over the request budget", env: key, args: []string{"check", "--offline", "-c", greedy}, code: 0,
-			stdout: []string{"# warning: forum.poll_interval 1s alone makes 60 forum requests a minute, over forum.max_requests_per_minute 30", "\nconfig OK\n"}},
+			stderr: "config OK\n", noSecret: true},
+		{name: "good config, printed", env: key, args: []string{"check", "--offline", "--print-config", "--config", good}, code: 0,
+			stdout: []string{"api_key: <redacted>", "bot_token: <redacted>", "poll_interval: 5s"}, stderr: "config OK\n", noSecret: true},
+		{name: "poll interval over the request budget, and no chat platform", env: key, args: []string{"check", "--offline", "-c", greedy}, code: 0,
+			stderr: "warning: forum.poll_interval 1s alone makes 60 forum requests a minute, over forum.max_requests_per_minute 30: polls will be slower than asked\n" +
+				"warning: no chat platform is enabled: the bot polls the forum and tells no one (add a section such as slack: or telegram:)\nconfig OK\n"},
+		{name: "every problem of the file at once", env: key, args: []string{"check", "-c", many}, code: 1,
+			stderr: "discourse-chatbot: config: forum.poll_intervall (line 4): unknown key (did you mean poll_interval?)\n" +
+				"discourse-chatbot: config: forum.excerpt_length (line 5): \"lots\" is not a whole number\n" +
+				"discourse-chatbot: config: delivery.max_age (line 7): -1s: must be positive\n" +
+				"discourse-chatbot: config: access.allow[0] (line 9): \"U123\" is not platform:user_id (e.g. slack:U0123, telegram:42)\n"},
+		{name: "state in a directory that does not exist", env: key, args: []string{"check", "--offline", "-c", noDir}, code: 1,
+			stderr: "FAIL state.dsn \"" + filepath.Join(dir, "nope", "bot.db") + "\": the directory \"" + filepath.Join(dir, "nope") + "\" does not exist (create it, or point state.dsn elsewhere)\n" +
+				"discourse-chatbot: check failed: 1 problem\n"},
+		{name: "rules and private channels for platforms not enabled", env: key, args: []string{"check", "--offline", "-c", disabled}, code: 1,
+			stderr: "FAIL rules[0].channel \"telegram:-100\": platform telegram is not enabled (no telegram: section)\n" +
+				"FAIL access.private_channels[0] \"discord:42\": platform discord is not enabled (no discord: section)\n" +
+				"discourse-chatbot: check failed: 2 problems\n"},
 		{name: "unknown key", env: key, args: []string{"check", "-c", typo}, code: 1,
 			stderr: "discourse-chatbot: config: forum.poll_intervall (line 4): unknown key (did you mean poll_interval?)\n"},
 		{name: "unset variable", args: []string{"check", "-c", good}, code: 1,
@@ -156,8 +177,16 @@ func TestCheck(t *testing.T) {
 					t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
 				}
 			}
-			if tt.code != 0 && r.stderr != tt.stderr {
+			if (tt.code != 0 || tt.stderr != "") && r.stderr != tt.stderr {
 				t.Errorf("stderr\n got %q\nwant %q", r.stderr, tt.stderr)
+			}
+			if slices.Contains(tt.args, "--print-config") {
+				var doc map[string]any
+				if err := yaml.Unmarshal([]byte(r.stdout), &doc); err != nil || doc["forum"] == nil {
+					t.Errorf("--print-config is not the config as YAML (%v):\n%s", err, r.stdout)
+				}
+			} else if r.stdout != "" {
+				t.Errorf("stdout without --print-config: %q", r.stdout)
 			}
 			if tt.noSecret {
 				for _, secret := range []string{"forum-secret-key", "xoxb-very-secret", "xapp-also-secret"} {

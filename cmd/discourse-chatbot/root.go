@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/discourse-chatbot/discourse-chatbot/bot"
+	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/config"
 )
 
 const name = "discourse-chatbot"
@@ -59,7 +60,14 @@ func execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	msg := oneLine(err)
 	var ue *usageError
 	var ce *commandError
+	var problems config.Errors
 	switch {
+	case errors.As(err, &problems) && len(problems) > 1:
+		// Every problem of the config file, one line each (the config package says them all).
+		for _, p := range problems {
+			fmt.Fprintf(stderr, "%s: %s\n", name, oneLine(p))
+		}
+		return 1
 	case errors.As(err, &ue) || !errors.As(err, &ce):
 		// Errors cobra returns itself (unknown flag or command, bad arguments) are usage errors.
 		fmt.Fprintf(stderr, "%s: %s (see '%s --help')\n", name, msg, cmd.CommandPath())

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"path"
@@ -37,7 +38,8 @@ func (s *Server) EnableConnectProvider(host, secret string) {
 }
 
 // SignIn makes username the forum's signed-in user, the one the provider vouches for ("" signs
-// out). The user is created if unknown.
+// out). The user is created if unknown. Without one, the provider shows a login form that signs
+// in whoever's username is typed into it.
 func (s *Server) SignIn(username string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -127,19 +129,23 @@ func (s *Server) ssoProvider(w http.ResponseWriter, r *http.Request) {
 	secret, ok := s.connectSecret(ret.Hostname())
 	u := s.signedIn
 	s.mu.Unlock()
+	// The forum answers these in plain text (BlankSecret: 400, ParseError: 422); the fake also
+	// records them, as a console that signs wrong is a bug of the console.
 	if !ok {
-		s.fail(w, r, "no discourse_connect_provider_secrets entry for host %q", ret.Hostname())
+		s.refuseConnect(w, r, http.StatusBadRequest, "no discourse_connect_provider_secrets entry for host "+ret.Hostname())
 		return
 	}
 	if !hmac.Equal([]byte(SignConnect(secret, sso)), []byte(sig)) {
-		s.fail(w, r, "bad signature")
+		s.refuseConnect(w, r, http.StatusUnprocessableEntity, "bad signature")
 		return
 	}
 	if u == nil {
-		// The forum would show its login page and come back here; the fake's tests sign in first.
+		// The forum shows its login page, then comes back here. The fake's page is a form that
+		// takes a username (no password): a browser test logs in as a person would.
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(http.StatusForbidden)
-		fmt.Fprint(w, "<!doctype html><title>Log in</title><p>Log in to the forum first (discoursetest: call SignIn).")
+		fmt.Fprintf(w, `<!doctype html><title>Log in</title><form method="post" action="/session/fake-login">
+<input type="hidden" name="continue" value="%s"><label>Username <input name="username" id="login-account-name"></label>
+<button type="submit" id="login-button">Log in</button></form>`, html.EscapeString(r.URL.RequestURI()))
 		return
 	}
 	s.mu.Lock()
@@ -151,9 +157,8 @@ func (s *Server) ssoProvider(w http.ResponseWriter, r *http.Request) {
 		"username":       {u.username},
 		"name":           {u.name},
 		"email":          {strings.ToLower(u.username) + "@example.org"},
-		"avatar_url":     {s.srv.URL + strings.ReplaceAll(u.avatarTemplate(), "{size}", "120")},
 		"admin":          {strconv.FormatBool(u.admin)},
-		"moderator":      {strconv.FormatBool(u.admin)},
+		"moderator":      {"false"},
 		"groups":         {strings.Join(groups, ",")},
 	}
 	s.connectAnswers++
@@ -164,6 +169,30 @@ func (s *Server) ssoProvider(w http.ResponseWriter, r *http.Request) {
 	q.Set("sig", SignConnect(secret, payload))
 	ret.RawQuery = q.Encode()
 	http.Redirect(w, r, ret.String(), http.StatusFound)
+}
+
+// fakeLogin is the login form's target: the user is signed in and sent on (to the provider).
+func (s *Server) fakeLogin(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimSpace(r.PostFormValue("username"))
+	next := r.PostFormValue("continue")
+	if name == "" || !strings.HasPrefix(next, "/session/sso_provider?") {
+		s.fail(w, r, "fake login needs a username and a provider URL to continue to")
+		return
+	}
+	s.SignIn(name)
+	http.Redirect(w, r, next, http.StatusFound)
+}
+
+func (s *Server) refuseConnect(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	full := fmt.Sprintf("discoursetest: %s %s: %s", r.Method, r.URL.Path, msg)
+	s.mu.Lock()
+	s.errs = append(s.errs, full)
+	cb := s.onError
+	s.mu.Unlock()
+	if cb != nil {
+		cb(full)
+	}
+	http.Error(w, msg, status)
 }
 
 // groupsOf lists a user's group names as the forum's payload does: automatic groups first.

@@ -33,14 +33,24 @@ func TestConnectProvider(t *testing.T) {
 		t.Fatalf("provider off: status %d, want 404", got)
 	}
 	f.EnableConnectProvider("console.test", "s3cret")
-	if got := connect(t, f, "s3cret", "http://console.test/back").StatusCode; got != http.StatusForbidden {
-		t.Fatalf("nobody signed in: status %d, want 403", got)
+	if got := connect(t, f, "s3cret", "http://console.test/back").StatusCode; got != http.StatusOK {
+		t.Fatalf("nobody signed in: status %d, want the login page", got)
 	}
-	f.SignIn("alice")
 	f.SetAdmin("alice", true)
+	// The login page's form signs in whoever is typed, and goes on to the provider.
+	login := f.URL() + "/session/fake-login"
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.PostForm(login, url.Values{"username": {"alice"}, "continue": {"/session/sso_provider?sso=x&sig=y"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/session/sso_provider?sso=x&sig=y" {
+		t.Fatalf("login form answered %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
 	f.AddGroupMember("ops", "alice")
 
-	resp := connect(t, f, "s3cret", "http://console.test:8080/back?x=1")
+	resp = connect(t, f, "s3cret", "http://console.test:8080/back?x=1")
 	if resp.StatusCode != http.StatusFound {
 		t.Fatalf("status %d, want a redirect", resp.StatusCode)
 	}
@@ -65,8 +75,8 @@ func TestConnectProvider(t *testing.T) {
 	// A request signed with another secret, or for a host with no secret, is refused.
 	var errs []string
 	f.OnError(func(m string) { errs = append(errs, m) })
-	if got := connect(t, f, "wrong", "http://console.test/back").StatusCode; got != http.StatusBadRequest {
-		t.Errorf("bad signature: status %d, want 400", got)
+	if got := connect(t, f, "wrong", "http://console.test/back").StatusCode; got != http.StatusUnprocessableEntity {
+		t.Errorf("bad signature: status %d, want 422", got)
 	}
 	if got := connect(t, f, "s3cret", "http://elsewhere.test/back").StatusCode; got != http.StatusBadRequest {
 		t.Errorf("unknown host: status %d, want 400", got)

@@ -62,6 +62,14 @@ func (s *Server) MalformedNext() {
 	s.faults = append(s.faults, fault{kind: faultMalformed})
 }
 
+// SetOutage makes every request, the MessageBus's included, answer 502 while on, as a forum
+// behind a proxy whose backend is down; off, the forum answers again.
+func (s *Server) SetOutage(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.outage = on
+}
+
 // BrokenJSON is the BreakTopic status that answers 200 with a truncated JSON body.
 const BrokenJSON = -1
 

@@ -28,7 +28,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	s.mu.Lock()
 	s.reqs[r.URL.Path]++
+	outage := s.outage
 	s.mu.Unlock()
+	if outage {
+		writeJSON(w, http.StatusBadGateway, map[string]any{
+			"errors": []string{"502 Bad Gateway (outage injected by discoursetest)"}, "error_type": "server_error",
+		})
+		return
+	}
 	if f, ok := s.takeFault(now); ok && s.applyFault(w, r, f) {
 		return
 	}
@@ -40,8 +47,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "401 Authorization Required", http.StatusUnauthorized)
 		return
 	}
-	if r.Method == http.MethodGet && r.URL.Path == "/session/sso_provider" {
-		s.ssoProvider(w, r) // a browser's request: no API key
+	switch { // a browser's requests: no API key
+	case r.Method == http.MethodGet && r.URL.Path == "/session/sso_provider":
+		s.ssoProvider(w, r)
+		return
+	case r.Method == http.MethodPost && r.URL.Path == "/session/fake-login":
+		s.fakeLogin(w, r)
 		return
 	}
 	if !s.authorized(r) {

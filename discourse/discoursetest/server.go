@@ -37,6 +37,7 @@ type Server struct {
 	created       []CreatedPost
 	faults        []fault
 	brokenTopics  map[int64]int // topic id → the status /t/{id}.json answers (BreakTopic)
+	outage        bool          // every request answers 502 (SetOutage)
 	rateLimitedAt time.Time
 	rateWaits     []time.Duration
 	errs          []string

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -106,6 +107,8 @@ func (d *dendrite) start(t *testing.T) {
 	d.cmd = exec.Command(filepath.Join(d.bin, "dendrite"), "--config", "dendrite.yaml", "--http-bind-address", d.addr)
 	d.cmd.Dir = d.dir
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
+	// If the test binary dies (a panic, a timeout), the homeserver dies with it.
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -207,10 +210,22 @@ func (h human) waitBot(t *testing.T, d *dendrite, room id.RoomID, want string) *
 type syncValues struct {
 	mu sync.Mutex
 	m  map[string]string
+	c  map[string]int64
 }
 
-func (v *syncValues) Cursor(context.Context, string) (int64, bool, error) { return 0, false, nil }
-func (v *syncValues) SetCursor(context.Context, string, int64) error      { return nil }
+func (v *syncValues) Cursor(_ context.Context, n string) (int64, bool, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	x, ok := v.c[n]
+	return x, ok, nil
+}
+
+func (v *syncValues) SetCursor(_ context.Context, n string, x int64) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.c[n] = x
+	return nil
+}
 func (v *syncValues) Text(_ context.Context, n string) (string, bool, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -224,8 +239,9 @@ func (v *syncValues) SetText(_ context.Context, n, x string) error {
 	return nil
 }
 
-// bot starts the adapter with a password login (its token then lives in values).
-func bot(t *testing.T, d *dendrite, v adapters.Values) (*matrix.Adapter, *adaptertest.Recorder) {
+// bot starts the adapter with a password login (its token then lives in values); stop stops
+// it (the test's end does too).
+func bot(t *testing.T, d *dendrite, v adapters.Values) (a *matrix.Adapter, rec *adaptertest.Recorder, stop func()) {
 	t.Helper()
 	a, err := matrix.New(matrix.Config{
 		Homeserver:  d.url(),
@@ -238,18 +254,30 @@ func bot(t *testing.T, d *dendrite, v adapters.Values) (*matrix.Adapter, *adapte
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &adaptertest.Recorder{Answer: func(c adapters.Command) adapters.Reply {
+	rec = &adaptertest.Recorder{Answer: func(c adapters.Command) adapters.Reply {
 		return adapters.Reply{Text: adapters.Text{{Text: fmt.Sprintf("echo: %s (admin %v, by %s)", c.Text, c.IsAdmin, c.Invoker.Name())}}}
 	}}
-	adaptertest.Start(t, a, rec)
-	return a, rec
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, rec) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return a, rec, stop
 }
 
 func TestDendrite(t *testing.T) {
 	d := startDendrite(t)
 	carol, dave := login(t, d, "carol"), login(t, d, "dave")
-	values := &syncValues{m: map[string]string{}}
-	a, rec := bot(t, d, values)
+	values := &syncValues{m: map[string]string{}, c: map[string]int64{}}
+	a, rec, stopBot := bot(t, d, values)
 	me := uid(d, "discourse")
 
 	// Invite and join: carol makes a room and invites the bot and dave.
@@ -399,6 +427,24 @@ func TestDendrite(t *testing.T) {
 				t.Errorf("check report lacks %q:\n%s", want, all)
 			}
 		}
+	})
+
+	t.Run("LongAbsenceLosesNoCommand", func(t *testing.T) {
+		// More messages than one sync shows (100) arrive while the bot is stopped; the command
+		// among the oldest is read from the gap and answered once.
+		stopBot()
+		mustSend(t, carol, room, "!discourse status from long ago")
+		for i := range 120 {
+			mustSend(t, dave, room, fmt.Sprintf("chatter %d", i))
+		}
+		a2, rec2, _ := bot(t, d, values)
+		carol.waitBot(t, d, room, "echo: status from long ago")
+		mustSend(t, carol, room, "!discourse status sentinel")
+		carol.waitBot(t, d, room, "echo: status sentinel")
+		if n := len(rec2.Received()); n != 2 {
+			t.Errorf("the restarted bot handled %d commands, want the one from the gap and the sentinel: %+v", n, rec2.Received())
+		}
+		a = a2
 	})
 
 	t.Run("RestartOfTheBotKeepsItsDevice", func(t *testing.T) {

@@ -16,11 +16,10 @@ type gate struct {
 	ln       net.Listener
 	upstream string
 
-	mu      sync.Mutex
-	shut    bool
-	refused int
-	conns   map[net.Conn]struct{}
-	wg      sync.WaitGroup
+	mu    sync.Mutex
+	shut  bool
+	conns map[net.Conn]struct{}
+	wg    sync.WaitGroup
 }
 
 // newGate relays to upstream (host:port) until the test ends.
@@ -54,13 +53,6 @@ func (g *gate) Shut() {
 	}
 }
 
-// Refused is how many connections the gate turned away while shut.
-func (g *gate) Refused() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.refused
-}
-
 // Open lets connections through again.
 func (g *gate) Open() {
 	g.mu.Lock()
@@ -85,7 +77,6 @@ func (g *gate) track(c net.Conn) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.shut {
-		g.refused++
 		return false
 	}
 	g.conns[c] = struct{}{}

@@ -98,6 +98,6 @@ if command -v "${cc%% *}" >/dev/null 2>&1; then
 	race=(-race) # the race detector needs cgo
 fi
 t0=$(date +%s)
-go test -tags integration "${race[@]}" -count=1 -v "$@" ./integration/mattermost/
+go test -tags integration "${race[@]}" -count=1 -timeout 20m -v "$@" ./integration/mattermost/
 t_suite=$(($(date +%s) - t0))
 echo "Mattermost integration: server build ${t_build} s, first start ${t_start} ms, suite ${t_suite} s"

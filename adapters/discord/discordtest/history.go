@@ -63,3 +63,10 @@ func (s *Server) MessageLink(ch adapters.ChannelRef, ref adapters.MessageRef) st
 func (s *Server) OtherChannel() adapters.ChannelRef {
 	return adapters.ChannelRef{Platform: "discord", ChatID: OtherChannelID}
 }
+
+// AddMarkup implements adaptertest.HistoryFake: the member mentions the admin, links a page
+// (a masked link) and uses a custom emoji.
+func (s *Server) AddMarkup(ch adapters.ChannelRef) (adapters.MessageRef, string) {
+	ref := s.AddHistory(ch, "hi <@"+AdminID+">, see [the docs](https://example.org/docs) <:blob:740000000000000001> & **this**", "")
+	return ref, "hi @alice, see [the docs](https://example.org/docs) :blob: & **this**"
+}

@@ -237,6 +237,9 @@ func (s *Server) syncResponse(me id.UserID, initial bool, from int, f *mautrix.F
 			if n := len(jr.Timeline.Events); n > timeline.Limit {
 				jr.Timeline.Events = jr.Timeline.Events[n-timeline.Limit:]
 				jr.Timeline.Limited = true
+				first := jr.Timeline.Events[0].ID
+				r := s.rooms[jr.Timeline.Events[0].RoomID]
+				jr.Timeline.PrevBatch = "t" + strconv.Itoa(slices.IndexFunc(r.timeline, func(ev *event.Event) bool { return ev.ID == first }))
 			}
 		}
 	}
@@ -360,16 +363,29 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, me session) {
 	} else if q.Get("dir") == "f" {
 		pos = 0
 	}
+	// to may be a sync token ("s<n>", as /sync's prev_batch pairs with since): stop at it.
+	stop := -1
+	if to := q.Get("to"); strings.HasPrefix(to, "s") {
+		n, err := strconv.Atoi(to[1:])
+		if err != nil {
+			fail(w, 400, "M_INVALID_PARAM", "bad to token "+to)
+			return
+		}
+		stop = n
+	} else if to != "" {
+		fail(w, 400, "M_INVALID_PARAM", "matrixtest takes only sync tokens as to: "+to)
+		return
+	}
 	resp := mautrix.RespMessages{Start: "t" + strconv.Itoa(pos), Chunk: []*event.Event{}}
 	switch q.Get("dir") {
 	case "b":
 		i := pos - 1
-		for ; i >= 0 && len(resp.Chunk) < limit; i-- {
+		for ; i >= 0 && len(resp.Chunk) < limit && s.pos[rm.timeline[i].ID] > stop; i-- {
 			if allowed(&f, rm.timeline[i].Type.Type) {
 				resp.Chunk = append(resp.Chunk, rm.timeline[i])
 			}
 		}
-		if i >= 0 {
+		if i >= 0 && s.pos[rm.timeline[i].ID] > stop {
 			resp.End = "t" + strconv.Itoa(i+1)
 		}
 	case "f":

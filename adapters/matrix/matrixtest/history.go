@@ -45,3 +45,14 @@ func (s *Server) OtherChannel() adapters.ChannelRef {
 	s.Join(room, MemberUser)
 	return adapters.ChannelRef{Platform: "matrix", ChatID: room.String()}
 }
+
+// AddMarkup implements adaptertest.HistoryFake: MemberUser sends HTML with a user pill and a
+// link, as clients do.
+func (s *Server) AddMarkup(ch adapters.ChannelRef) (adapters.MessageRef, string) {
+	ev := s.Say(id.RoomID(ch.ChatID), MemberUser, map[string]any{"msgtype": "m.text",
+		"body":           "hi Carol, see the docs & this",
+		"format":         "org.matrix.custom.html",
+		"formatted_body": `hi <a href="https://matrix.to/#/` + AdminUser.String() + `">Carol</a>, see <a href="https://example.org/docs">the docs</a> &amp; <strong>this</strong>`,
+	})
+	return adapters.MessageRef(ev), "hi @Carol, see [the docs](https://example.org/docs) & **this**"
+}

@@ -38,8 +38,9 @@ type Server struct {
 	hs *httptest.Server
 
 	mu        sync.Mutex
-	changed   chan struct{} // closed and replaced whenever the stream grows
-	stream    []*entry      // every event, in stream order; a sync token is an index into it
+	changed   chan struct{}      // closed and replaced whenever the stream grows
+	stream    []*entry           // every event, in stream order; a sync token is an index into it
+	pos       map[id.EventID]int // an event's place in the stream, from 1
 	rooms     map[id.RoomID]*room
 	names     map[id.UserID]string // display names
 	tokens    map[string]session
@@ -86,6 +87,7 @@ func NewServer() *Server {
 		tokens:  map[string]session{BotToken: {BotUser, "BOTDEVICE"}},
 		filters: map[string]*mautrix.Filter{},
 		txns:    map[string]id.EventID{},
+		pos:     map[id.EventID]int{},
 	}
 	s.main = s.CreateRoom(AdminUser, "General", false)
 	s.mu.Lock()
@@ -317,6 +319,7 @@ func (s *Server) add(r *room, sender id.UserID, typ string, stateKey *string, co
 	}
 	r.timeline = append(r.timeline, ev)
 	s.stream = append(s.stream, &entry{room: r, ev: ev})
+	s.pos[ev.ID] = len(s.stream)
 	close(s.changed)
 	s.changed = make(chan struct{})
 	return ev

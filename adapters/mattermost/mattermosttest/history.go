@@ -33,3 +33,9 @@ func (s *Server) OtherChannel() adapters.ChannelRef {
 	s.Join(other, s.MemberID())
 	return other
 }
+
+// AddMarkup implements adaptertest.HistoryFake: Mattermost's markup is Markdown already.
+func (s *Server) AddMarkup(ch adapters.ChannelRef) (adapters.MessageRef, string) {
+	text := "hi @" + AdminUsername + ", see [the docs](https://example.org/docs) & **this**"
+	return s.AddHistory(ch, text, ""), text
+}

@@ -42,3 +42,9 @@ func (s *Server) OtherChannel() adapters.ChannelRef {
 	}
 	return adapters.ChannelRef{Platform: "slack", ChatID: RandomID}
 }
+
+// AddMarkup implements adaptertest.HistoryFake: Member mentions AdminUser and links a page.
+func (s *Server) AddMarkup(ch adapters.ChannelRef) (adapters.MessageRef, string) {
+	ref := s.AddHistory(ch, "hi <@"+AdminUser+">, see <https://example.org/docs|the docs> &amp; *this*", "")
+	return ref, "hi @ada, see [the docs](https://example.org/docs) & **this**"
+}

@@ -38,3 +38,16 @@ func (s *Server) OtherChannel() adapters.ChannelRef {
 	}
 	return ref(OtherChatID, 0)
 }
+
+// AddMarkup implements adaptertest.HistoryFake: MemberUser mentions AdminUser and links a page
+// with a text_link entity, and writes in bold.
+func (s *Server) AddMarkup(ch adapters.ChannelRef) (adapters.MessageRef, string) {
+	text := "hi @" + AdminUser.Username + ", see the docs & this"
+	id := s.Inject(Incoming{Channel: ch, From: MemberUser, Text: text, Entities: []Entity{
+		{Type: "mention", Offset: 3, Length: 1 + len(AdminUser.Username)},
+		{Type: "text_link", Offset: strings.Index(text, "the docs"), Length: len("the docs"), URL: "https://example.org/docs"},
+		{Type: "bold", Offset: strings.Index(text, "this"), Length: len("this")},
+	}})
+	// The adapter escapes Markdown's specials in plain text: "@alice\_admin" reads "@alice_admin".
+	return adapters.MessageRef(strconv.Itoa(id)), `hi @alice\_admin, see [the docs](https://example.org/docs) & **this**`
+}

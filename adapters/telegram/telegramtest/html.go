@@ -191,3 +191,10 @@ func unescapeHTML(s string) (string, error) {
 	}
 	return b.String(), nil
 }
+
+// ParseHTML parses s as Telegram does with parse_mode=HTML and returns the visible text, or the
+// error Telegram would answer (for renderer tests and fuzz targets).
+func ParseHTML(s string) (string, error) {
+	text, _, err := parseHTML(s)
+	return text, err
+}

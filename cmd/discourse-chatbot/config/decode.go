@@ -1,8 +1,10 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +23,51 @@ type decoder struct {
 	cfg       *Config
 	lines     map[string]int      // path of every key in the file (even "key:" alone) → its line
 	set       map[string]struct{} // paths of the keys the file sets to a value
+	errs      []*Error            // every problem found so far, at most one per key
+}
+
+// keep records err if it is a problem of one key (an *Error) and reports whether decoding may go
+// on with the next key; any other error stops it.
+func (d *decoder) keep(err error) bool {
+	var e *Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	d.report(e)
+	return true
+}
+
+// report records a problem unless its key, or a key it is under, already has one: the first
+// problem of a key is the one to fix.
+func (d *decoder) report(e *Error) {
+	for _, old := range d.errs {
+		// A secret whose *_file failed is not missing on top of that.
+		if e.Path != "" && (old.Path == e.Path || old.Path == e.Path+"_file" ||
+			strings.HasPrefix(e.Path, old.Path+".") || strings.HasPrefix(e.Path, old.Path+"[")) {
+			return
+		}
+	}
+	d.errs = append(d.errs, e)
+}
+
+// problems returns the recorded problems in line order, nil when there are none.
+func (d *decoder) problems() error {
+	if len(d.errs) == 0 {
+		return nil
+	}
+	es := Errors(slices.Clone(d.errs))
+	slices.SortStableFunc(es, func(a, b *Error) int {
+		switch {
+		case a.Line == b.Line:
+			return 0
+		case a.Line == 0:
+			return 1
+		case b.Line == 0:
+			return -1
+		}
+		return a.Line - b.Line
+	})
+	return es
 }
 
 var durationType = reflect.TypeFor[time.Duration]()
@@ -173,11 +220,13 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) error
 			continue
 		}
 		if k.Kind != yaml.ScalarNode {
-			return errorf(path, k.Line, "a key must be a plain word, got %s", describe(k))
+			d.report(errorf(path, k.Line, "a key must be a plain word, got %s", describe(k)))
+			continue
 		}
 		p := join(path, k.Value)
 		if first, dup := seen[k.Value]; dup {
-			return errorf(p, k.Line, "duplicate key (first set on line %d)", first)
+			d.report(errorf(p, k.Line, "duplicate key (first set on line %d)", first))
+			continue
 		}
 		seen[k.Value] = k.Line
 		if path == "" {
@@ -189,7 +238,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) error
 				if isNull(resolve(val)) { // "console:" alone: the section is on, with defaults
 					continue
 				}
-				if err := d.decode(val, reflect.ValueOf(section).Elem(), p); err != nil {
+				if err := d.decode(val, reflect.ValueOf(section).Elem(), p); err != nil && !d.keep(err) {
 					return err
 				}
 				continue
@@ -197,7 +246,8 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) error
 		}
 		idx, ok := fields[k.Value]
 		if !ok {
-			return errorf(p, k.Line, "unknown key%s", suggest(k.Value, d.keys(path, fields)))
+			d.report(errorf(p, k.Line, "unknown key%s", suggest(k.Value, d.keys(path, fields))))
+			continue
 		}
 		f := v.Field(idx)
 		d.lines[p] = k.Line
@@ -205,7 +255,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) error
 			continue // "key:" with no value: as if absent, the default applies
 		}
 		d.set[p] = struct{}{}
-		if err := d.decode(val, f, p); err != nil {
+		if err := d.decode(val, f, p); err != nil && !d.keep(err) {
 			return err
 		}
 	}
@@ -253,7 +303,7 @@ func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, path string) error 
 		p := fmt.Sprintf("%s[%d]", path, i)
 		d.lines[p] = e.Line
 		d.set[p] = struct{}{}
-		if err := d.decode(e, s.Index(i), p); err != nil {
+		if err := d.decode(e, s.Index(i), p); err != nil && !d.keep(err) {
 			return err
 		}
 	}

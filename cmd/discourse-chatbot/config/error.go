@@ -36,3 +36,26 @@ func (e *Error) Unwrap() error { return e.Err }
 func errorf(path string, line int, format string, args ...any) *Error {
 	return &Error{Path: path, Line: line, Msg: fmt.Sprintf(format, args...)}
 }
+
+// Errors is every problem of one config file, in the order of their lines (problems without a
+// line last): Load reports them all at once instead of stopping at the first. A single problem
+// reads exactly like its *Error.
+type Errors []*Error
+
+// Error is one line per problem.
+func (es Errors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Unwrap returns the problems, for errors.As(err, &*Error) and errors.Is.
+func (es Errors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}

@@ -64,15 +64,20 @@ func Parse(data []byte, lookupEnv func(string) (string, bool), platforms []adapt
 	cfg := &Config{}
 	d := &decoder{lookupEnv: lookupEnv, platforms: platforms, cfg: cfg, lines: map[string]int{}, set: map[string]struct{}{}}
 	if root != nil {
-		if err := d.decode(root, reflectValue(cfg), ""); err != nil {
+		if err := d.decode(root, reflectValue(cfg), ""); err != nil && !d.keep(err) {
 			return nil, err
 		}
+		for _, e := range d.errs {
+			if e.Path == "" { // the file as a whole is wrong (not a mapping): nothing more to say
+				return nil, d.problems()
+			}
+		}
 	}
-	if err := d.readSecretFiles(reflectValue(cfg), ""); err != nil {
+	if err := d.readSecretFiles(reflectValue(cfg), ""); err != nil && !d.keep(err) {
 		return nil, err
 	}
 	for _, p := range cfg.Platforms {
-		if err := d.readSecretFiles(reflect.ValueOf(p.Section), p.Name()); err != nil {
+		if err := d.readSecretFiles(reflect.ValueOf(p.Section), p.Name()); err != nil && !d.keep(err) {
 			return nil, err
 		}
 	}

@@ -66,9 +66,10 @@ func TestParseErrors(t *testing.T) {
 		{"forum url missing",
 			"forum:\n  api_key: k\n",
 			`config: forum.url (line 1): required: the forum's address, e.g. https://forum.example.org`},
-		{"empty file",
+		{"empty file: every missing key at once",
 			"# nothing yet\n",
-			`config: forum.url: required: the forum's address, e.g. https://forum.example.org`},
+			"config: forum.url: required: the forum's address, e.g. https://forum.example.org\n" +
+				"config: forum.api_key: missing (set it, or use api_key_file)"},
 		{"forum url without scheme",
 			"forum:\n  url: forum.example.org\n  api_key: k\n",
 			`config: forum.url (line 2): "forum.example.org" needs a scheme and host (http://… or https://…)`},
@@ -418,4 +419,38 @@ func TestMaskURLPassword(t *testing.T) {
 func sectionOf[T any](cfg *Config, name string) *T {
 	s, _ := cfg.Platform(name).(*T)
 	return s
+}
+
+// TestEveryProblemAtOnce: the loader reports all the file's problems, in line order, one per key.
+func TestEveryProblemAtOnce(t *testing.T) {
+	_, err := Parse([]byte(`forum:
+  url: ftp://forum
+  api_key: k
+  poll_interval: fast
+  poll_intervall: 5s
+state:
+  driver: mysql
+transcript:
+  mode: email
+  mode: link
+`), nil, nil)
+	var problems Errors
+	if !errors.As(err, &problems) {
+		t.Fatalf("err %v (%T), want Errors", err, err)
+	}
+	want := []string{
+		`config: forum.url (line 2): "ftp://forum": scheme ftp is not supported (http://… or https://…)`,
+		`config: forum.poll_interval (line 4): "fast" is not a duration`,
+		`config: forum.poll_intervall (line 5): unknown key (did you mean poll_interval?)`,
+		`config: state.driver (line 7): unknown driver "mysql" (sqlite or postgres)`,
+		// one problem per key: the duplicate, not also the value it would have had
+		`config: transcript.mode (line 10): duplicate key (first set on line 9)`,
+	}
+	if got := strings.Split(err.Error(), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("problems\n got %q\nwant %q", got, want)
+	}
+	var one *Error
+	if !errors.As(err, &one) || one.Line != 2 {
+		t.Errorf("errors.As(*Error) = %v, want the first problem", one)
+	}
 }

@@ -10,17 +10,15 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/section"
 )
 
-// validator checks a decoded, defaulted config and stops at the first bad value.
+// validator checks a decoded, defaulted config; it records every bad value with the decoder's
+// problems (the first per key), so that one run of check shows them all.
 type validator struct {
-	d   *decoder // where each key is in the file
-	err *Error
+	d *decoder // where each key is in the file, and the problems found
 }
 
-// fail records the first error only, so checks can run in a row without an if after each.
+// fail records a problem of the key at path, unless that key already has one.
 func (v *validator) fail(path, format string, args ...any) {
-	if v.err == nil {
-		v.err = errorf(path, v.d.lineOf(path), format, args...)
-	}
+	v.d.report(errorf(path, v.d.lineOf(path), format, args...))
 }
 
 func validate(c *Config, d *decoder) error {
@@ -44,10 +42,7 @@ func validate(c *Config, d *decoder) error {
 	for i := range c.Rules {
 		v.rule(fmt.Sprintf("rules[%d]", i), &c.Rules[i])
 	}
-	if v.err != nil {
-		return v.err
-	}
-	return nil
+	return v.d.problems()
 }
 
 func (v *validator) forum(f *Forum) {
@@ -110,7 +105,7 @@ func (v *validator) transcript(t *Transcript) {
 	default:
 		v.fail("transcript.mode", "%q is not link or topic", t.Mode)
 	}
-	section.IntRange(problems{v: v}, "transcript.max_messages", t.MaxMessages, 1, 10_000)
+	section.IntRange(problems{v: v}, "transcript.max_messages", t.MaxMessages, 1, adapters.MaxHistoryLimit)
 }
 
 func (v *validator) access(a *Access, c *Config) {

@@ -1,0 +1,46 @@
+package mattermost
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+)
+
+// liveMassMention is what Mattermost turns into a channel-wide ping.
+var liveMassMention = regexp.MustCompile(`(?i)(^|[^\p{L}\p{N}_.-])@(channel|all|here)\b`)
+
+// FuzzRender: an attachment and a reply made of untrusted text stay valid UTF-8 and hold no
+// channel-wide mention.
+func FuzzRender(f *testing.F) {
+	f.Add("Hello @channel **bold**", "@all [x](https://evil) @here", "Alice", "General", "https://forum.example/t/x/1/1", "bug")
+	f.Add(strings.Repeat("é", 9000), "`@here`", "", "", "javascript:alert(1)", "")
+	f.Fuzz(func(t *testing.T, title, excerpt, author, category, url, tag string) {
+		valid := utf8.ValidString(title + excerpt + author + category + url + tag)
+		check := func(what, s string) {
+			if valid && !utf8.ValidString(s) {
+				t.Fatalf("%s is not valid UTF-8: %q", what, s)
+			}
+			if m := liveMassMention.FindString(s); m != "" {
+				t.Fatalf("%s pings the channel (%q): %q", what, m, s)
+			}
+		}
+		n := adapters.Notification{TopicTitle: title, Excerpt: excerpt, AuthorName: author, AuthorUser: author,
+			CategoryPath: category, URL: url, Tags: []string{tag}, CategoryColor: "0088CC"}
+		att := attachment(n)
+		check("the attachment's title", att.Title)
+		check("the attachment's text", att.Text)
+		check("the attachment's author", att.AuthorName)
+		check("the attachment's pretext", att.Pretext)
+		for _, fl := range att.Fields {
+			if s, ok := fl.Value.(string); ok {
+				check("the attachment's field "+fl.Title, s)
+			}
+		}
+		check("the fallback", att.Fallback)
+		check("a reply", render(adapters.Text{{Kind: adapters.Plain, Text: title}, {Kind: adapters.Bold, Text: excerpt},
+			{Kind: adapters.Code, Text: author}, {Kind: adapters.Link, Text: category, URL: url}, {Kind: adapters.CodeBlock, Text: tag}}))
+	})
+}

@@ -1,0 +1,50 @@
+package telegram
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf16"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/telegram/telegramtest"
+)
+
+// liveMassMention is "@everyone" and the like with nothing between "@" and the word.
+func liveMassMention(s string) bool {
+	l := strings.ToLower(s)
+	for _, w := range []string{"@everyone", "@here", "@channel", "@all"} {
+		if strings.Contains(l, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// FuzzRender: a notification and a reply made of untrusted text are always HTML Telegram
+// accepts, within its length limit, with no mass mention.
+func FuzzRender(f *testing.F) {
+	f.Add("Hello <b>world</b> & co", "@everyone look: <a href=\"x\">", "Alice", "General/Sub", "https://forum.example/t/x/1/1", "bug")
+	f.Add(strings.Repeat("é", 5000), "</i><i>", "", "", "javascript:alert(1)", "")
+	f.Fuzz(func(t *testing.T, title, excerpt, author, category, url, tag string) {
+		n := adapters.Notification{TopicTitle: title, Excerpt: excerpt, AuthorName: author, AuthorUser: author,
+			CategoryPath: category, URL: url, Tags: []string{tag}, CategoryColor: "0088CC"}
+		check := func(what, html string) {
+			text, err := telegramtest.ParseHTML(html)
+			if err != nil {
+				t.Fatalf("%s is not HTML Telegram accepts (%v):\n%s", what, err, html)
+			}
+			if n := len(utf16.Encode([]rune(text))); n > MaxMessageLength {
+				t.Fatalf("%s shows %d characters, over Telegram's %d", what, n, MaxMessageLength)
+			}
+			if liveMassMention(text) {
+				t.Fatalf("%s pings everyone: %q", what, text)
+			}
+		}
+		check("the notification", renderNotification(n))
+		reply := adapters.Text{{Kind: adapters.Plain, Text: title}, {Kind: adapters.Bold, Text: excerpt},
+			{Kind: adapters.Code, Text: author}, {Kind: adapters.Link, Text: category, URL: url}, {Kind: adapters.CodeBlock, Text: tag}}
+		for i, part := range renderText(reply) {
+			check("reply part "+string(rune('1'+i)), part)
+		}
+	})
+}
