@@ -36,6 +36,19 @@ type Checker interface {
 	Check(ctx context.Context, channels []ChannelRef) (report []string, err error)
 }
 
+// Editor is implemented by adapters that can change a notification they sent: ref is the
+// MessageRef its Notify returned in ch, n the post as it reads now (an edit on the forum). A
+// message that is gone (deleted in chat) is a Permanent error. Errors are classified as Notify's.
+type Editor interface {
+	Edit(ctx context.Context, ch ChannelRef, ref MessageRef, n Notification) error
+}
+
+// Deleter is implemented by adapters whose bots can delete a notification they sent (the post
+// was deleted or hidden on the forum). A message that is already gone is not an error.
+type Deleter interface {
+	Delete(ctx context.Context, ch ChannelRef, ref MessageRef) error
+}
+
 // ReplyLimiter is implemented by adapters whose platform caps the length of one message: replies
 // that must stay whole (a prefilled composer link) are kept under MaxReplyLength characters.
 type ReplyLimiter interface {

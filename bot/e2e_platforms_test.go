@@ -129,6 +129,12 @@ func startChat[F platformFake](t *testing.T, p chatPlatform[F], forum *site, ext
 // bot.
 func everyPlatform(t *testing.T, fn func(t *testing.T, forum *site, fake adaptertest.Fake)) {
 	t.Helper()
+	everyPlatformWith(t, nil, fn)
+}
+
+// everyPlatformWith is everyPlatform with extra bot options.
+func everyPlatformWith(t *testing.T, extra botOption, fn func(t *testing.T, forum *site, fake adaptertest.Fake)) {
+	t.Helper()
 	run := func(name string, start func(t *testing.T, forum *site) adaptertest.Fake) {
 		t.Run(name, func(t *testing.T) {
 			forum := newSite(t)
@@ -136,23 +142,23 @@ func everyPlatform(t *testing.T, fn func(t *testing.T, forum *site, fake adapter
 		})
 	}
 	run("slack", func(t *testing.T, forum *site) adaptertest.Fake {
-		f, _ := startChat(t, slackPlatform, forum, nil, nil)
+		f, _ := startChat(t, slackPlatform, forum, extra, nil)
 		return f
 	})
 	run("discord", func(t *testing.T, forum *site) adaptertest.Fake {
-		f, _ := startChat(t, discordPlatform, forum, nil, nil)
+		f, _ := startChat(t, discordPlatform, forum, extra, nil)
 		return f
 	})
 	run("mattermost", func(t *testing.T, forum *site) adaptertest.Fake {
-		f, _ := startChat(t, mattermostPlatform, forum, nil, nil)
+		f, _ := startChat(t, mattermostPlatform, forum, extra, nil)
 		return f
 	})
 	run("matrix", func(t *testing.T, forum *site) adaptertest.Fake {
-		f, _ := startChat(t, matrixPlatform, forum, nil, nil)
+		f, _ := startChat(t, matrixPlatform, forum, extra, nil)
 		return f
 	})
 	run("telegram", func(t *testing.T, forum *site) adaptertest.Fake {
-		f, _ := startChat(t, telegramPlatform, forum, nil, func(f *telegramtest.Server) {
+		f, _ := startChat(t, telegramPlatform, forum, extra, func(f *telegramtest.Server) {
 			f.AddChat(-1009999999999, "supergroup", "Marker", false)
 		})
 		return f
@@ -203,6 +209,40 @@ func TestEveryPlatform(t *testing.T) {
 		}
 		if n != 1 {
 			t.Errorf("the post was notified %d times, want once", n)
+		}
+	})
+}
+
+// TestEveryPlatformRefusesARangeOverTheCap: a transcript from a message link whose range holds
+// more than transcript.max_messages is refused with the cap named, the same answer on every
+// platform, and nothing reaches the forum.
+func TestEveryPlatformRefusesARangeOverTheCap(t *testing.T) {
+	capped := func(o *Options) { transcriptTo("topic")(o); o.Transcript.MaxMessages = 3 }
+	everyPlatformWith(t, capped, func(t *testing.T, forum *site, fake adaptertest.Fake) {
+		hf, ok := fake.(adaptertest.HistoryFake)
+		if !ok {
+			t.Fatalf("%T cannot seed history", fake)
+		}
+		ch := hf.Channel()
+		var refs []adapters.MessageRef
+		for i := range 5 {
+			refs = append(refs, hf.AddHistory(ch, fmt.Sprintf("chat line %d", i), ""))
+		}
+		before := len(fake.Posted(ch))
+		fake.InjectCommand(ch, "post "+hf.MessageLink(ch, refs[0]), true)
+		var answer string
+		waitUntil(t, "the answer to post <link>", func() bool {
+			for _, p := range fake.Posted(ch)[before:] {
+				if strings.Contains(p.Text, "transcript") {
+					answer = p.Text
+					return true
+				}
+			}
+			return false
+		})
+		mustReply(t, answer, "more than the 3 messages one transcript may hold")
+		if n := len(forum.CreatedPosts()); n != 0 {
+			t.Errorf("the forum got %d posts, want none", n)
 		}
 	})
 }
