@@ -73,7 +73,6 @@ func runBenchChild(raw string) int {
 	opts.Forum.Live, opts.Forum.PollInterval = true, time.Second
 	opts.Logger, opts.Store = logger, st
 	opts.Adapters = []adapters.Adapter{console.New(os.Stdin, os.Stdout, logger)}
-	opts.Testing.SendLimits = map[string]float64{"console": 0}
 	if err := Run(ctx, opts); err != nil {
 		fmt.Fprintln(os.Stderr, "child:", err)
 		return 1
@@ -164,8 +163,7 @@ func startLiveBench(b *testing.B, forum *site, rec *recorder, tweak func(*Option
 	opts.Logger = slog.New(slog.NewTextHandler(benchWriter{b}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	opts.Adapters = []adapters.Adapter{rec}
 	opts.Store = openTestStore(b, filepath.Join(b.TempDir(), "bot.db"))
-	opts.Testing = Testing{RetryBase: 5 * time.Millisecond, SendLimits: map[string]float64{rec.platform: 0},
-		Ready: func(bt *Bot) { botc <- bt }}
+	opts.Testing = Testing{RetryBase: 5 * time.Millisecond, Ready: func(bt *Bot) { botc <- bt }}
 	if tweak != nil {
 		tweak(&opts)
 	}
@@ -225,20 +223,38 @@ func benchSteadyLive(b *testing.B) {
 		benchCommand(b, rec, "console:bench", "watch group:moderators", "moderators")
 		log := recorderLog(b, rec)
 		rng := rand.New(rand.NewPCG(16, 1))
-		topics, pms := map[string]time.Time{}, map[string]time.Time{}
-		for i := range 400 {
-			pm := i%2 == 1
+		pmTopic, _ := forum.CreatePrivateMessage("Steady private thread", "<p>start</p>", "alice", "moderators")
+		topics, pms, replies := map[string]time.Time{}, map[string]time.Time{}, map[string]time.Time{}
+		benchUntil(b, "the first private message", 5*time.Millisecond, func() bool { return log.unique() >= 1 })
+		for i := range 450 {
 			title := fmt.Sprintf("Steady %d", i)
-			benchPost(forum, title, pm)
-			if pm {
-				pms[title] = time.Now()
-			} else {
+			switch i % 3 {
+			case 0:
+				benchPost(forum, title, false)
 				topics[title] = time.Now()
+			case 1:
+				benchPost(forum, title, true)
+				pms[title] = time.Now()
+			case 2:
+				// A reply's notification carries its topic's title: one topic per reply would
+				// not be a reply, so replies are told apart by their order.
+				forum.Reply(pmTopic, "bob", "<p>"+title+"</p>")
+				replies[fmt.Sprintf("reply %d", len(replies))] = time.Now()
 			}
 			time.Sleep(time.Duration(rng.Int64N(int64(100 * time.Millisecond))))
 		}
-		benchUntil(b, "every notification", 5*time.Millisecond, func() bool { return log.unique() >= 400 })
+		want := 1 + len(topics) + len(pms) + len(replies)
+		benchUntil(b, "every notification", 5*time.Millisecond, func() bool { return benchSentCount(rec) >= want })
 		time.Sleep(time.Second) // room for duplicates to show
+		// Replies: the n-th notification of the private thread after the first is the n-th reply.
+		n := 0
+		for _, s := range rec.all() {
+			if s.N.TopicTitle == "Steady private thread" && s.N.PostNumber > 1 {
+				log.add(fmt.Sprintf("reply %d", n), s.At)
+				n++
+			}
+		}
+		log.report(b, replies, "pm-reply-")
 		log.report(b, topics, "topic-")
 		log.report(b, pms, "pm-")
 	}

@@ -59,9 +59,37 @@ func TestBrokenTopicIsHeldAndShownInStatus(t *testing.T) {
 	if status := r.rec.command(t, "console:a", "status"); !strings.Contains(status, "1 forum post held back") {
 		t.Errorf("status does not show the held post:\n%s", status)
 	}
+	b := <-r.bot
+	r.bot <- b
+	if got := heldGauge(t, b, "retrying"); got != 1 {
+		t.Errorf("discourse_chatbot_posts_held{state=retrying} = %v, want 1", got)
+	}
 	r.forum.BreakTopic(bad, 0)
 	r.rec.waitFor(t, "the held post", func(s []sentNote) bool { return len(titles(s)) == 2 })
 	if got := titles(r.rec.in("console:a")); fmt.Sprint(got) != "[Fine#1 Broken#1]" {
 		t.Fatalf("console:a got %q, want the held post once its topic answers", got)
 	}
+}
+
+// heldGauge reads discourse_chatbot_posts_held{state}.
+func heldGauge(t *testing.T, b *Bot, state string) float64 {
+	t.Helper()
+	families, err := b.metrics.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != "discourse_chatbot_posts_held" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "state" && l.GetValue() == state {
+					return m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	t.Fatalf("no discourse_chatbot_posts_held{state=%q}", state)
+	return 0
 }

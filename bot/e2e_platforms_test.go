@@ -34,6 +34,8 @@ type platformFake interface {
 }
 
 // chatPlatform is one platform of the table.
+// The adapters are built with their pacing lifted (Limits: &<platform>.Limits{}): the fakes
+// enforce no rate limits, and BenchmarkPacing measures the documented ones.
 type chatPlatform[F platformFake] struct {
 	name    string
 	newFake func() F
@@ -45,7 +47,8 @@ var (
 	slackPlatform = chatPlatform[*slacktest.Server]{
 		name: "slack", newFake: slacktest.NewServer,
 		adapter: func(t *testing.T, f *slacktest.Server, _ state.Store) adapters.Adapter {
-			return must(slack.New(slack.Config{BotToken: slacktest.BotToken, AppToken: slacktest.AppToken, APIURL: f.APIURL()}, testLogger(t)))
+			return must(slack.New(slack.Config{BotToken: slacktest.BotToken, AppToken: slacktest.AppToken, APIURL: f.APIURL(),
+				Limits: &slack.Limits{}}, testLogger(t)))
 		},
 		ready: func(t *testing.T, f *slacktest.Server) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -60,6 +63,7 @@ var (
 		adapter: func(t *testing.T, f *discordtest.Server, _ state.Store) adapters.Adapter {
 			return must(discord.New(discord.Config{
 				Token: discordtest.Token, APIURL: f.URL(), GatewayURL: f.GatewayURL(), Transcripts: true,
+				Limits: &discord.Limits{},
 			}, testLogger(t)))
 		},
 		ready: func(t *testing.T, f *discordtest.Server) {
@@ -70,7 +74,7 @@ var (
 	mattermostPlatform = chatPlatform[*mattermosttest.Server]{
 		name: "mattermost", newFake: mattermosttest.NewServer,
 		adapter: func(t *testing.T, f *mattermosttest.Server, _ state.Store) adapters.Adapter {
-			return must(mattermost.New(mattermost.Config{URL: f.URL(), Token: mattermosttest.Token}, testLogger(t)))
+			return must(mattermost.New(mattermost.Config{URL: f.URL(), Token: mattermosttest.Token, Limits: &mattermost.Limits{}}, testLogger(t)))
 		},
 		ready: func(t *testing.T, f *mattermosttest.Server) {
 			waitUntil(t, "the websocket", func() bool { return f.Live() > 0 })
@@ -97,6 +101,7 @@ var (
 			return must(telegram.New(telegram.Config{
 				Token: telegramtest.Token, APIEndpoint: f.URL(), PollTimeout: time.Second,
 				Offsets: st, ChatLog: state.ChatLogOf(st), LogMaxMessages: 50, LogMaxAge: 876000 * time.Hour,
+				Limits: &telegram.Limits{},
 			}, testLogger(t)))
 		},
 		ready: func(*testing.T, *telegramtest.Server) {},
@@ -124,6 +129,12 @@ func startChat[F platformFake](t *testing.T, p chatPlatform[F], forum *site, ext
 // bot.
 func everyPlatform(t *testing.T, fn func(t *testing.T, forum *site, fake adaptertest.Fake)) {
 	t.Helper()
+	everyPlatformWith(t, nil, fn)
+}
+
+// everyPlatformWith is everyPlatform with extra bot options.
+func everyPlatformWith(t *testing.T, extra botOption, fn func(t *testing.T, forum *site, fake adaptertest.Fake)) {
+	t.Helper()
 	run := func(name string, start func(t *testing.T, forum *site) adaptertest.Fake) {
 		t.Run(name, func(t *testing.T) {
 			forum := newSite(t)
@@ -131,23 +142,23 @@ func everyPlatform(t *testing.T, fn func(t *testing.T, forum *site, fake adapter
 		})
 	}
 	run("slack", func(t *testing.T, forum *site) adaptertest.Fake {
-		f, _ := startChat(t, slackPlatform, forum, nil, nil)
+		f, _ := startChat(t, slackPlatform, forum, extra, nil)
 		return f
 	})
 	run("discord", func(t *testing.T, forum *site) adaptertest.Fake {
-		f, _ := startChat(t, discordPlatform, forum, nil, nil)
+		f, _ := startChat(t, discordPlatform, forum, extra, nil)
 		return f
 	})
 	run("mattermost", func(t *testing.T, forum *site) adaptertest.Fake {
-		f, _ := startChat(t, mattermostPlatform, forum, nil, nil)
+		f, _ := startChat(t, mattermostPlatform, forum, extra, nil)
 		return f
 	})
 	run("matrix", func(t *testing.T, forum *site) adaptertest.Fake {
-		f, _ := startChat(t, matrixPlatform, forum, nil, nil)
+		f, _ := startChat(t, matrixPlatform, forum, extra, nil)
 		return f
 	})
 	run("telegram", func(t *testing.T, forum *site) adaptertest.Fake {
-		f, _ := startChat(t, telegramPlatform, forum, nil, func(f *telegramtest.Server) {
+		f, _ := startChat(t, telegramPlatform, forum, extra, func(f *telegramtest.Server) {
 			f.AddChat(-1009999999999, "supergroup", "Marker", false)
 		})
 		return f
@@ -198,6 +209,40 @@ func TestEveryPlatform(t *testing.T) {
 		}
 		if n != 1 {
 			t.Errorf("the post was notified %d times, want once", n)
+		}
+	})
+}
+
+// TestEveryPlatformRefusesARangeOverTheCap: a transcript from a message link whose range holds
+// more than transcript.max_messages is refused with the cap named, the same answer on every
+// platform, and nothing reaches the forum.
+func TestEveryPlatformRefusesARangeOverTheCap(t *testing.T) {
+	capped := func(o *Options) { transcriptTo("topic")(o); o.Transcript.MaxMessages = 3 }
+	everyPlatformWith(t, capped, func(t *testing.T, forum *site, fake adaptertest.Fake) {
+		hf, ok := fake.(adaptertest.HistoryFake)
+		if !ok {
+			t.Fatalf("%T cannot seed history", fake)
+		}
+		ch := hf.Channel()
+		var refs []adapters.MessageRef
+		for i := range 5 {
+			refs = append(refs, hf.AddHistory(ch, fmt.Sprintf("chat line %d", i), ""))
+		}
+		before := len(fake.Posted(ch))
+		fake.InjectCommand(ch, "post "+hf.MessageLink(ch, refs[0]), true)
+		var answer string
+		waitUntil(t, "the answer to post <link>", func() bool {
+			for _, p := range fake.Posted(ch)[before:] {
+				if strings.Contains(p.Text, "transcript") {
+					answer = p.Text
+					return true
+				}
+			}
+			return false
+		})
+		mustReply(t, answer, "more than the 3 messages one transcript may hold")
+		if n := len(forum.CreatedPosts()); n != 0 {
+			t.Errorf("the forum got %d posts, want none", n)
 		}
 	})
 }

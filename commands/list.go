@@ -18,9 +18,11 @@ type RuleLine struct {
 	// Text is the rule as `status` describes it.
 	Text adapters.Text
 	// Target is what follows the filter in a command that names this rule again ("support
-	// tag:bug", "group:staff"), so that "<filter> <Target>" changes its filter (DESIGN §3's merge).
-	// Empty when no command can name it (all categories without tags, a deleted category).
+	// tag:bug", "group:staff", "" for all categories), so that "<filter> <Target>" changes its
+	// filter (DESIGN §3's merge).
 	Target string
+	// Changeable is false when no command can name the rule (its category was deleted).
+	Changeable bool
 }
 
 // RuleLines returns a channel's rules in precedence order, numbered and described as `status`
@@ -35,32 +37,33 @@ func (e *Executor) RuleLines(ctx context.Context, ch adapters.ChannelRef) ([]Rul
 	cats := e.categoriesForStatus(ctx, rules)
 	out := make([]RuleLine, 0, len(rules))
 	for i, r := range rules {
+		target, ok := ruleTarget(r, cats)
 		out = append(out, RuleLine{
 			Number: i + 1, Rule: r,
 			Text:   describeRule(r, cats.path(r.CategoryID)),
-			Target: ruleTarget(r, cats),
+			Target: target, Changeable: ok,
 		})
 	}
 	return out, nil
 }
 
-func ruleTarget(r state.Rule, cats categoryIndex) string {
+func ruleTarget(r state.Rule, cats categoryIndex) (string, bool) {
 	switch r.Type {
 	case state.GroupMessage:
-		return "group:" + r.Group
+		return "group:" + r.Group, true
 	case state.GroupMention:
-		return "mention:" + r.Group
+		return "mention:" + r.Group, true
 	}
 	var words []string
 	if r.CategoryID != 0 {
 		p, ok := cats.SlugPath(r.CategoryID)
 		if !ok {
-			return ""
+			return "", false
 		}
 		words = append(words, p)
 	}
 	for _, t := range r.Tags {
 		words = append(words, "tag:"+t)
 	}
-	return strings.Join(words, " ")
+	return strings.Join(words, " "), true
 }

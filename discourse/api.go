@@ -269,6 +269,19 @@ func (c *Client) CreatePost(ctx context.Context, p NewPost) (CreatedPost, error)
 		URL: c.PostURL(w.TopicSlug, w.TopicID, w.PostNumber)}, nil
 }
 
+// UserID returns the id of the API user (GET /u/{username}.json).
+func (c *Client) UserID(ctx context.Context) (int64, error) {
+	var w struct {
+		User struct {
+			ID int64 `json:"id"`
+		} `json:"user"`
+	}
+	if err := c.call(ctx, "GET", "/u/"+url.PathEscape(c.user)+".json", nil, nil, &w); err != nil {
+		return 0, fmt.Errorf("forum user %q: %w", c.user, err)
+	}
+	return w.User.ID, nil
+}
+
 // CheckAuth verifies the API key and username by reading the API user's profile
 // (GET /u/{username}.json); a wrong key or username yields an error wrapping ErrAuth.
 func (c *Client) CheckAuth(ctx context.Context) (string, error) {

@@ -14,9 +14,11 @@ import (
 
 // Live mode (PollerConfig.Live, DESIGN §8).
 const (
-	// liveSafetyFactor: in live mode a tick runs at least every liveSafetyFactor × Interval,
-	// in case a MessageBus message was missed.
-	liveSafetyFactor = 12
+	// liveSafetyFactor: in live mode a tick runs at least every liveSafetyFactor × Interval
+	// (5 min by default), in case a MessageBus message was missed. Every post the bot wants has
+	// a message (the ids are kept across errors, so the backlog replays), and the long poll
+	// costs 2.4 requests a minute: this keeps an idle bot within 3.
+	liveSafetyFactor = 60
 	// defaultLiveRetry and maxLiveRetry bound the backoff between tries of a failed MessageBus:
 	// at most ~27 s (with jitter) pass between the bus answering again and live mode.
 	defaultLiveRetry = 2 * time.Second
@@ -181,13 +183,31 @@ func PrivateMessageGroupChannel(groupID int64) string {
 	return "/private-message-topic-tracking-state/group/" + strconv.FormatInt(groupID, 10)
 }
 
-// channels lists the MessageBus channels to follow: /latest, and the private-message channel
-// of every group the PrivateGroups config names (an unknown group, or a catalogue the forum
-// cannot give now, leaves its channel out until the next poll).
+// PrivateMessageUserChannel is the MessageBus channel on which the forum tells a user of new
+// replies in the private messages that user tracks (PrivateMessageTopicTrackingState.user_channel):
+// for the API user, the replies in its groups' messages, if it is a member that tracks them.
+func PrivateMessageUserChannel(userID int64) string {
+	return "/private-message-topic-tracking-state/user/" + strconv.FormatInt(userID, 10)
+}
+
+// channels lists the MessageBus channels to follow: /latest, and when private messages are
+// wanted, the private-message channel of every group the PrivateGroups config names (new
+// messages) and the API user's own (replies). An unknown group, or an id the forum cannot give
+// now, leaves its channel out until the next poll.
 func (p *Poller) channels(ctx context.Context) []string {
 	out := []string{ChannelLatest}
 	if p.cfg.PrivateGroups == nil || p.cfg.Private != nil && !p.cfg.Private() {
 		return out
+	}
+	if p.userID == 0 {
+		id, err := p.c.UserID(ctx)
+		if err != nil {
+			p.log.Debug("live private messages: the API user's id is unknown for now", "err", err)
+		}
+		p.userID = id
+	}
+	if p.userID != 0 {
+		out = append(out, PrivateMessageUserChannel(p.userID))
 	}
 	for _, g := range p.cfg.PrivateGroups() {
 		id, ok, err := p.k.GroupID(ctx, g)
@@ -264,9 +284,14 @@ func (p *Poller) session(ctx context.Context, bus *MessageBus, l *live, ids map[
 					if !ok {
 						continue
 					}
-					if last[ch] >= 0 && v != last[ch] {
+					switch {
+					case last[ch] >= 0 && v != last[ch]:
 						// The bus was reset, or moved past messages the API user may not read:
 						// start from its id, and look in case something was missed.
+						news = true
+					case last[ch] < 0 && started:
+						// A channel joined mid-session (a new group rule): look once, for what
+						// came before its id.
 						news = true
 					}
 					ids[ch] = v

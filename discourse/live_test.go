@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
+	"github.com/discourse-chatbot/discourse-chatbot/discourse/discoursetest"
 )
 
 func TestMessageBusProtocol(t *testing.T) {
@@ -249,9 +250,31 @@ func TestLivePrivateMessagesArriveOnTheGroupChannel(t *testing.T) {
 	waitFor(t, "the private message handed on", func() bool { return slices.Equal(cur.ids(), []int64{pm}) })
 	asks := f.MessageBusAsks()
 	last := asks[len(asks)-1]
-	if _, ok := last[discourse.PrivateMessageGroupChannel(gid)]; !ok || len(last) != 2 {
-		t.Errorf("the long poll asked for %v, want /latest and %s only", last, discourse.PrivateMessageGroupChannel(gid))
+	if _, ok := last[discourse.PrivateMessageGroupChannel(gid)]; !ok || len(last) != 3 {
+		t.Errorf("the long poll asked for %v, want /latest, %s and the API user's channel only", last, discourse.PrivateMessageGroupChannel(gid))
 	}
+
+	// A reply in the message arrives on the API user's own channel.
+	waitFor(t, "a held long poll", func() bool { return f.HeldPolls() == 1 })
+	reply := f.Reply(pmTopic(t, f, pm), "bob", "a reply in private")
+	waitFor(t, "the private reply handed on", func() bool { return slices.Equal(cur.ids(), []int64{pm, reply}) })
+}
+
+// pmTopic finds the topic of a private message's post, as the forum lists it.
+func pmTopic(t *testing.T, f *discoursetest.Server, postID int64) int64 {
+	t.Helper()
+	c := newClient(t, f, nil)
+	posts, err := c.PrivatePosts(t.Context(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range posts {
+		if p.ID == postID {
+			return p.TopicID
+		}
+	}
+	t.Fatalf("post %d is not listed", postID)
+	return 0
 }
 
 // After a MessageBus error the listener resumes from the ids it had (the forum replays the
@@ -298,6 +321,7 @@ func TestLiveResubscribesWhenGroupRulesChange(t *testing.T) {
 	f, c := newForum(t)
 	seedPosts(f, 1)
 	f.AddGroup("support")
+	f.AddGroup("staff")
 	cur := newCursors()
 	var groups atomic.Pointer[[]string]
 	groups.Store(&[]string{})
@@ -316,8 +340,15 @@ func TestLiveResubscribesWhenGroupRulesChange(t *testing.T) {
 	p.Resubscribe()
 	waitFor(t, "a long poll with the group's channel", func() bool {
 		asks := f.MessageBusAsks()
-		return f.HeldPolls() == 1 && len(asks[len(asks)-1]) == 2
+		return f.HeldPolls() == 1 && len(asks[len(asks)-1]) == 3
 	})
 	_, pm := f.CreatePrivateMessage("Help", "A private message", "alice", "support")
 	waitFor(t, "the private message handed on", func() bool { return slices.Equal(cur.ids(), []int64{pm}) })
+
+	// A message sent right after another group's rule, before the listener has even asked for
+	// its channel, is not left to the safety net.
+	groups.Store(&[]string{"staff", "support"})
+	p.Resubscribe()
+	_, pm2 := f.CreatePrivateMessage("Staff only", "Another private message", "alice", "staff")
+	waitFor(t, "the second private message handed on", func() bool { return slices.Equal(cur.ids(), []int64{pm, pm2}) })
 }

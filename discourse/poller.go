@@ -88,6 +88,7 @@ type Poller struct {
 	privateOff         bool // the private cursor is known to be unset (no group rule)
 	resubMu            sync.Mutex
 	resub              func()               // cancels the MessageBus poll in flight (Resubscribe)
+	userID             int64                // the API user's id, for its private-message channel; 0 unknown
 	live               atomic.Pointer[live] // while runLive runs (Live)
 	// tooLarge backs off a stream whose newest page was over the client's size cap: until
 	// then it reads forward from its cursor (normal-sized pages) instead.

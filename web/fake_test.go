@@ -59,7 +59,7 @@ func (f *fakeBackend) Channels(context.Context) ([]web.Channel, error) {
 		for i, text := range f.channels[ref] {
 			filter, target, _ := cut(text)
 			c.Rules = append(c.Rules, commands.RuleLine{Number: i + 1,
-				Rule: state.Rule{Filter: state.Filter(filter)}, Text: adapters.Text{{Text: text}}, Target: target})
+				Rule: state.Rule{Filter: state.Filter(filter)}, Text: adapters.Text{{Text: text}}, Target: target, Changeable: true})
 		}
 		out = append(out, c)
 	}

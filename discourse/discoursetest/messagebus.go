@@ -53,6 +53,33 @@ func (s *Server) publish(channel string, data map[string]any) {
 	s.bus.wake = make(chan struct{})
 }
 
+// publishPrivateReply tells the admins' private-message channels of a reply in a private message,
+// as PrivateMessageTopicTrackingState.publish_unread tells the group members who track it (the
+// fake takes its admins to be members of every group, watching its messages). s.mu is held.
+func (s *Server) publishPrivateReply(p *post) {
+	var groupIDs []int64
+	for _, name := range p.topic.groups {
+		for _, g := range s.groups {
+			if strings.EqualFold(g.Name, name) {
+				groupIDs = append(groupIDs, g.ID)
+			}
+		}
+	}
+	for _, u := range s.userOrder {
+		if !u.admin || u == p.user {
+			continue
+		}
+		s.publish("/private-message-topic-tracking-state/user/"+strconv.FormatInt(u.id, 10), map[string]any{
+			"topic_id":     p.topic.id,
+			"message_type": "unread",
+			"payload": map[string]any{
+				"last_read_post_number": nil, "highest_post_number": p.number, "notification_level": 3,
+				"group_ids": groupIDs, "created_by_user_id": p.user.id,
+			},
+		})
+	}
+}
+
 // publishNewPrivateMessage publishes a new private message on the channel of each group it was
 // sent to, as PrivateMessageTopicTrackingState.publish_new does. s.mu is held.
 func (s *Server) publishNewPrivateMessage(t *topic, creator int64) {

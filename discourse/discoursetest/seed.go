@@ -220,6 +220,8 @@ func (s *Server) addPost(t *topic, username, raw, cooked string) *post {
 	s.posts = append(s.posts, p)
 	if t.archetype != "private_message" {
 		s.publishLatest(t)
+	} else if p.number > 1 {
+		s.publishPrivateReply(p)
 	}
 	return p
 }

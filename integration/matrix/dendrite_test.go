@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -106,6 +107,8 @@ func (d *dendrite) start(t *testing.T) {
 	d.cmd = exec.Command(filepath.Join(d.bin, "dendrite"), "--config", "dendrite.yaml", "--http-bind-address", d.addr)
 	d.cmd.Dir = d.dir
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
+	// If the test binary dies (a panic, a timeout), the homeserver dies with it.
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
