@@ -36,6 +36,19 @@ type Checker interface {
 	Check(ctx context.Context, channels []ChannelRef) (report []string, err error)
 }
 
+// Editor is implemented by adapters that can change a notification they sent: ref is the
+// MessageRef its Notify returned in ch, n the post as it reads now (an edit on the forum). A
+// message that is gone (deleted in chat) is a Permanent error. Errors are classified as Notify's.
+type Editor interface {
+	Edit(ctx context.Context, ch ChannelRef, ref MessageRef, n Notification) error
+}
+
+// Deleter is implemented by adapters whose bots can delete a notification they sent (the post
+// was deleted or hidden on the forum). A message that is already gone is not an error.
+type Deleter interface {
+	Delete(ctx context.Context, ch ChannelRef, ref MessageRef) error
+}
+
 // ReplyLimiter is implemented by adapters whose platform caps the length of one message: replies
 // that must stay whole (a prefilled composer link) are kept under MaxReplyLength characters.
 type ReplyLimiter interface {
@@ -134,7 +147,13 @@ type Command struct {
 	Message MessageRef
 	// Thread is the thread the command was typed in, if any ("post thread" with no link uses it).
 	Thread MessageRef
-	Time   time.Time
+	// StartAt is the message a transcript starts at when the command came from that message's
+	// own menu (Slack's message shortcut, Discord's message command) or answers it (a Telegram,
+	// Mattermost or Matrix reply). A bare `post` then previews from it to the newest message;
+	// when the message is a reply in a thread, Thread names that thread's root and the range
+	// is read from the thread. Other commands ignore it.
+	StartAt MessageRef
+	Time    time.Time
 	// Interactive is set by adapters that show Reply.Actions as buttons (Slack, Discord): the
 	// bot may then answer with a preview to confirm instead of acting at once.
 	Interactive bool

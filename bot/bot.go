@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
-	"golang.org/x/time/rate"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/commands"
@@ -123,18 +122,7 @@ func Run(ctx context.Context, opts Options) error {
 	b.adapters = ads
 	b.metrics.setAdapters(ads)
 
-	limits := make(map[string]sendLimit, len(defaultLimits))
-	for p, l := range defaultLimits {
-		limits[p] = l
-	}
-	for p, v := range opts.Testing.SendLimits {
-		l := sendLimit{perChannel: rate.Inf}
-		if v > 0 {
-			l = sendLimit{perChannel: rate.Limit(v), burst: 1}
-		}
-		limits[p] = l
-	}
-	b.delivery = newDelivery(st, ads, limits, opts.Delivery.MaxAge, opts.Testing.RetryBase, logger.With("component", "delivery"), b.metrics)
+	b.delivery = newDelivery(st, ads, opts.Delivery.MaxAge, opts.Testing.RetryBase, logger.With("component", "delivery"), b.metrics)
 
 	b.exec = &commands.Executor{
 		Store:          st,

@@ -243,13 +243,19 @@ type loginData struct {
 	Problem string
 }
 
-// returnURL is where the forum sends the browser back: this console, as the browser reached it.
+// returnURL is where the forum sends the browser back: this console, as the browser reached it
+// (through a proxy that says so with X-Forwarded-Host). Only the forum reads it, and it answers
+// only hosts its discourse_connect_provider_secrets lists.
 func returnURL(r *http.Request) string {
 	scheme := "http"
 	if secure(r) {
 		scheme = "https"
 	}
-	return scheme + "://" + r.Host + "/login/discourse"
+	host := r.Host
+	if fwd := strings.TrimSpace(strings.Split(r.Header.Get("X-Forwarded-Host"), ",")[0]); fwd != "" {
+		host = fwd
+	}
+	return scheme + "://" + host + "/login/discourse"
 }
 
 // loginStart sends the browser to the forum's DiscourseConnect provider with a fresh nonce.

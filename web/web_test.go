@@ -587,3 +587,25 @@ func TestAnswerWorksOnlyInTheBrowserThatAsked(t *testing.T) {
 		t.Fatalf("the answer in the browser that asked = %d, not signed in", code)
 	}
 }
+
+// TestReturnURLBehindAProxy: behind a proxy the forum is told the console's public address.
+func TestReturnURLBehindAProxy(t *testing.T) {
+	e := newEnv(t, nil)
+	req, _ := http.NewRequest("GET", e.srv.URL+"/login/start", nil)
+	req.Header.Set("X-Forwarded-Host", "chat-console.example.org")
+	req.Header.Set("X-Forwarded-Proto", "https")
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	raw, _ := base64.StdEncoding.DecodeString(loc.Query().Get("sso"))
+	p, _ := url.ParseQuery(string(raw))
+	if got := p.Get("return_sso_url"); got != "https://chat-console.example.org/login/discourse" {
+		t.Errorf("return_sso_url = %q, want the public https address", got)
+	}
+	if !strings.HasPrefix(loc.String(), e.forum.URL()+"/session/sso_provider?") {
+		t.Errorf("sent to %q, want the forum's provider", loc)
+	}
+}

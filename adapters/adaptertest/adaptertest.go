@@ -20,8 +20,13 @@ type Posted struct {
 	// Thread is the message ref it was posted in reply to or in the thread of (Slack thread_ts,
 	// Telegram reply_to_message_id, Discord thread channel id, Mattermost root_id); empty if none.
 	Thread string
-	// Text is everything a user would read in it (text, blocks, embed or attachment fields) joined.
+	// Text is everything a user would read in it (text, blocks, embed or attachment fields) joined,
+	// as it reads now: after an edit, the edited content.
 	Text string
+	// Edits counts the platform's edit calls on it (chat.update, editMessageText, …); Deleted says
+	// the bot deleted it. Fakes of platforms without Edit or Delete leave them zero.
+	Edits   int
+	Deleted bool
 }
 
 // Fake is what a platform's fake server offers the suite.
@@ -68,6 +73,8 @@ func Run(t *testing.T, setup Setup) {
 		{"ServerError", testServerError},
 		{"Escaping", testEscaping},
 		{"ChannelName", testChannelName},
+		{"Edit", testEdit},
+		{"Delete", testDelete},
 	}
 	for _, h := range historyTests {
 		tests = append(tests, struct {
@@ -427,5 +434,91 @@ func WaitFor(t testing.TB, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// posted returns the message with that id in ch as the fake sees it now.
+func posted(f Fake, ch adapters.ChannelRef, id adapters.MessageRef) (Posted, bool) {
+	for _, p := range f.Posted(ch) {
+		if p.ID == string(id) {
+			return p, true
+		}
+	}
+	return Posted{}, false
+}
+
+func testEdit(t *testing.T, setup Setup) {
+	a, f := setup(t)
+	ed, ok := a.(adapters.Editor)
+	if !ok {
+		t.Skip("the adapter does not edit messages")
+	}
+	start(t, a, f, &Recorder{})
+	ch := f.Channel()
+	n := sample("Installer stops at step 3")
+	ref, err := a.Notify(ctxT(t), ch, n, "")
+	if err != nil {
+		t.Fatalf("Notify: %v", err)
+	}
+	WaitPosted(t, f, ch, n.TopicTitle)
+	n.TopicTitle, n.Excerpt = "Installer stops at step 4", "Fixed: it was step 4 @everyone"
+	if err := ed.Edit(ctxT(t), ch, ref, n); err != nil {
+		t.Fatalf("Edit: %v", err)
+	}
+	p, ok := posted(f, ch, ref)
+	switch {
+	case !ok:
+		t.Fatalf("the edited message %s is gone", ref)
+	case p.Edits != 1:
+		t.Errorf("the message was edited %d times, want 1", p.Edits)
+	case !strings.Contains(p.Text, "step 4") || strings.Contains(p.Text, "step 3"):
+		t.Errorf("the edited message reads %q, want the new title and excerpt", p.Text)
+	}
+	if strings.Contains(p.Text, "@everyone") {
+		t.Errorf("an edit carries a live @everyone (it must go through the notification's renderer): %q", p.Text)
+	}
+	if len(f.Posted(ch)) != 1 {
+		t.Errorf("an edit posted a new message: %+v", f.Posted(ch))
+	}
+	// A message deleted in chat cannot be edited: a permanent verdict, not a retry forever.
+	if d, ok := a.(adapters.Deleter); ok {
+		if err := d.Delete(ctxT(t), ch, ref); err != nil {
+			t.Fatalf("Delete: %v", err)
+		}
+		if err := ed.Edit(ctxT(t), ch, ref, n); !adapters.IsPermanent(err) {
+			t.Errorf("Edit of a deleted message = %v, want a permanent error", err)
+		}
+	}
+}
+
+func testDelete(t *testing.T, setup Setup) {
+	a, f := setup(t)
+	del, ok := a.(adapters.Deleter)
+	if !ok {
+		t.Skip("the adapter does not delete messages")
+	}
+	start(t, a, f, &Recorder{})
+	ch := f.Channel()
+	keep, err := a.Notify(ctxT(t), ch, sample("Stays"), "")
+	if err != nil {
+		t.Fatalf("Notify: %v", err)
+	}
+	ref, err := a.Notify(ctxT(t), ch, sample("Goes away"), "")
+	if err != nil {
+		t.Fatalf("Notify: %v", err)
+	}
+	WaitPosted(t, f, ch, "Goes away")
+	if err := del.Delete(ctxT(t), ch, ref); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if p, ok := posted(f, ch, ref); ok && !p.Deleted {
+		t.Errorf("the deleted message %s is still there: %q", ref, p.Text)
+	}
+	if p, ok := posted(f, ch, keep); !ok || p.Deleted {
+		t.Errorf("deleting one message removed another")
+	}
+	// Deleting again (a retried change after a lost answer) is no error.
+	if err := del.Delete(ctxT(t), ch, ref); err != nil {
+		t.Errorf("Delete of a message already gone: %v", err)
 	}
 }

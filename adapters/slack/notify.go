@@ -10,6 +10,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/pace"
 )
 
 // Slack's limits for the parts of a notification
@@ -62,8 +63,8 @@ func (a *Adapter) Notify(ctx context.Context, ch adapters.ChannelRef, n adapters
 // post sends a message to a channel with chat.postMessage, paced per channel, and classifies
 // a failure.
 func (a *Adapter) post(ctx context.Context, channelID string, opts ...slack.MsgOption) (string, error) {
-	if err := a.limiter.wait(ctx, channelID); err != nil {
-		return "", err
+	if err := a.pacer.Wait(ctx, pace.Lane{Key: channelID, Limit: a.limits.PerChannel}); err != nil {
+		return "", fmt.Errorf("pace posts in %s: %w", channelID, err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
@@ -161,4 +162,37 @@ func truncate(s string, max int) string {
 		cut = cut[:i]
 	}
 	return cut + "…"
+}
+
+// Edit replaces a notification with n as the post reads now (chat.update keeps its place, thread
+// and ts). A message that is gone is a Permanent error (message_not_found).
+func (a *Adapter) Edit(ctx context.Context, ch adapters.ChannelRef, ref adapters.MessageRef, n adapters.Notification) error {
+	if ch.Platform != platform || ch.ChatID == "" || ref == "" {
+		return adapters.Permanent(fmt.Errorf("slack edit: %q %q is not a Slack message", ch, ref))
+	}
+	if err := a.pacer.Wait(ctx, pace.Lane{Key: ch.ChatID, Limit: a.limits.PerChannel}); err != nil {
+		return fmt.Errorf("pace posts in %s: %w", ch.ChatID, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	_, _, _, err := a.api.UpdateMessageContext(ctx, ch.ChatID, string(ref), notificationOptions(n)...)
+	return classify("chat.update in "+ch.ChatID, err)
+}
+
+// Delete removes a notification (chat.delete: a bot token may delete the bot's own messages).
+// One that is already gone is not an error.
+func (a *Adapter) Delete(ctx context.Context, ch adapters.ChannelRef, ref adapters.MessageRef) error {
+	if ch.Platform != platform || ch.ChatID == "" || ref == "" {
+		return adapters.Permanent(fmt.Errorf("slack delete: %q %q is not a Slack message", ch, ref))
+	}
+	if err := a.pacer.Wait(ctx, pace.Lane{Key: ch.ChatID, Limit: a.limits.PerChannel}); err != nil {
+		return fmt.Errorf("pace posts in %s: %w", ch.ChatID, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	_, _, err := a.api.DeleteMessageContext(ctx, ch.ChatID, string(ref))
+	if slackCode(err) == "message_not_found" {
+		return nil
+	}
+	return classify("chat.delete in "+ch.ChatID, err)
 }

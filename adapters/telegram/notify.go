@@ -86,7 +86,7 @@ func (a *Adapter) send(ctx context.Context, ch adapters.ChannelRef, m outgoing) 
 		// The thread's first message may have been deleted: post anyway rather than fail.
 		params["allow_sending_without_reply"] = "true"
 	}
-	if err := a.limits.wait(ctx, chatID); err != nil {
+	if err := a.pace(ctx, chatID); err != nil {
 		return "", err
 	}
 	var sent sentMessage
@@ -205,4 +205,69 @@ func colourSquare(hex string) string {
 		return "🟦"
 	}
 	return "🟪"
+}
+
+// Edit replaces a notification's text with n as the post reads now (editMessageText). An
+// unchanged text is not an error; a message that is gone is a Permanent one.
+func (a *Adapter) Edit(ctx context.Context, ch adapters.ChannelRef, ref adapters.MessageRef, n adapters.Notification) error {
+	chatID, msgID, err := messageIDs(ch, ref)
+	if err != nil {
+		return err
+	}
+	params := tgbotapi.Params{
+		"chat_id":                  strconv.FormatInt(chatID, 10),
+		"message_id":               strconv.Itoa(msgID),
+		"text":                     renderNotification(n),
+		"parse_mode":               tgbotapi.ModeHTML,
+		"disable_web_page_preview": "true",
+	}
+	if err := a.pace(ctx, chatID); err != nil {
+		return err
+	}
+	err = a.call(ctx, "editMessageText", params, callTimeout, nil)
+	if apiErr, ok := apiError(err); ok && strings.Contains(apiErr.Message, "message is not modified") {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("telegram: edit %s in %s: %w", ref, ch, classify(err))
+	}
+	return nil
+}
+
+// Delete removes a notification (deleteMessage). Telegram lets a bot delete its own messages for
+// 48 hours; later it answers "message can't be deleted", a Permanent error (the caller may then
+// edit the message instead). A message already gone is not an error.
+func (a *Adapter) Delete(ctx context.Context, ch adapters.ChannelRef, ref adapters.MessageRef) error {
+	chatID, msgID, err := messageIDs(ch, ref)
+	if err != nil {
+		return err
+	}
+	params := tgbotapi.Params{"chat_id": strconv.FormatInt(chatID, 10), "message_id": strconv.Itoa(msgID)}
+	if err := a.pace(ctx, chatID); err != nil {
+		return err
+	}
+	err = a.call(ctx, "deleteMessage", params, callTimeout, nil)
+	if apiErr, ok := apiError(err); ok && strings.Contains(apiErr.Message, "message to delete not found") {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("telegram: delete %s in %s: %w", ref, ch, classify(err))
+	}
+	return nil
+}
+
+// messageIDs parses a channel and message ref of this platform.
+func messageIDs(ch adapters.ChannelRef, ref adapters.MessageRef) (int64, int, error) {
+	if ch.Platform != "" && ch.Platform != platform {
+		return 0, 0, adapters.Permanent(fmt.Errorf("channel %s is not a Telegram channel", ch))
+	}
+	chatID, err := strconv.ParseInt(ch.ChatID, 10, 64)
+	if err != nil {
+		return 0, 0, adapters.Permanent(fmt.Errorf("chat id %q is not a number", ch.ChatID))
+	}
+	msgID, err := strconv.Atoi(string(ref))
+	if err != nil {
+		return 0, 0, adapters.Permanent(fmt.Errorf("message ref %q is not a Telegram message id", ref))
+	}
+	return chatID, msgID, nil
 }

@@ -85,14 +85,17 @@ type Post struct {
 	Ephemeral   bool   // a response_url reply only the invoker sees
 	UnfurlLinks string // "false", "true" or "" (not sent)
 	UnfurlMedia string
-	Colors      []string // attachment colours
-	Images      []string // image URLs in blocks and attachments (avatars)
-	Via         string   // "chat.postMessage" or "response_url"
-	Buttons     []Button // the buttons of its actions blocks, in order
+	Colors      []string  // attachment colours
+	Images      []string  // image URLs in blocks and attachments (avatars)
+	Via         string    // "chat.postMessage" or "response_url"
+	Buttons     []Button  // the buttons of its actions blocks, in order
+	At          time.Time // when the fake received it
 	// Replaced says a response_url reply with replace_original replaced the message: Text, Flat,
 	// Colors and Buttons are then its current content. Deleted says delete_original removed it.
+	// Edits counts chat.update calls on it; chat.delete sets Deleted too.
 	Replaced bool
 	Deleted  bool
+	Edits    int
 	ref      string // the message's ts, also for ephemeral messages (container.message_ts)
 }
 
@@ -297,6 +300,16 @@ func (s *Server) AddFileMessage(ch adapters.ChannelRef, userID, text, fileName, 
 		Files: []map[string]any{{"id": "F1", "name": fileName, "permalink": permalink}}})
 }
 
+// find returns the channel's message with that ts, top level or in a thread, or nil.
+func (c *channel) find(ts string) *message {
+	for _, m := range c.messages {
+		if m.TS == ts {
+			return m
+		}
+	}
+	return nil
+}
+
 func (s *Server) addMessageLocked(chID string, m *message) string {
 	c := s.channels[chID]
 	if c == nil {
@@ -326,7 +339,8 @@ func (s *Server) newIDLocked(prefix string) string {
 func (s *Server) Posted(ch adapters.ChannelRef) []adaptertest.Posted {
 	var out []adaptertest.Posted
 	for _, p := range s.Posts(ch) {
-		out = append(out, adaptertest.Posted{Channel: ch, ID: p.TS, Thread: p.ThreadTS, Text: p.Flat})
+		out = append(out, adaptertest.Posted{Channel: ch, ID: p.TS, Thread: p.ThreadTS, Text: p.Flat,
+			Edits: p.Edits, Deleted: p.Deleted})
 	}
 	return out
 }

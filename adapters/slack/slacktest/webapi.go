@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,6 +36,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		"auth.test":             s.authTest,
 		"apps.connections.open": s.connectionsOpen,
 		"chat.postMessage":      s.postMessage,
+		"chat.update":           s.updateMessage,
+		"chat.delete":           s.deleteMessage,
 		"users.info":            s.usersInfo,
 		"conversations.info":    s.conversationsInfo,
 		"conversations.history": s.conversationsHistory,
@@ -238,9 +241,78 @@ func (s *Server) postMessage(req apiRequest) (int, any) {
 		Flat:        flatten(text, blocks, attachments),
 		UnfurlLinks: p.Get("unfurl_links"), UnfurlMedia: p.Get("unfurl_media"),
 		Colors: colors(attachments), Images: images(blocks, attachments), Via: "chat.postMessage",
-		Buttons: btns, ref: ts,
+		Buttons: btns, ref: ts, At: time.Now(),
 	})
 	return http.StatusOK, ok(map[string]any{"channel": chID, "ts": ts, "message": m.json()})
+}
+
+// updateMessage serves chat.update (https://api.slack.com/methods/chat.update): the bot's own
+// message, by channel and ts, gets new text, blocks and attachments.
+func (s *Server) updateMessage(req apiRequest) (int, any) {
+	p := req.params
+	chID, ts := p.Get("channel"), p.Get("ts")
+	var blocks, attachments any
+	if b := p.Get("blocks"); b != "" {
+		if err := json.Unmarshal([]byte(b), &blocks); err != nil {
+			return http.StatusOK, slackError("invalid_blocks")
+		}
+	}
+	if a := p.Get("attachments"); a != "" {
+		if err := json.Unmarshal([]byte(a), &attachments); err != nil {
+			return http.StatusOK, slackError("invalid_attachments")
+		}
+	}
+	text := p.Get("text")
+	if text == "" && blocks == nil && attachments == nil {
+		return http.StatusOK, slackError("no_text")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.channels[chID]
+	if c == nil || (c.private && !c.member) {
+		return http.StatusOK, slackError("channel_not_found")
+	}
+	m := c.find(ts)
+	if m == nil {
+		return http.StatusOK, slackError("message_not_found")
+	}
+	if m.BotID != BotID {
+		return http.StatusOK, slackError("cant_update_message")
+	}
+	m.Text, m.Blocks, m.Attachments = text, blocks, attachments
+	for i := range s.posts {
+		if q := &s.posts[i]; q.Channel == chID && q.TS == ts && !q.Deleted {
+			q.Text, q.Flat = text, flatten(text, blocks, attachments)
+			q.Colors, q.Images, q.Edits = colors(attachments), images(blocks, attachments), q.Edits+1
+		}
+	}
+	return http.StatusOK, ok(map[string]any{"channel": chID, "ts": ts, "text": text})
+}
+
+// deleteMessage serves chat.delete (https://api.slack.com/methods/chat.delete): a bot token may
+// delete the bot's own messages.
+func (s *Server) deleteMessage(req apiRequest) (int, any) {
+	chID, ts := req.params.Get("channel"), req.params.Get("ts")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.channels[chID]
+	if c == nil || (c.private && !c.member) {
+		return http.StatusOK, slackError("channel_not_found")
+	}
+	m := c.find(ts)
+	if m == nil {
+		return http.StatusOK, slackError("message_not_found")
+	}
+	if m.BotID != BotID {
+		return http.StatusOK, slackError("cant_delete_message")
+	}
+	c.messages = slices.DeleteFunc(c.messages, func(x *message) bool { return x == m })
+	for i := range s.posts {
+		if q := &s.posts[i]; q.Channel == chID && q.TS == ts {
+			q.Deleted = true
+		}
+	}
+	return http.StatusOK, ok(map[string]any{"channel": chID, "ts": ts})
 }
 
 func (s *Server) usersInfo(req apiRequest) (int, any) {

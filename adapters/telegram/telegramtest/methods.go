@@ -232,6 +232,7 @@ func (s *Server) sendMessage(w http.ResponseWriter, p map[string]string) {
 	m.ID = c.nextMsg
 	c.messages[m.ID] = true
 	m.Channel = ref(c.id, thread)
+	m.At = time.Now()
 	s.posted = append(s.posted, m)
 	s.clock++
 	res := map[string]any{
@@ -335,4 +336,97 @@ func (s *Server) getWebhookInfo(w http.ResponseWriter) {
 		}
 	}
 	answer(w, map[string]any{"url": s.webhook, "has_custom_certificate": false, "pending_update_count": pending})
+}
+
+// editMessageTextParams are the parameters editMessageText accepts (inline messages aside).
+var editMessageTextParams = map[string]bool{
+	"chat_id": true, "message_id": true, "text": true, "parse_mode": true, "entities": true,
+	"disable_web_page_preview": true, "link_preview_options": true, "reply_markup": true,
+}
+
+// sentLocked finds the bot's message id in chat c, or nil.
+func (s *Server) sentLocked(c *chat, id int) *Message {
+	for i := range s.posted {
+		m := &s.posted[i]
+		if m.ID == id && m.Channel.ChatID == strconv.FormatInt(c.id, 10) && !m.Deleted {
+			return m
+		}
+	}
+	return nil
+}
+
+// editMessageText serves https://core.telegram.org/bots/api#editmessagetext for the bot's own
+// text messages, with Telegram's answers for a missing message and for an unchanged text.
+func (s *Server) editMessageText(w http.ResponseWriter, p map[string]string) {
+	for k := range p {
+		if !editMessageTextParams[k] {
+			s.unhandle(w, "editMessageText parameter "+k, http.StatusBadRequest, "Bad Request: unknown parameter "+k)
+			return
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.lookupChat(w, p)
+	if c == nil {
+		return
+	}
+	id, _ := strconv.Atoi(p["message_id"])
+	m := s.sentLocked(c, id)
+	if m == nil {
+		fail(w, http.StatusBadRequest, "Bad Request: message to edit not found", nil)
+		return
+	}
+	if strings.ToLower(p["parse_mode"]) != "html" {
+		s.unhandled = append(s.unhandled, "editMessageText parse_mode="+p["parse_mode"])
+		fail(w, http.StatusBadRequest, "Bad Request: the fake only parses HTML", nil)
+		return
+	}
+	text, ents, err := parseHTML(p["text"])
+	if err != nil {
+		fail(w, http.StatusBadRequest, "Bad Request: "+err.Error(), nil)
+		return
+	}
+	if strings.TrimSpace(text) == "" {
+		fail(w, http.StatusBadRequest, "Bad Request: message text is empty", nil)
+		return
+	}
+	if len(utf16.Encode([]rune(text))) > maxMessageLength {
+		fail(w, http.StatusBadRequest, "Bad Request: MESSAGE_TOO_LONG", nil)
+		return
+	}
+	if p["text"] == m.HTML {
+		fail(w, http.StatusBadRequest, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message", nil)
+		return
+	}
+	m.HTML, m.Text, m.Entities, m.Edits = p["text"], text, ents, m.Edits+1
+	m.DisablePreview = p["disable_web_page_preview"] == "true"
+	s.clock++
+	res := map[string]any{
+		"message_id": m.ID, "date": s.clock, "edit_date": s.clock, "chat": c.json(), "text": m.Text,
+		"from": map[string]any{"id": BotID, "is_bot": true, "first_name": "Discourse", "username": BotUsername},
+	}
+	if len(ents) > 0 {
+		res["entities"] = ents
+	}
+	answer(w, res)
+}
+
+// deleteMessage serves https://core.telegram.org/bots/api#deletemessage for the bot's own
+// messages: true, or Telegram's answer for a message that is not there.
+func (s *Server) deleteMessage(w http.ResponseWriter, p map[string]string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.lookupChat(w, p)
+	if c == nil {
+		return
+	}
+	id, _ := strconv.Atoi(p["message_id"])
+	m := s.sentLocked(c, id)
+	if m == nil {
+		fail(w, http.StatusBadRequest, "Bad Request: message to delete not found", nil)
+		return
+	}
+	m.Deleted = true
+	delete(c.messages, id)
+	answer(w, true)
 }

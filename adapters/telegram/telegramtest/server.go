@@ -59,6 +59,9 @@ type Message struct {
 	Text           string // what a reader sees: the text after markup parsing
 	Entities       []Entity
 	DisablePreview bool
+	Edits          int       // editMessageText calls on it
+	Deleted        bool      // deleteMessage removed it
+	At             time.Time // when the fake received it
 }
 
 // Server is the fake Bot API. Create it with NewServer; Close it when done.
@@ -235,7 +238,7 @@ func (s *Server) Posted(ch adapters.ChannelRef) []adaptertest.Posted {
 				text += "\n" + e.URL
 			}
 		}
-		p := adaptertest.Posted{Channel: m.Channel, ID: strconv.Itoa(m.ID), Text: text}
+		p := adaptertest.Posted{Channel: m.Channel, ID: strconv.Itoa(m.ID), Text: text, Edits: m.Edits, Deleted: m.Deleted}
 		if m.ReplyTo != 0 {
 			p.Thread = strconv.Itoa(m.ReplyTo)
 		}
@@ -309,6 +312,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.getUpdates(w, r, params)
 	case "sendmessage":
 		s.sendMessage(w, params)
+	case "editmessagetext":
+		s.editMessageText(w, params)
+	case "deletemessage":
+		s.deleteMessage(w, params)
 	case "getchatmember":
 		s.getChatMember(w, params)
 	case "getchat":
