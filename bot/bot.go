@@ -154,7 +154,7 @@ func Run(ctx context.Context, opts Options) error {
 		opts.Testing.Ready(b)
 	}
 
-	poller := discourse.NewPoller(client, b.catalog, st, discourse.PollerConfig{
+	pc := discourse.PollerConfig{
 		Interval:      opts.Forum.PollInterval,
 		NotifyDelay:   opts.Forum.NotifyDelay,
 		Backfill:      opts.Forum.Backfill,
@@ -165,7 +165,12 @@ func Run(ctx context.Context, opts Options) error {
 		PrivateGroups: func() []string { return b.groups.Load().names },
 		Logger:        logger.With("component", "poller"),
 		Polled:        b.metrics.polled,
-	})
+	}
+	if opts.Forum.FollowChangesFor > 0 {
+		pc.FollowTopics, pc.FollowPost, pc.Changed = b.followTopics, b.followPost, b.handleChange
+		pc.ChangeDelay = opts.Forum.ChangeDelay
+	}
+	poller := discourse.NewPoller(client, b.catalog, st, pc)
 
 	b.poller = poller
 	b.live.Store(poller)
@@ -415,6 +420,9 @@ func (b *Bot) handleBatch(ctx context.Context, posts []discourse.Post, cursor st
 	if len(items) > 0 {
 		b.logger.Debug("queued notifications", "posts", len(posts), "notifications", len(items))
 		b.delivery.Wake()
+		if b.opts.Forum.FollowChangesFor > 0 && b.poller != nil {
+			b.poller.Resubscribe() // follow the new topics' changes from now, not from the next long poll
+		}
 	}
 	return nil
 }
