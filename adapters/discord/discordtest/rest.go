@@ -325,6 +325,10 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, channelID s
 		writeJSON(w, http.StatusBadRequest, apiError{Message: "Cannot send an empty message", Code: 50006})
 		return
 	}
+	if !s.takeFromBucket(w, channelID) {
+		s.mu.Unlock()
+		return
+	}
 	m := s.newBotMessage(channelID)
 	b.fill(m)
 	s.setPlace(m, channelID)
