@@ -147,7 +147,13 @@ type Command struct {
 	Message MessageRef
 	// Thread is the thread the command was typed in, if any ("post thread" with no link uses it).
 	Thread MessageRef
-	Time   time.Time
+	// StartAt is the message a transcript starts at when the command came from that message's
+	// own menu (Slack's message shortcut, Discord's message command) or answers it (a Telegram,
+	// Mattermost or Matrix reply). A bare `post` then previews from it to the newest message;
+	// when the message is a reply in a thread, Thread names that thread's root and the range
+	// is read from the thread. Other commands ignore it.
+	StartAt MessageRef
+	Time    time.Time
 	// Interactive is set by adapters that show Reply.Actions as buttons (Slack, Discord): the
 	// bot may then answer with a preview to confirm instead of acting at once.
 	Interactive bool

@@ -9,7 +9,7 @@ import "strings"
 // CodeSpans returns where s has code, as CommonMark reads it: a run of n backticks opens a span
 // that the next run of exactly n backticks closes; a run that nothing closes is plain text, and
 // so is a backtick escaped with a backslash. A span of fewer than three backticks across lines
-// counts as text: the forum would not read it as code either.
+// counts as text: it could hide a line that starts a block, so transcripts escape it as text.
 func CodeSpans(s string) [][2]int {
 	var out [][2]int
 	for i := 0; i < len(s); {

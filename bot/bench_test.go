@@ -40,9 +40,8 @@ func startBenchBot(b *testing.B, forum *site, rec *recorder, poll time.Duration,
 	opts.Adapters = []adapters.Adapter{rec}
 	opts.Store = openTestStore(b, db)
 	opts.Testing = Testing{
-		RetryBase:  5 * time.Millisecond,
-		SendLimits: map[string]float64{rec.platform: 0}, // unthrottled
-		Ready:      func(bt *Bot) { botc <- bt },
+		RetryBase: 5 * time.Millisecond,
+		Ready:     func(bt *Bot) { botc <- bt },
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
-	"golang.org/x/time/rate"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/commands"
@@ -123,18 +122,7 @@ func Run(ctx context.Context, opts Options) error {
 	b.adapters = ads
 	b.metrics.setAdapters(ads)
 
-	limits := make(map[string]sendLimit, len(defaultLimits))
-	for p, l := range defaultLimits {
-		limits[p] = l
-	}
-	for p, v := range opts.Testing.SendLimits {
-		l := sendLimit{perChannel: rate.Inf}
-		if v > 0 {
-			l = sendLimit{perChannel: rate.Limit(v), burst: 1}
-		}
-		limits[p] = l
-	}
-	b.delivery = newDelivery(st, ads, limits, opts.Delivery.MaxAge, opts.Testing.RetryBase, logger.With("component", "delivery"), b.metrics)
+	b.delivery = newDelivery(st, ads, opts.Delivery.MaxAge, opts.Testing.RetryBase, logger.With("component", "delivery"), b.metrics)
 
 	b.exec = &commands.Executor{
 		Store:          st,
@@ -385,6 +373,14 @@ func (b *Bot) handleBatch(ctx context.Context, posts []discourse.Post, cursor st
 	m := b.matcher.Load()
 	var items []state.OutboxItem
 	queued := map[string]int{}
+	if len(posts) > 0 {
+		// A category made read-restricted on the forum must stop reaching public channels soon,
+		// not when the catalogue next refreshes: its permissions are read again, at most every
+		// categoryFreshness (one request, only while posts arrive).
+		if err := b.catalog.FreshCategories(ctx, categoryFreshness); err != nil {
+			return fmt.Errorf("read the forum's categories: %w", err)
+		}
+	}
 	for _, p := range posts {
 		restricted, err := b.restricted(ctx, p)
 		if err != nil {
@@ -426,6 +422,10 @@ func (b *Bot) handleBatch(ctx context.Context, posts []discourse.Post, cursor st
 	}
 	return nil
 }
+
+// categoryFreshness is how old the category permissions a batch of posts is checked against may
+// be: 30 s costs at most two forum requests a minute, and only while posts arrive.
+const categoryFreshness = 30 * time.Second
 
 // restricted reports whether a post is in a private message or a read-restricted category (or a
 // subcategory of one).

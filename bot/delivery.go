@@ -10,33 +10,10 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
-	"golang.org/x/time/rate"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
-
-// sendLimit is a platform's published send rate, which the senders keep to.
-type sendLimit struct {
-	perChannel rate.Limit // per chat
-	burst      int
-	global     rate.Limit // all chats together; 0 = no global limit
-}
-
-// defaultLimits are the platforms' published limits.
-var defaultLimits = map[string]sendLimit{
-	// https://api.slack.com/methods/chat.postMessage#rate_limiting: about one message a second per channel.
-	"slack": {perChannel: 1, burst: 1},
-	// https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this:
-	// one message a second in a chat, thirty a second overall.
-	"telegram": {perChannel: 1, burst: 1, global: 30},
-	// https://discord.com/developers/docs/topics/rate-limits: 5 messages per 5 s per channel;
-	// discordgo's bucket limiter enforces the exact buckets on top.
-	"discord": {perChannel: 1, burst: 5},
-	// Mattermost's default RateLimitSettings: 10 requests a second per client.
-	"mattermost": {perChannel: 5, burst: 5, global: 10},
-	"console":    {perChannel: rate.Inf},
-}
 
 const (
 	pendingBatch = 20
@@ -47,13 +24,11 @@ const (
 	claimRecheck = 500 * time.Millisecond
 )
 
-// delivery runs one sender per channel with pending outbox rows: in order, under the platform's
-// rate limit, retrying with backoff until the row is sent or too old.
+// delivery runs one sender per channel with pending outbox rows: in order (the adapter paces its
+// sends to its platform's limits), retrying with backoff until the row is sent or too old.
 type delivery struct {
 	store    state.Store
 	adapters map[string]adapters.Adapter
-	limits   map[string]sendLimit
-	global   map[string]*rate.Limiter
 	maxAge   time.Duration
 	retry    time.Duration // first backoff wait; doubles up to retryMax
 	retryMax time.Duration
@@ -71,22 +46,16 @@ type sender struct {
 	kick chan struct{} // buffered(1): "look again before you retire"
 }
 
-func newDelivery(st state.Store, ads map[string]adapters.Adapter, limits map[string]sendLimit, maxAge, retry time.Duration, logger *slog.Logger, m *metrics) *delivery {
+func newDelivery(st state.Store, ads map[string]adapters.Adapter, maxAge, retry time.Duration, logger *slog.Logger, m *metrics) *delivery {
 	d := &delivery{
-		store: st, adapters: ads, limits: limits, maxAge: maxAge,
+		store: st, adapters: ads, maxAge: maxAge,
 		retry: retry, retryMax: 5 * time.Minute,
 		logger: logger, metrics: m,
-		global:  map[string]*rate.Limiter{},
 		running: map[string]*sender{},
 		wake:    make(chan struct{}, 1),
 	}
 	if d.retry <= 0 {
 		d.retry = time.Second
-	}
-	for p, l := range limits {
-		if l.global > 0 {
-			d.global[p] = rate.NewLimiter(l.global, max(1, int(l.global)))
-		}
 	}
 	return d
 }
@@ -168,11 +137,6 @@ func (d *delivery) runSender(ctx context.Context, channel string, s *sender) {
 	if err != nil {
 		log.Error("outbox: bad channel ref", "err", err)
 	}
-	lim := d.limits[ref.Platform]
-	if lim.perChannel == 0 {
-		lim = sendLimit{perChannel: 1, burst: 1}
-	}
-	limiter := rate.NewLimiter(lim.perChannel, max(1, lim.burst))
 	bo := backoff.NewExponentialBackOff()
 	bo.InitialInterval, bo.MaxInterval = d.retry, d.retryMax
 	for ctx.Err() == nil {
@@ -191,7 +155,7 @@ func (d *delivery) runSender(ctx context.Context, channel string, s *sender) {
 			continue
 		}
 		for _, it := range items {
-			wait, ok := d.deliver(ctx, log, ref, it, limiter)
+			wait, ok := d.deliver(ctx, log, ref, it)
 			if !ok {
 				if wait == 0 {
 					wait = bo.NextBackOff()
@@ -206,7 +170,7 @@ func (d *delivery) runSender(ctx context.Context, channel string, s *sender) {
 
 // deliver tries one row. It reports whether to go on to the next row, and how long to wait
 // first if not (0: the sender's backoff decides).
-func (d *delivery) deliver(ctx context.Context, log *slog.Logger, ref adapters.ChannelRef, it state.OutboxItem, limiter *rate.Limiter) (time.Duration, bool) {
+func (d *delivery) deliver(ctx context.Context, log *slog.Logger, ref adapters.ChannelRef, it state.OutboxItem) (time.Duration, bool) {
 	now := time.Now()
 	platform := ref.Platform
 	ad := d.adapters[platform]
@@ -223,14 +187,6 @@ func (d *delivery) deliver(ctx context.Context, log *slog.Logger, ref adapters.C
 	if err := json.Unmarshal(it.Payload, &n); err != nil && !change {
 		d.park(ctx, log, it, platform, "unreadable payload: "+err.Error())
 		return 0, true
-	}
-	if err := limiter.Wait(ctx); err != nil {
-		return 0, false
-	}
-	if g := d.global[platform]; g != nil {
-		if err := g.Wait(ctx); err != nil {
-			return 0, false
-		}
 	}
 	var thread adapters.MessageRef
 	if it.Thread && !change {

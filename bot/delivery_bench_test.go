@@ -73,7 +73,6 @@ func runBenchChild(raw string) int {
 	opts.Forum.Live, opts.Forum.PollInterval = true, time.Second
 	opts.Logger, opts.Store = logger, st
 	opts.Adapters = []adapters.Adapter{console.New(os.Stdin, os.Stdout, logger)}
-	opts.Testing.SendLimits = map[string]float64{"console": 0}
 	if err := Run(ctx, opts); err != nil {
 		fmt.Fprintln(os.Stderr, "child:", err)
 		return 1
@@ -164,8 +163,7 @@ func startLiveBench(b *testing.B, forum *site, rec *recorder, tweak func(*Option
 	opts.Logger = slog.New(slog.NewTextHandler(benchWriter{b}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	opts.Adapters = []adapters.Adapter{rec}
 	opts.Store = openTestStore(b, filepath.Join(b.TempDir(), "bot.db"))
-	opts.Testing = Testing{RetryBase: 5 * time.Millisecond, SendLimits: map[string]float64{rec.platform: 0},
-		Ready: func(bt *Bot) { botc <- bt }}
+	opts.Testing = Testing{RetryBase: 5 * time.Millisecond, Ready: func(bt *Bot) { botc <- bt }}
 	if tweak != nil {
 		tweak(&opts)
 	}

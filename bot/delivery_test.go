@@ -35,8 +35,7 @@ func item(t testing.TB, ch string, topic, post int64, thread bool) state.OutboxI
 // waits for it to finish.
 func startDelivery(t *testing.T, st state.Store, rec *recorder, maxAge time.Duration) (*delivery, func()) {
 	t.Helper()
-	limits := map[string]sendLimit{rec.platform: {perChannel: 1000, burst: 1000}}
-	d := newDelivery(st, map[string]adapters.Adapter{rec.platform: rec}, limits, maxAge, 5*time.Millisecond,
+	d := newDelivery(st, map[string]adapters.Adapter{rec.platform: rec}, maxAge, 5*time.Millisecond,
 		slog.New(slog.DiscardHandler), newMetrics(nil))
 	d.retryMax = 50 * time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())

@@ -34,6 +34,8 @@ type platformFake interface {
 }
 
 // chatPlatform is one platform of the table.
+// The adapters are built with their pacing lifted (Limits: &<platform>.Limits{}): the fakes
+// enforce no rate limits, and BenchmarkPacing measures the documented ones.
 type chatPlatform[F platformFake] struct {
 	name    string
 	newFake func() F
@@ -45,7 +47,8 @@ var (
 	slackPlatform = chatPlatform[*slacktest.Server]{
 		name: "slack", newFake: slacktest.NewServer,
 		adapter: func(t *testing.T, f *slacktest.Server, _ state.Store) adapters.Adapter {
-			return must(slack.New(slack.Config{BotToken: slacktest.BotToken, AppToken: slacktest.AppToken, APIURL: f.APIURL()}, testLogger(t)))
+			return must(slack.New(slack.Config{BotToken: slacktest.BotToken, AppToken: slacktest.AppToken, APIURL: f.APIURL(),
+				Limits: &slack.Limits{}}, testLogger(t)))
 		},
 		ready: func(t *testing.T, f *slacktest.Server) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -60,6 +63,7 @@ var (
 		adapter: func(t *testing.T, f *discordtest.Server, _ state.Store) adapters.Adapter {
 			return must(discord.New(discord.Config{
 				Token: discordtest.Token, APIURL: f.URL(), GatewayURL: f.GatewayURL(), Transcripts: true,
+				Limits: &discord.Limits{},
 			}, testLogger(t)))
 		},
 		ready: func(t *testing.T, f *discordtest.Server) {
@@ -70,7 +74,7 @@ var (
 	mattermostPlatform = chatPlatform[*mattermosttest.Server]{
 		name: "mattermost", newFake: mattermosttest.NewServer,
 		adapter: func(t *testing.T, f *mattermosttest.Server, _ state.Store) adapters.Adapter {
-			return must(mattermost.New(mattermost.Config{URL: f.URL(), Token: mattermosttest.Token}, testLogger(t)))
+			return must(mattermost.New(mattermost.Config{URL: f.URL(), Token: mattermosttest.Token, Limits: &mattermost.Limits{}}, testLogger(t)))
 		},
 		ready: func(t *testing.T, f *mattermosttest.Server) {
 			waitUntil(t, "the websocket", func() bool { return f.Live() > 0 })
@@ -97,6 +101,7 @@ var (
 			return must(telegram.New(telegram.Config{
 				Token: telegramtest.Token, APIEndpoint: f.URL(), PollTimeout: time.Second,
 				Offsets: st, ChatLog: state.ChatLogOf(st), LogMaxMessages: 50, LogMaxAge: 876000 * time.Hour,
+				Limits: &telegram.Limits{},
 			}, testLogger(t)))
 		},
 		ready: func(*testing.T, *telegramtest.Server) {},

@@ -84,6 +84,7 @@ func launchTelegramBot(t *testing.T, forum *site, tg *telegramtest.Server, db, e
 		return []adapters.Adapter{must(telegram.New(telegram.Config{
 			Token: telegramtest.Token, APIEndpoint: endpoint, PollTimeout: time.Second,
 			Offsets: st, ChatLog: state.ChatLogOf(st), LogMaxMessages: 50, LogMaxAge: 876000 * time.Hour,
+			Limits: &telegram.Limits{},
 		}, testLogger(t)))}
 	}
 	run := runTestBot(t, forum.URL(), db, build, append([]botOption{transcriptTo("topic")}, mods...)...)

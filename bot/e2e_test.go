@@ -96,6 +96,9 @@ type testRun struct {
 	stop   func() error       // asks Run to stop and returns its result (once; later calls repeat it)
 }
 
+// The tests build the platform adapters with their pacing lifted (Limits: &<platform>.Limits{}):
+// the fakes enforce no rate limits, and BenchmarkPacing measures the documented ones.
+
 // runTestBot runs the bot on forumURL with its state in the SQLite file db until the test ends,
 // and fails the test if Run returns an error. build makes the chat adapters over the store the
 // run uses. It returns once the bot is wired and its first forum poll is done, so that every post
@@ -116,14 +119,6 @@ func runTestBot(t *testing.T, forumURL, db string, build func(state.Store) []ada
 	}
 	if build != nil {
 		opts.Adapters = append(opts.Adapters, build(opts.Store)...)
-	}
-	if opts.Testing.SendLimits == nil {
-		opts.Testing.SendLimits = map[string]float64{}
-	}
-	for _, a := range opts.Adapters {
-		if _, set := opts.Testing.SendLimits[a.Platform()]; !set {
-			opts.Testing.SendLimits[a.Platform()] = 0 // unthrottled, unless the test says otherwise
-		}
 	}
 	ready := make(chan *Bot, 1)
 	outer := opts.Testing.Ready
@@ -454,7 +449,7 @@ func TestSecondBotOnTheSameStoreWaitsAsStandby(t *testing.T) {
 	ready2 := make(chan *Bot, 1)
 	opts := testOptions(forum.URL())
 	opts.Logger, opts.Adapters = testLogger(t), []adapters.Adapter{rec2}
-	opts.Testing = Testing{SendLimits: map[string]float64{"console": 0}, Ready: func(b *Bot) { ready2 <- b }}
+	opts.Testing = Testing{Ready: func(b *Bot) { ready2 <- b }}
 	opts.Store = openTestStore(t, db)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -61,8 +61,7 @@ func TestDeliveryStopsWhenTheLeaseIsLost(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := newRecorder("console")
-	limits := map[string]sendLimit{rec.platform: {perChannel: 1000, burst: 1000}}
-	d := newDelivery(a, map[string]adapters.Adapter{rec.platform: rec}, limits, time.Hour, 5*time.Millisecond,
+	d := newDelivery(a, map[string]adapters.Adapter{rec.platform: rec}, time.Hour, 5*time.Millisecond,
 		slog.New(slog.DiscardHandler), newMetrics(nil))
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()

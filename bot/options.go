@@ -91,9 +91,8 @@ type SeedRule struct {
 
 // Testing holds hooks for tests and benchmarks.
 type Testing struct {
-	RetryBase  time.Duration      // first delivery retry wait (default 1 s)
-	SendLimits map[string]float64 // per-platform send rate overrides, messages a second per chat (0: unlimited)
-	HTTPClient *http.Client       // for the forum client
-	Ready      func(*Bot)         // called once everything is wired, before running
-	Listening  func(addr string)  // called with the HTTP address once it listens (a standby's too)
+	RetryBase  time.Duration     // first delivery retry wait (default 1 s)
+	HTTPClient *http.Client      // for the forum client
+	Ready      func(*Bot)        // called once everything is wired, before running
+	Listening  func(addr string) // called with the HTTP address once it listens (a standby's too)
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord/discordtest"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack/slacktest"
@@ -268,5 +269,35 @@ func TestTranscriptPreviewShowsMentionNames(t *testing.T) {
 	reply := s.command(t, slackGeneral, slacktest.AdminUser, "post 2")
 	if !strings.Contains(reply, "@max the installer hangs") || !strings.Contains(reply, "thanks @ada") || strings.Contains(reply, "@U") {
 		t.Errorf("preview %q, want the mentions by name", reply)
+	}
+}
+
+// TestCategoryMadeRestrictedStopsReachingPublicChannels: a category the forum makes
+// read-restricted stops reaching public channels with the first post after the bot's category
+// check is due (30 s), not when its catalogue expires (10 min).
+func TestCategoryMadeRestrictedStopsReachingPublicChannels(t *testing.T) {
+	forum := newSite(t)
+	rec := newRecorder("console")
+	r := startBot(t, forum, rec, filepath.Join(t.TempDir(), "bot.db"), func(o *Options) {
+		o.Access.PrivateChannels = []string{"console:staffroom"}
+	})
+	b := <-r.bot
+	r.bot <- b
+	r.rec.command(t, "console:public", "watch support")
+	r.rec.command(t, "console:staffroom", "watch support")
+	topic, _ := forum.CreateTopic("Open question", "<p>x</p>", "alice", forum.cat["support"])
+	r.settle(t)
+	forum.SetCategoryReadRestricted(forum.cat["support"], true)
+	later := time.Now().Add(categoryFreshness + time.Second)
+	b.catalog.SetClock(func() time.Time { return later })
+	forum.Reply(topic, "bob", "<p>now a staff matter</p>")
+	r.settle(t)
+	for ch, want := range map[string][]string{
+		"console:public":    {"Open question#1"},
+		"console:staffroom": {"Open question#1", "Open question#2"},
+	} {
+		if got := titles(rec.in(ch)); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s got %q, want %q", ch, got, want)
+		}
 	}
 }

@@ -47,9 +47,21 @@ func (t transcripts) Post(ctx context.Context, cmd adapters.Command, req command
 	} else if categoryID, err = t.category(ctx, cmd.Channel); err != nil {
 		return adapters.Reply{}, err
 	}
+	// From a message's menu (or a reply to it), a bare `post` runs from that message on.
+	startAt := cmd.StartAt != "" && req.Count == 0 && req.FromLink == "" && !req.Thread && req.First == ""
+	if startAt && cmd.Thread != "" && cmd.Thread != cmd.StartAt {
+		req.Thread, req.ThreadRef = true, string(cmd.Thread)
+	}
 	hist, err := t.history(ctx, cmd, req, maxMsgs)
 	if err != nil {
 		return adapters.Reply{}, err
+	}
+	if startAt {
+		usable := transcript.Usable(hist.Messages, cmd.Message)
+		if len(usable) == 0 || indexOfRef(usable, string(cmd.StartAt)) < 0 {
+			return adapters.Reply{}, refuse("A transcript cannot start at that message: it is a bot's, or not among the last %d messages here (transcript.max_messages).", maxMsgs)
+		}
+		req.First, req.Last = string(cmd.StartAt), string(usable[len(usable)-1].ID)
 	}
 	msgs, err := selectRange(hist.Messages, req, cmd.Message, maxMsgs)
 	if err != nil {

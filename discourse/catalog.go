@@ -180,6 +180,19 @@ func (k *Catalog) setCategories(cats []Category) {
 	k.catsAt = k.now()
 }
 
+// FreshCategories reloads the categories when they are older than maxAge, so that a category
+// made read-restricted on the forum stops reaching public channels within maxAge instead of
+// within CatalogRefresh. A failed reload keeps the old list (and is logged).
+func (k *Catalog) FreshCategories(ctx context.Context, maxAge time.Duration) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if !k.catsAt.IsZero() && k.now().Sub(k.catsAt) < maxAge {
+		return nil
+	}
+	k.catsAt = time.Time{}
+	return k.loadCategories(ctx, true) // now, not in the background: the batch waits for it
+}
+
 // Category returns a category by id, refreshing the catalogue once if the id is unknown.
 func (k *Catalog) Category(ctx context.Context, id int64) (Category, bool, error) {
 	k.mu.Lock()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/internal/plumbing"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/pace"
 )
 
 // platform is the name in channel refs: "discord:<channel id>".
@@ -56,6 +57,12 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 		return nil, fmt.Errorf("discord: create session: %w", err)
 	}
 	s.Client = newHTTPClient(cfg.HTTPClient, target, cfg.GatewayURL)
+	limits := DefaultLimits
+	if cfg.Limits != nil {
+		limits = *cfg.Limits
+	}
+	log := logger.With("platform", platform)
+	s.Client.Transport = &pacedTransport{base: transportOf(s.Client), pacer: pace.New(cfg.Pace, paceKey, log), limits: limits}
 	s.Dialer = &websocket.Dialer{HandshakeTimeout: 15 * time.Second, Proxy: http.ProxyFromEnvironment}
 	s.Identify.Intents = intents(cfg.Transcripts)
 	// Run owns reconnection (bound to its context, with backoff); discordgo still resumes the
@@ -66,7 +73,6 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 	s.SyncEvents = true
 	// discordgo logs through the standard logger; Run logs what matters with slog instead.
 	s.LogLevel = -1
-	log := logger.With("platform", platform)
 	return &Adapter{cfg: cfg, log: log, s: s, buttons: newButtonStore(),
 		sup: plumbing.Supervisor{Log: log, MinBackoff: 500 * time.Millisecond, MaxBackoff: 2 * time.Minute}}, nil
 }

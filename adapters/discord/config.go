@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/pace"
 )
 
 // Config is the Discord section of the configuration.
@@ -30,6 +32,10 @@ type Config struct {
 	// Categories lists the forum's category slugs/paths for the command's autocomplete; nil
 	// means the handler's (the bot's catalogue).
 	Categories func(ctx context.Context) []string
+	// Pace keeps the pacing of requests across restarts (the bot's store); nil keeps it in memory.
+	Pace pace.Store
+	// Limits overrides DefaultLimits (tests lift them); nil means Discord's documented limits.
+	Limits *Limits
 }
 
 // defaultAPIURL is where discordgo sends every REST call; other bases are reached by rewriting.

@@ -76,3 +76,11 @@ func newHTTPClient(c *http.Client, target *url.URL, gateway string) *http.Client
 	}
 	return &out
 }
+
+// transportOf is c's transport, or the default one.
+func transportOf(c *http.Client) http.RoundTripper {
+	if c.Transport != nil {
+		return c.Transport
+	}
+	return http.DefaultTransport
+}

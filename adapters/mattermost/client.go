@@ -13,17 +13,26 @@ import (
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/internal/plumbing"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/pace"
 )
 
 // ctxTransport binds the v6 client's context-less requests to a caller's context, which carries
-// the call's deadline and the bot's shutdown.
+// the call's deadline and the bot's shutdown, and paces them to the server's rate limit.
 type ctxTransport struct {
-	base http.RoundTripper
-	ctx  context.Context
+	base  http.RoundTripper
+	ctx   context.Context
+	pacer *pace.Pacer
+	limit pace.Limit
 }
 
 // RoundTrip implements http.RoundTripper.
 func (t ctxTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if err := t.pacer.Wait(t.ctx, pace.Lane{Key: requestsLane, Limit: t.limit}); err != nil {
+		if r.Body != nil {
+			_ = r.Body.Close()
+		}
+		return nil, fmt.Errorf("pace %s %s: %w", r.Method, r.URL.Path, err)
+	}
 	return t.base.RoundTrip(r.WithContext(t.ctx))
 }
 
@@ -36,7 +45,7 @@ func (a *Adapter) client(ctx context.Context) (*model.Client4, context.CancelFun
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	hc.Transport = ctxTransport{base: base, ctx: ctx}
+	hc.Transport = ctxTransport{base: base, ctx: ctx, pacer: a.pacer, limit: a.limits.Requests}
 	c := *a.api
 	c.HTTPClient = &hc
 	return &c, cancel

@@ -22,6 +22,6 @@ var Platform = adapters.Describe(adapters.Spec[Section]{
 		section.Secret(p, "token", s.Token)
 	},
 	New: func(s *Section, d adapters.Deps) (adapters.Adapter, error) {
-		return New(Config{URL: s.URL, Token: s.Token}, d.Logger)
+		return New(Config{URL: s.URL, Token: s.Token, Pace: d.Values}, d.Logger)
 	},
 })

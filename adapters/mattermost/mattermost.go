@@ -21,6 +21,7 @@ import (
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/internal/plumbing"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/pace"
 )
 
 // platform is the platform name used in channel refs ("mattermost:<channel id>").
@@ -52,6 +53,10 @@ type Config struct {
 	URL        string // server base, e.g. "https://chat.example.org"; tests: the fake's URL
 	Token      string // bot access token
 	HTTPClient *http.Client
+	// Pace keeps the pacing of requests across restarts (the bot's store); nil keeps it in memory.
+	Pace pace.Store
+	// Limits overrides DefaultLimits (tests lift them); nil means Mattermost's default limit.
+	Limits *Limits
 }
 
 // Adapter is the Mattermost adapter. It implements adapters.Adapter and adapters.Checker.
@@ -63,6 +68,8 @@ type Adapter struct {
 	http   *http.Client
 	dialer *websocket.Dialer
 	log    *slog.Logger
+	pacer  *pace.Pacer
+	limits Limits
 
 	// backoff shape of the reconnect loop; tests shorten it.
 	minBackoff, maxBackoff time.Duration
@@ -134,14 +141,21 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mattermost: %w", err)
 	}
+	limits := DefaultLimits
+	if cfg.Limits != nil {
+		limits = *cfg.Limits
+	}
+	log := logger.With("platform", platform)
 	return &Adapter{
 		cfg:        cfg,
+		pacer:      pace.New(cfg.Pace, paceKey, log),
+		limits:     limits,
 		base:       u,
 		wsURL:      ws.String(),
 		api:        api,
 		http:       hc,
 		dialer:     dialer,
-		log:        logger.With("platform", platform),
+		log:        log,
 		minBackoff: time.Second,
 		maxBackoff: 2 * time.Minute,
 		users:      expirable.NewLRU[string, *model.User](1000, nil, cacheTTL),

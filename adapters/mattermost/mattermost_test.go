@@ -23,7 +23,8 @@ func newFake(t *testing.T) (*Adapter, *mattermosttest.Server) {
 		}
 		srv.Close()
 	})
-	a, err := New(Config{URL: srv.URL(), Token: mattermosttest.Token}, slog.New(slog.NewTextHandler(testWriter{t}, nil)))
+	a, err := New(Config{URL: srv.URL(), Token: mattermosttest.Token, Limits: &Limits{}}, // the fake has no rate limit: unpaced
+		slog.New(slog.NewTextHandler(testWriter{t}, nil)))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -13,8 +13,8 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 )
 
-// commandFor returns the work an envelope asks for: a slash command, an app mention or a press
-// on one of our buttons. Other envelopes (other interactions and events) need only their ack.
+// commandFor returns the work an envelope asks for: a slash command, an app mention, our message
+// shortcut or a press on one of our buttons. Other envelopes (other interactions and events) need only their ack.
 func (a *Adapter) commandFor(evt socketmode.Event) (chat string, work func(context.Context, adapters.Handler)) {
 	switch data := evt.Data.(type) {
 	case slack.SlashCommand:
@@ -26,6 +26,12 @@ func (a *Adapter) commandFor(evt socketmode.Event) (chat string, work func(conte
 		}
 		return m.Channel, func(ctx context.Context, h adapters.Handler) { a.mention(ctx, h, *m) }
 	case slack.InteractionCallback:
+		if data.Type == slack.InteractionTypeMessageAction {
+			if data.CallbackID != ShortcutCallbackID {
+				return "", nil
+			}
+			return data.Channel.ID, func(ctx context.Context, h adapters.Handler) { a.messageShortcut(ctx, h, data) }
+		}
 		act := ourAction(data)
 		if act == nil {
 			return "", nil
@@ -48,6 +54,46 @@ func (a *Adapter) slashCommand(ctx context.Context, h adapters.Handler, sc slack
 		Interactive: true,
 	}
 	a.answer(ctx, h, cmd, sc.ResponseURL, false)
+}
+
+// ShortcutCallbackID is the callback_id of the message shortcut "Post to forum from here", as
+// deploy/slack-app-manifest.yaml declares it.
+const ShortcutCallbackID = "post_from_here"
+
+// messageShortcut runs "Post to forum from here" on a message: a bare `post` that starts at that
+// message (in its thread when it is a reply), answered like the slash command, to the invoker
+// alone through the payload's response_url. The bot's permission check is the slash command's.
+func (a *Adapter) messageShortcut(ctx context.Context, h adapters.Handler, cb slack.InteractionCallback) {
+	ts := cb.Message.Timestamp
+	if ts == "" {
+		ts = cb.MessageTs
+	}
+	if cb.Channel.ID == "" || cb.User.ID == "" || ts == "" {
+		a.log.Warn("ignored a message shortcut without channel, user or message",
+			"channel", cb.Channel.ID, "user", cb.User.ID)
+		return
+	}
+	if cb.ActionTs != "" {
+		key := "shortcut/" + cb.User.ID + "/" + cb.ActionTs
+		if a.seen.Contains(key) {
+			return // Slack resent it, its ack lost
+		}
+		a.seen.Add(key, struct{}{})
+	}
+	invoker, admin := a.lookupUser(ctx, cb.User.ID, cb.User.Name)
+	cmd := adapters.Command{
+		Channel:     adapters.ChannelRef{Platform: platform, ChatID: cb.Channel.ID},
+		Invoker:     invoker,
+		IsAdmin:     admin,
+		Text:        "post",
+		StartAt:     adapters.MessageRef(ts),
+		Time:        time.Now(),
+		Interactive: true,
+	}
+	if root := cb.Message.ThreadTimestamp; root != "" && root != ts {
+		cmd.Thread = adapters.MessageRef(root)
+	}
+	a.answer(ctx, h, cmd, cb.ResponseURL, false)
 }
 
 // answer runs an interactive command (a slash command or a button press) and sends the reply

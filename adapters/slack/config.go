@@ -16,6 +16,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/internal/plumbing"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/pace"
 )
 
 // Config is the adapter's configuration (the `slack:` section).
@@ -29,6 +30,10 @@ type Config struct {
 	APIURL string
 	// HTTPClient makes the Web API calls; nil means a client with a 30 s timeout.
 	HTTPClient *http.Client
+	// Pace keeps the pacing of posts across restarts (the bot's store); nil keeps it in memory.
+	Pace pace.Store
+	// Limits overrides DefaultLimits (tests lift them); nil means Slack's documented limits.
+	Limits *Limits
 }
 
 // Timeouts and sizes. Every Web API call also runs under callTimeout.
@@ -46,13 +51,14 @@ const (
 // Adapter is the Slack adapter. Create it with New; it implements adapters.Adapter and
 // adapters.Checker.
 type Adapter struct {
-	cfg     Config
-	log     *slog.Logger
-	api     *slack.Client
-	users   *expirable.LRU[string, slack.User]
-	seen    *expirable.LRU[string, struct{}]
-	limiter *channelLimiter
-	self    identity
+	cfg    Config
+	log    *slog.Logger
+	api    *slack.Client
+	users  *expirable.LRU[string, slack.User]
+	seen   *expirable.LRU[string, struct{}]
+	pacer  *pace.Pacer
+	limits Limits
+	self   identity
 
 	sup      plumbing.Supervisor
 	commands *plumbing.Dispatcher
@@ -97,14 +103,18 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 		cfg.HTTPClient = &http.Client{Timeout: httpTimeout}
 	}
 	a := &Adapter{
-		cfg:     cfg,
-		log:     logger.With("platform", platform),
-		users:   expirable.NewLRU[string, slack.User](userCacheSize, nil, userCacheTTL),
-		seen:    expirable.NewLRU[string, struct{}](mentionDedupSize, nil, time.Hour),
-		limiter: newChannelLimiter(),
+		cfg:    cfg,
+		log:    logger.With("platform", platform),
+		users:  expirable.NewLRU[string, slack.User](userCacheSize, nil, userCacheTTL),
+		seen:   expirable.NewLRU[string, struct{}](mentionDedupSize, nil, time.Hour),
+		limits: DefaultLimits,
 
 		commands: plumbing.NewDispatcher(maxConcurrentCommands),
 	}
+	if cfg.Limits != nil {
+		a.limits = *cfg.Limits
+	}
+	a.pacer = pace.New(cfg.Pace, paceKey, a.log)
 	a.sup = plumbing.Supervisor{Log: a.log, MinBackoff: reconnectInitial, MaxBackoff: reconnectMax}
 	a.api = slack.New(cfg.BotToken,
 		slack.OptionAPIURL(cfg.APIURL),

@@ -24,6 +24,6 @@ var Platform = adapters.Describe(adapters.Spec[Section]{
 		section.URL(p, "api_url", s.APIURL, "http", "https")
 	},
 	New: func(s *Section, d adapters.Deps) (adapters.Adapter, error) {
-		return New(Config{BotToken: s.BotToken, AppToken: s.AppToken, APIURL: s.APIURL}, d.Logger)
+		return New(Config{BotToken: s.BotToken, AppToken: s.AppToken, APIURL: s.APIURL, Pace: d.Values}, d.Logger)
 	},
 })

@@ -25,6 +25,11 @@ func TestManifest(t *testing.T) {
 				Command string `yaml:"command"`
 				URL     string `yaml:"url"`
 			} `yaml:"slash_commands"`
+			Shortcuts []struct {
+				Name       string `yaml:"name"`
+				Type       string `yaml:"type"`
+				CallbackID string `yaml:"callback_id"`
+			} `yaml:"shortcuts"`
 		} `yaml:"features"`
 		OAuth struct {
 			Scopes struct {
@@ -53,6 +58,9 @@ func TestManifest(t *testing.T) {
 	}
 	if len(m.Features.SlashCommands) != 1 || m.Features.SlashCommands[0].Command != "/discourse" || m.Features.SlashCommands[0].URL != "" {
 		t.Errorf("slash commands = %+v, want /discourse without a URL", m.Features.SlashCommands)
+	}
+	if sc := m.Features.Shortcuts; len(sc) != 1 || sc[0].Type != "message" || sc[0].CallbackID != slack.ShortcutCallbackID || sc[0].Name != "Post to forum from here" {
+		t.Errorf("shortcuts = %+v, want the message shortcut %q", sc, slack.ShortcutCallbackID)
 	}
 	if !slices.Contains(m.Settings.Events.BotEvents, "app_mention") {
 		t.Errorf("bot events = %q, want app_mention", m.Settings.Events.BotEvents)

@@ -10,6 +10,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/pace"
 )
 
 // Slack's limits for the parts of a notification
@@ -62,8 +63,8 @@ func (a *Adapter) Notify(ctx context.Context, ch adapters.ChannelRef, n adapters
 // post sends a message to a channel with chat.postMessage, paced per channel, and classifies
 // a failure.
 func (a *Adapter) post(ctx context.Context, channelID string, opts ...slack.MsgOption) (string, error) {
-	if err := a.limiter.wait(ctx, channelID); err != nil {
-		return "", err
+	if err := a.pacer.Wait(ctx, pace.Lane{Key: channelID, Limit: a.limits.PerChannel}); err != nil {
+		return "", fmt.Errorf("pace posts in %s: %w", channelID, err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
@@ -169,8 +170,8 @@ func (a *Adapter) Edit(ctx context.Context, ch adapters.ChannelRef, ref adapters
 	if ch.Platform != platform || ch.ChatID == "" || ref == "" {
 		return adapters.Permanent(fmt.Errorf("slack edit: %q %q is not a Slack message", ch, ref))
 	}
-	if err := a.limiter.wait(ctx, ch.ChatID); err != nil {
-		return err
+	if err := a.pacer.Wait(ctx, pace.Lane{Key: ch.ChatID, Limit: a.limits.PerChannel}); err != nil {
+		return fmt.Errorf("pace posts in %s: %w", ch.ChatID, err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
@@ -184,8 +185,8 @@ func (a *Adapter) Delete(ctx context.Context, ch adapters.ChannelRef, ref adapte
 	if ch.Platform != platform || ch.ChatID == "" || ref == "" {
 		return adapters.Permanent(fmt.Errorf("slack delete: %q %q is not a Slack message", ch, ref))
 	}
-	if err := a.limiter.wait(ctx, ch.ChatID); err != nil {
-		return err
+	if err := a.pacer.Wait(ctx, pace.Lane{Key: ch.ChatID, Limit: a.limits.PerChannel}); err != nil {
+		return fmt.Errorf("pace posts in %s: %w", ch.ChatID, err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()

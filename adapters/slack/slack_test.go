@@ -49,7 +49,7 @@ func newFake(t *testing.T) *slacktest.Server {
 func newAdapter(t *testing.T, f *slacktest.Server) *slack.Adapter {
 	t.Helper()
 	a, err := slack.New(slack.Config{BotToken: slacktest.BotToken, AppToken: slacktest.AppToken,
-		APIURL: f.APIURL()}, testLogger(t))
+		APIURL: f.APIURL(), Limits: &slack.Limits{}}, testLogger(t)) // the fake has no rate limits: unpaced
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -62,7 +62,7 @@ var Platform = adapters.Describe(adapters.Spec[Section]{
 		section.IntRange(p, "log.max_total", s.Log.MaxTotal, 0, 100_000_000)
 	},
 	New: func(s *Section, d adapters.Deps) (adapters.Adapter, error) {
-		cfg := Config{Token: s.Token, APIEndpoint: s.APIEndpoint, Offsets: d.Values}
+		cfg := Config{Token: s.Token, APIEndpoint: s.APIEndpoint, Offsets: d.Values, Pace: d.Values}
 		if s.Log.On() && d.ChatLog != nil {
 			cfg.ChatLog = d.ChatLog
 			cfg.LogMaxMessages, cfg.LogMaxAge, cfg.LogMaxTotal = s.Log.MaxMessages, s.Log.MaxAge, s.Log.MaxTotal

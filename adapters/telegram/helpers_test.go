@@ -37,6 +37,7 @@ func newAdapter(t *testing.T, s *telegramtest.Server, logs *syncBuffer, mod func
 		APIEndpoint: s.URL(),
 		PollTimeout: time.Second,
 		Offsets:     newOffsets(),
+		Limits:      &telegram.Limits{}, // the fake has no flood limits; a group's 3 s spacing would only slow the tests
 	}
 	if mod != nil {
 		mod(&cfg)

@@ -2,58 +2,45 @@ package telegram
 
 import (
 	"context"
-	"sync"
+	"strconv"
+	"time"
 
-	"golang.org/x/time/rate"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/pace"
 )
 
-// Telegram's flood limits (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this):
-// about one message a second in one chat, no more than 20 a minute in one group, and 30 a
-// second overall. Short bursts are tolerated, so the per-chat limiter allows a few at once; a
-// 429 that still happens becomes RetryAfter.
-const (
-	perChatRate   = 1 // messages per second in one chat
-	perChatBurst  = 3
-	perGroupRate  = rate.Limit(20.0 / 60) // messages per second in one group (or channel)
-	perGroupBurst = 10                    // a reply in several parts, a few notifications at once
-	globalRate    = 30                    // messages per second in all
-	globalBurst   = 30
-)
-
-// limiter paces sends per chat and overall.
-type limiter struct {
-	global *rate.Limiter
-	mu     sync.Mutex
-	chats  map[int64]*rate.Limiter
+// Limits are the send rates the adapter keeps to.
+type Limits struct {
+	Private pace.Limit // one private chat
+	Group   pace.Limit // one group, supergroup or channel (its forum topics together)
+	Overall pace.Limit // every chat together
 }
 
-func newLimiter() *limiter {
-	return &limiter{
-		global: rate.NewLimiter(globalRate, globalBurst),
-		chats:  make(map[int64]*rate.Limiter),
-	}
+// DefaultLimits are Telegram's flood limits
+// (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this): no more
+// than one message a second in one chat, 20 a minute in one group, 30 a second in all. Telegram
+// tolerates short bursts without saying how short; the adapter spaces every message instead.
+var DefaultLimits = Limits{
+	Private: pace.Limit{N: 1, Per: time.Second},
+	Group:   pace.Limit{N: 20, Per: time.Minute},
+	Overall: pace.Limit{N: 30, Per: time.Second},
 }
 
-// wait blocks until chat may receive one more message, or ctx ends.
-func (l *limiter) wait(ctx context.Context, chat int64) error {
-	l.mu.Lock()
-	c, ok := l.chats[chat]
-	if !ok {
-		c = chatLimiter(chat)
-		l.chats[chat] = c
-	}
-	l.mu.Unlock()
-	if err := c.Wait(ctx); err != nil {
-		return err
-	}
-	return l.global.Wait(ctx)
+// paceKey is the prefix of the pacing state the adapter keeps in the bot's store; the overall
+// lane is paceKey+"all".
+const paceKey = platform + ".pace."
+
+// pace waits until chat may receive one more message, or ctx ends.
+func (a *Adapter) pace(ctx context.Context, chat int64) error {
+	return a.pacer.Wait(ctx,
+		pace.Lane{Key: strconv.FormatInt(chat, 10), Limit: a.chatLimit(chat)},
+		pace.Lane{Key: "all", Limit: a.limits.Overall})
 }
 
-// chatLimiter paces one chat: private chats have positive ids, groups, supergroups and channels
-// negative ones.
-func chatLimiter(chat int64) *rate.Limiter {
+// chatLimit is the limit of one chat, by its kind: private chats have positive ids; groups,
+// supergroups and channels negative ones.
+func (a *Adapter) chatLimit(chat int64) pace.Limit {
 	if chat < 0 {
-		return rate.NewLimiter(perGroupRate, perGroupBurst)
+		return a.limits.Group
 	}
-	return rate.NewLimiter(perChatRate, perChatBurst)
+	return a.limits.Private
 }

@@ -2,8 +2,7 @@ package telegram
 
 import (
 	"testing"
-
-	"golang.org/x/time/rate"
+	"time"
 )
 
 // Telegram lets a bot send at most 20 messages a minute into one group, a message a second into
@@ -12,22 +11,23 @@ func TestChatRate(t *testing.T) {
 	tests := []struct {
 		name string
 		chat int64
-		max  rate.Limit
+		max  float64 // messages a second
 	}{
 		{"private chat", 42, 1},
 		{"basic group", -4242, 20.0 / 60},
 		{"supergroup", -1001234567890, 20.0 / 60},
 	}
-	l := newLimiter()
+	a, err := New(Config{Token: "123:abc"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range tests {
-		if err := l.wait(t.Context(), tt.chat); err != nil {
-			t.Fatal(err)
-		}
-		l.mu.Lock()
-		got := l.chats[tt.chat].Limit()
-		l.mu.Unlock()
+		got := float64(time.Second) / float64(a.chatLimit(tt.chat).Interval())
 		if got > tt.max {
 			t.Errorf("%s: %v messages a second, want at most %v", tt.name, got, tt.max)
 		}
+	}
+	if got := float64(time.Second) / float64(a.limits.Overall.Interval()); got > 30 {
+		t.Errorf("overall: %v messages a second, want at most 30", got)
 	}
 }

@@ -86,7 +86,7 @@ func (a *Adapter) send(ctx context.Context, ch adapters.ChannelRef, m outgoing) 
 		// The thread's first message may have been deleted: post anyway rather than fail.
 		params["allow_sending_without_reply"] = "true"
 	}
-	if err := a.limits.wait(ctx, chatID); err != nil {
+	if err := a.pace(ctx, chatID); err != nil {
 		return "", err
 	}
 	var sent sentMessage
@@ -221,7 +221,7 @@ func (a *Adapter) Edit(ctx context.Context, ch adapters.ChannelRef, ref adapters
 		"parse_mode":               tgbotapi.ModeHTML,
 		"disable_web_page_preview": "true",
 	}
-	if err := a.limits.wait(ctx, chatID); err != nil {
+	if err := a.pace(ctx, chatID); err != nil {
 		return err
 	}
 	err = a.call(ctx, "editMessageText", params, callTimeout, nil)
@@ -243,7 +243,7 @@ func (a *Adapter) Delete(ctx context.Context, ch adapters.ChannelRef, ref adapte
 		return err
 	}
 	params := tgbotapi.Params{"chat_id": strconv.FormatInt(chatID, 10), "message_id": strconv.Itoa(msgID)}
-	if err := a.limits.wait(ctx, chatID); err != nil {
+	if err := a.pace(ctx, chatID); err != nil {
 		return err
 	}
 	err = a.call(ctx, "deleteMessage", params, callTimeout, nil)

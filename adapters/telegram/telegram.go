@@ -19,6 +19,7 @@ import (
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/internal/plumbing"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/pace"
 )
 
 // platform is the platform's name in channel refs ("telegram:-100123/42").
@@ -56,6 +57,10 @@ type Config struct {
 	// HTTPClient makes the requests; nil means a new http.Client. Its own Timeout, if any, must
 	// exceed PollTimeout.
 	HTTPClient *http.Client
+	// Pace keeps the pacing of messages across restarts (the bot's store); nil keeps it in memory.
+	Pace pace.Store
+	// Limits overrides DefaultLimits (tests lift them); nil means Telegram's documented limits.
+	Limits *Limits
 }
 
 // Adapter is the Telegram adapter. Create it with New.
@@ -65,7 +70,8 @@ type Adapter struct {
 	bot    *tgbotapi.BotAPI // template: api(ctx) copies it with a context-bound client
 	botID  string           // the numeric part of the token, names the offset cursor
 	admins *adminCache
-	limits *limiter
+	pacer  *pace.Pacer
+	limits Limits
 
 	mu      sync.Mutex
 	self    tgbotapi.User    // from getMe, once Run has connected
@@ -127,7 +133,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 	bot := &tgbotapi.BotAPI{Token: cfg.Token, Client: cfg.HTTPClient, Buffer: 100}
 	bot.SetAPIEndpoint(endpoint + "/bot%s/%s")
 	log := logger.With("adapter", platform)
-	return &Adapter{
+	a := &Adapter{
 		sup:      plumbing.Supervisor{Log: log, MaxBackoff: time.Minute},
 		commands: plumbing.NewDispatcher(maxConcurrentCommands),
 		cfg:      cfg,
@@ -135,8 +141,13 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 		bot:      bot,
 		botID:    id,
 		admins:   newAdminCache(adminCacheTTL),
-		limits:   newLimiter(),
-	}, nil
+		limits:   DefaultLimits,
+	}
+	if cfg.Limits != nil {
+		a.limits = *cfg.Limits
+	}
+	a.pacer = pace.New(cfg.Pace, paceKey, a.log)
+	return a, nil
 }
 
 // Platform implements adapters.Adapter.

@@ -102,7 +102,7 @@ show them.`,
 			if err != nil || n < 1 {
 				return usagef("rule number %q: want 1, 2, … as \"rules list\" shows", args[1])
 			}
-			_, store, err := a.openStore(cmd, *path)
+			cfg, store, err := a.openStore(cmd, *path)
 			if err != nil {
 				return err
 			}
@@ -121,7 +121,7 @@ show them.`,
 				}
 				return fmt.Errorf("remove rule %d of %s: %w", n, ch, err)
 			}
-			fmt.Fprintf(a.stdout, "removed rule %d of %s: %s\n", n, ch, describeRule(r))
+			fmt.Fprintf(a.stdout, "removed rule %d of %s: %s\n", n, ch, describeRule(r, a.categoryNames(cmd.Context(), cfg, store, []state.Rule{r})))
 			return nil
 		}),
 	}
@@ -200,15 +200,19 @@ func writeRules(w io.Writer, rules []state.Rule, categoryName func(int64) string
 	return tw.Flush()
 }
 
-// describeRule is a rule in one phrase, for "removed rule …".
-func describeRule(r state.Rule) string {
+// describeRule is a rule in one phrase, for "removed rule …"; categoryName names a category id.
+func describeRule(r state.Rule, categoryName func(int64) string) string {
 	switch r.Type {
 	case state.GroupMessage:
 		return fmt.Sprintf("%s group:%s", r.Filter, r.Group)
 	case state.GroupMention:
 		return fmt.Sprintf("%s mention:%s", r.Filter, r.Group)
 	}
-	s := fmt.Sprintf("%s category %s", r.Filter, category(r))
+	cat := category(r)
+	if r.CategoryID != 0 {
+		cat = categoryName(r.CategoryID)
+	}
+	s := fmt.Sprintf("%s category %s", r.Filter, cat)
 	if len(r.Tags) > 0 {
 		s += " tags " + strings.Join(r.Tags, ",")
 	}

@@ -70,6 +70,8 @@ func TestRules(t *testing.T) {
 			stdout: []string{"removed rule 1 of slack:C1: mute category all"}},
 		{name: "the watch rule is now number 1", args: []string{"rules", "list", "-c", cfg, "slack:C1"},
 			stdout: []string{"CHANNEL N FILTER TYPE CATEGORY TAGS GROUP", "slack:C1 1 watch normal Support/Installs release -"}},
+		{name: "remove names the category", args: []string{"rules", "remove", "-c", cfg, "slack:C1", "1"},
+			stdout: []string{"removed rule 1 of slack:C1: watch category Support/Installs tags release"}},
 		{name: "unknown rules subcommand", args: []string{"rules", "lst", "-c", cfg}, code: 2,
 			stderr: "discourse-chatbot: unknown command \"lst\" for \"discourse-chatbot rules\" (see 'discourse-chatbot rules --help')\n"},
 	}

@@ -33,6 +33,11 @@ cleanly on the first signal; a second one ends it at once.`,
 			// After the first signal, restore the default handling: a second one kills at once.
 			context.AfterFunc(ctx, stop)
 			a.logger.Info("starting", "version", versionString(), "forum", section.MaskURL(cfg.Forum.URL), "platforms", platformNames(cfg))
+			// What check would flag is worth a line in the log too (check says more, and fails).
+			problems, warns := offlineFindings(cfg)
+			for _, f := range append(problems, warns...) {
+				a.logger.Warn(f)
+			}
 			err = a.runBot(ctx, cfg)
 			// A signal that arrives while the bot is still starting cuts the start short: that is
 			// the stop that was asked for, not a failure.

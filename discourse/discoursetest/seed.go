@@ -51,6 +51,15 @@ func (s *Server) AddCategory(c discourse.Category) int64 {
 	return c.ID
 }
 
+// SetCategoryReadRestricted changes who may read a category: read-restricted, or everyone.
+func (s *Server) SetCategoryReadRestricted(id int64, restricted bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.category(id); c != nil {
+		c.ReadRestricted = restricted
+	}
+}
+
 // AddTag adds a tag.
 func (s *Server) AddTag(name string) {
 	s.mu.Lock()

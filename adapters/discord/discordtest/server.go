@@ -47,24 +47,29 @@ type Server struct {
 	http     *httptest.Server
 	upgrader websocket.Upgrader
 
-	mu         sync.Mutex
-	lastID     int64
-	users      map[string]*User
-	roles      map[string][]string // user id → role ids
-	nicks      map[string]string
-	channels   map[string]*Channel
-	messages   map[string][]*Message // channel (or thread) id → messages, oldest first
-	posted     []*Message            // everything the bot sent, in order
-	unhandled  []string
-	commands   map[string]json.RawMessage // "" (global) or guild id → last bulk overwrite
-	inters     map[string]*interaction    // token → interaction
-	choices    map[string][]string        // interaction id → autocomplete choices answered
-	noContent  bool                       // the Message Content intent is off in the "portal"
-	heartbeat  int                        // ms
-	rateLimit  time.Duration              // > 0: the next message post answers 429
-	failNext   *failure
-	identifies []int // intents of each IDENTIFY
-	resumes    int
+	mu        sync.Mutex
+	lastID    int64
+	users     map[string]*User
+	roles     map[string][]string // user id → role ids
+	nicks     map[string]string
+	channels  map[string]*Channel
+	messages  map[string][]*Message // channel (or thread) id → messages, oldest first
+	posted    []*Message            // everything the bot sent, in order
+	unhandled []string
+	commands  map[string]json.RawMessage // "" (global) or guild id → last bulk overwrite
+	inters    map[string]*interaction    // token → interaction
+	choices   map[string][]string        // interaction id → autocomplete choices answered
+	noContent bool                       // the Message Content intent is off in the "portal"
+	heartbeat int                        // ms
+	rateLimit time.Duration              // > 0: the next message post answers 429
+	failNext  *failure
+	// message-post buckets (LimitMessages)
+	bucketSize   int
+	bucketWindow time.Duration
+	buckets      map[string]*bucket
+	overLimit    int
+	identifies   []int // intents of each IDENTIFY
+	resumes      int
 
 	gw gateway
 }
@@ -85,6 +90,12 @@ type interaction struct {
 	ephemeral bool
 	original  *Message // the visible response, once there is one; for a press, its message
 }
+
+// Application command types (https://discord.com/developers/docs/interactions/application-commands#application-command-object-application-command-types).
+const (
+	commandTypeUser    = 2
+	commandTypeMessage = 3
+)
 
 // The interaction types the fake dispatches.
 const (

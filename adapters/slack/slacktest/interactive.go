@@ -181,3 +181,60 @@ func button(el map[string]any, blockID string) (Button, error) {
 	}
 	return b, nil
 }
+
+// InjectMessageShortcut makes userID pick the message shortcut callbackID ("Post to forum from
+// here") on the message ts in ch and sends Slack's interactive envelope (a message_action
+// payload, https://api.slack.com/reference/interaction-payloads/shortcuts) over Socket Mode; it
+// returns the envelope id. The payload carries the whole message as the history holds it
+// (with thread_ts for a reply in a thread) and a response_url for ephemeral answers to userID.
+// A ts the channel does not hold is recorded in Unhandled: Slack offers shortcuts only on
+// messages that exist.
+func (s *Server) InjectMessageShortcut(ch adapters.ChannelRef, userID, callbackID, ts string) string {
+	s.mu.Lock()
+	var msg map[string]any
+	if c := s.channels[ch.ChatID]; c != nil {
+		for _, m := range c.messages {
+			if m.TS != ts {
+				continue
+			}
+			msg = map[string]any{"type": "message", "ts": m.TS, "text": m.Text, "team": TeamID}
+			if m.User != "" {
+				msg["user"] = m.User
+			}
+			if m.BotID != "" {
+				msg["bot_id"] = m.BotID
+			}
+			if m.ThreadTS != "" {
+				msg["thread_ts"] = m.ThreadTS
+			}
+			if m.Subtype != "" {
+				msg["subtype"] = m.Subtype
+			}
+		}
+	}
+	if msg == nil {
+		s.unhandled = append(s.unhandled, fmt.Sprintf("InjectMessageShortcut: no message %s in %s", ts, ch.ChatID))
+		msg = map[string]any{"type": "message", "ts": ts}
+	}
+	rid := s.newIDLocked("r")
+	s.responses[rid] = &responseURL{channel: ch.ChatID, user: userID}
+	name := ""
+	if u := s.users[userID]; u != nil {
+		name = u.Name
+	}
+	chName := ch.ChatID
+	if c := s.channels[ch.ChatID]; c != nil {
+		chName = c.name
+	}
+	trigger := s.newIDLocked("trig.")
+	actionTS := s.nextTSLocked()
+	s.mu.Unlock()
+	return s.enqueue("interactive", map[string]any{
+		"type": "message_action", "token": "verification-token", "action_ts": actionTS,
+		"team":        map[string]any{"id": TeamID, "domain": "fake"},
+		"user":        map[string]any{"id": userID, "username": name, "name": name, "team_id": TeamID},
+		"channel":     map[string]any{"id": ch.ChatID, "name": chName},
+		"callback_id": callbackID, "trigger_id": trigger, "message_ts": ts, "message": msg,
+		"response_url": s.hs.URL + "/response/" + rid, "is_enterprise_install": false, "enterprise": nil,
+	})
+}

@@ -85,10 +85,11 @@ type Post struct {
 	Ephemeral   bool   // a response_url reply only the invoker sees
 	UnfurlLinks string // "false", "true" or "" (not sent)
 	UnfurlMedia string
-	Colors      []string // attachment colours
-	Images      []string // image URLs in blocks and attachments (avatars)
-	Via         string   // "chat.postMessage" or "response_url"
-	Buttons     []Button // the buttons of its actions blocks, in order
+	Colors      []string  // attachment colours
+	Images      []string  // image URLs in blocks and attachments (avatars)
+	Via         string    // "chat.postMessage" or "response_url"
+	Buttons     []Button  // the buttons of its actions blocks, in order
+	At          time.Time // when the fake received it
 	// Replaced says a response_url reply with replace_original replaced the message: Text, Flat,
 	// Colors and Buttons are then its current content. Deleted says delete_original removed it.
 	// Edits counts chat.update calls on it; chat.delete sets Deleted too.

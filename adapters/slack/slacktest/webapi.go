@@ -241,7 +241,7 @@ func (s *Server) postMessage(req apiRequest) (int, any) {
 		Flat:        flatten(text, blocks, attachments),
 		UnfurlLinks: p.Get("unfurl_links"), UnfurlMedia: p.Get("unfurl_media"),
 		Colors: colors(attachments), Images: images(blocks, attachments), Via: "chat.postMessage",
-		Buttons: btns, ref: ts,
+		Buttons: btns, ref: ts, At: time.Now(),
 	})
 	return http.StatusOK, ok(map[string]any{"channel": chID, "ts": ts, "message": m.json()})
 }

@@ -232,6 +232,7 @@ func (s *Server) sendMessage(w http.ResponseWriter, p map[string]string) {
 	m.ID = c.nextMsg
 	c.messages[m.ID] = true
 	m.Channel = ref(c.id, thread)
+	m.At = time.Now()
 	s.posted = append(s.posted, m)
 	s.clock++
 	res := map[string]any{

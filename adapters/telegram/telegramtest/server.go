@@ -59,8 +59,9 @@ type Message struct {
 	Text           string // what a reader sees: the text after markup parsing
 	Entities       []Entity
 	DisablePreview bool
-	Edits          int  // editMessageText calls on it
-	Deleted        bool // deleteMessage removed it
+	Edits          int       // editMessageText calls on it
+	Deleted        bool      // deleteMessage removed it
+	At             time.Time // when the fake received it
 }
 
 // Server is the fake Bot API. Create it with NewServer; Close it when done.
