@@ -169,7 +169,8 @@ func Run(ctx context.Context, opts Options) error {
 			return errors.New("the web console needs http.listen")
 		}
 		c, err := web.New(&webBackend{b: b, live: poller.Live, requests: b.forumPerMinute}, web.Config{
-			SignIn: w.SignIn, ForumURL: opts.Forum.URL, Secret: w.Secret, Group: w.Group, Token: w.Token,
+			// The forum URL without forum.url's credentials: a browser sent there signs in itself.
+			SignIn: w.SignIn, ForumURL: b.client.BaseURL(), Secret: w.Secret, Group: w.Group, Token: w.Token,
 			Logger: logger.With("component", "web"),
 		})
 		if err != nil {
