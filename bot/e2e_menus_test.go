@@ -4,8 +4,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord/discordtest"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack/slacktest"
+	"github.com/discourse-chatbot/discourse-chatbot/commands"
 )
 
 // End-to-end tests of transcripts started from a message's own menu or by a reply to it: the
@@ -81,4 +85,85 @@ func TestSlackMessageShortcutStartsTheTranscriptThere(t *testing.T) {
 			t.Errorf("a member's shortcut reached the forum")
 		}
 	})
+}
+
+// menuCommand makes userID pick "Post to forum from here" in the Apps menu of message id in ch and
+// returns the bot's response to that interaction.
+func (d *discordBot) menuCommand(t *testing.T, ch adapters.ChannelRef, userID, id string) discordtest.Message {
+	t.Helper()
+	in := d.discord.InjectMessageCommand(ch, userID, discord.MenuCommandName, id)
+	waitUntil(t, "the answer to the message command", func() bool { return len(d.answers(in)) > 0 })
+	return d.answers(in)[0]
+}
+
+func TestDiscordMessageCommandStartsTheTranscriptThere(t *testing.T) {
+	t.Parallel()
+	var (
+		ids, thread []string
+		root        string
+	)
+	d := startDiscordBot(t, transcriptTo("topic"), func(f *discordtest.Server) {
+		ids = discordTranscriptSeed(f)
+		root = f.AddUserMessage(discordtest.ChannelID, discordtest.MemberID, "Anyone on the beta?")
+		f.StartThread(discordtest.ChannelID, root, discordtest.MemberID, "beta")
+		thread = []string{
+			f.AddUserMessage(root, discordtest.AdminID, "Not yet"),
+			f.AddUserMessage(root, discordtest.MemberID, "It is out on Friday"),
+			f.AddUserMessage(root, discordtest.AdminID, "Good to know"),
+		}
+	})
+
+	preview := d.menuCommand(t, discordGeneral, discordtest.AdminID, ids[1])
+	for _, want := range []string{"Transcript of 5 messages", "Has anyone seen the installer hang?", "Anyone on the beta?"} {
+		mustReply(t, preview.Content, want)
+	}
+	if !preview.Ephemeral {
+		t.Errorf("the preview is visible to everyone, want it ephemeral")
+	}
+	if n := len(d.forum.CreatedPosts()); n != 0 {
+		t.Fatalf("the message command posted to the forum at once (%d posts), want a preview", n)
+	}
+	later := d.press(t, discordGeneral, discordtest.AdminID, preview, commands.ActionStartLater)
+	mustReply(t, later.Content, "Transcript of 4 messages")
+	answer := d.press(t, discordGeneral, discordtest.AdminID, later, commands.ActionPost)
+	mustReply(t, discordShown(answer.Content), "Posted a transcript of 4 messages")
+	created := d.forum.CreatedPosts()
+	if len(created) != 1 {
+		t.Fatalf("the forum got %d posts, want 1", len(created))
+	}
+	for _, outside := range []string{"Morning all", "Has anyone seen the installer hang?"} {
+		if strings.Contains(created[0].Raw, outside) {
+			t.Errorf("transcript holds %q from before its start:\n%s", outside, created[0].Raw)
+		}
+	}
+	if !strings.Contains(created[0].Raw, "Here is mine") {
+		t.Errorf("transcript lacks the newest message:\n%s", created[0].Raw)
+	}
+
+	t.Run("in a thread, the rest of the thread", func(t *testing.T) {
+		in := adapters.ChannelRef{Platform: "discord", ChatID: discordtest.ChannelID, ThreadID: root} // a thread's id is its first message's
+		preview := d.menuCommand(t, in, discordtest.AdminID, thread[1])
+		for _, want := range []string{"Transcript of 2 messages", "It is out on Friday", "Good to know"} {
+			mustReply(t, preview.Content, want)
+		}
+	})
+
+	t.Run("a bot's message cannot start one", func(t *testing.T) {
+		mustReply(t, discordShown(d.menuCommand(t, discordGeneral, discordtest.AdminID, ids[3]).Content), "cannot start at that message")
+	})
+
+	t.Run("a member is refused, privately", func(t *testing.T) {
+		before := len(d.forum.CreatedPosts())
+		reply := d.menuCommand(t, discordGeneral, discordtest.MemberID, ids[1])
+		mustReply(t, discordShown(reply.Content), "Only a channel admin")
+		if !reply.Ephemeral || len(reply.Buttons()) != 0 {
+			t.Errorf("the refusal is public (%v) or has buttons %+v", !reply.Ephemeral, reply.Buttons())
+		}
+		if n := len(d.forum.CreatedPosts()); n != before {
+			t.Errorf("a member's message command reached the forum")
+		}
+	})
+	if u := d.discord.Unhandled(); len(u) != 0 {
+		t.Errorf("the fake Discord did not understand: %q", u)
+	}
 }

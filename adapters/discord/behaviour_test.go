@@ -214,6 +214,7 @@ func TestRegistersCommands(t *testing.T) {
 			adaptertest.WaitFor(t, "command registration", func() bool { return srv.Commands(scope) != nil })
 			var cmds []struct {
 				Name    string `json:"name"`
+				Type    int    `json:"type"`
 				Options []struct {
 					Name    string `json:"name"`
 					Options []struct {
@@ -223,8 +224,11 @@ func TestRegistersCommands(t *testing.T) {
 					} `json:"options"`
 				} `json:"options"`
 			}
-			if err := json.Unmarshal(srv.Commands(scope), &cmds); err != nil || len(cmds) != 1 || cmds[0].Name != "discourse" {
-				t.Fatalf("registered %s (%v), want one /discourse", srv.Commands(scope), err)
+			if err := json.Unmarshal(srv.Commands(scope), &cmds); err != nil || len(cmds) != 2 || cmds[0].Name != "discourse" || cmds[0].Type != 1 {
+				t.Fatalf("registered %s (%v), want /discourse and a message command", srv.Commands(scope), err)
+			}
+			if menu := cmds[1]; menu.Type != 3 || menu.Name != discord.MenuCommandName || len(menu.Options) != 0 {
+				t.Errorf("second command = %+v, want the message command %q (type 3, no options)", menu, discord.MenuCommandName)
 			}
 			var subs []string
 			for _, s := range cmds[0].Options {

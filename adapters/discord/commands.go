@@ -7,7 +7,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 )
 
-// commandName is the one application command the bot registers: /discourse <subcommand> ….
+// commandName is the slash command the bot registers: /discourse <subcommand> ….
 const commandName = "discourse"
 
 // Option names of the subcommands.
@@ -22,11 +22,16 @@ const (
 	optCommand  = "command"
 )
 
+// MenuCommandName is the message command (a message's Apps menu) that starts a transcript at
+// that message. Message commands have a name and nothing else: no description, no options.
+const MenuCommandName = "Post to forum from here"
+
 // subRun takes a whole command line, for the forms typed options do not cover
 // ("watch group:staff", "post 30 to <topic url>").
 const subRun = "run"
 
-// applicationCommands is the command set that Run registers by bulk overwrite.
+// applicationCommands is the command set that Run registers by bulk overwrite: /discourse and
+// the message command "Post to forum from here".
 func applicationCommands() []*discordgo.ApplicationCommand {
 	minOne := 1.0
 	filter := func(name, desc string) *discordgo.ApplicationCommandOption {
@@ -77,6 +82,9 @@ func applicationCommands() []*discordgo.ApplicationCommand {
 				},
 			},
 		},
+	}, {
+		Type: discordgo.MessageApplicationCommand,
+		Name: MenuCommandName,
 	}}
 }
 

@@ -18,17 +18,24 @@ const (
 	replyTimeout = 15 * time.Second
 )
 
-// handleInteraction answers one interaction: a /discourse command (deferred, ephemeral reply,
-// public announcement), a press of one of the reply's buttons, or a category autocomplete.
+// handleInteraction answers one interaction: a /discourse command or the message command "Post to
+// forum from here" (deferred, ephemeral reply, public announcement), a press of one of the reply's buttons, or a category autocomplete.
 func (a *Adapter) handleInteraction(ctx context.Context, h adapters.Handler, i *discordgo.Interaction) {
 	switch i.Type {
 	case discordgo.InteractionApplicationCommand:
 		data := i.ApplicationCommandData()
-		if data.Name != commandName {
+		switch {
+		case data.CommandType == discordgo.MessageApplicationCommand && data.Name == MenuCommandName:
+			if data.TargetID == "" {
+				a.log.Warn("discord: message command without a target message")
+				return
+			}
+			a.runCommand(ctx, h, i, data)
+		case data.Name == commandName && data.CommandType != discordgo.MessageApplicationCommand:
+			a.runCommand(ctx, h, i, data)
+		default:
 			a.log.Warn("discord: interaction for an unknown command", "command", data.Name)
-			return
 		}
-		a.runCommand(ctx, h, i, data)
 	case discordgo.InteractionMessageComponent:
 		data := i.MessageComponentData()
 		token, ok := strings.CutPrefix(data.CustomID, customIDPrefix)
@@ -53,7 +60,15 @@ func (a *Adapter) runCommand(ctx context.Context, h adapters.Handler, i *discord
 		a.log.Error("discord: acknowledge interaction", "err", redact(err))
 		return
 	}
-	cmd := a.command(i, commandText(data))
+	var cmd adapters.Command
+	if data.CommandType == discordgo.MessageApplicationCommand {
+		// "Post to forum from here": a bare post from the target message on (in a thread, the
+		// rest of the thread: the command's channel is then the thread, which a.command names).
+		cmd = a.command(i, "post")
+		cmd.StartAt = adapters.MessageRef(data.TargetID)
+	} else {
+		cmd = a.command(i, commandText(data))
+	}
 	a.deliver(ctx, i, cmd, h.HandleCommand(ctx, cmd))
 }
 

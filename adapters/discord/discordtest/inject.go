@@ -1,6 +1,7 @@
 package discordtest
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 
@@ -209,6 +210,61 @@ func (s *Server) InjectComponent(ch adapters.ChannelRef, userID, customID string
 		"id": id, "application_id": BotID, "type": kindComponent, "token": token, "version": 1,
 		"channel_id": where, "locale": "en-US", "message": shown,
 		"data": map[string]any{"custom_id": customID, "component_type": ComponentButton},
+	}
+	s.addInvokerLocked(ev, u, where)
+	s.dispatchLocked("INTERACTION_CREATE", ev)
+	return id
+}
+
+// InjectMessageCommand makes userID pick the message command name (a type 3 application command,
+// in the message's Apps menu) on message messageID in ch (the thread when ch.ThreadID is set):
+// an APPLICATION_COMMAND interaction whose data carries target_id and the message under
+// resolved.messages, as Discord sends it. A command the bot did not register, or a message the
+// channel does not hold, is recorded in Unhandled: Discord offers neither. It returns the
+// interaction id.
+func (s *Server) InjectMessageCommand(ch adapters.ChannelRef, userID, name, messageID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	where := ch.ChatID
+	if ch.ThreadID != "" {
+		where = ch.ThreadID
+	}
+	cmdID := ""
+	for _, raw := range s.commands {
+		var cmds []struct {
+			Name string `json:"name"`
+			Type int    `json:"type"`
+		}
+		_ = json.Unmarshal(raw, &cmds)
+		for i, c := range cmds {
+			if c.Type == commandTypeMessage && c.Name == name {
+				cmdID = "74000000000000001" + strconv.Itoa(i)
+			}
+		}
+	}
+	if cmdID == "" {
+		s.unhandledf("InjectMessageCommand: the bot registered no message command %q", name)
+		cmdID = "740000000000000099"
+	}
+	var target *Message
+	for _, m := range s.messages[where] {
+		if m.ID == messageID {
+			target = m
+		}
+	}
+	if target == nil {
+		s.unhandledf("InjectMessageCommand: no message %s in %s", messageID, where)
+		target = &Message{ID: messageID, ChannelID: where}
+	}
+	u := s.ensureUser(userID)
+	id := s.newID()
+	token := "interaction-token-" + id
+	s.inters[token] = &interaction{id: id, token: token, kind: kindCommand, channel: ch.ChatID, thread: ch.ThreadID}
+	ev := map[string]any{
+		"id": id, "application_id": BotID, "type": kindCommand, "token": token, "version": 1,
+		"channel_id": where, "locale": "en-US",
+		"data": map[string]any{"id": cmdID, "name": name, "type": commandTypeMessage, "target_id": messageID,
+			"resolved": map[string]any{"messages": map[string]any{messageID: target.clone()}}},
 	}
 	s.addInvokerLocked(ev, u, where)
 	s.dispatchLocked("INTERACTION_CREATE", ev)

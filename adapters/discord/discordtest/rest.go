@@ -170,6 +170,16 @@ func (s *Server) putCommands(w http.ResponseWriter, r *http.Request, appID, guil
 		writeJSON(w, http.StatusForbidden, apiError{Message: "Missing Access", Code: 50001})
 		return
 	}
+	for _, c := range cmds {
+		// A message or user command (type 3, 2) has a name only: Discord refuses a description
+		// or options on it (https://discord.com/developers/docs/interactions/application-commands#message-commands).
+		if t, _ := c["type"].(float64); t == commandTypeMessage || t == commandTypeUser {
+			if d, _ := c["description"].(string); d != "" || c["options"] != nil {
+				writeJSON(w, http.StatusBadRequest, apiError{Message: "Invalid Form Body", Code: 50035})
+				return
+			}
+		}
+	}
 	s.mu.Lock()
 	raw, _ := json.Marshal(cmds)
 	s.commands[guildID] = raw

@@ -91,6 +91,12 @@ type interaction struct {
 	original  *Message // the visible response, once there is one; for a press, its message
 }
 
+// Application command types (https://discord.com/developers/docs/interactions/application-commands#application-command-object-application-command-types).
+const (
+	commandTypeUser    = 2
+	commandTypeMessage = 3
+)
+
 // The interaction types the fake dispatches.
 const (
 	kindCommand      = 2
