@@ -9,6 +9,7 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord/discordtest"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack/slacktest"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/telegram/telegramtest"
 	"github.com/discourse-chatbot/discourse-chatbot/commands"
 )
 
@@ -165,5 +166,35 @@ func TestDiscordMessageCommandStartsTheTranscriptThere(t *testing.T) {
 	})
 	if u := d.discord.Unhandled(); len(u) != 0 {
 		t.Errorf("the fake Discord did not understand: %q", u)
+	}
+}
+
+// TestTelegramReplyWithPostStartsThere: "/post" sent as a reply to a message posts from that
+// message on (Telegram shows no preview); a member's reply is refused.
+func TestTelegramReplyWithPostStartsThere(t *testing.T) {
+	r := newTelegramRun(t)
+	ids := r.tgConversation()
+	cmd := r.tg.Inject(telegramtest.Incoming{Channel: tgGroup, From: telegramtest.MemberUser, Text: "/post", ReplyTo: ids[2]})
+	mustReply(t, r.waitReply(t, tgGroup, cmd).Text, "Only a channel admin")
+	if n := len(r.forum.CreatedPosts()); n != 0 {
+		t.Fatalf("a member's reply reached the forum (%d posts)", n)
+	}
+
+	cmd = r.tg.Inject(telegramtest.Incoming{Channel: tgGroup, From: telegramtest.AdminUser, Text: "/post", ReplyTo: ids[2]})
+	mustReply(t, r.waitReply(t, tgGroup, cmd).Text, "Posted a transcript of 2 messages")
+	created := r.forum.CreatedPosts()
+	if len(created) != 1 {
+		t.Fatalf("the forum received %d posts, want 1", len(created))
+	}
+	raw := created[0].Raw
+	for _, want := range []string{"Run it with `--verbose`", "Log:"} {
+		if !strings.Contains(raw, want) {
+			t.Errorf("the transcript lacks %q:\n%s", want, raw)
+		}
+	}
+	for _, older := range []string{"Good morning", "exit code 2"} {
+		if strings.Contains(raw, older) {
+			t.Errorf("the transcript holds %q, sent before the message replied to:\n%s", older, raw)
+		}
 	}
 }
