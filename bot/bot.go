@@ -142,7 +142,7 @@ func Run(ctx context.Context, opts Options) error {
 		opts.Testing.Ready(b)
 	}
 
-	poller := discourse.NewPoller(client, b.catalog, st, discourse.PollerConfig{
+	pc := discourse.PollerConfig{
 		Interval:      opts.Forum.PollInterval,
 		NotifyDelay:   opts.Forum.NotifyDelay,
 		Backfill:      opts.Forum.Backfill,
@@ -153,7 +153,12 @@ func Run(ctx context.Context, opts Options) error {
 		PrivateGroups: func() []string { return b.groups.Load().names },
 		Logger:        logger.With("component", "poller"),
 		Polled:        b.metrics.polled,
-	})
+	}
+	if opts.Forum.FollowChangesFor > 0 {
+		pc.FollowTopics, pc.FollowPost, pc.Changed = b.followTopics, b.followPost, b.handleChange
+		pc.ChangeDelay = opts.Forum.ChangeDelay
+	}
+	poller := discourse.NewPoller(client, b.catalog, st, pc)
 
 	b.poller = poller
 	b.live.Store(poller)
@@ -164,7 +169,8 @@ func Run(ctx context.Context, opts Options) error {
 			return errors.New("the web console needs http.listen")
 		}
 		c, err := web.New(&webBackend{b: b, live: poller.Live, requests: b.forumPerMinute}, web.Config{
-			SignIn: w.SignIn, ForumURL: opts.Forum.URL, Secret: w.Secret, Group: w.Group, Token: w.Token,
+			// The forum URL without forum.url's credentials: a browser sent there signs in itself.
+			SignIn: w.SignIn, ForumURL: b.client.BaseURL(), Secret: w.Secret, Group: w.Group, Token: w.Token,
 			Logger: logger.With("component", "web"),
 		})
 		if err != nil {
@@ -411,6 +417,9 @@ func (b *Bot) handleBatch(ctx context.Context, posts []discourse.Post, cursor st
 	if len(items) > 0 {
 		b.logger.Debug("queued notifications", "posts", len(posts), "notifications", len(items))
 		b.delivery.Wake()
+		if b.opts.Forum.FollowChangesFor > 0 && b.poller != nil {
+			b.poller.Resubscribe() // follow the new topics' changes from now, not from the next long poll
+		}
 	}
 	return nil
 }

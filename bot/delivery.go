@@ -182,13 +182,14 @@ func (d *delivery) deliver(ctx context.Context, log *slog.Logger, ref adapters.C
 		d.park(ctx, log, it, platform, fmt.Sprintf("undelivered for %s (delivery.max_age)", d.maxAge))
 		return 0, true
 	}
+	change := it.Kind != "" && it.Kind != state.Notify
 	var n adapters.Notification
-	if err := json.Unmarshal(it.Payload, &n); err != nil {
+	if err := json.Unmarshal(it.Payload, &n); err != nil && !change {
 		d.park(ctx, log, it, platform, "unreadable payload: "+err.Error())
 		return 0, true
 	}
 	var thread adapters.MessageRef
-	if it.Thread {
+	if it.Thread && !change {
 		t, found, err := d.store.ThreadRef(ctx, it.Channel, it.TopicID)
 		if err != nil {
 			log.Error("outbox: read thread ref", "err", err)
@@ -206,7 +207,13 @@ func (d *delivery) deliver(ctx context.Context, log *slog.Logger, ref adapters.C
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
 	defer cancel()
 	start := time.Now()
-	msg, err := ad.Notify(sctx, ref, n, thread)
+	var msg adapters.MessageRef
+	var err error
+	if change {
+		msg, err = d.applyChange(sctx, log, ad, ref, it)
+	} else {
+		msg, err = ad.Notify(sctx, ref, n, thread)
+	}
 	if err != nil && thread != "" && adapters.IsPermanent(err) {
 		// The thread's first message is gone (deleted in chat): send this one on its own, and
 		// it becomes the topic's thread, rather than losing every later reply.
@@ -217,6 +224,13 @@ func (d *delivery) deliver(ctx context.Context, log *slog.Logger, ref adapters.C
 	}
 	d.metrics.sendLatency.WithLabelValues(platform).Observe(time.Since(start).Seconds())
 	done := time.Now()
+	if err == nil && change {
+		d.metrics.changesApplied.WithLabelValues(platform, string(it.Kind)).Inc()
+		if !d.markSent(ctx, log, it.ID, string(msg), done) {
+			return 0, false
+		}
+		return 0, true
+	}
 	if err == nil {
 		d.metrics.sent.WithLabelValues(platform).Inc()
 		if !d.markSent(ctx, log, it.ID, string(msg), done) {

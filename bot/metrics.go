@@ -21,22 +21,24 @@ import (
 
 // metrics are the bot's Prometheus metrics, on a registry of its own (no global state).
 type metrics struct {
-	reg          *prometheus.Registry
-	postsSeen    prometheus.Counter
-	queued       *prometheus.CounterVec
-	sent         *prometheus.CounterVec
-	failed       *prometheus.CounterVec
-	parked       *prometheus.CounterVec
-	sendLatency  *prometheus.HistogramVec
-	forumLatency *prometheus.HistogramVec
-	commands     *prometheus.CounterVec
-	forumErrors  *prometheus.CounterVec
-	lastPollOK   atomic.Int64           // unix nanos of the last successful poll, for /readyz
-	lastPollErr  atomic.Pointer[string] // the current poll failure, nil while polls succeed
-	lastErrKind  atomic.Pointer[string] // its discourse.ErrorKind
-	standby      atomic.Bool
-	requests     atomic.Pointer[func() int64] // the forum client's request count, once it exists
-	adapters     atomic.Pointer[map[string]adapters.Adapter]
+	reg       *prometheus.Registry
+	postsSeen prometheus.Counter
+	queued    *prometheus.CounterVec
+	sent      *prometheus.CounterVec
+	// changes counts forum changes queued (edit, delete, recover); changesApplied those done in chat.
+	changes, changesApplied *prometheus.CounterVec
+	failed                  *prometheus.CounterVec
+	parked                  *prometheus.CounterVec
+	sendLatency             *prometheus.HistogramVec
+	forumLatency            *prometheus.HistogramVec
+	commands                *prometheus.CounterVec
+	forumErrors             *prometheus.CounterVec
+	lastPollOK              atomic.Int64           // unix nanos of the last successful poll, for /readyz
+	lastPollErr             atomic.Pointer[string] // the current poll failure, nil while polls succeed
+	lastErrKind             atomic.Pointer[string] // its discourse.ErrorKind
+	standby                 atomic.Bool
+	requests                atomic.Pointer[func() int64] // the forum client's request count, once it exists
+	adapters                atomic.Pointer[map[string]adapters.Adapter]
 }
 
 // metricsTimeout bounds the store queries one scrape makes.
@@ -51,6 +53,10 @@ func newMetrics(st state.Store) *metrics {
 			Name: "discourse_chatbot_notifications_queued_total", Help: "Notifications written to the outbox."}, []string{"platform"}),
 		sent: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "discourse_chatbot_notifications_sent_total", Help: "Notifications delivered."}, []string{"platform"}),
+		changes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "discourse_chatbot_changes_queued_total", Help: "Forum changes of notified posts queued for chat, by kind (edit, delete, recover)."}, []string{"kind"}),
+		changesApplied: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "discourse_chatbot_changes_applied_total", Help: "Forum changes carried out in chat, by platform and kind."}, []string{"platform", "kind"}),
 		failed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "discourse_chatbot_notifications_failed_total", Help: "Failed delivery attempts (each is retried)."}, []string{"platform", "reason"}),
 		parked: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -68,7 +74,7 @@ func newMetrics(st state.Store) *metrics {
 			Name: "discourse_chatbot_forum_errors_total", Help: "Failed forum polls, by kind (network, timeout, auth, rate_limited, server, client, decode, other)."},
 			[]string{"kind"}),
 	}
-	m.reg.MustRegister(m.postsSeen, m.queued, m.sent, m.failed, m.parked, m.sendLatency, m.forumLatency,
+	m.reg.MustRegister(m.postsSeen, m.queued, m.sent, m.changes, m.changesApplied, m.failed, m.parked, m.sendLatency, m.forumLatency,
 		m.commands, m.forumErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{

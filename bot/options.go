@@ -40,6 +40,11 @@ type Forum struct {
 	ExcerptLength            int
 	Backfill                 int
 	Live                     bool
+	// FollowChangesFor is how long the edits, deletions and moves of a notified post are
+	// followed in chat (live mode only; 0 follows none). ChangeDelay is the debounce of a
+	// burst of changes (0: discourse.DefaultChangeDelay).
+	FollowChangesFor time.Duration
+	ChangeDelay      time.Duration
 }
 
 // Web is the web console's sign-in (DESIGN §12).

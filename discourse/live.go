@@ -128,11 +128,13 @@ func (p *Poller) runLive(ctx context.Context, handle Handler) error {
 // An outage is logged once at warn level.
 func (p *Poller) listen(ctx context.Context, l *live) {
 	bus := p.c.NewMessageBus()
+	f := newFollower(ctx, p)
+	defer f.stop()
 	eb := liveBackoff(p.liveRetry)
 	ids := map[string]int64{} // last id seen per channel
 	down := false
 	for {
-		err := p.session(ctx, bus, l, ids, func(healthy bool) {
+		err := p.session(ctx, bus, l, f, ids, func(healthy bool) {
 			if healthy {
 				eb.Reset()
 			}
@@ -237,7 +239,7 @@ func (p *Poller) Resubscribe() {
 // asks only for its current id), signalling a change for every answer that carries news,
 // until a call fails. up is told when the session is up (healthy false) and after each
 // successful long poll (healthy true).
-func (p *Poller) session(ctx context.Context, bus *MessageBus, l *live, ids map[string]int64, up func(healthy bool)) error {
+func (p *Poller) session(ctx context.Context, bus *MessageBus, l *live, f *follower, ids map[string]int64, up func(healthy bool)) error {
 	started := false
 	var quiet time.Time // start of the last long poll that brought nothing
 	for {
@@ -251,6 +253,19 @@ func (p *Poller) session(ctx context.Context, bus *MessageBus, l *live, ids map[
 			}
 		}
 		chans := p.channels(ctx)
+		if p.cfg.FollowTopics != nil {
+			topics := map[string]bool{}
+			for _, id := range p.cfg.FollowTopics(ctx) {
+				ch := TopicChannel(id)
+				topics[ch] = true
+				chans = append(chans, ch)
+			}
+			for ch := range ids { // a topic no longer followed is forgotten
+				if _, ok := topicOf(ch); ok && !topics[ch] {
+					delete(ids, ch)
+				}
+			}
+		}
 		last := make(map[string]int64, len(chans))
 		for _, ch := range chans {
 			last[ch] = -1
@@ -299,7 +314,12 @@ func (p *Poller) session(ctx context.Context, bus *MessageBus, l *live, ids map[
 				continue
 			}
 			if _, ok := last[m.Channel]; ok && m.MessageID > ids[m.Channel] {
-				ids[m.Channel], news = m.MessageID, true
+				ids[m.Channel] = m.MessageID
+				if topic, ok := topicOf(m.Channel); ok {
+					f.observe(topic, m.Data) // a post's change, not news for the post lists
+					continue
+				}
+				news = true
 			}
 		}
 		for _, ch := range chans {

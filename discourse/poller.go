@@ -70,6 +70,15 @@ type PollerConfig struct {
 	// something changed, and otherwise only every liveSafetyFactor intervals (forum.live).
 	// Should the MessageBus fail, Run polls every Interval until it is back.
 	Live bool
+	// FollowTopics, in live mode, names the topics whose post changes are followed (DESIGN §13):
+	// the session listens on their /topic/{id} channels too. nil follows none.
+	FollowTopics func(ctx context.Context) []int64
+	// FollowPost says whether a post's changes matter (it was notified); nil: all of them.
+	FollowPost func(ctx context.Context, postID int64) bool
+	// Changed receives each followed change, ChangeDelay (0: DefaultChangeDelay) after the last
+	// MessageBus message of a burst about that post.
+	Changed     func(ctx context.Context, c Change)
+	ChangeDelay time.Duration
 }
 
 // Poller finds new forum posts by polling /posts.json (and /private-posts.json) and hands them

@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-const insertOutbox = `INSERT INTO outbox (channel, topic_id, post_id, thread, payload, created_at, status)
-	VALUES ($1, $2, $3, $4, $5, $6, 'pending')`
+const insertOutbox = `INSERT INTO outbox (channel, topic_id, post_id, thread, payload, created_at, status, kind)
+	VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7)`
 
 // Enqueue stores items as pending rows and sets the cursor in one transaction. An empty cursor
 // name sets no cursor. An item's zero CreatedAt means now.
@@ -28,8 +28,12 @@ func (s *sqlStore) Enqueue(ctx context.Context, items []OutboxItem, cursor strin
 			if payload == nil {
 				payload = []byte{}
 			}
+			kind := it.Kind
+			if kind == "" {
+				kind = Notify
+			}
 			if _, err := s.txExec(ctx, tx, insertOutbox, it.Channel, it.TopicID, it.PostID, it.Thread,
-				payload, created.UnixMicro()); err != nil {
+				payload, created.UnixMicro(), string(kind)); err != nil {
 				return fmt.Errorf("insert row for %q: %w", it.Channel, err)
 			}
 		}
@@ -69,7 +73,7 @@ func (s *sqlStore) PendingChannels(ctx context.Context) ([]string, error) {
 func (s *sqlStore) Pending(ctx context.Context, channel string, limit int) ([]OutboxItem, error) {
 	rows, err := s.r.QueryContext(ctx,
 		`SELECT id, channel, topic_id, post_id, thread, payload, created_at, attempts, last_error,
-		        status, message_ref
+		        status, message_ref, kind
 		 FROM outbox WHERE status = 'pending' AND channel = $1 ORDER BY id LIMIT $2`,
 		channel, sqlLimit(limit))
 	if err != nil {
@@ -81,7 +85,7 @@ func (s *sqlStore) Pending(ctx context.Context, channel string, limit int) ([]Ou
 		var it OutboxItem
 		var created sql.NullInt64
 		if err := rows.Scan(&it.ID, &it.Channel, &it.TopicID, &it.PostID, &it.Thread, &it.Payload,
-			&created, &it.Attempts, &it.LastError, &it.Status, &it.MessageRef); err != nil {
+			&created, &it.Attempts, &it.LastError, &it.Status, &it.MessageRef, &it.Kind); err != nil {
 			return nil, fmt.Errorf("pending rows of %q: %w", channel, err)
 		}
 		it.CreatedAt = goTime(created)
@@ -193,4 +197,67 @@ func (s *sqlStore) PruneOutbox(ctx context.Context, before time.Time) (int64, er
 		return 0, fmt.Errorf("prune outbox: %w", err)
 	}
 	return n, nil
+}
+
+// NotifiedChannels returns the channels with a pending or sent notification of the post.
+func (s *sqlStore) NotifiedChannels(ctx context.Context, postID int64) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx,
+		`SELECT DISTINCT channel FROM outbox
+		 WHERE post_id = $1 AND kind = 'notify' AND status <> 'parked' ORDER BY channel`, postID)
+	if err != nil {
+		return nil, fmt.Errorf("channels notified of post %d: %w", postID, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, fmt.Errorf("channels notified of post %d: %w", postID, err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("channels notified of post %d: %w", postID, err)
+	}
+	return out, nil
+}
+
+// SentRef returns the message ref of the post's newest sent notification or recovery in channel.
+func (s *sqlStore) SentRef(ctx context.Context, channel string, postID int64) (string, bool, error) {
+	var ref string
+	err := s.r.QueryRowContext(ctx,
+		`SELECT message_ref FROM outbox
+		 WHERE post_id = $1 AND channel = $2 AND kind IN ('notify', 'recover') AND status = 'sent'
+		   AND message_ref <> ''
+		 ORDER BY id DESC LIMIT 1`, postID, channel).Scan(&ref)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return "", false, nil
+	case err != nil:
+		return "", false, fmt.Errorf("chat message of post %d in %q: %w", postID, channel, err)
+	}
+	return ref, true, nil
+}
+
+// RecentTopics returns the topics notified since `since`, most recently notified first.
+func (s *sqlStore) RecentTopics(ctx context.Context, since time.Time, limit int) ([]int64, error) {
+	rows, err := s.r.QueryContext(ctx,
+		`SELECT topic_id FROM outbox WHERE kind = 'notify' AND created_at >= $1
+		 GROUP BY topic_id ORDER BY MAX(id) DESC LIMIT $2`, since.UnixMicro(), sqlLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("recently notified topics: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("recently notified topics: %w", err)
+		}
+		out = append(out, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("recently notified topics: %w", err)
+	}
+	return out, nil
 }

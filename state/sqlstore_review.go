@@ -9,7 +9,7 @@ import (
 
 // outboxColumns are the columns scanOutbox reads, in its order.
 const outboxColumns = `id, channel, topic_id, post_id, thread, payload, created_at, attempts, last_error,
-	status, message_ref, last_attempt_at, sent_at`
+	status, message_ref, last_attempt_at, sent_at, kind`
 
 func scanOutbox(rows *sql.Rows) ([]OutboxItem, error) {
 	defer rows.Close()
@@ -18,7 +18,7 @@ func scanOutbox(rows *sql.Rows) ([]OutboxItem, error) {
 		var it OutboxItem
 		var created, attempt, sent sql.NullInt64
 		if err := rows.Scan(&it.ID, &it.Channel, &it.TopicID, &it.PostID, &it.Thread, &it.Payload,
-			&created, &it.Attempts, &it.LastError, &it.Status, &it.MessageRef, &attempt, &sent); err != nil {
+			&created, &it.Attempts, &it.LastError, &it.Status, &it.MessageRef, &attempt, &sent, &it.Kind); err != nil {
 			return nil, err
 		}
 		it.CreatedAt, it.LastAttemptAt, it.SentAt = goTime(created), goTime(attempt), goTime(sent)

@@ -88,6 +88,18 @@ type Store interface {
 	// never deleted) and returns how many went. Thread refs are kept: they live in their own table.
 	PruneOutbox(ctx context.Context, before time.Time) (int64, error)
 
+	// Following forum changes (DESIGN §13).
+
+	// NotifiedChannels returns, sorted, the channels holding a notification of the post that is
+	// pending or sent (parked ones never reached chat).
+	NotifiedChannels(ctx context.Context, postID int64) ([]string, error)
+	// SentRef returns the chat message the post's latest delivered notification (or recovery)
+	// became in channel, and whether there is one.
+	SentRef(ctx context.Context, channel string, postID int64) (string, bool, error)
+	// RecentTopics returns up to limit topics with notifications queued at or after since, the
+	// most recently notified first.
+	RecentTopics(ctx context.Context, since time.Time, limit int) ([]int64, error)
+
 	// Outbox review (the web console).
 
 	// Backlogs returns, for each channel with pending rows, how many and the oldest's age.
@@ -163,9 +175,23 @@ const (
 	Parked  OutboxStatus = "parked"
 )
 
-// OutboxItem is one notification waiting for (or past) delivery to one channel.
+// OutboxKind is what an outbox row does in its channel.
+type OutboxKind string
+
+// The outbox kinds: a notification, or a change that follows the forum (DESIGN §13) to the
+// chat message of the post's notification in the same channel.
+const (
+	Notify  OutboxKind = "notify"  // send a new message
+	Edit    OutboxKind = "edit"    // update the post's message with the payload
+	Delete  OutboxKind = "delete"  // remove the post's message
+	Recover OutboxKind = "recover" // bring a removed post's message back with the payload
+)
+
+// OutboxItem is one notification (or change, by Kind) waiting for (or past) delivery to one
+// channel.
 type OutboxItem struct {
 	ID      int64
+	Kind    OutboxKind // "" is Notify
 	Channel string
 	TopicID int64
 	PostID  int64

@@ -20,6 +20,7 @@ func botOptions(cfg *config.Config, logger *slog.Logger) bot.Options {
 			URL: f.URL, APIKey: f.APIKey, APIUsername: f.APIUsername,
 			PollInterval: f.PollInterval, MaxRequestsPerMinute: f.MaxRequestsPerMinute,
 			NotifyDelay: f.NotifyDelay, ExcerptLength: f.ExcerptLength, Backfill: f.Backfill, Live: f.Live,
+			FollowChangesFor: f.FollowChangesFor,
 		},
 		Delivery: bot.Delivery{MaxAge: cfg.Delivery.MaxAge},
 		Access:   bot.Access{Allow: cfg.Access.Allow, PrivateChannels: cfg.Access.PrivateChannels},

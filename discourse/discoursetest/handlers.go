@@ -70,6 +70,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.postList(w, r, "private_posts", true)
 	case r.Method == http.MethodPost && path == "/posts.json":
 		s.createPost(w, r)
+	case r.Method == http.MethodGet && strings.HasPrefix(path, "/posts/") && strings.HasSuffix(path, ".json"):
+		s.postJSON(w, r)
 	case r.Method == http.MethodGet && strings.HasPrefix(path, "/t/") && strings.HasSuffix(path, ".json"):
 		s.topicJSON(w, r)
 	case r.Method == http.MethodGet && path == "/site.json":
@@ -280,4 +282,24 @@ func (s *Server) category(id int64) *discourse.Category {
 		}
 	}
 	return nil
+}
+
+// postJSON serves GET /posts/{id}.json (recorded/post.json): the admin API user sees deleted
+// posts too, with deleted_at set, and hidden ones with hidden true.
+func (s *Server) postJSON(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/posts/"), ".json"), 10, 64)
+	if err != nil {
+		s.fail(w, r, "not a post path")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.post(id)
+	if p == nil {
+		writeJSON(w, http.StatusNotFound, map[string]any{
+			"errors": []string{"The requested URL or resource could not be found."}, "error_type": "not_found",
+		})
+		return
+	}
+	writeJSON(w, http.StatusOK, s.singlePostJSON(p))
 }

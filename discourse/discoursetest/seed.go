@@ -2,6 +2,7 @@ package discoursetest
 
 import (
 	"html"
+	"strconv"
 	"strings"
 
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
@@ -156,11 +157,49 @@ func (s *Server) AddSmallAction(topicID int64, username, actionCode string) int6
 	return p.id
 }
 
-// DeletePost marks a post deleted: it leaves the post lists, leaving a gap in the ids.
-func (s *Server) DeletePost(id int64) { s.setPost(id, func(p *post) { p.deleted = true }) }
+// DeletePost marks a post deleted: it leaves the post lists, leaving a gap in the ids. The
+// topic's MessageBus channel says "deleted", as PostDestroyer does.
+func (s *Server) DeletePost(id int64) {
+	s.changePost(id, "deleted", func(p *post) { p.deleted = true })
+}
 
-// HidePost hides a post, as flags do.
-func (s *Server) HidePost(id int64) { s.setPost(id, func(p *post) { p.hidden = true }) }
+// RecoverPost undoes DeletePost; the topic's channel says "recovered".
+func (s *Server) RecoverPost(id int64) {
+	s.changePost(id, "recovered", func(p *post) { p.deleted = false })
+}
+
+// HidePost hides a post, as flags do; the topic's channel says "acted", as PostActionCreator
+// does when a flag hides a post.
+func (s *Server) HidePost(id int64) { s.changePost(id, "acted", func(p *post) { p.hidden = true }) }
+
+// EditPost replaces a post's text, as PostRevisor does, and says "revised" on its topic's
+// channel. A non-empty title retitles the topic too (an edit of the first post's title).
+func (s *Server) EditPost(id int64, title, cooked string) {
+	s.changePost(id, "revised", func(p *post) {
+		p.raw, p.cooked, p.version = cooked, cook(cooked), p.version+1
+		if title != "" {
+			p.topic.title, p.topic.slug = title, slugify(title)
+		}
+	})
+}
+
+// changePost changes a post and publishes the change on "/topic/{id}" with the fields of
+// Post#publish_change_to_clients!: id, post_number, updated_at, user_id, last_editor_id, type,
+// version.
+func (s *Server) changePost(id int64, typ string, f func(*post)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.post(id)
+	if p == nil {
+		return
+	}
+	f(p)
+	p.updated = s.clock()
+	s.publish("/topic/"+strconv.FormatInt(p.topic.id, 10), map[string]any{
+		"id": p.id, "post_number": p.number, "updated_at": stamp(p.updated), "user_id": p.user.id,
+		"last_editor_id": p.user.id, "type": typ, "version": p.version + 1,
+	})
+}
 
 // SetTopicCategory moves a topic to another category.
 func (s *Server) SetTopicCategory(topicID, categoryID int64) {

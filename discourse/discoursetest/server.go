@@ -96,6 +96,8 @@ type post struct {
 	created    time.Time
 	hidden     bool
 	deleted    bool
+	version    int       // edits so far
+	updated    time.Time // last edit, deletion or recovery
 }
 
 // CreatedPost is a post that arrived through POST /posts.json.

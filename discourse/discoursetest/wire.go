@@ -42,7 +42,7 @@ func (s *Server) basePost(p *post) map[string]any {
 		"cooked":               p.cooked,
 		"post_number":          p.number,
 		"post_type":            p.postType,
-		"updated_at":           stamp(p.created),
+		"updated_at":           stamp(p.lastChange()),
 		"reply_count":          0,
 		"reply_to_post_number": nil,
 		"quote_count":          0,
@@ -70,6 +70,35 @@ func (s *Server) basePost(p *post) map[string]any {
 	if p.actionCode != "" {
 		// Small-action posts carry their action (openapi: not in the recorded fixtures).
 		m["action_code"] = p.actionCode
+	}
+	return m
+}
+
+// lastChange is when the post was last edited, deleted or recovered, else created.
+func (p *post) lastChange() time.Time {
+	if p.updated.After(p.created) {
+		return p.updated
+	}
+	return p.created
+}
+
+// singlePostJSON is a post as GET /posts/{id}.json answers (recorded/post.json): no topic title
+// or category, but its raw text and version.
+func (s *Server) singlePostJSON(p *post) map[string]any {
+	m := s.basePost(p)
+	m["raw"] = p.raw
+	m["version"] = p.version + 1
+	m["uploaded_avatar_id"] = nil
+	m["avg_time"] = nil
+	m["topic_auto_close_at"] = nil
+	m["primary_group_name"] = nil
+	m["admin"] = p.user.admin
+	m["hidden_reason_id"] = nil
+	m["edit_reason"] = nil
+	m["can_view_edit_history"] = true
+	m["wiki"] = false
+	if p.deleted {
+		m["deleted_at"] = stamp(p.lastChange())
 	}
 	return m
 }

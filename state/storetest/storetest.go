@@ -64,6 +64,7 @@ func Run(t *testing.T, open Open, opts ...Option) {
 		{"Backlogs", testBacklogs},
 		{"RecentAndParkedOutbox", testRecentAndParkedOutbox},
 		{"UnparkAndDiscard", testUnparkAndDiscard},
+		{"FollowChanges", testFollowChanges},
 		{"Threads", testThreads},
 		{"ChatLog", testChatLog},
 		{"ChatLogBounds", testChatLogBounds},
@@ -1581,5 +1582,81 @@ func testClaimsAcrossLeads(t *testing.T, a, b state.Store) {
 	// An expired claim is free.
 	if err := b.Claim(ctx, p[3].ID, now.Add(state.ClaimTTL+time.Second)); err != nil {
 		t.Errorf("b: Claim of a row whose claim expired: %v", err)
+	}
+}
+
+func testFollowChanges(t *testing.T, s state.Store) {
+	ctx := t.Context()
+	if err := s.Enqueue(ctx, []state.OutboxItem{
+		{Channel: "slack:C1", TopicID: 10, PostID: 100, CreatedAt: at(1)},
+		{Channel: "telegram:-5", TopicID: 10, PostID: 100, CreatedAt: at(1)},
+		{Channel: "discord:9", TopicID: 10, PostID: 100, CreatedAt: at(1)},
+		{Channel: "slack:C1", TopicID: 11, PostID: 110, CreatedAt: at(2)},
+		{Channel: "slack:C1", TopicID: 12, PostID: 120, CreatedAt: at(3)},
+	}, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	// Topic 10 is notified again (a reply), later than 11 and 12.
+	if err := s.Enqueue(ctx, []state.OutboxItem{{Channel: "slack:C1", TopicID: 10, PostID: 101, CreatedAt: at(4)}}, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.RecentTopics(ctx, at(2), 10); err != nil || !slices.Equal(got, []int64{10, 12, 11}) {
+		t.Errorf("RecentTopics(since minute 2) = %v, %v; want 10, 12, 11 (most recent first)", got, err)
+	}
+	if got, err := s.RecentTopics(ctx, at(0), 2); err != nil || !slices.Equal(got, []int64{10, 12}) {
+		t.Errorf("RecentTopics(limit 2) = %v, %v; want 10, 12", got, err)
+	}
+	pending := func(ch string) []state.OutboxItem {
+		t.Helper()
+		items, err := s.Pending(ctx, ch, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return items
+	}
+	c1 := pending("slack:C1")
+	if err := s.MarkSent(ctx, c1[0].ID, "1700.1", at(5)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Park(ctx, pending("discord:9")[0].ID, "gone", at(5)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.NotifiedChannels(ctx, 100); err != nil || !slices.Equal(got, []string{"slack:C1", "telegram:-5"}) {
+		t.Errorf("NotifiedChannels(100) = %q, %v; want the sent and the pending one, not the parked one", got, err)
+	}
+	if ref, ok, err := s.SentRef(ctx, "slack:C1", 100); err != nil || !ok || ref != "1700.1" {
+		t.Errorf("SentRef(slack:C1, 100) = %q, %v, %v; want 1700.1", ref, ok, err)
+	}
+	if _, ok, err := s.SentRef(ctx, "telegram:-5", 100); err != nil || ok {
+		t.Errorf("SentRef of a pending notification = %v, %v; want none", ok, err)
+	}
+	// Changes queue behind the notifications, with their kind; a recovery's message is the
+	// post's message from then on, and changes never count as notifications.
+	if err := s.Enqueue(ctx, []state.OutboxItem{
+		{Kind: state.Edit, Channel: "slack:C1", TopicID: 10, PostID: 100, Payload: []byte(`{}`), CreatedAt: at(6)},
+		{Kind: state.Recover, Channel: "slack:C1", TopicID: 10, PostID: 100, Payload: []byte(`{}`), CreatedAt: at(6)},
+		{Kind: state.Delete, Channel: "discord:9", TopicID: 13, PostID: 130, CreatedAt: at(6)},
+	}, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	c1 = pending("slack:C1")
+	var kinds []state.OutboxKind
+	for _, it := range c1 {
+		kinds = append(kinds, it.Kind)
+	}
+	if !slices.Equal(kinds, []state.OutboxKind{state.Notify, state.Notify, state.Notify, state.Edit, state.Recover}) {
+		t.Fatalf("pending kinds in slack:C1 = %v", kinds)
+	}
+	if err := s.MarkSent(ctx, c1[4].ID, "1700.9", at(7)); err != nil {
+		t.Fatal(err)
+	}
+	if ref, _, _ := s.SentRef(ctx, "slack:C1", 100); ref != "1700.9" {
+		t.Errorf("SentRef after a recovery = %q, want the recovered message 1700.9", ref)
+	}
+	if got, _ := s.RecentTopics(ctx, at(0), 0); slices.Contains(got, 13) {
+		t.Errorf("RecentTopics counts a change row as a notification: %v", got)
+	}
+	if got, _ := s.NotifiedChannels(ctx, 130); len(got) != 0 {
+		t.Errorf("NotifiedChannels counts a change row: %q", got)
 	}
 }

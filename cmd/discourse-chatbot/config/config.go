@@ -51,6 +51,9 @@ type Forum struct {
 	ExcerptLength        int           `yaml:"excerpt_length"`
 	Backfill             int           `yaml:"backfill"`
 	Live                 bool          `yaml:"live"`
+	// FollowChangesFor: edits, deletions and moves of notified posts are followed in chat this
+	// long (live mode only); 0 turns it off.
+	FollowChangesFor time.Duration `yaml:"follow_changes_for"`
 }
 
 // State is where the bot keeps its state.

@@ -18,6 +18,7 @@ const (
 	DefaultDSN                  = "discourse-chatbot.db"
 	DefaultDeliveryMaxAge       = 24 * time.Hour
 	DefaultTranscriptMode       = "link"
+	DefaultFollowChangesFor     = 24 * time.Hour
 	DefaultTranscriptMessages   = 500
 )
 
@@ -55,6 +56,7 @@ func applyDefaults(c *Config, present func(path string) bool, lookupEnv func(str
 
 	setDur("forum.poll_interval", &c.Forum.PollInterval, DefaultPollInterval)
 	setFlag("forum.live", &c.Forum.Live, DefaultLive)
+	setDur("forum.follow_changes_for", &c.Forum.FollowChangesFor, DefaultFollowChangesFor)
 	setInt("forum.max_requests_per_minute", &c.Forum.MaxRequestsPerMinute, DefaultMaxRequestsPerMinute)
 	setInt("forum.excerpt_length", &c.Forum.ExcerptLength, DefaultExcerptLength)
 	setStr("forum.api_username", &c.Forum.APIUsername, DefaultAPIUsername)

@@ -59,6 +59,7 @@ func (v *validator) forum(f *Forum) {
 	}
 	section.IntRange(problems{v: v}, "forum.max_requests_per_minute", f.MaxRequestsPerMinute, 1, 10_000)
 	section.NonNegative(problems{v: v}, "forum.notify_delay", f.NotifyDelay)
+	section.NonNegative(problems{v: v}, "forum.follow_changes_for", f.FollowChangesFor)
 	section.IntRange(problems{v: v}, "forum.excerpt_length", f.ExcerptLength, 0, 4000)
 	section.IntRange(problems{v: v}, "forum.backfill", f.Backfill, 0, 500)
 }

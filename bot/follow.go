@@ -1,0 +1,154 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/discourse"
+	"github.com/discourse-chatbot/discourse-chatbot/state"
+)
+
+// maxFollowedTopics bounds how many topics' MessageBus channels one long poll carries; past it
+// the least recently notified are dropped first.
+const maxFollowedTopics = 500
+
+// removedNotice is what a notification becomes where the platform lets the bot edit but not
+// delete it (or no longer: Telegram after 48 hours).
+const removedNotice = "removed on the forum"
+
+// followTopics is the poller's FollowTopics: the topics notified within forum.follow_changes_for.
+func (b *Bot) followTopics(ctx context.Context) []int64 {
+	ids, err := b.store.RecentTopics(ctx, time.Now().Add(-b.opts.Forum.FollowChangesFor), maxFollowedTopics)
+	if err != nil {
+		b.logger.Warn("follow forum changes: list the notified topics", "err", err)
+	}
+	return ids
+}
+
+// followPost is the poller's FollowPost: only posts some channel was notified of.
+func (b *Bot) followPost(ctx context.Context, postID int64) bool {
+	chs, err := b.store.NotifiedChannels(ctx, postID)
+	if err != nil {
+		b.logger.Warn("follow forum changes: look up a post's notifications", "post_id", postID, "err", err)
+		return false
+	}
+	return len(chs) > 0
+}
+
+// handleChange queues a change of a notified post for every channel that was notified of it, as
+// outbox rows behind that channel's notifications. A post now in a read-restricted category is
+// removed from every channel not allowed to hear private forum content.
+func (b *Bot) handleChange(ctx context.Context, c discourse.Change) {
+	log := b.logger.With("post_id", c.PostID, "change", string(c.Kind))
+	chs, err := b.store.NotifiedChannels(ctx, c.PostID)
+	if err != nil {
+		log.Error("follow forum changes: look up a post's notifications; the change is not followed", "err", err)
+		return
+	}
+	var payload []byte
+	restricted := false
+	if c.Kind != discourse.PostRemoved {
+		if restricted, err = b.restricted(ctx, c.Post); err != nil {
+			log.Error("follow forum changes: look up the post's category; the change is not followed", "err", err)
+			return
+		}
+		if payload, err = json.Marshal(toNotification(c.Post)); err != nil {
+			log.Error("follow forum changes: encode the post", "err", err)
+			return
+		}
+	}
+	now := time.Now()
+	var items []state.OutboxItem
+	for _, ch := range chs {
+		ref, err := adapters.ParseChannelRef(ch)
+		if err != nil || b.adapters[ref.Platform] == nil {
+			continue
+		}
+		it := state.OutboxItem{Channel: ch, TopicID: c.TopicID, PostID: c.PostID, CreatedAt: now, Payload: payload}
+		switch {
+		case c.Kind == discourse.PostRemoved, restricted && !b.privateChannel(ref):
+			it.Kind, it.Payload = state.Delete, nil
+		case c.Kind == discourse.PostRecovered:
+			it.Kind = state.Recover
+		default:
+			it.Kind = state.Edit
+		}
+		items = append(items, it)
+	}
+	if len(items) == 0 {
+		return
+	}
+	if err := b.store.Enqueue(ctx, items, "", 0); err != nil {
+		log.Error("follow forum changes: queue the change", "err", err)
+		return
+	}
+	for _, it := range items {
+		b.metrics.changes.WithLabelValues(string(it.Kind)).Inc()
+	}
+	log.Debug("queued a forum change", "channels", len(items))
+	b.delivery.Wake()
+}
+
+// applyChange carries out a change row in its channel, on the chat message of the post's
+// notification there. It returns that message's ref afterwards ("" when there is none) and
+// the platform's error.
+func (d *delivery) applyChange(ctx context.Context, log *slog.Logger, ad adapters.Adapter, ref adapters.ChannelRef, it state.OutboxItem) (adapters.MessageRef, error) {
+	msg, found, err := d.store.SentRef(ctx, it.Channel, it.PostID)
+	if err != nil {
+		return "", fmt.Errorf("look up the post's chat message: %w", err)
+	}
+	ed, canEdit := ad.(adapters.Editor)
+	var n adapters.Notification
+	if it.Kind != state.Delete {
+		if err := json.Unmarshal(it.Payload, &n); err != nil {
+			return "", adapters.Permanent(fmt.Errorf("unreadable payload: %w", err))
+		}
+	}
+	switch it.Kind {
+	case state.Edit:
+		if !found || !canEdit {
+			return "", nil // never delivered (or parked), or a platform without edits
+		}
+		err := ed.Edit(ctx, ref, adapters.MessageRef(msg), n)
+		if adapters.IsPermanent(err) {
+			// Deleted in chat (by a moderator, say): it stays deleted.
+			log.Info("the post's chat message cannot be edited; left as it is", "post_id", it.PostID, "err", err)
+			return "", nil
+		}
+		return adapters.MessageRef(msg), err
+	case state.Delete:
+		if !found {
+			return "", nil
+		}
+		if del, ok := ad.(adapters.Deleter); ok {
+			err := del.Delete(ctx, ref, adapters.MessageRef(msg))
+			if err == nil || !adapters.IsPermanent(err) || !canEdit {
+				return "", err
+			}
+			log.Info("the post's chat message cannot be deleted; replacing it with a notice", "post_id", it.PostID, "err", err)
+		}
+		if !canEdit {
+			return "", nil
+		}
+		err := ed.Edit(ctx, ref, adapters.MessageRef(msg), adapters.Notification{
+			TopicID: it.TopicID, PostID: it.PostID, TopicTitle: removedNotice, Excerpt: "This post was " + removedNotice + ".",
+		})
+		if adapters.IsPermanent(err) {
+			return "", nil
+		}
+		return "", err
+	case state.Recover:
+		if found && canEdit {
+			// Replaced by the notice, not deleted: edit it back. Deleted (or gone): send anew.
+			if err := ed.Edit(ctx, ref, adapters.MessageRef(msg), n); !adapters.IsPermanent(err) {
+				return adapters.MessageRef(msg), err
+			}
+		}
+		return ad.Notify(ctx, ref, n, "")
+	}
+	return "", adapters.Permanent(fmt.Errorf("unknown outbox row kind %q", it.Kind))
+}

@@ -1,0 +1,131 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
+	"github.com/discourse-chatbot/discourse-chatbot/discourse"
+)
+
+// followChanges runs the bot in live mode, following changes with a short debounce.
+func followChanges(o *Options) {
+	o.Forum.Live, o.Forum.FollowChangesFor, o.Forum.ChangeDelay = true, 24*time.Hour, 300*time.Millisecond
+}
+
+// editors are the platforms whose adapters edit and delete their notifications so far.
+var editors = map[string]bool{"slack": true, "telegram": true}
+
+// notifiedAndFollowed creates a topic in Support, waits for its notification in ch and for the
+// bot to listen on the topic's MessageBus channel, and returns the post's id and message.
+func notifiedAndFollowed(t *testing.T, forum *site, fake adaptertest.Fake, ch adapters.ChannelRef, title string) (int64, adaptertest.Posted) {
+	t.Helper()
+	topicID, postID := forum.CreateTopic(title, "<p>It stops at step 3.</p>", "alice", forum.cat["support"])
+	var msg adaptertest.Posted
+	waitUntil(t, "the notification of "+title, func() bool {
+		for _, p := range fake.Posted(ch) {
+			if strings.Contains(p.Text, title) {
+				msg = p
+				return true
+			}
+		}
+		return false
+	})
+	waitUntil(t, "a long poll on the topic's channel", func() bool {
+		for _, ask := range forum.MessageBusAsks() {
+			if _, ok := ask[discourse.TopicChannel(topicID)]; ok {
+				return true
+			}
+		}
+		return false
+	})
+	return postID, msg
+}
+
+// current returns the message with id in ch as the chat shows it now.
+func current(fake adaptertest.Fake, ch adapters.ChannelRef, id string) (adaptertest.Posted, bool) {
+	for _, p := range fake.Posted(ch) {
+		if p.ID == id {
+			return p, true
+		}
+	}
+	return adaptertest.Posted{}, false
+}
+
+func TestForumEditsAndDeletionsFollowInChat(t *testing.T) {
+	everyPlatformWith(t, followChanges, func(t *testing.T, forum *site, fake adaptertest.Fake) {
+		ch := fake.Channel()
+		if !editors[ch.Platform] {
+			t.Skipf("%s: the adapter does not edit or delete messages yet", ch.Platform)
+		}
+		fake.InjectCommand(ch, "watch support", true)
+		waitUntil(t, "the rule", func() bool {
+			for _, p := range fake.Posted(ch) {
+				if strings.Contains(p.Text, "Rule created") {
+					return true
+				}
+			}
+			return false
+		})
+
+		postID, msg := notifiedAndFollowed(t, forum, fake, ch, "Installer stops")
+		postPath := fmt.Sprintf("/posts/%d.json", postID)
+		// A burst of edits, the second retitling the topic, is one update in chat.
+		before := len(fake.Posted(ch))
+		start := time.Now()
+		forum.EditPost(postID, "", "<p>It stops at step 4.</p>")
+		forum.EditPost(postID, "Installer stops at step 5", "<p>It stops at step 5, @everyone.</p>")
+		var now adaptertest.Posted
+		waitUntil(t, "the edit in chat", func() bool {
+			now, _ = current(fake, ch, msg.ID)
+			return strings.Contains(now.Text, "step 5")
+		})
+		t.Logf("edit → chat: %s (debounce %s)", time.Since(start).Round(time.Millisecond), 300*time.Millisecond)
+		if !strings.Contains(now.Text, "Installer stops at step 5") {
+			t.Errorf("the edited message lacks the new title: %q", now.Text)
+		}
+		if strings.Contains(now.Text, "@everyone") {
+			t.Errorf("an edit pings @everyone: %q", now.Text)
+		}
+		time.Sleep(2 * 300 * time.Millisecond) // past another debounce: a second update would show
+		if now, _ = current(fake, ch, msg.ID); now.Edits != 1 {
+			t.Errorf("the burst of two edits made %d updates in chat, want 1", now.Edits)
+		}
+		if n := forum.Requests(postPath); n != 1 {
+			t.Errorf("the burst cost %d requests of %s, want 1", n, postPath)
+		}
+		if got := len(fake.Posted(ch)); got != before {
+			t.Errorf("following the edit posted %d new messages", got-before)
+		}
+
+		// A deletion removes the message; a recovery brings the post back.
+		forum.DeletePost(postID)
+		waitUntil(t, "the deletion in chat", func() bool {
+			p, ok := current(fake, ch, msg.ID)
+			return !ok || p.Deleted
+		})
+		if n := forum.Requests(postPath); n != 1 {
+			t.Errorf("a deletion fetched the post (%d requests of %s): the MessageBus said it all", n, postPath)
+		}
+		forum.RecoverPost(postID)
+		waitUntil(t, "the recovered post in chat", func() bool {
+			for _, p := range fake.Posted(ch) {
+				if p.ID != msg.ID && !p.Deleted && strings.Contains(p.Text, "step 5") {
+					return true
+				}
+			}
+			return false
+		})
+
+		// A post hidden by flags is removed too.
+		hiddenID, hidden := notifiedAndFollowed(t, forum, fake, ch, "Buy cheap watches")
+		forum.HidePost(hiddenID)
+		waitUntil(t, "the hidden post's removal", func() bool {
+			p, ok := current(fake, ch, hidden.ID)
+			return !ok || p.Deleted
+		})
+	})
+}

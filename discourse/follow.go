@@ -1,0 +1,193 @@
+package discourse
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Following the changes of notified posts (DESIGN §13). In live mode the MessageBus session also
+// listens on "/topic/{id}" of the topics PollerConfig.FollowTopics names; Discourse publishes
+// there (Post#publish_change_to_clients!) "revised" from PostRevisor, "deleted" and "recovered"
+// from PostDestroyer, and "acted" from PostActionCreator, which is how a flag that hides a post
+// shows. A burst of messages about one post is one Change, ChangeDelay after the last.
+
+// DefaultChangeDelay is the debounce of a post's changes when PollerConfig.ChangeDelay is 0.
+const DefaultChangeDelay = 5 * time.Second
+
+// TopicChannel is the MessageBus channel of a topic's post changes.
+func TopicChannel(topicID int64) string { return "/topic/" + strconv.FormatInt(topicID, 10) }
+
+// ChangeKind is what happened to a post.
+type ChangeKind string
+
+// The kinds of change followed.
+const (
+	PostEdited    ChangeKind = "edited"    // its text (or its topic's title) changed
+	PostRemoved   ChangeKind = "removed"   // deleted, or hidden by flags
+	PostRecovered ChangeKind = "recovered" // a deleted post is back
+)
+
+// Change is one followed change of a post. Post is the post as it reads now, rendered like a
+// new post, for PostEdited and PostRecovered; PostRemoved carries only the ids.
+type Change struct {
+	Kind    ChangeKind
+	TopicID int64
+	PostID  int64
+	Post    Post
+}
+
+// topicMessage is the data of a /topic/{id} message about a post.
+type topicMessage struct {
+	ID         int64  `json:"id"`
+	PostNumber int    `json:"post_number"`
+	Type       string `json:"type"`
+}
+
+// follower debounces changes per post and hands them on, fetching each post once.
+type follower struct {
+	p     *Poller
+	mu    sync.Mutex
+	timer map[int64]*time.Timer
+	kind  map[int64]string // the latest message type per post waiting
+	topic map[int64]int64
+	wg    sync.WaitGroup
+	ctx   context.Context
+}
+
+func newFollower(ctx context.Context, p *Poller) *follower {
+	return &follower{p: p, ctx: ctx, timer: map[int64]*time.Timer{}, kind: map[int64]string{}, topic: map[int64]int64{}}
+}
+
+// topicOf returns the topic id of a /topic/{id} channel.
+func topicOf(channel string) (int64, bool) {
+	rest, ok := strings.CutPrefix(channel, "/topic/")
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(rest, 10, 64)
+	return id, err == nil && id > 0
+}
+
+// observe takes one /topic/{id} message. Types other than the followed ones (created, liked,
+// read, …) are ignored: new posts come through /latest.
+func (f *follower) observe(topicID int64, data json.RawMessage) {
+	var m topicMessage
+	if json.Unmarshal(data, &m) != nil || m.ID == 0 {
+		return
+	}
+	switch m.Type {
+	case "revised", "deleted", "recovered", "acted":
+	default:
+		return
+	}
+	if f.p.cfg.FollowPost != nil && !f.p.cfg.FollowPost(f.ctx, m.ID) {
+		return // a post never notified: not worth a request
+	}
+	delay := f.p.cfg.ChangeDelay
+	if delay <= 0 {
+		delay = DefaultChangeDelay
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.ctx.Err() != nil {
+		return
+	}
+	prev := f.kind[m.ID]
+	// Within a burst, what the post is at the end decides: a deletion is not undone by a later
+	// edit message, but a recovery after it is.
+	if !(prev == "deleted" && m.Type != "recovered") {
+		f.kind[m.ID] = m.Type
+	}
+	f.topic[m.ID] = topicID
+	if t := f.timer[m.ID]; t != nil && t.Stop() {
+		t.Reset(delay)
+		return
+	}
+	// No timer, or one firing now (it waits for the lock, then finds itself replaced).
+	id := m.ID
+	f.wg.Add(1)
+	var t *time.Timer
+	t = time.AfterFunc(delay, func() {
+		defer f.wg.Done()
+		f.fire(id, &t)
+	})
+	f.timer[id] = t
+}
+
+// fire hands on a post's settled change, unless timer t was replaced meanwhile.
+func (f *follower) fire(id int64, t **time.Timer) {
+	f.mu.Lock()
+	if f.timer[id] != *t { // *t is set under the lock before the timer can matter
+		f.mu.Unlock()
+		return
+	}
+	typ, topicID := f.kind[id], f.topic[id]
+	delete(f.kind, id)
+	delete(f.topic, id)
+	delete(f.timer, id)
+	f.mu.Unlock()
+	ctx := f.ctx
+	if ctx.Err() != nil || f.p.cfg.Changed == nil {
+		return
+	}
+	if typ == "deleted" {
+		f.p.cfg.Changed(ctx, Change{Kind: PostRemoved, TopicID: topicID, PostID: id})
+		return
+	}
+	post, err := f.p.c.Post(ctx, id)
+	if err != nil {
+		if IsNotFound(err) {
+			f.p.cfg.Changed(ctx, Change{Kind: PostRemoved, TopicID: topicID, PostID: id})
+			return
+		}
+		f.p.log.Warn("follow a post's change: the forum did not answer; the change is not followed", "post_id", id, "err", err)
+		return
+	}
+	if post.Deleted || post.Hidden {
+		f.p.cfg.Changed(ctx, Change{Kind: PostRemoved, TopicID: topicID, PostID: id})
+		return
+	}
+	if typ == "acted" {
+		return // a like or a flag that did not hide it
+	}
+	if post.PostNumber == 1 {
+		f.p.topics.Remove(post.TopicID) // the title may be what changed
+	}
+	ok, err := f.p.enrich(ctx, &post)
+	if err != nil || !ok {
+		f.p.log.Warn("follow a post's change: its topic cannot be read; the change is not followed", "post_id", id, "err", err)
+		return
+	}
+	kind := PostEdited
+	if typ == "recovered" {
+		kind = PostRecovered
+	}
+	f.p.cfg.Changed(ctx, Change{Kind: kind, TopicID: post.TopicID, PostID: id, Post: post})
+}
+
+// stop cancels the waiting changes and waits for those being handed on.
+func (f *follower) stop() {
+	f.mu.Lock()
+	for id, t := range f.timer {
+		if t.Stop() {
+			f.wg.Done()
+		}
+		delete(f.timer, id)
+	}
+	f.mu.Unlock()
+	f.wg.Wait()
+}
+
+// Post fetches one post (GET /posts/{id}.json). The answer names no topic title or category:
+// enrich adds them from the topic.
+func (c *Client) Post(ctx context.Context, id int64) (Post, error) {
+	var w wirePost
+	if err := c.call(ctx, "GET", "/posts/"+strconv.FormatInt(id, 10)+".json", nil, nil, &w); err != nil {
+		return Post{}, err
+	}
+	return w.post(), nil
+}
