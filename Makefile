@@ -2,7 +2,7 @@
 .PHONY: build test release clean
 
 build:
-	CGO_ENABLED=0 go build -trimpath -o discourse-chatbot ./cmd/discourse-chatbot
+	CGO_ENABLED=0 go build -trimpath -tags goolm -o discourse-chatbot ./cmd/discourse-chatbot
 
 test:
 	go test -race ./...

@@ -4,11 +4,16 @@ import (
 	"strings"
 	"testing"
 
+	"maunium.net/go/mautrix/id"
+
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord/discordtest"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/matrix/matrixtest"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/mattermost/mattermosttest"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack/slacktest"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/telegram/telegramtest"
 	"github.com/discourse-chatbot/discourse-chatbot/commands"
 )
 
@@ -165,5 +170,107 @@ func TestDiscordMessageCommandStartsTheTranscriptThere(t *testing.T) {
 	})
 	if u := d.discord.Unhandled(); len(u) != 0 {
 		t.Errorf("the fake Discord did not understand: %q", u)
+	}
+}
+
+// TestTelegramReplyWithPostStartsThere: "/post" sent as a reply to a message posts from that
+// message on (Telegram shows no preview); a member's reply is refused.
+func TestTelegramReplyWithPostStartsThere(t *testing.T) {
+	r := newTelegramRun(t)
+	ids := r.tgConversation()
+	cmd := r.tg.Inject(telegramtest.Incoming{Channel: tgGroup, From: telegramtest.MemberUser, Text: "/post", ReplyTo: ids[2]})
+	mustReply(t, r.waitReply(t, tgGroup, cmd).Text, "Only a channel admin")
+	if n := len(r.forum.CreatedPosts()); n != 0 {
+		t.Fatalf("a member's reply reached the forum (%d posts)", n)
+	}
+
+	cmd = r.tg.Inject(telegramtest.Incoming{Channel: tgGroup, From: telegramtest.AdminUser, Text: "/post", ReplyTo: ids[2]})
+	mustReply(t, r.waitReply(t, tgGroup, cmd).Text, "Posted a transcript of 2 messages")
+	created := r.forum.CreatedPosts()
+	if len(created) != 1 {
+		t.Fatalf("the forum received %d posts, want 1", len(created))
+	}
+	raw := created[0].Raw
+	for _, want := range []string{"Run it with `--verbose`", "Log:"} {
+		if !strings.Contains(raw, want) {
+			t.Errorf("the transcript lacks %q:\n%s", want, raw)
+		}
+	}
+	for _, older := range []string{"Good morning", "exit code 2"} {
+		if strings.Contains(raw, older) {
+			t.Errorf("the transcript holds %q, sent before the message replied to:\n%s", older, raw)
+		}
+	}
+}
+
+// TestMattermostPostInAThreadStartsAtItsMessage: "@discourse post" replying to a message (in its
+// thread) posts from that message on, thread replies and later posts alike; a member is refused.
+func TestMattermostPostInAThreadStartsAtItsMessage(t *testing.T) {
+	t.Parallel()
+	var seed *mmSeed
+	r := startMattermostBot(t, transcriptTo("topic"), func(f *mattermosttest.Server) { seed = mmSeedTranscript(f) })
+	say := func(userID string) string {
+		before := len(r.replies())
+		r.mm.InjectPost(r.mm.Channel(), userID, "@"+mattermosttest.BotUsername+" post", seed.root)
+		waitUntil(t, "the answer to @discourse post", func() bool { return len(r.replies()) > before })
+		return mmShown(r.replies()[before].Message)
+	}
+	mustReply(t, say(r.mm.AdminID()), "Posted a transcript of 6 messages")
+	created := r.forum.CreatedPosts()
+	if len(created) != 1 {
+		t.Fatalf("the forum got %d posts, want 1", len(created))
+	}
+	raw := created[0].Raw
+	for _, want := range []string{"Has anyone seen the installer hang?", "Fixed it with", "Here is my log"} {
+		if !strings.Contains(raw, want) {
+			t.Errorf("the transcript lacks %q:\n%s", want, raw)
+		}
+	}
+	if strings.Contains(raw, "Morning all") {
+		t.Errorf("the transcript holds a post from before the message replied to:\n%s", raw)
+	}
+	mustReply(t, say(r.mm.MemberID()), "Only a channel admin")
+	if n := len(r.forum.CreatedPosts()); n != 1 {
+		t.Errorf("a member's reply reached the forum (%d posts)", n)
+	}
+}
+
+// TestMatrixReplyWithPostStartsThere: "!discourse post" sent as a reply (m.in_reply_to) posts
+// from the event it answers on, the reply fallback stripped; a member's reply is refused.
+func TestMatrixReplyWithPostStartsThere(t *testing.T) {
+	t.Parallel()
+	var from id.EventID
+	r := startMatrixBot(t, transcriptTo("topic"), func(f *matrixtest.Server) {
+		room := f.MainRoom()
+		f.SayText(room, matrixtest.MemberUser, "Morning all")
+		from = f.SayText(room, matrixtest.MemberUser, "Has anyone seen the installer hang?")
+		f.SayText(room, matrixtest.AdminUser, "Yes, on step 3")
+		f.SayText(room, matrixtest.MemberUser, "Fixed it, thanks")
+	})
+	reply := func(who id.UserID) string {
+		before := len(r.notices(t))
+		r.mx.Say(r.mx.MainRoom(), who, map[string]any{"msgtype": "m.text",
+			"body":         "> <@dave:localhost> Has anyone seen the installer hang?\n\n!discourse post",
+			"m.relates_to": map[string]any{"m.in_reply_to": map[string]any{"event_id": from}}})
+		waitUntil(t, "the answer to the reply", func() bool { return len(r.notices(t)) > before })
+		return r.notices(t)[before].Body
+	}
+	mustReply(t, reply(matrixtest.AdminUser), "Posted a transcript of 3 messages")
+	created := r.forum.CreatedPosts()
+	if len(created) != 1 {
+		t.Fatalf("the forum got %d posts, want 1", len(created))
+	}
+	raw := created[0].Raw
+	for _, want := range []string{"Has anyone seen the installer hang?", "Yes, on step 3", "Fixed it, thanks"} {
+		if !strings.Contains(raw, want) {
+			t.Errorf("transcript lacks %q:\n%s", want, raw)
+		}
+	}
+	if strings.Contains(raw, "Morning all") {
+		t.Errorf("transcript holds a message from before the one replied to:\n%s", raw)
+	}
+	mustReply(t, reply(matrixtest.MemberUser), "Only a channel admin")
+	if n := len(r.forum.CreatedPosts()); n != 1 {
+		t.Errorf("a member's reply reached the forum (%d posts)", n)
 	}
 }

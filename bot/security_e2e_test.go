@@ -5,13 +5,13 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord/discordtest"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack/slacktest"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/telegram/telegramtest"
+	"github.com/discourse-chatbot/discourse-chatbot/internal/syncbuf"
 )
 
 // topicURL is the browser URL of a topic of the fake forum.
@@ -202,24 +202,6 @@ func TestPrivateChannelsMatchWhateverTheCase(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a log sink for a bot's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestForumURLCredentialsStayInTheClient: with a forum behind basic auth
 // (forum.url https://bot:pass@…), the bot reaches the forum, and the password appears in no
 // notification link, no `test` sample, no transcript answer and no log line.
@@ -227,7 +209,7 @@ func TestForumURLCredentialsStayInTheClient(t *testing.T) {
 	forum := newSite(t)
 	forum.RequireBasicAuth("bot", "s3cret-pass")
 	withCreds := strings.Replace(forum.URL(), "http://", "http://bot:s3cret-pass@", 1)
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	rec := newRecorder("console")
 	rec.history = chatHistory()
 	r := startBot(t, forum, rec, filepath.Join(t.TempDir(), "bot.db"), func(o *Options) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/console"
+	"github.com/discourse-chatbot/discourse-chatbot/internal/syncbuf"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 	"github.com/discourse-chatbot/discourse-chatbot/web/webtest"
 )
@@ -49,7 +50,7 @@ func TestWebConsoleInABrowser(t *testing.T) {
 
 	in, inWriter := io.Pipe()
 	t.Cleanup(func() { inWriter.Close() })
-	chat := &lockedBuffer{}
+	chat := &syncbuf.Buffer{}
 	r := runTestBot(t, forum.URL(), "", func(state.Store) []adapters.Adapter {
 		return []adapters.Adapter{console.New(in, chat, testLogger(t))}
 	}, withStore(st), func(o *Options) {

@@ -1,38 +1,19 @@
 package discourse_test
 
 import (
-	"bytes"
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
 	"github.com/discourse-chatbot/discourse-chatbot/discourse/discoursetest"
+	"github.com/discourse-chatbot/discourse-chatbot/internal/syncbuf"
 )
 
-// syncBuffer collects a poller's log.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // capPoller is a poller whose client reads answers of at most 64 KiB, logging into log.
-func capPoller(t *testing.T, log *syncBuffer) (*discoursetest.Server, *discourse.Poller, *memCursors) {
+func capPoller(t *testing.T, log *syncbuf.Buffer) (*discoursetest.Server, *discourse.Poller, *memCursors) {
 	t.Helper()
 	f, _ := newForum(t)
 	c := newClient(t, f, func(cfg *discourse.ClientConfig) { cfg.MaxBody = 64 << 10 })
@@ -48,7 +29,7 @@ func capPoller(t *testing.T, log *syncBuffer) (*discoursetest.Server, *discourse
 // over the client's size cap is logged and skipped; the posts after its page still arrive, and
 // the newest page is not asked for again on every tick.
 func TestPageOverTheSizeCapIsSkippedNotStalled(t *testing.T) {
-	var log syncBuffer
+	var log syncbuf.Buffer
 	f, p, cur := capPoller(t, &log)
 	seedPosts(f, 2)
 	pollOnce(t, p, cur)
@@ -87,7 +68,7 @@ func TestPageOverTheSizeCapIsSkippedNotStalled(t *testing.T) {
 // TestTopicOverTheSizeCapSkipsItsPost: a post whose topic's answer is over the size cap is
 // skipped with a logged error; the other posts of the batch arrive.
 func TestTopicOverTheSizeCapSkipsItsPost(t *testing.T) {
-	var log syncBuffer
+	var log syncbuf.Buffer
 	f, p, cur := capPoller(t, &log)
 	seedPosts(f, 2)
 	for range 20 { // the topic's answer holds its first 20 posts

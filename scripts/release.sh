@@ -28,7 +28,7 @@ for t in $targets; do
 	[ "$goos" = windows ] && bin="$bin.exe"
 	echo "building $bin"
 	CGO_ENABLED=0 GOOS="$goos" GOARCH="$goarch" TZ=UTC \
-		go build -trimpath -ldflags "$ldflags" -o "$out/$bin" ./cmd/discourse-chatbot
+		go build -trimpath -tags goolm -ldflags "$ldflags" -o "$out/$bin" ./cmd/discourse-chatbot
 	names+=("$bin")
 done
 (cd "$out" && sha256sum "${names[@]}" >SHA256SUMS)

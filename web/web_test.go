@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"encoding/base64"
 	"io"
 	"log/slog"
@@ -17,35 +16,18 @@ import (
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/discourse/discoursetest"
+	"github.com/discourse-chatbot/discourse-chatbot/internal/syncbuf"
 	"github.com/discourse-chatbot/discourse-chatbot/web"
 )
 
 const secret = "console-secret"
-
-// syncBuffer is a log sink tests read while the server writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // env is a console over a fake backend, signing in through a fake forum.
 type env struct {
 	forum   *discoursetest.Server
 	backend *fakeBackend
 	srv     *httptest.Server
-	logs    *syncBuffer
+	logs    *syncbuf.Buffer
 	clock   *clock
 }
 
@@ -68,7 +50,7 @@ func (c *clock) advance(d time.Duration) {
 
 func newEnv(t *testing.T, mutate func(*web.Config)) *env {
 	t.Helper()
-	e := &env{forum: discoursetest.NewServer("api-key"), backend: newFakeBackend(), logs: &syncBuffer{},
+	e := &env{forum: discoursetest.NewServer("api-key"), backend: newFakeBackend(), logs: &syncbuf.Buffer{},
 		clock: &clock{now: time.Now()}}
 	t.Cleanup(e.forum.Close)
 	e.forum.EnableConnectProvider("127.0.0.1", secret)

@@ -71,6 +71,7 @@ func Run(t *testing.T, setup Setup) {
 		{"Reconnect", testReconnect},
 		{"RateLimit", testRateLimit},
 		{"ServerError", testServerError},
+		{"Health", testHealth},
 		{"Escaping", testEscaping},
 		{"ChannelName", testChannelName},
 		{"Edit", testEdit},
@@ -381,6 +382,24 @@ func testRateLimit(t *testing.T, setup Setup) {
 		t.Fatalf("Notify after the 429: %v", err)
 	}
 	WaitPosted(t, f, ch, "Rate limited")
+}
+
+// testHealth: an adapter that reports its connection (adapters.Health, for /readyz and the
+// connected gauge) says it is connected once it answers commands, and not before Run.
+func testHealth(t *testing.T, setup Setup) {
+	a, f := setup(t)
+	h, ok := a.(adapters.Health)
+	if !ok {
+		t.Skip("the adapter does not report its connection")
+	}
+	if h.Connected() {
+		t.Error("connected before Run")
+	}
+	start(t, a, f, &Recorder{})
+	ch := f.Channel()
+	f.InjectCommand(ch, "status", true)
+	WaitPosted(t, f, ch, "echo: status")
+	WaitFor(t, "the adapter to report it is connected", h.Connected)
 }
 
 // testServerError: a server error is retried (neither permanent nor a rate limit), and the

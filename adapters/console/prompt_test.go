@@ -3,11 +3,11 @@ package console
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/internal/syncbuf"
 )
 
 // echo answers every command with its text.
@@ -20,27 +20,9 @@ func (echo) HandleCommand(_ context.Context, c adapters.Command) adapters.Reply 
 func (echo) Categories(context.Context) []string                                    { return nil }
 func (echo) ChannelMoved(context.Context, adapters.ChannelRef, adapters.ChannelRef) {}
 
-// syncBuffer is a terminal's screen, written by the console and read by the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestPromptFramesEveryMessage(t *testing.T) {
 	prompt := DefaultPrompt
-	var out syncBuffer
+	var out syncbuf.Buffer
 	ended := make(chan struct{})
 	a := NewWithOptions(strings.NewReader("status\n\nhelp\n"), &out, nil,
 		Options{Prompt: &prompt, OnInputEnd: func() { close(ended) }})
@@ -72,7 +54,7 @@ func TestPromptFramesEveryMessage(t *testing.T) {
 }
 
 func TestNoPromptOnAPipe(t *testing.T) {
-	var out syncBuffer
+	var out syncbuf.Buffer
 	ended := make(chan struct{})
 	a := NewWithOptions(strings.NewReader("status\n"), &out, nil, Options{OnInputEnd: func() { close(ended) }})
 	ctx, cancel := context.WithCancel(t.Context())

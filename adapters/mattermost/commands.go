@@ -69,6 +69,9 @@ func (r *runner) answer(ctx context.Context, p *model.Post, text string) {
 		Text:    text,
 		Message: adapters.MessageRef(p.Id),
 		Thread:  adapters.MessageRef(p.RootId),
+		// A reply on Mattermost is a post in the thread of the message replied to: a bare
+		// `post` there starts at that message.
+		StartAt: adapters.MessageRef(p.RootId),
 		Time:    time.UnixMilli(p.CreateAt),
 		// No slash commands on Mattermost: help and hints must say "@discourse status".
 		Invocation: "@" + r.me.Username,

@@ -1,7 +1,6 @@
 package telegram_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/telegram"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/telegram/telegramtest"
+	"github.com/discourse-chatbot/discourse-chatbot/internal/syncbuf"
 )
 
 // newFake starts a fake Bot API that must have understood every request by the end of the test.
@@ -30,7 +30,7 @@ func newFake(t *testing.T) *telegramtest.Server {
 }
 
 // newAdapter makes an adapter talking to s; mod adjusts the config.
-func newAdapter(t *testing.T, s *telegramtest.Server, logs *syncBuffer, mod func(*telegram.Config)) *telegram.Adapter {
+func newAdapter(t *testing.T, s *telegramtest.Server, logs *syncbuf.Buffer, mod func(*telegram.Config)) *telegram.Adapter {
 	t.Helper()
 	cfg := telegram.Config{
 		Token:       telegramtest.Token,
@@ -73,24 +73,6 @@ func (o *offsets) SetCursor(_ context.Context, name string, v int64) error {
 	defer o.mu.Unlock()
 	o.m[name] = v
 	return nil
-}
-
-// syncBuffer collects log output from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // sentinel injects a command and waits for its echo: every update injected before it has then

@@ -12,6 +12,7 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/telegram"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/telegram/telegramtest"
+	"github.com/discourse-chatbot/discourse-chatbot/internal/syncbuf"
 )
 
 func TestConformance(t *testing.T) {
@@ -383,7 +384,7 @@ func TestWebhookBlocksRun(t *testing.T) {
 func TestBadTokenStopsRunWithoutLeakingIt(t *testing.T) {
 	s := newFake(t)
 	const wrong = "987654:WrongTokenSecretPart"
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	a := newAdapter(t, s, logs, func(c *telegram.Config) { c.Token = wrong })
 	err := a.Run(t.Context(), &adaptertest.Recorder{})
 	if err == nil || !strings.Contains(err.Error(), "token was refused") {
@@ -396,7 +397,7 @@ func TestBadTokenStopsRunWithoutLeakingIt(t *testing.T) {
 
 func TestTokenRedactedFromTransportErrors(t *testing.T) {
 	s := newFake(t)
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	url := s.URL()
 	s.Close() // every request now fails with a transport error that quotes the URL
 	a := newAdapter(t, s, logs, func(c *telegram.Config) { c.APIEndpoint = url })

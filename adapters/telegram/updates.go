@@ -52,6 +52,12 @@ func (a *Adapter) handleUpdate(ctx context.Context, h adapters.Handler, u update
 		if topic.MessageThreadID != 0 {
 			cmd.Thread = adapters.MessageRef(strconv.Itoa(topic.MessageThreadID))
 		}
+		// A command sent as a reply ("/post" answering a message) starts a transcript at the
+		// message it answers. In a forum topic every message answers the topic's first one
+		// unless it is a real reply: that implicit answer is not a start.
+		if r := msg.ReplyToMessage; r != nil && r.MessageID != topic.MessageThreadID {
+			cmd.StartAt = adapters.MessageRef(strconv.Itoa(r.MessageID))
+		}
 		reply := h.HandleCommand(ctx, cmd)
 		// Telegram replies are public, so Reply.Announce would repeat it: only Text is sent.
 		a.reply(ctx, ch, msg, reply.Text)
