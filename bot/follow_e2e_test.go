@@ -128,6 +128,20 @@ func TestForumEditsAndDeletionsFollowInChat(t *testing.T) {
 			p, ok := current(fake, ch, hidden.ID)
 			return !ok || p.Deleted
 		})
+
+		// status counts them: the burst and the recovery as edits, the deletion and the hide.
+		fake.InjectCommand(ch, "status", false)
+		waitUntil(t, "status with the changes followed", func() bool {
+			for _, p := range fake.Posted(ch) {
+				if strings.Contains(p.Text, "Forum changes followed") {
+					if !strings.Contains(p.Text, "2 edits, 2 removals, 0 moves") {
+						t.Errorf("status: %q", p.Text)
+					}
+					return true
+				}
+			}
+			return false
+		})
 	})
 }
 
