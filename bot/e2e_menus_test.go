@@ -4,9 +4,12 @@ import (
 	"strings"
 	"testing"
 
+	"maunium.net/go/mautrix/id"
+
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord/discordtest"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/matrix/matrixtest"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/mattermost/mattermosttest"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack/slacktest"
@@ -227,6 +230,46 @@ func TestMattermostPostInAThreadStartsAtItsMessage(t *testing.T) {
 		t.Errorf("the transcript holds a post from before the message replied to:\n%s", raw)
 	}
 	mustReply(t, say(r.mm.MemberID()), "Only a channel admin")
+	if n := len(r.forum.CreatedPosts()); n != 1 {
+		t.Errorf("a member's reply reached the forum (%d posts)", n)
+	}
+}
+
+// TestMatrixReplyWithPostStartsThere: "!discourse post" sent as a reply (m.in_reply_to) posts
+// from the event it answers on, the reply fallback stripped; a member's reply is refused.
+func TestMatrixReplyWithPostStartsThere(t *testing.T) {
+	t.Parallel()
+	var from id.EventID
+	r := startMatrixBot(t, transcriptTo("topic"), func(f *matrixtest.Server) {
+		room := f.MainRoom()
+		f.SayText(room, matrixtest.MemberUser, "Morning all")
+		from = f.SayText(room, matrixtest.MemberUser, "Has anyone seen the installer hang?")
+		f.SayText(room, matrixtest.AdminUser, "Yes, on step 3")
+		f.SayText(room, matrixtest.MemberUser, "Fixed it, thanks")
+	})
+	reply := func(who id.UserID) string {
+		before := len(r.notices(t))
+		r.mx.Say(r.mx.MainRoom(), who, map[string]any{"msgtype": "m.text",
+			"body":         "> <@dave:localhost> Has anyone seen the installer hang?\n\n!discourse post",
+			"m.relates_to": map[string]any{"m.in_reply_to": map[string]any{"event_id": from}}})
+		waitUntil(t, "the answer to the reply", func() bool { return len(r.notices(t)) > before })
+		return r.notices(t)[before].Body
+	}
+	mustReply(t, reply(matrixtest.AdminUser), "Posted a transcript of 3 messages")
+	created := r.forum.CreatedPosts()
+	if len(created) != 1 {
+		t.Fatalf("the forum got %d posts, want 1", len(created))
+	}
+	raw := created[0].Raw
+	for _, want := range []string{"Has anyone seen the installer hang?", "Yes, on step 3", "Fixed it, thanks"} {
+		if !strings.Contains(raw, want) {
+			t.Errorf("transcript lacks %q:\n%s", want, raw)
+		}
+	}
+	if strings.Contains(raw, "Morning all") {
+		t.Errorf("transcript holds a message from before the one replied to:\n%s", raw)
+	}
+	mustReply(t, reply(matrixtest.MemberUser), "Only a channel admin")
 	if n := len(r.forum.CreatedPosts()); n != 1 {
 		t.Errorf("a member's reply reached the forum (%d posts)", n)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
@@ -89,6 +90,14 @@ func (b *Bot) handleChange(ctx context.Context, c discourse.Change) {
 	for _, it := range items {
 		b.metrics.changes.WithLabelValues(string(it.Kind)).Inc()
 	}
+	switch {
+	case c.Kind == discourse.PostRemoved:
+		b.followed.removals.Add(1)
+	case restricted && anyDelete(items):
+		b.followed.moves.Add(1)
+	default:
+		b.followed.edits.Add(1)
+	}
 	log.Debug("queued a forum change", "channels", len(items))
 	b.delivery.Wake()
 }
@@ -151,4 +160,16 @@ func (d *delivery) applyChange(ctx context.Context, log *slog.Logger, ad adapter
 		return ad.Notify(ctx, ref, n, "")
 	}
 	return "", adapters.Permanent(fmt.Errorf("unknown outbox row kind %q", it.Kind))
+}
+
+// followedCounts count the forum changes followed since start, for `status`.
+type followedCounts struct{ edits, removals, moves atomic.Int64 }
+
+func anyDelete(items []state.OutboxItem) bool {
+	for _, it := range items {
+		if it.Kind == state.Delete {
+			return true
+		}
+	}
+	return false
 }

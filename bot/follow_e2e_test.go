@@ -17,11 +17,12 @@ func followChanges(o *Options) {
 }
 
 // editors are the platforms whose adapters edit and delete their notifications so far.
-var editors = map[string]bool{"slack": true, "telegram": true}
+var editors = map[string]bool{"slack": true, "telegram": true, "discord": true, "mattermost": true}
 
 // notifiedAndFollowed creates a topic in Support, waits for its notification in ch and for the
-// bot to listen on the topic's MessageBus channel, and returns the post's id and message.
-func notifiedAndFollowed(t *testing.T, forum *site, fake adaptertest.Fake, ch adapters.ChannelRef, title string) (int64, adaptertest.Posted) {
+// bot to listen on the topic's MessageBus channel, and returns the topic's and the post's ids
+// and its message.
+func notifiedAndFollowed(t *testing.T, forum *site, fake adaptertest.Fake, ch adapters.ChannelRef, title string) (int64, int64, adaptertest.Posted) {
 	t.Helper()
 	topicID, postID := forum.CreateTopic(title, "<p>It stops at step 3.</p>", "alice", forum.cat["support"])
 	var msg adaptertest.Posted
@@ -42,7 +43,7 @@ func notifiedAndFollowed(t *testing.T, forum *site, fake adaptertest.Fake, ch ad
 		}
 		return false
 	})
-	return postID, msg
+	return topicID, postID, msg
 }
 
 // current returns the message with id in ch as the chat shows it now.
@@ -71,7 +72,7 @@ func TestForumEditsAndDeletionsFollowInChat(t *testing.T) {
 			return false
 		})
 
-		postID, msg := notifiedAndFollowed(t, forum, fake, ch, "Installer stops")
+		_, postID, msg := notifiedAndFollowed(t, forum, fake, ch, "Installer stops")
 		postPath := fmt.Sprintf("/posts/%d.json", postID)
 		// A burst of edits, the second retitling the topic, is one update in chat.
 		before := len(fake.Posted(ch))
@@ -121,11 +122,71 @@ func TestForumEditsAndDeletionsFollowInChat(t *testing.T) {
 		})
 
 		// A post hidden by flags is removed too.
-		hiddenID, hidden := notifiedAndFollowed(t, forum, fake, ch, "Buy cheap watches")
+		_, hiddenID, hidden := notifiedAndFollowed(t, forum, fake, ch, "Buy cheap watches")
 		forum.HidePost(hiddenID)
 		waitUntil(t, "the hidden post's removal", func() bool {
 			p, ok := current(fake, ch, hidden.ID)
 			return !ok || p.Deleted
 		})
+
+		// status counts them: the burst and the recovery as edits, the deletion and the hide.
+		fake.InjectCommand(ch, "status", false)
+		waitUntil(t, "status with the changes followed", func() bool {
+			for _, p := range fake.Posted(ch) {
+				if strings.Contains(p.Text, "Forum changes followed") {
+					if !strings.Contains(p.Text, "2 edits, 2 removals, 0 moves") {
+						t.Errorf("status: %q", p.Text)
+					}
+					return true
+				}
+			}
+			return false
+		})
+	})
+}
+
+func TestTopicMovedIntoRestrictedCategoryLeavesPublicChannels(t *testing.T) {
+	everyPlatformWith(t, followChanges, func(t *testing.T, forum *site, fake adaptertest.Fake) {
+		ch := fake.Channel()
+		if !editors[ch.Platform] {
+			t.Skipf("%s: the adapter does not edit or delete messages yet", ch.Platform)
+		}
+		fake.InjectCommand(ch, "watch", true) // every category
+		waitUntil(t, "the rule", func() bool {
+			for _, p := range fake.Posted(ch) {
+				if strings.Contains(p.Text, "Rule created") {
+					return true
+				}
+			}
+			return false
+		})
+		topicID, _, msg := notifiedAndFollowed(t, forum, fake, ch, "Password reset loop")
+		forum.MoveTopic(topicID, forum.cat["staff"])
+		waitUntil(t, "the moved topic's removal from a public channel", func() bool {
+			p, ok := current(fake, ch, msg.ID)
+			return !ok || p.Deleted
+		})
+	})
+}
+
+func TestTopicMovedIntoRestrictedCategoryStaysInPrivateChannels(t *testing.T) {
+	s := startSlackBot(t, func(o *Options) {
+		followChanges(o)
+		o.Access.PrivateChannels = []string{slackGeneral.String()}
+	}, nil)
+	s.slack.InjectCommand(slackGeneral, "watch", true)
+	waitUntil(t, "the rule", func() bool {
+		for _, p := range s.slack.Posted(slackGeneral) {
+			if strings.Contains(p.Text, "Rule created") {
+				return true
+			}
+		}
+		return false
+	})
+	topicID, _, msg := notifiedAndFollowed(t, s.forum, s.slack, slackGeneral, "Password reset loop")
+	s.forum.MoveTopic(topicID, s.forum.cat["staff"])
+	waitUntil(t, "the moved topic's new category in the private channel", func() bool {
+		p, ok := current(s.slack, slackGeneral, msg.ID)
+		return ok && !p.Deleted && p.Edits == 1 && strings.Contains(p.Text, "Staff")
 	})
 }

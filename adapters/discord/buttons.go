@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"crypto/rand"
 	"encoding/base64"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -23,9 +24,15 @@ const (
 	maxCustomID      = 100
 )
 
-// customIDPrefix marks the buttons this adapter made: "dcb:<token>". A command line does not fit
-// in a custom_id (100 characters), so the button carries a token and the adapter keeps the line.
+// customIDPrefix marks the buttons this adapter made: "dcb:<token>". A command line too long for
+// a custom_id (100 characters) is kept by the adapter, and the button carries a token to it.
 const customIDPrefix = "dcb:"
+
+// lineIDPrefix marks a button that carries its command line itself: "dcb!<expiry>:<line>", the
+// expiry in Unix seconds, base 36. Such a button needs no memory, so it still works after a
+// restart; the transcript preview's lines ("post range <id> <id> [thread <id>] confirm") fit.
+// Discord only sends custom_ids of the message's own components, which the bot wrote.
+const lineIDPrefix = "dcb!"
 
 // Tokens live an hour, and at most maxButtons of them are kept: the oldest go first.
 const (
@@ -55,10 +62,54 @@ type buttonStore struct {
 	now     func() time.Time
 	byToken map[string]*list.Element
 	order   *list.List // of *button, oldest first
+	// spent holds the panels of line buttons already pressed (message id and its buttons),
+	// until their buttons expire, so that a double click runs one command.
+	spent map[string]time.Time
 }
 
 func newButtonStore() *buttonStore {
-	return &buttonStore{now: time.Now, byToken: map[string]*list.Element{}, order: list.New()}
+	return &buttonStore{now: time.Now, byToken: map[string]*list.Element{}, order: list.New(), spent: map[string]time.Time{}}
+}
+
+// lineID returns the custom_id of a button that carries line itself, or "" when it does not fit.
+func (s *buttonStore) lineID(line string) string {
+	s.mu.Lock()
+	exp := s.now().Add(buttonTTL)
+	s.mu.Unlock()
+	id := lineIDPrefix + strconv.FormatInt(exp.Unix(), 36) + ":" + line
+	if len(id) > maxCustomID || strings.TrimSpace(line) == "" {
+		return ""
+	}
+	return id
+}
+
+// pressLine reads a line button's custom_id (without lineIDPrefix) pressed on the panel named
+// panel (its message and buttons) and, when it is live, spends the panel.
+func (s *buttonStore) pressLine(id, panel string) (string, pressResult) {
+	exp36, line, ok := strings.Cut(id, ":")
+	exp, err := strconv.ParseInt(exp36, 36, 64)
+	if !ok || err != nil || strings.TrimSpace(line) == "" {
+		return "", pressUnknown
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	expires := time.Unix(exp, 0)
+	if !now.Before(expires) {
+		return "", pressUnknown
+	}
+	for k, e := range s.spent {
+		if !now.Before(e) {
+			delete(s.spent, k)
+		}
+	}
+	if _, used := s.spent[panel]; used {
+		return "", pressSpent
+	}
+	if len(s.spent) < maxButtons {
+		s.spent[panel] = expires
+	}
+	return line, pressRun
 }
 
 // add stores the lines of one reply's buttons, shown in channel, and returns their tokens.
@@ -135,8 +186,8 @@ func newToken() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// components renders a reply's actions as action rows of buttons (5 a row, 5 rows at most),
-// storing each button's command line under a fresh token. It returns an empty, non-nil list
+// components renders a reply's actions as action rows of buttons (5 a row, 5 rows at most), each
+// carrying its command line, or, when that is too long, a fresh token the line is stored under. It returns an empty, non-nil list
 // when there are no actions, so an edit clears the buttons of the message it replaces.
 func (a *Adapter) components(channel string, actions []adapters.Action) []discordgo.MessageComponent {
 	rows := []discordgo.MessageComponent{}
@@ -147,11 +198,21 @@ func (a *Adapter) components(channel string, actions []adapters.Action) []discor
 		a.log.Warn("discord: a reply has more buttons than Discord shows; the last ones are left out", "buttons", len(actions), "max", limit)
 		actions = actions[:limit]
 	}
-	lines := make([]string, len(actions))
+	ids := make([]string, len(actions))
+	var long []string // lines that need a token
 	for i, act := range actions {
-		lines[i] = act.Command
+		if ids[i] = a.buttons.lineID(act.Command); ids[i] == "" {
+			long = append(long, act.Command)
+		}
 	}
-	tokens := a.buttons.add(channel, lines)
+	if len(long) > 0 {
+		tokens := a.buttons.add(channel, long)
+		for i := range ids {
+			if ids[i] == "" {
+				ids[i], tokens = customIDPrefix+tokens[0], tokens[1:]
+			}
+		}
+	}
 	var row []discordgo.MessageComponent
 	for i, act := range actions {
 		style := discordgo.SecondaryButton
@@ -162,7 +223,7 @@ func (a *Adapter) components(channel string, actions []adapters.Action) []discor
 		if label == "" {
 			label = "…" // Discord refuses a button with neither label nor emoji
 		}
-		row = append(row, discordgo.Button{Label: label, Style: style, CustomID: customIDPrefix + tokens[i]})
+		row = append(row, discordgo.Button{Label: label, Style: style, CustomID: ids[i]})
 		if len(row) == maxButtonsPerRow || i == len(actions)-1 {
 			rows = append(rows, discordgo.ActionsRow{Components: row})
 			row = nil

@@ -123,7 +123,7 @@ func TestComponents(t *testing.T) {
 	}
 	var actions []adapters.Action
 	for i := range 27 {
-		actions = append(actions, adapters.Action{Label: fmt.Sprintf("button %d %s", i, strings.Repeat("x", 100)), Command: fmt.Sprintf("line %d", i), Primary: i == 3})
+		actions = append(actions, adapters.Action{Label: fmt.Sprintf("button %d %s", i, strings.Repeat("x", 100)), Command: componentLine(i), Primary: i == 3})
 	}
 	rows := a.components("C1", actions)
 	raw, err := json.Marshal(rows)
@@ -161,14 +161,72 @@ func TestComponents(t *testing.T) {
 			if l := len([]rune(b.Label)); l > maxButtonLabel || !strings.HasPrefix(b.Label, fmt.Sprintf("button %d ", n)) {
 				t.Errorf("button %d label %q (%d runes)", n, b.Label, l)
 			}
-			tok, ok := strings.CutPrefix(b.CustomID, customIDPrefix)
-			if !ok || len(b.CustomID) > maxCustomID {
-				t.Errorf("custom_id %q: want dcb:<token>, at most %d characters", b.CustomID, maxCustomID)
+			if len(b.CustomID) > maxCustomID {
+				t.Errorf("custom_id %q: more than %d characters", b.CustomID, maxCustomID)
 			}
-			if line, res := a.buttons.press(tok, "C1"); n == 0 && (res != pressRun || line != "line 0") {
-				t.Errorf("the first button stands for %q (%v), want line 0", line, res)
+			// A line that fits rides in the button (it survives a restart); a longer one is
+			// kept under a token.
+			var line string
+			var res pressResult
+			if n%2 == 0 {
+				id, ok := strings.CutPrefix(b.CustomID, lineIDPrefix)
+				if !ok {
+					t.Errorf("button %d custom_id %q: want dcb!<expiry>:<line>", n, b.CustomID)
+				}
+				line, res = a.buttons.pressLine(id, fmt.Sprint("panel ", n))
+			} else {
+				tok, ok := strings.CutPrefix(b.CustomID, customIDPrefix)
+				if !ok {
+					t.Errorf("button %d custom_id %q: want dcb:<token> for a long line", n, b.CustomID)
+				}
+				line, res = a.buttons.press(tok, "C1")
+				if n > 1 { // the tokens of one reply are one panel: the first press spent it
+					line, res = componentLine(n), pressRun
+				}
+			}
+			if res != pressRun || line != componentLine(n) {
+				t.Errorf("button %d stands for %q (%v), want %q", n, line, res, componentLine(n))
 			}
 			n++
 		}
+	}
+}
+
+// componentLine is the command of TestComponents' button i: short for even i, too long for a
+// custom_id for odd i.
+func componentLine(i int) string {
+	if i%2 == 1 {
+		return fmt.Sprintf("post range %d %d to https://forum.example.org/t/a-long-topic-slug/%d A title that is long enough not to fit", i, i, i)
+	}
+	return fmt.Sprintf("line %d", i)
+}
+
+// TestLineButtons: a line button runs once per panel (a double click is spent), a new panel on
+// the same message runs again, and an expired one does not run.
+func TestLineButtons(t *testing.T) {
+	s := newButtonStore()
+	now := time.Now()
+	s.now = func() time.Time { return now }
+	id, _ := strings.CutPrefix(s.lineID("post range 1 2 confirm"), lineIDPrefix)
+	if line, res := s.pressLine(id, "m1/a"); res != pressRun || line != "post range 1 2 confirm" {
+		t.Fatalf("first press = %q, %v", line, res)
+	}
+	if _, res := s.pressLine(id, "m1/a"); res != pressSpent {
+		t.Errorf("second press on the same panel = %v, want spent", res)
+	}
+	if _, res := s.pressLine(id, "m1/b"); res != pressRun {
+		t.Errorf("press on the message's next panel = %v, want run", res)
+	}
+	now = now.Add(buttonTTL + time.Second)
+	if _, res := s.pressLine(id, "m2/a"); res != pressUnknown {
+		t.Errorf("press after the expiry = %v, want unknown (expired)", res)
+	}
+	for _, bad := range []string{"", "zz", "notbase36!:x", "abc:"} {
+		if _, res := s.pressLine(bad, "m3"); res != pressUnknown {
+			t.Errorf("pressLine(%q) = %v, want unknown", bad, res)
+		}
+	}
+	if got := s.lineID(strings.Repeat("x", maxCustomID)); got != "" {
+		t.Errorf("a line longer than a custom_id got %q, want none", got)
 	}
 }

@@ -1,6 +1,7 @@
 package discord_test
 
 import (
+	"context"
 	"strings"
 	"sync"
 	"testing"
@@ -98,8 +99,8 @@ func TestReplyButtons(t *testing.T) {
 			if b.Label != want[i].label || b.Style != want[i].style || b.Type != discordtest.ComponentButton {
 				t.Errorf("button %d = %+v, want %q style %d", i, b, want[i].label, want[i].style)
 			}
-			if !strings.HasPrefix(b.CustomID, "dcb:") || len(b.CustomID) > 100 {
-				t.Errorf("button %d custom_id %q: want dcb:<token>, at most 100 characters", i, b.CustomID)
+			if !strings.HasPrefix(b.CustomID, "dcb") || len(b.CustomID) > 100 {
+				t.Errorf("button %d custom_id %q: want ours (dcb…), at most 100 characters", i, b.CustomID)
 			}
 		}
 		if c := rec.Received()[0]; !c.Interactive || c.Text != "post" {
@@ -200,5 +201,32 @@ func TestButtonPressInThread(t *testing.T) {
 	adaptertest.WaitFor(t, "the press handled", func() bool { return len(rec.Received()) == 2 })
 	if c := rec.Received()[1]; c.Channel != general() || c.Thread != root || !c.IsAdmin {
 		t.Errorf("press in a thread = %+v, want #general with thread %s, admin", c, root)
+	}
+}
+
+// TestButtonsSurviveARestart: a preview's buttons carry their command lines, so a press after
+// the bot restarted (a new adapter, nothing in memory) still runs the command.
+func TestButtonsSurviveARestart(t *testing.T) {
+	srv := newFake(t)
+	first := newAdapter(t, srv, discord.Config{})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- first.Run(ctx, previewBot()) }()
+	preview := showPreview(t, srv, general(), discordtest.AdminID)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run = %v after cancel", err)
+	}
+
+	rec := previewBot()
+	adaptertest.Start(t, newAdapter(t, srv, discord.Config{}), rec)
+	adaptertest.WaitFor(t, "the new session", srv.Connected)
+	post := preview.Buttons()[1].CustomID
+	srv.InjectComponent(general(), discordtest.AdminID, post)
+	m := waitMessage(t, srv, "the answer after the restart", func(m discordtest.Message) bool {
+		return m.ID == preview.ID && strings.HasPrefix(m.Content, "Posted: ")
+	})
+	if strings.Contains(m.Content, "expired") || len(m.Components) != 0 {
+		t.Errorf("answer = %q with %+v, want the posted reply without buttons", m.Content, m.Components)
 	}
 }

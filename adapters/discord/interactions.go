@@ -2,6 +2,8 @@ package discord
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"sort"
 	"strings"
 	"time"
@@ -38,12 +40,12 @@ func (a *Adapter) handleInteraction(ctx context.Context, h adapters.Handler, i *
 		}
 	case discordgo.InteractionMessageComponent:
 		data := i.MessageComponentData()
-		token, ok := strings.CutPrefix(data.CustomID, customIDPrefix)
-		if !ok || data.ComponentType != discordgo.ButtonComponent {
+		if data.ComponentType != discordgo.ButtonComponent ||
+			(!strings.HasPrefix(data.CustomID, customIDPrefix) && !strings.HasPrefix(data.CustomID, lineIDPrefix)) {
 			a.log.Debug("discord: component interaction not ours", "custom_id", data.CustomID)
 			return
 		}
-		a.pressButton(ctx, h, i, token)
+		a.pressButton(ctx, h, i, data.CustomID)
 	case discordgo.InteractionApplicationCommandAutocomplete:
 		a.autocomplete(ctx, h, i)
 	}
@@ -75,7 +77,7 @@ func (a *Adapter) runCommand(ctx context.Context, h adapters.Handler, i *discord
 // pressButton runs the command line behind a reply's button, as the presser typing it in the
 // same channel, and replaces the message that held the buttons with the reply. The press is
 // acknowledged first (deferred update), since the command may take longer than Discord waits.
-func (a *Adapter) pressButton(ctx context.Context, h adapters.Handler, i *discordgo.Interaction, token string) {
+func (a *Adapter) pressButton(ctx context.Context, h adapters.Handler, i *discordgo.Interaction, customID string) {
 	ackCtx, cancel := context.WithTimeout(ctx, ackTimeout)
 	err := a.s.InteractionRespond(i, &discordgo.InteractionResponse{
 		Type: discordgo.InteractionResponseDeferredMessageUpdate,
@@ -85,7 +87,15 @@ func (a *Adapter) pressButton(ctx context.Context, h adapters.Handler, i *discor
 		a.log.Error("discord: acknowledge button press", "err", redact(err))
 		return
 	}
-	line, res := a.buttons.press(token, i.ChannelID)
+	var (
+		line string
+		res  pressResult
+	)
+	if id, ok := strings.CutPrefix(customID, lineIDPrefix); ok {
+		line, res = a.buttons.pressLine(id, panelOf(i))
+	} else {
+		line, res = a.buttons.press(strings.TrimPrefix(customID, customIDPrefix), i.ChannelID)
+	}
 	switch res {
 	case pressSpent:
 		// The first press's reply replaces the message; this one adds nothing.
@@ -106,8 +116,29 @@ func (a *Adapter) pressButton(ctx context.Context, h adapters.Handler, i *discor
 	a.deliver(ctx, i, cmd, h.HandleCommand(ctx, cmd))
 }
 
-// buttonsExpired replaces a message whose buttons the adapter no longer knows (older than an
-// hour, or shown before a restart).
+// panelOf names the set of buttons a press came from: the message and the custom_ids it shows.
+// A reply that replaces the message brings new buttons, and so a new panel.
+func panelOf(i *discordgo.Interaction) string {
+	if i.Message == nil {
+		return i.ID
+	}
+	var b strings.Builder
+	b.WriteString(i.Message.ID)
+	for _, row := range i.Message.Components {
+		if r, ok := row.(*discordgo.ActionsRow); ok {
+			for _, c := range r.Components {
+				if btn, ok := c.(*discordgo.Button); ok {
+					b.WriteString("|" + btn.CustomID)
+				}
+			}
+		}
+	}
+	sum := sha256.Sum256([]byte(b.String()))
+	return i.Message.ID + "/" + hex.EncodeToString(sum[:8])
+}
+
+// buttonsExpired replaces a message whose buttons have expired (older than an hour) or whose
+// token the adapter no longer knows (a long line, shown before a restart).
 const buttonsExpired = "These buttons have expired. Run the command again."
 
 // deliver sends a command's reply as the interaction's (ephemeral) response: the deferred reply,

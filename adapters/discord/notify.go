@@ -56,3 +56,44 @@ func (a *Adapter) send(ctx context.Context, channelID string, n adapters.Notific
 	}
 	return adapters.MessageRef(m.ID), nil
 }
+
+// Edit replaces a notification's embed with n as the post reads now (PATCH
+// channels/{id}/messages/{id}), still pinging nobody. A notification posted into a thread lives
+// in the thread's channel, which its ref does not name: its edit answers Unknown Message, a
+// Permanent error, and it is left as it is.
+func (a *Adapter) Edit(ctx context.Context, ch adapters.ChannelRef, ref adapters.MessageRef, n adapters.Notification) error {
+	channelID, err := messageChannel(ch, ref)
+	if err != nil {
+		return err
+	}
+	embeds := []*discordgo.MessageEmbed{notificationEmbed(n)}
+	_, err = a.s.ChannelMessageEditComplex(&discordgo.MessageEdit{
+		ID: string(ref), Channel: channelID, Embeds: &embeds, AllowedMentions: noMentions(),
+	}, discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false))
+	return classify("edit message "+string(ref)+" in channel "+channelID, err)
+}
+
+// Delete removes a notification (DELETE channels/{id}/messages/{id}: a bot may delete its own
+// messages). One already gone is not an error.
+func (a *Adapter) Delete(ctx context.Context, ch adapters.ChannelRef, ref adapters.MessageRef) error {
+	channelID, err := messageChannel(ch, ref)
+	if err != nil {
+		return err
+	}
+	err = a.s.ChannelMessageDelete(channelID, string(ref), discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false))
+	if hasCode(err, codeUnknownMessage) {
+		return nil
+	}
+	return classify("delete message "+string(ref)+" in channel "+channelID, err)
+}
+
+// messageChannel is the channel (or forum thread) a notification of ch was posted in.
+func messageChannel(ch adapters.ChannelRef, ref adapters.MessageRef) (string, error) {
+	if ch.Platform != platform || ch.ChatID == "" || ref == "" {
+		return "", adapters.Permanent(fmt.Errorf("discord: %q %q is not a Discord message", ch.String(), ref))
+	}
+	if ch.ThreadID != "" {
+		return ch.ThreadID, nil
+	}
+	return ch.ChatID, nil
+}

@@ -44,6 +44,9 @@ func (r *runner) consider(ctx context.Context, ev *event.Event) bool {
 		Text:    text,
 		Message: adapters.MessageRef(ev.ID),
 		Thread:  adapters.MessageRef(thread),
+		// A reply (m.in_reply_to, not a thread's fallback) starts a bare `post` at the event it
+		// answers.
+		StartAt: adapters.MessageRef(msg.RelatesTo.GetNonFallbackReplyTo()),
 		Time:    time.UnixMilli(ev.Timestamp),
 	}
 	reply := r.h.HandleCommand(ctx, cmd)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -101,4 +102,33 @@ func webURL(raw string) string {
 		return ""
 	}
 	return u.String()
+}
+
+// Edit replaces a notification's attachment with n as the post reads now (PUT
+// /api/v4/posts/{id}/patch). A post that is gone is a Permanent error (404).
+func (a *Adapter) Edit(ctx context.Context, ch adapters.ChannelRef, ref adapters.MessageRef, n adapters.Notification) error {
+	if ch.Platform != platform || ch.ChatID == "" || ref == "" {
+		return adapters.Permanent(fmt.Errorf("mattermost edit: %s %q is not a Mattermost post", ch, ref))
+	}
+	props := model.StringInterface{"attachments": []*model.SlackAttachment{attachment(n)}}
+	_, err := call(ctx, a, "patch post", func(c *model.Client4) (*model.Post, *model.Response, error) {
+		return c.PatchPost(string(ref), &model.PostPatch{Props: &props})
+	})
+	return err
+}
+
+// Delete removes a notification (DELETE /api/v4/posts/{id}: the bot may delete its own posts).
+// One already gone is not an error.
+func (a *Adapter) Delete(ctx context.Context, ch adapters.ChannelRef, ref adapters.MessageRef) error {
+	if ch.Platform != platform || ch.ChatID == "" || ref == "" {
+		return adapters.Permanent(fmt.Errorf("mattermost delete: %s %q is not a Mattermost post", ch, ref))
+	}
+	_, err := call(ctx, a, "delete post", func(c *model.Client4) (struct{}, *model.Response, error) {
+		resp, err := c.DeletePost(string(ref))
+		return struct{}{}, resp, err
+	})
+	if statusOf(err) == http.StatusNotFound {
+		return nil
+	}
+	return err
 }

@@ -183,6 +183,21 @@ func (s *Server) EditPost(id int64, title, cooked string) {
 	})
 }
 
+// MoveTopic moves a topic to another category as a staff edit does: TopicsController#update
+// revises the first post (PostRevisor), which says "revised" on the topic's channel.
+func (s *Server) MoveTopic(topicID, categoryID int64) {
+	s.mu.Lock()
+	t, ok := s.topics[topicID]
+	var first int64
+	if ok && len(t.posts) > 0 {
+		first = t.posts[0].id
+	}
+	s.mu.Unlock()
+	if first != 0 {
+		s.changePost(first, "revised", func(p *post) { p.topic.categoryID = categoryID })
+	}
+}
+
 // changePost changes a post and publishes the change on "/topic/{id}" with the fields of
 // Post#publish_change_to_clients!: id, post_number, updated_at, user_id, last_editor_id, type,
 // version.

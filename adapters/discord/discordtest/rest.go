@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -75,6 +76,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.postMessage(w, r, p[1])
 	case "GET channels/{id}/messages/{id}":
 		s.getMessage(w, p[1], p[3])
+	case "PATCH channels/{id}/messages/{id}":
+		s.editMessage(w, r, p[1], p[3])
+	case "DELETE channels/{id}/messages/{id}":
+		s.deleteMessage(w, p[1], p[3])
 	case "POST channels/{id}/messages/{id}/threads":
 		s.startThread(w, r, p[1], p[3])
 	case "GET guilds/{id}":
@@ -337,6 +342,61 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, channelID s
 	out := *m
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
+}
+
+// editMessage serves PATCH channels/{id}/messages/{id}
+// (https://discord.com/developers/docs/resources/message#edit-message): the bot edits its own
+// message; the fields sent replace the old ones.
+func (s *Server) editMessage(w http.ResponseWriter, r *http.Request, channelID, id string) {
+	var b messageBody
+	if !s.readBody(w, r, &b) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.botMessageLocked(channelID, id)
+	switch {
+	case m == nil:
+		writeJSON(w, http.StatusNotFound, apiError{Message: "Unknown Message", Code: 10008})
+		return
+	case m.Author.ID != BotID:
+		writeJSON(w, http.StatusForbidden, apiError{Message: "Cannot edit a message authored by another user", Code: 50005})
+		return
+	}
+	b.fill(m)
+	m.Edits++
+	stamp := time.Now().UTC().Format(time.RFC3339Nano)
+	m.EditedTimestamp = &stamp
+	writeJSON(w, http.StatusOK, *m)
+}
+
+// deleteMessage serves DELETE channels/{id}/messages/{id}: 204, or 10008 for a message that
+// is not there.
+func (s *Server) deleteMessage(w http.ResponseWriter, channelID, id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.botMessageLocked(channelID, id)
+	if m == nil {
+		writeJSON(w, http.StatusNotFound, apiError{Message: "Unknown Message", Code: 10008})
+		return
+	}
+	if m.Author.ID != BotID && s.permissions(BotID, channelID)&permManageMessages == 0 {
+		writeJSON(w, http.StatusForbidden, apiError{Message: "Missing Permissions", Code: 50013})
+		return
+	}
+	m.Deleted = true
+	s.messages[channelID] = slices.DeleteFunc(s.messages[channelID], func(x *Message) bool { return x == m })
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// botMessageLocked finds a message in a channel (or thread) that is still there.
+func (s *Server) botMessageLocked(channelID, id string) *Message {
+	for _, m := range s.messages[channelID] {
+		if m.ID == id && !m.Deleted {
+			return m
+		}
+	}
+	return nil
 }
 
 func (s *Server) sendPermission(channelID string) int64 {

@@ -206,7 +206,8 @@ func (s *Server) Posted(ch adapters.ChannelRef) []adaptertest.Posted {
 		if m.Channel != ch.ChatID || (ch.ThreadID != "" && m.Thread != ch.ThreadID) {
 			continue
 		}
-		out = append(out, adaptertest.Posted{Channel: ch, ID: m.ID, Thread: m.Thread, Text: m.text()})
+		out = append(out, adaptertest.Posted{Channel: ch, ID: m.ID, Thread: m.Thread, Text: m.text(),
+			Edits: m.Edits, Deleted: m.Deleted})
 	}
 	return out
 }

@@ -95,6 +95,10 @@ type Message struct {
 	Interaction string `json:"-"`
 	// AllowedMentionsJSON is the allowed_mentions object as the bot sent it ("" when absent).
 	AllowedMentionsJSON string `json:"-"`
+	// Edits counts the bot's PATCH channels/{id}/messages/{id} on it; Deleted says the bot's
+	// DELETE removed it.
+	Edits   int  `json:"-"`
+	Deleted bool `json:"-"`
 }
 
 // Button styles. https://discord.com/developers/docs/components/reference#button-button-styles
@@ -196,6 +200,7 @@ const (
 	permManageChannels        = 1 << 4
 	permViewChannel           = 1 << 10
 	permSendMessages          = 1 << 11
+	permManageMessages        = 1 << 13
 	permEmbedLinks            = 1 << 14
 	permReadMessageHistory    = 1 << 16
 	permUseApplicationCmds    = 1 << 31

@@ -27,6 +27,8 @@ func (s *Server) routes() http.Handler {
 	api("POST /api/v4/posts", s.createPost)
 	api("GET /api/v4/posts/{id}", s.getPost)
 	api("GET /api/v4/posts/{id}/thread", s.getThread)
+	api("PUT /api/v4/posts/{id}/patch", s.patchPost)
+	api("DELETE /api/v4/posts/{id}", s.deletePost)
 	api("POST /api/v4/roles/names", s.getRoles)
 	api("GET /api/v4/files/{id}", s.getFile)
 	api("GET /api/v4/files/{id}/link", s.getFileLink)
@@ -352,6 +354,60 @@ func (s *Server) createPost(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusCreated)
 	_, _ = w.Write(body)
+}
+
+// patchPost serves PUT /api/v4/posts/{id}/patch for the bot's own posts: the fields sent
+// (message, props) replace the old ones, and edit_at is set.
+func (s *Server) patchPost(w http.ResponseWriter, r *http.Request) {
+	var patch model.PostPatch
+	if err := json.NewDecoder(r.Body).Decode(&patch); err != nil {
+		writeError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "Invalid or missing patch in request body.")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.byID[r.PathValue("id")]
+	switch {
+	case p == nil || p.DeleteAt != 0:
+		writeError(w, http.StatusNotFound, "app.post.get.app_error", "Unable to get the post.")
+		return
+	case p.UserId != s.bot.Id:
+		forbidden(w)
+		return
+	}
+	if patch.Message != nil {
+		p.Message = *patch.Message
+	}
+	if patch.Props != nil {
+		props := model.StringInterface(*patch.Props)
+		props["from_bot"] = "true"
+		p.SetProps(props)
+	}
+	p.EditAt = max(model.GetMillis(), p.CreateAt+1)
+	p.UpdateAt = p.EditAt
+	if s.edits == nil {
+		s.edits = map[string]int{}
+	}
+	s.edits[p.Id]++
+	writeJSON(w, http.StatusOK, p)
+}
+
+// deletePost serves DELETE /api/v4/posts/{id}: the bot may delete its own posts.
+func (s *Server) deletePost(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.byID[r.PathValue("id")]
+	switch {
+	case p == nil || p.DeleteAt != 0:
+		writeError(w, http.StatusNotFound, "app.post.get.app_error", "Unable to get the post.")
+		return
+	case p.UserId != s.bot.Id:
+		forbidden(w)
+		return
+	}
+	p.DeleteAt = max(model.GetMillis(), p.CreateAt)
+	p.UpdateAt = p.DeleteAt
+	writeJSON(w, http.StatusOK, map[string]string{"status": "OK"})
 }
 
 // getRoles answers the role definitions (model.Role) for role names.

@@ -56,7 +56,8 @@ type Server struct {
 	rejected  int
 	sessions  int
 	rateLimit time.Duration
-	failPost  bool // the next create-post answers 500
+	failPost  bool           // the next create-post answers 500
+	edits     map[string]int // post id → patches by the bot
 	unhandled []string
 	closed    bool
 	files     map[string]*model.FileInfo // by id
@@ -291,7 +292,8 @@ func (s *Server) Posted(ch adapters.ChannelRef) []adaptertest.Posted {
 	var out []adaptertest.Posted
 	for _, p := range s.posts {
 		if p.ChannelId == ch.ChatID && p.UserId == s.bot.Id && p.Type == "" { // not its join post
-			out = append(out, adaptertest.Posted{Channel: ch, ID: p.Id, Thread: p.RootId, Text: view(p)})
+			out = append(out, adaptertest.Posted{Channel: ch, ID: p.Id, Thread: p.RootId, Text: view(p),
+				Edits: s.edits[p.Id], Deleted: p.DeleteAt != 0})
 		}
 	}
 	return out
