@@ -17,7 +17,7 @@ func followChanges(o *Options) {
 }
 
 // editors are the platforms whose adapters edit and delete their notifications so far.
-var editors = map[string]bool{"slack": true, "telegram": true, "discord": true, "mattermost": true}
+var editors = map[string]bool{"slack": true, "telegram": true, "discord": true, "mattermost": true, "matrix": true}
 
 // notifiedAndFollowed creates a topic in Support, waits for its notification in ch and for the
 // bot to listen on the topic's MessageBus channel, and returns the topic's and the post's ids
