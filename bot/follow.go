@@ -24,7 +24,7 @@ const removedNotice = "removed on the forum"
 // followTopics is the poller's FollowTopics: the topics notified within forum.follow_changes_for.
 func (b *Bot) followTopics(ctx context.Context) []int64 {
 	ids, err := b.store.RecentTopics(ctx, time.Now().Add(-b.opts.Forum.FollowChangesFor), maxFollowedTopics)
-	if err != nil {
+	if err != nil && ctx.Err() == nil { // a stop is not a failure
 		b.logger.Warn("follow forum changes: list the notified topics", "err", err)
 	}
 	return ids
@@ -34,7 +34,9 @@ func (b *Bot) followTopics(ctx context.Context) []int64 {
 func (b *Bot) followPost(ctx context.Context, postID int64) bool {
 	chs, err := b.store.NotifiedChannels(ctx, postID)
 	if err != nil {
-		b.logger.Warn("follow forum changes: look up a post's notifications", "post_id", postID, "err", err)
+		if ctx.Err() == nil {
+			b.logger.Warn("follow forum changes: look up a post's notifications", "post_id", postID, "err", err)
+		}
 		return false
 	}
 	return len(chs) > 0
