@@ -31,6 +31,7 @@ var Version = "dev"
 // Bot is a running bot. Tests reach its parts through Options.Ready.
 type Bot struct {
 	opts             Options
+	followed         followedCounts
 	logger           *slog.Logger
 	store            state.Store
 	client           *discourse.Client
@@ -469,6 +470,7 @@ func (b *Bot) statusLine(ctx context.Context, ch adapters.ChannelRef) adapters.T
 	st := commands.BotStatus{
 		Pending: len(pending), ForumRequests: b.client.Requests(), PerMinute: b.opts.Forum.MaxRequestsPerMinute,
 		Since: b.started, Now: time.Now(), ForumErrorKind: b.metrics.forumErrorKind(),
+		Edits: b.followed.edits.Load(), Removals: b.followed.removals.Load(), Moves: b.followed.moves.Load(),
 	}
 	for _, p := range pending {
 		if st.OldestPending.IsZero() || p.CreatedAt.Before(st.OldestPending) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
@@ -23,7 +24,7 @@ const removedNotice = "removed on the forum"
 // followTopics is the poller's FollowTopics: the topics notified within forum.follow_changes_for.
 func (b *Bot) followTopics(ctx context.Context) []int64 {
 	ids, err := b.store.RecentTopics(ctx, time.Now().Add(-b.opts.Forum.FollowChangesFor), maxFollowedTopics)
-	if err != nil {
+	if err != nil && ctx.Err() == nil { // a stop is not a failure
 		b.logger.Warn("follow forum changes: list the notified topics", "err", err)
 	}
 	return ids
@@ -33,7 +34,9 @@ func (b *Bot) followTopics(ctx context.Context) []int64 {
 func (b *Bot) followPost(ctx context.Context, postID int64) bool {
 	chs, err := b.store.NotifiedChannels(ctx, postID)
 	if err != nil {
-		b.logger.Warn("follow forum changes: look up a post's notifications", "post_id", postID, "err", err)
+		if ctx.Err() == nil {
+			b.logger.Warn("follow forum changes: look up a post's notifications", "post_id", postID, "err", err)
+		}
 		return false
 	}
 	return len(chs) > 0
@@ -88,6 +91,14 @@ func (b *Bot) handleChange(ctx context.Context, c discourse.Change) {
 	}
 	for _, it := range items {
 		b.metrics.changes.WithLabelValues(string(it.Kind)).Inc()
+	}
+	switch {
+	case c.Kind == discourse.PostRemoved:
+		b.followed.removals.Add(1)
+	case restricted && anyDelete(items):
+		b.followed.moves.Add(1)
+	default:
+		b.followed.edits.Add(1)
 	}
 	log.Debug("queued a forum change", "channels", len(items))
 	b.delivery.Wake()
@@ -151,4 +162,16 @@ func (d *delivery) applyChange(ctx context.Context, log *slog.Logger, ad adapter
 		return ad.Notify(ctx, ref, n, "")
 	}
 	return "", adapters.Permanent(fmt.Errorf("unknown outbox row kind %q", it.Kind))
+}
+
+// followedCounts count the forum changes followed since start, for `status`.
+type followedCounts struct{ edits, removals, moves atomic.Int64 }
+
+func anyDelete(items []state.OutboxItem) bool {
+	for _, it := range items {
+		if it.Kind == state.Delete {
+			return true
+		}
+	}
+	return false
 }

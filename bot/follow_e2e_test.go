@@ -17,7 +17,7 @@ func followChanges(o *Options) {
 }
 
 // editors are the platforms whose adapters edit and delete their notifications so far.
-var editors = map[string]bool{"slack": true, "telegram": true, "discord": true, "mattermost": true}
+var editors = map[string]bool{"slack": true, "telegram": true, "discord": true, "mattermost": true, "matrix": true}
 
 // notifiedAndFollowed creates a topic in Support, waits for its notification in ch and for the
 // bot to listen on the topic's MessageBus channel, and returns the topic's and the post's ids
@@ -127,6 +127,20 @@ func TestForumEditsAndDeletionsFollowInChat(t *testing.T) {
 		waitUntil(t, "the hidden post's removal", func() bool {
 			p, ok := current(fake, ch, hidden.ID)
 			return !ok || p.Deleted
+		})
+
+		// status counts them: the burst and the recovery as edits, the deletion and the hide.
+		fake.InjectCommand(ch, "status", false)
+		waitUntil(t, "status with the changes followed", func() bool {
+			for _, p := range fake.Posted(ch) {
+				if strings.Contains(p.Text, "Forum changes followed") {
+					if !strings.Contains(p.Text, "2 edits, 2 removals, 0 moves") {
+						t.Errorf("status: %q", p.Text)
+					}
+					return true
+				}
+			}
+			return false
 		})
 	})
 }

@@ -349,6 +349,9 @@ type BotStatus struct {
 	Since         time.Time
 	// Now is the time of the status (for the ages shown).
 	Now time.Time
+	// Edits, Removals and Moves count the forum changes of notified posts followed in chat since
+	// Since, in every channel: edited posts, deleted or hidden ones, topics moved out of sight.
+	Edits, Removals, Moves int64
 }
 
 // forumProblems says what a forum failure kind means for an admin reading it in chat; the
@@ -394,8 +397,13 @@ func TextBotStatus(s BotStatus) adapters.Text {
 	} else {
 		t = append(t, plain("Delivery here: nothing waiting.\n"))
 	}
-	return append(t, plain(fmt.Sprintf("Forum API: %s since %s (limit %d a minute).\n",
+	t = append(t, plain(fmt.Sprintf("Forum API: %s since %s (limit %d a minute).\n",
 		count(s.ForumRequests, "request", "requests"), hhmm(s.Since), s.PerMinute)))
+	if s.Edits+s.Removals+s.Moves > 0 {
+		t = append(t, plain(fmt.Sprintf("Forum changes followed in chat since %s: %s, %s, %s.\n", hhmm(s.Since),
+			count(s.Edits, "edit", "edits"), count(s.Removals, "removal", "removals"), count(s.Moves, "move", "moves"))))
+	}
+	return t
 }
 
 // TextHeldPosts adds to `status` the forum posts held back because their topic cannot be read:

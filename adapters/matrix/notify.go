@@ -48,3 +48,49 @@ func (a *Adapter) send(ctx context.Context, room id.RoomID, content *event.Messa
 	}
 	return adapters.MessageRef(resp.EventID), nil
 }
+
+// Edit replaces a notification with n as the post reads now: an m.replace event whose
+// m.new_content is the new notice. Matrix accepts edits of redacted events, so the event is read
+// first: one redacted (deleted in chat) or gone is a Permanent error and stays as it is.
+func (a *Adapter) Edit(ctx context.Context, ch adapters.ChannelRef, ref adapters.MessageRef, n adapters.Notification) error {
+	if ch.Platform != PlatformName || ch.ChatID == "" || ref == "" {
+		return adapters.Permanent(fmt.Errorf("matrix edit: %s %q is not a Matrix event", ch, ref))
+	}
+	if err := a.ensureAuth(ctx); err != nil {
+		return err
+	}
+	room, evID := id.RoomID(ch.ChatID), id.EventID(ref)
+	if a.refuses(room) {
+		return adapters.Permanent(fmt.Errorf("matrix edit %s: %w", room, errEncrypted))
+	}
+	cctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	ev, err := a.cli.GetEvent(cctx, room, evID)
+	if err != nil {
+		return classify("read "+evID.String()+" in "+room.String(), err)
+	}
+	if ev.Unsigned.RedactedBecause != nil {
+		return adapters.Permanent(fmt.Errorf("matrix edit %s in %s: the event was redacted", evID, room))
+	}
+	content := notificationContent(n)
+	content.SetEdit(evID)
+	if _, err := a.cli.SendMessageEvent(cctx, room, event.EventMessage, content); err != nil {
+		return classify("edit "+evID.String()+" in "+room.String(), err)
+	}
+	return nil
+}
+
+// Delete redacts a notification (the bot may redact its own events; redacting twice is fine).
+func (a *Adapter) Delete(ctx context.Context, ch adapters.ChannelRef, ref adapters.MessageRef) error {
+	if ch.Platform != PlatformName || ch.ChatID == "" || ref == "" {
+		return adapters.Permanent(fmt.Errorf("matrix delete: %s %q is not a Matrix event", ch, ref))
+	}
+	if err := a.ensureAuth(ctx); err != nil {
+		return err
+	}
+	room := id.RoomID(ch.ChatID)
+	cctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	_, err := a.cli.RedactEvent(cctx, room, id.EventID(ref))
+	return classify("redact "+string(ref)+" in "+room.String(), err)
+}

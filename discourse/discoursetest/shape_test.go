@@ -70,6 +70,11 @@ func TestResponsesMatchTheRealForum(t *testing.T) {
 			required: []string{"id", "archetype", "details"},
 		},
 		{
+			name: "one post", method: "GET", path: "/posts/1.json",
+			refs: []any{load(t, "post.json")}, full: ".",
+			required: []string{"id", "topic_id", "post_number", "post_type", "cooked", "hidden", "deleted_at", "username", "avatar_template"},
+		},
+		{
 			name: "site", method: "GET", path: "/site.json",
 			refs:     []any{schema("GET /site.json")},
 			required: []string{"categories.id", "categories.name", "categories.slug", "categories.color", "categories.read_restricted", "categories.parent_category_id"},

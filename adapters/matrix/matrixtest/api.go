@@ -27,6 +27,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST "+c+"/v3/user/{user}/filter", s.authed(s.createFilter))
 	mux.HandleFunc("GET "+c+"/v3/sync", s.authed(s.sync))
 	mux.HandleFunc("PUT "+c+"/v3/rooms/{room}/send/{type}/{txn}", s.authed(s.send))
+	mux.HandleFunc("PUT "+c+"/v3/rooms/{room}/redact/{event}/{txn}", s.authed(s.redact))
 	mux.HandleFunc("POST "+c+"/v3/join/{room}", s.authed(s.joinRoom))
 	mux.HandleFunc("POST "+c+"/v3/rooms/{room}/join", s.authed(s.joinRoom))
 	mux.HandleFunc("POST "+c+"/v3/rooms/{room}/leave", s.authed(s.leave))
@@ -277,6 +278,41 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, me session) {
 	ev := s.add(rm, me.user, r.PathValue("type"), nil, content)
 	s.txns[txn] = ev.ID
 	reply(w, 200, map[string]any{"event_id": ev.ID})
+}
+
+// redact serves PUT /rooms/{room}/redact/{event}/{txn}: a member may redact its own events.
+// The event keeps its place with its content stripped and unsigned.redacted_because set; a second
+// redaction is accepted, as on a real server.
+func (s *Server) redact(w http.ResponseWriter, r *http.Request, me session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rm := s.member(w, r, me)
+	if rm == nil {
+		return
+	}
+	var target *event.Event
+	at := -1
+	for i, ev := range rm.timeline {
+		if ev.ID.String() == r.PathValue("event") {
+			target, at = ev, i
+		}
+	}
+	switch {
+	case target == nil:
+		fail(w, 404, "M_NOT_FOUND", "no such event")
+		return
+	case target.Sender != me.user:
+		fail(w, 403, "M_FORBIDDEN", "you may only redact your own events")
+		return
+	}
+	red := s.add(rm, me.user, "m.room.redaction", nil, map[string]any{"redacts": target.ID})
+	red.Redacts = target.ID
+	// A redacted copy takes the event's place: events already handed out stay as they were.
+	cp := *target
+	cp.Content = event.Content{VeryRaw: json.RawMessage("{}")}
+	cp.Unsigned.RedactedBecause = red
+	rm.timeline[at] = &cp
+	reply(w, 200, map[string]any{"event_id": red.ID})
 }
 
 func (s *Server) joinRoom(w http.ResponseWriter, r *http.Request, me session) {

@@ -205,13 +205,26 @@ func (s *Server) SetPowerLevel(roomID id.RoomID, user id.UserID, level int) {
 // Posted implements adaptertest.Fake: the bot's messages in the room, body and formatted_body.
 func (s *Server) Posted(ch adapters.ChannelRef) []adaptertest.Posted {
 	var out []adaptertest.Posted
+	at := map[string]int{} // event id → index in out
 	for _, ev := range s.Sent(id.RoomID(ch.ChatID)) {
 		var c event.MessageEventContent
 		_ = json.Unmarshal(ev.Content.VeryRaw, &c)
+		if c.RelatesTo != nil && c.RelatesTo.Type == event.RelReplace {
+			// An edit (m.replace) shows as its target with m.new_content.
+			if i, ok := at[c.RelatesTo.EventID.String()]; ok && c.NewContent != nil && !out[i].Deleted {
+				out[i].Text = c.NewContent.Body + "\n" + c.NewContent.FormattedBody
+				out[i].Edits++
+			}
+			continue
+		}
 		p := adaptertest.Posted{Channel: ch, ID: ev.ID.String(), Text: c.Body + "\n" + c.FormattedBody}
 		if c.RelatesTo != nil {
 			p.Thread = c.RelatesTo.GetThreadParent().String()
 		}
+		if ev.Unsigned.RedactedBecause != nil {
+			p.Deleted, p.Text = true, ""
+		}
+		at[p.ID] = len(out)
 		out = append(out, p)
 	}
 	return out
