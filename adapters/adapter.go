@@ -172,8 +172,11 @@ type Reply struct {
 	Announce Text
 	// Actions are buttons under the reply, only for commands marked Interactive. Pressing one
 	// runs its Command as if the same user had typed it in the same channel (with Interactive
-	// set), and the reply to that replaces the message that held the buttons.
+	// set), and the reply to that replaces the message that held the buttons, unless Refused.
 	Actions []Action
+	// Refused says the command was not carried out (not allowed, refused, failed). The reply to
+	// a button press is then sent to the presser as a new message: the buttons stay usable.
+	Refused bool
 }
 
 // Action is a button under a reply.

@@ -274,3 +274,51 @@ func TestMatrixReplyWithPostStartsThere(t *testing.T) {
 		t.Errorf("a member's reply reached the forum (%d posts)", n)
 	}
 }
+
+// TestARefusedPressKeepsThePreview: a press that is refused or fails (the moderator lost the
+// right to post; the forum is down) is answered in a message of its own, to the presser alone;
+// the preview stays with its buttons, which work again afterwards.
+func TestARefusedPressKeepsThePreview(t *testing.T) {
+	t.Parallel()
+	t.Run("slack", func(t *testing.T) {
+		t.Parallel()
+		var from string
+		s := startSlackBot(t, transcriptTo("topic"), func(f *slacktest.Server) {
+			from = f.AddMessage(slackGeneral, slacktest.Member, "Where does the installer log to?", "")
+			f.AddMessage(slackGeneral, slacktest.AdminUser, "To /var/log/installer", "")
+		})
+		preview := s.shortcut(t, slacktest.AdminUser, from)
+		s.forum.SetOutage(true)
+		mustReply(t, s.press(t, slackGeneral, slacktest.AdminUser, "Post to forum"), "The forum refused the transcript")
+		if got := s.replies(slackGeneral)[0]; got.Flat != preview || got.Replaced {
+			t.Fatalf("the failure replaced the preview: %q", got.Flat)
+		}
+		s.forum.SetOutage(false)
+		mustReply(t, s.press(t, slackGeneral, slacktest.AdminUser, "Post to forum"), "Posted a transcript of 2 messages")
+	})
+	t.Run("discord", func(t *testing.T) {
+		t.Parallel()
+		var ids []string
+		d := startDiscordBot(t, transcriptTo("topic"), func(f *discordtest.Server) { ids = discordTranscriptSeed(f) })
+		preview := d.menuCommand(t, discordGeneral, discordtest.AdminID, ids[4])
+		d.discord.SetAdmin(discordtest.AdminID, false)
+		var post string
+		for _, b := range preview.Buttons() {
+			if b.Label == commands.ActionPost {
+				post = b.CustomID
+			}
+		}
+		in := d.discord.InjectComponent(discordGeneral, discordtest.AdminID, post)
+		waitUntil(t, "the refusal", func() bool { return len(d.answers(in)) > 0 })
+		refusal := d.answers(in)[0]
+		mustReply(t, discordShown(refusal.Content), "Only a channel admin")
+		if refusal.ID == preview.ID || !refusal.Ephemeral {
+			t.Errorf("the refusal replaced the preview or is public: %+v", refusal)
+		}
+		if now := d.message(t, preview.ID); now.Content != preview.Content || len(now.Buttons()) != len(preview.Buttons()) {
+			t.Errorf("the preview changed to %q", now.Content)
+		}
+		d.discord.SetAdmin(discordtest.AdminID, true)
+		mustReply(t, discordShown(d.press(t, discordGeneral, discordtest.AdminID, preview, commands.ActionPost).Content), "Posted a transcript of 2 messages")
+	})
+}

@@ -96,6 +96,7 @@ func (e *Executor) Execute(ctx context.Context, cmd adapters.Command) adapters.R
 		run = &here
 	}
 	reply, verb, outcome := run.execute(ctx, cmd)
+	reply.Refused = outcome != OutcomeOK
 	if e.OnOutcome != nil {
 		e.OnOutcome(verb, outcome)
 	}

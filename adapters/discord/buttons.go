@@ -172,6 +172,20 @@ func (s *buttonStore) press(token, channel string) (string, pressResult) {
 	return b.line, pressRun
 }
 
+// release makes a pressed panel usable again (its command was refused): customID is the
+// pressed button's, panel the name pressLine was given.
+func (s *buttonStore) release(customID, panel string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, line := strings.CutPrefix(customID, lineIDPrefix); line {
+		delete(s.spent, panel)
+		return
+	}
+	if e, ok := s.byToken[strings.TrimPrefix(customID, customIDPrefix)]; ok {
+		e.Value.(*button).panel.used = false
+	}
+}
+
 // len returns how many tokens are kept.
 func (s *buttonStore) len() int {
 	s.mu.Lock()

@@ -113,7 +113,33 @@ func (a *Adapter) pressButton(ctx context.Context, h adapters.Handler, i *discor
 		return
 	}
 	cmd := a.command(i, line)
-	a.deliver(ctx, i, cmd, h.HandleCommand(ctx, cmd))
+	reply := h.HandleCommand(ctx, cmd)
+	if reply.Refused {
+		// The preview stays as it was, its buttons usable again; the refusal goes to the
+		// presser alone, in a message of its own.
+		a.buttons.release(customID, panelOf(i))
+		a.followup(ctx, i, cmd, reply)
+		return
+	}
+	a.deliver(ctx, i, cmd, reply)
+}
+
+// followup sends a reply as new ephemeral messages of the interaction, leaving the message that
+// held the pressed button as it is.
+func (a *Adapter) followup(ctx context.Context, i *discordgo.Interaction, cmd adapters.Command, reply adapters.Reply) {
+	rctx, cancel := context.WithTimeout(ctx, replyTimeout)
+	defer cancel()
+	for _, p := range splitContent(renderText(reply.Text)) {
+		if strings.TrimSpace(p) == "" {
+			continue
+		}
+		if _, err := a.s.FollowupMessageCreate(i, true, &discordgo.WebhookParams{
+			Content: p, Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions(),
+		}, discordgo.WithContext(rctx)); err != nil {
+			a.log.Error("discord: send a refused press's answer", "err", redact(err), "channel", cmd.Channel.String())
+			return
+		}
+	}
 }
 
 // panelOf names the set of buttons a press came from: the message and the custom_ids it shows.

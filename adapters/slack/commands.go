@@ -116,7 +116,8 @@ func (a *Adapter) answer(ctx context.Context, h adapters.Handler, cmd adapters.C
 	if strings.TrimSpace(text) == "" && len(reply.Actions) == 0 {
 		return
 	}
-	a.respond(ctx, responseURL, replace, text, a.buttons(reply.Actions))
+	// A refused press answers in a message of its own: the preview keeps its buttons.
+	a.respond(ctx, responseURL, replace && !reply.Refused, text, a.buttons(reply.Actions))
 }
 
 // inviteHint is the reply when the bot is not in a channel.
