@@ -55,20 +55,7 @@ func startBenchBot(b *testing.B, forum *site, rec *recorder, poll time.Duration,
 // benchCommand runs a command typed by a channel admin in ch, and fails unless the reply holds want.
 func benchCommand(b *testing.B, rec *recorder, ch, text, want string) {
 	b.Helper()
-	var h adapters.Handler
-	select {
-	case h = <-rec.handler:
-		rec.handler <- h
-	case <-time.After(benchWait):
-		b.Fatal("the bot never started the recording adapter")
-	}
-	ref, err := adapters.ParseChannelRef(ch)
-	if err != nil {
-		b.Fatal(err)
-	}
-	reply := h.HandleCommand(b.Context(), adapters.Command{
-		Channel: ref, Invoker: adapters.User{ID: "U1", Username: "admin"}, IsAdmin: true, Text: text, Time: time.Now(),
-	}).Text.String()
+	reply := rec.handleWithin(b, benchWait, ch, text, true, false).Text.String()
 	if !strings.Contains(reply, want) {
 		b.Fatalf("%s: reply %q does not contain %q", text, reply, want)
 	}

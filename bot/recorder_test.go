@@ -48,21 +48,7 @@ func newRecorder(platform string) *recorder {
 // command runs a command typed by a channel admin in ch through the bot, and returns the reply.
 func (r *recorder) command(t *testing.T, ch, text string) string {
 	t.Helper()
-	var h adapters.Handler
-	select {
-	case h = <-r.handler:
-		r.handler <- h
-	case <-time.After(10 * time.Second):
-		t.Fatal("the bot never started the recording adapter")
-	}
-	ref, err := adapters.ParseChannelRef(ch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reply := h.HandleCommand(t.Context(), adapters.Command{
-		Channel: ref, Invoker: adapters.User{ID: "U1", Username: "admin"}, IsAdmin: true, Text: text, Time: time.Now(),
-	})
-	return reply.Text.String()
+	return r.handle(t, ch, text, true, false).Text.String()
 }
 
 func (r *recorder) Platform() string { return r.platform }
@@ -110,18 +96,25 @@ func (r *recorder) History(_ context.Context, q adapters.HistoryQuery) (adapters
 // handle runs a command as typed by user (admin or not) in ch and returns the whole reply.
 func (r *recorder) handle(t *testing.T, ch, text string, admin, interactive bool) adapters.Reply {
 	t.Helper()
+	return r.handleWithin(t, 10*time.Second, ch, text, admin, interactive)
+}
+
+// handleWithin is handle for a test or a benchmark, waiting up to wait for the bot to start the
+// recording adapter.
+func (r *recorder) handleWithin(tb testing.TB, wait time.Duration, ch, text string, admin, interactive bool) adapters.Reply {
+	tb.Helper()
 	var h adapters.Handler
 	select {
 	case h = <-r.handler:
 		r.handler <- h
-	case <-time.After(10 * time.Second):
-		t.Fatal("the bot never started the recording adapter")
+	case <-time.After(wait):
+		tb.Fatal("the bot never started the recording adapter")
 	}
 	ref, err := adapters.ParseChannelRef(ch)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	return h.HandleCommand(t.Context(), adapters.Command{
+	return h.HandleCommand(tb.Context(), adapters.Command{
 		Channel: ref, Invoker: adapters.User{ID: "U1", Username: "admin"}, IsAdmin: admin,
 		Text: text, Time: time.Now(), Interactive: interactive,
 	})
