@@ -6,7 +6,6 @@ package bot
 //	go test -run XXX -bench 'PostToDelivery|BurstDrain' -benchtime 1x ./bot/
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -43,39 +42,9 @@ func startBenchBot(b *testing.B, forum *site, rec *recorder, poll time.Duration,
 		RetryBase: 5 * time.Millisecond,
 		Ready:     func(bt *Bot) { botc <- bt },
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		err := Run(ctx, opts)
-		opts.Store.Close()
-		done <- err
-	}()
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				b.Errorf("Run: %v", err)
-			}
-		case <-time.After(benchWait):
-			b.Error("the bot did not stop")
-		}
-	}
-	b.Cleanup(stop)
-
-	var bt *Bot
-	select {
-	case bt = <-botc:
-	case err := <-done:
-		b.Fatalf("Run returned before it was ready: %v", err)
-	case <-time.After(benchWait):
-		b.Fatal("the bot was never ready")
-	}
+	run := launch(b, "Run", opts, true, benchWait)
+	stop := func() { _ = run.stop() } // launch's cleanup reports Run's error
+	bt := run.ready(botc, benchWait)
 	benchUntil(b, "the first forum poll", time.Millisecond, func() bool {
 		_, ok, err := bt.Store().Cursor(b.Context(), discourse.CursorPosts)
 		return err == nil && ok

@@ -167,31 +167,9 @@ func startLiveBench(b *testing.B, forum *site, rec *recorder, tweak func(*Option
 	if tweak != nil {
 		tweak(&opts)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		err := Run(ctx, opts)
-		opts.Store.Close()
-		done <- err
-	}()
-	b.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				b.Errorf("Run: %v", err)
-			}
-		case <-time.After(benchWait):
-			b.Error("the bot did not stop")
-		}
-	})
-	var bt *Bot
-	select {
-	case bt = <-botc:
-	case err := <-done:
-		b.Fatalf("Run returned before it was ready: %v", err)
-	}
-	benchUntil(b, "live mode", time.Millisecond, func() bool { return bt.poller != nil && bt.poller.Live() })
+	bt := launch(b, "Run", opts, true, benchWait).ready(botc, benchWait)
+	// b.live, not b.poller: Ready comes before Run sets the poller.
+	benchUntil(b, "live mode", time.Millisecond, func() bool { p := bt.live.Load(); return p != nil && p.Live() })
 	return bt
 }
 

@@ -128,43 +128,9 @@ func runTestBot(t *testing.T, forumURL, db string, build func(state.Store) []ada
 		}
 		ready <- b
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		err := Run(ctx, opts)
-		if owned {
-			opts.Store.Close()
-		}
-		done <- err
-	}()
-	r := &testRun{cancel: cancel}
-	stopped := false
-	var result error
-	r.stop = func() error {
-		if !stopped {
-			stopped = true
-			cancel()
-			select {
-			case result = <-done:
-			case <-time.After(30 * time.Second):
-				t.Error("bot did not stop within 30s")
-			}
-		}
-		return result
-	}
-	t.Cleanup(func() {
-		if err := r.stop(); err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	select {
-	case r.bot = <-ready:
-	case err := <-done:
-		stopped, result = true, err
-		t.Fatalf("Run returned before it was ready: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("the bot was not ready within 10s")
-	}
+	run := launch(t, "Run", opts, owned, 30*time.Second)
+	r := &testRun{cancel: run.cancel, stop: run.stop}
+	r.bot = run.ready(ready, 10*time.Second)
 	waitUntil(t, "the forum poller's first tick", func() bool { return r.bot.metrics.lastPollOK.Load() != 0 })
 	return r
 }
@@ -451,19 +417,7 @@ func TestSecondBotOnTheSameStoreWaitsAsStandby(t *testing.T) {
 	opts.Logger, opts.Adapters = testLogger(t), []adapters.Adapter{rec2}
 	opts.Testing = Testing{Ready: func(b *Bot) { ready2 <- b }}
 	opts.Store = openTestStore(t, db)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		err := Run(ctx, opts)
-		opts.Store.Close()
-		done <- err
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("standby Run: %v", err)
-		}
-	})
+	launch(t, "standby Run", opts, true, 30*time.Second)
 
 	forum.CreateTopic("While the first runs", "<p>x</p>", "bob", forum.cat["support"])
 	r1.settle(t)

@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -138,19 +137,7 @@ func TestStandbyServesHealthAndMetrics(t *testing.T) {
 	opts.Store = openTestStore(t, db)
 	var addr atomic.Pointer[string]
 	opts.Testing.Listening = func(a string) { addr.Store(&a) }
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		err := Run(ctx, opts)
-		opts.Store.Close()
-		done <- err
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("standby Run: %v", err)
-		}
-	})
+	launch(t, "standby Run", opts, true, 30*time.Second)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if a := addr.Load(); a != nil {

@@ -11,7 +11,6 @@ package bot
 //	go test -run XXX -bench Pacing -benchtime 1x ./bot/
 
 import (
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -516,27 +515,8 @@ func runPaceBot(b *testing.B, forum *site, st state.Store, ad adapters.Adapter) 
 	opts.Adapters = []adapters.Adapter{ad}
 	opts.Store = st
 	opts.Testing.RetryBase = 50 * time.Millisecond
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, opts) }()
-	stopped := false
-	stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				b.Errorf("Run: %v", err)
-			}
-		case <-time.After(benchWait):
-			b.Error("the bot did not stop")
-		}
-	}
-	b.Cleanup(stop)
-	return stop
+	run := launch(b, "Run", opts, false, benchWait)
+	return func() { _ = run.stop() } // launch's cleanup reports Run's error
 }
 
 // benchUntilFor checks cond every 10 ms until it holds, and fails the benchmark past limit.

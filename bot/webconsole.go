@@ -141,6 +141,9 @@ func (w *webBackend) Deliveries(ctx context.Context) (web.Deliveries, error) {
 	}
 	index := map[int64]int{} // post id → position in d.Recent
 	for _, r := range rows {
+		if r.Kind != "" && r.Kind != state.Notify {
+			continue // a followed forum change, not a delivery of the post (its latency would mislead)
+		}
 		i, ok := index[r.PostID]
 		if !ok {
 			if len(d.Recent) == webRecentMax {
