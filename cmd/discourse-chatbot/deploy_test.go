@@ -2,15 +2,12 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/discourse/discoursetest"
 )
@@ -46,22 +43,7 @@ func startServing(t *testing.T, extra string) (addr string, forum *discoursetest
 	t.Cleanup(forum.Close)
 	cfg := writeFile(t, dir, "c.yaml", "forum:\n  url: "+forum.URL()+"\n  api_key: k\n  poll_interval: 1s\n"+
 		"http:\n  listen: 127.0.0.1:0\n"+extra)
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	cmd := exec.CommandContext(ctx, binary, "run", "--config", cfg, "--log-format", "json")
-	cmd.Dir = dir
-	cmd.Env = []string{"HOME=" + dir}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill() //nolint:errcheck // may have exited already
-		cmd.Wait()         //nolint:errcheck
-		cancel()
-	})
+	_, stderr, _ := startJSONRun(t, dir, cfg)
 	serving := regexp.MustCompile(`"msg":"serving health and metrics".*"addr":"([^"]+)"`)
 	lines := bufio.NewScanner(stderr)
 	var log strings.Builder

@@ -77,6 +77,31 @@ func run(t *testing.T, dir string, env []string, args ...string) result {
 	return result{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String()}
 }
 
+// startJSONRun starts `discourse-chatbot run --config cfg --log-format json` in dir with HOME=dir
+// and env, and returns it with its log (stderr) to read and a context that ends when the test's
+// 60 s for it are up. The process is killed then, or when the test ends, whichever comes first.
+func startJSONRun(t *testing.T, dir, cfg string, env ...string) (*exec.Cmd, io.ReadCloser, context.Context) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	cmd := exec.CommandContext(ctx, binary, "run", "--config", cfg, "--log-format", "json")
+	cmd.Dir = dir
+	cmd.Env = append([]string{"HOME=" + dir}, env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()   // kills the process if it still runs
+		cmd.Wait() //nolint:errcheck // the test may have waited already
+	})
+	return cmd, stderr, ctx
+}
+
 // writeFile writes content to name in dir and returns its path.
 func writeFile(t *testing.T, dir, name, content string) string {
 	t.Helper()
@@ -216,18 +241,7 @@ func TestRunStopsOnSIGTERM(t *testing.T) {
 	forum := discoursetest.NewServer("k")
 	t.Cleanup(forum.Close)
 	cfg := writeFile(t, dir, "c.yaml", "forum:\n  url: "+forum.URL()+"\n  api_key: ${TEST_API_KEY}\n  poll_interval: 1s\n")
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, "run", "--config", cfg, "--log-format", "json")
-	cmd.Dir = dir
-	cmd.Env = []string{"TEST_API_KEY=k", "HOME=" + dir}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stderr, ctx := startJSONRun(t, dir, cfg, "TEST_API_KEY=k")
 	// Wait for the "starting" log line: by then the signal handler is installed.
 	lines := bufio.NewScanner(stderr)
 	started := false

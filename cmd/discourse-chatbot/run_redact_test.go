@@ -2,13 +2,10 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"io"
-	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/discourse/discoursetest"
 )
@@ -21,18 +18,7 @@ func TestRunStartingLineHidesForumPassword(t *testing.T) {
 	t.Cleanup(forum.Close)
 	url := strings.Replace(forum.URL(), "://", "://ops:hunter2@", 1)
 	cfg := writeFile(t, dir, "c.yaml", "forum:\n  url: "+url+"\n  api_key: k\n  poll_interval: 1s\n")
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, "run", "--config", cfg, "--log-format", "json")
-	cmd.Dir = dir
-	cmd.Env = []string{"HOME=" + dir}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stderr, _ := startJSONRun(t, dir, cfg)
 	lines := bufio.NewScanner(stderr)
 	var starting string
 	var log strings.Builder
