@@ -343,3 +343,19 @@ func TestARefusedPressKeepsThePreview(t *testing.T) {
 		mustReply(t, discordShown(d.press(t, discordGeneral, discordtest.AdminID, preview, commands.ActionPost).Content), "Posted a transcript of 2 messages")
 	})
 }
+
+// TestSlackShortcutBeyondTheCapIsRefused: a message older than transcript.max_messages can
+// hold is refused with the cap named, and nothing is posted.
+func TestSlackShortcutBeyondTheCapIsRefused(t *testing.T) {
+	t.Parallel()
+	var old string
+	s := startSlackBot(t, func(o *Options) { transcriptTo("topic")(o); o.Transcript.MaxMessages = 2 }, func(f *slacktest.Server) {
+		old = f.AddMessage(slackGeneral, slacktest.Member, "Long ago", "")
+		f.AddMessage(slackGeneral, slacktest.Member, "Later", "")
+		f.AddMessage(slackGeneral, slacktest.Member, "Latest", "")
+	})
+	mustReply(t, s.shortcut(t, slacktest.AdminUser, old), "not among the last 2 messages here")
+	if n := len(s.forum.CreatedPosts()); n != 0 {
+		t.Errorf("the forum got %d posts, want none", n)
+	}
+}
