@@ -273,6 +273,27 @@ func TestMatrixReplyWithPostStartsThere(t *testing.T) {
 	if n := len(r.forum.CreatedPosts()); n != 1 {
 		t.Errorf("a member's reply reached the forum (%d posts)", n)
 	}
+
+	t.Run("in a thread, the rest of the thread", func(t *testing.T) {
+		room := r.mx.MainRoom()
+		root := r.mx.SayText(room, matrixtest.MemberUser, "Anyone on the beta?")
+		r.mx.SayInThread(room, matrixtest.AdminUser, root, "Not yet")
+		at := r.mx.SayInThread(room, matrixtest.MemberUser, root, "It is out on Friday")
+		r.mx.SayInThread(room, matrixtest.AdminUser, root, "Good to know")
+		r.mx.SayText(room, matrixtest.MemberUser, "Outside the thread")
+		before := len(r.notices(t))
+		r.mx.Say(room, matrixtest.AdminUser, map[string]any{"msgtype": "m.text", "body": "!discourse post",
+			"m.relates_to": map[string]any{"rel_type": "m.thread", "event_id": root, "is_falling_back": false,
+				"m.in_reply_to": map[string]any{"event_id": at}}})
+		waitUntil(t, "the answer in the thread", func() bool { return len(r.notices(t)) > before })
+		mustReply(t, r.notices(t)[before].Body, "Posted a transcript of 2 messages")
+		raw := r.forum.CreatedPosts()[1].Raw
+		for _, unwanted := range []string{"Not yet", "Outside the thread"} {
+			if strings.Contains(raw, unwanted) {
+				t.Errorf("transcript holds %q:\n%s", unwanted, raw)
+			}
+		}
+	})
 }
 
 // TestARefusedPressKeepsThePreview: a press that is refused or fails (the moderator lost the
@@ -321,4 +342,20 @@ func TestARefusedPressKeepsThePreview(t *testing.T) {
 		d.discord.SetAdmin(discordtest.AdminID, true)
 		mustReply(t, discordShown(d.press(t, discordGeneral, discordtest.AdminID, preview, commands.ActionPost).Content), "Posted a transcript of 2 messages")
 	})
+}
+
+// TestSlackShortcutBeyondTheCapIsRefused: a message older than transcript.max_messages can
+// hold is refused with the cap named, and nothing is posted.
+func TestSlackShortcutBeyondTheCapIsRefused(t *testing.T) {
+	t.Parallel()
+	var old string
+	s := startSlackBot(t, func(o *Options) { transcriptTo("topic")(o); o.Transcript.MaxMessages = 2 }, func(f *slacktest.Server) {
+		old = f.AddMessage(slackGeneral, slacktest.Member, "Long ago", "")
+		f.AddMessage(slackGeneral, slacktest.Member, "Later", "")
+		f.AddMessage(slackGeneral, slacktest.Member, "Latest", "")
+	})
+	mustReply(t, s.shortcut(t, slacktest.AdminUser, old), "not among the last 2 messages here")
+	if n := len(s.forum.CreatedPosts()); n != 0 {
+		t.Errorf("the forum got %d posts, want none", n)
+	}
 }

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -35,14 +36,18 @@ func notifiedAndFollowed(t *testing.T, forum *site, fake adaptertest.Fake, ch ad
 		}
 		return false
 	})
-	waitUntil(t, "a long poll on the topic's channel", func() bool {
-		for _, ask := range forum.MessageBusAsks() {
-			if _, ok := ask[discourse.TopicChannel(topicID)]; ok {
-				return true
-			}
+	// The next long poll carries the topic; on a loaded machine the one in flight may take its
+	// full timeout to end, so this wait is longer than waitUntil's.
+	deadline := time.Now().Add(60 * time.Second)
+	for !slices.ContainsFunc(forum.MessageBusAsks(), func(ask map[string]int64) bool {
+		_, ok := ask[discourse.TopicChannel(topicID)]
+		return ok
+	}) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no long poll on topic %d's channel within 60 s", topicID)
 		}
-		return false
-	})
+		time.Sleep(5 * time.Millisecond)
+	}
 	return topicID, postID, msg
 }
 
