@@ -154,6 +154,22 @@ func TestTelegramTranscriptLinkOfAnotherChat(t *testing.T) {
 	}
 }
 
+// TestTelegramTranscriptLinkOfAnotherPublicChat: in a public group a t.me/<username> link is
+// taken only when it names this group (in any case); a link to another public chat is refused,
+// not read as a message id of this chat.
+func TestTelegramTranscriptLinkOfAnotherPublicChat(t *testing.T) {
+	r := newTelegramRun(t)
+	r.tg.SetUsername(tgGroup, "ForumFriends")
+	ids := r.tgConversation()
+	reply := r.command(t, tgGroup, telegramtest.AdminUser, fmt.Sprintf("/post https://t.me/otherchat/%d", ids[2]))
+	mustReply(t, reply, "not a link to a message of this chat")
+	if got := r.forum.CreatedPosts(); len(got) != 0 {
+		t.Errorf("a link to another public chat created %d forum posts", len(got))
+	}
+	reply = r.command(t, tgGroup, telegramtest.AdminUser, fmt.Sprintf("/post https://t.me/forumfriends/%d", ids[2]))
+	mustReply(t, reply, "Posted a transcript of 2 messages")
+}
+
 // TestTopicMovedIntoRestrictedCategoryStopsAtOnce: the first post of a topic is announced in a
 // public channel; the topic then moves into a read-restricted category, and its next reply must
 // not reach the public channel, although the bot's topic cache still holds the old category.

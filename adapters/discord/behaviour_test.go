@@ -341,6 +341,77 @@ func TestThreadRule(t *testing.T) {
 	})
 }
 
+// A reply of a "thread" rule lives in the thread's channel, which the rule's channel ref does not
+// name: its ref does, so that an edit or a deletion on the forum reaches it (issue 20). Discord
+// answers a message id in the wrong channel with 404 Unknown Message, and so does the fake.
+func TestEditAndDeleteAThreadReply(t *testing.T) {
+	srv := newFake(t)
+	a := newAdapter(t, srv, discord.Config{})
+	ctx := t.Context()
+	root, err := a.Notify(ctx, general(), sample("Installer stops"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply := sample("Installer stops")
+	reply.PostNumber, reply.IsFirstPost, reply.Excerpt = 2, false, "first words"
+	ref, err := a.Notify(ctx, general(), reply, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inThread := func(text string) adaptertest.Posted {
+		t.Helper()
+		p := adaptertest.WaitPosted(t, srv, general(), text)
+		if p.Thread != string(root) {
+			t.Fatalf("%q is in thread %q, want %s", text, p.Thread, root)
+		}
+		return p
+	}
+	posted := inThread("first words")
+
+	reply.Excerpt = "edited words"
+	if err := a.Edit(ctx, general(), ref, reply); err != nil {
+		t.Fatalf("Edit of a thread reply: %v", err)
+	}
+	if p := inThread("edited words"); p.ID != posted.ID || p.Edits != 1 {
+		t.Errorf("after the edit: message %s with %d edits, want %s edited once", p.ID, p.Edits, posted.ID)
+	}
+
+	// A ref stored before refs named their thread is the bare message id: Discord looks for it in
+	// the channel and does not find it there.
+	if err := a.Edit(ctx, general(), adapters.MessageRef(posted.ID), reply); !adapters.IsPermanent(err) {
+		t.Errorf("Edit with the bare id of a message in a thread = %v, want Unknown Message (permanent)", err)
+	}
+
+	if err := a.Delete(ctx, general(), ref); err != nil {
+		t.Fatalf("Delete of a thread reply: %v", err)
+	}
+	for _, p := range srv.Posted(general()) {
+		if p.ID == posted.ID && !p.Deleted {
+			t.Errorf("the reply %s is still there after Delete", p.ID)
+		}
+		if p.ID == string(root) && p.Deleted {
+			t.Errorf("Delete of the reply deleted the thread's root %s", root)
+		}
+	}
+	if err := a.Edit(ctx, general(), ref, reply); !adapters.IsPermanent(err) {
+		t.Errorf("Edit of the deleted reply = %v, want a permanent error", err)
+	}
+
+	// A ref from another thread's reply used as the thread of the next reply: the same thread.
+	next := sample("Installer stops")
+	next.PostNumber, next.IsFirstPost, next.Excerpt = 3, false, "third post"
+	if _, err := a.Notify(ctx, general(), next, ref); err != nil {
+		t.Fatalf("Notify with a reply's ref as the thread: %v", err)
+	}
+	inThread("third post")
+
+	for _, bad := range []adapters.MessageRef{"", "x:1", "1:", "not-a-snowflake"} {
+		if err := a.Edit(ctx, general(), bad, reply); !adapters.IsPermanent(err) {
+			t.Errorf("Edit(%q) = %v, want a permanent error", bad, err)
+		}
+	}
+}
+
 func TestNotifyErrors(t *testing.T) {
 	srv := newFake(t)
 	a := newAdapter(t, srv, discord.Config{})

@@ -165,7 +165,7 @@ func panelOf(i *discordgo.Interaction) string {
 
 // buttonsExpired replaces a message whose buttons have expired (older than an hour) or whose
 // token the adapter no longer knows (a long line, shown before a restart).
-const buttonsExpired = "These buttons have expired. Run the command again."
+const buttonsExpired = adapters.ButtonsExpired
 
 // deliver sends a command's reply as the interaction's (ephemeral) response: the deferred reply,
 // or the message whose button was pressed, is edited to the reply's first part with its buttons
