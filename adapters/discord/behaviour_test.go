@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -199,6 +200,63 @@ func TestReplyIsEphemeralAnnounceIsPublic(t *testing.T) {
 	}
 	assertMentionsNobody(t, *reply)
 	assertMentionsNobody(t, *announce)
+}
+
+// Commands go through the shared dispatcher (issue 14): each interaction is acknowledged at once
+// (Discord voids one left unanswered for 3 s), a slow command holds up the later commands of its
+// own channel only, and those run in the order they came.
+func TestSlowCommandHoldsUpOnlyItsChannel(t *testing.T) {
+	srv := newFake(t)
+	a := newAdapter(t, srv, discord.Config{})
+	release := make(chan struct{})
+	var (
+		mu     sync.Mutex
+		events []string
+	)
+	note := func(e string) { mu.Lock(); events = append(events, e); mu.Unlock() }
+	index := func(e string) int { mu.Lock(); defer mu.Unlock(); return slices.Index(events, e) }
+	rec := &adaptertest.Recorder{Answer: func(c adapters.Command) adapters.Reply {
+		note("start " + c.Text)
+		if c.Text == "slow" {
+			<-release
+		}
+		note("end " + c.Text)
+		return adapters.Reply{Text: adapters.Text{{Text: "echo: " + c.Text}}}
+	}}
+	adaptertest.Start(t, a, rec)
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
+	random := adapters.ChannelRef{Platform: "discord", ChatID: discordtest.OtherChannelID}
+	replied := func(id, text string) func() bool {
+		return func() bool { r, ok := srv.Reply(id); return ok && r == text }
+	}
+
+	slow := srv.InjectCommandAs(general(), discordtest.AdminID, "slow")
+	adaptertest.WaitFor(t, "the slow command to start", func() bool { return index("start slow") >= 0 })
+	next := srv.InjectCommandAs(general(), discordtest.AdminID, "after slow")
+	other := srv.InjectCommandAs(random, discordtest.AdminID, "elsewhere")
+	adaptertest.WaitFor(t, "the other channel's answer while the slow command runs", replied(other, "echo: elsewhere"))
+	adaptertest.WaitFor(t, "the acknowledgement of the command queued behind the slow one", func() bool { return srv.Acknowledged(next) })
+	if !srv.Acknowledged(slow) {
+		t.Error("the slow command was not acknowledged while it ran")
+	}
+	if i := index("start after slow"); i >= 0 {
+		t.Fatalf("the second command of #general started before the first ended: %q", events)
+	}
+
+	close(release)
+	adaptertest.WaitFor(t, "the queued command's answer", replied(next, "echo: after slow"))
+	if end, start := index("end slow"), index("start after slow"); end < 0 || start < end {
+		t.Errorf("events %q: want #general's commands one after the other, in order", events)
+	}
+	if r, _ := srv.Reply(slow); r != "echo: slow" {
+		t.Errorf("the slow command's answer = %q", r)
+	}
 }
 
 func TestRegistersCommands(t *testing.T) {
