@@ -122,7 +122,7 @@ func New(cfg Config, deps adapters.Deps) (*Adapter, error) {
 	cli.DeviceID = id.DeviceID(cfg.DeviceID)
 	values := deps.Values
 	if values == nil {
-		values = &memValues{}
+		values = &adapters.MemValues{}
 	}
 	minBackoff := cfg.MinBackoff
 	if minBackoff <= 0 {
@@ -270,44 +270,3 @@ func (p *problemList) Add(key, format string, args ...any) {
 }
 
 func (p *problemList) Has(string) bool { return false }
-
-// memValues keeps values in memory when the adapter is given no store (tests, demos).
-type memValues struct {
-	mu      sync.Mutex
-	cursors map[string]int64
-	texts   map[string]string
-}
-
-func (m *memValues) Cursor(_ context.Context, name string) (int64, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	v, ok := m.cursors[name]
-	return v, ok, nil
-}
-
-func (m *memValues) SetCursor(_ context.Context, name string, value int64) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.cursors == nil {
-		m.cursors = map[string]int64{}
-	}
-	m.cursors[name] = value
-	return nil
-}
-
-func (m *memValues) Text(_ context.Context, name string) (string, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	v, ok := m.texts[name]
-	return v, ok, nil
-}
-
-func (m *memValues) SetText(_ context.Context, name, value string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.texts == nil {
-		m.texts = map[string]string{}
-	}
-	m.texts[name] = value
-	return nil
-}
