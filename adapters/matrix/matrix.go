@@ -23,6 +23,7 @@ import (
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/internal/plumbing"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/pace"
 )
 
 // PlatformName is the platform's name in channel refs ("matrix:!room:server[/$thread_root]").
@@ -58,6 +59,9 @@ type Adapter struct {
 	me     id.UserID
 
 	sup *plumbing.Supervisor // the /sync connection; also the adapter's Health
+
+	pacer  *pace.Pacer // every sent event, kept in values across restarts (limits.go)
+	limits Limits
 
 	authOnce sync.Mutex // held while logging in, so Notify and Run log in once
 	authed   bool
@@ -128,13 +132,20 @@ func New(cfg Config, deps adapters.Deps) (*Adapter, error) {
 	if minBackoff <= 0 {
 		minBackoff = time.Second
 	}
+	limits := DefaultLimits
+	if cfg.Limits != nil {
+		limits = *cfg.Limits
+	}
+	log := logger.With("platform", PlatformName)
 	return &Adapter{
 		cfg:       cfg,
-		log:       logger.With("platform", PlatformName),
+		log:       log,
 		values:    values,
 		cli:       cli,
 		me:        id.UserID(cfg.UserID),
-		sup:       &plumbing.Supervisor{Log: logger.With("platform", PlatformName), MinBackoff: minBackoff, MaxBackoff: 2 * time.Minute},
+		sup:       &plumbing.Supervisor{Log: log, MinBackoff: minBackoff, MaxBackoff: 2 * time.Minute},
+		pacer:     pace.New(values, paceKey, log),
+		limits:    limits,
 		power:     map[id.RoomID]powerEntry{},
 		encrypted: map[id.RoomID]bool{},
 		names:     map[id.UserID]string{},

@@ -35,6 +35,7 @@ func config(srv *matrixtest.Server) matrix.Config {
 		AccessToken: matrixtest.BotToken,
 		SyncTimeout: 2 * time.Second,
 		MinBackoff:  20 * time.Millisecond,
+		Limits:      &matrix.Limits{}, // pacing_test.go paces
 	}
 }
 
