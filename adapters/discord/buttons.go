@@ -36,7 +36,7 @@ const lineIDPrefix = "dcb!"
 
 // Tokens live an hour, and at most maxButtons of them are kept: the oldest go first.
 const (
-	buttonTTL  = time.Hour
+	buttonTTL  = adapters.ButtonLife
 	maxButtons = 10000
 )
 

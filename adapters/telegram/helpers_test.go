@@ -75,12 +75,14 @@ func (o *offsets) SetCursor(_ context.Context, name string, v int64) error {
 	return nil
 }
 
-// sentinel injects a command and waits for its echo: every update injected before it has then
-// been handled, since the adapter handles updates in order.
+// sentinel injects a command and waits for its echo: every update injected in ch before it has
+// then been handled, since the adapter handles a chat's updates in order. The command is
+// numbered, so that an earlier sentinel's echo does not count.
 func sentinel(t *testing.T, s *telegramtest.Server, ch adapters.ChannelRef) {
 	t.Helper()
-	s.InjectCommand(ch, "status sentinel", true)
-	adaptertest.WaitPosted(t, s, ch, "echo: status sentinel")
+	text := "status sentinel " + itoa(len(s.Messages(ch)))
+	s.InjectCommand(ch, text, true)
+	adaptertest.WaitPosted(t, s, ch, "echo: "+text)
 }
 
 func containsAny(s string, subs ...string) string {

@@ -77,6 +77,9 @@ type Adapter struct {
 	self    tgbotapi.User    // from getMe, once Run has connected
 	offset  int64            // the update offset when cfg.Offsets is nil
 	handler adapters.Handler // Run's handler, told of migrations Notify discovers
+	// usernames are the chats' public usernames ("" for none), from their latest update or
+	// getChat: a t.me/<username> link must name the chat it is used in.
+	usernames map[int64]string
 
 	sup      plumbing.Supervisor
 	commands *plumbing.Dispatcher

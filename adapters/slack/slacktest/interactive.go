@@ -16,6 +16,7 @@ const (
 	maxButtonText     = 75   // a button's plain_text label
 	maxButtonValue    = 2000 // a button's value
 	maxActionID       = 255  // an action_id
+	maxBlockID        = 255  // a block_id
 )
 
 // Button is one button of a message's actions blocks, as the bot sent it.
@@ -119,9 +120,16 @@ func buttons(blocks any) ([]Button, error) {
 	}
 	var out []Button
 	seen := map[string]bool{}
+	blockIDs := map[string]bool{}
 	for i, b := range list {
 		block, _ := b.(map[string]any)
 		typ, _ := block["type"].(string)
+		if id, _ := block["block_id"].(string); id != "" {
+			if len(id) > maxBlockID || blockIDs[id] {
+				return nil, fmt.Errorf("block %d: block_id %q must be unique in the message and at most %d characters", i, id, maxBlockID)
+			}
+			blockIDs[id] = true
+		}
 		switch typ {
 		case "section":
 			if t, ok := block["text"].(map[string]any); ok {
