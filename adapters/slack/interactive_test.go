@@ -57,11 +57,7 @@ func TestButtonsUnderReplyAndPress(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t)
-			a := newAdapter(t, f)
-			rec := &adaptertest.Recorder{Answer: previewAnswers}
-			startAdapter(t, f, a, rec)
-			ch := f.Channel()
+			f, rec, ch := runAdapter(t, previewAnswers)
 
 			f.InjectSlashCommand(ch, tt.user, "post 3")
 			preview := waitPost(t, f, ch, "with the preview", containing("Transcript of 3 messages"))
@@ -115,11 +111,7 @@ func equalButtons(got, want []slacktest.Button) bool {
 }
 
 func TestPressOnAnotherAppsButtonIsIgnored(t *testing.T) {
-	f := newFake(t)
-	a := newAdapter(t, f)
-	rec := &adaptertest.Recorder{}
-	startAdapter(t, f, a, rec)
-	ch := f.Channel()
+	f, rec, ch := runAdapter(t, nil)
 	f.InjectBlockAction(ch, slacktest.AdminUser, "someone_elses_button", "watch support")
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
@@ -135,16 +127,12 @@ func TestPressOnAnotherAppsButtonIsIgnored(t *testing.T) {
 }
 
 func TestButtonTooLongIsLeftOut(t *testing.T) {
-	f := newFake(t)
-	a := newAdapter(t, f)
-	rec := &adaptertest.Recorder{Answer: func(c adapters.Command) adapters.Reply {
+	f, _, ch := runAdapter(t, func(c adapters.Command) adapters.Reply {
 		return adapters.Reply{Text: adapters.Text{{Text: "Preview"}}, Actions: []adapters.Action{
 			{Label: "Huge", Command: "post " + strings.Repeat("x", 2000)},
 			{Label: strings.Repeat("L", 100), Command: "post range 1 2 confirm", Primary: true},
 		}}
-	}}
-	startAdapter(t, f, a, rec)
-	ch := f.Channel()
+	})
 	f.InjectCommand(ch, "post", true)
 	p := waitPost(t, f, ch, "with the preview", containing("Preview"))
 	if len(p.Buttons) != 1 || p.Buttons[0].Value != "post range 1 2 confirm" || len([]rune(p.Buttons[0].Text)) > 75 {
@@ -190,12 +178,8 @@ func TestExpiredPreviewRunsNothing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t)
-			a := newAdapter(t, f)
-			clk := newClock(a)
-			rec := &adaptertest.Recorder{Answer: previewAnswers}
-			startAdapter(t, f, a, rec)
-			ch := f.Channel()
+			var clk *clock
+			f, rec, ch := runAdapter(t, previewAnswers, func(a *slack.Adapter) { clk = newClock(a) })
 
 			f.InjectSlashCommand(ch, slacktest.AdminUser, "post 3")
 			preview := waitPost(t, f, ch, "with the preview", containing("Transcript of 3 messages"))
