@@ -108,19 +108,3 @@ func containsAny(s string, subs ...string) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-
-// sample is a plain notification with the given title.
-func sample(title string) adapters.Notification {
-	return adapters.Notification{
-		TopicID: 42, PostID: 4200, PostNumber: 1,
-		TopicTitle:    title,
-		URL:           "https://forum.example.org/t/welcome/42/1",
-		AuthorName:    "Alice Smith",
-		AuthorUser:    "alice",
-		CategoryPath:  "Support/Installs",
-		CategoryColor: "0088CC",
-		Tags:          []string{"bug", "linux"},
-		Excerpt:       "The installer stops at step 3.",
-		IsFirstPost:   true,
-	}
-}

@@ -71,7 +71,7 @@ func (a *Adapter) session(ctx context.Context, h adapters.Handler, up func()) er
 	if err := a.call(ctx, "getMe", nil, callTimeout, &me); err != nil {
 		return err
 	}
-	a.setBotUser(me)
+	a.self.Store(&me)
 	var hook tgbotapi.WebhookInfo
 	if err := a.call(ctx, "getWebhookInfo", nil, callTimeout, &hook); err != nil {
 		return err
