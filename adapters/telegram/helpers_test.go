@@ -1,11 +1,9 @@
 package telegram_test
 
 import (
-	"context"
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -36,7 +34,7 @@ func newAdapter(t *testing.T, s *telegramtest.Server, logs *syncbuf.Buffer, mod 
 		Token:       telegramtest.Token,
 		APIEndpoint: s.URL(),
 		PollTimeout: time.Second,
-		Offsets:     newOffsets(),
+		Offsets:     &adapters.MemValues{},
 		Limits:      &telegram.Limits{}, // the fake has no flood limits; a group's 3 s spacing would only slow the tests
 	}
 	if mod != nil {
@@ -64,28 +62,6 @@ func running(t *testing.T, h *adaptertest.Recorder, mod func(*telegram.Config)) 
 	}
 	adaptertest.Start(t, a, h)
 	return s, a, h
-}
-
-// offsets is an in-memory stand-in for the store's cursors.
-type offsets struct {
-	mu sync.Mutex
-	m  map[string]int64
-}
-
-func newOffsets() *offsets { return &offsets{m: map[string]int64{}} }
-
-func (o *offsets) Cursor(_ context.Context, name string) (int64, bool, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	v, ok := o.m[name]
-	return v, ok, nil
-}
-
-func (o *offsets) SetCursor(_ context.Context, name string, v int64) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.m[name] = v
-	return nil
 }
 
 // sentinel injects a command and waits for its echo: every update injected in ch before it has

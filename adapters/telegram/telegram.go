@@ -74,8 +74,7 @@ type Adapter struct {
 	pacer  *pace.Pacer
 	limits Limits
 
-	offset atomic.Int64                  // the update offset when cfg.Offsets is nil
-	self   atomic.Pointer[tgbotapi.User] // from getMe, once Run has connected
+	self atomic.Pointer[tgbotapi.User] // from getMe, once Run has connected
 
 	mu      sync.Mutex
 	handler adapters.Handler // Run's handler, told of migrations Notify discovers
@@ -127,6 +126,9 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 	}
 	if cfg.PollTimeout < time.Second {
 		cfg.PollTimeout = time.Second // the Bot API counts in whole seconds
+	}
+	if cfg.Offsets == nil {
+		cfg.Offsets = &adapters.MemValues{}
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{}

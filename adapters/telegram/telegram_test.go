@@ -294,7 +294,7 @@ func TestMigration(t *testing.T) {
 
 func TestRestartNeitherDropsNorRepeats(t *testing.T) {
 	s := newFake(t)
-	store := newOffsets()
+	store := &adapters.MemValues{}
 	ch := s.Channel()
 	// A 30 s long poll: stopping must abort it, not wait it out (runOneCommand allows 10 s).
 	mod := func(c *telegram.Config) { c.Offsets = store; c.PollTimeout = 30 * time.Second }
@@ -614,7 +614,7 @@ func TestHistoryIsUnavailable(t *testing.T) {
 
 func TestUpdateIDsRestartedBelowTheStoredOffset(t *testing.T) {
 	s := newFake(t)
-	store := newOffsets()
+	store := &adapters.MemValues{}
 	ch := s.Channel()
 	mod := func(c *telegram.Config) { c.Offsets = store }
 
