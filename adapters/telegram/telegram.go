@@ -151,7 +151,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 	if cfg.Limits != nil {
 		a.limits = *cfg.Limits
 	}
-	a.pacer = pace.New(cfg.Pace, paceKey, a.log)
+	a.pacer = pace.New(cfg.Pace, platform, a.log)
 	return a, nil
 }
 
