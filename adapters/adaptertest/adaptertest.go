@@ -150,13 +150,14 @@ func (r *Recorder) Moved() [][2]adapters.ChannelRef {
 	return append([][2]adapters.ChannelRef(nil), r.Moves...)
 }
 
-// Start runs a in the background with h until the test ends.
-func Start(t *testing.T, a adapters.Adapter, h adapters.Handler) {
+// Start runs a in the background with h until the test ends, or until the stop it returns is
+// called (a test that restarts the adapter).
+func Start(t *testing.T, a adapters.Adapter, h adapters.Handler) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx, h) }()
-	t.Cleanup(func() {
+	stop = sync.OnceFunc(func() {
 		cancel()
 		select {
 		case err := <-done:
@@ -167,6 +168,8 @@ func Start(t *testing.T, a adapters.Adapter, h adapters.Handler) {
 			t.Error("Run did not return within 10s of cancel")
 		}
 	})
+	t.Cleanup(stop)
+	return stop
 }
 
 // Settler is implemented by a Fake that can tell when the bot has finished its side of every

@@ -53,6 +53,19 @@ func newAdapter(t *testing.T, s *telegramtest.Server, logs *syncbuf.Buffer, mod 
 	return a
 }
 
+// running starts an adapter on a new fake until the test ends; mod adjusts its config. h (nil: a
+// new Recorder, answering "echo: <command>") is its handler.
+func running(t *testing.T, h *adaptertest.Recorder, mod func(*telegram.Config)) (*telegramtest.Server, *telegram.Adapter, *adaptertest.Recorder) {
+	t.Helper()
+	s := newFake(t)
+	a := newAdapter(t, s, nil, mod)
+	if h == nil {
+		h = &adaptertest.Recorder{}
+	}
+	adaptertest.Start(t, a, h)
+	return s, a, h
+}
+
 // offsets is an in-memory stand-in for the store's cursors.
 type offsets struct {
 	mu sync.Mutex

@@ -11,16 +11,6 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/telegram/telegramtest"
 )
 
-// TestConformancePublicGroups runs the suite with the default chat public too: its links are
-// then t.me/<username>/<id>, and the other chat's are t.me/other_group/<id>.
-func TestConformancePublicGroups(t *testing.T) {
-	adaptertest.Run(t, func(t *testing.T) (adapters.Adapter, adaptertest.Fake) {
-		s := newFake(t)
-		s.SetUsername(s.Channel(), "ForumFriends")
-		return newAdapter(t, s, nil, func(c *telegram.Config) { c.ChatLog = &adaptertest.ChatLog{} }), s
-	})
-}
-
 // historyFrom asks a for the messages from link on, in ch.
 func historyFrom(t *testing.T, a *telegram.Adapter, ch adapters.ChannelRef, link string) (adapters.History, error) {
 	t.Helper()
@@ -51,10 +41,7 @@ func wantNotThisChat(t *testing.T, a *telegram.Adapter, ch adapters.ChannelRef, 
 // chat's own (any case, as it is now), a link to another chat, public or not, is refused with
 // one line, and a t.me/c/<id> link must name this supergroup.
 func TestHistoryLinkMustNameThisChat(t *testing.T) {
-	s := newFake(t)
-	log := &adaptertest.ChatLog{}
-	a := newAdapter(t, s, nil, func(c *telegram.Config) { c.ChatLog = log })
-	adaptertest.Start(t, a, &adaptertest.Recorder{})
+	s, a, _ := running(t, nil, func(c *telegram.Config) { c.ChatLog = &adaptertest.ChatLog{} })
 	ch := s.Channel()
 	s.SetUsername(ch, "ForumFriends")
 	other := s.OtherChannel()
@@ -101,12 +88,10 @@ func TestHistoryLinkMustNameThisChat(t *testing.T) {
 // restarted, its chat log kept) asks Telegram for the chat's username before it takes a
 // t.me/<username> link.
 func TestHistoryLinkAfterRestart(t *testing.T) {
-	s := newFake(t)
 	log := &adaptertest.ChatLog{}
+	s, _, _ := running(t, nil, func(c *telegram.Config) { c.ChatLog = log })
 	ch := s.Channel()
 	s.SetUsername(ch, "ForumFriends")
-	before := newAdapter(t, s, nil, func(c *telegram.Config) { c.ChatLog = log })
-	adaptertest.Start(t, before, &adaptertest.Recorder{})
 	first := s.Inject(telegramtest.Incoming{Channel: ch, Text: "first here"})
 	sentinel(t, s, ch)
 
