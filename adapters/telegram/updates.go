@@ -37,7 +37,7 @@ func (a *Adapter) handleUpdate(ctx context.Context, h adapters.Handler, u update
 	if text == "" {
 		text, entities = msg.Caption, msg.CaptionEntities
 	}
-	kind, cmdText := parseCommand(text, a.botUser().UserName)
+	kind, cmdText := parseCommand(text, a.botName())
 	switch kind {
 	case getChatID:
 		a.reply(ctx, ch, msg, chatIDReply(ch))
