@@ -78,9 +78,6 @@ type Adapter struct {
 
 	mu      sync.Mutex
 	handler adapters.Handler // Run's handler, told of migrations Notify discovers
-	// usernames are the chats' public usernames ("" for none), from their latest update or
-	// getChat: a t.me/<username> link must name the chat it is used in.
-	usernames map[int64]string
 
 	sup      plumbing.Supervisor
 	commands *plumbing.Dispatcher
