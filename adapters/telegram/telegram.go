@@ -78,9 +78,6 @@ type Adapter struct {
 
 	mu      sync.Mutex
 	handler adapters.Handler // Run's handler, told of migrations Notify discovers
-	// usernames are the chats' public usernames ("" for none), from their latest update or
-	// getChat: a t.me/<username> link must name the chat it is used in.
-	usernames map[int64]string
 
 	sup      plumbing.Supervisor
 	commands *plumbing.Dispatcher
@@ -153,7 +150,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 	if cfg.Limits != nil {
 		a.limits = *cfg.Limits
 	}
-	a.pacer = pace.New(cfg.Pace, paceKey, a.log)
+	a.pacer = pace.New(cfg.Pace, platform, a.log)
 	return a, nil
 }
 
