@@ -154,7 +154,7 @@ func preview(all, chosen []adapters.Message, req commands.PostRequest, command a
 		tail += " category:" + req.Category
 	}
 	if req.Title != "" {
-		tail += " " + req.Title
+		tail += ` "` + req.Title + `"` // quoted: a title ending in "to" is no "to <topic url>"
 	}
 	rangeCmd := func(f, l int, confirm bool) string {
 		c := "post range " + string(usable[f].ID) + " " + string(usable[l].ID) + thread

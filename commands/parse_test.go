@@ -62,6 +62,7 @@ func TestParse(t *testing.T) {
 		{"post how to deploy", post(PostRequest{Title: "how to deploy"})},
 		{"post 10 category:support/ops Deploy notes", post(PostRequest{Count: 10, Category: "support/ops", Title: "Deploy notes"})},
 		{"post range 11 19 confirm Category:Support", post(PostRequest{First: "11", Last: "19", Confirm: true, Category: "Support"})},
+		{`post range 11 19 confirm "Logs go to"`, post(PostRequest{First: "11", Last: "19", Confirm: true, Title: "Logs go to"})},
 		{"post range 1700.1 1700.9", post(PostRequest{First: "1700.1", Last: "1700.9"})},
 		{"post range 11 19 confirm to https://forum.example/t/x/1", post(PostRequest{First: "11", Last: "19", Confirm: true, ToTopic: "https://forum.example/t/x/1"})},
 		{"post 30 confirm Deploy notes", post(PostRequest{Count: 30, Confirm: true, Title: "Deploy notes"})},
