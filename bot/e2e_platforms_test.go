@@ -86,7 +86,7 @@ var (
 		adapter: func(t *testing.T, f *matrixtest.Server, st state.Store) adapters.Adapter {
 			return must(matrix.Platform.New(&matrix.Config{
 				Homeserver: f.URL(), UserID: matrixtest.BotUser.String(), AccessToken: matrixtest.BotToken,
-				SyncTimeout: time.Second, MinBackoff: 10 * time.Millisecond,
+				SyncTimeout: time.Second, MinBackoff: 10 * time.Millisecond, Limits: &matrix.Limits{},
 			}, adapters.Deps{Logger: testLogger(t), Values: st}))
 		},
 		// The first sync ever treats what it shows as history; the second one waits for news.

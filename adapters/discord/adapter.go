@@ -25,7 +25,7 @@ type Adapter struct {
 	cfg Config
 	log *slog.Logger
 	s   *discordgo.Session
-	// buttons maps the tokens in the custom_id of reply buttons to their command lines.
+	// buttons keeps the command lines of reply buttons too long for a custom_id.
 	buttons *buttonStore
 
 	sup plumbing.Supervisor
@@ -68,7 +68,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 		limits = *cfg.Limits
 	}
 	log := logger.With("platform", platform)
-	s.Client.Transport = &pacedTransport{base: transportOf(s.Client), pacer: pace.New(cfg.Pace, paceKey, log), limits: limits}
+	s.Client.Transport = &pacedTransport{base: transportOf(s.Client), pacer: pace.New(cfg.Pace, platform, log), limits: limits}
 	s.Dialer = &websocket.Dialer{HandshakeTimeout: 15 * time.Second, Proxy: http.ProxyFromEnvironment}
 	s.Identify.Intents = intents(cfg.Transcripts)
 	// Run owns reconnection (bound to its context, with backoff); discordgo still resumes the
@@ -79,7 +79,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 	s.SyncEvents = true
 	// discordgo logs through the standard logger; Run logs what matters with slog instead.
 	s.LogLevel = -1
-	return &Adapter{cfg: cfg, log: log, s: s, buttons: newButtonStore(), commands: plumbing.NewDispatcher(maxConcurrentCommands),
+	return &Adapter{cfg: cfg, log: log, s: s, buttons: newButtonStore(cfg.Values, log), commands: plumbing.NewDispatcher(maxConcurrentCommands),
 		sup: plumbing.Supervisor{Log: log, MinBackoff: 500 * time.Millisecond, MaxBackoff: 2 * time.Minute}}, nil
 }
 

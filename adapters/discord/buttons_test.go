@@ -11,6 +11,7 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord/discordtest"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/internal/plumbing"
 )
 
 // previewBot answers "post" with a preview and two buttons, and "post range …" with either a
@@ -38,6 +39,16 @@ func previewBot() *adaptertest.Recorder {
 			}
 		}
 	}}
+}
+
+// startPreviewBot runs an adapter against a fake Discord with previewBot as its handler.
+func startPreviewBot(t *testing.T) (*discordtest.Server, *discord.Adapter, *adaptertest.Recorder) {
+	t.Helper()
+	srv := newFake(t)
+	a := newAdapter(t, srv, discord.Config{})
+	rec := previewBot()
+	adaptertest.Start(t, a, rec)
+	return srv, a, rec
 }
 
 // waitMessage waits until the fake holds a bot message satisfying cond, and returns it.
@@ -75,11 +86,17 @@ func showPreview(t *testing.T, srv *discordtest.Server, ch adapters.ChannelRef, 
 	})
 }
 
+// press has user press the button customID in ch and returns the command the press ran.
+func press(t *testing.T, srv *discordtest.Server, rec *adaptertest.Recorder, ch adapters.ChannelRef, user, customID string) adapters.Command {
+	t.Helper()
+	n := len(rec.Received())
+	srv.InjectComponent(ch, user, customID)
+	adaptertest.WaitFor(t, "the press handled", func() bool { return len(rec.Received()) > n })
+	return rec.Received()[n]
+}
+
 func TestReplyButtons(t *testing.T) {
-	srv := newFake(t)
-	a := newAdapter(t, srv, discord.Config{})
-	rec := previewBot()
-	adaptertest.Start(t, a, rec)
+	srv, _, rec := startPreviewBot(t)
 	ch := general()
 
 	preview := showPreview(t, srv, ch, discordtest.AdminID)
@@ -133,10 +150,7 @@ func TestReplyButtons(t *testing.T) {
 
 	t.Run("a member without Manage Channels pressing is not admin", func(t *testing.T) {
 		p := showPreview(t, srv, ch, discordtest.MemberID)
-		n := len(rec.Received())
-		srv.InjectComponent(ch, discordtest.MemberID, p.Buttons()[0].CustomID)
-		adaptertest.WaitFor(t, "the member's press handled", func() bool { return len(rec.Received()) > n })
-		c := rec.Received()[n]
+		c := press(t, srv, rec, ch, discordtest.MemberID, p.Buttons()[0].CustomID)
 		if c.Text != "post range 1700000000000000002 1700000000000000009" || c.IsAdmin || !c.Interactive || c.Invoker.ID != discordtest.MemberID {
 			t.Errorf("command = %+v, want the range line, not admin, Interactive, from the member", c)
 		}
@@ -148,19 +162,14 @@ func TestReplyButtons(t *testing.T) {
 		if len(bs) != 1 || bs[0].Label != "Post to forum" || bs[0].CustomID == p.Buttons()[1].CustomID {
 			t.Fatalf("new buttons = %+v, want one fresh Post to forum", bs)
 		}
-		srv.InjectComponent(ch, discordtest.MemberID, bs[0].CustomID)
-		adaptertest.WaitFor(t, "the second press handled", func() bool { return len(rec.Received()) > n+1 })
-		if c := rec.Received()[n+1]; c.Text != "post range 1700000000000000002 1700000000000000009 confirm" || c.IsAdmin {
+		if c := press(t, srv, rec, ch, discordtest.MemberID, bs[0].CustomID); c.Text != "post range 1700000000000000002 1700000000000000009 confirm" || c.IsAdmin {
 			t.Errorf("second press = %+v", c)
 		}
 	})
 }
 
 func TestExpiredButtons(t *testing.T) {
-	srv := newFake(t)
-	a := newAdapter(t, srv, discord.Config{})
-	rec := previewBot()
-	adaptertest.Start(t, a, rec)
+	srv, a, rec := startPreviewBot(t)
 	var mu sync.Mutex
 	now := time.Now()
 	discord.SetButtonClock(a, func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
@@ -182,51 +191,70 @@ func TestExpiredButtons(t *testing.T) {
 }
 
 func TestButtonPressInThread(t *testing.T) {
-	srv := newFake(t)
-	a := newAdapter(t, srv, discord.Config{})
-	rec := previewBot()
-	adaptertest.Start(t, a, rec)
-	root, err := a.Notify(t.Context(), general(), sample("Topic"), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := sample("Topic")
-	n.Excerpt = "a reply"
-	if _, err := a.Notify(t.Context(), general(), n, root); err != nil {
-		t.Fatal(err)
-	}
-	in := adapters.ChannelRef{Platform: "discord", ChatID: discordtest.ChannelID, ThreadID: string(root)}
+	srv, a, rec := startPreviewBot(t)
+	root, _, in := startThread(t, a, "Topic")
 	preview := showPreview(t, srv, in, discordtest.AdminID)
-	srv.InjectComponent(in, discordtest.AdminID, preview.Buttons()[0].CustomID)
-	adaptertest.WaitFor(t, "the press handled", func() bool { return len(rec.Received()) == 2 })
-	if c := rec.Received()[1]; c.Channel != general() || c.Thread != root || !c.IsAdmin {
+	if c := press(t, srv, rec, in, discordtest.AdminID, preview.Buttons()[0].CustomID); c.Channel != general() || c.Thread != root || !c.IsAdmin {
 		t.Errorf("press in a thread = %+v, want #general with thread %s, admin", c, root)
 	}
 }
 
-// TestButtonsSurviveARestart: a preview's buttons carry their command lines, so a press after
-// the bot restarted (a new adapter, nothing in memory) still runs the command.
+// TestButtonsSurviveARestart: a press after the bot restarted (a new adapter, nothing in memory)
+// still runs the command: a line that fits rides in the button's custom_id, a longer one (a
+// "to <topic url>" transcript) in a slot of the bot's store (Deps.Values). Without the store the
+// long line is gone, and the press says so.
 func TestButtonsSurviveARestart(t *testing.T) {
-	srv := newFake(t)
-	first := newAdapter(t, srv, discord.Config{})
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- first.Run(ctx, previewBot()) }()
-	preview := showPreview(t, srv, general(), discordtest.AdminID)
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("Run = %v after cancel", err)
+	const (
+		short = "post range 1700000000000000001 1700000000000000009 confirm"
+		long  = short + " to https://forum.example.org/t/a-topic-slug-long-enough-to-overflow-a-custom-id/1234"
+	)
+	tests := []struct {
+		name      string
+		line      string
+		sameStore bool // the restarted adapter is given the first one's store
+		want      string
+	}{
+		{"a line in the button", short, false, "Posted: " + short},
+		{"a long line in the store", long, true, "Posted: " + long},
+		{"a long line, the store not kept", long, false, "These buttons have expired. Run the command again."},
 	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newFake(t)
+			bot := func() *adaptertest.Recorder {
+				return &adaptertest.Recorder{Answer: func(c adapters.Command) adapters.Reply {
+					if c.Text == "post" {
+						return adapters.Reply{Text: adapters.Text{{Text: "Transcript of 3 messages"}},
+							Actions: []adapters.Action{{Label: "Post to forum", Command: tc.line, Primary: true}}}
+					}
+					return adapters.Reply{Text: adapters.Text{{Text: "Posted: " + c.Text}}}
+				}}
+			}
+			store := &plumbing.MemValues{}
+			first := newAdapter(t, srv, discord.Config{Values: store})
+			ctx, cancel := context.WithCancel(t.Context())
+			done := make(chan error, 1)
+			go func() { done <- first.Run(ctx, bot()) }()
+			preview := showPreview(t, srv, general(), discordtest.AdminID)
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatalf("Run = %v after cancel", err)
+			}
 
-	rec := previewBot()
-	adaptertest.Start(t, newAdapter(t, srv, discord.Config{}), rec)
-	adaptertest.WaitFor(t, "the new session", srv.Connected)
-	post := preview.Buttons()[1].CustomID
-	srv.InjectComponent(general(), discordtest.AdminID, post)
-	m := waitMessage(t, srv, "the answer after the restart", func(m discordtest.Message) bool {
-		return m.ID == preview.ID && strings.HasPrefix(m.Content, "Posted: ")
-	})
-	if strings.Contains(m.Content, "expired") || len(m.Components) != 0 {
-		t.Errorf("answer = %q with %+v, want the posted reply without buttons", m.Content, m.Components)
+			cfg := discord.Config{}
+			if tc.sameStore {
+				cfg.Values = store
+			}
+			rec := bot()
+			adaptertest.Start(t, newAdapter(t, srv, cfg), rec)
+			adaptertest.WaitFor(t, "the new session", srv.Connected)
+			srv.InjectComponent(general(), discordtest.AdminID, preview.Buttons()[0].CustomID)
+			m := waitMessage(t, srv, "the answer after the restart", func(m discordtest.Message) bool {
+				return m.ID == preview.ID && m.Content != preview.Content
+			})
+			if m.Content != tc.want || len(m.Components) != 0 {
+				t.Errorf("answer = %q with %+v, want %q without buttons", m.Content, m.Components, tc.want)
+			}
+		})
 	}
 }

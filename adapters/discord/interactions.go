@@ -127,7 +127,7 @@ func (a *Adapter) pressButton(ctx context.Context, h adapters.Handler, i *discor
 	if id, ok := strings.CutPrefix(customID, lineIDPrefix); ok {
 		line, res = a.buttons.pressLine(id, panelOf(i))
 	} else {
-		line, res = a.buttons.press(strings.TrimPrefix(customID, customIDPrefix), i.ChannelID)
+		line, res = a.buttons.press(ctx, strings.TrimPrefix(customID, customIDPrefix), i.ChannelID, panelOf(i))
 	}
 	switch res {
 	case pressSpent:
@@ -150,7 +150,7 @@ func (a *Adapter) pressButton(ctx context.Context, h adapters.Handler, i *discor
 	if reply.Refused {
 		// The preview stays as it was, its buttons usable again; the refusal goes to the
 		// presser alone, in a message of its own.
-		a.buttons.release(customID, panelOf(i))
+		a.buttons.release(panelOf(i))
 		a.followup(ctx, i, cmd, reply)
 		return
 	}
@@ -197,7 +197,7 @@ func panelOf(i *discordgo.Interaction) string {
 }
 
 // buttonsExpired replaces a message whose buttons have expired (older than an hour) or whose
-// token the adapter no longer knows (a long line, shown before a restart).
+// long line's slot has been reused since.
 const buttonsExpired = adapters.ButtonsExpired
 
 // deliver sends a command's reply as the interaction's (ephemeral) response: the deferred reply,
@@ -214,7 +214,7 @@ func (a *Adapter) deliver(ctx context.Context, i *discordgo.Interaction, cmd ada
 	parts := splitContent(content)
 	var rows []discordgo.MessageComponent
 	if cmd.Interactive {
-		rows = a.components(i.ChannelID, reply.Actions)
+		rows = a.components(rctx, i.ChannelID, reply.Actions)
 	} else {
 		rows = []discordgo.MessageComponent{}
 	}

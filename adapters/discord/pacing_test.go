@@ -2,40 +2,20 @@ package discord_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/internal/plumbing"
 )
-
-// memValues is an in-memory stand-in for the bot's store.
-type memValues struct {
-	mu sync.Mutex
-	m  map[string]int64
-}
-
-func (v *memValues) Cursor(_ context.Context, name string) (int64, bool, error) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	x, ok := v.m[name]
-	return x, ok, nil
-}
-
-func (v *memValues) SetCursor(_ context.Context, name string, value int64) error {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.m[name] = value
-	return nil
-}
 
 // Discord announces an exhausted bucket in the answer's headers; discordgo waits it out, and the
 // adapter keeps it in the store, so a restarted bot does not post into it either.
 func TestARestartedAdapterWaitsForAnExhaustedBucket(t *testing.T) {
 	srv := newFake(t)
 	srv.LimitMessages(1, time.Hour)
-	st := &memValues{m: map[string]int64{}}
+	st := &plumbing.MemValues{}
 	n := adapters.Notification{TopicTitle: "Backlog", URL: "https://forum.example.org/t/backlog/1/1"}
 	first := newAdapter(t, srv, discord.Config{Pace: st})
 	if _, err := first.Notify(t.Context(), srv.Channel(), n, ""); err != nil {
