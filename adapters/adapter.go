@@ -186,6 +186,14 @@ type Action struct {
 	Primary bool   // the main action ("Post to forum"), styled as such where the platform can
 }
 
+// ButtonLife is how long the buttons under a reply (a transcript preview) work, on every
+// platform that shows them. A press on older buttons runs nothing and answers the presser alone
+// with ButtonsExpired. Buttons carry their expiry, so a restart of the bot does not end them.
+const ButtonLife = time.Hour
+
+// ButtonsExpired is the answer to a press on buttons older than ButtonLife.
+const ButtonsExpired = "These buttons have expired. Run the command again."
+
 // Text is formatted text as a list of spans, so that each adapter renders it in its own markup
 // (Slack mrkdwn, Telegram HTML, Markdown) without parsing strings. Newlines are "\n" in spans.
 type Text []Span

@@ -46,6 +46,51 @@ func HistoryPlan(q HistoryQuery) (HistoryMode, int) {
 	return HistoryLatest, limit
 }
 
+// HistoryReads are one platform's reads of each stretch of history, for ReadHistory. Each gets
+// the limit HistoryPlan picks and returns the stretch oldest first; a link that names no message
+// of the query's channel is ErrBadLink.
+type HistoryReads[M any] struct {
+	// Latest reads the channel's newest limit messages.
+	Latest func(limit int) ([]M, error)
+	// From reads the message link names and those after it, at most limit.
+	From func(link string, limit int) ([]M, error)
+	// ThreadLink reads the thread the message link names roots or belongs to, at most limit.
+	ThreadLink func(link string, limit int) ([]M, error)
+	// Thread reads the thread rooted at root, at most limit.
+	Thread func(root MessageRef, limit int) ([]M, error)
+}
+
+// ReadHistory is what every adapter's History does before it converts the messages: it refuses a
+// channel of another platform than the named one, reads the stretch of q that HistoryPlan picks
+// with the platform's reads, and refuses a range that overflows q's cap (CheckRange).
+func ReadHistory[M any](q HistoryQuery, platform string, r HistoryReads[M]) ([]M, error) {
+	if q.Channel.Platform != platform || q.Channel.ChatID == "" {
+		return nil, fmt.Errorf("%s history: %q is not a %s channel", platform, q.Channel.String(), platform)
+	}
+	mode, limit := HistoryPlan(q)
+	var (
+		msgs []M
+		err  error
+	)
+	switch mode {
+	case HistoryFrom:
+		msgs, err = r.From(q.FromLink, limit)
+	case HistoryThreadLink:
+		msgs, err = r.ThreadLink(q.ThreadLink, limit)
+	case HistoryThread:
+		msgs, err = r.Thread(q.Thread, limit)
+	default:
+		msgs, err = r.Latest(limit)
+	}
+	if err == nil {
+		err = CheckRange(q, len(msgs))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return msgs, nil
+}
+
 // CheckRange returns a *TooLongError when the read messages of a range planned by HistoryPlan
 // overflow q's cap; the newest messages never do.
 func CheckRange(q HistoryQuery, read int) error {

@@ -191,14 +191,22 @@ func BenchmarkDelivery(b *testing.B) {
 	b.Run("pg-session-loss-midburst", func(b *testing.B) { benchTakeover(b, "postgres") })
 }
 
+// startWatchingBench runs a live bot on a new forum whose private channel console:bench watches
+// Support and the moderators' group.
+func startWatchingBench(b *testing.B) (*site, *recorder) {
+	b.Helper()
+	forum := newSite(b)
+	rec := newRecorder("console")
+	startLiveBench(b, forum, rec, func(o *Options) { o.Access.PrivateChannels = []string{"console:bench"} })
+	benchCommand(b, rec, "console:bench", "watch support", "support")
+	benchCommand(b, rec, "console:bench", "watch group:moderators", "moderators")
+	return forum, rec
+}
+
 // benchSteadyLive: topics and private messages at random moments (mean gap 50 ms), live.
 func benchSteadyLive(b *testing.B) {
 	for range b.N {
-		forum := newSite(b)
-		rec := newRecorder("console")
-		startLiveBench(b, forum, rec, func(o *Options) { o.Access.PrivateChannels = []string{"console:bench"} })
-		benchCommand(b, rec, "console:bench", "watch support", "support")
-		benchCommand(b, rec, "console:bench", "watch group:moderators", "moderators")
+		forum, rec := startWatchingBench(b)
 		log := recorderLog(b, rec)
 		rng := rand.New(rand.NewPCG(16, 1))
 		pmTopic, _ := forum.CreatePrivateMessage("Steady private thread", "<p>start</p>", "alice", "moderators")
@@ -241,11 +249,7 @@ func benchSteadyLive(b *testing.B) {
 // benchIdleLive: forum requests a minute of an idle live bot with a category and a group rule.
 func benchIdleLive(b *testing.B) {
 	for range b.N {
-		forum := newSite(b)
-		rec := newRecorder("console")
-		startLiveBench(b, forum, rec, func(o *Options) { o.Access.PrivateChannels = []string{"console:bench"} })
-		benchCommand(b, rec, "console:bench", "watch support", "support")
-		benchCommand(b, rec, "console:bench", "watch group:moderators", "moderators")
+		forum, _ := startWatchingBench(b)
 		time.Sleep(5 * time.Second) // past the start's requests
 		before := forum.Requests("")
 		const idle = 2 * time.Minute

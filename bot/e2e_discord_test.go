@@ -23,39 +23,22 @@ var discordGeneral = adapters.ChannelRef{Platform: "discord", ChatID: discordtes
 
 const discordGoldenTranscript = "testdata/transcript_discord.md"
 
-// discordBot is a bot running with Discord as its only chat platform.
-type discordBot struct {
-	forum   *site
-	discord *discordtest.Server
-	bot     *Bot
-}
-
-// startDiscordBot runs the bot against a new fake forum and a new fake Discord until the test
-// ends. extra adjusts the options; seed, when set, fills the fake Discord before the
-// bot starts. It returns once the gateway session is live, the command is registered and the
-// forum poller has started, so that every post the test makes afterwards is announced.
+// startDiscordBot is startChatBot on Discord (connected: the gateway session is live and the
+// command is registered).
 func startDiscordBot(t *testing.T, extra botOption, seed func(*discordtest.Server)) *discordBot {
 	t.Helper()
-	forum := newSite(t)
-	fake, run := startChat(t, discordPlatform, forum, extra, seed)
-	return &discordBot{forum: forum, discord: fake, bot: run.bot}
+	return &discordBot{startChatBot(t, discordPlatform, extra, seed)}
 }
 
 // answers returns the bot's answers to one interaction (the response, then follow-ups).
 func (d *discordBot) answers(interactionID string) []discordtest.Message {
-	var out []discordtest.Message
-	for _, m := range d.discord.Messages() {
-		if m.Interaction == interactionID {
-			out = append(out, m)
-		}
-	}
-	return out
+	return keep(d.fake.Messages(), func(m discordtest.Message) bool { return m.Interaction == interactionID })
 }
 
 // message returns the bot's message with that id as it is now (edits included).
 func (d *discordBot) message(t *testing.T, id string) discordtest.Message {
 	t.Helper()
-	for _, m := range d.discord.Messages() {
+	for _, m := range d.fake.Messages() {
 		if m.ID == id {
 			return m
 		}
@@ -68,7 +51,7 @@ func (d *discordBot) message(t *testing.T, id string) discordtest.Message {
 // and returns the bot's response to that interaction and the interaction id.
 func (d *discordBot) command(t *testing.T, ch adapters.ChannelRef, userID, text string) (discordtest.Message, string) {
 	t.Helper()
-	id := d.discord.InjectCommandAs(ch, userID, text)
+	id := d.fake.InjectCommandAs(ch, userID, text)
 	waitUntil(t, "the answer to /discourse "+text, func() bool { return len(d.answers(id)) > 0 })
 	return d.answers(id)[0], id
 }
@@ -81,7 +64,7 @@ func (d *discordBot) press(t *testing.T, ch adapters.ChannelRef, userID string, 
 		if b.Label != label {
 			continue
 		}
-		d.discord.InjectComponent(ch, userID, b.CustomID)
+		d.fake.InjectComponent(ch, userID, b.CustomID)
 		var now discordtest.Message
 		waitUntil(t, "the answer to pressing "+label, func() bool {
 			now = d.message(t, msg.ID)
@@ -95,32 +78,23 @@ func (d *discordBot) press(t *testing.T, ch adapters.ChannelRef, userID string, 
 
 // notifications returns the bot's embeds in ch (threads included), oldest first.
 func (d *discordBot) notifications(ch adapters.ChannelRef) []discordtest.Message {
-	var out []discordtest.Message
-	for _, m := range d.discord.Messages() {
-		if m.Channel == ch.ChatID && m.Interaction == "" && len(m.Embeds) > 0 {
-			out = append(out, m)
-		}
-	}
-	return out
+	return keep(d.fake.Messages(), func(m discordtest.Message) bool {
+		return m.Channel == ch.ChatID && m.Interaction == "" && len(m.Embeds) > 0
+	})
 }
 
 // waitNotifications waits until ch holds n notifications and returns them.
 func (d *discordBot) waitNotifications(t *testing.T, ch adapters.ChannelRef, n int) []discordtest.Message {
 	t.Helper()
-	waitUntil(t, fmt.Sprintf("%d notifications in %s", n, ch), func() bool { return len(d.notifications(ch)) >= n })
-	return d.notifications(ch)
+	return waitCount(t, "notifications in "+ch.String(), n, func() []discordtest.Message { return d.notifications(ch) })
 }
 
 // announcements returns the bot's plain messages in ch (not answers, not embeds): what everyone
 // in the channel sees, such as "changed this channel's forum notifications".
 func (d *discordBot) announcements(ch adapters.ChannelRef) []discordtest.Message {
-	var out []discordtest.Message
-	for _, m := range d.discord.Messages() {
-		if m.Channel == ch.ChatID && m.Interaction == "" && len(m.Embeds) == 0 {
-			out = append(out, m)
-		}
-	}
-	return out
+	return keep(d.fake.Messages(), func(m discordtest.Message) bool {
+		return m.Channel == ch.ChatID && m.Interaction == "" && len(m.Embeds) == 0
+	})
 }
 
 // discordEscape matches a Discord markdown backslash escape.
@@ -229,22 +203,13 @@ func TestDiscordMemberWithoutManageChannelsIsRefused(t *testing.T) {
 			t.Errorf("the refusal of %q has buttons %+v", cmd, reply.Buttons())
 		}
 	}
-	rules, err := d.bot.Store().AllRules(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rules) != 0 {
-		t.Errorf("a member without Manage Channels made rules: %+v", rules)
-	}
-	if created := d.forum.CreatedPosts(); len(created) != 0 {
-		t.Errorf("a member without Manage Channels posted to the forum: %+v", created)
-	}
+	checkNothingMade(t, d.bot, d.forum, "a member without Manage Channels")
 	if a := d.announcements(discordGeneral); len(a) != 0 {
 		t.Errorf("a refused command announced in the channel: %q", a[0].Content)
 	}
 	// Anyone may look; given Manage Channels, the same member may act.
 	d.command(t, discordGeneral, discordtest.MemberID, "status")
-	d.discord.SetAdmin(discordtest.MemberID, true)
+	d.fake.SetAdmin(discordtest.MemberID, true)
 	reply, _ := d.command(t, discordGeneral, discordtest.MemberID, "watch support")
 	if strings.Contains(reply.Content, "Only a channel admin") {
 		t.Fatalf("a member with Manage Channels was refused: %q", reply.Content)
@@ -301,8 +266,8 @@ func TestDiscordDroppedGatewayLosesNoInteraction(t *testing.T) {
 			t.Parallel()
 			d := startDiscordBot(t, nil, nil)
 			d.command(t, discordGeneral, discordtest.AdminID, "status") // the session is live
-			tt.fault(d.discord)
-			id := d.discord.InjectCommandAs(discordGeneral, discordtest.AdminID, "watch support")
+			tt.fault(d.fake)
+			id := d.fake.InjectCommandAs(discordGeneral, discordtest.AdminID, "watch support")
 			waitUntil(t, "the answer to the command run during the outage", func() bool { return len(d.answers(id)) > 0 })
 			mustReply(t, discordShown(d.answers(id)[0].Content), "support")
 
@@ -315,19 +280,15 @@ func TestDiscordDroppedGatewayLosesNoInteraction(t *testing.T) {
 			if n := len(d.answers(id)); n != 1 {
 				t.Errorf("the command was answered %d times, want once", n)
 			}
-			announced := 0
-			for _, m := range d.announcements(discordGeneral) {
-				if strings.Contains(m.Content, "changed this channel's forum notifications") {
-					announced++
-				}
-			}
-			if announced != 1 {
+			if announced := len(keep(d.announcements(discordGeneral), func(m discordtest.Message) bool {
+				return strings.Contains(m.Content, "changed this channel's forum notifications")
+			})); announced != 1 {
 				t.Errorf("the rule change was announced %d times, want once", announced)
 			}
 			if rules, _ := d.bot.Store().AllRules(t.Context()); len(rules) != 1 {
 				t.Errorf("rules %+v, want the one watch rule", rules)
 			}
-			intents, resumes := d.discord.Identifies()
+			intents, resumes := d.fake.Identifies()
 			if len(intents) != 1 || resumes < 1 {
 				t.Errorf("identifies %d, resumes %d: want the session resumed, not a new one", len(intents), resumes)
 			}
@@ -340,38 +301,27 @@ func TestDiscordThreadRuleMakesOneThreadPerTopic(t *testing.T) {
 	d := startDiscordBot(t, nil, nil)
 	reply, _ := d.command(t, discordGeneral, discordtest.AdminID, "thread support")
 	mustReply(t, discordShown(reply.Content), "thread")
-	a, _ := d.forum.CreateTopic("Topic A", "<p>a1</p>", "alice", d.forum.cat["support"])
-	d.forum.Reply(a, "bob", "<p>a2</p>")
-	b, _ := d.forum.CreateTopic("Topic B", "<p>b1</p>", "bob", d.forum.cat["support"])
-	d.forum.Reply(a, "carol", "<p>a3</p>")
-	d.forum.Reply(b, "alice", "<p>b2</p>")
+	postTopicsAandB(d.forum)
 	got := d.waitNotifications(t, discordGeneral, 5)
-	if want := "[Topic A Topic A Topic B Topic A Topic B]"; fmt.Sprint(discordTitles(got)) != want || len(got) != 5 {
-		t.Fatalf("titles %q, want %s", discordTitles(got), want)
-	}
-	a1, a2, b1, a3, b2 := got[0], got[1], got[2], got[3], got[4]
-	if a1.Thread != "" || b1.Thread != "" {
-		t.Errorf("first posts went into a thread: A %q, B %q", a1.Thread, b1.Thread)
+	var notes []threadNote
+	for i, m := range got {
+		notes = append(notes, threadNote{title: discordTitles(got)[i], id: m.ID, thread: m.Thread})
 	}
 	// A thread started from a message has the message's id.
-	if a2.Thread != a1.ID || a3.Thread != a1.ID {
-		t.Errorf("replies of A in threads %q and %q, want the thread of A's first notification %q", a2.Thread, a3.Thread, a1.ID)
-	}
-	if b2.Thread != b1.ID {
-		t.Errorf("reply of B in thread %q, want %q", b2.Thread, b1.ID)
-	}
+	checkThreadPerTopic(t, notes, "the thread of A's first notification")
+	a1, a2, b1, a3, b2 := got[0], got[1], got[2], got[3], got[4]
 	for _, tt := range []struct {
 		root discordtest.Message
 		name string
 	}{{a1, "Topic A"}, {b1, "Topic B"}} {
-		th, ok := d.discord.Thread(tt.root.ID)
+		th, ok := d.fake.Thread(tt.root.ID)
 		if !ok || th.Name != tt.name || th.ParentID != discordtest.ChannelID {
 			t.Errorf("thread of %q: %+v (found %v), want one named after the topic in #general", tt.name, th, ok)
 		}
 	}
 	// One thread per topic: none was started from a reply.
 	for _, m := range []discordtest.Message{a2, a3, b2} {
-		if _, ok := d.discord.Thread(m.ID); ok {
+		if _, ok := d.fake.Thread(m.ID); ok {
 			t.Errorf("a thread was started from the reply %s", m.ID)
 		}
 	}
@@ -444,17 +394,7 @@ func TestDiscordTranscriptWithButtons(t *testing.T) {
 	if len(answer.Buttons()) != 0 {
 		t.Errorf("the answer still shows buttons %+v", answer.Buttons())
 	}
-	created := d.forum.CreatedPosts()
-	if len(created) != 1 {
-		t.Fatalf("the forum got %d posts, want 1 topic: %+v", len(created), created)
-	}
-	topic := created[0]
-	if topic.CategoryID != d.forum.cat["support"] || !strings.HasPrefix(topic.Title, "Chat transcript: #general on Discord") {
-		t.Errorf("topic %q in category %d, want a default title in support (%d)", topic.Title, topic.CategoryID, d.forum.cat["support"])
-	}
-	if !strings.Contains(answer.Content, fmt.Sprintf("/%d", topic.TopicID)) {
-		t.Errorf("answer %q does not link the new topic %d", answer.Content, topic.TopicID)
-	}
+	topic := transcriptTopic(t, d.forum, answer.Content, "Chat transcript: #general on Discord")
 	golden(t, discordGoldenTranscript, discordStableIDs(topic.Raw, ids))
 	for _, outside := range []string{"Morning all", "a notification the bot sent"} {
 		if strings.Contains(topic.Raw, outside) {
@@ -506,20 +446,7 @@ func TestDiscordTranscriptComposerLink(t *testing.T) {
 	if m == nil {
 		t.Fatalf("answer %q holds no composer link", answer.Content)
 	}
-	u, err := url.Parse(m[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := u.Scheme + "://" + u.Host + u.Path; got != d.forum.URL()+"/new-topic" {
-		t.Errorf("composer link goes to %s", got)
-	}
-	q := u.Query()
-	if q.Get("category_id") != fmt.Sprint(d.forum.cat["support"]) || !strings.HasPrefix(q.Get("title"), "Chat transcript: #general on Discord") {
-		t.Errorf("composer link title %q category %q", q.Get("title"), q.Get("category_id"))
-	}
-	if n := len(d.forum.CreatedPosts()); n != 0 {
-		t.Errorf("link mode created %d forum posts, want none", n)
-	}
+	q := composerLink(t, d.forum, m[1], "Chat transcript: #general on Discord")
 	if !*update { // TestDiscordTranscriptWithButtons writes the golden file
 		golden(t, discordGoldenTranscript, discordStableIDs(q.Get("body"), ids))
 	}
@@ -543,7 +470,7 @@ func TestDiscordLongComposerLinkStaysWhole(t *testing.T) {
 	}
 	// The answer replaced the preview; its continuations are ephemeral follow-ups.
 	parts := []string{fmt.Sprintf("%d characters", len([]rune(answer.Content)))}
-	for _, m := range d.discord.Messages() {
+	for _, m := range d.fake.Messages() {
 		if m.Ephemeral && m.ID != answer.ID && m.Interaction != preview.Interaction {
 			parts = append(parts, fmt.Sprintf("%d characters", len([]rune(m.Content))))
 		}
@@ -566,15 +493,12 @@ func TestDiscordLongComposerLinkStaysWhole(t *testing.T) {
 func TestDiscordTranscriptOfAThread(t *testing.T) {
 	t.Parallel()
 	d := startDiscordBot(t, transcriptTo("topic"), nil)
-	d.command(t, discordGeneral, discordtest.AdminID, "thread support")
-	topic, _ := d.forum.CreateTopic("Installer hangs", "<p>first</p>", "alice", d.forum.cat["support"])
-	d.forum.Reply(topic, "bob", "<p>second</p>") // starts the thread
-	root := d.waitNotifications(t, discordGeneral, 2)[0]
+	root := d.topicThread(t)
 	inThread := adapters.ChannelRef{Platform: "discord", ChatID: discordtest.ChannelID, ThreadID: root.ID}
-	d.discord.AddUserMessage(discordtest.ChannelID, discordtest.MemberID, "Outside the thread")
-	d.discord.AddUserMessage(root.ID, discordtest.MemberID, "Same here, it hangs at step 3")
-	d.discord.AddUserMessage(root.ID, discordtest.AdminID, "Run it with `--verbose`")
-	d.discord.AddUserMessage(root.ID, discordtest.MemberID, "That fixed it, thanks")
+	d.fake.AddUserMessage(discordtest.ChannelID, discordtest.MemberID, "Outside the thread")
+	d.fake.AddUserMessage(root.ID, discordtest.MemberID, "Same here, it hangs at step 3")
+	d.fake.AddUserMessage(root.ID, discordtest.AdminID, "Run it with `--verbose`")
+	d.fake.AddUserMessage(root.ID, discordtest.MemberID, "That fixed it, thanks")
 
 	preview, _ := d.command(t, inThread, discordtest.AdminID, "post thread Installer hang")
 	for _, want := range []string{"Transcript of 3 messages", "Same here", "That fixed it"} {
@@ -585,25 +509,17 @@ func TestDiscordTranscriptOfAThread(t *testing.T) {
 	}
 	answer := d.press(t, inThread, discordtest.AdminID, preview, commands.ActionPost)
 	mustReply(t, discordShown(answer.Content), "Posted a transcript of 3 messages")
-	created := d.forum.CreatedPosts()
-	if len(created) != 1 {
-		t.Fatalf("the forum got %d posts, want 1", len(created))
-	}
-	if created[0].Title != "Installer hang" {
-		t.Errorf("title %q, want the words after `post thread`", created[0].Title)
-	}
-	raw := created[0].Raw
-	at := 0
-	for _, want := range []string{"**@bob:** Same here, it hangs at step 3", "**@alice:** Run it with `--verbose`", "**@bob:** That fixed it, thanks"} {
-		i := strings.Index(raw[at:], want)
-		if i < 0 {
-			t.Fatalf("thread transcript lacks %q after byte %d:\n%s", want, at, raw)
-		}
-		at += i + len(want)
-	}
-	for _, outside := range []string{"Outside the thread", "Installer hangs"} {
-		if strings.Contains(raw, outside) {
-			t.Errorf("thread transcript holds %q from outside the thread or from the bot:\n%s", outside, raw)
-		}
-	}
+	checkThreadTranscript(t, d.forum, 1, "Installer hang",
+		[]string{"**@bob:** Same here, it hangs at step 3", "**@alice:** Run it with `--verbose`", "**@bob:** That fixed it, thanks"},
+		[]string{"Outside the thread", "Installer hangs"}) // the channel, and the bot's own notifications
+}
+
+// topicThread makes the bot start a thread in #general: a thread rule on Support, then a topic
+// with a reply. It returns the thread's starter, the topic's first notification.
+func (d *discordBot) topicThread(t *testing.T) discordtest.Message {
+	t.Helper()
+	d.command(t, discordGeneral, discordtest.AdminID, "thread support")
+	topic, _ := d.forum.CreateTopic("Installer hangs", "<p>first</p>", "alice", d.forum.cat["support"])
+	d.forum.Reply(topic, "bob", "<p>second</p>") // starts the thread
+	return d.waitNotifications(t, discordGeneral, 2)[0]
 }

@@ -3,7 +3,6 @@ package bot
 import (
 	"fmt"
 	"html"
-	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -20,49 +19,29 @@ import (
 
 const mmGoldenTranscript = "testdata/transcript_mattermost.md"
 
-// mmBot is a bot running with Mattermost as its only chat platform.
-type mmBot struct {
-	forum *site
-	mm    *mattermosttest.Server
-	bot   *Bot
-}
-
-// startMattermostBot runs the bot against a new fake forum and a new fake Mattermost until the
-// test ends. extra adjusts the options; seed, when set, fills the fake before the
-// bot starts. It returns once the websocket is up and the forum poller has started.
+// startMattermostBot is startChatBot on Mattermost (connected: the websocket is up).
 func startMattermostBot(t *testing.T, extra botOption, seed func(*mattermosttest.Server)) *mmBot {
 	t.Helper()
-	forum := newSite(t)
-	fake, run := startChat(t, mattermostPlatform, forum, extra, seed)
-	return &mmBot{forum: forum, mm: fake, bot: run.bot}
+	return &mmBot{startChatBot(t, mattermostPlatform, extra, seed)}
 }
 
 // replies returns the bot's text posts (answers to commands) in the main channel, as stored.
 func (r *mmBot) replies() []*model.Post {
-	var out []*model.Post
-	for _, p := range r.mm.Posts(r.mm.Channel()) {
-		if p.UserId == r.mm.BotID() && p.Message != "" && p.Type == "" { // not its join message
-			out = append(out, p)
-		}
-	}
-	return out
+	return keep(r.fake.Posts(r.fake.Channel()), func(p *model.Post) bool {
+		return p.UserId == r.fake.BotID() && p.Message != "" && p.Type == "" // not its join message
+	})
 }
 
 // notifications returns the bot's attachment posts in the main channel, oldest first.
 func (r *mmBot) notifications() []*model.Post {
-	var out []*model.Post
-	for _, p := range r.mm.Posts(r.mm.Channel()) {
-		if p.UserId == r.mm.BotID() && len(p.Attachments()) > 0 {
-			out = append(out, p)
-		}
-	}
-	return out
+	return keep(r.fake.Posts(r.fake.Channel()), func(p *model.Post) bool {
+		return p.UserId == r.fake.BotID() && len(p.Attachments()) > 0
+	})
 }
 
 func (r *mmBot) waitNotifications(t *testing.T, n int) []*model.Post {
 	t.Helper()
-	waitUntil(t, fmt.Sprintf("%d notifications", n), func() bool { return len(r.notifications()) >= n })
-	return r.notifications()
+	return waitCount(t, "notifications", n, r.notifications)
 }
 
 // command has carol (admin) or dave (plain member) write "@discourse text" in the main channel
@@ -70,7 +49,7 @@ func (r *mmBot) waitNotifications(t *testing.T, n int) []*model.Post {
 func (r *mmBot) command(t *testing.T, admin bool, text string) string {
 	t.Helper()
 	before := len(r.replies())
-	r.mm.InjectCommand(r.mm.Channel(), text, admin)
+	r.fake.InjectCommand(r.fake.Channel(), text, admin)
 	waitUntil(t, "the answer to @discourse "+text, func() bool { return len(r.replies()) > before })
 	return r.replies()[before].Message
 }
@@ -144,16 +123,7 @@ func TestMattermostPlainMemberIsRefused(t *testing.T) {
 	for _, cmd := range []string{"watch support", "thread general", "remove 1", "post 3", "test"} {
 		mustReply(t, mmShown(r.command(t, false, cmd)), "Only a channel admin")
 	}
-	rules, err := r.bot.Store().AllRules(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rules) != 0 {
-		t.Errorf("a plain member's commands made rules: %+v", rules)
-	}
-	if created := r.forum.CreatedPosts(); len(created) != 0 {
-		t.Errorf("a plain member's post reached the forum: %+v", created)
-	}
+	checkNothingMade(t, r.bot, r.forum, "a plain member")
 	// Anyone may look, and a channel admin may act.
 	mustReply(t, mmShown(r.command(t, false, "status")), "")
 	mustReply(t, mmShown(r.command(t, true, "watch support")), "Rule created: **watch** `support`")
@@ -183,12 +153,12 @@ func TestMattermostForumMentionsPingNobody(t *testing.T) {
 	}
 	// The server's own count (mentions in the message and attachment texts, as the real server
 	// counts them): the notification added none; a real mention after it does.
-	ch := r.mm.Channel()
-	if c, d := r.mm.Mentions(ch, r.mm.AdminID()), r.mm.Mentions(ch, r.mm.MemberID()); c != 0 || d != 0 {
+	ch := r.fake.Channel()
+	if c, d := r.fake.Mentions(ch, r.fake.AdminID()), r.fake.Mentions(ch, r.fake.MemberID()); c != 0 || d != 0 {
 		t.Errorf("the notification mentioned carol %d and dave %d times", c, d)
 	}
-	r.mm.InjectPost(ch, r.mm.MemberID(), "@carol see above", "")
-	if c := r.mm.Mentions(ch, r.mm.AdminID()); c != 1 {
+	r.fake.InjectPost(ch, r.fake.MemberID(), "@carol see above", "")
+	if c := r.fake.Mentions(ch, r.fake.AdminID()); c != 1 {
 		t.Errorf("carol has %d mentions after dave's @carol, want 1", c)
 	}
 }
@@ -200,25 +170,25 @@ func TestMattermostCommandDuringOutageIsAnsweredAfterReconnect(t *testing.T) {
 	r := startMattermostBot(t, nil, nil)
 	// A sync point: the re-sync that follows the first connection is done once a command sent
 	// after it is answered, so it cannot be what finds the command sent during the outage.
-	r.mm.InjectCommand(r.mm.Channel(), "status", true)
+	r.fake.InjectCommand(r.fake.Channel(), "status", true)
 	waitUntil(t, "the answer to status", func() bool { return len(r.replies()) > 0 })
-	sessions := r.mm.Sessions()
-	r.mm.SetOffline(true)
-	r.mm.DropConnections()
-	waitUntil(t, "the websocket to drop", func() bool { return r.mm.Live() == 0 })
+	sessions := r.fake.Sessions()
+	r.fake.SetOffline(true)
+	r.fake.DropConnections()
+	waitUntil(t, "the websocket to drop", func() bool { return r.fake.Live() == 0 })
 	before := len(r.replies())
-	r.mm.InjectCommand(r.mm.Channel(), "watch support", true)
+	r.fake.InjectCommand(r.fake.Channel(), "watch support", true)
 	// The bot tries to reconnect while the command waits unseen.
-	waitUntil(t, "a refused reconnection", func() bool { return r.mm.Rejected() > 0 })
+	waitUntil(t, "a refused reconnection", func() bool { return r.fake.Rejected() > 0 })
 	if n := len(r.replies()); n != before {
 		t.Fatalf("the command was answered while the websocket was down (%d replies)", n-before)
 	}
-	r.mm.SetOffline(false)
+	r.fake.SetOffline(false)
 	waitUntil(t, "the answer after reconnecting", func() bool { return len(r.replies()) > before })
 	if got := mmShown(r.replies()[before].Message); !strings.Contains(got, "Rule created: **watch** `support`") {
 		t.Errorf("answer %q", got)
 	}
-	if r.mm.Sessions() <= sessions {
+	if r.fake.Sessions() <= sessions {
 		t.Errorf("answered without a new websocket session")
 	}
 	// The rule works: a support post arrives, and the command was answered once.
@@ -272,44 +242,15 @@ func TestMattermostTranscriptBecomesATopic(t *testing.T) {
 	})
 	answer := mmShown(r.command(t, true, "post 3"))
 	mustReply(t, answer, "Posted a transcript of 3 messages")
-	created := r.forum.CreatedPosts()
-	if len(created) != 1 {
-		t.Fatalf("the forum got %d posts, want 1 topic: %+v", len(created), created)
-	}
-	topic := created[0]
-	if topic.CategoryID != r.forum.cat["support"] || !strings.HasPrefix(topic.Title, "Chat transcript: ") {
-		t.Errorf("topic %q in category %d, want a default title in support (%d)", topic.Title, topic.CategoryID, r.forum.cat["support"])
-	}
-	if !strings.Contains(answer, fmt.Sprintf("/%d", topic.TopicID)) {
-		t.Errorf("answer %q does not link the new topic %d", answer, topic.TopicID)
-	}
-	golden(t, mmGoldenTranscript, seed.normalize(r.mm, topic.Raw))
+	topic := transcriptTopic(t, r.forum, answer, "Chat transcript: ")
+	golden(t, mmGoldenTranscript, seed.normalize(r.fake, topic.Raw))
 
 	t.Run("post thread <link>", func(t *testing.T) {
-		answer := mmShown(r.command(t, true, "post thread "+r.mm.Permalink(seed.reply)+" Installer hang"))
+		answer := mmShown(r.command(t, true, "post thread "+r.fake.Permalink(seed.reply)+" Installer hang"))
 		mustReply(t, answer, "Posted a transcript of 3 messages")
-		created := r.forum.CreatedPosts()
-		if len(created) != 2 {
-			t.Fatalf("the forum got %d posts, want 2", len(created))
-		}
-		thread := created[1]
-		if thread.Title != "Installer hang" {
-			t.Errorf("title %q, want the words after the link", thread.Title)
-		}
-		raw := thread.Raw
-		at := 0
-		for _, want := range []string{"**@dave:** Has anyone seen the installer hang?", "**@carol:** Yes, on **step 3**", "**@dave:** Fixed it with `--verbose` :tada:"} {
-			i := strings.Index(raw[at:], want)
-			if i < 0 {
-				t.Fatalf("thread transcript lacks %q after byte %d:\n%s", want, at, raw)
-			}
-			at += i + len(want)
-		}
-		for _, outside := range []string{"Morning all", "Run it with"} {
-			if strings.Contains(raw, outside) {
-				t.Errorf("thread transcript holds %q from outside the thread:\n%s", outside, raw)
-			}
-		}
+		checkThreadTranscript(t, r.forum, 2, "Installer hang",
+			[]string{"**@dave:** Has anyone seen the installer hang?", "**@carol:** Yes, on **step 3**", "**@dave:** Fixed it with `--verbose` :tada:"},
+			[]string{"Morning all", "Run it with"})
 	})
 }
 
@@ -325,21 +266,8 @@ func TestMattermostTranscriptComposerLink(t *testing.T) {
 	if m == nil {
 		t.Fatalf("answer %q holds no composer link", answer)
 	}
-	u, err := url.Parse(m[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := u.Scheme + "://" + u.Host + u.Path; got != r.forum.URL()+"/new-topic" {
-		t.Errorf("composer link goes to %s", got)
-	}
-	q := u.Query()
-	if q.Get("category_id") != fmt.Sprint(r.forum.cat["support"]) || !strings.HasPrefix(q.Get("title"), "Chat transcript: ") {
-		t.Errorf("composer link title %q category %q", q.Get("title"), q.Get("category_id"))
-	}
-	golden(t, mmGoldenTranscript, seed.normalize(r.mm, q.Get("body")))
-	if n := len(r.forum.CreatedPosts()); n != 0 {
-		t.Errorf("link mode created %d forum posts, want none", n)
-	}
+	q := composerLink(t, r.forum, m[1], "Chat transcript: ")
+	golden(t, mmGoldenTranscript, seed.normalize(r.fake, q.Get("body")))
 }
 
 // TestMattermostThreadRuleRepliesWithRootID: `thread` puts a topic's replies under its first

@@ -25,7 +25,7 @@ import (
 func (s *slackBot) shortcut(t *testing.T, userID, ts string) string {
 	t.Helper()
 	before := len(s.replies(slackGeneral))
-	s.slack.InjectMessageShortcut(slackGeneral, userID, slack.ShortcutCallbackID, ts)
+	s.fake.InjectMessageShortcut(slackGeneral, userID, slack.ShortcutCallbackID, ts)
 	waitUntil(t, "the answer to the message shortcut", func() bool { return len(s.replies(slackGeneral)) > before })
 	return s.replies(slackGeneral)[before].Flat
 }
@@ -81,7 +81,7 @@ func TestSlackMessageShortcutStartsTheTranscriptThere(t *testing.T) {
 	t.Run("a member is refused, privately", func(t *testing.T) {
 		before := len(s.forum.CreatedPosts())
 		mustReply(t, s.shortcut(t, slacktest.Member, from), "Only a channel admin")
-		for _, p := range s.slack.Posts(slackGeneral) {
+		for _, p := range s.fake.Posts(slackGeneral) {
 			if !p.Ephemeral {
 				t.Errorf("a refused shortcut posted publicly: %q", p.Text)
 			}
@@ -96,7 +96,7 @@ func TestSlackMessageShortcutStartsTheTranscriptThere(t *testing.T) {
 // returns the bot's response to that interaction.
 func (d *discordBot) menuCommand(t *testing.T, ch adapters.ChannelRef, userID, id string) discordtest.Message {
 	t.Helper()
-	in := d.discord.InjectMessageCommand(ch, userID, discord.MenuCommandName, id)
+	in := d.fake.InjectMessageCommand(ch, userID, discord.MenuCommandName, id)
 	waitUntil(t, "the answer to the message command", func() bool { return len(d.answers(in)) > 0 })
 	return d.answers(in)[0]
 }
@@ -168,7 +168,7 @@ func TestDiscordMessageCommandStartsTheTranscriptThere(t *testing.T) {
 			t.Errorf("a member's message command reached the forum")
 		}
 	})
-	if u := d.discord.Unhandled(); len(u) != 0 {
+	if u := d.fake.Unhandled(); len(u) != 0 {
 		t.Errorf("the fake Discord did not understand: %q", u)
 	}
 }
@@ -211,11 +211,11 @@ func TestMattermostPostInAThreadStartsAtItsMessage(t *testing.T) {
 	r := startMattermostBot(t, transcriptTo("topic"), func(f *mattermosttest.Server) { seed = mmSeedTranscript(f) })
 	say := func(userID string) string {
 		before := len(r.replies())
-		r.mm.InjectPost(r.mm.Channel(), userID, "@"+mattermosttest.BotUsername+" post", seed.root)
+		r.fake.InjectPost(r.fake.Channel(), userID, "@"+mattermosttest.BotUsername+" post", seed.root)
 		waitUntil(t, "the answer to @discourse post", func() bool { return len(r.replies()) > before })
 		return mmShown(r.replies()[before].Message)
 	}
-	mustReply(t, say(r.mm.AdminID()), "Posted a transcript of 6 messages")
+	mustReply(t, say(r.fake.AdminID()), "Posted a transcript of 6 messages")
 	created := r.forum.CreatedPosts()
 	if len(created) != 1 {
 		t.Fatalf("the forum got %d posts, want 1", len(created))
@@ -229,7 +229,7 @@ func TestMattermostPostInAThreadStartsAtItsMessage(t *testing.T) {
 	if strings.Contains(raw, "Morning all") {
 		t.Errorf("the transcript holds a post from before the message replied to:\n%s", raw)
 	}
-	mustReply(t, say(r.mm.MemberID()), "Only a channel admin")
+	mustReply(t, say(r.fake.MemberID()), "Only a channel admin")
 	if n := len(r.forum.CreatedPosts()); n != 1 {
 		t.Errorf("a member's reply reached the forum (%d posts)", n)
 	}
@@ -322,14 +322,14 @@ func TestARefusedPressKeepsThePreview(t *testing.T) {
 		var ids []string
 		d := startDiscordBot(t, transcriptTo("topic"), func(f *discordtest.Server) { ids = discordTranscriptSeed(f) })
 		preview := d.menuCommand(t, discordGeneral, discordtest.AdminID, ids[4])
-		d.discord.SetAdmin(discordtest.AdminID, false)
+		d.fake.SetAdmin(discordtest.AdminID, false)
 		var post string
 		for _, b := range preview.Buttons() {
 			if b.Label == commands.ActionPost {
 				post = b.CustomID
 			}
 		}
-		in := d.discord.InjectComponent(discordGeneral, discordtest.AdminID, post)
+		in := d.fake.InjectComponent(discordGeneral, discordtest.AdminID, post)
 		waitUntil(t, "the refusal", func() bool { return len(d.answers(in)) > 0 })
 		refusal := d.answers(in)[0]
 		mustReply(t, discordShown(refusal.Content), "Only a channel admin")
@@ -339,7 +339,7 @@ func TestARefusedPressKeepsThePreview(t *testing.T) {
 		if now := d.message(t, preview.ID); now.Content != preview.Content || len(now.Buttons()) != len(preview.Buttons()) {
 			t.Errorf("the preview changed to %q", now.Content)
 		}
-		d.discord.SetAdmin(discordtest.AdminID, true)
+		d.fake.SetAdmin(discordtest.AdminID, true)
 		mustReply(t, discordShown(d.press(t, discordGeneral, discordtest.AdminID, preview, commands.ActionPost).Content), "Posted a transcript of 2 messages")
 	})
 }

@@ -41,6 +41,7 @@ type chatPlatform[F platformFake] struct {
 	newFake func() F
 	adapter func(t *testing.T, f F, st state.Store) adapters.Adapter
 	ready   func(t *testing.T, f F) // waits until the adapter is connected
+	seed    func(F)                 // for everyPlatform: fills the fake before the bot starts
 }
 
 var (
@@ -85,7 +86,7 @@ var (
 		adapter: func(t *testing.T, f *matrixtest.Server, st state.Store) adapters.Adapter {
 			return must(matrix.Platform.New(&matrix.Config{
 				Homeserver: f.URL(), UserID: matrixtest.BotUser.String(), AccessToken: matrixtest.BotToken,
-				SyncTimeout: time.Second, MinBackoff: 10 * time.Millisecond,
+				SyncTimeout: time.Second, MinBackoff: 10 * time.Millisecond, Limits: &matrix.Limits{},
 			}, adapters.Deps{Logger: testLogger(t), Values: st}))
 		},
 		// The first sync ever treats what it shows as history; the second one waits for news.
@@ -135,34 +136,35 @@ func everyPlatform(t *testing.T, fn func(t *testing.T, forum *site, fake adapter
 // everyPlatformWith is everyPlatform with extra bot options.
 func everyPlatformWith(t *testing.T, extra botOption, fn func(t *testing.T, forum *site, fake adaptertest.Fake)) {
 	t.Helper()
-	run := func(name string, start func(t *testing.T, forum *site) adaptertest.Fake) {
-		t.Run(name, func(t *testing.T) {
+	for _, p := range []startable{
+		slackPlatform, discordPlatform, mattermostPlatform, matrixPlatform,
+		seeded(telegramPlatform, func(f *telegramtest.Server) { f.AddChat(-1009999999999, "supergroup", "Marker", false) }),
+	} {
+		t.Run(p.platform(), func(t *testing.T) {
 			forum := newSite(t)
-			fn(t, forum, start(t, forum))
+			fn(t, forum, p.start(t, forum, extra))
 		})
 	}
-	run("slack", func(t *testing.T, forum *site) adaptertest.Fake {
-		f, _ := startChat(t, slackPlatform, forum, extra, nil)
-		return f
-	})
-	run("discord", func(t *testing.T, forum *site) adaptertest.Fake {
-		f, _ := startChat(t, discordPlatform, forum, extra, nil)
-		return f
-	})
-	run("mattermost", func(t *testing.T, forum *site) adaptertest.Fake {
-		f, _ := startChat(t, mattermostPlatform, forum, extra, nil)
-		return f
-	})
-	run("matrix", func(t *testing.T, forum *site) adaptertest.Fake {
-		f, _ := startChat(t, matrixPlatform, forum, extra, nil)
-		return f
-	})
-	run("telegram", func(t *testing.T, forum *site) adaptertest.Fake {
-		f, _ := startChat(t, telegramPlatform, forum, extra, func(f *telegramtest.Server) {
-			f.AddChat(-1009999999999, "supergroup", "Marker", false)
-		})
-		return f
-	})
+}
+
+// startable is a platform of the table whatever its fake: everyPlatform's list.
+type startable interface {
+	platform() string
+	start(t *testing.T, forum *site, extra botOption) adaptertest.Fake
+}
+
+func (p chatPlatform[F]) platform() string { return p.name }
+
+func (p chatPlatform[F]) start(t *testing.T, forum *site, extra botOption) adaptertest.Fake {
+	t.Helper()
+	f, _ := startChat(t, p, forum, extra, p.seed)
+	return f
+}
+
+// seeded is p whose fake seed fills before every bot of everyPlatform starts.
+func seeded[F platformFake](p chatPlatform[F], seed func(F)) chatPlatform[F] {
+	p.seed = seed
+	return p
 }
 
 // TestEveryPlatform: on every platform, an admin's `watch` creates the rule, a forum post in the
@@ -201,13 +203,7 @@ func TestEveryPlatform(t *testing.T) {
 		mustReply(t, say("watch general", false), "admin")
 		mustReply(t, say("remove 1", true), "Rule 1 removed")
 
-		n := 0
-		for _, p := range fake.Posted(ch) {
-			if strings.Contains(p.Text, "Printer on fire") {
-				n++
-			}
-		}
-		if n != 1 {
+		if n := len(keep(fake.Posted(ch), func(p adaptertest.Posted) bool { return strings.Contains(p.Text, "Printer on fire") })); n != 1 {
 			t.Errorf("the post was notified %d times, want once", n)
 		}
 	})

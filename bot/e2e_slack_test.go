@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"html"
-	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -24,21 +23,12 @@ var slackGeneral = adapters.ChannelRef{Platform: "slack", ChatID: slacktest.Gene
 
 const slackGoldenTranscript = "testdata/transcript_slack.md"
 
-// slackBot is a bot running with Slack as its only chat platform.
-type slackBot struct {
-	forum *site
-	slack *slacktest.Server
-	bot   *Bot
-}
-
-// startSlackBot runs the bot against a new fake forum and a new fake Slack until the test ends.
-// extra adjusts the options, and seed, when set, fills the fake Slack before the
-// bot starts. It returns once Socket Mode is connected and the forum poller has started, so
-// that every post the test makes afterwards is announced.
+// startSlackBot is startChatBot on Slack (connected: Socket Mode is up). When the test ends it
+// fails if an envelope was acknowledged late or not at all.
 func startSlackBot(t *testing.T, extra botOption, seed func(*slacktest.Server)) *slackBot {
 	t.Helper()
-	forum := newSite(t)
-	fake, run := startChat(t, slackPlatform, forum, extra, seed)
+	s := &slackBot{startChatBot(t, slackPlatform, extra, seed)}
+	fake := s.fake
 	t.Cleanup(func() {
 		if late := fake.LateAcks(); len(late) > 0 {
 			t.Errorf("envelopes acknowledged after Slack's 3 s: %v", late)
@@ -51,18 +41,12 @@ func startSlackBot(t *testing.T, extra botOption, seed func(*slacktest.Server)) 
 			t.Errorf("fake Slack: %v", err)
 		}
 	})
-	return &slackBot{forum: forum, slack: fake, bot: run.bot}
+	return s
 }
 
 // replies returns the ephemeral answers to slash commands in ch.
 func (s *slackBot) replies(ch adapters.ChannelRef) []slacktest.Post {
-	var out []slacktest.Post
-	for _, p := range s.slack.Posts(ch) {
-		if p.Ephemeral {
-			out = append(out, p)
-		}
-	}
-	return out
+	return keep(s.fake.Posts(ch), func(p slacktest.Post) bool { return p.Ephemeral })
 }
 
 // command types "/discourse text" as userID in ch and returns the bot's answer (Slack mrkdwn,
@@ -70,7 +54,7 @@ func (s *slackBot) replies(ch adapters.ChannelRef) []slacktest.Post {
 func (s *slackBot) command(t *testing.T, ch adapters.ChannelRef, userID, text string) string {
 	t.Helper()
 	before := len(s.replies(ch))
-	s.slack.InjectSlashCommand(ch, userID, text)
+	s.fake.InjectSlashCommand(ch, userID, text)
 	waitUntil(t, "the answer to /discourse "+text, func() bool { return len(s.replies(ch)) > before })
 	return s.replies(ch)[before].Text
 }
@@ -80,17 +64,17 @@ func (s *slackBot) command(t *testing.T, ch adapters.ChannelRef, userID, text st
 // ephemeral one (as Flat, everything a reader sees).
 func (s *slackBot) press(t *testing.T, ch adapters.ChannelRef, userID, label string) string {
 	t.Helper()
-	posts := s.slack.Posts(ch)
+	posts := s.fake.Posts(ch)
 	for i := len(posts) - 1; i >= 0; i-- {
 		for _, b := range posts[i].Buttons {
 			if !strings.Contains(b.Text, label) {
 				continue
 			}
 			old, n := posts[i].Flat, len(posts)
-			s.slack.InjectBlockAction(ch, userID, b.ActionID, b.Value)
+			s.fake.InjectBlockAction(ch, userID, b.ActionID, b.Value)
 			var got string
 			waitUntil(t, "the answer to pressing "+label, func() bool {
-				ps := s.slack.Posts(ch)
+				ps := s.fake.Posts(ch)
 				if ps[i].Flat != old {
 					got = ps[i].Flat
 					return true
@@ -126,20 +110,15 @@ func (s *slackBot) postTranscript(t *testing.T, cmd string, n int) string {
 // notifications returns the bot's notifications in ch (messages linking to a forum topic), oldest
 // first.
 func (s *slackBot) notifications(ch adapters.ChannelRef) []slacktest.Post {
-	var out []slacktest.Post
-	for _, p := range s.slack.Posts(ch) {
-		if p.Via == "chat.postMessage" && strings.Contains(p.Flat, s.forum.URL()+"/t/") {
-			out = append(out, p)
-		}
-	}
-	return out
+	return keep(s.fake.Posts(ch), func(p slacktest.Post) bool {
+		return p.Via == "chat.postMessage" && strings.Contains(p.Flat, s.forum.URL()+"/t/")
+	})
 }
 
 // waitNotifications waits until ch holds n notifications and returns them.
 func (s *slackBot) waitNotifications(t *testing.T, ch adapters.ChannelRef, n int) []slacktest.Post {
 	t.Helper()
-	waitUntil(t, fmt.Sprintf("%d notifications in %s", n, ch), func() bool { return len(s.notifications(ch)) >= n })
-	return s.notifications(ch)
+	return waitCount(t, "notifications in "+ch.String(), n, func() []slacktest.Post { return s.notifications(ch) })
 }
 
 // slackTitleOf returns the topic title a notification links, as a reader sees it.
@@ -170,7 +149,7 @@ func TestSlackWatchThenPostArrivesInTheChannel(t *testing.T) {
 	reply := s.command(t, slackGeneral, slacktest.AdminUser, "watch support")
 	mustReply(t, reply, "support")
 	waitUntil(t, "the public confirmation", func() bool {
-		for _, p := range s.slack.Posts(slackGeneral) {
+		for _, p := range s.fake.Posts(slackGeneral) {
 			if !p.Ephemeral && strings.Contains(p.Text, "changed this channel's forum notifications") {
 				return true
 			}
@@ -212,36 +191,23 @@ func TestSlackThreadRulePutsRepliesInTheTopicsThread(t *testing.T) {
 	t.Parallel()
 	s := startSlackBot(t, nil, nil)
 	mustReply(t, s.command(t, slackGeneral, slacktest.AdminUser, "thread support"), "thread")
-	a, _ := s.forum.CreateTopic("Topic A", "<p>a1</p>", "alice", s.forum.cat["support"])
-	s.forum.Reply(a, "bob", "<p>a2</p>")
-	b, _ := s.forum.CreateTopic("Topic B", "<p>b1</p>", "bob", s.forum.cat["support"])
-	s.forum.Reply(a, "carol", "<p>a3</p>")
-	s.forum.Reply(b, "alice", "<p>b2</p>")
-	got := s.waitNotifications(t, slackGeneral, 5)
-	if want := "[Topic A Topic A Topic B Topic A Topic B]"; fmt.Sprint(slackTitles(got)) != want || len(got) != 5 {
-		t.Fatalf("titles %q, want %s", slackTitles(got), want)
+	postTopicsAandB(s.forum)
+	var got []threadNote
+	for _, p := range s.waitNotifications(t, slackGeneral, 5) {
+		got = append(got, threadNote{title: slackTitleOf(p), id: p.TS, thread: p.ThreadTS})
 	}
-	a1, a2, b1, a3, b2 := got[0], got[1], got[2], got[3], got[4]
-	if a1.ThreadTS != "" || b1.ThreadTS != "" {
-		t.Errorf("first posts went into a thread: A %q, B %q", a1.ThreadTS, b1.ThreadTS)
-	}
-	if a2.ThreadTS != a1.TS || a3.ThreadTS != a1.TS {
-		t.Errorf("replies of A in threads %q and %q, want the first notification's ts %q", a2.ThreadTS, a3.ThreadTS, a1.TS)
-	}
-	if b2.ThreadTS != b1.TS {
-		t.Errorf("reply of B in thread %q, want %q", b2.ThreadTS, b1.TS)
-	}
+	checkThreadPerTopic(t, got, "the first notification's ts")
 }
 
 func TestSlackRateLimitStormDelaysButLosesNothing(t *testing.T) {
 	t.Parallel()
 	s := startSlackBot(t, nil, nil)
 	mustReply(t, s.command(t, slackGeneral, slacktest.AdminUser, "watch support"), "support")
-	waitUntil(t, "the public confirmation", func() bool { return s.slack.Calls("chat.postMessage") >= 1 })
-	before := s.slack.Calls("chat.postMessage")
+	waitUntil(t, "the public confirmation", func() bool { return s.fake.Calls("chat.postMessage") >= 1 })
+	before := s.fake.Calls("chat.postMessage")
 
 	const storm = 3
-	s.slack.RateLimitNextN(storm, time.Second)
+	s.fake.RateLimitNextN(storm, time.Second)
 	want := []string{"First", "Second", "Third", "Fourth"}
 	for _, title := range want {
 		s.forum.CreateTopic(title, "<p>x</p>", "bob", s.forum.cat["support"])
@@ -252,7 +218,7 @@ func TestSlackRateLimitStormDelaysButLosesNothing(t *testing.T) {
 		t.Errorf("delivered %q, want each once and in order %q", slackTitles(got), want)
 	}
 	// Every 429 was served (the storm happened) and each notification was posted exactly once.
-	if calls := s.slack.Calls("chat.postMessage") - before; calls != storm+len(want) {
+	if calls := s.fake.Calls("chat.postMessage") - before; calls != storm+len(want) {
 		t.Errorf("chat.postMessage called %d times, want %d refused + %d posted", calls, storm, len(want))
 	}
 	if got := s.notifications(slackGeneral); len(got) != len(want) {
@@ -320,17 +286,8 @@ func TestSlackNonAdminIsRefused(t *testing.T) {
 	for _, cmd := range []string{"watch support", "mute general", "remove 1", "post 3", "post thread https://fake.slack.com/archives/C0GENERAL/p1700000000000100", "test"} {
 		mustReply(t, s.command(t, slackGeneral, slacktest.Member, cmd), "Only a channel admin")
 	}
-	rules, err := s.bot.Store().AllRules(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rules) != 0 {
-		t.Errorf("a plain member's commands made rules: %+v", rules)
-	}
-	if created := s.forum.CreatedPosts(); len(created) != 0 {
-		t.Errorf("a plain member's post reached the forum: %+v", created)
-	}
-	for _, p := range s.slack.Posts(slackGeneral) {
+	checkNothingMade(t, s.bot, s.forum, "a plain member")
+	for _, p := range s.fake.Posts(slackGeneral) {
 		if !p.Ephemeral {
 			t.Errorf("a refused command posted publicly: %q", p.Text)
 		}
@@ -363,17 +320,7 @@ func TestSlackTranscriptBecomesATopic(t *testing.T) {
 	})
 	answer := s.postTranscript(t, "post 3", 3)
 	mustReply(t, answer, "Posted a transcript of 3 messages")
-	created := s.forum.CreatedPosts()
-	if len(created) != 1 {
-		t.Fatalf("the forum got %d posts, want 1 topic: %+v", len(created), created)
-	}
-	topic := created[0]
-	if topic.CategoryID != s.forum.cat["support"] || !strings.HasPrefix(topic.Title, "Chat transcript: #general on Slack") {
-		t.Errorf("topic %q in category %d, want a default title in support (%d)", topic.Title, topic.CategoryID, s.forum.cat["support"])
-	}
-	if !strings.Contains(answer, fmt.Sprintf("/t/%d", topic.TopicID)) && !strings.Contains(answer, fmt.Sprintf("/%d", topic.TopicID)) {
-		t.Errorf("answer %q does not link the new topic %d", answer, topic.TopicID)
-	}
+	topic := transcriptTopic(t, s.forum, answer, "Chat transcript: #general on Slack")
 	golden(t, slackGoldenTranscript, topic.Raw)
 
 	t.Run("post thread <link> previews the whole thread", func(t *testing.T) {
@@ -400,29 +347,9 @@ func TestSlackTranscriptOfAThread(t *testing.T) {
 	})
 	answer := s.postTranscript(t, "post thread <"+slackThreadLink(root, reply)+"> Installer hang", 3)
 	mustReply(t, answer, "Posted a transcript of 3 messages")
-	created := s.forum.CreatedPosts()
-	if len(created) != 1 {
-		t.Fatalf("the forum got %d posts, want 1", len(created))
-	}
-	thread := created[0]
-	if thread.Title != "Installer hang" {
-		t.Errorf("title %q, want the words after the link", thread.Title)
-	}
-	raw := thread.Raw
-	order := []string{"**@max:** Has anyone seen the installer hang?", "**@ada:** Yes, on **step 3**", "**@max:** Fixed it with `--verbose` :tada:"}
-	at := 0
-	for _, want := range order {
-		i := strings.Index(raw[at:], want)
-		if i < 0 {
-			t.Fatalf("thread transcript lacks %q after byte %d:\n%s", want, at, raw)
-		}
-		at += i + len(want)
-	}
-	for _, outside := range []string{"Morning all", "Run it with"} {
-		if strings.Contains(raw, outside) {
-			t.Errorf("thread transcript holds %q from outside the thread:\n%s", outside, raw)
-		}
-	}
+	checkThreadTranscript(t, s.forum, 1, "Installer hang",
+		[]string{"**@max:** Has anyone seen the installer hang?", "**@ada:** Yes, on **step 3**", "**@max:** Fixed it with `--verbose` :tada:"},
+		[]string{"Morning all", "Run it with"})
 }
 
 // TestSlackTranscriptBadLinkIsExplained: a link the adapter refuses (another channel, no such
@@ -469,19 +396,7 @@ func TestSlackTranscriptComposerLink(t *testing.T) {
 	if m == nil {
 		t.Fatalf("answer %q holds no composer link", answer)
 	}
-	u, err := url.Parse(html.UnescapeString(m[1])) // mrkdwn writes & as &amp; inside links
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := u.Scheme + "://" + u.Host + u.Path; got != s.forum.URL()+"/new-topic" {
-		t.Errorf("composer link goes to %s", got)
-	}
-	q := u.Query()
-	if q.Get("category_id") != fmt.Sprint(s.forum.cat["support"]) || !strings.HasPrefix(q.Get("title"), "Chat transcript: #general on Slack") {
-		t.Errorf("composer link title %q category %q", q.Get("title"), q.Get("category_id"))
-	}
+	// mrkdwn writes & as &amp; inside links
+	q := composerLink(t, s.forum, html.UnescapeString(m[1]), "Chat transcript: #general on Slack")
 	golden(t, slackGoldenTranscript, q.Get("body"))
-	if n := len(s.forum.CreatedPosts()); n != 0 {
-		t.Errorf("link mode created %d forum posts, want none", n)
-	}
 }

@@ -163,6 +163,14 @@ func newRun(t *testing.T) *running {
 	return startBot(t, newSite(t), newRecorder("console"), filepath.Join(t.TempDir(), "bot.db"))
 }
 
+// staffroom makes console:staffroom a private channel (on access.private_channels).
+func staffroom(o *Options) { o.Access.PrivateChannels = []string{"console:staffroom"} }
+
+// newStaffroomRun is newRun with console:staffroom a private channel.
+func newStaffroomRun(t *testing.T) *running {
+	return startBot(t, newSite(t), newRecorder("console"), filepath.Join(t.TempDir(), "bot.db"), staffroom)
+}
+
 // settle waits until the bot has caught up with everything on the forum and delivered it: it
 // posts a marker topic in Meta, which console:marker watches, and waits for it and an empty outbox.
 func (r *running) settle(t *testing.T) {
@@ -340,11 +348,8 @@ func (w tWriter) Write(p []byte) (int, error) {
 }
 
 func TestRestrictedPostsReachOnlyPrivateChannels(t *testing.T) {
-	forum := newSite(t)
-	rec := newRecorder("console")
-	r := startBot(t, forum, rec, filepath.Join(t.TempDir(), "bot.db"), func(o *Options) {
-		o.Access.PrivateChannels = []string{"console:staffroom"}
-	})
+	r := newStaffroomRun(t)
+	forum, rec := r.forum, r.rec
 	r.rec.command(t, "console:public", "watch tag:bug") // all categories
 	r.rec.command(t, "console:staffroom", "watch tag:bug")
 	forum.CreateTopic("Security hole", "<p>secret</p>", "alice", forum.cat["staff"], "bug")

@@ -179,19 +179,19 @@ func TestTopicMovedIntoRestrictedCategoryStaysInPrivateChannels(t *testing.T) {
 		followChanges(o)
 		o.Access.PrivateChannels = []string{slackGeneral.String()}
 	}, nil)
-	s.slack.InjectCommand(slackGeneral, "watch", true)
+	s.fake.InjectCommand(slackGeneral, "watch", true)
 	waitUntil(t, "the rule", func() bool {
-		for _, p := range s.slack.Posted(slackGeneral) {
+		for _, p := range s.fake.Posted(slackGeneral) {
 			if strings.Contains(p.Text, "Rule created") {
 				return true
 			}
 		}
 		return false
 	})
-	topicID, _, msg := notifiedAndFollowed(t, s.forum, s.slack, slackGeneral, "Password reset loop")
+	topicID, _, msg := notifiedAndFollowed(t, s.forum, s.fake, slackGeneral, "Password reset loop")
 	s.forum.MoveTopic(topicID, s.forum.cat["staff"])
 	waitUntil(t, "the moved topic's new category in the private channel", func() bool {
-		p, ok := current(s.slack, slackGeneral, msg.ID)
+		p, ok := current(s.fake, slackGeneral, msg.ID)
 		return ok && !p.Deleted && p.Edits == 1 && strings.Contains(p.Text, "Staff")
 	})
 }

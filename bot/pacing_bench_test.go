@@ -25,9 +25,13 @@ import (
 	"testing"
 	"time"
 
+	"maunium.net/go/mautrix/id"
+
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord/discordtest"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/matrix"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/matrix/matrixtest"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/mattermost"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/mattermost/mattermosttest"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/pace"
@@ -113,7 +117,7 @@ func newRequestLog() *requestLog { return &requestLog{base: http.DefaultTranspor
 
 func paceScenarios() []*paceScenario {
 	return []*paceScenario{slackScenario(), telegramChatsScenario(), telegramOverallScenario(),
-		discordBucketsScenario(), discordGlobalScenario(), mattermostScenario()}
+		discordBucketsScenario(), discordGlobalScenario(), mattermostScenario(), matrixScenario()}
 }
 
 func slackScenario() *paceScenario {
@@ -303,6 +307,46 @@ func mattermostScenario() *paceScenario {
 		return out
 	}
 	s.requests = log.times
+	return s
+}
+
+// matrixScenario: two rooms share the bot's one limit (homeservers count a user's events in
+// every room together); the fake refuses what Synapse's default rc_message would (0.2 a second,
+// a burst of 10).
+func matrixScenario() *paceScenario {
+	var fake *matrixtest.Server
+	s := &paceScenario{name: "matrix", chats: map[string]int{}}
+	s.lanes = []paceLane{{name: "sends", limit: matrix.DefaultLimits.Sends, bound: true}}
+	var rooms []id.RoomID
+	s.start = func(b *testing.B, s *paceScenario) {
+		fake = matrixtest.NewServer()
+		b.Cleanup(fake.Close)
+		fake.LimitSends(0.2, 10)
+		rooms = []id.RoomID{fake.MainRoom(), fake.CreateRoom(matrixtest.AdminUser, "Second", false)}
+		fake.Join(rooms[1], matrixtest.BotUser)
+		clear(s.chats)
+		for _, r := range rooms {
+			s.chats["matrix:"+r.String()] = 10
+		}
+	}
+	s.build = func(st state.Store) adapters.Adapter {
+		var values adapters.Values = st // the sync token and the pacing
+		if *paceForget {
+			values = nil
+		}
+		return must(matrix.New(matrix.Config{Homeserver: fake.URL(), UserID: matrixtest.BotUser.String(),
+			AccessToken: matrixtest.BotToken, SyncTimeout: time.Second}, adapters.Deps{Values: values}))
+	}
+	s.sends = func() map[string][]time.Time {
+		out := map[string][]time.Time{}
+		for _, r := range rooms {
+			for _, ev := range fake.Sent(r) {
+				out["matrix:"+r.String()] = append(out["matrix:"+r.String()], time.UnixMilli(ev.Timestamp))
+			}
+		}
+		return out
+	}
+	s.refused = func() int { return fake.OverLimit() }
 	return s
 }
 

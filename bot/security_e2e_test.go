@@ -125,13 +125,10 @@ func TestDiscordTranscriptReadsOnlyThisChannel(t *testing.T) {
 func TestDiscordPostThreadHonoursTheLink(t *testing.T) {
 	t.Parallel()
 	d := startDiscordBot(t, transcriptTo("topic"), nil)
-	d.command(t, discordGeneral, discordtest.AdminID, "thread support")
-	topic, _ := d.forum.CreateTopic("Installer hangs", "<p>first</p>", "alice", d.forum.cat["support"])
-	d.forum.Reply(topic, "bob", "<p>second</p>") // starts the thread
-	root := d.waitNotifications(t, discordGeneral, 2)[0]
-	inside := d.discord.AddUserMessage(root.ID, discordtest.MemberID, "Inside the thread")
-	d.discord.AddUserMessage(root.ID, discordtest.AdminID, "Also inside")
-	d.discord.AddUserMessage(discordtest.ChannelID, discordtest.MemberID, "Outside the thread")
+	root := d.topicThread(t)
+	inside := d.fake.AddUserMessage(root.ID, discordtest.MemberID, "Inside the thread")
+	d.fake.AddUserMessage(root.ID, discordtest.AdminID, "Also inside")
+	d.fake.AddUserMessage(discordtest.ChannelID, discordtest.MemberID, "Outside the thread")
 
 	for _, link := range []string{
 		fmt.Sprintf("https://discord.com/channels/%s/%s/%s", discordtest.GuildID, root.ID, inside),                // a message in it
@@ -157,15 +154,28 @@ func TestTelegramTranscriptLinkOfAnotherChat(t *testing.T) {
 	}
 }
 
+// TestTelegramTranscriptLinkOfAnotherPublicChat: in a public group a t.me/<username> link is
+// taken only when it names this group (in any case); a link to another public chat is refused,
+// not read as a message id of this chat.
+func TestTelegramTranscriptLinkOfAnotherPublicChat(t *testing.T) {
+	r := newTelegramRun(t)
+	r.tg.SetUsername(tgGroup, "ForumFriends")
+	ids := r.tgConversation()
+	reply := r.command(t, tgGroup, telegramtest.AdminUser, fmt.Sprintf("/post https://t.me/otherchat/%d", ids[2]))
+	mustReply(t, reply, "not a link to a message of this chat")
+	if got := r.forum.CreatedPosts(); len(got) != 0 {
+		t.Errorf("a link to another public chat created %d forum posts", len(got))
+	}
+	reply = r.command(t, tgGroup, telegramtest.AdminUser, fmt.Sprintf("/post https://t.me/forumfriends/%d", ids[2]))
+	mustReply(t, reply, "Posted a transcript of 2 messages")
+}
+
 // TestTopicMovedIntoRestrictedCategoryStopsAtOnce: the first post of a topic is announced in a
 // public channel; the topic then moves into a read-restricted category, and its next reply must
 // not reach the public channel, although the bot's topic cache still holds the old category.
 func TestTopicMovedIntoRestrictedCategoryStopsAtOnce(t *testing.T) {
-	forum := newSite(t)
-	rec := newRecorder("console")
-	r := startBot(t, forum, rec, filepath.Join(t.TempDir(), "bot.db"), func(o *Options) {
-		o.Access.PrivateChannels = []string{"console:staffroom"}
-	})
+	r := newStaffroomRun(t)
+	forum, rec := r.forum, r.rec
 	r.rec.command(t, "console:public", "watch tag:bug") // all categories
 	r.rec.command(t, "console:general", "watch general")
 	r.rec.command(t, "console:staffroom", "watch tag:bug")
@@ -258,11 +268,8 @@ func TestTranscriptPreviewShowsMentionNames(t *testing.T) {
 // read-restricted stops reaching public channels with the first post after the bot's category
 // check is due (30 s), not when its catalogue expires (10 min).
 func TestCategoryMadeRestrictedStopsReachingPublicChannels(t *testing.T) {
-	forum := newSite(t)
-	rec := newRecorder("console")
-	r := startBot(t, forum, rec, filepath.Join(t.TempDir(), "bot.db"), func(o *Options) {
-		o.Access.PrivateChannels = []string{"console:staffroom"}
-	})
+	r := newStaffroomRun(t)
+	forum, rec := r.forum, r.rec
 	b := <-r.bot
 	r.bot <- b
 	r.rec.command(t, "console:public", "watch support")

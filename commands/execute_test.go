@@ -79,6 +79,9 @@ func groupRule(id int64, ch adapters.ChannelRef, typ state.RuleType, f state.Fil
 	return state.Rule{ID: id, Channel: ch.String(), Type: typ, Filter: f, Group: group}
 }
 
+// publicCategories ends the answer to an unknown category in a public channel.
+const publicCategories = "Categories this channel may use: 8-category, announcements, dev, dev/bugs, support, support/bugs. Restricted categories need this channel on the bot's access.private_channels list."
+
 // TestReplies pins the reply to every kind of command and outcome, as the user reads it.
 func TestReplies(t *testing.T) {
 	statusRules := []state.Rule{
@@ -98,6 +101,9 @@ func TestReplies(t *testing.T) {
 		want     string // the whole reply, as plain text
 		announce string // the whole announcement; empty for none
 		changed  int    // OnRulesChanged calls
+		// created, when set, is a rule the command creates: the reply is "Rule created: "
+		// and it, announced to the channel, with one OnRulesChanged call.
+		created string
 	}{
 		{name: "syntax error points to help", as: member, cmd: "wtch support",
 			want: `Unknown command "wtch": did you mean watch? See /discourse help.`},
@@ -129,20 +135,12 @@ func TestReplies(t *testing.T) {
 			setup: func(x *execEnv) { x.catalog.fail = errors.New("503") },
 			want:  "Rules of this channel (first match wins):\n1. watch category #3 with tag bug or crash\n"},
 
-		{name: "watch a category", as: admin, cmd: "watch support", changed: 1,
-			want:     "Rule created: watch support",
-			announce: "alice changed this channel's forum notifications. Rule created: watch support"},
-		{name: "follow a subcategory with tags", as: admin, cmd: "follow Support/Bugs tag:crash,bug", changed: 1,
-			want:     "Rule created: follow support/bugs with tag bug or crash",
-			announce: "alice changed this channel's forum notifications. Rule created: follow support/bugs with tag bug or crash"},
-		{name: "a tag for all categories", as: admin, cmd: "thread tag:release", changed: 1,
-			want:     "Rule created: thread all categories with tag release",
-			announce: "alice changed this channel's forum notifications. Rule created: thread all categories with tag release"},
-		{name: "a category without a slug goes by <id>-category", as: admin, cmd: "watch 8-category", changed: 1,
-			want:     "Rule created: watch 8-category",
-			announce: "alice changed this channel's forum notifications. Rule created: watch 8-category"},
+		{name: "watch a category", as: admin, cmd: "watch support", created: "watch support"},
+		{name: "follow a subcategory with tags", as: admin, cmd: "follow Support/Bugs tag:crash,bug", created: "follow support/bugs with tag bug or crash"},
+		{name: "a tag for all categories", as: admin, cmd: "thread tag:release", created: "thread all categories with tag release"},
+		{name: "a category without a slug goes by <id>-category", as: admin, cmd: "watch 8-category", created: "watch 8-category"},
 		{name: "unknown category lists the public ones", as: admin, cmd: "watch nope",
-			want: "There is no category nope here. Categories this channel may use: 8-category, announcements, dev, dev/bugs, support, support/bugs. Restricted categories need this channel on the bot's access.private_channels list."},
+			want: "There is no category nope here. " + publicCategories},
 		{name: "unknown category in a private channel lists restricted ones too", as: privAdm, cmd: "watch nope",
 			want: "There is no category nope here. Categories this channel may use: 8-category, announcements, dev, dev/bugs, staff, staff/secret, support, support/bugs."},
 		{name: "a slug two subcategories share asks for the parent", as: admin, cmd: "watch bugs",
@@ -152,33 +150,23 @@ func TestReplies(t *testing.T) {
 		{name: "a misspelt tag suggests the nearest", as: admin, cmd: "watch support tag:crsh",
 			want: "There is no tag crsh on the forum. Did you mean tag:crash? Tags: bug, crash, release, ui. See /discourse help."},
 		{name: "a misspelt category suggests the nearest usable one", as: admin, cmd: "watch suport",
-			want: "There is no category suport here. Did you mean support? Categories this channel may use: 8-category, announcements, dev, dev/bugs, support, support/bugs. Restricted categories need this channel on the bot's access.private_channels list."},
+			want: "There is no category suport here. Did you mean support? " + publicCategories},
 		{name: "a restricted category is never suggested to a public channel", as: admin, cmd: "watch staf",
-			want: "There is no category staf here. Categories this channel may use: 8-category, announcements, dev, dev/bugs, support, support/bugs. Restricted categories need this channel on the bot's access.private_channels list."},
-		{name: "watch alone is all categories, as on the command line", as: admin, cmd: "watch", changed: 1,
-			want:     "Rule created: watch all categories",
-			announce: "alice changed this channel's forum notifications. Rule created: watch all categories"},
+			want: "There is no category staf here. " + publicCategories},
+		{name: "watch alone is all categories, as on the command line", as: admin, cmd: "watch", created: "watch all categories"},
 		{name: "a public channel is not told a restricted category exists", as: admin, cmd: "watch staff",
-			want: "There is no category staff here. Categories this channel may use: 8-category, announcements, dev, dev/bugs, support, support/bugs. Restricted categories need this channel on the bot's access.private_channels list."},
+			want: "There is no category staff here. " + publicCategories},
 		{name: "nor its restricted child", as: admin, cmd: "watch secret",
-			want: "There is no category secret here. Categories this channel may use: 8-category, announcements, dev, dev/bugs, support, support/bugs. Restricted categories need this channel on the bot's access.private_channels list."},
-		{name: "restricted category allowed in a private channel", as: privAdm, cmd: "watch staff/secret", changed: 1,
-			want:     "Rule created: watch staff/secret",
-			announce: "alice changed this channel's forum notifications. Rule created: watch staff/secret"},
+			want: "There is no category secret here. " + publicCategories},
+		{name: "restricted category allowed in a private channel", as: privAdm, cmd: "watch staff/secret", created: "watch staff/secret"},
 		{name: "group rule refused in a public channel", as: admin, cmd: "watch group:staff",
 			want: "A group rule can show private forum content, so this channel must be on the bot's access.private_channels list first."},
 		{name: "mention rule refused in a public channel", as: admin, cmd: "watch mention:devs",
 			want: "A mention rule can show private forum content, so this channel must be on the bot's access.private_channels list first."},
-		{name: "group rule in a private channel", as: privAdm, cmd: "follow group:Staff", changed: 1,
-			want:     "Rule created: follow group:staff (private messages to the group)",
-			announce: "alice changed this channel's forum notifications. Rule created: follow group:staff (private messages to the group)"},
-		{name: "mention rule in a private channel", as: privAdm, cmd: "mute mention:devs", changed: 1,
-			want:     "Rule created: mute mention:devs (posts mentioning the group)",
-			announce: "alice changed this channel's forum notifications. Rule created: mute mention:devs (posts mentioning the group)"},
+		{name: "group rule in a private channel", as: privAdm, cmd: "follow group:Staff", created: "follow group:staff (private messages to the group)"},
+		{name: "mention rule in a private channel", as: privAdm, cmd: "mute mention:devs", created: "mute mention:devs (posts mentioning the group)"},
 		{name: "a private chat covers its threads", as: execAs{ch: adapters.ChannelRef{Platform: "telegram", ChatID: "-100", ThreadID: "7"}, admin: true},
-			cmd: "watch group:staff", changed: 1,
-			want:     "Rule created: watch group:staff (private messages to the group)",
-			announce: "alice changed this channel's forum notifications. Rule created: watch group:staff (private messages to the group)"},
+			cmd: "watch group:staff", created: "watch group:staff (private messages to the group)"},
 		{name: "unknown group", as: privAdm, cmd: "watch group:nobody",
 			want: "There is no group nobody on the forum. See /discourse help."},
 		{name: "same rule twice changes nothing", rules: []state.Rule{rule(1, pubCh, state.Watch, 2)}, as: admin, cmd: "watch support",
@@ -190,7 +178,7 @@ func TestReplies(t *testing.T) {
 			setup: func(x *execEnv) { x.store.fail = errFake },
 			want:  "Something went wrong on the bot's side; the bot's log has the details. Please try again later."},
 		{name: "mass mentions in echoed input are defused", as: admin, cmd: "watch @everyone",
-			want: "There is no category @\u2060everyone here. Categories this channel may use: 8-category, announcements, dev, dev/bugs, support, support/bugs. Restricted categories need this channel on the bot's access.private_channels list."},
+			want: "There is no category @\u2060everyone here. " + publicCategories},
 
 		{name: "remove by status number", rules: []state.Rule{rule(1, pubCh, state.Watch, 2), rule(2, pubCh, state.Mute, 0)},
 			as: admin, cmd: "remove 1", changed: 1,
@@ -227,6 +215,10 @@ func TestReplies(t *testing.T) {
 			want: "The sample notification could not be sent; the bot's log has the details."},
 	}
 	for _, tt := range tests {
+		if tt.created != "" {
+			tt.want = "Rule created: " + tt.created
+			tt.announce, tt.changed = "alice changed this channel's forum notifications. "+tt.want, 1
+		}
 		t.Run(tt.name, func(t *testing.T) {
 			x := newExecEnv(t, tt.rules...)
 			if tt.setup != nil {

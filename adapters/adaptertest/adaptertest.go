@@ -150,13 +150,14 @@ func (r *Recorder) Moved() [][2]adapters.ChannelRef {
 	return append([][2]adapters.ChannelRef(nil), r.Moves...)
 }
 
-// Start runs a in the background with h until the test ends.
-func Start(t *testing.T, a adapters.Adapter, h adapters.Handler) {
+// Start runs a in the background with h until the test ends, or until the stop it returns is
+// called (a test that restarts the adapter).
+func Start(t *testing.T, a adapters.Adapter, h adapters.Handler) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx, h) }()
-	t.Cleanup(func() {
+	stop = sync.OnceFunc(func() {
 		cancel()
 		select {
 		case err := <-done:
@@ -167,6 +168,8 @@ func Start(t *testing.T, a adapters.Adapter, h adapters.Handler) {
 			t.Error("Run did not return within 10s of cancel")
 		}
 	})
+	t.Cleanup(stop)
+	return stop
 }
 
 // Settler is implemented by a Fake that can tell when the bot has finished its side of every
@@ -189,6 +192,32 @@ func start(t *testing.T, a adapters.Adapter, f Fake, h adapters.Handler) {
 			}
 		})
 	}
+}
+
+// started sets up a fresh adapter and fake and starts the adapter with h; it returns them and the
+// fake's channel.
+func started(t *testing.T, setup Setup, h adapters.Handler) (adapters.Adapter, Fake, adapters.ChannelRef) {
+	t.Helper()
+	a, f := setup(t)
+	return a, f, startOn(t, a, f, h)
+}
+
+// startOn is start, returning the fake's channel.
+func startOn(t *testing.T, a adapters.Adapter, f Fake, h adapters.Handler) adapters.ChannelRef {
+	t.Helper()
+	start(t, a, f, h)
+	return f.Channel()
+}
+
+// ability returns a as the optional interface T (an ability: Editor, Health, …), or skips the
+// test: the adapter does not <what>.
+func ability[T any](t *testing.T, a adapters.Adapter, what string) T {
+	t.Helper()
+	x, ok := a.(T)
+	if !ok {
+		t.Skip("the adapter does not " + what)
+	}
+	return x
 }
 
 // WaitPosted waits until the fake has a message in ch whose text contains want, and returns it.
@@ -232,13 +261,7 @@ func ctxT(t *testing.T) context.Context {
 }
 
 func testCommandReply(t *testing.T, setup Setup) {
-	a, f := setup(t)
-	rec := &Recorder{}
-	start(t, a, f, rec)
-	ch := f.Channel()
-	f.InjectCommand(ch, "watch support tag:bug", true)
-	WaitPosted(t, f, ch, "echo: watch support tag:bug")
-	cmds := rec.Received()
+	a, ch, cmds := commanded(t, setup, "watch support tag:bug", true)
 	if len(cmds) != 1 {
 		t.Fatalf("handler got %d commands, want 1", len(cmds))
 	}
@@ -255,28 +278,30 @@ func testCommandReply(t *testing.T, setup Setup) {
 }
 
 func testNonAdmin(t *testing.T, setup Setup) {
-	a, f := setup(t)
-	rec := &Recorder{}
-	start(t, a, f, rec)
-	ch := f.Channel()
-	f.InjectCommand(ch, "status", false)
-	WaitPosted(t, f, ch, "echo: status")
-	cmds := rec.Received()
+	_, _, cmds := commanded(t, setup, "status", false)
 	if len(cmds) != 1 || cmds[0].IsAdmin {
 		t.Errorf("a plain member's command: got %+v, want one with IsAdmin false", cmds)
 	}
+}
+
+// commanded starts the adapter with a Recorder, has the fake send text in its channel (as an
+// admin when admin), waits for the echo and returns the adapter, the channel and the commands
+// the handler got.
+func commanded(t *testing.T, setup Setup, text string, admin bool) (adapters.Adapter, adapters.ChannelRef, []adapters.Command) {
+	t.Helper()
+	rec := &Recorder{}
+	a, f, ch := started(t, setup, rec)
+	f.InjectCommand(ch, text, admin)
+	WaitPosted(t, f, ch, "echo: "+text)
+	return a, ch, rec.Received()
 }
 
 // testChannelName: an adapter that names channels (adapters.ChannelNamer, for the web console)
 // names the fake's channel as the platform does, not by its id.
 func testChannelName(t *testing.T, setup Setup) {
 	a, f := setup(t)
-	n, ok := a.(adapters.ChannelNamer)
-	if !ok {
-		t.Skip("the adapter does not name channels")
-	}
-	start(t, a, f, &Recorder{})
-	ch := f.Channel()
+	n := ability[adapters.ChannelNamer](t, a, "name channels")
+	ch := startOn(t, a, f, &Recorder{})
 	name, err := n.ChannelName(ctxT(t), ch)
 	if err != nil {
 		t.Fatalf("ChannelName(%s): %v", ch, err)
@@ -287,9 +312,7 @@ func testChannelName(t *testing.T, setup Setup) {
 }
 
 func testNotify(t *testing.T, setup Setup) {
-	a, f := setup(t)
-	start(t, a, f, &Recorder{})
-	ch := f.Channel()
+	a, f, ch := started(t, setup, &Recorder{})
 	n := sample("Installer stops at step 3")
 	ref, err := a.Notify(ctxT(t), ch, n, "")
 	if err != nil {
@@ -310,9 +333,7 @@ func testNotify(t *testing.T, setup Setup) {
 }
 
 func testThread(t *testing.T, setup Setup) {
-	a, f := setup(t)
-	start(t, a, f, &Recorder{})
-	ch := f.Channel()
+	a, f, ch := started(t, setup, &Recorder{})
 	first, err := a.Notify(ctxT(t), ch, sample("Thread root topic"), "")
 	if err != nil {
 		t.Fatalf("Notify: %v", err)
@@ -348,9 +369,7 @@ func testThread(t *testing.T, setup Setup) {
 }
 
 func testReconnect(t *testing.T, setup Setup) {
-	a, f := setup(t)
-	start(t, a, f, &Recorder{})
-	ch := f.Channel()
+	a, f, ch := started(t, setup, &Recorder{})
 	f.InjectCommand(ch, "status before", true)
 	WaitPosted(t, f, ch, "echo: status before")
 	f.DropConnections()
@@ -363,40 +382,26 @@ func testReconnect(t *testing.T, setup Setup) {
 }
 
 func testRateLimit(t *testing.T, setup Setup) {
-	a, f := setup(t)
-	start(t, a, f, &Recorder{})
-	ch := f.Channel()
-	f.RateLimitNext(7 * time.Second)
-	_, err := a.Notify(ctxT(t), ch, sample("Rate limited"), "")
-	if err == nil {
-		t.Fatal("Notify succeeded though the fake answered 429")
-	}
-	wait, ok := adapters.RetryAfterOf(err)
-	if !ok {
-		t.Fatalf("429 surfaced as %v, want a RetryAfterError", err)
-	}
-	if wait < time.Second || wait > 8*time.Second {
-		t.Errorf("retry after %v, want about 7s", wait)
-	}
-	if _, err := a.Notify(ctxT(t), ch, sample("Rate limited"), ""); err != nil {
-		t.Fatalf("Notify after the 429: %v", err)
-	}
-	WaitPosted(t, f, ch, "Rate limited")
+	faultThenSend(t, setup, "Rate limited", "429", func(f Fake) { f.RateLimitNext(7 * time.Second) }, func(err error) {
+		wait, ok := adapters.RetryAfterOf(err)
+		if !ok {
+			t.Fatalf("429 surfaced as %v, want a RetryAfterError", err)
+		}
+		if wait < time.Second || wait > 8*time.Second {
+			t.Errorf("retry after %v, want about 7s", wait)
+		}
+	})
 }
 
 // testHealth: an adapter that reports its connection (adapters.Health, for /readyz and the
 // connected gauge) says it is connected once it answers commands, and not before Run.
 func testHealth(t *testing.T, setup Setup) {
 	a, f := setup(t)
-	h, ok := a.(adapters.Health)
-	if !ok {
-		t.Skip("the adapter does not report its connection")
-	}
+	h := ability[adapters.Health](t, a, "report its connection")
 	if h.Connected() {
 		t.Error("connected before Run")
 	}
-	start(t, a, f, &Recorder{})
-	ch := f.Channel()
+	ch := startOn(t, a, f, &Recorder{})
 	f.InjectCommand(ch, "status", true)
 	WaitPosted(t, f, ch, "echo: status")
 	WaitFor(t, "the adapter to report it is connected", h.Connected)
@@ -405,30 +410,35 @@ func testHealth(t *testing.T, setup Setup) {
 // testServerError: a server error is retried (neither permanent nor a rate limit), and the
 // next send goes through.
 func testServerError(t *testing.T, setup Setup) {
-	a, f := setup(t)
-	start(t, a, f, &Recorder{})
-	ch := f.Channel()
-	f.ServerErrorNext()
-	_, err := a.Notify(ctxT(t), ch, sample("Server trouble"), "")
+	faultThenSend(t, setup, "Server trouble", "server error", Fake.ServerErrorNext, func(err error) {
+		if adapters.IsPermanent(err) {
+			t.Fatalf("a server error was classified permanent (the notification would be parked): %v", err)
+		}
+		if _, ok := adapters.RetryAfterOf(err); ok {
+			t.Fatalf("a server error was classified as a rate limit: %v", err)
+		}
+	})
+}
+
+// faultThenSend makes fault fail the next send (the fake answers what), checks the error the
+// Notify of a notification titled title gets with check, then that the next Notify goes through.
+func faultThenSend(t *testing.T, setup Setup, title, what string, fault func(Fake), check func(error)) {
+	t.Helper()
+	a, f, ch := started(t, setup, &Recorder{})
+	fault(f)
+	_, err := a.Notify(ctxT(t), ch, sample(title), "")
 	if err == nil {
-		t.Fatal("Notify succeeded though the fake answered a server error")
+		t.Fatalf("Notify succeeded though the fake answered a %s", what)
 	}
-	if adapters.IsPermanent(err) {
-		t.Fatalf("a server error was classified permanent (the notification would be parked): %v", err)
+	check(err)
+	if _, err := a.Notify(ctxT(t), ch, sample(title), ""); err != nil {
+		t.Fatalf("Notify after the %s: %v", what, err)
 	}
-	if _, ok := adapters.RetryAfterOf(err); ok {
-		t.Fatalf("a server error was classified as a rate limit: %v", err)
-	}
-	if _, err := a.Notify(ctxT(t), ch, sample("Server trouble"), ""); err != nil {
-		t.Fatalf("Notify after the server error: %v", err)
-	}
-	WaitPosted(t, f, ch, "Server trouble")
+	WaitPosted(t, f, ch, title)
 }
 
 func testEscaping(t *testing.T, setup Setup) {
-	a, f := setup(t)
-	start(t, a, f, &Recorder{})
-	ch := f.Channel()
+	a, f, ch := started(t, setup, &Recorder{})
 	n := sample("Hello @everyone and @here <!channel>")
 	n.Excerpt = "ping @channel @all <@U123> <b>bold</b> & more"
 	if _, err := a.Notify(ctxT(t), ch, n, ""); err != nil {
@@ -468,12 +478,8 @@ func posted(f Fake, ch adapters.ChannelRef, id adapters.MessageRef) (Posted, boo
 
 func testEdit(t *testing.T, setup Setup) {
 	a, f := setup(t)
-	ed, ok := a.(adapters.Editor)
-	if !ok {
-		t.Skip("the adapter does not edit messages")
-	}
-	start(t, a, f, &Recorder{})
-	ch := f.Channel()
+	ed := ability[adapters.Editor](t, a, "edit messages")
+	ch := startOn(t, a, f, &Recorder{})
 	n := sample("Installer stops at step 3")
 	ref, err := a.Notify(ctxT(t), ch, n, "")
 	if err != nil {
@@ -512,12 +518,8 @@ func testEdit(t *testing.T, setup Setup) {
 
 func testDelete(t *testing.T, setup Setup) {
 	a, f := setup(t)
-	del, ok := a.(adapters.Deleter)
-	if !ok {
-		t.Skip("the adapter does not delete messages")
-	}
-	start(t, a, f, &Recorder{})
-	ch := f.Channel()
+	del := ability[adapters.Deleter](t, a, "delete messages")
+	ch := startOn(t, a, f, &Recorder{})
 	keep, err := a.Notify(ctxT(t), ch, sample("Stays"), "")
 	if err != nil {
 		t.Fatalf("Notify: %v", err)

@@ -25,18 +25,24 @@ type Adapter struct {
 	cfg Config
 	log *slog.Logger
 	s   *discordgo.Session
-	// buttons maps the tokens in the custom_id of reply buttons to their command lines.
+	// buttons keeps the command lines of reply buttons too long for a custom_id.
 	buttons *buttonStore
 
 	sup plumbing.Supervisor
+	// commands runs the work of commands and button presses: in order per channel, a bounded
+	// number at once. Acknowledgements do not wait for it (Discord's 3 s).
+	commands *plumbing.Dispatcher
 
 	mu      sync.Mutex
 	appID   string // the application id, from READY (bots created since 2020: the bot's user id)
 	botID   string
 	running bool
-	closing bool // set while Run shuts down: no new interaction goroutines
-	wg      sync.WaitGroup
+	closing bool           // set while Run shuts down: no new interactions
+	wg      sync.WaitGroup // acknowledgements and autocompletes in flight
 }
+
+// maxConcurrentCommands bounds the commands (transcripts, forum calls) run at once, in all channels.
+const maxConcurrentCommands = 8
 
 var (
 	_ adapters.Adapter = (*Adapter)(nil)
@@ -73,7 +79,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 	s.SyncEvents = true
 	// discordgo logs through the standard logger; Run logs what matters with slog instead.
 	s.LogLevel = -1
-	return &Adapter{cfg: cfg, log: log, s: s, buttons: newButtonStore(),
+	return &Adapter{cfg: cfg, log: log, s: s, buttons: newButtonStore(cfg.Values, log), commands: plumbing.NewDispatcher(maxConcurrentCommands),
 		sup: plumbing.Supervisor{Log: log, MinBackoff: 500 * time.Millisecond, MaxBackoff: 2 * time.Minute}}, nil
 }
 
@@ -130,17 +136,7 @@ func (a *Adapter) Run(ctx context.Context, h adapters.Handler) error {
 			}
 		}),
 		a.s.AddHandler(func(_ *discordgo.Session, ic *discordgo.InteractionCreate) {
-			a.mu.Lock()
-			if a.closing {
-				a.mu.Unlock()
-				return
-			}
-			a.wg.Add(1)
-			a.mu.Unlock()
-			go func() {
-				defer a.wg.Done()
-				a.handleInteraction(runCtx, h, ic.Interaction)
-			}()
+			a.onInteraction(runCtx, h, ic.Interaction)
 		}),
 	}
 	defer func() {
@@ -216,7 +212,7 @@ func (a *Adapter) shutdown() {
 		a.log.Debug("discord: close gateway", "err", err)
 	}
 	done := make(chan struct{})
-	go func() { a.wg.Wait(); close(done) }()
+	go func() { a.wg.Wait(); a.commands.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):

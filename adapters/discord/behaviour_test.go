@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -201,6 +202,63 @@ func TestReplyIsEphemeralAnnounceIsPublic(t *testing.T) {
 	assertMentionsNobody(t, *announce)
 }
 
+// Commands go through the shared dispatcher (issue 14): each interaction is acknowledged at once
+// (Discord voids one left unanswered for 3 s), a slow command holds up the later commands of its
+// own channel only, and those run in the order they came.
+func TestSlowCommandHoldsUpOnlyItsChannel(t *testing.T) {
+	srv := newFake(t)
+	a := newAdapter(t, srv, discord.Config{})
+	release := make(chan struct{})
+	var (
+		mu     sync.Mutex
+		events []string
+	)
+	note := func(e string) { mu.Lock(); events = append(events, e); mu.Unlock() }
+	index := func(e string) int { mu.Lock(); defer mu.Unlock(); return slices.Index(events, e) }
+	rec := &adaptertest.Recorder{Answer: func(c adapters.Command) adapters.Reply {
+		note("start " + c.Text)
+		if c.Text == "slow" {
+			<-release
+		}
+		note("end " + c.Text)
+		return adapters.Reply{Text: adapters.Text{{Text: "echo: " + c.Text}}}
+	}}
+	adaptertest.Start(t, a, rec)
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
+	random := adapters.ChannelRef{Platform: "discord", ChatID: discordtest.OtherChannelID}
+	replied := func(id, text string) func() bool {
+		return func() bool { r, ok := srv.Reply(id); return ok && r == text }
+	}
+
+	slow := srv.InjectCommandAs(general(), discordtest.AdminID, "slow")
+	adaptertest.WaitFor(t, "the slow command to start", func() bool { return index("start slow") >= 0 })
+	next := srv.InjectCommandAs(general(), discordtest.AdminID, "after slow")
+	other := srv.InjectCommandAs(random, discordtest.AdminID, "elsewhere")
+	adaptertest.WaitFor(t, "the other channel's answer while the slow command runs", replied(other, "echo: elsewhere"))
+	adaptertest.WaitFor(t, "the acknowledgement of the command queued behind the slow one", func() bool { return srv.Acknowledged(next) })
+	if !srv.Acknowledged(slow) {
+		t.Error("the slow command was not acknowledged while it ran")
+	}
+	if i := index("start after slow"); i >= 0 {
+		t.Fatalf("the second command of #general started before the first ended: %q", events)
+	}
+
+	close(release)
+	adaptertest.WaitFor(t, "the queued command's answer", replied(next, "echo: after slow"))
+	if end, start := index("end slow"), index("start after slow"); end < 0 || start < end {
+		t.Errorf("events %q: want #general's commands one after the other, in order", events)
+	}
+	if r, _ := srv.Reply(slow); r != "echo: slow" {
+		t.Errorf("the slow command's answer = %q", r)
+	}
+}
+
 func TestRegistersCommands(t *testing.T) {
 	for _, guilds := range [][]string{nil, {discordtest.GuildID}} {
 		t.Run(fmt.Sprintf("guilds %v", guilds), func(t *testing.T) {
@@ -339,6 +397,77 @@ func TestThreadRule(t *testing.T) {
 			t.Errorf("posted in thread %q, want the channel", p.Thread)
 		}
 	})
+}
+
+// A reply of a "thread" rule lives in the thread's channel, which the rule's channel ref does not
+// name: its ref does, so that an edit or a deletion on the forum reaches it (issue 20). Discord
+// answers a message id in the wrong channel with 404 Unknown Message, and so does the fake.
+func TestEditAndDeleteAThreadReply(t *testing.T) {
+	srv := newFake(t)
+	a := newAdapter(t, srv, discord.Config{})
+	ctx := t.Context()
+	root, err := a.Notify(ctx, general(), sample("Installer stops"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply := sample("Installer stops")
+	reply.PostNumber, reply.IsFirstPost, reply.Excerpt = 2, false, "first words"
+	ref, err := a.Notify(ctx, general(), reply, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inThread := func(text string) adaptertest.Posted {
+		t.Helper()
+		p := adaptertest.WaitPosted(t, srv, general(), text)
+		if p.Thread != string(root) {
+			t.Fatalf("%q is in thread %q, want %s", text, p.Thread, root)
+		}
+		return p
+	}
+	posted := inThread("first words")
+
+	reply.Excerpt = "edited words"
+	if err := a.Edit(ctx, general(), ref, reply); err != nil {
+		t.Fatalf("Edit of a thread reply: %v", err)
+	}
+	if p := inThread("edited words"); p.ID != posted.ID || p.Edits != 1 {
+		t.Errorf("after the edit: message %s with %d edits, want %s edited once", p.ID, p.Edits, posted.ID)
+	}
+
+	// A ref stored before refs named their thread is the bare message id: Discord looks for it in
+	// the channel and does not find it there.
+	if err := a.Edit(ctx, general(), adapters.MessageRef(posted.ID), reply); !adapters.IsPermanent(err) {
+		t.Errorf("Edit with the bare id of a message in a thread = %v, want Unknown Message (permanent)", err)
+	}
+
+	if err := a.Delete(ctx, general(), ref); err != nil {
+		t.Fatalf("Delete of a thread reply: %v", err)
+	}
+	for _, p := range srv.Posted(general()) {
+		if p.ID == posted.ID && !p.Deleted {
+			t.Errorf("the reply %s is still there after Delete", p.ID)
+		}
+		if p.ID == string(root) && p.Deleted {
+			t.Errorf("Delete of the reply deleted the thread's root %s", root)
+		}
+	}
+	if err := a.Edit(ctx, general(), ref, reply); !adapters.IsPermanent(err) {
+		t.Errorf("Edit of the deleted reply = %v, want a permanent error", err)
+	}
+
+	// A ref from another thread's reply used as the thread of the next reply: the same thread.
+	next := sample("Installer stops")
+	next.PostNumber, next.IsFirstPost, next.Excerpt = 3, false, "third post"
+	if _, err := a.Notify(ctx, general(), next, ref); err != nil {
+		t.Fatalf("Notify with a reply's ref as the thread: %v", err)
+	}
+	inThread("third post")
+
+	for _, bad := range []adapters.MessageRef{"", "x:1", "1:", "not-a-snowflake"} {
+		if err := a.Edit(ctx, general(), bad, reply); !adapters.IsPermanent(err) {
+			t.Errorf("Edit(%q) = %v, want a permanent error", bad, err)
+		}
+	}
 }
 
 func TestNotifyErrors(t *testing.T) {

@@ -1,9 +1,11 @@
 package discord
 
 import (
-	"container/list"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,51 +26,63 @@ const (
 	maxCustomID      = 100
 )
 
-// customIDPrefix marks the buttons this adapter made: "dcb:<token>". A command line too long for
-// a custom_id (100 characters) is kept by the adapter, and the button carries a token to it.
+// customIDPrefix marks the buttons this adapter made for command lines too long for a
+// custom_id (100 characters): "dcb:<slot>.<nonce>". The line is kept in a slot of the bot's store.
 const customIDPrefix = "dcb:"
 
 // lineIDPrefix marks a button that carries its command line itself: "dcb!<expiry>:<line>", the
-// expiry in Unix seconds, base 36. Such a button needs no memory, so it still works after a
-// restart; the transcript preview's lines ("post range <id> <id> [thread <id>] confirm") fit.
-// Discord only sends custom_ids of the message's own components, which the bot wrote.
+// expiry in Unix seconds, base 36. Such a button needs no memory; the transcript preview's lines
+// ("post range <id> <id> [thread <id>] confirm") fit. Discord only sends custom_ids of the
+// message's own components, which the bot wrote.
 const lineIDPrefix = "dcb!"
 
-// Tokens live an hour, and at most maxButtons of them are kept: the oldest go first.
+// A button lives an hour. Long lines live in a ring of maxButtons slots in the bot's store
+// (Deps.Values), so that a press after a restart still finds them: slot n is the text
+// "discord.button.<n>", and the cursor "discord.button.next" counts the lines ever stored. A slot
+// is reused after maxButtons newer lines; its old button then answers "expired", as one past
+// its hour does.
 const (
-	buttonTTL  = time.Hour
-	maxButtons = 10000
+	buttonTTL     = time.Hour
+	maxButtons    = 1024
+	slotPrefix    = "discord.button."
+	slotCursor    = "discord.button.next"
+	storeTimeout  = 5 * time.Second
+	maxSpentPanel = 10000
 )
 
-// button is what a token stands for: the command line to run, the channel the button was shown
-// in, and the panel (the reply's set of buttons) it belongs to.
-type button struct {
-	token   string
-	line    string
-	channel string // the interaction's channel id: a press from elsewhere is refused
-	expires time.Time
-	panel   *panel
+// slot is what a long line's button stands for: the line, the channel the button was shown in (a
+// press from elsewhere is refused), its expiry, and the nonce its token carries, which tells this
+// line from the older ones the slot held.
+type slot struct {
+	Nonce   string `json:"nonce"`
+	Channel string `json:"channel"`
+	Expires int64  `json:"expires"` // Unix seconds
+	Line    string `json:"line"`
 }
 
-// panel is the set of buttons under one reply. Once one of them is pressed the others are
-// spent: the reply to that press replaces the message, and a second click (a double click on
-// "Post to forum") must not run a command again.
-type panel struct{ used bool }
-
-// buttonStore maps tokens to buttons; it is safe for concurrent use. Entries are kept in the
-// order they were made, which is also the order they expire in.
+// buttonStore keeps long lines in their slots and remembers the panels (a reply's set of
+// buttons) already pressed: once one button of a panel is pressed the others are spent, since
+// the reply to that press replaces the message, and a second click (a double click on "Post to
+// forum") must not run a command again. It is safe for concurrent use.
 type buttonStore struct {
-	mu      sync.Mutex
-	now     func() time.Time
-	byToken map[string]*list.Element
-	order   *list.List // of *button, oldest first
-	// spent holds the panels of line buttons already pressed (message id and its buttons),
-	// until their buttons expire, so that a double click runs one command.
+	values adapters.Values
+	log    *slog.Logger
+
+	mu     sync.Mutex
+	now    func() time.Time
+	next   int64 // the next line's number; slot next % maxButtons
+	loaded bool  // next was read from values
+	// spent holds the panels already pressed (message id and its buttons) until their buttons
+	// expire, so that a double click runs one command.
 	spent map[string]time.Time
 }
 
-func newButtonStore() *buttonStore {
-	return &buttonStore{now: time.Now, byToken: map[string]*list.Element{}, order: list.New(), spent: map[string]time.Time{}}
+// newButtonStore keeps long lines in values, or in memory when values is nil.
+func newButtonStore(values adapters.Values, log *slog.Logger) *buttonStore {
+	if values == nil {
+		values = &memValues{}
+	}
+	return &buttonStore{values: values, log: log, now: time.Now, spent: map[string]time.Time{}}
 }
 
 // lineID returns the custom_id of a button that carries line itself, or "" when it does not fit.
@@ -91,12 +105,17 @@ func (s *buttonStore) pressLine(id, panel string) (string, pressResult) {
 	if !ok || err != nil || strings.TrimSpace(line) == "" {
 		return "", pressUnknown
 	}
+	return line, s.spend(panel, time.Unix(exp, 0))
+}
+
+// spend marks a live panel pressed: pressRun the first time, pressSpent after, pressUnknown
+// once its buttons have expired.
+func (s *buttonStore) spend(panel string, expires time.Time) pressResult {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	expires := time.Unix(exp, 0)
 	if !now.Before(expires) {
-		return "", pressUnknown
+		return pressUnknown
 	}
 	for k, e := range s.spent {
 		if !now.Before(e) {
@@ -104,106 +123,135 @@ func (s *buttonStore) pressLine(id, panel string) (string, pressResult) {
 		}
 	}
 	if _, used := s.spent[panel]; used {
-		return "", pressSpent
+		return pressSpent
 	}
-	if len(s.spent) < maxButtons {
+	if len(s.spent) < maxSpentPanel {
 		s.spent[panel] = expires
 	}
-	return line, pressRun
+	return pressRun
 }
 
-// add stores the lines of one reply's buttons, shown in channel, and returns their tokens.
-func (s *buttonStore) add(channel string, lines []string) []string {
+// add stores the lines of one reply's buttons, shown in channel, and returns their tokens. A
+// line the store could not keep still gets a token: its press answers that the buttons expired.
+func (s *buttonStore) add(ctx context.Context, channel string, lines []string) []string {
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now()
-	s.pruneLocked(now, len(lines))
-	p := &panel{}
+	if !s.loaded {
+		n, _, err := s.values.Cursor(ctx, slotCursor)
+		if err != nil {
+			// Without the count new lines could take live slots; those buttons would then say they expired.
+			s.log.Error("discord: read the button slot cursor", "err", err)
+		} else {
+			s.next, s.loaded = n, true
+		}
+	}
+	expires := s.now().Add(buttonTTL).Unix()
 	tokens := make([]string, len(lines))
 	for i, l := range lines {
-		b := &button{token: newToken(), line: l, channel: channel, expires: now.Add(buttonTTL), panel: p}
-		s.byToken[b.token] = s.order.PushBack(b)
-		tokens[i] = b.token
+		n := strconv.FormatInt(s.next%maxButtons, 36)
+		s.next++
+		sl := slot{Nonce: newNonce(), Channel: channel, Expires: expires, Line: l}
+		tokens[i] = n + "." + sl.Nonce
+		v, _ := json.Marshal(sl) // strings and an integer: cannot fail
+		if err := s.values.SetText(ctx, slotPrefix+n, string(v)); err != nil {
+			s.log.Error("discord: keep a button's command line", "err", err, "slot", n)
+		}
+	}
+	if err := s.values.SetCursor(ctx, slotCursor, s.next); err != nil {
+		s.log.Error("discord: save the button slot cursor", "err", err)
 	}
 	return tokens
-}
-
-// pruneLocked drops expired entries, then the oldest ones until room more fit under maxButtons.
-func (s *buttonStore) pruneLocked(now time.Time, room int) {
-	for e := s.order.Front(); e != nil; e = s.order.Front() {
-		b := e.Value.(*button)
-		if now.Before(b.expires) && s.order.Len()+room <= maxButtons {
-			return
-		}
-		s.order.Remove(e)
-		delete(s.byToken, b.token)
-	}
 }
 
 // pressResult says what a press of a token found.
 type pressResult int
 
 const (
-	pressUnknown pressResult = iota // expired, forgotten (a restart) or never made here
+	pressUnknown pressResult = iota // expired, its slot reused, or never made here
 	pressSpent                      // another button of the same reply was pressed already
 	pressRun                        // run the line
 )
 
-// press looks a token up for a press in channel and, when it is live, spends its panel.
-func (s *buttonStore) press(token, channel string) (string, pressResult) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e, ok := s.byToken[token]
-	if !ok {
+// press looks a token up for a press in channel on panel and, when it is live, spends the panel.
+func (s *buttonStore) press(ctx context.Context, token, channel, panel string) (string, pressResult) {
+	n, nonce, ok := strings.Cut(token, ".")
+	if i, err := strconv.ParseInt(n, 36, 64); !ok || err != nil || i < 0 || i >= maxButtons || nonce == "" {
 		return "", pressUnknown
 	}
-	b := e.Value.(*button)
-	switch {
-	case !s.now().Before(b.expires):
-		s.order.Remove(e)
-		delete(s.byToken, token)
-		return "", pressUnknown
-	case b.channel != channel:
-		return "", pressUnknown
-	case b.panel.used:
-		return "", pressSpent
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	v, found, err := s.values.Text(ctx, slotPrefix+n)
+	if err != nil {
+		s.log.Error("discord: read a button's command line", "err", err, "slot", n)
 	}
-	b.panel.used = true
-	return b.line, pressRun
+	var sl slot
+	if !found || err != nil || json.Unmarshal([]byte(v), &sl) != nil || sl.Nonce != nonce || sl.Channel != channel {
+		return "", pressUnknown
+	}
+	return sl.Line, s.spend(panel, time.Unix(sl.Expires, 0))
 }
 
-// release makes a pressed panel usable again (its command was refused): customID is the
-// pressed button's, panel the name pressLine was given.
-func (s *buttonStore) release(customID, panel string) {
+// release makes a pressed panel usable again (its command was refused).
+func (s *buttonStore) release(panel string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, line := strings.CutPrefix(customID, lineIDPrefix); line {
-		delete(s.spent, panel)
-		return
-	}
-	if e, ok := s.byToken[strings.TrimPrefix(customID, customIDPrefix)]; ok {
-		e.Value.(*button).panel.used = false
-	}
+	delete(s.spent, panel)
 }
 
-// len returns how many tokens are kept.
-func (s *buttonStore) len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.order.Len()
-}
-
-// newToken returns 16 random bytes, URL-safe base64 (22 characters).
-func newToken() string {
-	var b [16]byte
+// newNonce returns 8 random bytes, URL-safe base64 (11 characters).
+func newNonce() string {
+	var b [8]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
 	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// memValues keeps the slots in memory when the adapter is given no store.
+type memValues struct {
+	mu      sync.Mutex
+	cursors map[string]int64
+	texts   map[string]string
+}
+
+func (m *memValues) Cursor(_ context.Context, name string) (int64, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v, ok := m.cursors[name]
+	return v, ok, nil
+}
+
+func (m *memValues) SetCursor(_ context.Context, name string, value int64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cursors == nil {
+		m.cursors = map[string]int64{}
+	}
+	m.cursors[name] = value
+	return nil
+}
+
+func (m *memValues) Text(_ context.Context, name string) (string, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v, ok := m.texts[name]
+	return v, ok, nil
+}
+
+func (m *memValues) SetText(_ context.Context, name, value string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.texts == nil {
+		m.texts = map[string]string{}
+	}
+	m.texts[name] = value
+	return nil
 }
 
 // components renders a reply's actions as action rows of buttons (5 a row, 5 rows at most), each
 // carrying its command line, or, when that is too long, a fresh token the line is stored under. It returns an empty, non-nil list
 // when there are no actions, so an edit clears the buttons of the message it replaces.
-func (a *Adapter) components(channel string, actions []adapters.Action) []discordgo.MessageComponent {
+func (a *Adapter) components(ctx context.Context, channel string, actions []adapters.Action) []discordgo.MessageComponent {
 	rows := []discordgo.MessageComponent{}
 	if len(actions) == 0 {
 		return rows
@@ -220,7 +268,7 @@ func (a *Adapter) components(channel string, actions []adapters.Action) []discor
 		}
 	}
 	if len(long) > 0 {
-		tokens := a.buttons.add(channel, long)
+		tokens := a.buttons.add(ctx, channel, long)
 		for i := range ids {
 			if ids[i] == "" {
 				ids[i], tokens = customIDPrefix+tokens[0], tokens[1:]

@@ -1,7 +1,9 @@
 package discord
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -23,72 +25,123 @@ func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 
 func (c *clock) advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
-func newTestStore() (*buttonStore, *clock) {
+func newTestStore(values adapters.Values) (*buttonStore, *clock) {
 	c := &clock{t: time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)}
-	s := newButtonStore()
+	s := newButtonStore(values, discardLogger())
 	s.now = c.now
 	return s, c
 }
 
+// failingValues is a store that is down.
+type failingValues struct{}
+
+var errDown = errors.New("store is down")
+
+func (failingValues) Cursor(context.Context, string) (int64, bool, error) { return 0, false, errDown }
+func (failingValues) SetCursor(context.Context, string, int64) error      { return errDown }
+func (failingValues) Text(context.Context, string) (string, bool, error)  { return "", false, errDown }
+func (failingValues) SetText(context.Context, string, string) error       { return errDown }
+
 func TestButtonStore(t *testing.T) {
-	t.Run("a press runs the line once per reply", func(t *testing.T) {
-		s, _ := newTestStore()
-		tok := s.add("C1", []string{"post range 1 9", "post range 1 9 confirm"})
-		other := s.add("C1", []string{"post range 5 9"})
-		if line, res := s.press(tok[1], "C1"); res != pressRun || line != "post range 1 9 confirm" {
+	ctx := t.Context()
+	t.Run("a press runs the line once per panel", func(t *testing.T) {
+		s, _ := newTestStore(nil)
+		tok := s.add(ctx, "C1", []string{"post range 1 9 to https://forum.example.org/t/1", "post range 1 9 confirm"})
+		other := s.add(ctx, "C1", []string{"post range 5 9"})
+		if line, res := s.press(ctx, tok[1], "C1", "m1/a"); res != pressRun || line != "post range 1 9 confirm" {
 			t.Fatalf("press = %q, %v; want the confirm line to run", line, res)
 		}
 		for _, tk := range tok {
-			if _, res := s.press(tk, "C1"); res != pressSpent {
-				t.Errorf("second press of the same reply = %v, want spent (a double click posts once)", res)
+			if _, res := s.press(ctx, tk, "C1", "m1/a"); res != pressSpent {
+				t.Errorf("second press on the same panel = %v, want spent (a double click posts once)", res)
 			}
 		}
-		if line, res := s.press(other[0], "C1"); res != pressRun || line != "post range 5 9" {
+		if line, res := s.press(ctx, other[0], "C1", "m2/a"); res != pressRun || line != "post range 5 9" {
 			t.Errorf("another reply's button = %q, %v; want it to run", line, res)
+		}
+		s.release("m1/a")
+		if _, res := s.press(ctx, tok[0], "C1", "m1/a"); res != pressRun {
+			t.Errorf("a press on a released panel (the command was refused) = %v, want run", res)
 		}
 	})
 	t.Run("a press from another channel is unknown", func(t *testing.T) {
-		s, _ := newTestStore()
-		tok := s.add("C1", []string{"post range 1 2 confirm"})
-		if _, res := s.press(tok[0], "C2"); res != pressUnknown {
+		s, _ := newTestStore(nil)
+		tok := s.add(ctx, "C1", []string{"post range 1 2 confirm"})
+		if _, res := s.press(ctx, tok[0], "C2", "m/a"); res != pressUnknown {
 			t.Errorf("press in C2 = %v, want unknown", res)
 		}
-		if _, res := s.press(tok[0], "C1"); res != pressRun {
+		if _, res := s.press(ctx, tok[0], "C1", "m/a"); res != pressRun {
 			t.Errorf("the refused press spent the button: %v", res)
 		}
 	})
 	t.Run("tokens expire after an hour", func(t *testing.T) {
-		s, c := newTestStore()
-		tok := s.add("C1", []string{"a", "b"})
+		s, c := newTestStore(nil)
+		tok := s.add(ctx, "C1", []string{"a", "b"})
 		c.advance(buttonTTL - time.Second)
-		fresh := s.add("C1", []string{"c"})
+		fresh := s.add(ctx, "C1", []string{"c"})
 		c.advance(time.Second)
-		if _, res := s.press(tok[0], "C1"); res != pressUnknown {
+		if _, res := s.press(ctx, tok[0], "C1", "m1/a"); res != pressUnknown {
 			t.Errorf("a token an hour old = %v, want unknown", res)
 		}
-		if _, res := s.press(fresh[0], "C1"); res != pressRun {
+		if _, res := s.press(ctx, fresh[0], "C1", "m2/a"); res != pressRun {
 			t.Errorf("a token a second old = %v, want run", res)
 		}
-		s.add("C1", []string{"d"})
-		if n := s.len(); n != 2 {
-			t.Errorf("kept %d tokens, want the 2 unexpired ones (expired ones are dropped)", n)
+	})
+	t.Run("bounded: a slot taken by a newer line forgets the old one", func(t *testing.T) {
+		values := &memValues{}
+		s, _ := newTestStore(values)
+		first := s.add(ctx, "C1", []string{"oldest"})
+		var last []string
+		for range maxButtons / 4 {
+			last = s.add(ctx, "C1", []string{"1", "2", "3", "4"})
+		}
+		if _, res := s.press(ctx, first[0], "C1", "m1/a"); res != pressUnknown {
+			t.Errorf("the oldest token survived its slot's reuse: %v", res)
+		}
+		if line, res := s.press(ctx, last[3], "C1", "m2/a"); res != pressRun || line != "4" {
+			t.Errorf("the newest token = %q, %v; want it to run", line, res)
+		}
+		if n := len(values.texts); n != maxButtons {
+			t.Errorf("the store holds %d slots, want %d", n, maxButtons)
 		}
 	})
-	t.Run("bounded: the oldest go first", func(t *testing.T) {
-		s, _ := newTestStore()
-		first := s.add("C1", []string{"oldest"})
-		for i := 0; i < maxButtons/5; i++ {
-			s.add("C1", []string{"1", "2", "3", "4", "5"})
+	t.Run("a restart on the same store keeps the lines and the ring's place", func(t *testing.T) {
+		values := &memValues{}
+		before, c := newTestStore(values)
+		tok := before.add(ctx, "C1", []string{"post range 1 2 to https://forum.example.org/t/7"})
+		after := newButtonStore(values, discardLogger())
+		after.now = c.now
+		fresh := after.add(ctx, "C1", []string{"next"})
+		if line, res := after.press(ctx, tok[0], "C1", "m1/a"); res != pressRun || line != "post range 1 2 to https://forum.example.org/t/7" {
+			t.Errorf("a press after the restart = %q, %v; want the line", line, res)
 		}
-		if n := s.len(); n != maxButtons {
-			t.Errorf("kept %d tokens, want %d", n, maxButtons)
+		if line, res := after.press(ctx, fresh[0], "C1", "m2/a"); res != pressRun || line != "next" {
+			t.Errorf("the restarted store's own token = %q, %v", line, res)
 		}
-		if _, res := s.press(first[0], "C1"); res != pressUnknown {
-			t.Errorf("the oldest token survived: %v", res)
+	})
+	t.Run("bad tokens are unknown", func(t *testing.T) {
+		s, _ := newTestStore(nil)
+		tok := s.add(ctx, "C1", []string{"x"})
+		n, nonce, _ := strings.Cut(tok[0], ".")
+		for _, bad := range []string{"", "zz", n, n + ".", "." + nonce, n + ".AAAAAAAAAAA", "-1." + nonce, "zzzz." + nonce,
+			"0123456789abcdefghijkl"} { // a token made before lines were kept in the store
+			if _, res := s.press(ctx, bad, "C1", "m/a"); res != pressUnknown {
+				t.Errorf("press(%q) = %v, want unknown", bad, res)
+			}
+		}
+	})
+	t.Run("a store that is down: the press says the buttons expired", func(t *testing.T) {
+		s, _ := newTestStore(failingValues{})
+		tok := s.add(ctx, "C1", []string{"a long line"})
+		if len(tok) != 1 {
+			t.Fatalf("tokens %q, want one", tok)
+		}
+		if _, res := s.press(ctx, tok[0], "C1", "m/a"); res != pressUnknown {
+			t.Errorf("press = %v, want unknown", res)
 		}
 	})
 	t.Run("concurrent use", func(t *testing.T) {
-		s, _ := newTestStore()
+		s, _ := newTestStore(nil)
 		var wg sync.WaitGroup
 		runs := make(chan string, 400)
 		for g := 0; g < 8; g++ {
@@ -96,9 +149,10 @@ func TestButtonStore(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for i := 0; i < 50; i++ {
-					tok := s.add("C1", []string{fmt.Sprint(g, i), "x"})
+					panel := fmt.Sprint(g, "/", i)
+					tok := s.add(ctx, "C1", []string{panel, "x"})
 					for range 2 {
-						if line, res := s.press(tok[0], "C1"); res == pressRun {
+						if line, res := s.press(ctx, tok[0], "C1", panel); res == pressRun {
 							runs <- line
 						}
 					}
@@ -118,14 +172,14 @@ func TestComponents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rows := a.components("C1", nil); rows == nil || len(rows) != 0 {
+	if rows := a.components(t.Context(), "C1", nil); rows == nil || len(rows) != 0 {
 		t.Errorf("no actions = %#v, want an empty, non-nil list (an edit must clear old buttons)", rows)
 	}
 	var actions []adapters.Action
 	for i := range 27 {
 		actions = append(actions, adapters.Action{Label: fmt.Sprintf("button %d %s", i, strings.Repeat("x", 100)), Command: componentLine(i), Primary: i == 3})
 	}
-	rows := a.components("C1", actions)
+	rows := a.components(t.Context(), "C1", actions)
 	raw, err := json.Marshal(rows)
 	if err != nil {
 		t.Fatal(err)
@@ -179,10 +233,7 @@ func TestComponents(t *testing.T) {
 				if !ok {
 					t.Errorf("button %d custom_id %q: want dcb:<token> for a long line", n, b.CustomID)
 				}
-				line, res = a.buttons.press(tok, "C1")
-				if n > 1 { // the tokens of one reply are one panel: the first press spent it
-					line, res = componentLine(n), pressRun
-				}
+				line, res = a.buttons.press(t.Context(), tok, "C1", fmt.Sprint("panel ", n))
 			}
 			if res != pressRun || line != componentLine(n) {
 				t.Errorf("button %d stands for %q (%v), want %q", n, line, res, componentLine(n))
@@ -204,7 +255,7 @@ func componentLine(i int) string {
 // TestLineButtons: a line button runs once per panel (a double click is spent), a new panel on
 // the same message runs again, and an expired one does not run.
 func TestLineButtons(t *testing.T) {
-	s := newButtonStore()
+	s := newButtonStore(nil, discardLogger())
 	now := time.Now()
 	s.now = func() time.Time { return now }
 	id, _ := strings.CutPrefix(s.lineID("post range 1 2 confirm"), lineIDPrefix)

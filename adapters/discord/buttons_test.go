@@ -204,29 +204,62 @@ func TestButtonPressInThread(t *testing.T) {
 	}
 }
 
-// TestButtonsSurviveARestart: a preview's buttons carry their command lines, so a press after
-// the bot restarted (a new adapter, nothing in memory) still runs the command.
+// TestButtonsSurviveARestart: a press after the bot restarted (a new adapter, nothing in memory)
+// still runs the command: a line that fits rides in the button's custom_id, a longer one (a
+// "to <topic url>" transcript) in a slot of the bot's store (Deps.Values). Without the store the
+// long line is gone, and the press says so.
 func TestButtonsSurviveARestart(t *testing.T) {
-	srv := newFake(t)
-	first := newAdapter(t, srv, discord.Config{})
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- first.Run(ctx, previewBot()) }()
-	preview := showPreview(t, srv, general(), discordtest.AdminID)
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("Run = %v after cancel", err)
+	const (
+		short = "post range 1700000000000000001 1700000000000000009 confirm"
+		long  = short + " to https://forum.example.org/t/a-topic-slug-long-enough-to-overflow-a-custom-id/1234"
+	)
+	tests := []struct {
+		name      string
+		line      string
+		sameStore bool // the restarted adapter is given the first one's store
+		want      string
+	}{
+		{"a line in the button", short, false, "Posted: " + short},
+		{"a long line in the store", long, true, "Posted: " + long},
+		{"a long line, the store not kept", long, false, "These buttons have expired. Run the command again."},
 	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newFake(t)
+			bot := func() *adaptertest.Recorder {
+				return &adaptertest.Recorder{Answer: func(c adapters.Command) adapters.Reply {
+					if c.Text == "post" {
+						return adapters.Reply{Text: adapters.Text{{Text: "Transcript of 3 messages"}},
+							Actions: []adapters.Action{{Label: "Post to forum", Command: tc.line, Primary: true}}}
+					}
+					return adapters.Reply{Text: adapters.Text{{Text: "Posted: " + c.Text}}}
+				}}
+			}
+			store := newMemValues()
+			first := newAdapter(t, srv, discord.Config{Values: store})
+			ctx, cancel := context.WithCancel(t.Context())
+			done := make(chan error, 1)
+			go func() { done <- first.Run(ctx, bot()) }()
+			preview := showPreview(t, srv, general(), discordtest.AdminID)
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatalf("Run = %v after cancel", err)
+			}
 
-	rec := previewBot()
-	adaptertest.Start(t, newAdapter(t, srv, discord.Config{}), rec)
-	adaptertest.WaitFor(t, "the new session", srv.Connected)
-	post := preview.Buttons()[1].CustomID
-	srv.InjectComponent(general(), discordtest.AdminID, post)
-	m := waitMessage(t, srv, "the answer after the restart", func(m discordtest.Message) bool {
-		return m.ID == preview.ID && strings.HasPrefix(m.Content, "Posted: ")
-	})
-	if strings.Contains(m.Content, "expired") || len(m.Components) != 0 {
-		t.Errorf("answer = %q with %+v, want the posted reply without buttons", m.Content, m.Components)
+			cfg := discord.Config{}
+			if tc.sameStore {
+				cfg.Values = store
+			}
+			rec := bot()
+			adaptertest.Start(t, newAdapter(t, srv, cfg), rec)
+			adaptertest.WaitFor(t, "the new session", srv.Connected)
+			srv.InjectComponent(general(), discordtest.AdminID, preview.Buttons()[0].CustomID)
+			m := waitMessage(t, srv, "the answer after the restart", func(m discordtest.Message) bool {
+				return m.ID == preview.ID && m.Content != preview.Content
+			})
+			if m.Content != tc.want || len(m.Components) != 0 {
+				t.Errorf("answer = %q with %+v, want %q without buttons", m.Content, m.Components, tc.want)
+			}
+		})
 	}
 }

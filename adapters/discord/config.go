@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/pace"
 )
 
@@ -34,6 +35,9 @@ type Config struct {
 	Categories func(ctx context.Context) []string
 	// Pace keeps the pacing of requests across restarts (the bot's store); nil keeps it in memory.
 	Pace pace.Store
+	// Values keeps the command lines of reply buttons too long for a custom_id across restarts
+	// (the bot's store); nil keeps them in memory.
+	Values adapters.Values
 	// Limits overrides DefaultLimits (tests lift them); nil means Discord's documented limits.
 	Limits *Limits
 }

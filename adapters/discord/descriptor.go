@@ -33,7 +33,7 @@ var Platform = adapters.Describe(adapters.Spec[Section]{
 	New: func(s *Section, d adapters.Deps) (adapters.Adapter, error) {
 		return New(Config{
 			Token: s.Token, Guilds: s.Guilds, APIURL: s.APIURL, GatewayURL: s.GatewayURL,
-			Transcripts: true, Pace: d.Values,
+			Transcripts: true, Pace: d.Values, Values: d.Values,
 		}, d.Logger)
 	},
 })

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -22,82 +23,95 @@ const pageSize = 100
 // linked message starts or is in), oldest first, as adapters.HistoryPlan says. A range longer
 // than q.Limit is refused (adapters.CheckRange).
 func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapters.History, error) {
-	if q.Channel.Platform != platform || q.Channel.ChatID == "" {
-		return adapters.History{}, fmt.Errorf("discord: history: %q is not a Discord channel", q.Channel.String())
-	}
-	mode, limit := adapters.HistoryPlan(q)
 	channelID := q.Channel.ChatID
 	if q.Channel.ThreadID != "" {
 		channelID = q.Channel.ThreadID
 	}
-	opt := discordgo.WithContext(ctx)
-
-	var msgs []*discordgo.Message
 	var thread adapters.MessageRef
-	switch mode {
-	case adapters.HistoryFrom:
-		_, chID, msgID, ok := ParseMessageLink(q.FromLink)
-		if !ok {
-			return adapters.History{}, adapters.ErrBadLink
-		}
-		if chID != channelID && !a.inChannel(ctx, chID, q.Channel.ChatID) {
-			// Reading another channel would let its messages leak into a transcript made here.
-			return adapters.History{}, fmt.Errorf("%w: the message is not in this channel or its threads", adapters.ErrBadLink)
-		}
-		channelID = chID
-		first, err := a.s.ChannelMessage(chID, msgID, opt)
-		if hasCode(err, codeUnknownMessage) {
-			return adapters.History{}, fmt.Errorf("%w: there is no such message in this channel", adapters.ErrBadLink)
-		}
-		if err != nil {
-			return adapters.History{}, fmt.Errorf("discord: read message %s in channel %s: %w", msgID, chID, redact(err))
-		}
-		rest, err := a.forward(ctx, chID, msgID, limit) // one more than needed: a starter message may be among them
-		if err != nil {
-			return adapters.History{}, err
-		}
-		msgs = append([]*discordgo.Message{first}, rest...)
-	case adapters.HistoryThread, adapters.HistoryThreadLink:
-		// A thread of this channel only: a thread id is a channel id, and any other one would
-		// put another channel's messages (of any guild the bot is in) into this transcript.
-		var err error
-		if thread, err = a.threadOf(ctx, q); err != nil {
-			return adapters.History{}, err
-		}
-		root, err := a.s.ChannelMessage(q.Channel.ChatID, string(thread), opt)
-		if err == nil {
-			msgs = append(msgs, root)
-		} else if !hasCode(err, codeUnknownMessage) {
-			return adapters.History{}, fmt.Errorf("discord: read thread root %s: %w", thread, redact(err))
-		}
-		rest, err := a.forward(ctx, string(thread), "0", limit) // the thread's starter message is left out below
-		if err != nil {
-			return adapters.History{}, err
-		}
-		msgs = append(msgs, rest...)
-	default:
-		var err error
-		msgs, err = a.backward(ctx, channelID, limit)
-		if err != nil {
-			return adapters.History{}, err
-		}
+	threadRead := func(limit int) (msgs []*discordgo.Message, err error) {
+		msgs, thread, err = a.thread(ctx, q, limit)
+		return msgs, err
 	}
-
+	msgs, err := adapters.ReadHistory(q, platform, adapters.HistoryReads[*discordgo.Message]{
+		Latest: func(limit int) ([]*discordgo.Message, error) {
+			msgs, err := a.backward(ctx, channelID, limit)
+			return withoutStarters(msgs), err
+		},
+		From: func(link string, limit int) (msgs []*discordgo.Message, err error) {
+			msgs, channelID, err = a.fromLink(ctx, q.Channel.ChatID, channelID, link, limit)
+			return msgs, err
+		},
+		ThreadLink: func(_ string, limit int) ([]*discordgo.Message, error) { return threadRead(limit) },
+		Thread:     func(_ adapters.MessageRef, limit int) ([]*discordgo.Message, error) { return threadRead(limit) },
+	})
+	if err != nil {
+		return adapters.History{}, err
+	}
 	guildID, name := a.channelInfo(ctx, channelID)
 	h := adapters.History{Source: Platform.Title(), ChannelName: name}
 	if guildID != "" {
 		h.ChannelLink = messageLink(guildID, channelID, "")
 	}
 	for _, m := range msgs {
-		if m.Type == discordgo.MessageTypeThreadStarterMessage {
-			continue
-		}
 		h.Messages = append(h.Messages, a.message(m, q.Channel, guildID, thread))
 	}
-	if err := adapters.CheckRange(q, len(h.Messages)); err != nil {
-		return adapters.History{}, err
-	}
 	return h, nil
+}
+
+// fromLink reads the linked message and those after it (limit, one more than a range needs: a
+// starter message may be among them) and returns the channel they are in: chID, the channel or
+// thread asked for, or a thread of parent.
+func (a *Adapter) fromLink(ctx context.Context, parent, chID, link string, limit int) ([]*discordgo.Message, string, error) {
+	_, linkCh, msgID, ok := ParseMessageLink(link)
+	if !ok {
+		return nil, "", adapters.ErrBadLink
+	}
+	if linkCh != chID && !a.inChannel(ctx, linkCh, parent) {
+		// Reading another channel would let its messages leak into a transcript made here.
+		return nil, "", fmt.Errorf("%w: the message is not in this channel or its threads", adapters.ErrBadLink)
+	}
+	first, err := a.s.ChannelMessage(linkCh, msgID, discordgo.WithContext(ctx))
+	if hasCode(err, codeUnknownMessage) {
+		return nil, "", fmt.Errorf("%w: there is no such message in this channel", adapters.ErrBadLink)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("discord: read message %s in channel %s: %w", msgID, linkCh, redact(err))
+	}
+	rest, err := a.forward(ctx, linkCh, msgID, limit)
+	if err != nil {
+		return nil, "", err
+	}
+	return withoutStarters(append([]*discordgo.Message{first}, rest...)), linkCh, nil
+}
+
+// thread reads the thread of this channel that q names, its root message first, and returns the
+// thread's id. A thread id is a channel id: any other channel's would put another channel's
+// messages (of any guild the bot is in) into this transcript.
+func (a *Adapter) thread(ctx context.Context, q adapters.HistoryQuery, limit int) ([]*discordgo.Message, adapters.MessageRef, error) {
+	thread, err := a.threadOf(ctx, q)
+	if err != nil {
+		return nil, "", err
+	}
+	var msgs []*discordgo.Message
+	root, err := a.s.ChannelMessage(q.Channel.ChatID, string(thread), discordgo.WithContext(ctx))
+	if err == nil {
+		msgs = append(msgs, root)
+	} else if !hasCode(err, codeUnknownMessage) {
+		return nil, "", fmt.Errorf("discord: read thread root %s: %w", thread, redact(err))
+	}
+	rest, err := a.forward(ctx, string(thread), "0", limit) // the thread's starter message is left out
+	if err != nil {
+		return nil, "", err
+	}
+	return withoutStarters(append(msgs, rest...)), thread, nil
+}
+
+// withoutStarters leaves out the thread starter messages Discord puts at the head of a thread
+// (the thread's root, read from the channel, stands for it).
+func withoutStarters(msgs []*discordgo.Message) []*discordgo.Message {
+	return slices.DeleteFunc(msgs, func(m *discordgo.Message) bool {
+		return m.Type == discordgo.MessageTypeThreadStarterMessage
+	})
 }
 
 // backward reads the newest limit messages, paging with before; it returns them oldest first.

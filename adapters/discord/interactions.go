@@ -20,9 +20,17 @@ const (
 	replyTimeout = 15 * time.Second
 )
 
-// handleInteraction answers one interaction: a /discourse command or the message command "Post to
-// forum from here" (deferred, ephemeral reply, public announcement), a press of one of the reply's buttons, or a category autocomplete.
-func (a *Adapter) handleInteraction(ctx context.Context, h adapters.Handler, i *discordgo.Interaction) {
+// onInteraction takes an interaction from the gateway: a /discourse command or the message
+// command "Post to forum from here" (deferred, ephemeral reply, public announcement), a press of
+// one of a reply's buttons, or a category autocomplete. Discord voids an interaction that is not
+// answered within 3 s, so the acknowledgement goes out at once, in a goroutine of its own, and
+// the work queues behind it on the dispatcher, in order per channel: a slow transcript in one
+// channel delays neither another channel's commands nor any acknowledgement.
+func (a *Adapter) onInteraction(ctx context.Context, h adapters.Handler, i *discordgo.Interaction) {
+	var (
+		ack  *discordgo.InteractionResponse
+		work func(context.Context)
+	)
 	switch i.Type {
 	case discordgo.InteractionApplicationCommand:
 		data := i.ApplicationCommandData()
@@ -32,12 +40,16 @@ func (a *Adapter) handleInteraction(ctx context.Context, h adapters.Handler, i *
 				a.log.Warn("discord: message command without a target message")
 				return
 			}
-			a.runCommand(ctx, h, i, data)
 		case data.Name == commandName && data.CommandType != discordgo.MessageApplicationCommand:
-			a.runCommand(ctx, h, i, data)
 		default:
 			a.log.Warn("discord: interaction for an unknown command", "command", data.Name)
+			return
 		}
+		ack = &discordgo.InteractionResponse{
+			Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+			Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral},
+		}
+		work = func(ctx context.Context) { a.runCommand(ctx, h, i, data) }
 	case discordgo.InteractionMessageComponent:
 		data := i.MessageComponentData()
 		if data.ComponentType != discordgo.ButtonComponent ||
@@ -45,23 +57,53 @@ func (a *Adapter) handleInteraction(ctx context.Context, h adapters.Handler, i *
 			a.log.Debug("discord: component interaction not ours", "custom_id", data.CustomID)
 			return
 		}
-		a.pressButton(ctx, h, i, data.CustomID)
+		// A deferred update: the reply will replace the message that held the button.
+		ack = &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate}
+		work = func(ctx context.Context) { a.pressButton(ctx, h, i, data.CustomID) }
 	case discordgo.InteractionApplicationCommandAutocomplete:
-		a.autocomplete(ctx, h, i)
-	}
-}
-
-func (a *Adapter) runCommand(ctx context.Context, h adapters.Handler, i *discordgo.Interaction, data discordgo.ApplicationCommandInteractionData) {
-	ackCtx, cancel := context.WithTimeout(ctx, ackTimeout)
-	err := a.s.InteractionRespond(i, &discordgo.InteractionResponse{
-		Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
-		Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral},
-	}, discordgo.WithContext(ackCtx), discordgo.WithRetryOnRatelimit(false))
-	cancel()
-	if err != nil {
-		a.log.Error("discord: acknowledge interaction", "err", redact(err))
+	default:
 		return
 	}
+
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closing {
+		return
+	}
+	a.wg.Add(1)
+	if work == nil {
+		// An autocomplete is its own answer, at once; it changes nothing, so it queues behind nothing.
+		go func() {
+			defer a.wg.Done()
+			a.autocomplete(ctx, h, i)
+		}()
+		return
+	}
+	acked := make(chan bool, 1)
+	go func() {
+		defer a.wg.Done()
+		acked <- a.acknowledge(ctx, i, ack)
+	}()
+	a.commands.Go(ctx, i.ChannelID, func(ctx context.Context) {
+		if <-acked {
+			work(ctx)
+		}
+	})
+}
+
+// acknowledge sends an interaction's first response within Discord's deadline.
+func (a *Adapter) acknowledge(ctx context.Context, i *discordgo.Interaction, r *discordgo.InteractionResponse) bool {
+	ackCtx, cancel := context.WithTimeout(ctx, ackTimeout)
+	defer cancel()
+	if err := a.s.InteractionRespond(i, r, discordgo.WithContext(ackCtx), discordgo.WithRetryOnRatelimit(false)); err != nil {
+		a.log.Error("discord: acknowledge interaction", "err", redact(err), "channel", i.ChannelID)
+		return false
+	}
+	return true
+}
+
+// runCommand runs an acknowledged command and edits the deferred reply into the answer.
+func (a *Adapter) runCommand(ctx context.Context, h adapters.Handler, i *discordgo.Interaction, data discordgo.ApplicationCommandInteractionData) {
 	var cmd adapters.Command
 	if data.CommandType == discordgo.MessageApplicationCommand {
 		// "Post to forum from here": a bare post from the target message on (in a thread, the
@@ -75,18 +117,9 @@ func (a *Adapter) runCommand(ctx context.Context, h adapters.Handler, i *discord
 }
 
 // pressButton runs the command line behind a reply's button, as the presser typing it in the
-// same channel, and replaces the message that held the buttons with the reply. The press is
+// same channel, and replaces the message that held the buttons with the reply. The press was
 // acknowledged first (deferred update), since the command may take longer than Discord waits.
 func (a *Adapter) pressButton(ctx context.Context, h adapters.Handler, i *discordgo.Interaction, customID string) {
-	ackCtx, cancel := context.WithTimeout(ctx, ackTimeout)
-	err := a.s.InteractionRespond(i, &discordgo.InteractionResponse{
-		Type: discordgo.InteractionResponseDeferredMessageUpdate,
-	}, discordgo.WithContext(ackCtx), discordgo.WithRetryOnRatelimit(false))
-	cancel()
-	if err != nil {
-		a.log.Error("discord: acknowledge button press", "err", redact(err))
-		return
-	}
 	var (
 		line string
 		res  pressResult
@@ -94,7 +127,7 @@ func (a *Adapter) pressButton(ctx context.Context, h adapters.Handler, i *discor
 	if id, ok := strings.CutPrefix(customID, lineIDPrefix); ok {
 		line, res = a.buttons.pressLine(id, panelOf(i))
 	} else {
-		line, res = a.buttons.press(strings.TrimPrefix(customID, customIDPrefix), i.ChannelID)
+		line, res = a.buttons.press(ctx, strings.TrimPrefix(customID, customIDPrefix), i.ChannelID, panelOf(i))
 	}
 	switch res {
 	case pressSpent:
@@ -117,7 +150,7 @@ func (a *Adapter) pressButton(ctx context.Context, h adapters.Handler, i *discor
 	if reply.Refused {
 		// The preview stays as it was, its buttons usable again; the refusal goes to the
 		// presser alone, in a message of its own.
-		a.buttons.release(customID, panelOf(i))
+		a.buttons.release(panelOf(i))
 		a.followup(ctx, i, cmd, reply)
 		return
 	}
@@ -164,8 +197,8 @@ func panelOf(i *discordgo.Interaction) string {
 }
 
 // buttonsExpired replaces a message whose buttons have expired (older than an hour) or whose
-// token the adapter no longer knows (a long line, shown before a restart).
-const buttonsExpired = "These buttons have expired. Run the command again."
+// long line's slot has been reused since.
+const buttonsExpired = adapters.ButtonsExpired
 
 // deliver sends a command's reply as the interaction's (ephemeral) response: the deferred reply,
 // or the message whose button was pressed, is edited to the reply's first part with its buttons
@@ -181,7 +214,7 @@ func (a *Adapter) deliver(ctx context.Context, i *discordgo.Interaction, cmd ada
 	parts := splitContent(content)
 	var rows []discordgo.MessageComponent
 	if cmd.Interactive {
-		rows = a.components(i.ChannelID, reply.Actions)
+		rows = a.components(rctx, i.ChannelID, reply.Actions)
 	} else {
 		rows = []discordgo.MessageComponent{}
 	}

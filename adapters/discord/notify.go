@@ -3,6 +3,7 @@ package discord
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -12,7 +13,8 @@ import (
 // Notify implements adapters.Adapter. It posts the notification as an embed that pings nobody.
 // With a thread ref (the first notification's message id) it posts into the thread started from
 // that message, starting it first when the message has none yet: a thread started from a message
-// has the message's id as its channel id.
+// has the message's id as its channel id. The ref of a message posted into such a thread names
+// the thread too (see messageRef), since Edit and Delete must address the thread's channel.
 func (a *Adapter) Notify(ctx context.Context, ch adapters.ChannelRef, n adapters.Notification, thread adapters.MessageRef) (adapters.MessageRef, error) {
 	if ch.Platform != platform || ch.ChatID == "" {
 		return "", adapters.Permanent(fmt.Errorf("discord: notify: %q is not a Discord channel", ch.String()))
@@ -26,7 +28,10 @@ func (a *Adapter) Notify(ctx context.Context, ch adapters.ChannelRef, n adapters
 		return a.send(ctx, parent, n)
 	}
 	threadID := string(thread)
-	ref, err := a.send(ctx, threadID, n)
+	if t, _, inThread := strings.Cut(threadID, refSep); inThread {
+		threadID = t // the ref of a message in the thread (not its root): the same thread
+	}
+	ref, err := a.sendInThread(ctx, threadID, n)
 	if err == nil || !hasCode(err, codeUnknownChannel) {
 		return ref, err
 	}
@@ -42,7 +47,26 @@ func (a *Adapter) Notify(ctx context.Context, ch adapters.ChannelRef, n adapters
 	default:
 		return "", classify(fmt.Sprintf("start a thread from message %s in channel %s", threadID, parent), err)
 	}
-	return a.send(ctx, threadID, n)
+	return a.sendInThread(ctx, threadID, n)
+}
+
+// sendInThread posts into a thread that the channel ref does not name; the message's ref names
+// the thread.
+func (a *Adapter) sendInThread(ctx context.Context, threadID string, n adapters.Notification) (adapters.MessageRef, error) {
+	ref, err := a.send(ctx, threadID, n)
+	if err != nil {
+		return "", err
+	}
+	return messageRef(threadID, string(ref)), nil
+}
+
+// refSep joins a thread's id and a message's id in the ref of a message posted in a thread that
+// its channel ref does not name: "<thread id>:<message id>". Snowflakes are digits only.
+const refSep = ":"
+
+// messageRef is the ref of message id posted in thread.
+func messageRef(thread, id string) adapters.MessageRef {
+	return adapters.MessageRef(thread + refSep + id)
 }
 
 // send posts the notification's embed into a channel or thread.
@@ -58,42 +82,50 @@ func (a *Adapter) send(ctx context.Context, channelID string, n adapters.Notific
 }
 
 // Edit replaces a notification's embed with n as the post reads now (PATCH
-// channels/{id}/messages/{id}), still pinging nobody. A notification posted into a thread lives
-// in the thread's channel, which its ref does not name: its edit answers Unknown Message, a
-// Permanent error, and it is left as it is.
+// channels/{id}/messages/{id}), still pinging nobody. A message that is gone answers Unknown
+// Message, a Permanent error.
 func (a *Adapter) Edit(ctx context.Context, ch adapters.ChannelRef, ref adapters.MessageRef, n adapters.Notification) error {
-	channelID, err := messageChannel(ch, ref)
+	channelID, id, err := messageChannel(ch, ref)
 	if err != nil {
 		return err
 	}
 	embeds := []*discordgo.MessageEmbed{notificationEmbed(n)}
 	_, err = a.s.ChannelMessageEditComplex(&discordgo.MessageEdit{
-		ID: string(ref), Channel: channelID, Embeds: &embeds, AllowedMentions: noMentions(),
+		ID: id, Channel: channelID, Embeds: &embeds, AllowedMentions: noMentions(),
 	}, discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false))
-	return classify("edit message "+string(ref)+" in channel "+channelID, err)
+	return classify("edit message "+id+" in channel "+channelID, err)
 }
 
 // Delete removes a notification (DELETE channels/{id}/messages/{id}: a bot may delete its own
 // messages). One already gone is not an error.
 func (a *Adapter) Delete(ctx context.Context, ch adapters.ChannelRef, ref adapters.MessageRef) error {
-	channelID, err := messageChannel(ch, ref)
+	channelID, id, err := messageChannel(ch, ref)
 	if err != nil {
 		return err
 	}
-	err = a.s.ChannelMessageDelete(channelID, string(ref), discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false))
+	err = a.s.ChannelMessageDelete(channelID, id, discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false))
 	if hasCode(err, codeUnknownMessage) {
 		return nil
 	}
-	return classify("delete message "+string(ref)+" in channel "+channelID, err)
+	return classify("delete message "+id+" in channel "+channelID, err)
 }
 
-// messageChannel is the channel (or forum thread) a notification of ch was posted in.
-func messageChannel(ch adapters.ChannelRef, ref adapters.MessageRef) (string, error) {
-	if ch.Platform != platform || ch.ChatID == "" || ref == "" {
-		return "", adapters.Permanent(fmt.Errorf("discord: %q %q is not a Discord message", ch.String(), ref))
+// messageChannel is the channel (or thread) a notification of ch was posted in, and its message
+// id: the thread its ref names ("<thread>:<message>", a reply of a thread rule), else ch's
+// thread or channel. A bare message id, the only form of refs stored before, still reads.
+func messageChannel(ch adapters.ChannelRef, ref adapters.MessageRef) (channel, id string, err error) {
+	thread, id, inThread := strings.Cut(string(ref), refSep)
+	if !inThread {
+		thread, id = "", thread
 	}
-	if ch.ThreadID != "" {
-		return ch.ThreadID, nil
+	if ch.Platform != platform || ch.ChatID == "" || !isSnowflake(id) || (inThread && !isSnowflake(thread)) {
+		return "", "", adapters.Permanent(fmt.Errorf("discord: %q %q is not a Discord message", ch.String(), ref))
 	}
-	return ch.ChatID, nil
+	switch {
+	case thread != "":
+		return thread, id, nil
+	case ch.ThreadID != "":
+		return ch.ThreadID, id, nil
+	}
+	return ch.ChatID, id, nil
 }

@@ -10,34 +10,24 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
 )
 
 func TestRenderText(t *testing.T) {
-	tests := []struct {
-		name string
-		in   adapters.Text
-		want string
-	}{
-		{"plain text stays", adapters.Text{{Text: "Rules of this channel:"}}, "Rules of this channel:"},
-		{"bold and italic", adapters.Text{{Kind: adapters.Bold, Text: "1."}, {Text: " watch "}, {Kind: adapters.Italic, Text: "support"}}, "**1\\.** watch *support*"},
-		{"markdown in plain text is escaped", adapters.Text{{Text: "a *b* _c_ ~d~ `e` |f| [g](h) <@1> > q"}}, `a \*b\* \_c\_ \~d\~ \` + "`" + `e\` + "`" + ` \|f\| \[g\]\(h\) \<@1\> \> q`},
-		{"line-start markers are escaped there only", adapters.Text{{Text: "# h\n- x\n1. y\na-b #c 2.5"}}, "\\# h\n\\- x\n1\\. y\na-b #c 2.5"},
-		{"code keeps its text", adapters.Text{{Kind: adapters.Code, Text: "tag:*bug*"}}, "`tag:*bug*`"},
-		{"code with a backtick", adapters.Text{{Kind: adapters.Code, Text: "a`b"}}, "`` a`b ``"},
-		{"code block fence cannot be closed from inside", adapters.Text{{Kind: adapters.CodeBlock, Text: "x\n```\ny"}}, "```\nx\n`\u200b``\ny\n```"},
-		{"link with text", adapters.Text{{Kind: adapters.Link, Text: "the topic", URL: "https://forum.example.org/t/1"}}, "[the topic](<https://forum.example.org/t/1>)"},
-		{"bare link", adapters.Text{{Kind: adapters.Link, Text: "https://f.example/t/1", URL: "https://f.example/t/1"}}, "<https://f.example/t/1>"},
-		{"link closing paren is encoded", adapters.Text{{Kind: adapters.Link, Text: "x", URL: "https://f.example/a)b"}}, "[x](<https://f.example/a%29b>)"},
-		{"javascript link is only text", adapters.Text{{Kind: adapters.Link, Text: "x", URL: "javascript:alert(1)"}}, "x"},
-		{"mass mention defused", adapters.Text{{Text: "@everyone"}}, "@\u2060everyone"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := renderText(tt.in); got != tt.want {
-				t.Errorf("renderText = %q, want %q", got, tt.want)
-			}
-		})
-	}
+	adaptertest.Render(t, renderText, []adaptertest.RenderCase{
+		{Name: "plain text stays", In: adapters.Text{{Text: "Rules of this channel:"}}, Want: "Rules of this channel:"},
+		{Name: "bold and italic", In: adapters.Text{{Kind: adapters.Bold, Text: "1."}, {Text: " watch "}, {Kind: adapters.Italic, Text: "support"}}, Want: "**1\\.** watch *support*"},
+		{Name: "markdown in plain text is escaped", In: adapters.Text{{Text: "a *b* _c_ ~d~ `e` |f| [g](h) <@1> > q"}}, Want: `a \*b\* \_c\_ \~d\~ \` + "`" + `e\` + "`" + ` \|f\| \[g\]\(h\) \<@1\> \> q`},
+		{Name: "line-start markers are escaped there only", In: adapters.Text{{Text: "# h\n- x\n1. y\na-b #c 2.5"}}, Want: "\\# h\n\\- x\n1\\. y\na-b #c 2.5"},
+		{Name: "code keeps its text", In: adapters.Text{{Kind: adapters.Code, Text: "tag:*bug*"}}, Want: "`tag:*bug*`"},
+		{Name: "code with a backtick", In: adapters.Text{{Kind: adapters.Code, Text: "a`b"}}, Want: "`` a`b ``"},
+		{Name: "code block fence cannot be closed from inside", In: adapters.Text{{Kind: adapters.CodeBlock, Text: "x\n```\ny"}}, Want: "```\nx\n`\u200b``\ny\n```"},
+		{Name: "link with text", In: adapters.Text{{Kind: adapters.Link, Text: "the topic", URL: "https://forum.example.org/t/1"}}, Want: "[the topic](<https://forum.example.org/t/1>)"},
+		{Name: "bare link", In: adapters.Text{{Kind: adapters.Link, Text: "https://f.example/t/1", URL: "https://f.example/t/1"}}, Want: "<https://f.example/t/1>"},
+		{Name: "link closing paren is encoded", In: adapters.Text{{Kind: adapters.Link, Text: "x", URL: "https://f.example/a)b"}}, Want: "[x](<https://f.example/a%29b>)"},
+		{Name: "javascript link is only text", In: adapters.Text{{Kind: adapters.Link, Text: "x", URL: "javascript:alert(1)"}}, Want: "x"},
+		{Name: "mass mention defused", In: adapters.Text{{Text: "@everyone"}}, Want: "@\u2060everyone"},
+	})
 }
 
 func TestNotificationEmbed(t *testing.T) {

@@ -63,12 +63,17 @@ func (r *runner) consider(ctx context.Context, ev *event.Event) bool {
 // maxReplyAttempts bounds the tries of one reply that the server rate-limits.
 const maxReplyAttempts = 4
 
-// sendReply posts a reply, waiting out M_LIMIT_EXCEEDED (the server's retry_after_ms, at most
-// a minute) a few times: a reply has no outbox to retry it later. It reports whether it posted.
+// sendReply posts a reply in its turn of the pacing, waiting out M_LIMIT_EXCEEDED (the server's
+// retry_after_ms, at most a minute) a few times: a reply has no outbox to retry it later. It
+// reports whether it posted.
 func (a *Adapter) sendReply(ctx context.Context, room id.RoomID, content *event.MessageEventContent) bool {
 	for attempt := 1; ; attempt++ {
-		// A reply under way is finished when the stop comes: its command counts as answered.
-		_, err := a.send(context.WithoutCancel(ctx), room, content, "")
+		// A reply waiting for its turn is given up when the stop comes (the command is then
+		// considered again after the restart); one under way is finished, and counts as answered.
+		if a.pace(ctx) != nil {
+			return false
+		}
+		_, err := a.post(context.WithoutCancel(ctx), room, content, "")
 		if err == nil {
 			return true
 		}
@@ -79,13 +84,7 @@ func (a *Adapter) sendReply(ctx context.Context, room id.RoomID, content *event.
 			}
 			return false
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return false
-		case <-t.C:
-		}
+		// post has held the pacing lane for the wait: the next turn comes after it.
 	}
 }
 

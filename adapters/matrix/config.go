@@ -42,6 +42,8 @@ type Config struct {
 	HTTPClient *http.Client `yaml:"-"`
 	// MinBackoff is the first reconnect delay; 0 means one second (tests shorten it).
 	MinBackoff time.Duration `yaml:"-"`
+	// Limits overrides DefaultLimits (tests lift them); nil means the homeservers' defaults.
+	Limits *Limits `yaml:"-"`
 }
 
 // Platform describes the Matrix platform to the registry in cmd/discourse-chatbot.

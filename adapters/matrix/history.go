@@ -23,9 +23,6 @@ const pageSize = 100
 // from a matrix.to event link on, or a thread by its root, oldest first, as adapters.HistoryPlan
 // says. A range longer than q.Limit is refused (adapters.CheckRange).
 func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapters.History, error) {
-	if q.Channel.Platform != PlatformName || q.Channel.ChatID == "" {
-		return adapters.History{}, fmt.Errorf("matrix history: channel %s is not a Matrix room", q.Channel)
-	}
 	if err := a.ensureAuth(ctx); err != nil {
 		return adapters.History{}, err
 	}
@@ -33,30 +30,14 @@ func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapter
 	if a.refuses(room) {
 		return adapters.History{}, fmt.Errorf("matrix history: %w", errEncrypted)
 	}
-	mode, limit := adapters.HistoryPlan(q)
-	var (
-		evs []*event.Event
-		err error
-	)
-	switch mode {
-	case adapters.HistoryFrom:
-		var from id.EventID
-		if from, err = a.linkedEvent(ctx, room, q.FromLink); err == nil {
-			evs, err = a.from(ctx, room, from, limit)
-		}
-	case adapters.HistoryThreadLink:
-		var ev id.EventID
-		if ev, err = a.linkedEvent(ctx, room, q.ThreadLink); err == nil {
-			evs, err = a.thread(ctx, room, ev, limit)
-		}
-	case adapters.HistoryThread:
-		evs, err = a.thread(ctx, room, id.EventID(q.Thread), limit)
-	default:
-		evs, err = a.latest(ctx, room, limit)
-	}
-	if err == nil {
-		err = adapters.CheckRange(q, len(evs))
-	}
+	evs, err := adapters.ReadHistory(q, PlatformName, adapters.HistoryReads[*event.Event]{
+		Latest:     func(limit int) ([]*event.Event, error) { return a.latest(ctx, room, limit) },
+		From:       a.viaLink(ctx, room, a.from),
+		ThreadLink: a.viaLink(ctx, room, a.thread),
+		Thread: func(root adapters.MessageRef, limit int) ([]*event.Event, error) {
+			return a.thread(ctx, room, id.EventID(root), limit)
+		},
+	})
 	if err != nil {
 		return adapters.History{}, err
 	}
@@ -71,6 +52,18 @@ func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapter
 		}
 	}
 	return h, nil
+}
+
+// viaLink is a read of the event a matrix.to link names: read from the event linkedEvent finds.
+func (a *Adapter) viaLink(ctx context.Context, room id.RoomID,
+	read func(context.Context, id.RoomID, id.EventID, int) ([]*event.Event, error)) func(string, int) ([]*event.Event, error) {
+	return func(link string, limit int) ([]*event.Event, error) {
+		ev, err := a.linkedEvent(ctx, room, link)
+		if err != nil {
+			return nil, err
+		}
+		return read(ctx, room, ev, limit)
+	}
 }
 
 // messagesFilter asks /messages for room messages only.

@@ -23,6 +23,7 @@ import (
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/internal/plumbing"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/pace"
 )
 
 // PlatformName is the platform's name in channel refs ("matrix:!room:server[/$thread_root]").
@@ -58,6 +59,9 @@ type Adapter struct {
 	me     id.UserID
 
 	sup *plumbing.Supervisor // the /sync connection; also the adapter's Health
+
+	pacer  *pace.Pacer // every sent event, kept in values across restarts (limits.go)
+	limits Limits
 
 	authOnce sync.Mutex // held while logging in, so Notify and Run log in once
 	authed   bool
@@ -122,19 +126,26 @@ func New(cfg Config, deps adapters.Deps) (*Adapter, error) {
 	cli.DeviceID = id.DeviceID(cfg.DeviceID)
 	values := deps.Values
 	if values == nil {
-		values = &memValues{}
+		values = &adapters.MemValues{}
 	}
 	minBackoff := cfg.MinBackoff
 	if minBackoff <= 0 {
 		minBackoff = time.Second
 	}
+	limits := DefaultLimits
+	if cfg.Limits != nil {
+		limits = *cfg.Limits
+	}
+	log := logger.With("platform", PlatformName)
 	return &Adapter{
 		cfg:       cfg,
-		log:       logger.With("platform", PlatformName),
+		log:       log,
 		values:    values,
 		cli:       cli,
 		me:        id.UserID(cfg.UserID),
-		sup:       &plumbing.Supervisor{Log: logger.With("platform", PlatformName), MinBackoff: minBackoff, MaxBackoff: 2 * time.Minute},
+		sup:       &plumbing.Supervisor{Log: log, MinBackoff: minBackoff, MaxBackoff: 2 * time.Minute},
+		pacer:     pace.New(values, paceKey, log),
+		limits:    limits,
 		power:     map[id.RoomID]powerEntry{},
 		encrypted: map[id.RoomID]bool{},
 		names:     map[id.UserID]string{},
@@ -270,44 +281,3 @@ func (p *problemList) Add(key, format string, args ...any) {
 }
 
 func (p *problemList) Has(string) bool { return false }
-
-// memValues keeps values in memory when the adapter is given no store (tests, demos).
-type memValues struct {
-	mu      sync.Mutex
-	cursors map[string]int64
-	texts   map[string]string
-}
-
-func (m *memValues) Cursor(_ context.Context, name string) (int64, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	v, ok := m.cursors[name]
-	return v, ok, nil
-}
-
-func (m *memValues) SetCursor(_ context.Context, name string, value int64) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.cursors == nil {
-		m.cursors = map[string]int64{}
-	}
-	m.cursors[name] = value
-	return nil
-}
-
-func (m *memValues) Text(_ context.Context, name string) (string, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	v, ok := m.texts[name]
-	return v, ok, nil
-}
-
-func (m *memValues) SetText(_ context.Context, name, value string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.texts == nil {
-		m.texts = map[string]string{}
-	}
-	m.texts[name] = value
-	return nil
-}

@@ -19,55 +19,12 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/matrix/matrixtest"
 )
 
-// values is an in-memory adapters.Values that outlives one adapter (a restart keeps it).
-type values struct {
-	texts   map[string]string
-	cursors map[string]int64
-}
+// newValues is the adapter's store in memory; it outlives one adapter (a restart keeps it).
+func newValues() *adapters.MemValues { return &adapters.MemValues{} }
 
-func newValues() *values { return &values{texts: map[string]string{}, cursors: map[string]int64{}} }
-
-func (v *values) Cursor(_ context.Context, n string) (int64, bool, error) {
-	x, ok := v.cursors[n]
-	return x, ok, nil
-}
-func (v *values) SetCursor(_ context.Context, n string, x int64) error { v.cursors[n] = x; return nil }
-func (v *values) Text(_ context.Context, n string) (string, bool, error) {
-	x, ok := v.texts[n]
-	return x, ok, nil
-}
-func (v *values) SetText(_ context.Context, n, x string) error { v.texts[n] = x; return nil }
-
-// lockedValues guards values for adapters running concurrently with the test.
-type lockedValues struct {
-	ch chan struct{}
-	v  *values
-}
-
-func newLocked(v *values) *lockedValues {
-	l := &lockedValues{ch: make(chan struct{}, 1), v: v}
-	return l
-}
-
-func (l *lockedValues) do(f func()) { l.ch <- struct{}{}; defer func() { <-l.ch }(); f() }
-func (l *lockedValues) Cursor(ctx context.Context, n string) (x int64, ok bool, err error) {
-	l.do(func() { x, ok, err = l.v.Cursor(ctx, n) })
-	return
-}
-func (l *lockedValues) SetCursor(ctx context.Context, n string, x int64) (err error) {
-	l.do(func() { err = l.v.SetCursor(ctx, n, x) })
-	return
-}
-func (l *lockedValues) Text(ctx context.Context, n string) (x string, ok bool, err error) {
-	l.do(func() { x, ok, err = l.v.Text(ctx, n) })
-	return
-}
-func (l *lockedValues) SetText(ctx context.Context, n, x string) (err error) {
-	l.do(func() { err = l.v.SetText(ctx, n, x) })
-	return
-}
-func (l *lockedValues) get(n string) string {
-	x, _, _ := l.Text(context.Background(), n)
+// stored is the text value name holds.
+func stored(v adapters.Values, name string) string {
+	x, _, _ := v.Text(context.Background(), name)
 	return x
 }
 
@@ -78,6 +35,7 @@ func config(srv *matrixtest.Server) matrix.Config {
 		AccessToken: matrixtest.BotToken,
 		SyncTimeout: 2 * time.Second,
 		MinBackoff:  20 * time.Millisecond,
+		Limits:      &matrix.Limits{}, // pacing_test.go paces
 	}
 }
 
@@ -301,14 +259,14 @@ func TestThreadRuleUsesMThread(t *testing.T) {
 
 func TestRestartNeitherLosesNorReplays(t *testing.T) {
 	srv := server(t)
-	v := newLocked(newValues())
+	v := newValues()
 	ch := srv.Channel()
 	ctx, stop := context.WithCancel(context.Background())
 	a := newAdapter(t, config(srv), v)
 	rec := &adaptertest.Recorder{}
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx, rec) }()
-	adaptertest.WaitFor(t, "a stored sync token", func() bool { return v.get("matrix.since") != "" })
+	adaptertest.WaitFor(t, "a stored sync token", func() bool { return stored(v, "matrix.since") != "" })
 	srv.InjectCommand(ch, "status one", true)
 	adaptertest.WaitPosted(t, srv, ch, "echo: status one")
 	adaptertest.WaitFor(t, "the token after the command", func() bool { return len(srv.Syncs()) >= 3 })
@@ -376,7 +334,7 @@ func TestInvitesFollowInviteFrom(t *testing.T) {
 
 func TestEncryptedRoomIsRefusedOnce(t *testing.T) {
 	srv := server(t)
-	v := newLocked(newValues())
+	v := newValues()
 	a, rec := running(t, srv, config(srv), v)
 	room := srv.CreateRoom(matrixtest.AdminUser, "Secret", true)
 	srv.Invite(room, matrixtest.AdminUser, matrixtest.BotUser)
@@ -522,12 +480,12 @@ type Config = matrix.Config
 // stopped; the command among the oldest of them is found in the gap and answered once.
 func TestLongAbsenceLosesNoCommand(t *testing.T) {
 	srv := server(t)
-	v := newLocked(newValues())
+	v := newValues()
 	ctx, stop := context.WithCancel(context.Background())
 	a := newAdapter(t, config(srv), v)
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx, &adaptertest.Recorder{}) }()
-	adaptertest.WaitFor(t, "a stored sync token", func() bool { return v.get("matrix.since") != "" })
+	adaptertest.WaitFor(t, "a stored sync token", func() bool { return stored(v, "matrix.since") != "" })
 	stop()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -566,7 +524,7 @@ func TestTheLongestReplyArrivesWhole(t *testing.T) {
 // only when the server revoked the token.
 func TestPasswordLoginOnce(t *testing.T) {
 	srv := server(t)
-	v := newLocked(newValues())
+	v := newValues()
 	cfg := config(srv)
 	cfg.AccessToken, cfg.Password, cfg.DeviceID = "", matrixtest.Password, "DISCOURSEBOT"
 	check := func(wantLogins int) {
@@ -584,8 +542,8 @@ func TestPasswordLoginOnce(t *testing.T) {
 		}
 	}
 	check(1)
-	if v.get("matrix.access_token") == "" || v.get("matrix.device_id") != "DISCOURSEBOT" {
-		t.Fatalf("stored token %q device %q", v.get("matrix.access_token"), v.get("matrix.device_id"))
+	if stored(v, "matrix.access_token") == "" || stored(v, "matrix.device_id") != "DISCOURSEBOT" {
+		t.Fatalf("stored token %q device %q", stored(v, "matrix.access_token"), stored(v, "matrix.device_id"))
 	}
 	check(1) // a restart: the stored token
 	srv.RevokeTokens()

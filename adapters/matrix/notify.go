@@ -32,8 +32,17 @@ func (a *Adapter) Notify(ctx context.Context, ch adapters.ChannelRef, n adapters
 	return a.send(ctx, room, notificationContent(n), root)
 }
 
-// send posts a message into a room, into root's thread when root is set.
+// send posts a message into a room, into root's thread when root is set, once the pacing lets
+// it.
 func (a *Adapter) send(ctx context.Context, room id.RoomID, content *event.MessageEventContent, root id.EventID) (adapters.MessageRef, error) {
+	if err := a.pace(ctx); err != nil {
+		return "", err
+	}
+	return a.post(ctx, room, content, root)
+}
+
+// post is send once the pacing has let it.
+func (a *Adapter) post(ctx context.Context, room id.RoomID, content *event.MessageEventContent, root id.EventID) (adapters.MessageRef, error) {
 	if root != "" {
 		content.RelatesTo = (&event.RelatesTo{}).SetThread(root, root)
 	}
@@ -41,7 +50,7 @@ func (a *Adapter) send(ctx context.Context, room id.RoomID, content *event.Messa
 	defer cancel()
 	resp, err := a.cli.SendMessageEvent(cctx, room, event.EventMessage, content)
 	if err != nil {
-		return "", classify("send to "+room.String(), err)
+		return "", a.paced(ctx, classify("send to "+room.String(), err))
 	}
 	if resp.EventID == "" {
 		return "", errors.New("matrix send: the server returned no event id")
@@ -74,8 +83,13 @@ func (a *Adapter) Edit(ctx context.Context, ch adapters.ChannelRef, ref adapters
 	}
 	content := notificationContent(n)
 	content.SetEdit(evID)
-	if _, err := a.cli.SendMessageEvent(cctx, room, event.EventMessage, content); err != nil {
-		return classify("edit "+evID.String()+" in "+room.String(), err)
+	if err := a.pace(ctx); err != nil {
+		return err
+	}
+	sctx, scancel := context.WithTimeout(ctx, callTimeout)
+	defer scancel()
+	if _, err := a.cli.SendMessageEvent(sctx, room, event.EventMessage, content); err != nil {
+		return a.paced(ctx, classify("edit "+evID.String()+" in "+room.String(), err))
 	}
 	return nil
 }
@@ -89,8 +103,11 @@ func (a *Adapter) Delete(ctx context.Context, ch adapters.ChannelRef, ref adapte
 		return err
 	}
 	room := id.RoomID(ch.ChatID)
+	if err := a.pace(ctx); err != nil {
+		return err
+	}
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
 	_, err := a.cli.RedactEvent(cctx, room, id.EventID(ref))
-	return classify("redact "+string(ref)+" in "+room.String(), err)
+	return a.paced(ctx, classify("redact "+string(ref)+" in "+room.String(), err))
 }

@@ -23,46 +23,39 @@ const perPage = 200
 // id>") on, as adapters.HistoryPlan says. A range longer than q.Limit is refused
 // (adapters.CheckRange).
 func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapters.History, error) {
-	if q.Channel.Platform != platform || q.Channel.ChatID == "" {
-		return adapters.History{}, fmt.Errorf("mattermost history: %s is not a Mattermost channel", q.Channel)
-	}
-	mode, limit := adapters.HistoryPlan(q)
 	chID := q.Channel.ChatID
-	var (
-		posts []*model.Post
-		err   error
-	)
-	switch mode {
-	case adapters.HistoryFrom:
-		id, ok := a.parsePermalink(q.FromLink)
-		if !ok {
-			return adapters.History{}, adapters.ErrBadLink
-		}
-		posts, err = a.postsFrom(ctx, chID, id, limit)
-	case adapters.HistoryThread:
-		posts, err = a.thread(ctx, chID, string(q.Thread))
-		if errors.Is(err, errOtherChannel) || statusOf(err) == http.StatusNotFound {
-			err = fmt.Errorf("thread %s is not in this channel: %w", q.Thread, adapters.ErrBadLink)
-		}
-	case adapters.HistoryThreadLink:
-		id, ok := a.parsePermalink(q.ThreadLink)
-		if !ok {
-			return adapters.History{}, adapters.ErrBadLink
-		}
-		// The thread call takes any post of a thread, root or reply, and answers the whole thread.
-		posts, err = a.thread(ctx, chID, id)
-		switch {
-		case errors.Is(err, errOtherChannel):
-			err = fmt.Errorf("the linked message is in another channel: %w", adapters.ErrBadLink)
-		case statusOf(err) == http.StatusNotFound:
-			err = fmt.Errorf("the linked message does not exist (%w): %w", err, adapters.ErrBadLink)
-		}
-	default:
-		posts, err = a.newest(ctx, chID, limit)
-	}
-	if err == nil {
-		err = adapters.CheckRange(q, len(posts))
-	}
+	posts, err := adapters.ReadHistory(q, platform, adapters.HistoryReads[*model.Post]{
+		Latest: func(limit int) ([]*model.Post, error) { return a.newest(ctx, chID, limit) },
+		From: func(link string, limit int) ([]*model.Post, error) {
+			id, ok := a.parsePermalink(link)
+			if !ok {
+				return nil, adapters.ErrBadLink
+			}
+			return a.postsFrom(ctx, chID, id, limit)
+		},
+		ThreadLink: func(link string, _ int) ([]*model.Post, error) {
+			id, ok := a.parsePermalink(link)
+			if !ok {
+				return nil, adapters.ErrBadLink
+			}
+			// The thread call takes any post of a thread, root or reply, and answers the whole thread.
+			posts, err := a.thread(ctx, chID, id)
+			switch {
+			case errors.Is(err, errOtherChannel):
+				err = fmt.Errorf("the linked message is in another channel: %w", adapters.ErrBadLink)
+			case statusOf(err) == http.StatusNotFound:
+				err = fmt.Errorf("the linked message does not exist (%w): %w", err, adapters.ErrBadLink)
+			}
+			return posts, err
+		},
+		Thread: func(root adapters.MessageRef, _ int) ([]*model.Post, error) {
+			posts, err := a.thread(ctx, chID, string(root))
+			if errors.Is(err, errOtherChannel) || statusOf(err) == http.StatusNotFound {
+				err = fmt.Errorf("thread %s is not in this channel: %w", root, adapters.ErrBadLink)
+			}
+			return posts, err
+		},
+	})
 	if err != nil {
 		return adapters.History{}, err
 	}

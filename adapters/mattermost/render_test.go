@@ -5,35 +5,25 @@ import (
 	"testing"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
 )
 
 func TestRender(t *testing.T) {
-	tests := []struct {
-		name string
-		in   adapters.Text
-		want string
-	}{
-		{"plain text stays", adapters.Text{{Text: "Rules here: 2"}}, "Rules here: 2"},
-		{"bold and italic", adapters.Text{{Kind: adapters.Bold, Text: "1."}, {Text: " watch "}, {Kind: adapters.Italic, Text: "support"}}, "**1.** watch _support_"},
-		{"markdown in plain text is escaped", adapters.Text{{Text: "*not bold* _x_ [a](b) `c` # h | t ~s~"}}, `\*not bold\* \_x\_ \[a\]\(b\) \` + "`c\\`" + ` \# h \| t \~s\~`},
-		{"html and entities show literally", adapters.Text{{Text: "<b>x</b> &lt; & ok"}}, "&lt;b&gt;x&lt;/b&gt; &amp;lt; & ok"},
-		{"mentions are defused", adapters.Text{{Text: "@channel @all @here @alice"}}, "@\u2060channel @\u2060all @\u2060here @\u2060alice"},
-		{"inline code verbatim", adapters.Text{{Kind: adapters.Code, Text: "tag:bug *x*"}}, "`tag:bug *x*`"},
-		{"inline code with backticks", adapters.Text{{Kind: adapters.Code, Text: "a`b"}}, "``a`b``"},
-		{"code block on its own lines", adapters.Text{{Text: "Usage:"}, {Kind: adapters.CodeBlock, Text: "watch [category]\n"}}, "Usage:\n```\nwatch [category]\n```\n"},
-		{"code block fence outgrows content", adapters.Text{{Kind: adapters.CodeBlock, Text: "```"}}, "````\n```\n````\n"},
-		{"link", adapters.Text{{Kind: adapters.Link, Text: "the topic", URL: "https://forum.example.org/t/1"}}, "[the topic](https://forum.example.org/t/1)"},
-		{"link with parens in url", adapters.Text{{Kind: adapters.Link, Text: "x", URL: "https://e.org/a_(b)"}}, "[x](https://e.org/a_%28b%29)"},
-		{"link without text shows the url", adapters.Text{{Kind: adapters.Link, URL: "https://e.org/"}}, "[https://e.org/](https://e.org/)"},
-		{"javascript link is only text", adapters.Text{{Kind: adapters.Link, Text: "click", URL: "javascript:alert(1)"}}, "click"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := render(tt.in); got != tt.want {
-				t.Errorf("render = %q, want %q", got, tt.want)
-			}
-		})
-	}
+	adaptertest.Render(t, render, []adaptertest.RenderCase{
+		{Name: "plain text stays", In: adapters.Text{{Text: "Rules here: 2"}}, Want: "Rules here: 2"},
+		{Name: "bold and italic", In: adapters.Text{{Kind: adapters.Bold, Text: "1."}, {Text: " watch "}, {Kind: adapters.Italic, Text: "support"}}, Want: "**1.** watch _support_"},
+		{Name: "markdown in plain text is escaped", In: adapters.Text{{Text: "*not bold* _x_ [a](b) `c` # h | t ~s~"}}, Want: `\*not bold\* \_x\_ \[a\]\(b\) \` + "`c\\`" + ` \# h \| t \~s\~`},
+		{Name: "html and entities show literally", In: adapters.Text{{Text: "<b>x</b> &lt; & ok"}}, Want: "&lt;b&gt;x&lt;/b&gt; &amp;lt; & ok"},
+		{Name: "mentions are defused", In: adapters.Text{{Text: "@channel @all @here @alice"}}, Want: "@\u2060channel @\u2060all @\u2060here @\u2060alice"},
+		{Name: "inline code verbatim", In: adapters.Text{{Kind: adapters.Code, Text: "tag:bug *x*"}}, Want: "`tag:bug *x*`"},
+		{Name: "inline code with backticks", In: adapters.Text{{Kind: adapters.Code, Text: "a`b"}}, Want: "``a`b``"},
+		{Name: "code block on its own lines", In: adapters.Text{{Text: "Usage:"}, {Kind: adapters.CodeBlock, Text: "watch [category]\n"}}, Want: "Usage:\n```\nwatch [category]\n```\n"},
+		{Name: "code block fence outgrows content", In: adapters.Text{{Kind: adapters.CodeBlock, Text: "```"}}, Want: "````\n```\n````\n"},
+		{Name: "link", In: adapters.Text{{Kind: adapters.Link, Text: "the topic", URL: "https://forum.example.org/t/1"}}, Want: "[the topic](https://forum.example.org/t/1)"},
+		{Name: "link with parens in url", In: adapters.Text{{Kind: adapters.Link, Text: "x", URL: "https://e.org/a_(b)"}}, Want: "[x](https://e.org/a_%28b%29)"},
+		{Name: "link without text shows the url", In: adapters.Text{{Kind: adapters.Link, URL: "https://e.org/"}}, Want: "[https://e.org/](https://e.org/)"},
+		{Name: "javascript link is only text", In: adapters.Text{{Kind: adapters.Link, Text: "click", URL: "javascript:alert(1)"}}, Want: "click"},
+	})
 }
 
 func TestRenderTruncatesToPostLimit(t *testing.T) {

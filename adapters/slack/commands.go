@@ -142,7 +142,7 @@ func (a *Adapter) respond(ctx context.Context, responseURL string, replace bool,
 		opts = append(opts, slack.MsgOptionText(text, false))
 	} else {
 		opts = append(opts, slack.MsgOptionText(truncate(text, maxFallback), false),
-			slack.MsgOptionBlocks(replyBlocks(text, buttons)...))
+			slack.MsgOptionBlocks(replyBlocks(text, buttons, a.now().Add(adapters.ButtonLife))...))
 	}
 	_, _, err := a.api.PostMessageContext(ctx, "", opts...)
 	if err != nil {

@@ -65,13 +65,9 @@ func TestAdminFlag(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t)
+			f, rec, ch := runAdapter(t, nil)
 			f.AddUser(slacktest.User{ID: "UOWNER", Name: "olga", IsOwner: true})
 			f.AddUser(slacktest.User{ID: "UGUEST", Name: "gus", IsAdmin: true, IsOwner: true, Team: "T0OTHER"})
-			a := newAdapter(t, f)
-			rec := &adaptertest.Recorder{}
-			startAdapter(t, f, a, rec)
-			ch := f.Channel()
 			if tt.mention {
 				f.InjectMention(ch, tt.user, "status", "")
 			} else {
@@ -92,11 +88,7 @@ func TestAdminFlag(t *testing.T) {
 }
 
 func TestAdminVerdictIsCached(t *testing.T) {
-	f := newFake(t)
-	a := newAdapter(t, f)
-	rec := &adaptertest.Recorder{}
-	startAdapter(t, f, a, rec)
-	ch := f.Channel()
+	f, rec, ch := runAdapter(t, nil)
 	for i := range 3 {
 		f.InjectCommand(ch, "status", true)
 		waitCommands(t, rec, i+1)
@@ -107,16 +99,12 @@ func TestAdminVerdictIsCached(t *testing.T) {
 }
 
 func TestSlashCommandReplyIsEphemeralAndAnnounced(t *testing.T) {
-	f := newFake(t)
-	a := newAdapter(t, f)
-	rec := &adaptertest.Recorder{Answer: func(c adapters.Command) adapters.Reply {
+	f, rec, ch := runAdapter(t, func(c adapters.Command) adapters.Reply {
 		return adapters.Reply{
 			Text:     adapters.Text{{Text: "Rule added: "}, {Kind: adapters.Bold, Text: c.Text}},
 			Announce: adapters.Text{{Text: "@ada set this channel to " + c.Text}},
 		}
-	}}
-	startAdapter(t, f, a, rec)
-	ch := f.Channel()
+	})
 	f.InjectCommand(ch, "watch support", true)
 
 	reply := waitPost(t, f, ch, "with the reply", containing("Rule added: *watch support*"))
@@ -167,11 +155,7 @@ func TestMention(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t)
-			a := newAdapter(t, f)
-			rec := &adaptertest.Recorder{}
-			startAdapter(t, f, a, rec)
-			ch := f.Channel()
+			f, rec, ch := runAdapter(t, nil)
 			thread := ""
 			if tt.inThread {
 				thread = f.AddMessage(ch, slacktest.Member, "a question", "")
@@ -193,11 +177,7 @@ func TestMention(t *testing.T) {
 }
 
 func TestMentionFromBotIsIgnored(t *testing.T) {
-	f := newFake(t)
-	a := newAdapter(t, f)
-	rec := &adaptertest.Recorder{}
-	startAdapter(t, f, a, rec)
-	ch := f.Channel()
+	f, rec, ch := runAdapter(t, nil)
 	f.InjectMention(ch, slacktest.BotUser, "status", "") // the bot quoting itself
 	f.InjectMention(ch, slacktest.Member, "help", "")
 	waitPost(t, f, ch, "answering the member", containing("echo: help"))
@@ -207,11 +187,7 @@ func TestMentionFromBotIsIgnored(t *testing.T) {
 }
 
 func TestReconnectOnRefreshRequest(t *testing.T) {
-	f := newFake(t)
-	a := newAdapter(t, f)
-	rec := &adaptertest.Recorder{}
-	startAdapter(t, f, a, rec)
-	ch := f.Channel()
+	f, _, ch := runAdapter(t, nil)
 	f.InjectCommand(ch, "one", true)
 	adaptertest.WaitPosted(t, f, ch, "echo: one")
 	before := f.Connects()

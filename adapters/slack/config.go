@@ -59,6 +59,7 @@ type Adapter struct {
 	pacer  *pace.Pacer
 	limits Limits
 	self   identity
+	now    func() time.Time // the clock that dates and expires buttons; tests move it
 
 	sup      plumbing.Supervisor
 	commands *plumbing.Dispatcher
@@ -108,6 +109,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 		users:  expirable.NewLRU[string, slack.User](userCacheSize, nil, userCacheTTL),
 		seen:   expirable.NewLRU[string, struct{}](mentionDedupSize, nil, time.Hour),
 		limits: DefaultLimits,
+		now:    time.Now,
 
 		commands: plumbing.NewDispatcher(maxConcurrentCommands),
 	}

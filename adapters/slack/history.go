@@ -24,43 +24,21 @@ const pageSize = 200
 // is converted from Slack's markup to CommonMark (toCommonMark).
 func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapters.History, error) {
 	ch := q.Channel
-	if ch.Platform != platform || ch.ChatID == "" {
-		return adapters.History{}, fmt.Errorf("slack history: %q is not a Slack channel", ch)
-	}
 	a.ensureIdentity(ctx)
-	mode, limit := adapters.HistoryPlan(q)
-	var (
-		msgs []slack.Message
-		err  error
-	)
-	switch mode {
-	case adapters.HistoryFrom:
-		var l messageLink
-		if l, err = a.linkHere(ch, q.FromLink); err != nil {
-			return adapters.History{}, err
-		}
-		if l.threadTS != "" && l.threadTS != l.ts {
-			msgs, err = a.replies(ctx, ch.ChatID, l.threadTS, l.ts, limit)
-		} else {
-			msgs, err = a.history(ctx, ch.ChatID, l.ts, limit, true)
-		}
-		if err == nil {
-			msgs, err = fromLinked(msgs, l.ts, limit)
-		}
-	case adapters.HistoryThread:
-		msgs, err = a.replies(ctx, ch.ChatID, string(q.Thread), "", limit)
-	case adapters.HistoryThreadLink:
-		var l messageLink
-		if l, err = a.linkHere(ch, q.ThreadLink); err != nil {
-			return adapters.History{}, err
-		}
-		msgs, err = a.threadOf(ctx, ch.ChatID, l, limit)
-	default:
-		msgs, err = a.history(ctx, ch.ChatID, "", limit, false)
-	}
-	if err == nil {
-		err = adapters.CheckRange(q, len(msgs))
-	}
+	msgs, err := adapters.ReadHistory(q, platform, adapters.HistoryReads[slack.Message]{
+		Latest: func(limit int) ([]slack.Message, error) { return a.history(ctx, ch.ChatID, "", limit, false) },
+		From:   func(link string, limit int) ([]slack.Message, error) { return a.fromLink(ctx, ch, link, limit) },
+		ThreadLink: func(link string, limit int) ([]slack.Message, error) {
+			l, err := a.linkHere(ch, link)
+			if err != nil {
+				return nil, err
+			}
+			return a.threadOf(ctx, ch.ChatID, l, limit)
+		},
+		Thread: func(root adapters.MessageRef, limit int) ([]slack.Message, error) {
+			return a.replies(ctx, ch.ChatID, string(root), "", limit)
+		},
+	})
 	if err != nil {
 		if isNotMember(err) {
 			err = fmt.Errorf("%w: %s", err, a.inviteHint())
@@ -88,6 +66,24 @@ func (a *Adapter) linkHere(ch adapters.ChannelRef, link string) (messageLink, er
 		return messageLink{}, fmt.Errorf("%w: that message is in another channel (%s)", adapters.ErrBadLink, l.channel)
 	}
 	return l, nil
+}
+
+// fromLink reads the linked message and those after it, in its thread when it is a reply.
+func (a *Adapter) fromLink(ctx context.Context, ch adapters.ChannelRef, link string, max int) ([]slack.Message, error) {
+	l, err := a.linkHere(ch, link)
+	if err != nil {
+		return nil, err
+	}
+	var msgs []slack.Message
+	if l.threadTS != "" && l.threadTS != l.ts {
+		msgs, err = a.replies(ctx, ch.ChatID, l.threadTS, l.ts, max)
+	} else {
+		msgs, err = a.history(ctx, ch.ChatID, l.ts, max, true)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return fromLinked(msgs, l.ts, max)
 }
 
 // history pages conversations.history back from now. With from set it reads every message from

@@ -27,6 +27,35 @@ const (
 // (another app's message, a future kind of button) are acknowledged and ignored.
 const actionIDPrefix = "dcb_action_"
 
+// expiryPrefix starts the block_id of our actions blocks: "dcb_exp_<unix seconds>_<n>", the
+// moment the buttons in it expire (adapters.ButtonLife after they were shown) and the block's
+// number, as block_ids must be unique in a message. Slack sends the block_id of a pressed button
+// back as the message holds it, so the expiry needs no memory and outlives a restart; the
+// message is the bot's own, so nobody else can write it.
+const expiryPrefix = "dcb_exp_"
+
+// expiryBlockID returns the block_id of the n-th actions block of a reply whose buttons expire
+// at expires.
+func expiryBlockID(expires time.Time, n int) string {
+	return expiryPrefix + strconv.FormatInt(expires.Unix(), 10) + "_" + strconv.Itoa(n)
+}
+
+// buttonsExpire reads when the buttons of an actions block expire from its block_id. A block
+// without our expiry (shown by an older version of the bot) counts as expired: its age is
+// unknown.
+func buttonsExpire(blockID string) time.Time {
+	rest, ok := strings.CutPrefix(blockID, expiryPrefix)
+	if !ok {
+		return time.Time{}
+	}
+	secs, _, _ := strings.Cut(rest, "_")
+	n, err := strconv.ParseInt(secs, 10, 64)
+	if err != nil {
+		return time.Time{}
+	}
+	return time.Unix(n, 0)
+}
+
 // buttons renders Reply.Actions as Block Kit buttons: action_id unique in the message, value the
 // command line, style primary for the main action. A command too long for a button's value
 // (Slack refuses the whole message) is left out and logged.
@@ -58,8 +87,8 @@ func (a *Adapter) buttons(actions []adapters.Action) []slack.BlockElement {
 
 // replyBlocks lays out a reply with buttons: the text in section blocks (split at lines to fit
 // Slack's 3 000 characters each, 50 blocks in all), then the buttons in actions blocks of at
-// most 25.
-func replyBlocks(text string, buttons []slack.BlockElement) []slack.Block {
+// most 25, whose block_ids say the buttons expire at expires.
+func replyBlocks(text string, buttons []slack.BlockElement, expires time.Time) []slack.Block {
 	var blocks []slack.Block
 	parts := splitSections(text, maxSectionText)
 	if room := maxBlocks - (len(buttons)+maxActionElements-1)/maxActionElements; len(parts) > room {
@@ -75,7 +104,7 @@ func replyBlocks(text string, buttons []slack.BlockElement) []slack.Block {
 	}
 	for len(buttons) > 0 {
 		n := min(len(buttons), maxActionElements)
-		blocks = append(blocks, slack.NewActionBlock("", buttons[:n]...))
+		blocks = append(blocks, slack.NewActionBlock(expiryBlockID(expires, len(blocks)), buttons[:n]...))
 		buttons = buttons[n:]
 	}
 	return blocks
@@ -149,7 +178,8 @@ func ourAction(cb slack.InteractionCallback) *slack.BlockAction {
 
 // blockAction runs the command a pressed button carries, as if the presser had typed it in the
 // same channel, and replaces the message that held the button with the reply (through the
-// payload's response_url). A press Slack delivers twice (its ack lost) runs once.
+// payload's response_url). A press Slack delivers twice (its ack lost) runs once. A press on
+// expired buttons runs nothing: the message, seen by the presser alone, says they expired.
 func (a *Adapter) blockAction(ctx context.Context, h adapters.Handler, cb slack.InteractionCallback, act slack.BlockAction) {
 	chID := cb.Channel.ID
 	if chID == "" {
@@ -158,6 +188,11 @@ func (a *Adapter) blockAction(ctx context.Context, h adapters.Handler, cb slack.
 	if chID == "" || cb.User.ID == "" || strings.TrimSpace(act.Value) == "" {
 		a.log.Warn("ignored a button press without channel, user or command",
 			"channel", chID, "user", cb.User.ID, "action", act.ActionID)
+		return
+	}
+	if !a.now().Before(buttonsExpire(act.BlockID)) {
+		a.log.Info("a press on expired buttons; said so", "channel", chID, "user", cb.User.ID)
+		a.respond(ctx, cb.ResponseURL, true, escape(adapters.ButtonsExpired), nil)
 		return
 	}
 	if act.ActionTs != "" {
@@ -174,7 +209,7 @@ func (a *Adapter) blockAction(ctx context.Context, h adapters.Handler, cb slack.
 		IsAdmin:     admin,
 		Text:        strings.TrimSpace(act.Value),
 		Thread:      adapters.MessageRef(cb.Container.ThreadTs),
-		Time:        time.Now(),
+		Time:        a.now(),
 		Interactive: true,
 	}
 	a.answer(ctx, h, cmd, cb.ResponseURL, true)

@@ -3,11 +3,13 @@ package slack
 import (
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack/slacktest"
 )
@@ -67,7 +69,8 @@ func TestPressDeliveredTwiceRunsOnce(t *testing.T) {
 		Channel:     slack.Channel{GroupConversation: slack.GroupConversation{Conversation: slack.Conversation{ID: slacktest.GeneralID}}},
 		ResponseURL: f.URL() + "/response/gone",
 		ActionCallback: slack.ActionCallbacks{BlockActions: []*slack.BlockAction{
-			{ActionID: "dcb_action_1", Value: "post range 1 3 confirm", ActionTs: "1700000001.000100"},
+			{ActionID: "dcb_action_1", Value: "post range 1 3 confirm", ActionTs: "1700000001.000100",
+				BlockID: expiryBlockID(time.Now().Add(adapters.ButtonLife), 1)},
 		}},
 	}
 	rec := &adaptertest.Recorder{}

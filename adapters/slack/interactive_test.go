@@ -4,11 +4,13 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack/slacktest"
 )
 
@@ -55,11 +57,7 @@ func TestButtonsUnderReplyAndPress(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t)
-			a := newAdapter(t, f)
-			rec := &adaptertest.Recorder{Answer: previewAnswers}
-			startAdapter(t, f, a, rec)
-			ch := f.Channel()
+			f, rec, ch := runAdapter(t, previewAnswers)
 
 			f.InjectSlashCommand(ch, tt.user, "post 3")
 			preview := waitPost(t, f, ch, "with the preview", containing("Transcript of 3 messages"))
@@ -113,11 +111,7 @@ func equalButtons(got, want []slacktest.Button) bool {
 }
 
 func TestPressOnAnotherAppsButtonIsIgnored(t *testing.T) {
-	f := newFake(t)
-	a := newAdapter(t, f)
-	rec := &adaptertest.Recorder{}
-	startAdapter(t, f, a, rec)
-	ch := f.Channel()
+	f, rec, ch := runAdapter(t, nil)
 	f.InjectBlockAction(ch, slacktest.AdminUser, "someone_elses_button", "watch support")
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
@@ -133,19 +127,112 @@ func TestPressOnAnotherAppsButtonIsIgnored(t *testing.T) {
 }
 
 func TestButtonTooLongIsLeftOut(t *testing.T) {
-	f := newFake(t)
-	a := newAdapter(t, f)
-	rec := &adaptertest.Recorder{Answer: func(c adapters.Command) adapters.Reply {
+	f, _, ch := runAdapter(t, func(c adapters.Command) adapters.Reply {
 		return adapters.Reply{Text: adapters.Text{{Text: "Preview"}}, Actions: []adapters.Action{
 			{Label: "Huge", Command: "post " + strings.Repeat("x", 2000)},
 			{Label: strings.Repeat("L", 100), Command: "post range 1 2 confirm", Primary: true},
 		}}
-	}}
-	startAdapter(t, f, a, rec)
-	ch := f.Channel()
+	})
 	f.InjectCommand(ch, "post", true)
 	p := waitPost(t, f, ch, "with the preview", containing("Preview"))
 	if len(p.Buttons) != 1 || p.Buttons[0].Value != "post range 1 2 confirm" || len([]rune(p.Buttons[0].Text)) > 75 {
 		t.Errorf("buttons = %+v, want only the one that fits, its label cut to 75", p.Buttons)
+	}
+}
+
+// clock is a clock the test moves and the adapter reads from its own goroutines.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock(a *slack.Adapter) *clock {
+	c := &clock{now: time.Now()}
+	slack.SetClock(a, c.read)
+	return c
+}
+
+func (c *clock) read() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// TestExpiredPreviewRunsNothing: buttons older than adapters.ButtonLife run nothing; the
+// presser alone reads that they expired, in place of the preview, which loses its buttons.
+func TestExpiredPreviewRunsNothing(t *testing.T) {
+	tests := []struct {
+		name  string
+		after time.Duration
+		runs  bool
+	}{
+		{"pressed a minute before the buttons expire", adapters.ButtonLife - time.Minute, true},
+		{"pressed as they expire", adapters.ButtonLife, false},
+		{"pressed a day later", 24 * time.Hour, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var clk *clock
+			f, rec, ch := runAdapter(t, previewAnswers, func(a *slack.Adapter) { clk = newClock(a) })
+
+			f.InjectSlashCommand(ch, slacktest.AdminUser, "post 3")
+			preview := waitPost(t, f, ch, "with the preview", containing("Transcript of 3 messages"))
+			clk.advance(tt.after)
+			b := preview.Buttons[1]
+			f.InjectBlockAction(ch, slacktest.AdminUser, b.ActionID, b.Value)
+
+			if tt.runs {
+				if c := waitCommands(t, rec, 2)[1]; c.Text != "post range 1 3 confirm" {
+					t.Errorf("press ran %q, want the button's command", c.Text)
+				}
+				waitPost(t, f, ch, "replaced by the answer", containing("Posted a transcript"))
+				return
+			}
+			replaced := waitPost(t, f, ch, "saying the buttons expired", containing(adapters.ButtonsExpired))
+			if !replaced.Replaced || !replaced.Ephemeral || len(replaced.Buttons) != 0 {
+				t.Errorf("answer = %+v, want the presser's preview replaced, without buttons", replaced)
+			}
+			if got := rec.Received(); len(got) != 1 {
+				t.Errorf("handler got %+v, want only the slash command", got)
+			}
+			if posts := f.Posts(ch); len(posts) != 1 {
+				t.Errorf("posts = %+v, want the one preview, nothing public", posts)
+			}
+		})
+	}
+}
+
+// TestPreviewSurvivesRestart: the buttons carry their expiry, so a preview shown before the bot
+// restarts still works after it.
+func TestPreviewSurvivesRestart(t *testing.T) {
+	f := newFake(t)
+	rec := &adaptertest.Recorder{Answer: previewAnswers}
+	ch := f.Channel()
+	var preview slacktest.Post
+	t.Run("before the restart", func(t *testing.T) {
+		startAdapter(t, f, newAdapter(t, f), rec) // stops when this subtest ends
+		f.InjectSlashCommand(ch, slacktest.AdminUser, "post 3")
+		preview = waitPost(t, f, ch, "with the preview", containing("Transcript of 3 messages"))
+	})
+	if t.Failed() {
+		return
+	}
+	a := newAdapter(t, f)
+	newClock(a).advance(adapters.ButtonLife / 2)
+	startAdapter(t, f, a, rec)
+	b := preview.Buttons[1]
+	f.InjectBlockAction(ch, slacktest.AdminUser, b.ActionID, b.Value)
+	if c := waitCommands(t, rec, 2)[1]; c.Text != "post range 1 3 confirm" {
+		t.Errorf("press after the restart ran %q, want the button's command", c.Text)
+	}
+	replaced := waitPost(t, f, ch, "replaced by the answer", func(p slacktest.Post) bool { return p.Replaced })
+	if !strings.Contains(replaced.Flat, "Posted a transcript") {
+		t.Errorf("the preview reads %q after the press, want the answer", replaced.Flat)
 	}
 }

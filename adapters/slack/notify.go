@@ -63,8 +63,8 @@ func (a *Adapter) Notify(ctx context.Context, ch adapters.ChannelRef, n adapters
 // post sends a message to a channel with chat.postMessage, paced per channel, and classifies
 // a failure.
 func (a *Adapter) post(ctx context.Context, channelID string, opts ...slack.MsgOption) (string, error) {
-	if err := a.pacer.Wait(ctx, pace.Lane{Key: channelID, Limit: a.limits.PerChannel}); err != nil {
-		return "", fmt.Errorf("pace posts in %s: %w", channelID, err)
+	if err := a.paceChannel(ctx, channelID); err != nil {
+		return "", err
 	}
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
@@ -164,14 +164,29 @@ func truncate(s string, max int) string {
 	return cut + "…"
 }
 
+// paceChannel waits for the channel's turn: Slack allows a message a second per channel, and
+// chat.update and chat.delete count too.
+func (a *Adapter) paceChannel(ctx context.Context, channelID string) error {
+	if err := a.pacer.Wait(ctx, pace.Lane{Key: channelID, Limit: a.limits.PerChannel}); err != nil {
+		return fmt.Errorf("pace posts in %s: %w", channelID, err)
+	}
+	return nil
+}
+
+// paceChange checks that ch and ref name a Slack message for op ("edit", "delete"), a Permanent
+// error when not, then waits for the channel's turn.
+func (a *Adapter) paceChange(ctx context.Context, op string, ch adapters.ChannelRef, ref adapters.MessageRef) error {
+	if ch.Platform != platform || ch.ChatID == "" || ref == "" {
+		return adapters.Permanent(fmt.Errorf("slack %s: %q %q is not a Slack message", op, ch, ref))
+	}
+	return a.paceChannel(ctx, ch.ChatID)
+}
+
 // Edit replaces a notification with n as the post reads now (chat.update keeps its place, thread
 // and ts). A message that is gone is a Permanent error (message_not_found).
 func (a *Adapter) Edit(ctx context.Context, ch adapters.ChannelRef, ref adapters.MessageRef, n adapters.Notification) error {
-	if ch.Platform != platform || ch.ChatID == "" || ref == "" {
-		return adapters.Permanent(fmt.Errorf("slack edit: %q %q is not a Slack message", ch, ref))
-	}
-	if err := a.pacer.Wait(ctx, pace.Lane{Key: ch.ChatID, Limit: a.limits.PerChannel}); err != nil {
-		return fmt.Errorf("pace posts in %s: %w", ch.ChatID, err)
+	if err := a.paceChange(ctx, "edit", ch, ref); err != nil {
+		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
@@ -182,11 +197,8 @@ func (a *Adapter) Edit(ctx context.Context, ch adapters.ChannelRef, ref adapters
 // Delete removes a notification (chat.delete: a bot token may delete the bot's own messages).
 // One that is already gone is not an error.
 func (a *Adapter) Delete(ctx context.Context, ch adapters.ChannelRef, ref adapters.MessageRef) error {
-	if ch.Platform != platform || ch.ChatID == "" || ref == "" {
-		return adapters.Permanent(fmt.Errorf("slack delete: %q %q is not a Slack message", ch, ref))
-	}
-	if err := a.pacer.Wait(ctx, pace.Lane{Key: ch.ChatID, Limit: a.limits.PerChannel}); err != nil {
-		return fmt.Errorf("pace posts in %s: %w", ch.ChatID, err)
+	if err := a.paceChange(ctx, "delete", ch, ref); err != nil {
+		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()

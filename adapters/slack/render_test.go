@@ -5,43 +5,33 @@ import (
 	"testing"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
 )
 
 func TestRender(t *testing.T) {
-	tests := []struct {
-		name string
-		in   adapters.Text
-		want string
-	}{
-		{"plain text passes", adapters.Text{{Text: "Watching support."}}, "Watching support."},
-		{"control characters are escaped", adapters.Text{{Text: "a < b & c > d"}}, "a &lt; b &amp; c &gt; d"},
-		{"a special mention cannot form", adapters.Text{{Text: "<!channel> <@U123>"}}, "&lt;!channel&gt; &lt;@U123&gt;"},
-		{"mass mention words are defused", adapters.Text{{Text: "hi @here"}}, "hi @\u2060here"},
-		{"bold", adapters.Text{{Text: "Rules: "}, {Kind: adapters.Bold, Text: "1"}}, "Rules: *1*"},
-		{"bold keeps spaces outside the marks", adapters.Text{{Kind: adapters.Bold, Text: " x "}}, " *x* "},
-		{"bold over two lines marks each line", adapters.Text{{Kind: adapters.Bold, Text: "a\nb"}}, "*a*\n*b*"},
-		{"italic", adapters.Text{{Kind: adapters.Italic, Text: "soon"}}, "_soon_"},
-		{"inline code", adapters.Text{{Kind: adapters.Code, Text: "tag:bug"}}, "`tag:bug`"},
-		{"inline code cannot be closed early", adapters.Text{{Kind: adapters.Code, Text: "a`b"}}, "`aˋb`"},
-		{"code block on its own lines", adapters.Text{{Text: "Usage:"}, {Kind: adapters.CodeBlock, Text: "watch <cat>\n"}},
-			"Usage:\n```\nwatch &lt;cat&gt;\n```"},
-		{"empty code block is dropped", adapters.Text{{Kind: adapters.CodeBlock, Text: "\n"}}, ""},
-		{"link", adapters.Text{{Kind: adapters.Link, Text: "Support", URL: "https://forum.example.org/c/support"}},
-			"<https://forum.example.org/c/support|Support>"},
-		{"link label is escaped", adapters.Text{{Kind: adapters.Link, Text: "a|b <c>", URL: "https://x.org/"}},
-			"<https://x.org/|a|b &lt;c&gt;>"},
-		{"link URL cannot break out", adapters.Text{{Kind: adapters.Link, Text: "t", URL: "https://x.org/a|b>c&d"}},
-			"<https://x.org/a%7Cb%3Ec&amp;d|t>"},
-		{"javascript URL is not linked", adapters.Text{{Kind: adapters.Link, Text: "t", URL: "javascript:alert(1)"}}, "t"},
-		{"link without text shows the URL", adapters.Text{{Kind: adapters.Link, URL: "https://x.org/"}}, "<https://x.org/|https://x.org/>"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := render(tt.in); got != tt.want {
-				t.Errorf("render() = %q, want %q", got, tt.want)
-			}
-		})
-	}
+	adaptertest.Render(t, render, []adaptertest.RenderCase{
+		{Name: "plain text passes", In: adapters.Text{{Text: "Watching support."}}, Want: "Watching support."},
+		{Name: "control characters are escaped", In: adapters.Text{{Text: "a < b & c > d"}}, Want: "a &lt; b &amp; c &gt; d"},
+		{Name: "a special mention cannot form", In: adapters.Text{{Text: "<!channel> <@U123>"}}, Want: "&lt;!channel&gt; &lt;@U123&gt;"},
+		{Name: "mass mention words are defused", In: adapters.Text{{Text: "hi @here"}}, Want: "hi @\u2060here"},
+		{Name: "bold", In: adapters.Text{{Text: "Rules: "}, {Kind: adapters.Bold, Text: "1"}}, Want: "Rules: *1*"},
+		{Name: "bold keeps spaces outside the marks", In: adapters.Text{{Kind: adapters.Bold, Text: " x "}}, Want: " *x* "},
+		{Name: "bold over two lines marks each line", In: adapters.Text{{Kind: adapters.Bold, Text: "a\nb"}}, Want: "*a*\n*b*"},
+		{Name: "italic", In: adapters.Text{{Kind: adapters.Italic, Text: "soon"}}, Want: "_soon_"},
+		{Name: "inline code", In: adapters.Text{{Kind: adapters.Code, Text: "tag:bug"}}, Want: "`tag:bug`"},
+		{Name: "inline code cannot be closed early", In: adapters.Text{{Kind: adapters.Code, Text: "a`b"}}, Want: "`aˋb`"},
+		{Name: "code block on its own lines", In: adapters.Text{{Text: "Usage:"}, {Kind: adapters.CodeBlock, Text: "watch <cat>\n"}},
+			Want: "Usage:\n```\nwatch &lt;cat&gt;\n```"},
+		{Name: "empty code block is dropped", In: adapters.Text{{Kind: adapters.CodeBlock, Text: "\n"}}, Want: ""},
+		{Name: "link", In: adapters.Text{{Kind: adapters.Link, Text: "Support", URL: "https://forum.example.org/c/support"}},
+			Want: "<https://forum.example.org/c/support|Support>"},
+		{Name: "link label is escaped", In: adapters.Text{{Kind: adapters.Link, Text: "a|b <c>", URL: "https://x.org/"}},
+			Want: "<https://x.org/|a|b &lt;c&gt;>"},
+		{Name: "link URL cannot break out", In: adapters.Text{{Kind: adapters.Link, Text: "t", URL: "https://x.org/a|b>c&d"}},
+			Want: "<https://x.org/a%7Cb%3Ec&amp;d|t>"},
+		{Name: "javascript URL is not linked", In: adapters.Text{{Kind: adapters.Link, Text: "t", URL: "javascript:alert(1)"}}, Want: "t"},
+		{Name: "link without text shows the URL", In: adapters.Text{{Kind: adapters.Link, URL: "https://x.org/"}}, Want: "<https://x.org/|https://x.org/>"},
+	})
 }
 
 func TestMentionText(t *testing.T) {

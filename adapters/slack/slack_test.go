@@ -79,3 +79,18 @@ func startAdapter(t *testing.T, f *slacktest.Server, a adapters.Adapter, h adapt
 		}
 	})
 }
+
+// runAdapter starts a fake Slack and an adapter on it (after the before funcs have set it up),
+// whose handler records commands and answers with answer (nil: it echoes them), as startAdapter
+// does; it returns the fake, the handler and the fake's channel.
+func runAdapter(t *testing.T, answer func(adapters.Command) adapters.Reply, before ...func(*slack.Adapter)) (*slacktest.Server, *adaptertest.Recorder, adapters.ChannelRef) {
+	t.Helper()
+	f := newFake(t)
+	a := newAdapter(t, f)
+	for _, b := range before {
+		b(a)
+	}
+	rec := &adaptertest.Recorder{Answer: answer}
+	startAdapter(t, f, a, rec)
+	return f, rec, f.Channel()
+}

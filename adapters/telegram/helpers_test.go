@@ -53,6 +53,19 @@ func newAdapter(t *testing.T, s *telegramtest.Server, logs *syncbuf.Buffer, mod 
 	return a
 }
 
+// running starts an adapter on a new fake until the test ends; mod adjusts its config. h (nil: a
+// new Recorder, answering "echo: <command>") is its handler.
+func running(t *testing.T, h *adaptertest.Recorder, mod func(*telegram.Config)) (*telegramtest.Server, *telegram.Adapter, *adaptertest.Recorder) {
+	t.Helper()
+	s := newFake(t)
+	a := newAdapter(t, s, nil, mod)
+	if h == nil {
+		h = &adaptertest.Recorder{}
+	}
+	adaptertest.Start(t, a, h)
+	return s, a, h
+}
+
 // offsets is an in-memory stand-in for the store's cursors.
 type offsets struct {
 	mu sync.Mutex
@@ -75,12 +88,14 @@ func (o *offsets) SetCursor(_ context.Context, name string, v int64) error {
 	return nil
 }
 
-// sentinel injects a command and waits for its echo: every update injected before it has then
-// been handled, since the adapter handles updates in order.
+// sentinel injects a command and waits for its echo: every update injected in ch before it has
+// then been handled, since the adapter handles a chat's updates in order. The command is
+// numbered, so that an earlier sentinel's echo does not count.
 func sentinel(t *testing.T, s *telegramtest.Server, ch adapters.ChannelRef) {
 	t.Helper()
-	s.InjectCommand(ch, "status sentinel", true)
-	adaptertest.WaitPosted(t, s, ch, "echo: status sentinel")
+	text := "status sentinel " + itoa(len(s.Messages(ch)))
+	s.InjectCommand(ch, text, true)
+	adaptertest.WaitPosted(t, s, ch, "echo: "+text)
 }
 
 func containsAny(s string, subs ...string) string {

@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 )
@@ -34,21 +37,69 @@ func (a *Adapter) pruneChatLog(ctx context.Context, now time.Time) {
 	}
 }
 
-// messageLinkRe is a message link: t.me/c/<chat>/<id>, t.me/<name>/<id>, optionally with a topic.
-var messageLinkRe = regexp.MustCompile(`^https?://t\.me/(c/)?([\w-]+)/(?:\d+/)?(\d+)(?:\?.*)?$`)
+// messageLinkRe is a message link, optionally through a forum topic: t.me/c/<chat>/[<topic>/]<id>
+// (group 1: a supergroup's id without -100) or t.me/<username>/[<topic>/]<id> (group 2: a public
+// chat's username, 4 to 32 characters that start with a letter, so "c" is never one).
+var messageLinkRe = regexp.MustCompile(`^https?://(?:www\.)?t(?:elegram)?\.me/(?:c/(\d+)|([A-Za-z]\w{3,31}))/(?:\d+/)?(\d+)/?(?:\?.*)?$`)
 
-// linkedMessageID is the message id of a link to a message of ch, or false. A t.me/c/<chat> link
-// must name ch's chat (a supergroup -100<chat>); a t.me/<name> link (a public group) cannot be
-// checked without asking Telegram, but its id is only ever looked up in ch's own log.
-func linkedMessageID(ch adapters.ChannelRef, link string) (string, bool) {
+// errNotThisChat refuses a link that is not to a message of the chat the command was typed in:
+// one answer for a link to another chat, public or not, and for a link that is none.
+var errNotThisChat = adapters.Refused("That is not a link to a message of this chat (right-click a message here, Copy Message Link).")
+
+// linkedMessageID is the message id of a link to a message of ch, or errNotThisChat. A
+// t.me/c/<chat> link must name ch's chat (a supergroup -100<chat>); a t.me/<username> link must
+// name ch's public username, whatever its case, as Telegram last reported it.
+func (a *Adapter) linkedMessageID(ctx context.Context, ch adapters.ChannelRef, link string) (string, error) {
 	m := messageLinkRe.FindStringSubmatch(strings.TrimSpace(link))
-	if m == nil {
-		return "", false
+	switch {
+	case m == nil:
+		return "", errNotThisChat
+	case m[1] != "":
+		if "-100"+m[1] != ch.ChatID {
+			return "", errNotThisChat
+		}
+	default:
+		own, err := a.chatUsername(ctx, ch)
+		if err != nil {
+			return "", fmt.Errorf("read this chat's username: %w", err)
+		}
+		if own == "" || !strings.EqualFold(own, m[2]) {
+			return "", errNotThisChat
+		}
 	}
-	if m[1] != "" && "-100"+m[2] != ch.ChatID {
-		return "", false
+	return m[3], nil
+}
+
+// noteChat remembers a chat's public username ("" for none) from an update, which carries the
+// current one: a rename shows in the chat's next message.
+func (a *Adapter) noteChat(chat *tgbotapi.Chat) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.usernames == nil {
+		a.usernames = map[int64]string{}
 	}
-	return m[3], true
+	a.usernames[chat.ID] = chat.UserName
+}
+
+// chatUsername is ch's public username, "" when it has none: from the chat's latest update, or
+// asked of Telegram (getChat) when none came since the start.
+func (a *Adapter) chatUsername(ctx context.Context, ch adapters.ChannelRef) (string, error) {
+	id, err := strconv.ParseInt(ch.ChatID, 10, 64)
+	if err != nil {
+		return "", fmt.Errorf("chat id %q is not a number", ch.ChatID)
+	}
+	a.mu.Lock()
+	name, ok := a.usernames[id]
+	a.mu.Unlock()
+	if ok {
+		return name, nil
+	}
+	var chat tgbotapi.Chat
+	if err := a.call(ctx, "getChat", tgbotapi.Params{"chat_id": ch.ChatID}, callTimeout, &chat); err != nil {
+		return "", err
+	}
+	a.noteChat(&chat)
+	return chat.UserName, nil
 }
 
 // History implements adapters.Adapter from the chat log: the newest q.Limit messages, the
@@ -89,9 +140,8 @@ func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapter
 		if mode == adapters.HistoryThreadLink {
 			link = q.ThreadLink
 		}
-		var ok bool
-		if id, ok = linkedMessageID(q.Channel, link); !ok {
-			return adapters.History{}, adapters.Refused("That is not a link to a message of this chat (right-click a message here, Copy Message Link).")
+		if id, err = a.linkedMessageID(ctx, q.Channel, link); err != nil {
+			return adapters.History{}, err
 		}
 	case adapters.HistoryThread:
 		if id = string(q.Thread); id == q.Channel.ThreadID {

@@ -210,48 +210,38 @@ func colourSquare(hex string) string {
 // Edit replaces a notification's text with n as the post reads now (editMessageText). An
 // unchanged text is not an error; a message that is gone is a Permanent one.
 func (a *Adapter) Edit(ctx context.Context, ch adapters.ChannelRef, ref adapters.MessageRef, n adapters.Notification) error {
-	chatID, msgID, err := messageIDs(ch, ref)
-	if err != nil {
-		return err
-	}
-	params := tgbotapi.Params{
-		"chat_id":                  strconv.FormatInt(chatID, 10),
-		"message_id":               strconv.Itoa(msgID),
+	return a.change(ctx, ch, ref, "edit", "editMessageText", "message is not modified", tgbotapi.Params{
 		"text":                     renderNotification(n),
 		"parse_mode":               tgbotapi.ModeHTML,
 		"disable_web_page_preview": "true",
-	}
-	if err := a.pace(ctx, chatID); err != nil {
-		return err
-	}
-	err = a.call(ctx, "editMessageText", params, callTimeout, nil)
-	if apiErr, ok := apiError(err); ok && strings.Contains(apiErr.Message, "message is not modified") {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("telegram: edit %s in %s: %w", ref, ch, classify(err))
-	}
-	return nil
+	})
 }
 
 // Delete removes a notification (deleteMessage). Telegram lets a bot delete its own messages for
 // 48 hours; later it answers "message can't be deleted", a Permanent error (the caller may then
 // edit the message instead). A message already gone is not an error.
 func (a *Adapter) Delete(ctx context.Context, ch adapters.ChannelRef, ref adapters.MessageRef) error {
+	return a.change(ctx, ch, ref, "delete", "deleteMessage", "message to delete not found", tgbotapi.Params{})
+}
+
+// change calls method on the bot's message ref in ch with params, paced as a send: an answer
+// that contains done means the change is there already, any other error is classified.
+func (a *Adapter) change(ctx context.Context, ch adapters.ChannelRef, ref adapters.MessageRef, verb, method, done string, params tgbotapi.Params) error {
 	chatID, msgID, err := messageIDs(ch, ref)
 	if err != nil {
 		return err
 	}
-	params := tgbotapi.Params{"chat_id": strconv.FormatInt(chatID, 10), "message_id": strconv.Itoa(msgID)}
+	params["chat_id"] = strconv.FormatInt(chatID, 10)
+	params["message_id"] = strconv.Itoa(msgID)
 	if err := a.pace(ctx, chatID); err != nil {
 		return err
 	}
-	err = a.call(ctx, "deleteMessage", params, callTimeout, nil)
-	if apiErr, ok := apiError(err); ok && strings.Contains(apiErr.Message, "message to delete not found") {
+	err = a.call(ctx, method, params, callTimeout, nil)
+	if apiErr, ok := apiError(err); ok && strings.Contains(apiErr.Message, done) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("telegram: delete %s in %s: %w", ref, ch, classify(err))
+		return fmt.Errorf("telegram: %s %s in %s: %w", verb, ref, ch, classify(err))
 	}
 	return nil
 }

@@ -1,36 +1,36 @@
 package telegram
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
 )
 
 func TestRenderText(t *testing.T) {
-	tests := []struct {
-		name string
-		in   adapters.Text
-		want string
-	}{
-		{"plain", adapters.Text{{Text: "hello"}}, "hello"},
-		{"escaped", adapters.Text{{Text: "a < b & c > d"}}, "a &lt; b &amp; c &gt; d"},
-		{"bold italic code", adapters.Text{{Kind: adapters.Bold, Text: "b"}, {Kind: adapters.Italic, Text: "i"}, {Kind: adapters.Code, Text: "<c>"}},
-			"<b>b</b><i>i</i><code>&lt;c&gt;</code>"},
-		{"code block", adapters.Text{{Kind: adapters.CodeBlock, Text: "x := 1\n"}}, "<pre>x := 1\n</pre>"},
-		{"link", adapters.Text{{Kind: adapters.Link, Text: "forum", URL: "https://f.example/?a=1&b=\"2\""}},
-			`<a href="https://f.example/?a=1&amp;b=&#34;2&#34;">forum</a>`},
-		{"javascript link is text", adapters.Text{{Kind: adapters.Link, Text: "x", URL: "javascript:alert(1)"}}, "x"},
-		{"mass mention defused", adapters.Text{{Text: "@everyone"}}, "@\u2060everyone"},
+	adaptertest.Render(t, oneMessage, []adaptertest.RenderCase{
+		{Name: "plain", In: adapters.Text{{Text: "hello"}}, Want: "hello"},
+		{Name: "escaped", In: adapters.Text{{Text: "a < b & c > d"}}, Want: "a &lt; b &amp; c &gt; d"},
+		{Name: "bold italic code", In: adapters.Text{{Kind: adapters.Bold, Text: "b"}, {Kind: adapters.Italic, Text: "i"}, {Kind: adapters.Code, Text: "<c>"}},
+			Want: "<b>b</b><i>i</i><code>&lt;c&gt;</code>"},
+		{Name: "code block", In: adapters.Text{{Kind: adapters.CodeBlock, Text: "x := 1\n"}}, Want: "<pre>x := 1\n</pre>"},
+		{Name: "link", In: adapters.Text{{Kind: adapters.Link, Text: "forum", URL: "https://f.example/?a=1&b=\"2\""}},
+			Want: `<a href="https://f.example/?a=1&amp;b=&#34;2&#34;">forum</a>`},
+		{Name: "javascript link is text", In: adapters.Text{{Kind: adapters.Link, Text: "x", URL: "javascript:alert(1)"}}, Want: "x"},
+		{Name: "mass mention defused", In: adapters.Text{{Text: "@everyone"}}, Want: "@\u2060everyone"},
+	})
+}
+
+// oneMessage is renderText for a Text that fits one message: its only part (more parts, which
+// no case wants, show counted).
+func oneMessage(in adapters.Text) string {
+	got := renderText(in)
+	if len(got) != 1 {
+		return fmt.Sprintf("%d messages %q", len(got), got)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := renderText(tt.in)
-			if len(got) != 1 || got[0] != tt.want {
-				t.Errorf("renderText = %q, want [%q]", got, tt.want)
-			}
-		})
-	}
+	return got[0]
 }
 
 func TestRenderTextSplits(t *testing.T) {

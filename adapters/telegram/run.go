@@ -239,7 +239,7 @@ func (a *Adapter) getUpdates(ctx context.Context, offset int64) ([]update, error
 // loadOffset reads the stored offset; none stored means "whatever the server holds".
 func (a *Adapter) loadOffset(ctx context.Context) (int64, error) {
 	if a.cfg.Offsets == nil {
-		return a.memOffset(), nil
+		return a.offset.Load(), nil
 	}
 	v, ok, err := a.cfg.Offsets.Cursor(ctx, a.offsetCursor())
 	if err != nil {
@@ -255,22 +255,10 @@ func (a *Adapter) loadOffset(ctx context.Context) (int64, error) {
 // in flight.
 func (a *Adapter) saveOffset(ctx context.Context, offset int64) {
 	if a.cfg.Offsets == nil {
-		a.setMemOffset(offset)
+		a.offset.Store(offset)
 		return
 	}
 	if err := a.cfg.Offsets.SetCursor(ctx, a.offsetCursor(), offset); err != nil {
 		a.log.Error("cannot store the update offset; a restart may repeat updates", "offset", offset, "err", err)
 	}
-}
-
-func (a *Adapter) memOffset() int64 {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.offset
-}
-
-func (a *Adapter) setMemOffset(v int64) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.offset = v
 }

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -73,10 +74,14 @@ type Adapter struct {
 	pacer  *pace.Pacer
 	limits Limits
 
+	offset atomic.Int64 // the update offset when cfg.Offsets is nil
+
 	mu      sync.Mutex
 	self    tgbotapi.User    // from getMe, once Run has connected
-	offset  int64            // the update offset when cfg.Offsets is nil
 	handler adapters.Handler // Run's handler, told of migrations Notify discovers
+	// usernames are the chats' public usernames ("" for none), from their latest update or
+	// getChat: a t.me/<username> link must name the chat it is used in.
+	usernames map[int64]string
 
 	sup      plumbing.Supervisor
 	commands *plumbing.Dispatcher

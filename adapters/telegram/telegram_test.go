@@ -15,11 +15,22 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/internal/syncbuf"
 )
 
-func TestConformance(t *testing.T) {
-	adaptertest.Run(t, func(t *testing.T) (adapters.Adapter, adaptertest.Fake) {
+func TestConformance(t *testing.T) { adaptertest.Run(t, conformance("")) }
+
+// TestConformancePublicGroups runs the suite with the default chat public too: its links are
+// then t.me/<username>/<id>, as are those of the other chat (always public).
+func TestConformancePublicGroups(t *testing.T) { adaptertest.Run(t, conformance("ForumFriends")) }
+
+// conformance sets up the suite's adapter, with a chat log, on a fake whose default chat has
+// username ("": a private supergroup).
+func conformance(username string) adaptertest.Setup {
+	return func(t *testing.T) (adapters.Adapter, adaptertest.Fake) {
 		s := newFake(t)
+		if username != "" {
+			s.SetUsername(s.Channel(), username)
+		}
 		return newAdapter(t, s, nil, func(c *telegram.Config) { c.ChatLog = &adaptertest.ChatLog{} }), s
-	})
+	}
 }
 
 func TestNewValidatesConfig(t *testing.T) {
@@ -63,10 +74,7 @@ func TestCommandForms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newFake(t)
-			a := newAdapter(t, s, nil, nil)
-			h := &adaptertest.Recorder{}
-			adaptertest.Start(t, a, h)
+			s, _, h := running(t, nil, nil)
 			ch := s.Channel()
 			s.Inject(telegramtest.Incoming{Channel: ch, From: telegramtest.AdminUser, Text: tt.text})
 			sentinel(t, s, ch)
@@ -86,10 +94,7 @@ func TestCommandForms(t *testing.T) {
 }
 
 func TestCommandFields(t *testing.T) {
-	s := newFake(t)
-	a := newAdapter(t, s, nil, nil)
-	h := &adaptertest.Recorder{}
-	adaptertest.Start(t, a, h)
+	s, _, h := running(t, nil, nil)
 	topic := s.AddTopic(telegramtest.DefaultChatID, "Support")
 	id := s.Inject(telegramtest.Incoming{Channel: topic, From: telegramtest.AdminUser, Text: "/watch support"})
 	p := adaptertest.WaitPosted(t, s, topic, "echo: watch support")
@@ -133,10 +138,7 @@ func TestAdminVerdict(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newFake(t)
-			a := newAdapter(t, s, nil, nil)
-			h := &adaptertest.Recorder{}
-			adaptertest.Start(t, a, h)
+			s, _, h := running(t, nil, nil)
 			ch := tt.chat(s)
 			carol := telegramtest.User{ID: 4242, FirstName: "Carol", Username: "carol"}
 			s.AddUser(carol)
@@ -153,9 +155,7 @@ func TestAdminVerdict(t *testing.T) {
 func defaultChat(s *telegramtest.Server) adapters.ChannelRef { return s.Channel() }
 
 func TestAdminVerdictIsCached(t *testing.T) {
-	s := newFake(t)
-	a := newAdapter(t, s, nil, nil)
-	adaptertest.Start(t, a, &adaptertest.Recorder{})
+	s, _, _ := running(t, nil, nil)
 	ch := s.Channel()
 	for _, text := range []string{"/status one", "/status two", "/status three"} {
 		s.Inject(telegramtest.Incoming{Channel: ch, From: telegramtest.MemberUser, Text: text})
@@ -167,10 +167,7 @@ func TestAdminVerdictIsCached(t *testing.T) {
 }
 
 func TestGetChatID(t *testing.T) {
-	s := newFake(t)
-	a := newAdapter(t, s, nil, nil)
-	h := &adaptertest.Recorder{}
-	adaptertest.Start(t, a, h)
+	s, _, h := running(t, nil, nil)
 	ch := s.Channel()
 	s.Inject(telegramtest.Incoming{Channel: ch, Text: "/getchatid"})
 	adaptertest.WaitPosted(t, s, ch, "telegram:-1001000000001.")
@@ -183,8 +180,7 @@ func TestGetChatID(t *testing.T) {
 }
 
 func TestRegistersCommandMenu(t *testing.T) {
-	s := newFake(t)
-	adaptertest.Start(t, newAdapter(t, s, nil, nil), &adaptertest.Recorder{})
+	s, _, _ := running(t, nil, nil)
 	adaptertest.WaitFor(t, "setMyCommands", func() bool { return len(s.Commands()) > 0 })
 	var names []string
 	for _, c := range s.Commands() {
@@ -198,13 +194,10 @@ func TestRegistersCommandMenu(t *testing.T) {
 }
 
 func TestLongReplyIsSplit(t *testing.T) {
-	s := newFake(t)
-	a := newAdapter(t, s, nil, nil)
 	long := strings.Repeat("rule line with <angle> & ampersand\n", 300) // ~10 500 characters
-	h := &adaptertest.Recorder{Answer: func(adapters.Command) adapters.Reply {
+	s, _, _ := running(t, &adaptertest.Recorder{Answer: func(adapters.Command) adapters.Reply {
 		return adapters.Reply{Text: adapters.Text{{Kind: adapters.Bold, Text: "Rules:"}, {Text: "\n" + long + "END"}}}
-	}}
-	adaptertest.Start(t, a, h)
+	}}, nil)
 	ch := s.Channel()
 	s.InjectCommand(ch, "status", true)
 	adaptertest.WaitPosted(t, s, ch, "END")
@@ -221,11 +214,8 @@ func TestLongReplyIsSplit(t *testing.T) {
 }
 
 func TestObserveChatLog(t *testing.T) {
-	s := newFake(t)
 	log := &adaptertest.ChatLog{}
-	a := newAdapter(t, s, nil, func(c *telegram.Config) { c.ChatLog = log })
-	h := &adaptertest.Recorder{}
-	adaptertest.Start(t, a, h)
+	s, _, _ := running(t, nil, func(c *telegram.Config) { c.ChatLog = log })
 	ch := s.Channel()
 	first := s.Inject(telegramtest.Incoming{Channel: ch, From: telegramtest.MemberUser, Text: "Hello *world* see docs",
 		Entities: []telegramtest.Entity{{Type: "bold", Offset: 6, Length: 7}, {Type: "text_link", Offset: 18, Length: 4, URL: "https://example.org/docs"}}})
@@ -270,10 +260,7 @@ func TestObserveChatLog(t *testing.T) {
 }
 
 func TestObserveOffByDefault(t *testing.T) {
-	s := newFake(t)
-	a := newAdapter(t, s, nil, nil)
-	h := &adaptertest.Recorder{}
-	adaptertest.Start(t, a, h)
+	s, a, _ := running(t, nil, nil)
 	s.Inject(telegramtest.Incoming{Channel: s.Channel(), Text: "chatter"})
 	sentinel(t, s, s.Channel())
 	if _, err := a.History(t.Context(), adapters.HistoryQuery{Channel: s.Channel(), Limit: 10}); !errors.Is(err, adapters.ErrNoHistory) {
@@ -282,10 +269,7 @@ func TestObserveOffByDefault(t *testing.T) {
 }
 
 func TestMigration(t *testing.T) {
-	s := newFake(t)
-	a := newAdapter(t, s, nil, nil)
-	h := &adaptertest.Recorder{}
-	adaptertest.Start(t, a, h)
+	s, a, h := running(t, nil, nil)
 	group := s.AddChat(-4001, "group", "Small group", false)
 	to := s.Migrate(group, -1004001)
 	sentinel(t, s, to)
@@ -312,24 +296,10 @@ func TestRestartNeitherDropsNorRepeats(t *testing.T) {
 	s := newFake(t)
 	store := newOffsets()
 	ch := s.Channel()
-	// A 30 s long poll: stopping must abort it, not wait it out (Start allows 10 s).
+	// A 30 s long poll: stopping must abort it, not wait it out (runOneCommand allows 10 s).
 	mod := func(c *telegram.Config) { c.Offsets = store; c.PollTimeout = 30 * time.Second }
 
-	h1 := &adaptertest.Recorder{}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- newAdapter(t, s, nil, mod).Run(ctx, h1) }()
-	s.InjectCommand(ch, "watch one", true)
-	adaptertest.WaitPosted(t, s, ch, "echo: watch one")
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Run after cancel: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not stop within 10 s of cancel while holding a 30 s long poll")
-	}
+	h1 := runOneCommand(t, s, mod)
 
 	s.InjectCommand(ch, "watch two", true) // sent while the bot is down
 	h2 := &adaptertest.Recorder{}
@@ -340,7 +310,7 @@ func TestRestartNeitherDropsNorRepeats(t *testing.T) {
 	for _, c := range h2.Received() {
 		texts = append(texts, c.Text)
 	}
-	if strings.Join(texts, "|") != "watch two|status sentinel" {
+	if len(texts) != 2 || texts[0] != "watch two" || !strings.HasPrefix(texts[1], "status sentinel") {
 		t.Errorf("after the restart the handler got %q, want [watch two, status sentinel]", texts)
 	}
 	if n := len(h1.Received()); n != 1 {
@@ -348,9 +318,30 @@ func TestRestartNeitherDropsNorRepeats(t *testing.T) {
 	}
 }
 
+// runOneCommand runs an adapter on s until it has answered "watch one" in the default chat, then
+// stops it, within 10 s however long its long poll, and returns what its handler received.
+func runOneCommand(t *testing.T, s *telegramtest.Server, mod func(*telegram.Config)) *adaptertest.Recorder {
+	t.Helper()
+	h := &adaptertest.Recorder{}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- newAdapter(t, s, nil, mod).Run(ctx, h) }()
+	s.InjectCommand(s.Channel(), "watch one", true)
+	adaptertest.WaitPosted(t, s, s.Channel(), "echo: watch one")
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run after cancel: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not stop within 10 s of cancel while holding a long poll")
+	}
+	return h
+}
+
 func TestReconnectAfterServerErrors(t *testing.T) {
-	s := newFake(t)
-	adaptertest.Start(t, newAdapter(t, s, nil, nil), &adaptertest.Recorder{})
+	s, _, _ := running(t, nil, nil)
 	ch := s.Channel()
 	sentinel(t, s, ch)
 	s.FailNext("getUpdates", http.StatusBadGateway)
@@ -627,17 +618,7 @@ func TestUpdateIDsRestartedBelowTheStoredOffset(t *testing.T) {
 	ch := s.Channel()
 	mod := func(c *telegram.Config) { c.Offsets = store }
 
-	// A first run handles a command, so an offset is stored.
-	h1 := &adaptertest.Recorder{}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- newAdapter(t, s, nil, mod).Run(ctx, h1) }()
-	s.InjectCommand(ch, "watch one", true)
-	adaptertest.WaitPosted(t, s, ch, "echo: watch one")
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	runOneCommand(t, s, mod) // an offset is stored
 
 	// A week later Telegram numbers updates from a random, lower id.
 	s.RestartUpdateIDs(1000)
@@ -650,18 +631,15 @@ func TestUpdateIDsRestartedBelowTheStoredOffset(t *testing.T) {
 // TestSlowChatDoesNotHoldUpAnother: a transcript running in one group (the handler blocks) must not
 // keep another group's command from its answer, and the slow group's later command waits its turn.
 func TestSlowChatDoesNotHoldUpAnother(t *testing.T) {
-	s := newFake(t)
-	a := newAdapter(t, s, nil, nil)
-	slow := s.Channel()
-	other := s.AddChat(-1002000000077, "supergroup", "Other", false)
 	release := make(chan struct{})
-	h := &adaptertest.Recorder{Answer: func(c adapters.Command) adapters.Reply {
+	s, _, _ := running(t, &adaptertest.Recorder{Answer: func(c adapters.Command) adapters.Reply {
 		if c.Text == "post 30" {
 			<-release
 		}
 		return adapters.Reply{Text: adapters.Text{{Text: "echo: " + c.Text}}}
-	}}
-	adaptertest.Start(t, a, h)
+	}}, nil)
+	slow := s.Channel()
+	other := s.AddChat(-1002000000077, "supergroup", "Other", false)
 	s.InjectCommand(slow, "post 30", true)
 	s.InjectCommand(slow, "status after", true)
 	s.InjectCommand(other, "status", true)

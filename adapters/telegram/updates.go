@@ -21,6 +21,7 @@ func (a *Adapter) handleUpdate(ctx context.Context, h adapters.Handler, u update
 	if msg == nil || msg.Chat == nil {
 		return
 	}
+	a.noteChat(msg.Chat)
 	var topic topicFields
 	if u.message != nil {
 		topic = *u.message

@@ -7,7 +7,6 @@ package matrix_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -16,7 +15,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -206,39 +204,6 @@ func (h human) waitBot(t *testing.T, d *dendrite, room id.RoomID, want string) *
 	}
 }
 
-// syncValues is the store's part the adapter uses, in memory, shared across adapter restarts.
-type syncValues struct {
-	mu sync.Mutex
-	m  map[string]string
-	c  map[string]int64
-}
-
-func (v *syncValues) Cursor(_ context.Context, n string) (int64, bool, error) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	x, ok := v.c[n]
-	return x, ok, nil
-}
-
-func (v *syncValues) SetCursor(_ context.Context, n string, x int64) error {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.c[n] = x
-	return nil
-}
-func (v *syncValues) Text(_ context.Context, n string) (string, bool, error) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	x, ok := v.m[n]
-	return x, ok, nil
-}
-func (v *syncValues) SetText(_ context.Context, n, x string) error {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.m[n] = x
-	return nil
-}
-
 // bot starts the adapter with a password login (its token then lives in values); stop stops
 // it (the test's end does too).
 func bot(t *testing.T, d *dendrite, v adapters.Values) (a *matrix.Adapter, rec *adaptertest.Recorder, stop func()) {
@@ -257,26 +222,13 @@ func bot(t *testing.T, d *dendrite, v adapters.Values) (a *matrix.Adapter, rec *
 	rec = &adaptertest.Recorder{Answer: func(c adapters.Command) adapters.Reply {
 		return adapters.Reply{Text: adapters.Text{{Text: fmt.Sprintf("echo: %s (admin %v, by %s)", c.Text, c.IsAdmin, c.Invoker.Name())}}}
 	}}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx, rec) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return a, rec, stop
+	return a, rec, adaptertest.Start(t, a, rec)
 }
 
 func TestDendrite(t *testing.T) {
 	d := startDendrite(t)
 	carol, dave := login(t, d, "carol"), login(t, d, "dave")
-	values := &syncValues{m: map[string]string{}, c: map[string]int64{}}
+	values := &adapters.MemValues{} // the store, shared across adapter restarts
 	a, rec, stopBot := bot(t, d, values)
 	me := uid(d, "discourse")
 

@@ -110,7 +110,7 @@ func TestDendriteEncryptedRoom(t *testing.T) {
 	d := startDendrite(t)
 	me := uid(d, "discourse")
 	carol := encrypting(t, d, "carol")
-	values := &syncValues{m: map[string]string{}, c: map[string]int64{}}
+	values := &adapters.MemValues{}
 	store := filepath.Join(t.TempDir(), "matrix-crypto.db")
 	newBot := func() *matrix.Adapter {
 		a, err := matrix.New(matrix.Config{

@@ -250,6 +250,32 @@ func (s *Server) Choices(interactionID string) ([]string, bool) {
 	return c, ok
 }
 
+// Acknowledged reports whether the bot answered the interaction's callback (for a command, the
+// deferral Discord needs within 3 s), whether or not the reply has come since.
+func (s *Server) Acknowledged(interactionID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, in := range s.inters {
+		if in.id == interactionID {
+			return in.answered
+		}
+	}
+	return false
+}
+
+// Reply returns the text of the bot's visible response to an interaction (the deferred reply
+// edited into the answer, or the message whose button was pressed), and whether there is one.
+func (s *Server) Reply(interactionID string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, in := range s.inters {
+		if in.id == interactionID && in.original != nil {
+			return in.original.text(), true
+		}
+	}
+	return "", false
+}
+
 // Identifies returns the intents of every IDENTIFY the gateway received, and how many RESUMEs.
 func (s *Server) Identifies() (intents []int, resumes int) {
 	s.mu.Lock()

@@ -26,16 +26,16 @@ func (s *Server) routes() http.Handler {
 	}))
 	mux.HandleFunc("POST "+c+"/v3/user/{user}/filter", s.authed(s.createFilter))
 	mux.HandleFunc("GET "+c+"/v3/sync", s.authed(s.sync))
-	mux.HandleFunc("PUT "+c+"/v3/rooms/{room}/send/{type}/{txn}", s.authed(s.send))
-	mux.HandleFunc("PUT "+c+"/v3/rooms/{room}/redact/{event}/{txn}", s.authed(s.redact))
+	mux.HandleFunc("PUT "+c+"/v3/rooms/{room}/send/{type}/{txn}", s.inRoom(s.send))
+	mux.HandleFunc("PUT "+c+"/v3/rooms/{room}/redact/{event}/{txn}", s.inRoom(s.redact))
 	mux.HandleFunc("POST "+c+"/v3/join/{room}", s.authed(s.joinRoom))
 	mux.HandleFunc("POST "+c+"/v3/rooms/{room}/join", s.authed(s.joinRoom))
 	mux.HandleFunc("POST "+c+"/v3/rooms/{room}/leave", s.authed(s.leave))
-	mux.HandleFunc("GET "+c+"/v3/rooms/{room}/state/{type}/{key...}", s.authed(s.stateEvent))
-	mux.HandleFunc("GET "+c+"/v3/rooms/{room}/messages", s.authed(s.messages))
-	mux.HandleFunc("GET "+c+"/v3/rooms/{room}/context/{event}", s.authed(s.context))
-	mux.HandleFunc("GET "+c+"/v3/rooms/{room}/event/{event}", s.authed(s.getEvent))
-	mux.HandleFunc("GET "+c+"/v1/rooms/{room}/relations/{event}/{rel}", s.authed(s.relations))
+	mux.HandleFunc("GET "+c+"/v3/rooms/{room}/state/{type}/{key...}", s.inRoom(s.stateEvent))
+	mux.HandleFunc("GET "+c+"/v3/rooms/{room}/messages", s.inRoom(s.messages))
+	mux.HandleFunc("GET "+c+"/v3/rooms/{room}/context/{event}", s.inRoom(s.context))
+	mux.HandleFunc("GET "+c+"/v3/rooms/{room}/event/{event}", s.inRoom(s.getEvent))
+	mux.HandleFunc("GET "+c+"/v1/rooms/{room}/relations/{event}/{rel}", s.inRoom(s.relations))
 	mux.HandleFunc("GET "+c+"/v3/profile/{user}/displayname", s.authed(s.displayName))
 	mux.HandleFunc("GET "+c+"/v3/joined_rooms", s.authed(s.joinedRooms))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -55,6 +55,21 @@ func reply(w http.ResponseWriter, status int, v any) {
 
 func fail(w http.ResponseWriter, status int, code, msg string) {
 	reply(w, status, map[string]any{"errcode": code, "error": msg})
+}
+
+// inRoom is authed, and checks under s.mu that the caller has joined the path's room (else
+// 403 M_FORBIDDEN, as a server answers a non-member); h runs with s.mu held.
+func (s *Server) inRoom(h func(http.ResponseWriter, *http.Request, session, *room)) http.HandlerFunc {
+	return s.authed(func(w http.ResponseWriter, r *http.Request, me session) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		rm := s.rooms[id.RoomID(r.PathValue("room"))]
+		if s.membership(rm, me.user) != "join" {
+			fail(w, 403, "M_FORBIDDEN", "not in the room")
+			return
+		}
+		h(w, r, me, rm)
+	})
 }
 
 // authed checks the access token.
@@ -126,7 +141,7 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request, me session) {
 	if d := s.syncLimit; d > 0 {
 		s.syncLimit = 0
 		s.mu.Unlock()
-		reply(w, 429, map[string]any{"errcode": "M_LIMIT_EXCEEDED", "error": "too many requests", "retry_after_ms": d.Milliseconds()})
+		limitExceeded(w, d)
 		return
 	}
 	if s.failSyncs > 0 {
@@ -247,14 +262,12 @@ func (s *Server) syncResponse(me id.UserID, initial bool, from int, f *mautrix.F
 	return resp
 }
 
-func (s *Server) send(w http.ResponseWriter, r *http.Request, me session) {
+func (s *Server) send(w http.ResponseWriter, r *http.Request, me session, rm *room) {
 	var content map[string]any
 	if err := json.NewDecoder(r.Body).Decode(&content); err != nil {
 		fail(w, 400, "M_NOT_JSON", err.Error())
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.failSend {
 		s.failSend = false
 		fail(w, 502, "M_UNKNOWN", "bad gateway")
@@ -262,12 +275,10 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, me session) {
 	}
 	if d := s.rateLimit; d > 0 {
 		s.rateLimit = 0
-		reply(w, 429, map[string]any{"errcode": "M_LIMIT_EXCEEDED", "error": "too many requests", "retry_after_ms": d.Milliseconds()})
+		limitExceeded(w, d)
 		return
 	}
-	rm := s.rooms[id.RoomID(r.PathValue("room"))]
-	if s.membership(rm, me.user) != "join" {
-		fail(w, 403, "M_FORBIDDEN", "not in the room")
+	if !s.takeSend(w, me.user) {
 		return
 	}
 	txn := me.user.String() + "/" + string(me.device) + "/" + r.PathValue("txn")
@@ -283,13 +294,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, me session) {
 // redact serves PUT /rooms/{room}/redact/{event}/{txn}: a member may redact its own events.
 // The event keeps its place with its content stripped and unsigned.redacted_because set; a second
 // redaction is accepted, as on a real server.
-func (s *Server) redact(w http.ResponseWriter, r *http.Request, me session) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rm := s.member(w, r, me)
-	if rm == nil {
-		return
-	}
+func (s *Server) redact(w http.ResponseWriter, r *http.Request, me session, rm *room) {
 	var target *event.Event
 	at := -1
 	for i, ev := range rm.timeline {
@@ -303,6 +308,8 @@ func (s *Server) redact(w http.ResponseWriter, r *http.Request, me session) {
 		return
 	case target.Sender != me.user:
 		fail(w, 403, "M_FORBIDDEN", "you may only redact your own events")
+		return
+	case !s.takeSend(w, me.user):
 		return
 	}
 	red := s.add(rm, me.user, "m.room.redaction", nil, map[string]any{"redacts": target.ID})
@@ -342,23 +349,7 @@ func (s *Server) leave(w http.ResponseWriter, r *http.Request, me session) {
 	reply(w, 200, map[string]any{})
 }
 
-// member returns the room when me has joined it, else answers 403.
-func (s *Server) member(w http.ResponseWriter, r *http.Request, me session) *room {
-	rm := s.rooms[id.RoomID(r.PathValue("room"))]
-	if s.membership(rm, me.user) != "join" {
-		fail(w, 403, "M_FORBIDDEN", "not in the room")
-		return nil
-	}
-	return rm
-}
-
-func (s *Server) stateEvent(w http.ResponseWriter, r *http.Request, me session) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rm := s.member(w, r, me)
-	if rm == nil {
-		return
-	}
+func (s *Server) stateEvent(w http.ResponseWriter, r *http.Request, _ session, rm *room) {
 	ev := rm.state[key(r.PathValue("type"), r.PathValue("key"))]
 	if ev == nil {
 		fail(w, 404, "M_NOT_FOUND", "no such state event")
@@ -369,13 +360,7 @@ func (s *Server) stateEvent(w http.ResponseWriter, r *http.Request, me session) 
 }
 
 // messages pages through a room's timeline; a token "t<i>" is a timeline index.
-func (s *Server) messages(w http.ResponseWriter, r *http.Request, me session) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rm := s.member(w, r, me)
-	if rm == nil {
-		return
-	}
+func (s *Server) messages(w http.ResponseWriter, r *http.Request, _ session, rm *room) {
 	q := r.URL.Query()
 	limit, _ := strconv.Atoi(q.Get("limit"))
 	if limit <= 0 {
@@ -441,13 +426,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, me session) {
 	reply(w, 200, resp)
 }
 
-func (s *Server) context(w http.ResponseWriter, r *http.Request, me session) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rm := s.member(w, r, me)
-	if rm == nil {
-		return
-	}
+func (s *Server) context(w http.ResponseWriter, r *http.Request, _ session, rm *room) {
 	i := slices.IndexFunc(rm.timeline, func(ev *event.Event) bool { return ev.ID.String() == r.PathValue("event") })
 	if i < 0 {
 		fail(w, 404, "M_NOT_FOUND", "no such event")
@@ -459,13 +438,7 @@ func (s *Server) context(w http.ResponseWriter, r *http.Request, me session) {
 	})
 }
 
-func (s *Server) getEvent(w http.ResponseWriter, r *http.Request, me session) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rm := s.member(w, r, me)
-	if rm == nil {
-		return
-	}
+func (s *Server) getEvent(w http.ResponseWriter, r *http.Request, _ session, rm *room) {
 	for _, ev := range rm.timeline {
 		if ev.ID.String() == r.PathValue("event") {
 			reply(w, 200, ev)
@@ -475,13 +448,7 @@ func (s *Server) getEvent(w http.ResponseWriter, r *http.Request, me session) {
 	fail(w, 404, "M_NOT_FOUND", "no such event")
 }
 
-func (s *Server) relations(w http.ResponseWriter, r *http.Request, me session) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rm := s.member(w, r, me)
-	if rm == nil {
-		return
-	}
+func (s *Server) relations(w http.ResponseWriter, r *http.Request, _ session, rm *room) {
 	root, rel := r.PathValue("event"), r.PathValue("rel")
 	resp := mautrix.RespGetRelations{Chunk: []*event.Event{}}
 	for _, ev := range rm.timeline {

@@ -50,6 +50,11 @@ type Server struct {
 	seq       int
 	rateLimit time.Duration
 	failSend  bool // the next send answers 502
+	// send buckets (LimitSends)
+	sendRate  float64
+	sendBurst int
+	buckets   map[id.UserID]*bucket
+	overLimit int
 	syncLimit time.Duration
 	failSyncs int
 	syncs     []string // the since token of every /sync

@@ -16,6 +16,7 @@ const (
 	maxButtonText     = 75   // a button's plain_text label
 	maxButtonValue    = 2000 // a button's value
 	maxActionID       = 255  // an action_id
+	maxBlockID        = 255  // a block_id
 )
 
 // Button is one button of a message's actions blocks, as the bot sent it.
@@ -67,37 +68,19 @@ func (s *Server) InjectBlockAction(ch adapters.ChannelRef, userID, actionID, val
 		btn = Button{ActionID: actionID, Text: actionID, Value: value, blockID: "b0"}
 		ephemeral = true
 	}
-	rid := s.newIDLocked("r")
-	s.responses[rid] = &responseURL{channel: ch.ChatID, user: userID, target: target}
-	name := ""
-	if u := s.users[userID]; u != nil {
-		name = u.Name
-	}
-	chName := ch.ChatID
-	if c := s.channels[ch.ChatID]; c != nil {
-		chName = c.name
-	}
-	trigger := s.newIDLocked("trig.")
-	actionTS := s.nextTSLocked()
+	inv := s.invocationLocked(ch, userID, target)
 	s.mu.Unlock()
 
 	action := map[string]any{"type": "button", "action_id": btn.ActionID, "block_id": btn.blockID,
 		"text":  map[string]any{"type": "plain_text", "text": btn.Text, "emoji": true},
-		"value": value, "action_ts": actionTS}
+		"value": value, "action_ts": inv.actionTS}
 	if btn.Style != "" {
 		action["style"] = btn.Style
 	}
-	payload := map[string]any{
-		"type": "block_actions", "token": "verification-token", "api_app_id": AppID,
-		"user":       map[string]any{"id": userID, "username": name, "name": name, "team_id": TeamID},
-		"team":       map[string]any{"id": TeamID, "domain": "fake"},
-		"channel":    map[string]any{"id": ch.ChatID, "name": chName},
-		"container":  map[string]any{"type": "message", "message_ts": messageTS, "channel_id": ch.ChatID, "is_ephemeral": ephemeral},
-		"enterprise": nil, "is_enterprise_install": false, "trigger_id": trigger,
-		"state":        map[string]any{"values": map[string]any{}},
-		"response_url": s.hs.URL + "/response/" + rid,
-		"actions":      []any{action},
-	}
+	payload := inv.interaction("block_actions", userID, ch.ChatID)
+	payload["container"] = map[string]any{"type": "message", "message_ts": messageTS, "channel_id": ch.ChatID, "is_ephemeral": ephemeral}
+	payload["state"], payload["api_app_id"] = map[string]any{"values": map[string]any{}}, AppID
+	payload["actions"] = []any{action}
 	if msg != nil {
 		payload["message"] = msg
 	}
@@ -119,9 +102,16 @@ func buttons(blocks any) ([]Button, error) {
 	}
 	var out []Button
 	seen := map[string]bool{}
+	blockIDs := map[string]bool{}
 	for i, b := range list {
 		block, _ := b.(map[string]any)
 		typ, _ := block["type"].(string)
+		if id, _ := block["block_id"].(string); id != "" {
+			if len(id) > maxBlockID || blockIDs[id] {
+				return nil, fmt.Errorf("block %d: block_id %q must be unique in the message and at most %d characters", i, id, maxBlockID)
+			}
+			blockIDs[id] = true
+		}
 		switch typ {
 		case "section":
 			if t, ok := block["text"].(map[string]any); ok {
@@ -216,25 +206,10 @@ func (s *Server) InjectMessageShortcut(ch adapters.ChannelRef, userID, callbackI
 		s.unhandled = append(s.unhandled, fmt.Sprintf("InjectMessageShortcut: no message %s in %s", ts, ch.ChatID))
 		msg = map[string]any{"type": "message", "ts": ts}
 	}
-	rid := s.newIDLocked("r")
-	s.responses[rid] = &responseURL{channel: ch.ChatID, user: userID}
-	name := ""
-	if u := s.users[userID]; u != nil {
-		name = u.Name
-	}
-	chName := ch.ChatID
-	if c := s.channels[ch.ChatID]; c != nil {
-		chName = c.name
-	}
-	trigger := s.newIDLocked("trig.")
-	actionTS := s.nextTSLocked()
+	inv := s.invocationLocked(ch, userID, "")
 	s.mu.Unlock()
-	return s.enqueue("interactive", map[string]any{
-		"type": "message_action", "token": "verification-token", "action_ts": actionTS,
-		"team":        map[string]any{"id": TeamID, "domain": "fake"},
-		"user":        map[string]any{"id": userID, "username": name, "name": name, "team_id": TeamID},
-		"channel":     map[string]any{"id": ch.ChatID, "name": chName},
-		"callback_id": callbackID, "trigger_id": trigger, "message_ts": ts, "message": msg,
-		"response_url": s.hs.URL + "/response/" + rid, "is_enterprise_install": false, "enterprise": nil,
-	})
+	payload := inv.interaction("message_action", userID, ch.ChatID)
+	payload["callback_id"], payload["message_ts"], payload["message"] = callbackID, ts, msg
+	payload["action_ts"] = inv.actionTS // block_actions carry it in each action instead
+	return s.enqueue("interactive", payload)
 }

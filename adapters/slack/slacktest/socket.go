@@ -272,24 +272,50 @@ func (s *Server) InjectCommand(ch adapters.ChannelRef, text string, admin bool) 
 // the envelope id. Its response_url leads back to this server.
 func (s *Server) InjectSlashCommand(ch adapters.ChannelRef, userID, text string) string {
 	s.mu.Lock()
-	rid := s.newIDLocked("r")
-	s.responses[rid] = &responseURL{channel: ch.ChatID, user: userID}
-	name := ""
-	if u := s.users[userID]; u != nil {
-		name = u.Name
-	}
-	chName := ch.ChatID
-	if c := s.channels[ch.ChatID]; c != nil {
-		chName = c.name
-	}
-	trigger := s.newIDLocked("trig.")
+	inv := s.invocationLocked(ch, userID, "")
 	s.mu.Unlock()
 	return s.enqueue("slash_commands", map[string]any{
 		"token": "verification-token", "team_id": TeamID, "team_domain": "fake",
-		"channel_id": ch.ChatID, "channel_name": chName, "user_id": userID, "user_name": name,
+		"channel_id": ch.ChatID, "channel_name": inv.channelName, "user_id": userID, "user_name": inv.userName,
 		"command": "/discourse", "text": text, "api_app_id": AppID, "is_enterprise_install": "false",
-		"response_url": s.hs.URL + "/response/" + rid, "trigger_id": trigger,
+		"response_url": inv.responseURL, "trigger_id": inv.triggerID,
 	})
+}
+
+// invocation is what a slash command or an interaction payload says of where it comes from: a
+// fresh response_url for answers to the user, the user's and channel's names, a trigger_id
+// and, for interactions, an action_ts.
+type invocation struct {
+	responseURL, userName, channelName, triggerID, actionTS string
+}
+
+// invocationLocked makes the invocation of userID in ch; its response_url's replace_original
+// replaces the message target (none when empty).
+func (s *Server) invocationLocked(ch adapters.ChannelRef, userID, target string) invocation {
+	rid := s.newIDLocked("r")
+	s.responses[rid] = &responseURL{channel: ch.ChatID, user: userID, target: target}
+	inv := invocation{responseURL: s.hs.URL + "/response/" + rid, channelName: ch.ChatID,
+		triggerID: s.newIDLocked("trig."), actionTS: s.nextTSLocked()}
+	if u := s.users[userID]; u != nil {
+		inv.userName = u.Name
+	}
+	if c := s.channels[ch.ChatID]; c != nil {
+		inv.channelName = c.name
+	}
+	return inv
+}
+
+// interaction is the start of an interaction payload of type typ (block_actions,
+// message_action, …) from inv: who, in which team and channel, and how to answer.
+func (inv invocation) interaction(typ, userID, chatID string) map[string]any {
+	return map[string]any{
+		"type": typ, "token": "verification-token",
+		"user":         map[string]any{"id": userID, "username": inv.userName, "name": inv.userName, "team_id": TeamID},
+		"team":         map[string]any{"id": TeamID, "domain": "fake"},
+		"channel":      map[string]any{"id": chatID, "name": inv.channelName},
+		"trigger_id":   inv.triggerID,
+		"response_url": inv.responseURL, "is_enterprise_install": false, "enterprise": nil,
+	}
 }
 
 // InjectMention makes userID post "<@UBOT> text" in ch (in the thread threadTS when set): the
@@ -356,19 +382,28 @@ func (s *Server) Connects() int { return s.Calls("apps.connections.open") }
 
 // WaitConnected waits until a Socket Mode connection is live or ctx is done.
 func (s *Server) WaitConnected(ctx context.Context) error {
+	if err := s.waitFor(ctx, &s.connWaiters, func() bool { return len(s.conns) > 0 }); err != nil {
+		return fmt.Errorf("no Socket Mode connection: %w", err)
+	}
+	return nil
+}
+
+// waitFor waits until done (called under s.mu) holds or ctx is done; whoever may make it hold
+// wakes the channels in waiters.
+func (s *Server) waitFor(ctx context.Context, waiters *[]chan struct{}, done func() bool) error {
 	for {
 		s.mu.Lock()
-		if len(s.conns) > 0 {
+		if done() {
 			s.mu.Unlock()
 			return nil
 		}
 		ch := make(chan struct{})
-		s.connWaiters = append(s.connWaiters, ch)
+		*waiters = append(*waiters, ch)
 		s.mu.Unlock()
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return fmt.Errorf("no Socket Mode connection: %w", ctx.Err())
+			return ctx.Err()
 		}
 	}
 }
@@ -401,28 +436,19 @@ func (s *Server) LateAcks() []string {
 
 // WaitAcked waits until every envelope sent so far is acknowledged, or ctx is done.
 func (s *Server) WaitAcked(ctx context.Context) error {
-	for {
-		s.mu.Lock()
-		pending := 0
+	allAcked := func() bool {
 		for _, e := range s.envelopes {
 			if !e.Acked {
-				pending++
+				return false
 			}
 		}
-		if pending == 0 {
-			s.mu.Unlock()
-			return nil
-		}
-		ch := make(chan struct{})
-		s.ackWaiters = append(s.ackWaiters, ch)
-		s.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return fmt.Errorf("%d envelopes not acknowledged (%s): %w", pending,
-				strings.Join(s.Unacked(), ", "), ctx.Err())
-		}
+		return true
 	}
+	if err := s.waitFor(ctx, &s.ackWaiters, allAcked); err != nil {
+		pending := s.Unacked()
+		return fmt.Errorf("%d envelopes not acknowledged (%s): %w", len(pending), strings.Join(pending, ", "), err)
+	}
+	return nil
 }
 
 // Settle implements adaptertest.Settler: it waits for every envelope to be acknowledged.

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -185,28 +185,34 @@ func (s *Server) connectionsOpen(apiRequest) (int, any) {
 	return http.StatusOK, ok(map[string]any{"url": wsURL})
 }
 
-func (s *Server) postMessage(req apiRequest) (int, any) {
-	p := req.params
-	chID := p.Get("channel")
-	if chID == "" {
-		return http.StatusOK, slackError("channel_not_found")
-	}
-	var blocks, attachments any
+// content is what chat.postMessage and chat.update carry: the text, the blocks and attachments
+// (wire form) and the buttons of the blocks.
+type content struct {
+	text                string
+	blocks, attachments any
+	buttons             []Button
+}
+
+// readContent decodes a message's content and checks it as Slack does: some text, blocks or
+// attachments; images Slack can download; blocks within Block Kit's limits (a violation is also
+// recorded in Unhandled, as the bot must never send one). A fault is Slack's error body.
+func (s *Server) readContent(method string, p url.Values) (content, map[string]any) {
+	var c content
 	if b := p.Get("blocks"); b != "" {
-		if err := json.Unmarshal([]byte(b), &blocks); err != nil {
-			return http.StatusOK, slackError("invalid_blocks")
+		if err := json.Unmarshal([]byte(b), &c.blocks); err != nil {
+			return c, slackError("invalid_blocks")
 		}
 	}
 	if a := p.Get("attachments"); a != "" {
-		if err := json.Unmarshal([]byte(a), &attachments); err != nil {
-			return http.StatusOK, slackError("invalid_attachments")
+		if err := json.Unmarshal([]byte(a), &c.attachments); err != nil {
+			return c, slackError("invalid_attachments")
 		}
 	}
-	text := p.Get("text")
-	if text == "" && blocks == nil && attachments == nil {
-		return http.StatusOK, slackError("no_text")
+	c.text = p.Get("text")
+	if c.text == "" && c.blocks == nil && c.attachments == nil {
+		return c, slackError("no_text")
 	}
-	if bad := s.undownloadable(map[string]any{"blocks": blocks, "attachments": attachments}); len(bad) > 0 {
+	if bad := s.undownloadable(map[string]any{"blocks": c.blocks, "attachments": c.attachments}); len(bad) > 0 {
 		msgs := make([]any, len(bad))
 		for i, b := range bad {
 			msgs[i] = "[ERROR] " + b.(string)
@@ -214,14 +220,28 @@ func (s *Server) postMessage(req apiRequest) (int, any) {
 		body := slackError("invalid_blocks")
 		body["errors"] = bad
 		body["response_metadata"] = map[string]any{"messages": msgs}
-		return http.StatusOK, body
+		return c, body
 	}
-	btns, err := buttons(blocks)
+	btns, err := buttons(c.blocks)
 	if err != nil {
 		s.mu.Lock()
-		s.unhandled = append(s.unhandled, "chat.postMessage: invalid_blocks: "+err.Error())
+		s.unhandled = append(s.unhandled, method+": invalid_blocks: "+err.Error())
 		s.mu.Unlock()
-		return http.StatusOK, slackError("invalid_blocks")
+		return c, slackError("invalid_blocks")
+	}
+	c.buttons = btns
+	return c, nil
+}
+
+func (s *Server) postMessage(req apiRequest) (int, any) {
+	p := req.params
+	chID := p.Get("channel")
+	if chID == "" {
+		return http.StatusOK, slackError("channel_not_found")
+	}
+	msg, fault := s.readContent("chat.postMessage", p)
+	if fault != nil {
+		return http.StatusOK, fault
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -233,60 +253,59 @@ func (s *Server) postMessage(req apiRequest) (int, any) {
 		return http.StatusOK, slackError("not_in_channel")
 	}
 	threadTS := p.Get("thread_ts")
-	m := &message{User: BotUser, BotID: BotID, Text: text, ThreadTS: threadTS, Blocks: blocks,
-		Attachments: attachments}
+	m := &message{User: BotUser, BotID: BotID, Text: msg.text, ThreadTS: threadTS, Blocks: msg.blocks,
+		Attachments: msg.attachments}
 	ts := s.addMessageLocked(chID, m)
 	s.posts = append(s.posts, Post{
-		Channel: chID, TS: ts, ThreadTS: threadTS, Text: text,
-		Flat:        flatten(text, blocks, attachments),
+		Channel: chID, TS: ts, ThreadTS: threadTS, Text: msg.text,
+		Flat:        flatten(msg.text, msg.blocks, msg.attachments),
 		UnfurlLinks: p.Get("unfurl_links"), UnfurlMedia: p.Get("unfurl_media"),
-		Colors: colors(attachments), Images: images(blocks, attachments), Via: "chat.postMessage",
-		Buttons: btns, ref: ts, At: time.Now(),
+		Colors: colors(msg.attachments), Images: images(msg.blocks, msg.attachments), Via: "chat.postMessage",
+		Buttons: msg.buttons, ref: ts, At: time.Now(),
 	})
 	return http.StatusOK, ok(map[string]any{"channel": chID, "ts": ts, "message": m.json()})
+}
+
+// botMessageLocked finds the bot's own message ts in the channel chID, for chat.update and
+// chat.delete; a message that is not the bot's is Slack's error notOurs.
+func (s *Server) botMessageLocked(chID, ts, notOurs string) (*channel, *message, map[string]any) {
+	c := s.channels[chID]
+	if c == nil || (c.private && !c.member) {
+		return nil, nil, slackError("channel_not_found")
+	}
+	m := c.find(ts)
+	if m == nil {
+		return nil, nil, slackError("message_not_found")
+	}
+	if m.BotID != BotID {
+		return nil, nil, slackError(notOurs)
+	}
+	return c, m, nil
 }
 
 // updateMessage serves chat.update (https://api.slack.com/methods/chat.update): the bot's own
 // message, by channel and ts, gets new text, blocks and attachments.
 func (s *Server) updateMessage(req apiRequest) (int, any) {
-	p := req.params
-	chID, ts := p.Get("channel"), p.Get("ts")
-	var blocks, attachments any
-	if b := p.Get("blocks"); b != "" {
-		if err := json.Unmarshal([]byte(b), &blocks); err != nil {
-			return http.StatusOK, slackError("invalid_blocks")
-		}
-	}
-	if a := p.Get("attachments"); a != "" {
-		if err := json.Unmarshal([]byte(a), &attachments); err != nil {
-			return http.StatusOK, slackError("invalid_attachments")
-		}
-	}
-	text := p.Get("text")
-	if text == "" && blocks == nil && attachments == nil {
-		return http.StatusOK, slackError("no_text")
+	chID, ts := req.params.Get("channel"), req.params.Get("ts")
+	msg, fault := s.readContent("chat.update", req.params)
+	if fault != nil {
+		return http.StatusOK, fault
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.channels[chID]
-	if c == nil || (c.private && !c.member) {
-		return http.StatusOK, slackError("channel_not_found")
+	_, m, fault := s.botMessageLocked(chID, ts, "cant_update_message")
+	if fault != nil {
+		return http.StatusOK, fault
 	}
-	m := c.find(ts)
-	if m == nil {
-		return http.StatusOK, slackError("message_not_found")
-	}
-	if m.BotID != BotID {
-		return http.StatusOK, slackError("cant_update_message")
-	}
-	m.Text, m.Blocks, m.Attachments = text, blocks, attachments
+	m.Text, m.Blocks, m.Attachments = msg.text, msg.blocks, msg.attachments
 	for i := range s.posts {
 		if q := &s.posts[i]; q.Channel == chID && q.TS == ts && !q.Deleted {
-			q.Text, q.Flat = text, flatten(text, blocks, attachments)
-			q.Colors, q.Images, q.Edits = colors(attachments), images(blocks, attachments), q.Edits+1
+			q.Text, q.Flat = msg.text, flatten(msg.text, msg.blocks, msg.attachments)
+			q.Colors, q.Images, q.Buttons = colors(msg.attachments), images(msg.blocks, msg.attachments), msg.buttons
+			q.Edits++
 		}
 	}
-	return http.StatusOK, ok(map[string]any{"channel": chID, "ts": ts, "text": text})
+	return http.StatusOK, ok(map[string]any{"channel": chID, "ts": ts, "text": msg.text})
 }
 
 // deleteMessage serves chat.delete (https://api.slack.com/methods/chat.delete): a bot token may
@@ -295,16 +314,9 @@ func (s *Server) deleteMessage(req apiRequest) (int, any) {
 	chID, ts := req.params.Get("channel"), req.params.Get("ts")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.channels[chID]
-	if c == nil || (c.private && !c.member) {
-		return http.StatusOK, slackError("channel_not_found")
-	}
-	m := c.find(ts)
-	if m == nil {
-		return http.StatusOK, slackError("message_not_found")
-	}
-	if m.BotID != BotID {
-		return http.StatusOK, slackError("cant_delete_message")
+	c, m, fault := s.botMessageLocked(chID, ts, "cant_delete_message")
+	if fault != nil {
+		return http.StatusOK, fault
 	}
 	c.messages = slices.DeleteFunc(c.messages, func(x *message) bool { return x == m })
 	for i := range s.posts {
@@ -571,34 +583,36 @@ func flatten(text string, blocks, attachments any) string {
 	if text != "" {
 		parts = append(parts, text)
 	}
-	var walk func(v any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case []any:
-			for _, e := range v {
-				walk(e)
-			}
-		case map[string]any:
-			keys := make([]string, 0, len(v))
-			for k := range v {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				switch k {
-				case "text", "alt_text", "title", "pretext", "author_name", "footer", "value", "title_link":
-					if s, ok := v[k].(string); ok && s != "" {
-						parts = append(parts, s)
-						continue
-					}
+	for _, v := range []any{blocks, attachments} {
+		eachString("", v, func(_, key, s string) {
+			switch key {
+			case "text", "alt_text", "title", "pretext", "author_name", "footer", "value", "title_link":
+				if s != "" {
+					parts = append(parts, s)
 				}
-				walk(v[k])
 			}
+		})
+	}
+	return strings.Join(parts, "\n")
+}
+
+// eachString calls visit with the JSON pointer, the key and the value of every string field in
+// v (wire form), keys in sorted order.
+func eachString(pointer string, v any, visit func(pointer, key, s string)) {
+	switch v := v.(type) {
+	case []any:
+		for i, e := range v {
+			eachString(pointer+"/"+strconv.Itoa(i), e, visit)
+		}
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			if s, ok := v[k].(string); ok {
+				visit(pointer+"/"+k, k, s)
+				continue
+			}
+			eachString(pointer+"/"+k, v[k], visit)
 		}
 	}
-	walk(blocks)
-	walk(attachments)
-	return strings.Join(parts, "\n")
 }
 
 func colors(attachments any) []string {
@@ -619,58 +633,24 @@ func colors(attachments any) []string {
 func (s *Server) undownloadable(v map[string]any) []any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.badImages) == 0 {
-		return nil
-	}
 	var out []any
-	var walk func(path string, v any)
-	walk = func(path string, v any) {
-		switch v := v.(type) {
-		case []any:
-			for i, e := range v {
-				walk(path+"/"+strconv.Itoa(i), e)
-			}
-		case map[string]any:
-			keys := make([]string, 0, len(v))
-			for k := range v {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				if u, ok := v[k].(string); ok && k == "image_url" && s.badImages[u] {
-					out = append(out, "downloading image failed [json-pointer:"+path+"/"+k+"]")
-					continue
-				}
-				walk(path+"/"+k, v[k])
-			}
+	eachString("", v, func(pointer, key, u string) {
+		if key == "image_url" && s.badImages[u] {
+			out = append(out, "downloading image failed [json-pointer:"+pointer+"]")
 		}
-	}
-	walk("", v)
+	})
 	return out
 }
 
 // images collects the image URLs of image blocks and elements and of attachments.
 func images(vs ...any) []string {
 	var out []string
-	var walk func(v any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case []any:
-			for _, e := range v {
-				walk(e)
-			}
-		case map[string]any:
-			for k, e := range v {
-				if s, ok := e.(string); ok && (k == "image_url" || k == "author_icon" || k == "thumb_url") {
-					out = append(out, s)
-					continue
-				}
-				walk(e)
-			}
-		}
-	}
 	for _, v := range vs {
-		walk(v)
+		eachString("", v, func(_, key, s string) {
+			if key == "image_url" || key == "author_icon" || key == "thumb_url" {
+				out = append(out, s)
+			}
+		})
 	}
 	return out
 }

@@ -50,6 +50,15 @@ func (s *Server) AddTopic(chatID int64, name string) adapters.ChannelRef {
 	return ref(chatID, id)
 }
 
+// SetUsername makes ch a public chat with that username ("" makes it private again). Telegram
+// then sends it as the "username" of the chat in every message and in getChat, and links to its
+// messages read https://t.me/<username>/<id>.
+func (s *Server) SetUsername(ch adapters.ChannelRef, username string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.chat(ch).username = username
+}
+
 // SetMember sets a user's status in a chat: "creator", "administrator", "member", "restricted",
 // "left" or "kicked". The bot's own status (user BotID) decides whether it may post.
 func (s *Server) SetMember(ch adapters.ChannelRef, userID int64, status string) {

@@ -10,8 +10,11 @@ import (
 
 var _ adaptertest.HistoryFake = (*Server)(nil)
 
-// OtherChatID is the supergroup OtherChannel returns.
-const OtherChatID = -1001000000002
+// OtherChatID is the public supergroup OtherChannel returns, OtherChatUsername its username.
+const (
+	OtherChatID       = -1001000000002
+	OtherChatUsername = "other_group"
+)
 
 // AddHistory implements adaptertest.HistoryFake: MemberUser writes text in ch, as a reply to
 // root when set (a Telegram thread is a chain of replies). The bot sees it as its next update.
@@ -23,18 +26,30 @@ func (s *Server) AddHistory(ch adapters.ChannelRef, text string, root adapters.M
 	return adapters.MessageRef(strconv.Itoa(s.Inject(in)))
 }
 
-// MessageLink implements adaptertest.HistoryFake: a supergroup's message link,
-// https://t.me/c/<chat id without -100>/<message id>.
+// MessageLink implements adaptertest.HistoryFake: the link Telegram's Copy Message Link gives,
+// https://t.me/<username>/[<topic>/]<message id> in a public chat, else
+// https://t.me/c/<chat id without -100>/[<topic>/]<message id>.
 func (s *Server) MessageLink(ch adapters.ChannelRef, ref adapters.MessageRef) string {
-	return "https://t.me/c/" + strings.TrimPrefix(ch.ChatID, "-100") + "/" + string(ref)
+	s.mu.Lock()
+	username := s.chat(ch).username
+	s.mu.Unlock()
+	link := "https://t.me/c/" + strings.TrimPrefix(ch.ChatID, "-100") + "/"
+	if username != "" {
+		link = "https://t.me/" + username + "/"
+	}
+	if ch.ThreadID != "" {
+		link += ch.ThreadID + "/"
+	}
+	return link + string(ref)
 }
 
-// OtherChannel implements adaptertest.HistoryFake: a second supergroup with the bot in it.
+// OtherChannel implements adaptertest.HistoryFake: a second supergroup with the bot in it, a
+// public one (OtherChatUsername), so its links name it by username.
 func (s *Server) OtherChannel() adapters.ChannelRef {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.chats[OtherChatID] == nil {
-		s.addChat(OtherChatID, "supergroup", "Other group", false)
+		s.addChat(OtherChatID, "supergroup", "Other group", false).username = OtherChatUsername
 	}
 	return ref(OtherChatID, 0)
 }

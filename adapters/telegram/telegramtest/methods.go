@@ -13,14 +13,87 @@ import (
 // maxMessageLength is Telegram's limit on a message's visible text.
 const maxMessageLength = 4096
 
-func (s *Server) getMe(w http.ResponseWriter) {
+func (s *Server) getMe(w http.ResponseWriter, _ *http.Request, _ map[string]string) {
 	s.mu.Lock()
 	privacy := s.privacy
 	s.mu.Unlock()
 	answer(w, map[string]any{
-		"id": BotID, "is_bot": true, "first_name": "Discourse", "username": BotUsername,
+		"id": botUser.ID, "is_bot": true, "first_name": botUser.FirstName, "username": botUser.Username,
 		"can_join_groups": true, "can_read_all_group_messages": !privacy, "supports_inline_queries": false,
 	})
+}
+
+// botUser is the fake bot as a User: the sender of its messages.
+var botUser = User{ID: BotID, IsBot: true, FirstName: "Discourse", Username: BotUsername}
+
+// knownParams answers a request that has a parameter method does not take, and reports whether
+// every parameter is known.
+func (s *Server) knownParams(w http.ResponseWriter, method string, known map[string]bool, p map[string]string) bool {
+	for k := range p {
+		if !known[k] {
+			s.unhandle(w, method+" parameter "+k, http.StatusBadRequest, "Bad Request: unknown parameter "+k)
+			return false
+		}
+	}
+	return true
+}
+
+// messageText parses a message's text as Telegram would for method: plain with entities, or
+// HTML, not empty and at most maxMessageLength long (tooLong is Telegram's answer otherwise).
+// It answers the error itself and returns false. Callers hold s.mu.
+func (s *Server) messageText(w http.ResponseWriter, method, tooLong string, p map[string]string) (string, []Entity, bool) {
+	var text string
+	var ents []Entity
+	switch mode := strings.ToLower(p["parse_mode"]); mode {
+	case "":
+		text = p["text"]
+		if e := p["entities"]; e != "" {
+			if err := json.Unmarshal([]byte(e), &ents); err != nil {
+				fail(w, http.StatusBadRequest, "Bad Request: can't parse entities JSON", nil)
+				return "", nil, false
+			}
+		}
+	case "html":
+		var err error
+		if text, ents, err = parseHTML(p["text"]); err != nil {
+			fail(w, http.StatusBadRequest, "Bad Request: "+err.Error(), nil)
+			return "", nil, false
+		}
+	default:
+		s.unhandled = append(s.unhandled, method+" parse_mode="+p["parse_mode"])
+		fail(w, http.StatusBadRequest, "Bad Request: the fake only parses HTML", nil)
+		return "", nil, false
+	}
+	if strings.TrimSpace(text) == "" {
+		fail(w, http.StatusBadRequest, "Bad Request: message text is empty", nil)
+		return "", nil, false
+	}
+	if len(utf16.Encode([]rune(text))) > maxMessageLength {
+		fail(w, http.StatusBadRequest, "Bad Request: "+tooLong, nil)
+		return "", nil, false
+	}
+	return text, ents, true
+}
+
+// messageJSON is the Message object Telegram answers a send or an edit of the bot's m in c with.
+// Callers hold s.mu.
+func (s *Server) messageJSON(c *chat, m *Message) map[string]any {
+	s.clock++
+	res := map[string]any{"message_id": m.ID, "date": s.clock, "chat": c.json(), "text": m.Text, "from": botUser}
+	if m.Edits > 0 {
+		res["edit_date"] = s.clock
+	}
+	if len(m.Entities) > 0 {
+		res["entities"] = m.Entities
+	}
+	if m.Channel.ThreadID != "" {
+		res["message_thread_id"], _ = strconv.Atoi(m.Channel.ThreadID)
+		res["is_topic_message"] = true
+	}
+	if m.ReplyTo != 0 {
+		res["reply_to_message"] = map[string]any{"message_id": m.ReplyTo, "date": s.clock, "chat": c.json()}
+	}
+	return res
 }
 
 // getUpdates is a real long poll: it confirms the updates below offset, then answers at once
@@ -147,12 +220,9 @@ var sendMessageParams = map[string]bool{
 	"reply_markup": true, "message_thread_id": true,
 }
 
-func (s *Server) sendMessage(w http.ResponseWriter, p map[string]string) {
-	for k := range p {
-		if !sendMessageParams[k] {
-			s.unhandle(w, "sendMessage parameter "+k, http.StatusBadRequest, "Bad Request: unknown parameter "+k)
-			return
-		}
+func (s *Server) sendMessage(w http.ResponseWriter, _ *http.Request, p map[string]string) {
+	if !s.knownParams(w, "sendMessage", sendMessageParams, p) {
+		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -179,36 +249,11 @@ func (s *Server) sendMessage(w http.ResponseWriter, p map[string]string) {
 		return
 	}
 	var m Message
-	switch mode := strings.ToLower(p["parse_mode"]); mode {
-	case "":
-		m.Text = p["text"]
-		if e := p["entities"]; e != "" {
-			if err := json.Unmarshal([]byte(e), &m.Entities); err != nil {
-				fail(w, http.StatusBadRequest, "Bad Request: can't parse entities JSON", nil)
-				return
-			}
-		}
-	case "html":
-		text, ents, err := parseHTML(p["text"])
-		if err != nil {
-			fail(w, http.StatusBadRequest, "Bad Request: "+err.Error(), nil)
-			return
-		}
-		m.Text, m.Entities = text, ents
-	default:
-		s.unhandled = append(s.unhandled, "sendMessage parse_mode="+p["parse_mode"])
-		fail(w, http.StatusBadRequest, "Bad Request: the fake only parses HTML", nil)
+	var ok bool
+	if m.Text, m.Entities, ok = s.messageText(w, "sendMessage", "message is too long", p); !ok {
 		return
 	}
 	m.HTML, m.ParseMode = p["text"], p["parse_mode"]
-	if strings.TrimSpace(m.Text) == "" {
-		fail(w, http.StatusBadRequest, "Bad Request: message text is empty", nil)
-		return
-	}
-	if len(utf16.Encode([]rune(m.Text))) > maxMessageLength {
-		fail(w, http.StatusBadRequest, "Bad Request: message is too long", nil)
-		return
-	}
 	thread := 0
 	if t := p["message_thread_id"]; t != "" {
 		thread, _ = strconv.Atoi(t)
@@ -234,25 +279,10 @@ func (s *Server) sendMessage(w http.ResponseWriter, p map[string]string) {
 	m.Channel = ref(c.id, thread)
 	m.At = time.Now()
 	s.posted = append(s.posted, m)
-	s.clock++
-	res := map[string]any{
-		"message_id": m.ID, "date": s.clock, "chat": c.json(), "text": m.Text,
-		"from": map[string]any{"id": BotID, "is_bot": true, "first_name": "Discourse", "username": BotUsername},
-	}
-	if len(m.Entities) > 0 {
-		res["entities"] = m.Entities
-	}
-	if thread != 0 {
-		res["message_thread_id"] = thread
-		res["is_topic_message"] = true
-	}
-	if m.ReplyTo != 0 {
-		res["reply_to_message"] = map[string]any{"message_id": m.ReplyTo, "date": s.clock, "chat": c.json()}
-	}
-	answer(w, res)
+	answer(w, s.messageJSON(c, &m))
 }
 
-func (s *Server) getChatMember(w http.ResponseWriter, p map[string]string) {
+func (s *Server) getChatMember(w http.ResponseWriter, _ *http.Request, p map[string]string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.lookupChat(w, p)
@@ -266,7 +296,7 @@ func (s *Server) getChatMember(w http.ResponseWriter, p map[string]string) {
 	}
 	u, known := s.users[uid]
 	if uid == BotID {
-		u, known = User{ID: BotID, IsBot: true, FirstName: "Discourse", Username: BotUsername}, true
+		u, known = botUser, true
 	}
 	if !known {
 		fail(w, http.StatusBadRequest, "Bad Request: user not found", nil)
@@ -288,7 +318,7 @@ func (s *Server) getChatMember(w http.ResponseWriter, p map[string]string) {
 	answer(w, res)
 }
 
-func (s *Server) getChat(w http.ResponseWriter, p map[string]string) {
+func (s *Server) getChat(w http.ResponseWriter, _ *http.Request, p map[string]string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.lookupChat(w, p)
@@ -304,7 +334,7 @@ func (s *Server) getChat(w http.ResponseWriter, p map[string]string) {
 
 var commandName = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
 
-func (s *Server) setMyCommands(w http.ResponseWriter, p map[string]string) {
+func (s *Server) setMyCommands(w http.ResponseWriter, _ *http.Request, p map[string]string) {
 	var cmds []BotCommand
 	if err := json.Unmarshal([]byte(p["commands"]), &cmds); err != nil {
 		fail(w, http.StatusBadRequest, "Bad Request: can't parse commands JSON object", nil)
@@ -326,16 +356,17 @@ func (s *Server) setMyCommands(w http.ResponseWriter, p map[string]string) {
 	answer(w, true)
 }
 
-func (s *Server) getWebhookInfo(w http.ResponseWriter) {
+func (s *Server) deleteWebhook(w http.ResponseWriter, _ *http.Request, _ map[string]string) {
+	s.mu.Lock()
+	s.webhook = ""
+	s.mu.Unlock()
+	answer(w, true)
+}
+
+func (s *Server) getWebhookInfo(w http.ResponseWriter, _ *http.Request, _ map[string]string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	pending := 0
-	for _, u := range s.updates {
-		if u.id >= s.confirmed {
-			pending++
-		}
-	}
-	answer(w, map[string]any{"url": s.webhook, "has_custom_certificate": false, "pending_update_count": pending})
+	answer(w, map[string]any{"url": s.webhook, "has_custom_certificate": false, "pending_update_count": s.pendingLocked()})
 }
 
 // editMessageTextParams are the parameters editMessageText accepts (inline messages aside).
@@ -344,89 +375,60 @@ var editMessageTextParams = map[string]bool{
 	"disable_web_page_preview": true, "link_preview_options": true, "reply_markup": true,
 }
 
-// sentLocked finds the bot's message id in chat c, or nil.
-func (s *Server) sentLocked(c *chat, id int) *Message {
+// ownMessage finds the bot's own message that p's chat_id and message_id name, not deleted;
+// it answers Telegram's error itself ("message to <verb> not found") when there is none.
+// Callers hold s.mu.
+func (s *Server) ownMessage(w http.ResponseWriter, p map[string]string, verb string) (*chat, *Message) {
+	c := s.lookupChat(w, p)
+	if c == nil {
+		return nil, nil
+	}
+	id, _ := strconv.Atoi(p["message_id"])
 	for i := range s.posted {
 		m := &s.posted[i]
 		if m.ID == id && m.Channel.ChatID == strconv.FormatInt(c.id, 10) && !m.Deleted {
-			return m
+			return c, m
 		}
 	}
-	return nil
+	fail(w, http.StatusBadRequest, "Bad Request: message to "+verb+" not found", nil)
+	return nil, nil
 }
 
 // editMessageText serves https://core.telegram.org/bots/api#editmessagetext for the bot's own
 // text messages, with Telegram's answers for a missing message and for an unchanged text.
-func (s *Server) editMessageText(w http.ResponseWriter, p map[string]string) {
-	for k := range p {
-		if !editMessageTextParams[k] {
-			s.unhandle(w, "editMessageText parameter "+k, http.StatusBadRequest, "Bad Request: unknown parameter "+k)
-			return
-		}
+func (s *Server) editMessageText(w http.ResponseWriter, _ *http.Request, p map[string]string) {
+	if !s.knownParams(w, "editMessageText", editMessageTextParams, p) {
+		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.lookupChat(w, p)
-	if c == nil {
-		return
-	}
-	id, _ := strconv.Atoi(p["message_id"])
-	m := s.sentLocked(c, id)
+	c, m := s.ownMessage(w, p, "edit")
 	if m == nil {
-		fail(w, http.StatusBadRequest, "Bad Request: message to edit not found", nil)
 		return
 	}
-	if strings.ToLower(p["parse_mode"]) != "html" {
-		s.unhandled = append(s.unhandled, "editMessageText parse_mode="+p["parse_mode"])
-		fail(w, http.StatusBadRequest, "Bad Request: the fake only parses HTML", nil)
+	text, ents, ok := s.messageText(w, "editMessageText", "MESSAGE_TOO_LONG", p)
+	if !ok {
 		return
 	}
-	text, ents, err := parseHTML(p["text"])
-	if err != nil {
-		fail(w, http.StatusBadRequest, "Bad Request: "+err.Error(), nil)
-		return
-	}
-	if strings.TrimSpace(text) == "" {
-		fail(w, http.StatusBadRequest, "Bad Request: message text is empty", nil)
-		return
-	}
-	if len(utf16.Encode([]rune(text))) > maxMessageLength {
-		fail(w, http.StatusBadRequest, "Bad Request: MESSAGE_TOO_LONG", nil)
-		return
-	}
-	if p["text"] == m.HTML {
+	if p["text"] == m.HTML && p["parse_mode"] == m.ParseMode {
 		fail(w, http.StatusBadRequest, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message", nil)
 		return
 	}
-	m.HTML, m.Text, m.Entities, m.Edits = p["text"], text, ents, m.Edits+1
+	m.HTML, m.ParseMode, m.Text, m.Entities, m.Edits = p["text"], p["parse_mode"], text, ents, m.Edits+1
 	m.DisablePreview = p["disable_web_page_preview"] == "true"
-	s.clock++
-	res := map[string]any{
-		"message_id": m.ID, "date": s.clock, "edit_date": s.clock, "chat": c.json(), "text": m.Text,
-		"from": map[string]any{"id": BotID, "is_bot": true, "first_name": "Discourse", "username": BotUsername},
-	}
-	if len(ents) > 0 {
-		res["entities"] = ents
-	}
-	answer(w, res)
+	answer(w, s.messageJSON(c, m))
 }
 
 // deleteMessage serves https://core.telegram.org/bots/api#deletemessage for the bot's own
 // messages: true, or Telegram's answer for a message that is not there.
-func (s *Server) deleteMessage(w http.ResponseWriter, p map[string]string) {
+func (s *Server) deleteMessage(w http.ResponseWriter, _ *http.Request, p map[string]string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.lookupChat(w, p)
-	if c == nil {
-		return
-	}
-	id, _ := strconv.Atoi(p["message_id"])
-	m := s.sentLocked(c, id)
+	c, m := s.ownMessage(w, p, "delete")
 	if m == nil {
-		fail(w, http.StatusBadRequest, "Bad Request: message to delete not found", nil)
 		return
 	}
 	m.Deleted = true
-	delete(c.messages, id)
+	delete(c.messages, m.ID)
 	answer(w, true)
 }

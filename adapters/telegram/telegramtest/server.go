@@ -264,6 +264,11 @@ func (s *Server) Messages(ch adapters.ChannelRef) []Message {
 func (s *Server) PendingUpdates() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.pendingLocked()
+}
+
+// pendingLocked counts the updates not confirmed yet. Callers hold s.mu.
+func (s *Server) pendingLocked() int {
 	n := 0
 	for _, u := range s.updates {
 		if u.id >= s.confirmed {
@@ -305,33 +310,27 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		fail(w, status, http.StatusText(status), nil)
 		return
 	}
-	switch m {
-	case "getme":
-		s.getMe(w)
-	case "getupdates":
-		s.getUpdates(w, r, params)
-	case "sendmessage":
-		s.sendMessage(w, params)
-	case "editmessagetext":
-		s.editMessageText(w, params)
-	case "deletemessage":
-		s.deleteMessage(w, params)
-	case "getchatmember":
-		s.getChatMember(w, params)
-	case "getchat":
-		s.getChat(w, params)
-	case "setmycommands":
-		s.setMyCommands(w, params)
-	case "getwebhookinfo":
-		s.getWebhookInfo(w)
-	case "deletewebhook":
-		s.mu.Lock()
-		s.webhook = ""
-		s.mu.Unlock()
-		answer(w, true)
-	default:
+	handle, ok := methods[m]
+	if !ok {
 		s.unhandle(w, method, http.StatusNotFound, "Not Found: method not found")
+		return
 	}
+	handle(s, w, r, params)
+}
+
+// methods are the Bot API methods the fake serves, by lower-case name (Telegram's method names
+// are case-insensitive).
+var methods = map[string]func(s *Server, w http.ResponseWriter, r *http.Request, p map[string]string){
+	"getme":           (*Server).getMe,
+	"getupdates":      (*Server).getUpdates,
+	"sendmessage":     (*Server).sendMessage,
+	"editmessagetext": (*Server).editMessageText,
+	"deletemessage":   (*Server).deleteMessage,
+	"getchatmember":   (*Server).getChatMember,
+	"getchat":         (*Server).getChat,
+	"setmycommands":   (*Server).setMyCommands,
+	"getwebhookinfo":  (*Server).getWebhookInfo,
+	"deletewebhook":   (*Server).deleteWebhook,
 }
 
 // errClientGone says a request's body could not be read: the client went away.

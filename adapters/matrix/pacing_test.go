@@ -1,0 +1,111 @@
+package matrix_test
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix/id"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/matrix"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/matrix/matrixtest"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/pace"
+)
+
+// paced is config with a send limit of n events per per.
+func paced(srv *matrixtest.Server, n int, per time.Duration) matrix.Config {
+	cfg := config(srv)
+	cfg.Limits = &matrix.Limits{Sends: pace.Limit{N: n, Per: per}}
+	return cfg
+}
+
+func notification(title string) adapters.Notification {
+	return adapters.Notification{TopicTitle: title, URL: "https://forum.example.org/t/x/1/1", IsFirstPost: true}
+}
+
+// The homeserver counts a user's events in all rooms together (Synapse's rc_message): sends to
+// two rooms at once, and an edit and a redaction among them, keep to the one limit.
+func TestSendsInEveryRoomShareOneLimit(t *testing.T) {
+	srv := server(t)
+	srv.LimitSends(5, 2) // 5 a second, a burst of 2: what the adapter is told, with little room
+	second := srv.CreateRoom(matrixtest.AdminUser, "Second", false)
+	srv.Join(second, matrixtest.BotUser)
+	a := newAdapter(t, paced(srv, 5, time.Second), newValues())
+	rooms := []adapters.ChannelRef{srv.Channel(), {Platform: "matrix", ChatID: second.String()}}
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for _, ch := range rooms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 4 {
+				ref, err := a.Notify(t.Context(), ch, notification(fmt.Sprintf("Topic %d", i)), "")
+				if err == nil && i == 1 {
+					err = a.Edit(t.Context(), ch, ref, notification("Topic 1, edited"))
+				}
+				if err == nil && i == 2 {
+					err = a.Delete(t.Context(), ch, ref)
+				}
+				if err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("a send was refused: %v", err)
+	}
+	if n := srv.OverLimit(); n != 0 {
+		t.Errorf("%d of 12 events arrived over the homeserver's limit", n)
+	}
+	for _, ch := range rooms {
+		if got := len(srv.Sent(id.RoomID(ch.ChatID))); got != 5 { // 4 notices and an edit
+			t.Errorf("%s holds %d of the bot's messages, want 5", ch.ChatID, got)
+		}
+	}
+}
+
+// The pacing is kept in the store: a restarted adapter waits out what its predecessor spent.
+func TestARestartedAdapterWaitsOutThePacing(t *testing.T) {
+	srv := server(t)
+	srv.LimitSends(0.5, 1) // one event every 2 s, no burst
+	v := newValues()
+	cfg := paced(srv, 1, 2*time.Second)
+	if _, err := newAdapter(t, cfg, v).Notify(t.Context(), srv.Channel(), notification("Before the restart"), ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newAdapter(t, cfg, v).Notify(t.Context(), srv.Channel(), notification("After the restart"), ""); err != nil {
+		t.Fatalf("the restarted adapter's first send: %v", err)
+	}
+	if n := srv.OverLimit(); n != 0 {
+		t.Errorf("%d sends over the limit across the restart", n)
+	}
+}
+
+// M_LIMIT_EXCEEDED closes the lane for every room for retry_after_ms, and the next adapter too.
+func TestLimitExceededHoldsEverySend(t *testing.T) {
+	srv := server(t)
+	v := newValues()
+	a := newAdapter(t, config(srv), v) // no limit of its own: only the server's answer paces
+	const wait = 800 * time.Millisecond
+	srv.RateLimitNext(wait)
+	refused := time.Now()
+	_, err := a.Notify(t.Context(), srv.Channel(), notification("Refused"), "")
+	if w, ok := adapters.RetryAfterOf(err); !ok || w != wait {
+		t.Fatalf("Notify answered %v, want a RetryAfter of %v", err, wait)
+	}
+	second := srv.CreateRoom(matrixtest.AdminUser, "Second", false)
+	srv.Join(second, matrixtest.BotUser)
+	restarted := newAdapter(t, config(srv), v)
+	if _, err := restarted.Notify(t.Context(), adapters.ChannelRef{Platform: "matrix", ChatID: second.String()}, notification("Later"), ""); err != nil {
+		t.Fatal(err)
+	}
+	sent := srv.Sent(second)
+	if at := time.UnixMilli(sent[len(sent)-1].Timestamp); at.Before(refused.Add(wait).Truncate(time.Millisecond)) {
+		t.Errorf("the next send arrived %v after the refusal, before the %v the server asked", at.Sub(refused), wait)
+	}
+}
