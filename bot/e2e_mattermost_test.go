@@ -54,33 +54,10 @@ func (r *mmBot) command(t *testing.T, admin bool, text string) string {
 	return r.replies()[before].Message
 }
 
-// mmShown is Mattermost markdown as a reader sees it: backslash escapes and entities resolved,
-// the invisible word joiners that defuse mentions gone.
-func mmShown(s string) string {
-	s = regexp.MustCompile("\\\\([!-/:-@\\[-`{-~])").ReplaceAllString(s, "$1")
-	return strings.ReplaceAll(html.UnescapeString(s), "\u2060", "")
-}
-
-// mmLiveMention is "@" directly followed by a name: on Mattermost that pings a user, or everyone
-// for @channel, @all and @here.
-var mmLiveMention = regexp.MustCompile(`@[\p{L}\p{N}_.\-]`)
-
-// mmTexts lists every text of a post that Mattermost renders.
-func mmTexts(p *model.Post) []string {
-	out := []string{p.Message}
-	for _, a := range p.Attachments() {
-		out = append(out, a.Fallback, a.Pretext, a.AuthorName, a.Title, a.Text, a.Footer)
-		for _, f := range a.Fields {
-			out = append(out, f.Title, fmt.Sprint(f.Value))
-		}
-	}
-	return out
-}
-
 func TestMattermostWatchThenPostArrivesAsAnAttachment(t *testing.T) {
 	t.Parallel()
 	r := startMattermostBot(t, nil, nil)
-	mustReply(t, mmShown(r.command(t, true, "watch support")), "Rule created: **watch** `support`")
+	mustReply(t, mattermosttest.Shown(r.command(t, true, "watch support")), "Rule created: **watch** `support`")
 
 	r.forum.CreateTopic("Not for this channel", "<p>general chatter</p>", "alice", r.forum.cat["general"])
 	topic, _ := r.forum.CreateTopic("Installer stops at step 3", "<p>It <b>hangs</b> at step 3.</p>", "bob", r.forum.cat["support"], "bug")
@@ -93,16 +70,16 @@ func TestMattermostWatchThenPostArrivesAsAnAttachment(t *testing.T) {
 		t.Fatalf("notification has %d attachments, want 1", len(atts))
 	}
 	a := atts[0]
-	if mmShown(a.Title) != "Installer stops at step 3" || !strings.HasPrefix(a.TitleLink, r.forum.URL()+"/t/") ||
+	if mattermosttest.Shown(a.Title) != "Installer stops at step 3" || !strings.HasPrefix(a.TitleLink, r.forum.URL()+"/t/") ||
 		!strings.Contains(a.TitleLink, fmt.Sprint(topic)) {
 		t.Errorf("attachment title %q links %q, want the topic title linked to the post", a.Title, a.TitleLink)
 	}
-	if !strings.Contains(mmShown(a.Text), "hangs at step 3") || !strings.Contains(mmShown(a.AuthorName), "@bob") {
+	if !strings.Contains(mattermosttest.Shown(a.Text), "hangs at step 3") || !strings.Contains(mattermosttest.Shown(a.AuthorName), "@bob") {
 		t.Errorf("attachment text %q author %q", a.Text, a.AuthorName)
 	}
 	fields := map[string]string{}
 	for _, f := range a.Fields {
-		fields[f.Title] = mmShown(fmt.Sprint(f.Value))
+		fields[f.Title] = mattermosttest.Shown(fmt.Sprint(f.Value))
 	}
 	if fields["Category"] != "[Support]" || fields["Tags"] != "bug" {
 		t.Errorf("attachment fields %q, want the category and the tags", fields)
@@ -121,12 +98,12 @@ func TestMattermostPlainMemberIsRefused(t *testing.T) {
 		f.InjectPost(f.Channel(), f.MemberID(), "something worth keeping", "")
 	})
 	for _, cmd := range []string{"watch support", "thread general", "remove 1", "post 3", "test"} {
-		mustReply(t, mmShown(r.command(t, false, cmd)), "Only a channel admin")
+		mustReply(t, mattermosttest.Shown(r.command(t, false, cmd)), "Only a channel admin")
 	}
 	checkNothingMade(t, r.bot, r.forum, "a plain member")
 	// Anyone may look, and a channel admin may act.
-	mustReply(t, mmShown(r.command(t, false, "status")), "")
-	mustReply(t, mmShown(r.command(t, true, "watch support")), "Rule created: **watch** `support`")
+	mustReply(t, mattermosttest.Shown(r.command(t, false, "status")), "")
+	mustReply(t, mattermosttest.Shown(r.command(t, true, "watch support")), "Rule created: **watch** `support`")
 }
 
 // TestMattermostForumMentionsPingNobody: forum titles, excerpts, names, categories and tags are
@@ -134,19 +111,19 @@ func TestMattermostPlainMemberIsRefused(t *testing.T) {
 func TestMattermostForumMentionsPingNobody(t *testing.T) {
 	t.Parallel()
 	r := startMattermostBot(t, nil, nil)
-	mustReply(t, mmShown(r.command(t, true, "watch support")), "Rule created: **watch** `support`")
+	mustReply(t, mattermosttest.Shown(r.command(t, true, "watch support")), "Rule created: **watch** `support`")
 	title := "@channel the server is down, @all @here look"
 	excerpt := "@carol and @dave please check [@channel](https://evil.example) **@here**"
 	r.forum.CreateTopic(title, "<p>"+html.EscapeString(excerpt)+"</p>", "mallory", r.forum.cat["support"])
 	n := r.waitNotifications(t, 1)[0]
-	for _, text := range mmTexts(n) {
-		if m := mmLiveMention.FindString(text); m != "" {
+	for _, text := range mattermosttest.Texts(n) {
+		if m := mattermosttest.LiveMention.FindString(text); m != "" {
 			t.Errorf("live mention %q in %q", m, text)
 		}
 	}
 	a := n.Attachments()[0]
-	if mmShown(a.Title) != title || !strings.Contains(mmShown(a.Text), excerpt) {
-		t.Errorf("title %q and text %q do not read as written", mmShown(a.Title), mmShown(a.Text))
+	if mattermosttest.Shown(a.Title) != title || !strings.Contains(mattermosttest.Shown(a.Text), excerpt) {
+		t.Errorf("title %q and text %q do not read as written", mattermosttest.Shown(a.Title), mattermosttest.Shown(a.Text))
 	}
 	if a.TitleLink == "" || strings.Contains(a.Text, "](https://evil.example)") {
 		t.Errorf("markup injected: title link %q, text %q", a.TitleLink, a.Text)
@@ -185,7 +162,7 @@ func TestMattermostCommandDuringOutageIsAnsweredAfterReconnect(t *testing.T) {
 	}
 	r.fake.SetOffline(false)
 	waitUntil(t, "the answer after reconnecting", func() bool { return len(r.replies()) > before })
-	if got := mmShown(r.replies()[before].Message); !strings.Contains(got, "Rule created: **watch** `support`") {
+	if got := mattermosttest.Shown(r.replies()[before].Message); !strings.Contains(got, "Rule created: **watch** `support`") {
 		t.Errorf("answer %q", got)
 	}
 	if r.fake.Sessions() <= sessions {
@@ -240,13 +217,13 @@ func TestMattermostTranscriptBecomesATopic(t *testing.T) {
 	r := startMattermostBot(t, transcriptTo("topic"), func(f *mattermosttest.Server) {
 		seed = mmSeedTranscript(f)
 	})
-	answer := mmShown(r.command(t, true, "post 3"))
+	answer := mattermosttest.Shown(r.command(t, true, "post 3"))
 	mustReply(t, answer, "Posted a transcript of 3 messages")
 	topic := transcriptTopic(t, r.forum, answer, "Chat transcript: ")
 	golden(t, mmGoldenTranscript, seed.normalize(r.fake, topic.Raw))
 
 	t.Run("post thread <link>", func(t *testing.T) {
-		answer := mmShown(r.command(t, true, "post thread "+r.fake.Permalink(seed.reply)+" Installer hang"))
+		answer := mattermosttest.Shown(r.command(t, true, "post thread "+r.fake.Permalink(seed.reply)+" Installer hang"))
 		mustReply(t, answer, "Posted a transcript of 3 messages")
 		checkThreadTranscript(t, r.forum, 2, "Installer hang",
 			[]string{"**@dave:** Has anyone seen the installer hang?", "**@carol:** Yes, on **step 3**", "**@dave:** Fixed it with `--verbose` :tada:"},
@@ -261,7 +238,7 @@ func TestMattermostTranscriptComposerLink(t *testing.T) {
 		seed = mmSeedTranscript(f)
 	})
 	answer := r.command(t, true, "post 3")
-	mustReply(t, mmShown(answer), "Transcript of 3 messages ready")
+	mustReply(t, mattermosttest.Shown(answer), "Transcript of 3 messages ready")
 	m := regexp.MustCompile(`\]\((https?://[^)\s]+)\)`).FindStringSubmatch(answer)
 	if m == nil {
 		t.Fatalf("answer %q holds no composer link", answer)
@@ -275,7 +252,7 @@ func TestMattermostTranscriptComposerLink(t *testing.T) {
 func TestMattermostThreadRuleRepliesWithRootID(t *testing.T) {
 	t.Parallel()
 	r := startMattermostBot(t, nil, nil)
-	mustReply(t, mmShown(r.command(t, true, "thread support")), "Rule created: **thread** `support`")
+	mustReply(t, mattermosttest.Shown(r.command(t, true, "thread support")), "Rule created: **thread** `support`")
 	topic, _ := r.forum.CreateTopic("Threaded", "<p>first</p>", "alice", r.forum.cat["support"])
 	r.forum.Reply(topic, "bob", "<p>second</p>")
 	got := r.waitNotifications(t, 2)
@@ -290,7 +267,7 @@ func TestMattermostThreadRuleRepliesWithRootID(t *testing.T) {
 func TestMattermostTranscriptNamesTheChannelAsMattermostDoes(t *testing.T) {
 	t.Parallel()
 	r := startMattermostBot(t, transcriptTo("topic"), func(f *mattermosttest.Server) { mmSeedTranscript(f) })
-	mustReply(t, mmShown(r.command(t, true, "post 3")), "Posted a transcript of 3 messages")
+	mustReply(t, mattermosttest.Shown(r.command(t, true, "post 3")), "Posted a transcript of 3 messages")
 	created := r.forum.CreatedPosts()
 	if len(created) != 1 {
 		t.Fatalf("the forum got %d posts, want 1", len(created))

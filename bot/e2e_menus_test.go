@@ -213,7 +213,7 @@ func TestMattermostPostInAThreadStartsAtItsMessage(t *testing.T) {
 		before := len(r.replies())
 		r.fake.InjectPost(r.fake.Channel(), userID, "@"+mattermosttest.BotUsername+" post", seed.root)
 		waitUntil(t, "the answer to @discourse post", func() bool { return len(r.replies()) > before })
-		return mmShown(r.replies()[before].Message)
+		return mattermosttest.Shown(r.replies()[before].Message)
 	}
 	mustReply(t, say(r.fake.AdminID()), "Posted a transcript of 6 messages")
 	created := r.forum.CreatedPosts()

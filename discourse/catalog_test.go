@@ -17,9 +17,8 @@ func TestCatalogAnswersFromItsCacheWhenTheForumIsDown(t *testing.T) {
 	f.AddTag("bug")
 	f.AddGroup("support")
 	k := discourse.NewCatalog(c)
-	var clk clock
-	clk.t = time.Now()
-	k.SetClock(clk.now)
+	clk := newClock()
+	k.SetClock(clk.Now)
 	ctx := t.Context()
 	if _, err := k.Categories(ctx); err != nil {
 		t.Fatal(err)
@@ -34,7 +33,7 @@ func TestCatalogAnswersFromItsCacheWhenTheForumIsDown(t *testing.T) {
 	for range 3 {
 		f.SlowNext(3 * time.Second) // the forum holds every refresh
 	}
-	clk.advance(time.Hour)
+	clk.Advance(time.Hour)
 	answered := make(chan error, 1)
 	go func() {
 		cats, err := k.Categories(ctx)

@@ -130,6 +130,32 @@ func pollOnce(t testing.TB, p *discourse.Poller, cur *memCursors) {
 	}
 }
 
+// pollingPastStart is a new forum with n topics and a poller with cfg over it, past its first
+// poll (which hands on nothing: the posts are old), so that every post made afterwards is news.
+func pollingPastStart(t testing.TB, n int, cfg discourse.PollerConfig) (*discoursetest.Server, *discourse.Client, *memCursors, *discourse.Poller) {
+	t.Helper()
+	f, c := newForum(t)
+	seedPosts(f, n)
+	cur := newCursors()
+	p := newPoller(t, c, cur, cfg)
+	pollOnce(t, p, cur)
+	return f, c, cur, p
+}
+
+// newClientAt is a client of the forum at url (a front of the fake: a proxy, a redirector) with
+// the tests' config; it has no user agent of its own.
+func newClientAt(t testing.TB, url string) *discourse.Client {
+	t.Helper()
+	c, err := discourse.NewClient(discourse.ClientConfig{
+		URL: url, APIKey: testKey, APIUsername: "system",
+		RequestsPerMinute: 600000, RetryDelay: time.Millisecond, Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // seedPosts creates n topics in a fresh category and returns their first posts' ids.
 func seedPosts(f *discoursetest.Server, n int) []int64 {
 	cat := f.AddCategory(discourse.Category{Name: "General"})

@@ -6,28 +6,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
 	"github.com/discourse-chatbot/discourse-chatbot/discourse/discoursetest"
 )
 
-// clock is a settable time for the poller's hold and backoff.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// newClock is a settable time for the poller's hold and backoff, starting now.
+func newClock() *clockwork.FakeClock { return clockwork.NewFakeClockAt(time.Now()) }
 
-func newClock() *clock { return &clock{t: time.Now()} }
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+// clockedPoller is a poller ticking every second on clk, past its first poll.
+func clockedPoller(t *testing.T, c *discourse.Client, cur *memCursors, clk *clockwork.FakeClock) *discourse.Poller {
+	t.Helper()
+	p := newPoller(t, c, cur, discourse.PollerConfig{Interval: time.Second, Now: clk.Now})
+	pollOnce(t, p, cur)
+	return p
 }
 
 // A topic whose /t/{id}.json keeps failing holds up no other post: the others are handed on at
@@ -40,10 +33,8 @@ func TestBrokenTopicHoldsUpNothing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f, c := newForum(t)
 			cat := f.AddCategory(discourse.Category{Name: "General"})
-			cur := newCursors()
-			clk := newClock()
-			p := newPoller(t, c, cur, discourse.PollerConfig{Interval: time.Second, Now: clk.now})
-			pollOnce(t, p, cur)
+			cur, clk := newCursors(), newClock()
+			p := clockedPoller(t, c, cur, clk)
 
 			bad, badPost := f.CreateTopic("Broken topic", "first", "alice", cat)
 			f.BreakTopic(bad, tc.status)
@@ -65,7 +56,7 @@ func TestBrokenTopicHoldsUpNothing(t *testing.T) {
 			}
 
 			f.BreakTopic(bad, 0)
-			clk.advance(time.Minute)
+			clk.Advance(time.Minute)
 			pollOnce(t, p, cur)
 			pollOnce(t, p, cur)
 			if got, want := cur.ids(), []int64{good1, good2, good3, badPost, badReply}; !slices.Equal(got, want) {
@@ -89,7 +80,7 @@ func TestBrokenTopicGivenUpAfterHoldFor(t *testing.T) {
 	f.AddGroup("support")
 	cur := newCursors()
 	clk := newClock()
-	p := newPoller(t, c, cur, discourse.PollerConfig{Interval: time.Second, Now: clk.now, HoldFor: 5 * time.Minute,
+	p := newPoller(t, c, cur, discourse.PollerConfig{Interval: time.Second, Now: clk.Now, HoldFor: 5 * time.Minute,
 		Private: func() bool { return true }})
 	pollOnce(t, p, cur)
 
@@ -102,7 +93,7 @@ func TestBrokenTopicGivenUpAfterHoldFor(t *testing.T) {
 		t.Fatalf("handed on %v while the topics fail", got)
 	}
 	for range 10 { // retried with backoff, then given up on
-		clk.advance(time.Minute)
+		clk.Advance(time.Minute)
 		pollOnce(t, p, cur)
 	}
 	if got := cur.ids(); !slices.Equal(got, []int64{badPost}) {
@@ -117,7 +108,7 @@ func TestBrokenTopicGivenUpAfterHoldFor(t *testing.T) {
 	}
 
 	// A restart remembers the parked message and announces nothing again.
-	p2 := newPoller(t, c, cur, discourse.PollerConfig{Interval: time.Second, Now: clk.now, Private: func() bool { return true }})
+	p2 := newPoller(t, c, cur, discourse.PollerConfig{Interval: time.Second, Now: clk.Now, Private: func() bool { return true }})
 	pollOnce(t, p2, cur)
 	if got := cur.ids(); !slices.Equal(got, []int64{badPost}) {
 		t.Fatalf("after a restart handed on %v, want still only %d", got, badPost)
@@ -131,18 +122,15 @@ func TestBrokenTopicGivenUpAfterHoldFor(t *testing.T) {
 func TestHeldPostSurvivesRestart(t *testing.T) {
 	f, c := newForum(t)
 	cat := f.AddCategory(discourse.Category{Name: "General"})
-	cur := newCursors()
-	clk := newClock()
-	p := newPoller(t, c, cur, discourse.PollerConfig{Interval: time.Second, Now: clk.now})
-	pollOnce(t, p, cur)
+	cur, clk := newCursors(), newClock()
+	p := clockedPoller(t, c, cur, clk)
 	bad, badPost := f.CreateTopic("Broken topic", "first", "alice", cat)
 	f.BreakTopic(bad, 503)
 	_, good := f.CreateTopic("Fine topic", "fine", "alice", cat)
 	pollOnce(t, p, cur)
 
 	f.BreakTopic(bad, 0)
-	p2 := newPoller(t, c, cur, discourse.PollerConfig{Interval: time.Second, Now: clk.now})
-	pollOnce(t, p2, cur)
+	p2 := clockedPoller(t, c, cur, clk)
 	pollOnce(t, p2, cur)
 	if got, want := cur.ids(), []int64{good, badPost}; !slices.Equal(got, want) {
 		t.Fatalf("handed on %v, want %v", got, want)

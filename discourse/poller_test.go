@@ -88,11 +88,7 @@ func TestExactlyOnceAcrossRestartAndFailure(t *testing.T) {
 }
 
 func TestCatchUpPagesForwardFromTheCursor(t *testing.T) {
-	f, c := newForum(t)
-	seedPosts(f, 5)
-	cur := newCursors()
-	p := newPoller(t, c, cur, discourse.PollerConfig{})
-	pollOnce(t, p, cur)
+	f, _, cur, p := pollingPastStart(t, 5, discourse.PollerConfig{})
 
 	var want []int64
 	for i := range 120 {
@@ -118,11 +114,7 @@ func TestCatchUpPagesForwardFromTheCursor(t *testing.T) {
 }
 
 func TestIdleTickCostsOneRequest(t *testing.T) {
-	f, c := newForum(t)
-	seedPosts(f, 3)
-	cur := newCursors()
-	p := newPoller(t, c, cur, discourse.PollerConfig{Private: func() bool { return false }})
-	pollOnce(t, p, cur)
+	f, c, cur, p := pollingPastStart(t, 3, discourse.PollerConfig{Private: func() bool { return false }})
 	for range 5 {
 		before := c.Requests()
 		pollOnce(t, p, cur)
@@ -136,11 +128,7 @@ func TestIdleTickCostsOneRequest(t *testing.T) {
 }
 
 func TestSkipsDeletedHiddenAndSmallActions(t *testing.T) {
-	f, c := newForum(t)
-	seedPosts(f, 1)
-	cur := newCursors()
-	p := newPoller(t, c, cur, discourse.PollerConfig{})
-	pollOnce(t, p, cur)
+	f, _, cur, p := pollingPastStart(t, 1, discourse.PollerConfig{})
 	deleted := f.Reply(1, "bob", "deleted")
 	hidden := f.Reply(1, "bob", "hidden")
 	f.AddSmallAction(1, "system", "closed.enabled")

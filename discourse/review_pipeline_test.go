@@ -1,7 +1,6 @@
 package discourse_test
 
 import (
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -10,7 +9,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
 	"github.com/discourse-chatbot/discourse-chatbot/discourse/discoursetest"
@@ -39,11 +37,7 @@ func TestBeforeIsExclusive(t *testing.T) {
 // TestCatchUpLosesNothingAtPageEdges: a gap of several pages is read forward without skipping the
 // last post of each page.
 func TestCatchUpLosesNothingAtPageEdges(t *testing.T) {
-	f, c := newForum(t)
-	seedPosts(f, 1)
-	cur := newCursors()
-	p := newPoller(t, c, cur, discourse.PollerConfig{})
-	pollOnce(t, p, cur)
+	f, _, cur, p := pollingPastStart(t, 1, discourse.PollerConfig{})
 	var want []int64
 	for range 3*discourse.PostsPageSize + 7 {
 		want = append(want, f.Reply(1, "bob", "catch-up reply"))
@@ -76,14 +70,8 @@ func TestRedirectOffTheForumKeepsTheKey(t *testing.T) {
 		http.Redirect(w, r, elsewhere.URL+r.URL.RequestURI(), http.StatusMovedPermanently)
 	}))
 	t.Cleanup(redirector.Close)
-	c, err := discourse.NewClient(discourse.ClientConfig{
-		URL: redirector.URL, APIKey: testKey, APIUsername: "system",
-		RequestsPerMinute: 600000, RetryDelay: time.Millisecond, Logger: slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.LatestPosts(t.Context(), 0)
+	c := newClientAt(t, redirector.URL)
+	_, err := c.LatestPosts(t.Context(), 0)
 	if k, _ := leaked.Load().(string); k != "" {
 		t.Fatalf("the API key reached %s after a redirect", elsewhere.URL)
 	}
@@ -108,13 +96,7 @@ func TestRedirectedPostIsNotAFakeSuccess(t *testing.T) {
 		proxy.ServeHTTP(w, r)
 	}))
 	t.Cleanup(front.Close)
-	c, err := discourse.NewClient(discourse.ClientConfig{
-		URL: front.URL, APIKey: testKey, APIUsername: "system",
-		RequestsPerMinute: 600000, RetryDelay: time.Millisecond, Logger: slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newClientAt(t, front.URL)
 	created, err := c.CreatePost(t.Context(), discourse.NewPost{Title: "Transcript from Slack", Raw: "**@bob:** hello"})
 	if err == nil {
 		t.Fatalf("CreatePost through a redirect reported success (%+v) though nothing was posted (%d posts created)", created, len(f.CreatedPosts()))

@@ -11,9 +11,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/jonboulle/clockwork"
 
 	"github.com/discourse-chatbot/discourse-chatbot/discourse/discoursetest"
 	"github.com/discourse-chatbot/discourse-chatbot/internal/syncbuf"
@@ -28,30 +29,13 @@ type env struct {
 	backend *fakeBackend
 	srv     *httptest.Server
 	logs    *syncbuf.Buffer
-	clock   *clock
-}
-
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+	clock   *clockwork.FakeClock
 }
 
 func newEnv(t *testing.T, mutate func(*web.Config)) *env {
 	t.Helper()
 	e := &env{forum: discoursetest.NewServer("api-key"), backend: newFakeBackend(), logs: &syncbuf.Buffer{},
-		clock: &clock{now: time.Now()}}
+		clock: clockwork.NewFakeClockAt(time.Now())}
 	t.Cleanup(e.forum.Close)
 	e.forum.EnableConnectProvider("127.0.0.1", secret)
 	e.forum.SetAdmin("alice", true)
@@ -290,7 +274,7 @@ func TestExpiredNonceIsRefused(t *testing.T) {
 	if b.answer == "" {
 		t.Fatal("the forum did not answer")
 	}
-	e.clock.advance(11 * time.Minute)
+	e.clock.Advance(11 * time.Minute)
 	b.c.CheckRedirect = nil
 	code, body := b.get(b.answer)
 	if code != http.StatusForbidden || !strings.Contains(body, "expired") || e.signedIn(t, b) {

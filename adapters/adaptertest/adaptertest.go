@@ -237,7 +237,9 @@ func WaitPosted(t *testing.T, f Fake, ch adapters.ChannelRef, want string) Poste
 	}
 }
 
-func sample(title string) adapters.Notification {
+// Sample is a notification of a forum's first post, titled title, with a category, tags and an
+// excerpt: what adapter tests send.
+func Sample(title string) adapters.Notification {
 	return adapters.Notification{
 		TopicID: 42, PostID: 4200, PostNumber: 1,
 		TopicTitle:    title,
@@ -313,7 +315,7 @@ func testChannelName(t *testing.T, setup Setup) {
 
 func testNotify(t *testing.T, setup Setup) {
 	a, f, ch := started(t, setup, &Recorder{})
-	n := sample("Installer stops at step 3")
+	n := Sample("Installer stops at step 3")
 	ref, err := a.Notify(ctxT(t), ch, n, "")
 	if err != nil {
 		t.Fatalf("Notify: %v", err)
@@ -334,11 +336,11 @@ func testNotify(t *testing.T, setup Setup) {
 
 func testThread(t *testing.T, setup Setup) {
 	a, f, ch := started(t, setup, &Recorder{})
-	first, err := a.Notify(ctxT(t), ch, sample("Thread root topic"), "")
+	first, err := a.Notify(ctxT(t), ch, Sample("Thread root topic"), "")
 	if err != nil {
 		t.Fatalf("Notify: %v", err)
 	}
-	reply := sample("Thread root topic")
+	reply := Sample("Thread root topic")
 	reply.PostNumber, reply.IsFirstPost, reply.Excerpt = 2, false, "A reply in the thread."
 	reply.URL = "https://forum.example.org/t/welcome/42/2"
 	second, err := a.Notify(ctxT(t), ch, reply, first)
@@ -375,7 +377,7 @@ func testReconnect(t *testing.T, setup Setup) {
 	f.DropConnections()
 	f.InjectCommand(ch, "status after", true)
 	WaitPosted(t, f, ch, "echo: status after")
-	if _, err := a.Notify(ctxT(t), ch, sample("After the reconnect"), ""); err != nil {
+	if _, err := a.Notify(ctxT(t), ch, Sample("After the reconnect"), ""); err != nil {
 		t.Fatalf("Notify after reconnect: %v", err)
 	}
 	WaitPosted(t, f, ch, "After the reconnect")
@@ -426,12 +428,12 @@ func faultThenSend(t *testing.T, setup Setup, title, what string, fault func(Fak
 	t.Helper()
 	a, f, ch := started(t, setup, &Recorder{})
 	fault(f)
-	_, err := a.Notify(ctxT(t), ch, sample(title), "")
+	_, err := a.Notify(ctxT(t), ch, Sample(title), "")
 	if err == nil {
 		t.Fatalf("Notify succeeded though the fake answered a %s", what)
 	}
 	check(err)
-	if _, err := a.Notify(ctxT(t), ch, sample(title), ""); err != nil {
+	if _, err := a.Notify(ctxT(t), ch, Sample(title), ""); err != nil {
 		t.Fatalf("Notify after the %s: %v", what, err)
 	}
 	WaitPosted(t, f, ch, title)
@@ -439,7 +441,7 @@ func faultThenSend(t *testing.T, setup Setup, title, what string, fault func(Fak
 
 func testEscaping(t *testing.T, setup Setup) {
 	a, f, ch := started(t, setup, &Recorder{})
-	n := sample("Hello @everyone and @here <!channel>")
+	n := Sample("Hello @everyone and @here <!channel>")
 	n.Excerpt = "ping @channel @all <@U123> <b>bold</b> & more"
 	if _, err := a.Notify(ctxT(t), ch, n, ""); err != nil {
 		t.Fatalf("Notify: %v", err)
@@ -480,7 +482,7 @@ func testEdit(t *testing.T, setup Setup) {
 	a, f := setup(t)
 	ed := ability[adapters.Editor](t, a, "edit messages")
 	ch := startOn(t, a, f, &Recorder{})
-	n := sample("Installer stops at step 3")
+	n := Sample("Installer stops at step 3")
 	ref, err := a.Notify(ctxT(t), ch, n, "")
 	if err != nil {
 		t.Fatalf("Notify: %v", err)
@@ -520,11 +522,11 @@ func testDelete(t *testing.T, setup Setup) {
 	a, f := setup(t)
 	del := ability[adapters.Deleter](t, a, "delete messages")
 	ch := startOn(t, a, f, &Recorder{})
-	keep, err := a.Notify(ctxT(t), ch, sample("Stays"), "")
+	keep, err := a.Notify(ctxT(t), ch, Sample("Stays"), "")
 	if err != nil {
 		t.Fatalf("Notify: %v", err)
 	}
-	ref, err := a.Notify(ctxT(t), ch, sample("Goes away"), "")
+	ref, err := a.Notify(ctxT(t), ch, Sample("Goes away"), "")
 	if err != nil {
 		t.Fatalf("Notify: %v", err)
 	}

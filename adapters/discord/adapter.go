@@ -68,7 +68,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 		limits = *cfg.Limits
 	}
 	log := logger.With("platform", platform)
-	s.Client.Transport = &pacedTransport{base: transportOf(s.Client), pacer: pace.New(cfg.Pace, paceKey, log), limits: limits}
+	s.Client.Transport = &pacedTransport{base: transportOf(s.Client), pacer: pace.New(cfg.Pace, platform, log), limits: limits}
 	s.Dialer = &websocket.Dialer{HandshakeTimeout: 15 * time.Second, Proxy: http.ProxyFromEnvironment}
 	s.Identify.Intents = intents(cfg.Transcripts)
 	// Run owns reconnection (bound to its context, with backoff); discordgo still resumes the

@@ -30,6 +30,27 @@ func sample(title string) adapters.Notification {
 	}
 }
 
+// threadReply is the notification of reply number n of the topic sample(title).
+func threadReply(title string, n int, excerpt string) adapters.Notification {
+	r := sample(title)
+	r.PostNumber, r.IsFirstPost, r.Excerpt = n, false, excerpt
+	return r
+}
+
+// startThread notifies the first post of a topic in #general and a reply to it ("a reply"),
+// which starts the topic's thread. It returns the first message, the reply and the thread.
+func startThread(t *testing.T, a *discord.Adapter, title string) (root, reply adapters.MessageRef, thread adapters.ChannelRef) {
+	t.Helper()
+	root, err := a.Notify(t.Context(), general(), sample(title), "")
+	if err != nil {
+		t.Fatalf("notify the topic: %v", err)
+	}
+	if reply, err = a.Notify(t.Context(), general(), threadReply(title, 2, "a reply"), root); err != nil {
+		t.Fatalf("notify a reply: %v", err)
+	}
+	return root, reply, adapters.ChannelRef{Platform: "discord", ChatID: discordtest.ChannelID, ThreadID: string(root)}
+}
+
 // lastMessage returns the fake's record of the last message the bot sent.
 func lastMessage(t *testing.T, srv *discordtest.Server) discordtest.Message {
 	t.Helper()
@@ -360,15 +381,10 @@ func TestThreadRule(t *testing.T) {
 	srv := newFake(t)
 	a := newAdapter(t, srv, discord.Config{})
 	ctx := t.Context()
-	root, err := a.Notify(ctx, general(), sample("Installer stops"), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var refs []adapters.MessageRef
-	for i := 2; i <= 3; i++ {
-		n := sample("Installer stops")
-		n.PostNumber, n.IsFirstPost, n.Excerpt = i, false, fmt.Sprintf("reply %d", i)
-		ref, err := a.Notify(ctx, general(), n, root)
+	root, first, _ := startThread(t, a, "Installer stops")
+	refs := []adapters.MessageRef{first}
+	for i := 3; i <= 4; i++ {
+		ref, err := a.Notify(ctx, general(), threadReply("Installer stops", i, fmt.Sprintf("reply %d", i)), root)
 		if err != nil {
 			t.Fatalf("reply %d: %v", i, err)
 		}
@@ -383,7 +399,7 @@ func TestThreadRule(t *testing.T) {
 			t.Errorf("%q landed in thread %q, want %q", p.Text, p.Thread, root)
 		}
 	}
-	if refs[0] == refs[1] || refs[0] == root {
+	if refs[0] == refs[1] || refs[1] == refs[2] || refs[0] == root {
 		t.Errorf("refs %v for root %s", refs, root)
 	}
 	t.Run("root message deleted", func(t *testing.T) {
@@ -406,16 +422,8 @@ func TestEditAndDeleteAThreadReply(t *testing.T) {
 	srv := newFake(t)
 	a := newAdapter(t, srv, discord.Config{})
 	ctx := t.Context()
-	root, err := a.Notify(ctx, general(), sample("Installer stops"), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	reply := sample("Installer stops")
-	reply.PostNumber, reply.IsFirstPost, reply.Excerpt = 2, false, "first words"
-	ref, err := a.Notify(ctx, general(), reply, root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, ref, _ := startThread(t, a, "Installer stops")
+	reply := threadReply("Installer stops", 2, "a reply")
 	inThread := func(text string) adaptertest.Posted {
 		t.Helper()
 		p := adaptertest.WaitPosted(t, srv, general(), text)
@@ -424,7 +432,7 @@ func TestEditAndDeleteAThreadReply(t *testing.T) {
 		}
 		return p
 	}
-	posted := inThread("first words")
+	posted := inThread("a reply")
 
 	reply.Excerpt = "edited words"
 	if err := a.Edit(ctx, general(), ref, reply); err != nil {
@@ -435,7 +443,8 @@ func TestEditAndDeleteAThreadReply(t *testing.T) {
 	}
 
 	// A ref stored before refs named their thread is the bare message id: Discord looks for it in
-	// the channel and does not find it there.
+	// the channel and does not find it there (this adapter is not on the gateway, so it knows no
+	// threads to look in; TestThreadReplyByItsOldRef).
 	if err := a.Edit(ctx, general(), adapters.MessageRef(posted.ID), reply); !adapters.IsPermanent(err) {
 		t.Errorf("Edit with the bare id of a message in a thread = %v, want Unknown Message (permanent)", err)
 	}
@@ -456,9 +465,7 @@ func TestEditAndDeleteAThreadReply(t *testing.T) {
 	}
 
 	// A ref from another thread's reply used as the thread of the next reply: the same thread.
-	next := sample("Installer stops")
-	next.PostNumber, next.IsFirstPost, next.Excerpt = 3, false, "third post"
-	if _, err := a.Notify(ctx, general(), next, ref); err != nil {
+	if _, err := a.Notify(ctx, general(), threadReply("Installer stops", 3, "third post"), ref); err != nil {
 		t.Fatalf("Notify with a reply's ref as the thread: %v", err)
 	}
 	inThread("third post")
@@ -466,6 +473,38 @@ func TestEditAndDeleteAThreadReply(t *testing.T) {
 	for _, bad := range []adapters.MessageRef{"", "x:1", "1:", "not-a-snowflake"} {
 		if err := a.Edit(ctx, general(), bad, reply); !adapters.IsPermanent(err) {
 			t.Errorf("Edit(%q) = %v, want a permanent error", bad, err)
+		}
+	}
+}
+
+// TestThreadReplyByItsOldRef: a thread reply notified before refs named their thread has its bare
+// message id in the outbox. Its channel does not hold it, so the adapter looks in the threads it
+// started there before the message (the gateway told it of them), and the edit and the deletion
+// reach it, instead of a deletion that reports the message gone while it stays.
+func TestThreadReplyByItsOldRef(t *testing.T) {
+	srv := newFake(t)
+	a := newAdapter(t, srv, discord.Config{})
+	adaptertest.Start(t, a, &adaptertest.Recorder{})
+	adaptertest.WaitFor(t, "the gateway session", srv.Connected)
+	startThread(t, a, "An older topic")
+	_, ref, _ := startThread(t, a, "Installer stops")
+	startThread(t, a, "A newer topic")
+	_, id, _ := strings.Cut(string(ref), ":")
+	old := adapters.MessageRef(id)
+
+	edited := threadReply("Installer stops", 2, "edited words")
+	// The bot hears of the threads it started on the gateway (THREAD_CREATE), a moment later.
+	adaptertest.WaitFor(t, "the edit by the old ref", func() bool { return a.Edit(t.Context(), general(), old, edited) == nil })
+	p := adaptertest.WaitPosted(t, srv, general(), "edited words")
+	if p.ID != id || p.Edits != 1 {
+		t.Errorf("edited message %s (%d edits), want %s edited once", p.ID, p.Edits, id)
+	}
+	if err := a.Delete(t.Context(), general(), old); err != nil {
+		t.Fatalf("Delete by the old ref: %v", err)
+	}
+	for _, p := range srv.Posted(general()) {
+		if p.ID == id && !p.Deleted {
+			t.Error("Delete by the old ref left the reply in its thread")
 		}
 	}
 }
@@ -667,17 +706,8 @@ func TestCommandInThread(t *testing.T) {
 	a := newAdapter(t, srv, discord.Config{})
 	rec := &adaptertest.Recorder{}
 	adaptertest.Start(t, a, rec)
-	root, err := a.Notify(t.Context(), general(), sample("Topic"), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := sample("Topic")
-	n.Excerpt = "a reply"
-	if _, err := a.Notify(t.Context(), general(), n, root); err != nil {
-		t.Fatal(err)
-	}
 	// The bot learns about the thread from THREAD_CREATE on the gateway.
-	in := adapters.ChannelRef{Platform: "discord", ChatID: discordtest.ChannelID, ThreadID: string(root)}
+	root, _, in := startThread(t, a, "Topic")
 	srv.InjectCommand(in, "post", true)
 	p := adaptertest.WaitPosted(t, srv, general(), "echo: post")
 	c := rec.Received()[0]
@@ -693,24 +723,13 @@ func TestThreadRuleInAThreadChannel(t *testing.T) {
 	a := newAdapter(t, srv, discord.Config{})
 	ctx := t.Context()
 	// Make a thread to name in the rule: the replies of a topic in #general.
-	root, err := a.Notify(ctx, general(), sample("Parent topic"), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := sample("Parent topic")
-	n.PostNumber, n.IsFirstPost = 2, false
-	if _, err := a.Notify(ctx, general(), n, root); err != nil {
-		t.Fatal(err)
-	}
-	inThread := adapters.ChannelRef{Platform: "discord", ChatID: discordtest.ChannelID, ThreadID: string(root)}
+	root, _, inThread := startThread(t, a, "Parent topic")
 
 	first, err := a.Notify(ctx, inThread, sample("Topic in the thread"), "")
 	if err != nil {
 		t.Fatalf("first post: %v", err)
 	}
-	reply := sample("Topic in the thread")
-	reply.PostNumber, reply.IsFirstPost, reply.Excerpt = 2, false, "reply in a thread channel"
-	if _, err := a.Notify(ctx, inThread, reply, first); err != nil {
+	if _, err := a.Notify(ctx, inThread, threadReply("Topic in the thread", 2, "reply in a thread channel"), first); err != nil {
 		t.Fatalf("reply: %v (permanent: %v)", err, adapters.IsPermanent(err))
 	}
 	p := adaptertest.WaitPosted(t, srv, general(), "reply in a thread channel")

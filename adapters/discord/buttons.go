@@ -80,7 +80,7 @@ type buttonStore struct {
 // newButtonStore keeps long lines in values, or in memory when values is nil.
 func newButtonStore(values adapters.Values, log *slog.Logger) *buttonStore {
 	if values == nil {
-		values = &memValues{}
+		values = &adapters.MemValues{}
 	}
 	return &buttonStore{values: values, log: log, now: time.Now, spent: map[string]time.Time{}}
 }
@@ -205,47 +205,6 @@ func newNonce() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
 	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-// memValues keeps the slots in memory when the adapter is given no store.
-type memValues struct {
-	mu      sync.Mutex
-	cursors map[string]int64
-	texts   map[string]string
-}
-
-func (m *memValues) Cursor(_ context.Context, name string) (int64, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	v, ok := m.cursors[name]
-	return v, ok, nil
-}
-
-func (m *memValues) SetCursor(_ context.Context, name string, value int64) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.cursors == nil {
-		m.cursors = map[string]int64{}
-	}
-	m.cursors[name] = value
-	return nil
-}
-
-func (m *memValues) Text(_ context.Context, name string) (string, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	v, ok := m.texts[name]
-	return v, ok, nil
-}
-
-func (m *memValues) SetText(_ context.Context, name, value string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.texts == nil {
-		m.texts = map[string]string{}
-	}
-	m.texts[name] = value
-	return nil
 }
 
 // components renders a reply's actions as action rows of buttons (5 a row, 5 rows at most), each

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -88,7 +89,7 @@ func TestButtonStore(t *testing.T) {
 		}
 	})
 	t.Run("bounded: a slot taken by a newer line forgets the old one", func(t *testing.T) {
-		values := &memValues{}
+		values := &adapters.MemValues{}
 		s, _ := newTestStore(values)
 		first := s.add(ctx, "C1", []string{"oldest"})
 		var last []string
@@ -101,12 +102,14 @@ func TestButtonStore(t *testing.T) {
 		if line, res := s.press(ctx, last[3], "C1", "m2/a"); res != pressRun || line != "4" {
 			t.Errorf("the newest token = %q, %v; want it to run", line, res)
 		}
-		if n := len(values.texts); n != maxButtons {
-			t.Errorf("the store holds %d slots, want %d", n, maxButtons)
+		for n := range maxButtons + 1 {
+			if _, found, _ := values.Text(ctx, slotPrefix+strconv.FormatInt(int64(n), 36)); found != (n < maxButtons) {
+				t.Errorf("slot %d in the store: %v, want the ring's %d slots and no more", n, found, maxButtons)
+			}
 		}
 	})
 	t.Run("a restart on the same store keeps the lines and the ring's place", func(t *testing.T) {
-		values := &memValues{}
+		values := &adapters.MemValues{}
 		before, c := newTestStore(values)
 		tok := before.add(ctx, "C1", []string{"post range 1 2 to https://forum.example.org/t/7"})
 		after := newButtonStore(values, discardLogger())

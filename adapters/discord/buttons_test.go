@@ -40,6 +40,16 @@ func previewBot() *adaptertest.Recorder {
 	}}
 }
 
+// startPreviewBot runs an adapter against a fake Discord with previewBot as its handler.
+func startPreviewBot(t *testing.T) (*discordtest.Server, *discord.Adapter, *adaptertest.Recorder) {
+	t.Helper()
+	srv := newFake(t)
+	a := newAdapter(t, srv, discord.Config{})
+	rec := previewBot()
+	adaptertest.Start(t, a, rec)
+	return srv, a, rec
+}
+
 // waitMessage waits until the fake holds a bot message satisfying cond, and returns it.
 func waitMessage(t *testing.T, srv *discordtest.Server, what string, cond func(discordtest.Message) bool) discordtest.Message {
 	t.Helper()
@@ -75,11 +85,17 @@ func showPreview(t *testing.T, srv *discordtest.Server, ch adapters.ChannelRef, 
 	})
 }
 
+// press has user press the button customID in ch and returns the command the press ran.
+func press(t *testing.T, srv *discordtest.Server, rec *adaptertest.Recorder, ch adapters.ChannelRef, user, customID string) adapters.Command {
+	t.Helper()
+	n := len(rec.Received())
+	srv.InjectComponent(ch, user, customID)
+	adaptertest.WaitFor(t, "the press handled", func() bool { return len(rec.Received()) > n })
+	return rec.Received()[n]
+}
+
 func TestReplyButtons(t *testing.T) {
-	srv := newFake(t)
-	a := newAdapter(t, srv, discord.Config{})
-	rec := previewBot()
-	adaptertest.Start(t, a, rec)
+	srv, _, rec := startPreviewBot(t)
 	ch := general()
 
 	preview := showPreview(t, srv, ch, discordtest.AdminID)
@@ -133,10 +149,7 @@ func TestReplyButtons(t *testing.T) {
 
 	t.Run("a member without Manage Channels pressing is not admin", func(t *testing.T) {
 		p := showPreview(t, srv, ch, discordtest.MemberID)
-		n := len(rec.Received())
-		srv.InjectComponent(ch, discordtest.MemberID, p.Buttons()[0].CustomID)
-		adaptertest.WaitFor(t, "the member's press handled", func() bool { return len(rec.Received()) > n })
-		c := rec.Received()[n]
+		c := press(t, srv, rec, ch, discordtest.MemberID, p.Buttons()[0].CustomID)
 		if c.Text != "post range 1700000000000000002 1700000000000000009" || c.IsAdmin || !c.Interactive || c.Invoker.ID != discordtest.MemberID {
 			t.Errorf("command = %+v, want the range line, not admin, Interactive, from the member", c)
 		}
@@ -148,19 +161,14 @@ func TestReplyButtons(t *testing.T) {
 		if len(bs) != 1 || bs[0].Label != "Post to forum" || bs[0].CustomID == p.Buttons()[1].CustomID {
 			t.Fatalf("new buttons = %+v, want one fresh Post to forum", bs)
 		}
-		srv.InjectComponent(ch, discordtest.MemberID, bs[0].CustomID)
-		adaptertest.WaitFor(t, "the second press handled", func() bool { return len(rec.Received()) > n+1 })
-		if c := rec.Received()[n+1]; c.Text != "post range 1700000000000000002 1700000000000000009 confirm" || c.IsAdmin {
+		if c := press(t, srv, rec, ch, discordtest.MemberID, bs[0].CustomID); c.Text != "post range 1700000000000000002 1700000000000000009 confirm" || c.IsAdmin {
 			t.Errorf("second press = %+v", c)
 		}
 	})
 }
 
 func TestExpiredButtons(t *testing.T) {
-	srv := newFake(t)
-	a := newAdapter(t, srv, discord.Config{})
-	rec := previewBot()
-	adaptertest.Start(t, a, rec)
+	srv, a, rec := startPreviewBot(t)
 	var mu sync.Mutex
 	now := time.Now()
 	discord.SetButtonClock(a, func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
@@ -182,24 +190,10 @@ func TestExpiredButtons(t *testing.T) {
 }
 
 func TestButtonPressInThread(t *testing.T) {
-	srv := newFake(t)
-	a := newAdapter(t, srv, discord.Config{})
-	rec := previewBot()
-	adaptertest.Start(t, a, rec)
-	root, err := a.Notify(t.Context(), general(), sample("Topic"), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := sample("Topic")
-	n.Excerpt = "a reply"
-	if _, err := a.Notify(t.Context(), general(), n, root); err != nil {
-		t.Fatal(err)
-	}
-	in := adapters.ChannelRef{Platform: "discord", ChatID: discordtest.ChannelID, ThreadID: string(root)}
+	srv, a, rec := startPreviewBot(t)
+	root, _, in := startThread(t, a, "Topic")
 	preview := showPreview(t, srv, in, discordtest.AdminID)
-	srv.InjectComponent(in, discordtest.AdminID, preview.Buttons()[0].CustomID)
-	adaptertest.WaitFor(t, "the press handled", func() bool { return len(rec.Received()) == 2 })
-	if c := rec.Received()[1]; c.Channel != general() || c.Thread != root || !c.IsAdmin {
+	if c := press(t, srv, rec, in, discordtest.AdminID, preview.Buttons()[0].CustomID); c.Channel != general() || c.Thread != root || !c.IsAdmin {
 		t.Errorf("press in a thread = %+v, want #general with thread %s, admin", c, root)
 	}
 }
@@ -235,7 +229,7 @@ func TestButtonsSurviveARestart(t *testing.T) {
 					return adapters.Reply{Text: adapters.Text{{Text: "Posted: " + c.Text}}}
 				}}
 			}
-			store := newMemValues()
+			store := &adapters.MemValues{}
 			first := newAdapter(t, srv, discord.Config{Values: store})
 			ctx, cancel := context.WithCancel(t.Context())
 			done := make(chan error, 1)

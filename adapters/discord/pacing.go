@@ -29,10 +29,6 @@ var DefaultLimits = Limits{Global: pace.Limit{N: 50, Per: time.Second}}
 // refused (discordgo adds 250 ms for the same reason when it reads X-RateLimit-Reset).
 const holdMargin = 100 * time.Millisecond
 
-// paceKey is the prefix of the pacing state the adapter keeps in the bot's store; the global
-// lane is paceKey+"all", a channel's message route paceKey+"messages.<channel id>".
-const paceKey = platform + ".pace."
-
 // pacedTransport paces the REST requests discordgo makes: every request waits for the global
 // lane, and a message post also for its channel's route until the reset Discord announced
 // when the route had no requests left. discordgo waits for that too, but forgets it when the

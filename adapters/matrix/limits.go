@@ -24,9 +24,6 @@ type Limits struct {
 // to both.
 var DefaultLimits = Limits{Sends: pace.Limit{N: 1, Per: 5 * time.Second}}
 
-// paceKey is the prefix of the pacing state the adapter keeps in the bot's store.
-const paceKey = PlatformName + ".pace."
-
 // sendsLane is the lane every sent event counts against.
 const sendsLane = "sends"
 

@@ -144,7 +144,7 @@ func New(cfg Config, deps adapters.Deps) (*Adapter, error) {
 		cli:       cli,
 		me:        id.UserID(cfg.UserID),
 		sup:       &plumbing.Supervisor{Log: log, MinBackoff: minBackoff, MaxBackoff: 2 * time.Minute},
-		pacer:     pace.New(values, paceKey, log),
+		pacer:     pace.New(values, PlatformName, log),
 		limits:    limits,
 		power:     map[id.RoomID]powerEntry{},
 		encrypted: map[id.RoomID]bool{},

@@ -148,7 +148,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 	log := logger.With("platform", platform)
 	return &Adapter{
 		cfg:        cfg,
-		pacer:      pace.New(cfg.Pace, paceKey, log),
+		pacer:      pace.New(cfg.Pace, platform, log),
 		limits:     limits,
 		base:       u,
 		wsURL:      ws.String(),

@@ -17,8 +17,5 @@ type Limits struct {
 // is not counted on, https://docs.mattermost.com/configure/rate-limiting-configuration-settings.html).
 var DefaultLimits = Limits{Requests: pace.Limit{N: 10, Per: time.Second}}
 
-// paceKey is the prefix of the pacing state the adapter keeps in the bot's store.
-const paceKey = platform + ".pace."
-
 // requestsLane is the lane every REST request counts against.
 const requestsLane = "requests"

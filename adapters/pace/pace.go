@@ -91,13 +91,14 @@ type lane struct {
 	write sync.Mutex
 }
 
-// New returns a Pacer that keeps each lane's state in store under prefix+key (e.g.
-// "slack.pace." + channel id). store may be nil: pacing then starts afresh with each process.
-func New(store Store, prefix string, logger *slog.Logger) *Pacer {
+// New returns platform's Pacer, which keeps each lane's state in store under
+// "<platform>.pace.<key>" (e.g. "slack.pace.C123"). store may be nil: pacing then starts afresh
+// with each process.
+func New(store Store, platform string, logger *slog.Logger) *Pacer {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Pacer{store: store, prefix: prefix, log: logger, lanes: map[string]*lane{}, now: time.Now, sleep: sleepCtx}
+	return &Pacer{store: store, prefix: platform + ".pace.", log: logger, lanes: map[string]*lane{}, now: time.Now, sleep: sleepCtx}
 }
 
 // Wait blocks until a send may go out on every lane, and books it: each lane's next send is

@@ -62,7 +62,7 @@ func newValues() *values { return &values{m: map[string]int64{}} }
 var epoch = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 
 func fakePacer(st Store, c *clock) *Pacer {
-	p := New(st, "test.pace.", nil)
+	p := New(st, "test", nil)
 	p.now, p.sleep = c.Now, c.Sleep
 	return p
 }
@@ -237,7 +237,7 @@ func TestCancelledWaitReturnsTheContextsError(t *testing.T) {
 // with the latest booking.
 func TestConcurrentSendersShareTheLane(t *testing.T) {
 	st := newValues()
-	p := New(st, "test.pace.", nil)
+	p := New(st, "test", nil)
 	lim := Limit{2000, time.Second}
 	var (
 		mu sync.Mutex
@@ -308,7 +308,7 @@ func TestALateWakePushesTheNextSend(t *testing.T) {
 // A send waiting for its own chat (a group's next slot, seconds away) must not hold the shared
 // lane meanwhile: the other chats go on at their own pace.
 func TestAWaitingChatDoesNotHoldTheSharedLane(t *testing.T) {
-	p := New(nil, "test.pace.", nil)
+	p := New(nil, "test", nil)
 	all := Lane{Key: "all", Limit: Limit{1000, time.Second}}
 	slow := Lane{Key: "group", Limit: Limit{1, time.Second}}
 	fast := Lane{Key: "private", Limit: Limit{1, 10 * time.Millisecond}}

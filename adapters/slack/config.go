@@ -116,7 +116,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 	if cfg.Limits != nil {
 		a.limits = *cfg.Limits
 	}
-	a.pacer = pace.New(cfg.Pace, paceKey, a.log)
+	a.pacer = pace.New(cfg.Pace, platform, a.log)
 	a.sup = plumbing.Supervisor{Log: a.log, MinBackoff: reconnectInitial, MaxBackoff: reconnectMax}
 	a.api = slack.New(cfg.BotToken,
 		slack.OptionAPIURL(cfg.APIURL),

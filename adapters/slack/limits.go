@@ -16,6 +16,3 @@ type Limits struct {
 // (https://api.slack.com/methods/chat.postMessage#rate_limiting). Slack tolerates short bursts
 // but does not say how long; the adapter spaces every post instead, so no second holds two.
 var DefaultLimits = Limits{PerChannel: pace.Limit{N: 1, Per: time.Second}}
-
-// paceKey is the prefix of the pacing state the adapter keeps in the bot's store.
-const paceKey = platform + ".pace."

@@ -1,11 +1,9 @@
 package telegram_test
 
 import (
-	"context"
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -36,7 +34,7 @@ func newAdapter(t *testing.T, s *telegramtest.Server, logs *syncbuf.Buffer, mod 
 		Token:       telegramtest.Token,
 		APIEndpoint: s.URL(),
 		PollTimeout: time.Second,
-		Offsets:     newOffsets(),
+		Offsets:     &adapters.MemValues{},
 		Limits:      &telegram.Limits{}, // the fake has no flood limits; a group's 3 s spacing would only slow the tests
 	}
 	if mod != nil {
@@ -66,28 +64,6 @@ func running(t *testing.T, h *adaptertest.Recorder, mod func(*telegram.Config)) 
 	return s, a, h
 }
 
-// offsets is an in-memory stand-in for the store's cursors.
-type offsets struct {
-	mu sync.Mutex
-	m  map[string]int64
-}
-
-func newOffsets() *offsets { return &offsets{m: map[string]int64{}} }
-
-func (o *offsets) Cursor(_ context.Context, name string) (int64, bool, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	v, ok := o.m[name]
-	return v, ok, nil
-}
-
-func (o *offsets) SetCursor(_ context.Context, name string, v int64) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.m[name] = v
-	return nil
-}
-
 // sentinel injects a command and waits for its echo: every update injected in ch before it has
 // then been handled, since the adapter handles a chat's updates in order. The command is
 // numbered, so that an earlier sentinel's echo does not count.
@@ -108,19 +84,3 @@ func containsAny(s string, subs ...string) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-
-// sample is a plain notification with the given title.
-func sample(title string) adapters.Notification {
-	return adapters.Notification{
-		TopicID: 42, PostID: 4200, PostNumber: 1,
-		TopicTitle:    title,
-		URL:           "https://forum.example.org/t/welcome/42/1",
-		AuthorName:    "Alice Smith",
-		AuthorUser:    "alice",
-		CategoryPath:  "Support/Installs",
-		CategoryColor: "0088CC",
-		Tags:          []string{"bug", "linux"},
-		Excerpt:       "The installer stops at step 3.",
-		IsFirstPost:   true,
-	}
-}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -48,7 +47,7 @@ var errNotThisChat = adapters.Refused("That is not a link to a message of this c
 
 // linkedMessageID is the message id of a link to a message of ch, or errNotThisChat. A
 // t.me/c/<chat> link must name ch's chat (a supergroup -100<chat>); a t.me/<username> link must
-// name ch's public username, whatever its case, as Telegram last reported it.
+// name ch's public username now, whatever its case.
 func (a *Adapter) linkedMessageID(ctx context.Context, ch adapters.ChannelRef, link string) (string, error) {
 	m := messageLinkRe.FindStringSubmatch(strings.TrimSpace(link))
 	switch {
@@ -70,35 +69,14 @@ func (a *Adapter) linkedMessageID(ctx context.Context, ch adapters.ChannelRef, l
 	return m[3], nil
 }
 
-// noteChat remembers a chat's public username ("" for none) from an update, which carries the
-// current one: a rename shows in the chat's next message.
-func (a *Adapter) noteChat(chat *tgbotapi.Chat) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.usernames == nil {
-		a.usernames = map[int64]string{}
-	}
-	a.usernames[chat.ID] = chat.UserName
-}
-
-// chatUsername is ch's public username, "" when it has none: from the chat's latest update, or
-// asked of Telegram (getChat) when none came since the start.
+// chatUsername is ch's public username now, "" when it has none. It asks Telegram (getChat) each
+// time: only a t.me/<username> link needs it, and a rename then counts at once. Nothing is kept
+// per chat, so the many groups anyone can add the bot to cost no memory.
 func (a *Adapter) chatUsername(ctx context.Context, ch adapters.ChannelRef) (string, error) {
-	id, err := strconv.ParseInt(ch.ChatID, 10, 64)
-	if err != nil {
-		return "", fmt.Errorf("chat id %q is not a number", ch.ChatID)
-	}
-	a.mu.Lock()
-	name, ok := a.usernames[id]
-	a.mu.Unlock()
-	if ok {
-		return name, nil
-	}
-	var chat tgbotapi.Chat
+	var chat chatInfo
 	if err := a.call(ctx, "getChat", tgbotapi.Params{"chat_id": ch.ChatID}, callTimeout, &chat); err != nil {
 		return "", err
 	}
-	a.noteChat(&chat)
 	return chat.UserName, nil
 }
 

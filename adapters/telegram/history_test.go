@@ -2,6 +2,7 @@ package telegram_test
 
 import (
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -70,36 +71,30 @@ func TestHistoryLinkMustNameThisChat(t *testing.T) {
 		wantNotThisChat(t, a, ch, link)
 	}
 
-	// A renamed chat: the old username no longer names it, from its next message on.
+	// A renamed chat: the old username no longer names it, at once.
 	s.SetUsername(ch, "FriendsOfTheForum")
-	s.Inject(telegramtest.Incoming{Channel: ch, Text: "after the rename"})
-	sentinel(t, s, ch)
 	wantNotThisChat(t, a, ch, "https://t.me/ForumFriends/"+itoa(first))
 	wantFrom(t, a, ch, "https://t.me/friendsoftheforum/"+itoa(first), first)
 
 	// A chat that is no longer public has no username links at all.
 	s.SetUsername(ch, "")
-	sentinel(t, s, ch)
 	wantNotThisChat(t, a, ch, "https://t.me/FriendsOfTheForum/"+itoa(first))
 	wantFrom(t, a, ch, "https://t.me/c/1000000001/"+itoa(first), first)
 }
 
-// TestHistoryLinkAfterRestart: an adapter that has seen no update of the chat yet (just
-// restarted, its chat log kept) asks Telegram for the chat's username before it takes a
-// t.me/<username> link.
-func TestHistoryLinkAfterRestart(t *testing.T) {
-	log := &adaptertest.ChatLog{}
-	s, _, _ := running(t, nil, func(c *telegram.Config) { c.ChatLog = log })
+// TestHistoryLinkWhenTelegramFails: when Telegram cannot say the chat's username, a
+// t.me/<username> link is neither taken nor called another chat's: History fails, to be retried.
+func TestHistoryLinkWhenTelegramFails(t *testing.T) {
+	s, a, _ := running(t, nil, func(c *telegram.Config) { c.ChatLog = &adaptertest.ChatLog{} })
 	ch := s.Channel()
 	s.SetUsername(ch, "ForumFriends")
 	first := s.Inject(telegramtest.Incoming{Channel: ch, Text: "first here"})
 	sentinel(t, s, ch)
-
-	after := newAdapter(t, s, nil, func(c *telegram.Config) { c.ChatLog = log })
-	calls := s.Calls("getChat")
-	wantFrom(t, after, ch, "https://t.me/forumfriends/"+itoa(first), first)
-	wantNotThisChat(t, after, ch, "https://t.me/otherchat/"+itoa(first))
-	if got := s.Calls("getChat") - calls; got != 1 {
-		t.Errorf("getChat called %d times for two links, want once (then the answer is kept)", got)
+	s.FailNext("getChat", http.StatusBadGateway)
+	h, err := historyFrom(t, a, ch, "https://t.me/ForumFriends/"+itoa(first))
+	var refused *adapters.RefusedError
+	if err == nil || errors.As(err, &refused) {
+		t.Errorf("History with getChat failing = %d messages, %v; want an error that is no refusal", len(h.Messages), err)
 	}
+	wantFrom(t, a, ch, "https://t.me/ForumFriends/"+itoa(first), first)
 }

@@ -25,10 +25,6 @@ var DefaultLimits = Limits{
 	Overall: pace.Limit{N: 30, Per: time.Second},
 }
 
-// paceKey is the prefix of the pacing state the adapter keeps in the bot's store; the overall
-// lane is paceKey+"all".
-const paceKey = platform + ".pace."
-
 // pace waits until chat may receive one more message, or ctx ends.
 func (a *Adapter) pace(ctx context.Context, chat int64) error {
 	return a.pacer.Wait(ctx,

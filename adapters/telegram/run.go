@@ -71,7 +71,7 @@ func (a *Adapter) session(ctx context.Context, h adapters.Handler, up func()) er
 	if err := a.call(ctx, "getMe", nil, callTimeout, &me); err != nil {
 		return err
 	}
-	a.setBotUser(me)
+	a.self.Store(&me)
 	var hook tgbotapi.WebhookInfo
 	if err := a.call(ctx, "getWebhookInfo", nil, callTimeout, &hook); err != nil {
 		return err
@@ -238,9 +238,6 @@ func (a *Adapter) getUpdates(ctx context.Context, offset int64) ([]update, error
 
 // loadOffset reads the stored offset; none stored means "whatever the server holds".
 func (a *Adapter) loadOffset(ctx context.Context) (int64, error) {
-	if a.cfg.Offsets == nil {
-		return a.offset.Load(), nil
-	}
 	v, ok, err := a.cfg.Offsets.Cursor(ctx, a.offsetCursor())
 	if err != nil {
 		return 0, fmt.Errorf("read the update offset: %w", err)
@@ -254,10 +251,6 @@ func (a *Adapter) loadOffset(ctx context.Context) (int64, error) {
 // saveOffset stores the offset after each handled update, so a crash replays at most the update
 // in flight.
 func (a *Adapter) saveOffset(ctx context.Context, offset int64) {
-	if a.cfg.Offsets == nil {
-		a.offset.Store(offset)
-		return
-	}
 	if err := a.cfg.Offsets.SetCursor(ctx, a.offsetCursor(), offset); err != nil {
 		a.log.Error("cannot store the update offset; a restart may repeat updates", "offset", offset, "err", err)
 	}

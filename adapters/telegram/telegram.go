@@ -74,14 +74,10 @@ type Adapter struct {
 	pacer  *pace.Pacer
 	limits Limits
 
-	offset atomic.Int64 // the update offset when cfg.Offsets is nil
+	self atomic.Pointer[tgbotapi.User] // from getMe, once Run has connected
 
 	mu      sync.Mutex
-	self    tgbotapi.User    // from getMe, once Run has connected
 	handler adapters.Handler // Run's handler, told of migrations Notify discovers
-	// usernames are the chats' public usernames ("" for none), from their latest update or
-	// getChat: a t.me/<username> link must name the chat it is used in.
-	usernames map[int64]string
 
 	sup      plumbing.Supervisor
 	commands *plumbing.Dispatcher
@@ -128,6 +124,9 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 	if cfg.PollTimeout < time.Second {
 		cfg.PollTimeout = time.Second // the Bot API counts in whole seconds
 	}
+	if cfg.Offsets == nil {
+		cfg.Offsets = &adapters.MemValues{}
+	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{}
 	}
@@ -151,24 +150,19 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 	if cfg.Limits != nil {
 		a.limits = *cfg.Limits
 	}
-	a.pacer = pace.New(cfg.Pace, paceKey, a.log)
+	a.pacer = pace.New(cfg.Pace, platform, a.log)
 	return a, nil
 }
 
 // Platform implements adapters.Adapter.
 func (a *Adapter) Platform() string { return platform }
 
-// botUser returns the bot's own user as getMe last reported it.
-func (a *Adapter) botUser() tgbotapi.User {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.self
-}
-
-func (a *Adapter) setBotUser(u tgbotapi.User) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.self = u
+// botName is the bot's username as getMe last reported it, "" before Run has connected.
+func (a *Adapter) botName() string {
+	if u := a.self.Load(); u != nil {
+		return u.UserName
+	}
+	return ""
 }
 
 // offsetCursor names the stored getUpdates offset. Update ids belong to one bot, so the name

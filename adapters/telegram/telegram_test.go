@@ -279,14 +279,14 @@ func TestMigration(t *testing.T) {
 	}
 	// The old id is gone: a notification to it tells the bot to move the channel (its pending
 	// notifications follow) and asks to be retried, naming the new chat.
-	_, err := a.Notify(t.Context(), group, sample("After the move"), "")
+	_, err := a.Notify(t.Context(), group, adaptertest.Sample("After the move"), "")
 	if _, retry := adapters.RetryAfterOf(err); !retry || !strings.Contains(err.Error(), "-1004001") {
 		t.Errorf("Notify to the migrated group: %v, want a retry-after error naming the supergroup", err)
 	}
 	if moves := h.Moved(); len(moves) != 2 || moves[1][0] != group || moves[1][1] != to {
 		t.Errorf("a send refused by the migration should move the channel: moves = %v", moves)
 	}
-	if _, err := a.Notify(t.Context(), to, sample("After the move"), ""); err != nil {
+	if _, err := a.Notify(t.Context(), to, adaptertest.Sample("After the move"), ""); err != nil {
 		t.Fatalf("Notify to the supergroup: %v", err)
 	}
 	adaptertest.WaitPosted(t, s, to, "After the move")
@@ -294,7 +294,7 @@ func TestMigration(t *testing.T) {
 
 func TestRestartNeitherDropsNorRepeats(t *testing.T) {
 	s := newFake(t)
-	store := newOffsets()
+	store := &adapters.MemValues{}
 	ch := s.Channel()
 	// A 30 s long poll: stopping must abort it, not wait it out (runOneCommand allows 10 s).
 	mod := func(c *telegram.Config) { c.Offsets = store; c.PollTimeout = 30 * time.Second }
@@ -392,7 +392,7 @@ func TestTokenRedactedFromTransportErrors(t *testing.T) {
 	url := s.URL()
 	s.Close() // every request now fails with a transport error that quotes the URL
 	a := newAdapter(t, s, logs, func(c *telegram.Config) { c.APIEndpoint = url })
-	_, err := a.Notify(t.Context(), adapters.ChannelRef{Platform: "telegram", ChatID: "-100"}, sample("x"), "")
+	_, err := a.Notify(t.Context(), adapters.ChannelRef{Platform: "telegram", ChatID: "-100"}, adaptertest.Sample("x"), "")
 	if err == nil {
 		t.Fatal("Notify to a closed server succeeded")
 	}
@@ -451,7 +451,7 @@ func TestNotifyErrorVerdicts(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newFake(t)
 			a := newAdapter(t, s, nil, nil)
-			_, err := a.Notify(t.Context(), tt.prepare(s), sample("Verdict"), "")
+			_, err := a.Notify(t.Context(), tt.prepare(s), adaptertest.Sample("Verdict"), "")
 			if err == nil {
 				t.Fatal("Notify succeeded")
 			}
@@ -473,11 +473,11 @@ func TestNotifyIntoTopicAndThread(t *testing.T) {
 	s := newFake(t)
 	a := newAdapter(t, s, nil, nil)
 	topic := s.AddTopic(telegramtest.DefaultChatID, "Announcements")
-	first, err := a.Notify(t.Context(), topic, sample("Topic root"), "")
+	first, err := a.Notify(t.Context(), topic, adaptertest.Sample("Topic root"), "")
 	if err != nil {
 		t.Fatalf("Notify into a topic: %v", err)
 	}
-	reply := sample("Topic root")
+	reply := adaptertest.Sample("Topic root")
 	reply.Excerpt = "second post"
 	if _, err := a.Notify(t.Context(), topic, reply, first); err != nil {
 		t.Fatalf("Notify into the thread: %v", err)
@@ -521,7 +521,7 @@ func TestNotifyDefusesMentionsAndMarkup(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newFake(t)
 			a := newAdapter(t, s, nil, nil)
-			n := sample(tt.title)
+			n := adaptertest.Sample(tt.title)
 			n.Excerpt = tt.excerpt
 			n.AuthorName = "@everyone"
 			n.CategoryPath = "<b>Cat</b>/@here"
@@ -614,7 +614,7 @@ func TestHistoryIsUnavailable(t *testing.T) {
 
 func TestUpdateIDsRestartedBelowTheStoredOffset(t *testing.T) {
 	s := newFake(t)
-	store := newOffsets()
+	store := &adapters.MemValues{}
 	ch := s.Channel()
 	mod := func(c *telegram.Config) { c.Offsets = store }
 

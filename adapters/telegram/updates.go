@@ -21,7 +21,6 @@ func (a *Adapter) handleUpdate(ctx context.Context, h adapters.Handler, u update
 	if msg == nil || msg.Chat == nil {
 		return
 	}
-	a.noteChat(msg.Chat)
 	var topic topicFields
 	if u.message != nil {
 		topic = *u.message
@@ -37,7 +36,7 @@ func (a *Adapter) handleUpdate(ctx context.Context, h adapters.Handler, u update
 	if text == "" {
 		text, entities = msg.Caption, msg.CaptionEntities
 	}
-	kind, cmdText := parseCommand(text, a.botUser().UserName)
+	kind, cmdText := parseCommand(text, a.botName())
 	switch kind {
 	case getChatID:
 		a.reply(ctx, ch, msg, chatIDReply(ch))

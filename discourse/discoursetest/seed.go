@@ -133,27 +133,31 @@ func (s *Server) CreatePrivateMessage(title, cooked, username string, groups ...
 
 // Reply adds a post to a topic and returns its id (0 if the topic does not exist).
 func (s *Server) Reply(topicID int64, username, cooked string) int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, ok := s.topics[topicID]
-	if !ok {
-		return 0
-	}
-	return s.addPost(t, username, cooked, cooked).id
+	return s.addPostTo(topicID, username, cooked, nil)
 }
 
 // AddSmallAction adds a small-action post (a topic event, such as "closed.enabled" or
 // "category_changed") to a topic and returns its id.
 func (s *Server) AddSmallAction(topicID int64, username, actionCode string) int64 {
+	return s.addPostTo(topicID, username, "", func(p *post) {
+		p.postType = discourse.PostTypeSmallAction
+		p.actionCode = actionCode
+	})
+}
+
+// addPostTo adds a post (raw and cooked alike) to a topic, adjusted by edit when set, and returns
+// its id; 0 if the topic does not exist.
+func (s *Server) addPostTo(topicID int64, username, cooked string, edit func(*post)) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, ok := s.topics[topicID]
 	if !ok {
 		return 0
 	}
-	p := s.addPost(t, username, "", "")
-	p.postType = discourse.PostTypeSmallAction
-	p.actionCode = actionCode
+	p := s.addPost(t, username, cooked, cooked)
+	if edit != nil {
+		edit(p)
+	}
 	return p.id
 }
 

@@ -192,8 +192,8 @@ func (s *Server) SetTagsAsStrings(on bool) {
 	s.tagsAsStrings = on
 }
 
-func (s *Server) fail(w http.ResponseWriter, r *http.Request, format string, args ...any) {
-	msg := fmt.Sprintf("discoursetest: %s %s: %s", r.Method, r.URL.RequestURI(), fmt.Sprintf(format, args...))
+// noteError records msg for Errors and hands it to the OnError callback, if any.
+func (s *Server) noteError(msg string) {
 	s.mu.Lock()
 	s.errs = append(s.errs, msg)
 	cb := s.onError
@@ -201,6 +201,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, format string, arg
 	if cb != nil {
 		cb(msg)
 	}
+}
+
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, format string, args ...any) {
+	msg := fmt.Sprintf("discoursetest: %s %s: %s", r.Method, r.URL.RequestURI(), fmt.Sprintf(format, args...))
+	s.noteError(msg)
 	writeJSON(w, http.StatusBadRequest, map[string]any{"errors": []string{msg}, "error_type": "invalid_parameters"})
 }
 

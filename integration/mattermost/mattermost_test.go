@@ -26,6 +26,7 @@ import (
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/mattermost"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/mattermost/mattermosttest"
 	"github.com/discourse-chatbot/discourse-chatbot/bot"
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
 	"github.com/discourse-chatbot/discourse-chatbot/discourse/discoursetest"
@@ -74,7 +75,7 @@ func TestRealMattermost(t *testing.T) {
 	})
 
 	t.Run("help in a channel", func(t *testing.T) {
-		got := shown(s.command(t, "carol", "town-square", "help"))
+		got := mattermosttest.Shown(s.command(t, "carol", "town-square", "help"))
 		for _, want := range []string{"Commands", "the rules of this channel, numbered", "`@discourse post thread"} {
 			mustContain(t, got, want)
 		}
@@ -89,15 +90,15 @@ func TestRealMattermost(t *testing.T) {
 		// In a direct message the whole text is the command: no mention needed.
 		cmd := s.post(t, "dave", dm.Id, "help", "")
 		reply := s.waitReply(t, dm.Id, cmd)
-		mustContain(t, shown(reply.Message), "Commands")
+		mustContain(t, mattermosttest.Shown(reply.Message), "Commands")
 	})
 
 	t.Run("watch needs a channel admin", func(t *testing.T) {
-		mustContain(t, shown(s.command(t, "dave", "alerts", "watch support")), "Only a channel admin")
+		mustContain(t, mattermosttest.Shown(s.command(t, "dave", "alerts", "watch support")), "Only a channel admin")
 		if rules := s.rules(t, "alerts"); len(rules) != 0 {
 			t.Fatalf("dave, a plain member, made rules: %+v", rules)
 		}
-		mustContain(t, shown(s.command(t, "carol", "alerts", "watch support")), "Rule created: **watch** `support`")
+		mustContain(t, mattermosttest.Shown(s.command(t, "carol", "alerts", "watch support")), "Rule created: **watch** `support`")
 		if rules := s.rules(t, "alerts"); len(rules) != 1 {
 			t.Fatalf("carol's watch made %d rules, want 1: %+v", len(rules), rules)
 		}
@@ -111,7 +112,7 @@ func TestRealMattermost(t *testing.T) {
 		if !strings.HasPrefix(a.TitleLink, s.forum.URL()+"/t/") || !strings.Contains(a.TitleLink, fmt.Sprintf("/%d/", topic)) {
 			t.Errorf("the title links %q, want the forum post of topic %d", a.TitleLink, topic)
 		}
-		mustContain(t, shown(a.Text), "hangs at step 3")
+		mustContain(t, mattermosttest.Shown(a.Text), "hangs at step 3")
 		mustContain(t, a.AuthorName, "bob")
 		// Once: a later post arrives, and the first is still there only once.
 		s.forum.CreateTopic("A second support topic", "<p>more</p>", "bob", s.cat["support"])
@@ -136,14 +137,14 @@ func TestRealMattermost(t *testing.T) {
 		// What the server stored: nothing in it is a live mention, and it still reads as written.
 		stored, resp, err := s.as["sysadmin"].GetPost(n.Id, "")
 		must(t, "read the stored notification", resp, err)
-		for _, text := range texts(stored) {
-			if m := liveMention.FindString(text); m != "" {
+		for _, text := range mattermosttest.Texts(stored) {
+			if m := mattermosttest.LiveMention.FindString(text); m != "" {
 				t.Errorf("live mention %q stored in %q", m, text)
 			}
 		}
 		a := stored.Attachments()[0]
-		if shown(a.Title) != title || !strings.Contains(shown(a.Text), "@carol and @dave please check @channel") {
-			t.Errorf("title %q, text %q: want them to read as the forum wrote them", shown(a.Title), shown(a.Text))
+		if mattermosttest.Shown(a.Title) != title || !strings.Contains(mattermosttest.Shown(a.Text), "@carol and @dave please check @channel") {
+			t.Errorf("title %q, text %q: want them to read as the forum wrote them", mattermosttest.Shown(a.Title), mattermosttest.Shown(a.Text))
 		}
 		// How the server counts: a real mention reaches carol (so counting works), and the
 		// notification added nothing for anyone. Not by dave: a member's own post marks the
@@ -161,7 +162,7 @@ func TestRealMattermost(t *testing.T) {
 	})
 
 	t.Run("thread replies under the first notification", func(t *testing.T) {
-		mustContain(t, shown(s.command(t, "carol", "threads", "thread dev")), "Rule created: **thread** `dev`")
+		mustContain(t, mattermosttest.Shown(s.command(t, "carol", "threads", "thread dev")), "Rule created: **thread** `dev`")
 		topic, _ := s.forum.CreateTopic("Threaded topic", "<p>first</p>", "alice", s.cat["dev"])
 		root := s.waitNotification(t, "threads", "Threaded topic")
 		s.forum.Reply(topic, "bob", "<p>second</p>")
@@ -189,20 +190,10 @@ func TestRealMattermost(t *testing.T) {
 		s.post(t, "carol", talk, "Yes, on **step 3**", "")
 		s.post(t, "dave", talk, "Fixed it with `--verbose` :tada:", "")
 		created := len(s.forum.CreatedPosts())
-		mustContain(t, shown(s.command(t, "carol", "talk", "post 3")), "Posted a transcript of 3 messages")
-		posts := s.forum.CreatedPosts()
-		if len(posts) != created+1 {
-			t.Fatalf("the forum got %d posts, want 1", len(posts)-created)
-		}
-		raw := posts[created].Raw
-		at := 0
-		for _, want := range []string{"**@dave:** Has anyone seen the installer hang?", "**@carol:** Yes, on **step 3**", "**@dave:** Fixed it with `--verbose` :tada:"} {
-			i := strings.Index(raw[at:], want)
-			if i < 0 {
-				t.Fatalf("the transcript lacks %q after byte %d (names, oldest first):\n%s", want, at, raw)
-			}
-			at += i + len(want)
-		}
+		mustContain(t, mattermosttest.Shown(s.command(t, "carol", "talk", "post 3")), "Posted a transcript of 3 messages")
+		raw := s.newTranscript(t, created)
+		// names, oldest first
+		inOrder(t, raw, "**@dave:** Has anyone seen the installer hang?", "**@carol:** Yes, on **step 3**", "**@dave:** Fixed it with `--verbose` :tada:")
 		if strings.Contains(raw, "@discourse post") || strings.Contains(raw, "joined the") {
 			t.Errorf("the transcript holds the command or a system message:\n%s", raw)
 		}
@@ -231,12 +222,8 @@ func TestRealMattermost(t *testing.T) {
 		created := len(s.forum.CreatedPosts())
 		// A permalink as users copy it from the server at the address the bot is configured with.
 		link := s.gate.URL() + "/" + s.fx.Team + "/pl/" + from.Id
-		mustContain(t, shown(s.command(t, "carol", "talk", "post "+link)), "Posted a transcript of 2 messages")
-		posts := s.forum.CreatedPosts()
-		if len(posts) != created+1 {
-			t.Fatalf("the forum got %d posts, want 1", len(posts)-created)
-		}
-		raw := posts[created].Raw
+		mustContain(t, mattermosttest.Shown(s.command(t, "carol", "talk", "post "+link)), "Posted a transcript of 2 messages")
+		raw := s.newTranscript(t, created)
 		i, j := strings.Index(raw, "**@carol:** From here on, please"), strings.Index(raw, "**@dave:** And this one too")
 		if i < 0 || j < i || strings.Contains(raw, "Before the link") || strings.Contains(raw, "@discourse post") {
 			t.Errorf("the transcript from %s is not that message and the next, in order:\n%s", link, raw)
@@ -252,23 +239,12 @@ func TestRealMattermost(t *testing.T) {
 		created := len(s.forum.CreatedPosts())
 		cmd := s.post(t, "carol", talk, "@discourse post thread", root.Id)
 		reply := s.waitReply(t, talk, cmd)
-		mustContain(t, shown(reply.Message), "Posted a transcript of 3 messages")
+		mustContain(t, mattermosttest.Shown(reply.Message), "Posted a transcript of 3 messages")
 		if reply.RootId != root.Id {
 			t.Errorf("answered in thread %q, want the command's thread %q", reply.RootId, root.Id)
 		}
-		posts := s.forum.CreatedPosts()
-		if len(posts) != created+1 {
-			t.Fatalf("the forum got %d posts, want 1", len(posts)-created)
-		}
-		raw := posts[created].Raw
-		at := 0
-		for _, want := range []string{"**@dave:** Which installer flag shows the log?", "**@carol:** Try `--verbose`", "**@dave:** That did it, thanks"} {
-			i := strings.Index(raw[at:], want)
-			if i < 0 {
-				t.Fatalf("the thread's transcript lacks %q after byte %d:\n%s", want, at, raw)
-			}
-			at += i + len(want)
-		}
+		raw := s.newTranscript(t, created)
+		inOrder(t, raw, "**@dave:** Which installer flag shows the log?", "**@carol:** Try `--verbose`", "**@dave:** That did it, thanks")
 		if strings.Contains(raw, "lunch") {
 			t.Errorf("the thread's transcript holds a message from outside the thread:\n%s", raw)
 		}
@@ -283,12 +259,8 @@ func TestRealMattermost(t *testing.T) {
 		p, resp, err := s.as["dave"].CreatePost(&model.Post{ChannelId: talk, Message: "my log", FileIds: model.StringArray{up.FileInfos[0].Id}})
 		must(t, "post the file", resp, err)
 		created := len(s.forum.CreatedPosts())
-		mustContain(t, shown(s.command(t, "carol", "talk", "post 1")), "Posted a transcript of 1 message")
-		posts := s.forum.CreatedPosts()
-		if len(posts) != created+1 {
-			t.Fatalf("the forum got %d posts, want 1", len(posts)-created)
-		}
-		raw := posts[created].Raw
+		mustContain(t, mattermosttest.Shown(s.command(t, "carol", "talk", "post 1")), "Posted a transcript of 1 message")
+		raw := s.newTranscript(t, created)
 		m := regexp.MustCompile(`\[install\.log\]\((http[^)\s]+)\)`).FindStringSubmatch(raw)
 		if m == nil {
 			t.Fatalf("the transcript of post %s does not link install.log:\n%s", p.Id, raw)
@@ -328,17 +300,17 @@ func TestRealMattermost(t *testing.T) {
 		reply := s.waitReplyWithin(t, town, cmd, restartWait)
 		t.Logf("the command written while the bot was offline was answered %s after the gate opened",
 			time.Since(t0).Round(time.Millisecond))
-		mustContain(t, shown(reply.Message), "No rules yet")
+		mustContain(t, mattermosttest.Shown(reply.Message), "No rules yet")
 		if s.mm.Reconnects() <= reconnects {
 			t.Errorf("answered without a new websocket connection")
 		}
 		s.waitNotificationWithin(t, "threads", "Posted while Mattermost was down", restartWait)
 		// It answers the next command (over the new websocket), and answered the first once.
-		mustContain(t, shown(s.command(t, "carol", "town-square", "help")), "Commands")
+		mustContain(t, mattermosttest.Shown(s.command(t, "carol", "town-square", "help")), "Commands")
 		s.settle(t)
 		statusAnswers := 0
 		for _, p := range s.repliesAfter(t, town, cmd) {
-			if strings.Contains(shown(p.Message), "No rules yet") {
+			if strings.Contains(mattermosttest.Shown(p.Message), "No rules yet") {
 				statusAnswers++
 			}
 		}
@@ -353,13 +325,13 @@ func TestRealMattermost(t *testing.T) {
 	t.Run("status and remove", func(t *testing.T) {
 		s.ensureRule(t, "alerts", "watch support")
 		s.ensureRule(t, "threads", "thread dev")
-		status := shown(s.command(t, "carol", "alerts", "status"))
+		status := mattermosttest.Shown(s.command(t, "carol", "alerts", "status"))
 		mustContain(t, status, "1.")
 		mustContain(t, status, "watch")
 		mustContain(t, status, "support")
-		mustContain(t, shown(s.command(t, "dave", "alerts", "remove 1")), "Only a channel admin")
-		mustContain(t, shown(s.command(t, "carol", "alerts", "remove 1")), "Rule 1 removed")
-		mustContain(t, shown(s.command(t, "carol", "alerts", "status")), "No rules yet")
+		mustContain(t, mattermosttest.Shown(s.command(t, "dave", "alerts", "remove 1")), "Only a channel admin")
+		mustContain(t, mattermosttest.Shown(s.command(t, "carol", "alerts", "remove 1")), "Rule 1 removed")
+		mustContain(t, mattermosttest.Shown(s.command(t, "carol", "alerts", "status")), "No rules yet")
 		before := len(s.notifications(t, "alerts"))
 		s.forum.CreateTopic("Support after the rule went", "<p>x</p>", "bob", s.cat["support"])
 		s.forum.CreateTopic("A dev marker", "<p>x</p>", "bob", s.cat["dev"])
@@ -555,7 +527,7 @@ func (s *suite) notificationsTitled(t *testing.T, channel, title string) []*mode
 	t.Helper()
 	var out []*model.Post
 	for _, p := range s.notifications(t, channel) {
-		if strings.HasPrefix(shown(p.Attachments()[0].Title), title) {
+		if strings.HasPrefix(mattermosttest.Shown(p.Attachments()[0].Title), title) {
 			out = append(out, p)
 		}
 	}
@@ -593,7 +565,7 @@ func (s *suite) settle(t *testing.T) {
 func (s *suite) ensureRule(t *testing.T, channel, command string) {
 	t.Helper()
 	if len(s.rules(t, channel)) == 0 {
-		mustContain(t, shown(s.command(t, "carol", channel, command)), "Rule created")
+		mustContain(t, mattermosttest.Shown(s.command(t, "carol", channel, command)), "Rule created")
 	}
 }
 
@@ -648,32 +620,32 @@ func must(t *testing.T, what string, resp *model.Response, err error) {
 	}
 }
 
+// newTranscript returns the text of the one post the forum got after the first created.
+func (s *suite) newTranscript(t *testing.T, created int) string {
+	t.Helper()
+	posts := s.forum.CreatedPosts()
+	if len(posts) != created+1 {
+		t.Fatalf("the forum got %d posts, want 1", len(posts)-created)
+	}
+	return posts[created].Raw
+}
+
+// inOrder checks that a transcript holds every one of want, in that order.
+func inOrder(t *testing.T, raw string, want ...string) {
+	t.Helper()
+	at := 0
+	for _, w := range want {
+		i := strings.Index(raw[at:], w)
+		if i < 0 {
+			t.Fatalf("the transcript lacks %q after byte %d:\n%s", w, at, raw)
+		}
+		at += i + len(w)
+	}
+}
+
 func mustContain(t *testing.T, got, want string) {
 	t.Helper()
 	if !strings.Contains(got, want) {
 		t.Fatalf("%q does not contain %q", got, want)
 	}
-}
-
-// shown is Mattermost markdown as a reader sees it: backslash escapes and entities resolved, the
-// invisible word joiners that defuse mentions gone.
-func shown(s string) string {
-	s = regexp.MustCompile("\\\\([!-/:-@\\[-`{-~])").ReplaceAllString(s, "$1")
-	return strings.ReplaceAll(html.UnescapeString(s), "\u2060", "")
-}
-
-// liveMention is "@" directly followed by a name: on Mattermost that pings a user, or everyone
-// for @channel, @all and @here.
-var liveMention = regexp.MustCompile(`@[\p{L}\p{N}_.\-]`)
-
-// texts lists every text of a post that Mattermost renders.
-func texts(p *model.Post) []string {
-	out := []string{p.Message}
-	for _, a := range p.Attachments() {
-		out = append(out, a.Fallback, a.Pretext, a.AuthorName, a.Title, a.Text, a.Footer)
-		for _, f := range a.Fields {
-			out = append(out, f.Title, fmt.Sprint(f.Value))
-		}
-	}
-	return out
 }

@@ -289,10 +289,18 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, b *messageBody
 	return true
 }
 
-func (s *Server) newBotMessage(channelID string) *Message {
-	return &Message{ID: s.newID(), ChannelID: channelID, Author: *s.users[BotID],
+// addBotMessageLocked records a message the bot sent in a channel (or thread), with the fields
+// of b when it is not nil.
+func (s *Server) addBotMessageLocked(channelID string, b *messageBody) *Message {
+	m := &Message{ID: s.newID(), ChannelID: channelID, Author: *s.users[BotID],
 		Timestamp: time.Now().UTC().Format(time.RFC3339Nano), Mentions: []User{}, MentionRoles: []string{},
 		Attachments: []Attachment{}, Embeds: []Embed{}, Components: []ActionRow{}}
+	if b != nil {
+		b.fill(m)
+	}
+	s.setPlace(m, channelID)
+	s.posted = append(s.posted, m)
+	return m
 }
 
 func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, channelID string) {
@@ -334,11 +342,8 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, channelID s
 		s.mu.Unlock()
 		return
 	}
-	m := s.newBotMessage(channelID)
-	b.fill(m)
-	s.setPlace(m, channelID)
+	m := s.addBotMessageLocked(channelID, &b)
 	s.messages[channelID] = append(s.messages[channelID], m)
-	s.posted = append(s.posted, m)
 	out := *m
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
@@ -595,12 +600,9 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request, id, token stri
 			in.ephemeral = b.Data.Flags&flagEphemeral != 0
 		}
 		if b.Type == 4 && b.Data != nil {
-			m := s.newBotMessage(in.where())
-			b.Data.fill(m)
+			m := s.addBotMessageLocked(in.where(), &b.Data.messageBody)
 			m.Ephemeral, m.Interaction = in.ephemeral, in.id
-			s.setPlace(m, in.where())
 			in.original = m
-			s.posted = append(s.posted, m)
 		}
 	case 6, 7:
 		if in.kind != kindComponent {
@@ -668,11 +670,9 @@ func (s *Server) editOriginal(w http.ResponseWriter, r *http.Request, appID, tok
 		return
 	}
 	if in.original == nil {
-		m := s.newBotMessage(in.where())
+		m := s.addBotMessageLocked(in.where(), nil)
 		m.Ephemeral, m.Interaction = in.ephemeral, in.id
-		s.setPlace(m, in.where())
 		in.original = m
-		s.posted = append(s.posted, m)
 	}
 	if in.kind == kindComponent {
 		in.original.EditedTimestamp = ptr(time.Now().UTC().Format(time.RFC3339Nano))
@@ -696,11 +696,8 @@ func (s *Server) followup(w http.ResponseWriter, r *http.Request, appID, token s
 		writeJSON(w, http.StatusNotFound, apiError{Message: "Unknown Webhook", Code: 10015})
 		return
 	}
-	m := s.newBotMessage(in.where())
-	b.fill(m)
+	m := s.addBotMessageLocked(in.where(), &b)
 	m.Ephemeral, m.Interaction = b.Flags&flagEphemeral != 0, in.id
-	s.setPlace(m, in.where())
-	s.posted = append(s.posted, m)
 	out := *m
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
