@@ -51,12 +51,30 @@ func (s *Server) AddCategory(c discourse.Category) int64 {
 	return c.ID
 }
 
-// SetCategoryReadRestricted changes who may read a category: read-restricted, or everyone.
+// SetCategoryReadRestricted changes who may read a category: read-restricted (to the groups
+// RestrictCategory named, none by default: admins only), or everyone. The change is published
+// on /categories as Category#publish_category does.
 func (s *Server) SetCategoryReadRestricted(id int64, restricted bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c := s.category(id); c != nil {
 		c.ReadRestricted = restricted
+		s.publishCategory(c)
+	}
+}
+
+// RestrictCategory makes a category readable only by the members of groups (and admins), and
+// publishes the change on /categories to those groups, as Category#publish_category does: an
+// API user in none of them is not told.
+func (s *Server) RestrictCategory(id int64, groups ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.category(id); c != nil {
+		if s.catGroups == nil {
+			s.catGroups = map[int64][]string{}
+		}
+		c.ReadRestricted, s.catGroups[id] = true, groups
+		s.publishCategory(c)
 	}
 }
 

@@ -24,6 +24,7 @@ type Server struct {
 	users         map[string]*user // by lower-cased username
 	userOrder     []*user
 	cats          []*discourse.Category
+	catGroups     map[int64][]string // read-restricted categories: the groups that may read them
 	tags          []string
 	groups        []*discourse.Group
 	topics        map[int64]*topic
