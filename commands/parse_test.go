@@ -37,6 +37,9 @@ func TestParse(t *testing.T) {
 		{"watch support tag:Crash tag:bug", rule(state.Watch, "support", "bug", "crash")},
 		{"watch support tag:crash,bug tag:bug", rule(state.Watch, "support", "bug", "crash")},
 		{"watch tag:release", rule(state.Watch, "", "release")},
+		{"tag_added support tag:Security", rule(state.TagAdded, "support", "security")},
+		{"tag_added tag:security,cve", rule(state.TagAdded, "", "cve", "security")},
+		{"/tag_added@forum_bot", rule(state.TagAdded, "")}, // any tag gained, in every category
 		{"watch", rule(state.Watch, "")}, // all categories, as "rules add" and seed rules say it
 		{"thread", rule(state.Thread, "")},
 		{"/watch@forum_bot tag:release", rule(state.Watch, "", "release")},
@@ -60,6 +63,9 @@ func TestParse(t *testing.T) {
 		{"post 10 Deploy went wrong", post(PostRequest{Count: 10, Title: "Deploy went wrong"})},
 		{`post 10 "How to deploy"`, post(PostRequest{Count: 10, Title: "How to deploy"})},
 		{"post how to deploy", post(PostRequest{Title: "how to deploy"})},
+		{"post 10 category:support/ops Deploy notes", post(PostRequest{Count: 10, Category: "support/ops", Title: "Deploy notes"})},
+		{"post range 11 19 confirm Category:Support", post(PostRequest{First: "11", Last: "19", Confirm: true, Category: "Support"})},
+		{`post range 11 19 confirm "Logs go to"`, post(PostRequest{First: "11", Last: "19", Confirm: true, Title: "Logs go to"})},
 		{"post range 1700.1 1700.9", post(PostRequest{First: "1700.1", Last: "1700.9"})},
 		{"post range 11 19 confirm to https://forum.example/t/x/1", post(PostRequest{First: "11", Last: "19", Confirm: true, ToTopic: "https://forum.example/t/x/1"})},
 		{"post 30 confirm Deploy notes", post(PostRequest{Count: 30, Confirm: true, Title: "Deploy notes"})},
@@ -101,6 +107,7 @@ func TestParseErrors(t *testing.T) {
 		{"watch group:staff tag:bug", `A group rule takes nothing else, but got "tag:bug"`},
 		{"watch mention:devs support", `A mention rule takes nothing else`},
 		{"thread group:staff", "A group rule cannot be a thread rule"},
+		{"tag_added group:staff", "A group rule cannot be a tag_added rule"},
 		{"thread mention:devs", "A mention rule cannot be a thread rule"},
 		{"remove", `"remove" needs the number of a rule`},
 		{"remove one", `"one" is not a rule number`},
@@ -117,6 +124,9 @@ func TestParseErrors(t *testing.T) {
 		{"post 5 to", `"to" needs the URL of a forum topic`},
 		{"post 5 to https://f/t/1 to https://f/t/2", `Only one "to <topic url>"`},
 		{"post 5 My title to https://f/t/1", "takes no title"},
+		{"post 5 category: notes", "Empty category"},
+		{"post 5 category:a category:b", "Only one category"},
+		{"post 5 category:support to https://f/t/1", "leave category: out"},
 		// A link that cannot be the range is refused, never taken as the title.
 		{"post 5 https://t.me/c/1/2", "looks like a link"},
 		{"post t.me/c/1/2", "looks like a link"},
