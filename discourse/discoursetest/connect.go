@@ -185,13 +185,7 @@ func (s *Server) fakeLogin(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) refuseConnect(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	full := fmt.Sprintf("discoursetest: %s %s: %s", r.Method, r.URL.Path, msg)
-	s.mu.Lock()
-	s.errs = append(s.errs, full)
-	cb := s.onError
-	s.mu.Unlock()
-	if cb != nil {
-		cb(full)
-	}
+	s.notUnderstood(full)
 	http.Error(w, msg, status)
 }
 

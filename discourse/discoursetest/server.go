@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
+	"github.com/discourse-chatbot/discourse-chatbot/internal/fakehttp"
 )
 
 // Server is the fake forum. Its methods are safe for concurrent use.
@@ -40,7 +41,7 @@ type Server struct {
 	outage        bool          // every request answers 502 (SetOutage)
 	rateLimitedAt time.Time
 	rateWaits     []time.Duration
-	errs          []string
+	errs          fakehttp.Unhandled
 	onError       func(string)
 	tagsAsStrings bool
 	bus           bus
@@ -156,10 +157,18 @@ func (s *Server) OnError(f func(msg string)) {
 }
 
 // Errors returns the requests the fake did not understand.
-func (s *Server) Errors() []string {
+func (s *Server) Errors() []string { return s.errs.List() }
+
+// notUnderstood records msg, a request the fake did not understand, and tells the OnError
+// callback.
+func (s *Server) notUnderstood(msg string) {
+	s.errs.Add(msg)
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.errs...)
+	cb := s.onError
+	s.mu.Unlock()
+	if cb != nil {
+		cb(msg)
+	}
 }
 
 // Requests returns how many requests arrived for a path ("/posts.json", "/t/12.json"), any
@@ -194,13 +203,7 @@ func (s *Server) SetTagsAsStrings(on bool) {
 
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, format string, args ...any) {
 	msg := fmt.Sprintf("discoursetest: %s %s: %s", r.Method, r.URL.RequestURI(), fmt.Sprintf(format, args...))
-	s.mu.Lock()
-	s.errs = append(s.errs, msg)
-	cb := s.onError
-	s.mu.Unlock()
-	if cb != nil {
-		cb(msg)
-	}
+	s.notUnderstood(msg)
 	writeJSON(w, http.StatusBadRequest, map[string]any{"errors": []string{msg}, "error_type": "invalid_parameters"})
 }
 
