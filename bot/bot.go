@@ -158,6 +158,7 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.Forum.FollowChangesFor > 0 {
 		pc.FollowTopics, pc.FollowPost, pc.Changed = b.followTopics, b.followPost, b.handleChange
 		pc.ChangeDelay = opts.Forum.ChangeDelay
+		pc.Positions = st // changes made while the bot was down are replayed at its start
 	}
 	poller := discourse.NewPoller(client, b.catalog, st, pc)
 
@@ -375,20 +376,27 @@ func (b *Bot) handleBatch(ctx context.Context, posts []discourse.Post, cursor st
 	m := b.matcher.Load()
 	var items []state.OutboxItem
 	queued := map[string]int{}
-	if len(posts) > 0 {
-		// A category made read-restricted on the forum must stop reaching public channels soon,
-		// not when the catalogue next refreshes: its permissions are read again, at most every
-		// categoryFreshness (one request, only while posts arrive).
-		if err := b.catalog.FreshCategories(ctx, categoryFreshness); err != nil {
+	// A category made read-restricted on the forum stops reaching public channels at once: a
+	// post that would reach one is checked against categories asked for after the post was read
+	// (one request per batch at most, none when idle or when the MessageBus's /categories
+	// channel had the catalogue read again already). The bus alone cannot be relied on: the
+	// forum tells a restricted category's change only to its groups, and to nobody when it has
+	// none.
+	matches := make([][]Match, len(posts))
+	for i, p := range posts {
+		matches[i] = m.Match(p)
+	}
+	if since, public := b.publicSince(posts, matches); public {
+		if err := b.catalog.CategoriesSince(ctx, since); err != nil {
 			return fmt.Errorf("read the forum's categories: %w", err)
 		}
 	}
-	for _, p := range posts {
+	for i, p := range posts {
 		restricted, err := b.restricted(ctx, p)
 		if err != nil {
 			return err // the batch is offered again next tick
 		}
-		for _, match := range m.Match(p) {
+		for _, match := range matches[i] {
 			ref, err := adapters.ParseChannelRef(match.Channel)
 			if err != nil || b.adapters[ref.Platform] == nil {
 				continue // a rule for a platform that is not enabled
@@ -425,9 +433,27 @@ func (b *Bot) handleBatch(ctx context.Context, posts []discourse.Post, cursor st
 	return nil
 }
 
-// categoryFreshness is how old the category permissions a batch of posts is checked against may
-// be: 30 s costs at most two forum requests a minute, and only while posts arrive.
-const categoryFreshness = 30 * time.Second
+// publicSince reports whether any post of the batch would reach a channel not allowed to hear
+// private forum content, and when the newest such post was read from the forum.
+func (b *Bot) publicSince(posts []discourse.Post, matches [][]Match) (since time.Time, public bool) {
+	for i, p := range posts {
+		if p.IsPrivateMessage() {
+			continue // private whatever the categories say
+		}
+		for _, match := range matches[i] {
+			ref, err := adapters.ParseChannelRef(match.Channel)
+			if err != nil || b.adapters[ref.Platform] == nil || b.privateChannel(ref) {
+				continue
+			}
+			public = true
+			if p.ReadAt.After(since) {
+				since = p.ReadAt
+			}
+			break
+		}
+	}
+	return since, public
+}
 
 // restricted reports whether a post is in a private message or a read-restricted category (or a
 // subcategory of one).

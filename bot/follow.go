@@ -55,6 +55,14 @@ func (b *Bot) handleChange(ctx context.Context, c discourse.Change) {
 	var payload []byte
 	restricted := false
 	if c.Kind != discourse.PostRemoved {
+		// As for new posts: a post that may stay in a public channel is checked against
+		// categories asked for after the post was read.
+		if b.anyPublic(chs) && !c.Post.IsPrivateMessage() {
+			if err := b.catalog.CategoriesSince(ctx, c.Post.ReadAt); err != nil {
+				log.Error("follow forum changes: read the forum's categories; the change is not followed", "err", err)
+				return
+			}
+		}
 		if restricted, err = b.restricted(ctx, c.Post); err != nil {
 			log.Error("follow forum changes: look up the post's category; the change is not followed", "err", err)
 			return
@@ -102,6 +110,16 @@ func (b *Bot) handleChange(ctx context.Context, c discourse.Change) {
 	}
 	log.Debug("queued a forum change", "channels", len(items))
 	b.delivery.Wake()
+}
+
+// anyPublic reports whether a channel of chs may not hear private forum content.
+func (b *Bot) anyPublic(chs []string) bool {
+	for _, ch := range chs {
+		if ref, err := adapters.ParseChannelRef(ch); err == nil && b.adapters[ref.Platform] != nil && !b.privateChannel(ref) {
+			return true
+		}
+	}
+	return false
 }
 
 // applyChange carries out a change row in its channel, on the chat message of the post's

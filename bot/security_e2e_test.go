@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord/discordtest"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack/slacktest"
@@ -265,28 +264,62 @@ func TestTranscriptPreviewShowsMentionNames(t *testing.T) {
 }
 
 // TestCategoryMadeRestrictedStopsReachingPublicChannels: a category the forum makes
-// read-restricted stops reaching public channels with the first post after the bot's category
-// check is due (30 s), not when its catalogue expires (10 min).
+// read-restricted stops reaching public channels with the very next post, in polling and in live
+// mode, whoever the forum tells of the change on its MessageBus: nobody when the category is
+// restricted to admins, only its groups' members otherwise (not the API user here).
 func TestCategoryMadeRestrictedStopsReachingPublicChannels(t *testing.T) {
-	r := newStaffroomRun(t)
-	forum, rec := r.forum, r.rec
-	b := <-r.bot
-	r.bot <- b
-	r.rec.command(t, "console:public", "watch support")
-	r.rec.command(t, "console:staffroom", "watch support")
-	topic, _ := forum.CreateTopic("Open question", "<p>x</p>", "alice", forum.cat["support"])
-	r.settle(t)
-	forum.SetCategoryReadRestricted(forum.cat["support"], true)
-	later := time.Now().Add(categoryFreshness + time.Second)
-	b.catalog.SetClock(func() time.Time { return later })
-	forum.Reply(topic, "bob", "<p>now a staff matter</p>")
-	r.settle(t)
-	for ch, want := range map[string][]string{
-		"console:public":    {"Open question#1"},
-		"console:staffroom": {"Open question#1", "Open question#2"},
+	t.Parallel()
+	for _, c := range []struct {
+		name     string
+		live     bool
+		restrict func(f *site, cat int64)
+	}{
+		{"polling", false, func(f *site, cat int64) { f.SetCategoryReadRestricted(cat, true) }},
+		{"live, admins only (nothing published)", true, func(f *site, cat int64) { f.SetCategoryReadRestricted(cat, true) }},
+		{"live, a group the API user is not in", true, func(f *site, cat int64) { f.RestrictCategory(cat, "moderators") }},
 	} {
-		if got := titles(rec.in(ch)); fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Errorf("%s got %q, want %q", ch, got, want)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			forum := newSite(t)
+			rec := newRecorder("console")
+			r := startBot(t, forum, rec, filepath.Join(t.TempDir(), "bot.db"), staffroom, func(o *Options) { o.Forum.Live = c.live })
+			r.rec.command(t, "console:public", "watch support")
+			r.rec.command(t, "console:staffroom", "watch support")
+			topic, _ := forum.CreateTopic("Open question", "<p>x</p>", "alice", forum.cat["support"])
+			r.settle(t)
+			c.restrict(forum, forum.cat["support"])
+			forum.Reply(topic, "bob", "<p>now a staff matter</p>")
+			forum.CreateTopic("Staff only", "<p>y</p>", "alice", forum.cat["support"])
+			r.settle(t)
+			for ch, want := range map[string][]string{
+				"console:public":    {"Open question#1"},
+				"console:staffroom": {"Open question#1", "Open question#2", "Staff only#1"},
+			} {
+				if got := titles(rec.in(ch)); fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("%s got %q, want %q", ch, got, want)
+				}
+			}
+		})
+	}
+}
+
+// An idle bot reads the categories no more than it did: a batch of posts reaching public
+// channels reads them at most once, an idle poll not at all.
+func TestCategoryChecksCostOneRequestPerBatch(t *testing.T) {
+	t.Parallel()
+	forum := newSite(t)
+	rec := newRecorder("console")
+	r := startBot(t, forum, rec, filepath.Join(t.TempDir(), "bot.db"))
+	r.rec.command(t, "console:public", "watch support")
+	r.settle(t)
+	sites, lists := forum.Requests("/site.json"), forum.Requests("/posts.json")
+	waitUntil(t, "ten idle polls", func() bool { return forum.Requests("/posts.json") >= lists+10 })
+	if n := forum.Requests("/site.json") - sites; n != 0 {
+		t.Errorf("idle polls read the categories %d times", n)
+	}
+	forum.CreateTopic("One", "<p>x</p>", "alice", forum.cat["support"])
+	rec.waitFor(t, "the post", func(s []sentNote) bool { return len(titles(s)) == 1 })
+	if n := forum.Requests("/site.json") - sites; n != 1 {
+		t.Errorf("a post to a public channel read the categories %d times, want 1", n)
 	}
 }

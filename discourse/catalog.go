@@ -33,14 +33,17 @@ type Catalog struct {
 	log *slog.Logger
 	now func() time.Time
 
-	mu       sync.Mutex
-	cats     map[int64]Category
-	order    []int64
-	catsAt   time.Time
-	tags     map[string]bool
-	tagsAt   time.Time
-	groups   map[string]bool
-	groupsAt time.Time
+	mu     sync.Mutex
+	cats   map[int64]Category
+	order  []int64
+	catsAt time.Time
+	// catsAsked is when the request of the categories held was sent (time.Now, not the clock
+	// tests set); catsChanged when the forum last said a category changed (CategoriesChanged).
+	catsAsked, catsChanged time.Time
+	tags                   map[string]bool
+	tagsAt                 time.Time
+	groups                 map[string]bool
+	groupsAt               time.Time
 	// Per list, keyed by its load time's field: a refresh running behind the lookups, and the
 	// last failed fetch a lookup waited for.
 	busy   map[*time.Time]bool
@@ -137,13 +140,15 @@ func (k *Catalog) Categories(ctx context.Context) ([]Category, error) {
 // loadCategories refreshes the categories if they are stale. A failed refresh of data already
 // loaded keeps the old data and logs.
 func (k *Catalog) loadCategories(ctx context.Context, miss bool) error {
-	if !k.stale(k.catsAt, miss) {
+	changed := k.cats != nil && !k.catsAsked.After(k.catsChanged)
+	if !k.stale(k.catsAt, miss) && !changed {
 		return nil
 	}
-	if k.cats != nil && !miss { // only old: answer from it
+	if k.cats != nil && !miss && !changed { // only old: answer from it
 		k.behind(&k.catsAt, func(ctx context.Context) (func(), error) {
+			asked := time.Now()
 			cats, err := k.c.SiteCategories(ctx)
-			return func() { k.setCategories(cats) }, err
+			return func() { k.setCategories(cats, asked) }, err
 		})
 		return nil
 	}
@@ -155,6 +160,7 @@ func (k *Catalog) loadCategories(ctx context.Context, miss bool) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, catalogWait)
 	defer cancel()
+	asked := time.Now()
 	cats, err := k.c.SiteCategories(ctx)
 	if err != nil {
 		k.fetchFailed(&k.catsAt, err)
@@ -165,12 +171,12 @@ func (k *Catalog) loadCategories(ctx context.Context, miss bool) error {
 		}
 		return err
 	}
-	k.setCategories(cats)
+	k.setCategories(cats, asked)
 	return nil
 }
 
-// setCategories replaces the cached categories; k.mu is held.
-func (k *Catalog) setCategories(cats []Category) {
+// setCategories replaces the cached categories with those asked for at asked; k.mu is held.
+func (k *Catalog) setCategories(cats []Category, asked time.Time) {
 	k.cats = make(map[int64]Category, len(cats))
 	k.order = k.order[:0]
 	for _, c := range cats {
@@ -178,19 +184,42 @@ func (k *Catalog) setCategories(cats []Category) {
 		k.order = append(k.order, c.ID)
 	}
 	k.catsAt = k.now()
+	if asked.After(k.catsAsked) { // a slow background answer never replaces a newer one's time
+		k.catsAsked = asked
+	}
 }
 
-// FreshCategories reloads the categories when they are older than maxAge, so that a category
-// made read-restricted on the forum stops reaching public channels within maxAge instead of
-// within CatalogRefresh. A failed reload keeps the old list (and is logged).
-func (k *Catalog) FreshCategories(ctx context.Context, maxAge time.Duration) error {
+// CategoriesChanged says the forum announced a change of categories (on the MessageBus): the
+// next lookup reloads them first, waiting for the answer (one request however many changes).
+func (k *Catalog) CategoriesChanged() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if !k.catsAt.IsZero() && k.now().Sub(k.catsAt) < maxAge {
+	k.catsChanged = time.Now()
+}
+
+// CategoriesSince makes sure the categories held were asked for after t (time.Now's clock),
+// reloading them now if not: a post read from the forum at t is then checked against
+// permissions at least as new as the post. Unlike the other lookups, a failed reload is an
+// error, not an answer from the old list.
+func (k *Catalog) CategoriesSince(ctx context.Context, t time.Time) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.cats != nil && k.catsAsked.After(t) && k.catsAsked.After(k.catsChanged) {
 		return nil
 	}
-	k.catsAt = time.Time{}
-	return k.loadCategories(ctx, true) // now, not in the background: the batch waits for it
+	if err := k.waitFailed(&k.catsAt); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, catalogWait)
+	defer cancel()
+	asked := time.Now()
+	cats, err := k.c.SiteCategories(ctx)
+	if err != nil {
+		k.fetchFailed(&k.catsAt, err)
+		return err
+	}
+	k.setCategories(cats, asked)
+	return nil
 }
 
 // Category returns a category by id, refreshing the catalogue once if the id is unknown.

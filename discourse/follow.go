@@ -54,12 +54,15 @@ type follower struct {
 	timer map[int64]*time.Timer
 	kind  map[int64]string // the latest message type per post waiting
 	topic map[int64]int64
+	dones map[int64][]func() // per post waiting: marks its messages handled (positions)
+	pos   *positions
 	wg    sync.WaitGroup
 	ctx   context.Context
 }
 
-func newFollower(ctx context.Context, p *Poller) *follower {
-	return &follower{p: p, ctx: ctx, timer: map[int64]*time.Timer{}, kind: map[int64]string{}, topic: map[int64]int64{}}
+func newFollower(ctx context.Context, p *Poller, pos *positions) *follower {
+	return &follower{p: p, ctx: ctx, pos: pos, timer: map[int64]*time.Timer{}, kind: map[int64]string{},
+		topic: map[int64]int64{}, dones: map[int64][]func(){}}
 }
 
 // topicOf returns the topic id of a /topic/{id} channel.
@@ -72,19 +75,24 @@ func topicOf(channel string) (int64, bool) {
 	return id, err == nil && id > 0
 }
 
-// observe takes one /topic/{id} message. Types other than the followed ones (created, liked,
-// read, …) are ignored: new posts come through /latest.
-func (f *follower) observe(topicID int64, data json.RawMessage) {
+// observe takes one /topic/{id} message, msg of channel ch. Types other than the followed ones
+// (created, liked, read, …) are ignored: new posts come through /latest. The message counts as
+// handled (for the position kept) once its post's change is handed on.
+func (f *follower) observe(ch string, msg, topicID int64, data json.RawMessage) {
+	done := f.pos.begin(ch, msg)
 	var m topicMessage
 	if json.Unmarshal(data, &m) != nil || m.ID == 0 {
+		done()
 		return
 	}
 	switch m.Type {
 	case "revised", "deleted", "recovered", "acted":
 	default:
+		done()
 		return
 	}
 	if f.p.cfg.FollowPost != nil && !f.p.cfg.FollowPost(f.ctx, m.ID) {
+		done()
 		return // a post never notified: not worth a request
 	}
 	delay := f.p.cfg.ChangeDelay
@@ -103,6 +111,7 @@ func (f *follower) observe(topicID int64, data json.RawMessage) {
 		f.kind[m.ID] = m.Type
 	}
 	f.topic[m.ID] = topicID
+	f.dones[m.ID] = append(f.dones[m.ID], done)
 	if t := f.timer[m.ID]; t != nil && t.Stop() {
 		t.Reset(delay)
 		return
@@ -125,13 +134,25 @@ func (f *follower) fire(id int64, t **time.Timer) {
 		f.mu.Unlock()
 		return
 	}
-	typ, topicID := f.kind[id], f.topic[id]
+	typ, topicID, dones := f.kind[id], f.topic[id], f.dones[id]
 	delete(f.kind, id)
 	delete(f.topic, id)
 	delete(f.timer, id)
+	delete(f.dones, id)
 	f.mu.Unlock()
 	ctx := f.ctx
-	if ctx.Err() != nil || f.p.cfg.Changed == nil {
+	if ctx.Err() != nil {
+		return // stopping: the messages stay unhandled, and are replayed at the next start
+	}
+	defer func() {
+		if ctx.Err() == nil {
+			for _, done := range dones {
+				done()
+			}
+			f.pos.flush(ctx)
+		}
+	}()
+	if f.p.cfg.Changed == nil {
 		return
 	}
 	if typ == "deleted" {
@@ -139,6 +160,7 @@ func (f *follower) fire(id int64, t **time.Timer) {
 		return
 	}
 	post, err := f.p.c.Post(ctx, id)
+	post.ReadAt = time.Now()
 	if err != nil {
 		if IsNotFound(err) {
 			f.p.cfg.Changed(ctx, Change{Kind: PostRemoved, TopicID: topicID, PostID: id})

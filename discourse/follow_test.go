@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -81,4 +82,137 @@ func TestFollowedChangesCostOneRequestEachAndNoPostListPoll(t *testing.T) {
 	if n := f.Requests("/posts.json"); n != lists {
 		t.Errorf("changes made the poller read the post list %d more times", n-lists)
 	}
+}
+
+// waitTopicPoll waits for a long poll held on topic's channel.
+func waitTopicPoll(t *testing.T, f interface {
+	MessageBusAsks() []map[string]int64
+	HeldPolls() int
+}, topic int64) {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("a long poll on /topic/%d", topic), func() bool {
+		asks := f.MessageBusAsks()
+		if len(asks) == 0 {
+			return false
+		}
+		_, ok := asks[len(asks)-1][discourse.TopicChannel(topic)]
+		return ok && f.HeldPolls() == 1
+	})
+}
+
+// Changes made while the poller was stopped are replayed at its next start, from the topic's
+// MessageBus id kept in the store, and each once; a change already handed on is not replayed,
+// and one still in its debounce when the poller stopped is.
+func TestFollowedChangesMadeWhileStoppedAreReplayed(t *testing.T) {
+	f, c := newForum(t)
+	ids := seedPosts(f, 3)
+	cur := newCursors()
+	changes := &changeLog{}
+	cfg := func(delay time.Duration) discourse.PollerConfig {
+		return discourse.PollerConfig{
+			Interval:     time.Hour,
+			FollowTopics: func(context.Context) []int64 { return []int64{1, 2, 3} },
+			Changed:      changes.add,
+			ChangeDelay:  delay,
+			Positions:    cur,
+		}
+	}
+	p, _, _ := livePoller(t, c, cur, cfg(100*time.Millisecond))
+	stop := liveRun(t, p, cur)
+	waitTopicPoll(t, f, 1)
+	f.EditPost(ids[0], "", "<p>Edited while running</p>")
+	waitFor(t, "the edit handed on", func() bool { return len(changes.all()) == 1 })
+	waitFor(t, "the position kept", func() bool { return cur.value("bus:/topic/1") == 1 })
+	stop()
+
+	f.EditPost(ids[0], "", "<p>Edited while stopped</p>")
+	f.DeletePost(ids[1])
+	f.Reply(3, "bob", "a reply: no change to follow")
+
+	// A change in its debounce when the poller stops is not lost either.
+	p, _, _ = livePoller(t, c, cur, cfg(time.Hour))
+	stop = liveRun(t, p, cur)
+	waitTopicPoll(t, f, 1)
+	stop()
+	if n := len(changes.all()); n != 1 {
+		t.Fatalf("%d changes handed on within an hour's debounce", n)
+	}
+	if got := cur.value("bus:/topic/1"); got != 1 {
+		t.Fatalf("the kept position of /topic/1 passed a change not handed on: %d", got)
+	}
+
+	p, _, _ = livePoller(t, c, cur, cfg(100*time.Millisecond))
+	liveRun(t, p, cur)
+	waitFor(t, "the changes made while stopped", func() bool { return len(changes.all()) >= 3 })
+	waitTopicPoll(t, f, 1)
+	time.Sleep(300 * time.Millisecond) // past another debounce: a repeat would show
+	got := changes.all()[1:]
+	byPost := map[int64]discourse.Change{}
+	for _, ch := range got {
+		if _, dup := byPost[ch.PostID]; dup {
+			t.Errorf("post %d's change handed on twice: %+v", ch.PostID, got)
+		}
+		byPost[ch.PostID] = ch
+	}
+	if e := byPost[ids[0]]; e.Kind != discourse.PostEdited || !strings.Contains(e.Post.Excerpt, "Edited while stopped") {
+		t.Errorf("the edit made while stopped = %+v", e)
+	}
+	if d := byPost[ids[1]]; d.Kind != discourse.PostRemoved {
+		t.Errorf("the deletion made while stopped = %+v", d)
+	}
+	if len(got) != 2 {
+		t.Errorf("after the restart %d changes were handed on, want 2: %+v", len(got), got)
+	}
+}
+
+// A bus reset while the poller was stopped (its kept ids are ahead of the bus) is not an error:
+// the poller starts from the bus's ids and follows the changes after them.
+func TestFollowedChangesAfterAResetBus(t *testing.T) {
+	f, c := newForum(t)
+	ids := seedPosts(f, 1)
+	cur := newCursors()
+	changes := &changeLog{}
+	for range 3 {
+		f.EditPost(ids[0], "", "<p>old edit</p>")
+	}
+	cur.values["bus:/topic/1"] = 3
+	f.ResetMessageBus()
+	p, _, _ := livePoller(t, c, cur, discourse.PollerConfig{
+		Interval: time.Hour, FollowTopics: func(context.Context) []int64 { return []int64{1} },
+		Changed: changes.add, ChangeDelay: 50 * time.Millisecond, Positions: cur,
+	})
+	liveRun(t, p, cur)
+	waitTopicPoll(t, f, 1)
+	if got := cur.value("bus:/topic/1"); got != 0 {
+		t.Errorf("after a reset the kept position is %d, want the bus's 0", got)
+	}
+	f.EditPost(ids[0], "", "<p>after the reset</p>")
+	waitFor(t, "the edit after the reset", func() bool { return len(changes.all()) == 1 })
+	if got := changes.all()[0]; !strings.Contains(got.Post.Excerpt, "after the reset") {
+		t.Errorf("the change = %+v", got)
+	}
+}
+
+// A topic no longer followed loses its kept position.
+func TestFollowedTopicDroppedForgetsItsPosition(t *testing.T) {
+	f, c := newForum(t)
+	ids := seedPosts(f, 2)
+	cur := newCursors()
+	var follow atomic.Pointer[[]int64]
+	follow.Store(&[]int64{1, 2})
+	p, _, _ := livePoller(t, c, cur, discourse.PollerConfig{
+		Interval: time.Hour, FollowTopics: func(context.Context) []int64 { return *follow.Load() },
+		Changed: (&changeLog{}).add, ChangeDelay: 10 * time.Millisecond, Positions: cur,
+	})
+	liveRun(t, p, cur)
+	waitTopicPoll(t, f, 2)
+	f.EditPost(ids[1], "", "<p>x</p>")
+	waitFor(t, "the position of /topic/2", func() bool { return cur.value("bus:/topic/2") == 1 })
+	follow.Store(&[]int64{1})
+	p.Resubscribe()
+	waitFor(t, "the position of /topic/2 forgotten", func() bool {
+		got, _ := cur.Cursors(t.Context(), "bus:")
+		_, ok := got["bus:/topic/2"]
+		return !ok
+	})
 }

@@ -75,6 +75,21 @@ func (m *memCursors) Cursors(_ context.Context, prefix string) (map[string]int64
 	return out, nil
 }
 
+// SetCursor and DeleteCursor make memCursors the poller's BusPositions too.
+func (m *memCursors) SetCursor(_ context.Context, name string, value int64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.values[name] = value
+	return nil
+}
+
+func (m *memCursors) DeleteCursor(_ context.Context, name string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.values, name)
+	return nil
+}
+
 func (m *memCursors) handle(_ context.Context, posts []discourse.Post, cursor string, value int64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -128,10 +128,11 @@ func (p *Poller) runLive(ctx context.Context, handle Handler) error {
 // An outage is logged once at warn level.
 func (p *Poller) listen(ctx context.Context, l *live) {
 	bus := p.c.NewMessageBus()
-	f := newFollower(ctx, p)
+	pos := newPositions(p.cfg.Positions, p.log)
+	f := newFollower(ctx, p, pos)
 	defer f.stop()
 	eb := liveBackoff(p.liveRetry)
-	ids := map[string]int64{} // last id seen per channel
+	ids := pos.load(ctx) // last id seen per channel: the followed topics' from the last run
 	down := false
 	for {
 		err := p.session(ctx, bus, l, f, ids, func(healthy bool) {
@@ -192,12 +193,12 @@ func PrivateMessageUserChannel(userID int64) string {
 	return "/private-message-topic-tracking-state/user/" + strconv.FormatInt(userID, 10)
 }
 
-// channels lists the MessageBus channels to follow: /latest, and when private messages are
-// wanted, the private-message channel of every group the PrivateGroups config names (new
-// messages) and the API user's own (replies). An unknown group, or an id the forum cannot give
-// now, leaves its channel out until the next poll.
+// channels lists the MessageBus channels to follow: /latest, /categories, and when private
+// messages are wanted, the private-message channel of every group the PrivateGroups config names
+// (new messages) and the API user's own (replies). An unknown group, or an id the forum cannot
+// give now, leaves its channel out until the next poll.
 func (p *Poller) channels(ctx context.Context) []string {
-	out := []string{ChannelLatest}
+	out := []string{ChannelLatest, ChannelCategories}
 	if p.cfg.PrivateGroups == nil || p.cfg.Private != nil && !p.cfg.Private() {
 		return out
 	}
@@ -260,10 +261,16 @@ func (p *Poller) session(ctx context.Context, bus *MessageBus, l *live, f *follo
 				topics[ch] = true
 				chans = append(chans, ch)
 			}
+			forgot := false
 			for ch := range ids { // a topic no longer followed is forgotten
 				if _, ok := topicOf(ch); ok && !topics[ch] {
 					delete(ids, ch)
+					f.pos.forget(ch)
+					forgot = true
 				}
+			}
+			if forgot {
+				f.pos.flush(ctx)
 			}
 		}
 		last := make(map[string]int64, len(chans))
@@ -299,6 +306,24 @@ func (p *Poller) session(ctx context.Context, bus *MessageBus, l *live, f *follo
 					if !ok {
 						continue
 					}
+					if _, topic := topicOf(ch); topic {
+						if last[ch] >= 0 && v != last[ch] {
+							p.log.Debug("forum live mode: a topic's MessageBus id moved (a reset bus, or messages the API user may not read): changes in between are not followed",
+								"channel", ch, "from", last[ch], "to", v)
+						}
+						ids[ch] = v
+						f.pos.saw(ch, v)
+						continue
+					}
+					if ch == ChannelCategories {
+						if last[ch] >= 0 && v != last[ch] {
+							// A change published to groups the API user is not in (a category
+							// made read-restricted), or a reset bus: read the categories again.
+							p.k.CategoriesChanged()
+						}
+						ids[ch] = v
+						continue
+					}
 					switch {
 					case last[ch] >= 0 && v != last[ch]:
 						// The bus was reset, or moved past messages the API user may not read:
@@ -316,12 +341,20 @@ func (p *Poller) session(ctx context.Context, bus *MessageBus, l *live, f *follo
 			if _, ok := last[m.Channel]; ok && m.MessageID > ids[m.Channel] {
 				ids[m.Channel] = m.MessageID
 				if topic, ok := topicOf(m.Channel); ok {
-					f.observe(topic, m.Data) // a post's change, not news for the post lists
+					// A post's change, not news for the post lists. Handled first, then seen:
+					// the position kept never passes a message not yet handled.
+					f.observe(m.Channel, m.MessageID, topic, m.Data)
+					f.pos.saw(m.Channel, m.MessageID)
+					continue
+				}
+				if m.Channel == ChannelCategories {
+					p.k.CategoriesChanged() // permissions may have changed: read them again
 					continue
 				}
 				news = true
 			}
 		}
+		f.pos.flush(ctx)
 		for _, ch := range chans {
 			if _, ok := ids[ch]; !ok {
 				return fmt.Errorf("POST /message-bus/{client}/poll: the answer to -1 holds no id for %s", ch)

@@ -250,8 +250,8 @@ func TestLivePrivateMessagesArriveOnTheGroupChannel(t *testing.T) {
 	waitFor(t, "the private message handed on", func() bool { return slices.Equal(cur.ids(), []int64{pm}) })
 	asks := f.MessageBusAsks()
 	last := asks[len(asks)-1]
-	if _, ok := last[discourse.PrivateMessageGroupChannel(gid)]; !ok || len(last) != 3 {
-		t.Errorf("the long poll asked for %v, want /latest, %s and the API user's channel only", last, discourse.PrivateMessageGroupChannel(gid))
+	if _, ok := last[discourse.PrivateMessageGroupChannel(gid)]; !ok || len(last) != 4 {
+		t.Errorf("the long poll asked for %v, want /latest, /categories, %s and the API user's channel only", last, discourse.PrivateMessageGroupChannel(gid))
 	}
 
 	// A reply in the message arrives on the API user's own channel.
@@ -340,7 +340,7 @@ func TestLiveResubscribesWhenGroupRulesChange(t *testing.T) {
 	p.Resubscribe()
 	waitFor(t, "a long poll with the group's channel", func() bool {
 		asks := f.MessageBusAsks()
-		return f.HeldPolls() == 1 && len(asks[len(asks)-1]) == 3
+		return f.HeldPolls() == 1 && len(asks[len(asks)-1]) == 4 // with /latest, /categories and the user's
 	})
 	_, pm := f.CreatePrivateMessage("Help", "A private message", "alice", "support")
 	waitFor(t, "the private message handed on", func() bool { return slices.Equal(cur.ids(), []int64{pm}) })
@@ -351,4 +351,72 @@ func TestLiveResubscribesWhenGroupRulesChange(t *testing.T) {
 	p.Resubscribe()
 	_, pm2 := f.CreatePrivateMessage("Staff only", "Another private message", "alice", "staff")
 	waitFor(t, "the second private message handed on", func() bool { return slices.Equal(cur.ids(), []int64{pm, pm2}) })
+}
+
+// A category's change on the forum's /categories channel makes the next lookup read the
+// categories again (one request), whether the API user may read the message (a public
+// category) or only sees its id move (a category restricted to groups it is not in).
+func TestLiveCategoryChangeRefreshesTheCatalogue(t *testing.T) {
+	f, c := newForum(t)
+	seedPosts(f, 1)
+	cat := f.AddCategory(discourse.Category{Name: "Team"})
+	f.SetLongPollHold(50 * time.Millisecond) // a withheld message shows at the next poll
+	cur := newCursors()
+	k := discourse.NewCatalog(c)
+	p := discourse.NewPoller(c, k, cur, discourse.PollerConfig{Interval: time.Hour, Live: true, Logger: slog.New(slog.DiscardHandler)})
+	discourse.SetLiveTiming(p, time.Millisecond, time.Hour)
+	liveRun(t, p, cur)
+	restricted := func() bool {
+		t.Helper()
+		got, ok, err := k.Category(t.Context(), cat)
+		if err != nil || !ok {
+			t.Fatalf("Category(%d) = %v, %v", cat, ok, err)
+		}
+		return got.ReadRestricted
+	}
+	if restricted() {
+		t.Fatal("Team is restricted from the start")
+	}
+	waitFor(t, "a long poll on /categories", func() bool {
+		asks := f.MessageBusAsks()
+		if len(asks) == 0 {
+			return false
+		}
+		_, ok := asks[len(asks)-1][discourse.ChannelCategories]
+		return ok
+	})
+	sites := f.Requests("/site.json")
+
+	f.AddGroup("team")
+	f.RestrictCategory(cat, "team") // the API user is not in "team": it sees only the id move
+	waitFor(t, "the catalogue to see Team restricted", restricted)
+	f.SetCategoryReadRestricted(cat, false) // public again: a message everyone reads
+	waitFor(t, "the catalogue to see Team public", func() bool { return !restricted() })
+	if n := f.Requests("/site.json") - sites; n != 2 {
+		t.Errorf("two category changes cost %d requests of /site.json, want 2", n)
+	}
+}
+
+// The fake's MessageBus withholds a message published to groups the poller is not in, as
+// message_bus does: the poll answers the channel's new id in /__status instead.
+func TestMessageBusWithholdsGroupMessages(t *testing.T) {
+	f, c := newForum(t)
+	cat := f.AddCategory(discourse.Category{Name: "Team"})
+	f.AddGroup("team")
+	f.RestrictCategory(cat, "team")
+	msgs, err := c.NewMessageBus().PollNow(t.Context(), map[string]int64{discourse.ChannelCategories: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1 {
+		t.Fatalf("got %+v, want one /__status", msgs)
+	}
+	if id, ok := msgs[0].Status(discourse.ChannelCategories); !ok || id != 1 {
+		t.Fatalf("got %+v, want the status of /categories at 1", msgs)
+	}
+	f.AddGroupMember("team", "system")
+	msgs, err = c.NewMessageBus().PollNow(t.Context(), map[string]int64{discourse.ChannelCategories: 0})
+	if err != nil || len(msgs) != 1 || msgs[0].Channel != discourse.ChannelCategories {
+		t.Fatalf("a member of the group: got %+v, %v, want the message", msgs, err)
+	}
 }

@@ -18,6 +18,11 @@ const (
 	// ChannelLatest is the MessageBus channel the forum publishes to whenever a topic is
 	// created or bumped by a new post, i.e. whenever /posts.json has something new.
 	ChannelLatest = "/latest"
+	// ChannelCategories is where the forum announces a category's creation, change or deletion
+	// (Category#publish_category, #publish_category_deletion). A read-restricted category's
+	// change goes only to its groups, and to nobody when it has none (admins only): the API user
+	// may hear of it only as a moved id in /__status, or not at all.
+	ChannelCategories = "/categories"
 	// channelStatus carries the server's current message ids: the answer to a subscription
 	// from -1, and the correction when a client is ahead of the bus (the bus was reset) or
 	// may not read the messages it missed.

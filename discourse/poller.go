@@ -79,6 +79,9 @@ type PollerConfig struct {
 	// MessageBus message of a burst about that post.
 	Changed     func(ctx context.Context, c Change)
 	ChangeDelay time.Duration
+	// Positions, in live mode, keeps the MessageBus ids of the followed topics across restarts,
+	// so that changes made while the bot was down are replayed; nil keeps them in memory only.
+	Positions BusPositions
 }
 
 // Poller finds new forum posts by polling /posts.json (and /private-posts.json) and hands them
@@ -211,14 +214,26 @@ type stream struct {
 // that are due. When they are not (no group rule), the private cursor is unset, so that a group rule
 // added later starts at its own creation rather than replaying every message since the last one.
 func (p *Poller) PollOnce(ctx context.Context, handle Handler) error {
-	err := p.poll(ctx, stream{CursorPosts, p.c.LatestPosts}, handle)
+	err := p.poll(ctx, stream{CursorPosts, readAt(p.c.LatestPosts)}, handle)
 	if p.cfg.Private != nil && p.cfg.Private() {
 		p.privateOff = false
-		err = errors.Join(err, p.poll(ctx, stream{CursorPrivatePosts, p.c.PrivatePosts}, handle))
+		err = errors.Join(err, p.poll(ctx, stream{CursorPrivatePosts, readAt(p.c.PrivatePosts)}, handle))
 	} else if !p.privateOff {
 		err = errors.Join(err, p.stopPrivate(ctx, handle))
 	}
 	return errors.Join(err, p.retryHolds(ctx, handle))
+}
+
+// readAt stamps the posts of each page fetch brings with the time its answer arrived (Post.ReadAt).
+func readAt(fetch func(ctx context.Context, before int64) ([]Post, error)) func(ctx context.Context, before int64) ([]Post, error) {
+	return func(ctx context.Context, before int64) ([]Post, error) {
+		ps, err := fetch(ctx, before)
+		at := time.Now()
+		for i := range ps {
+			ps[i].ReadAt = at
+		}
+		return ps, err
+	}
 }
 
 // privateUnset is the private cursor's value while no group rule wants private messages.

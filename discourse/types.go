@@ -43,6 +43,9 @@ type Post struct {
 	CreatedAt  time.Time
 	Hidden     bool
 	Deleted    bool
+	// ReadAt is when the forum's answer holding the post arrived (the bot's clock): a category
+	// catalogue requested after it knows of every change of category made before the post.
+	ReadAt time.Time
 
 	// Of its topic.
 	TopicTitle      string

@@ -25,24 +25,8 @@ func ensureChannel(ctx context.Context, db execer, ref string, now time.Time) er
 
 // Channels lists every known channel, by ref.
 func (s *sqlStore) Channels(ctx context.Context) ([]Channel, error) {
-	rows, err := s.r.QueryContext(ctx,
+	return queryRows(ctx, s.r, "list channels", func(rows *sql.Rows) (Channel, error) { return scanChannel(rows) },
 		`SELECT ref, created_at, last_error, error_at FROM channels ORDER BY ref`)
-	if err != nil {
-		return nil, fmt.Errorf("list channels: %w", err)
-	}
-	defer rows.Close()
-	var out []Channel
-	for rows.Next() {
-		c, err := scanChannel(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list channels: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list channels: %w", err)
-	}
-	return out, nil
 }
 
 // Channel returns one channel.

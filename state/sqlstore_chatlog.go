@@ -122,30 +122,18 @@ func (s *sqlStore) dropLogsCount(ctx context.Context, tx *sql.Tx, channel, query
 
 // ChatLog returns a channel's newest `limit` messages (all when limit <= 0), oldest first.
 func (s *sqlStore) ChatLog(ctx context.Context, channel string, limit int) ([]LoggedMessage, error) {
-	rows, err := s.r.QueryContext(ctx,
-		`SELECT channel, message_id, thread_id, reply_to, user_id, username, name, avatar_url, text,
-		        is_bot, time
-		 FROM chat_log WHERE channel = $1 ORDER BY id DESC LIMIT $2`, channel, sqlLimit(limit))
-	if err != nil {
-		return nil, fmt.Errorf("chat log of %q: %w", channel, err)
-	}
-	defer rows.Close()
-	var out []LoggedMessage
-	for rows.Next() {
+	out, err := queryRows(ctx, s.r, fmt.Sprintf("chat log of %q", channel), func(rows *sql.Rows) (LoggedMessage, error) {
 		var m LoggedMessage
 		var t sql.NullInt64
-		if err := rows.Scan(&m.Channel, &m.MessageID, &m.ThreadID, &m.ReplyTo, &m.UserID,
-			&m.Username, &m.Name, &m.AvatarURL, &m.Text, &m.IsBot, &t); err != nil {
-			return nil, fmt.Errorf("chat log of %q: %w", channel, err)
-		}
+		err := rows.Scan(&m.Channel, &m.MessageID, &m.ThreadID, &m.ReplyTo, &m.UserID,
+			&m.Username, &m.Name, &m.AvatarURL, &m.Text, &m.IsBot, &t)
 		m.Time = goTime(t)
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("chat log of %q: %w", channel, err)
-	}
+		return m, err
+	}, `SELECT channel, message_id, thread_id, reply_to, user_id, username, name, avatar_url, text,
+		        is_bot, time
+		 FROM chat_log WHERE channel = $1 ORDER BY id DESC LIMIT $2`, channel, sqlLimit(limit))
 	slices.Reverse(out)
-	return out, nil
+	return out, err
 }
 
 // ChatLogCount counts a channel's logged messages.

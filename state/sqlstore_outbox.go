@@ -49,52 +49,23 @@ func (s *sqlStore) Enqueue(ctx context.Context, items []OutboxItem, cursor strin
 
 // PendingChannels returns the channels with pending rows, by ref.
 func (s *sqlStore) PendingChannels(ctx context.Context) ([]string, error) {
-	rows, err := s.r.QueryContext(ctx,
+	return queryRows(ctx, s.r, "list pending channels", scanColumn[string],
 		`SELECT DISTINCT channel FROM outbox WHERE status = 'pending' ORDER BY channel`)
-	if err != nil {
-		return nil, fmt.Errorf("list pending channels: %w", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, fmt.Errorf("list pending channels: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list pending channels: %w", err)
-	}
-	return out, nil
 }
 
 // Pending returns up to limit pending rows of a channel, oldest first; limit <= 0 means all.
 func (s *sqlStore) Pending(ctx context.Context, channel string, limit int) ([]OutboxItem, error) {
-	rows, err := s.r.QueryContext(ctx,
-		`SELECT id, channel, topic_id, post_id, thread, payload, created_at, attempts, last_error,
+	return queryRows(ctx, s.r, fmt.Sprintf("pending rows of %q", channel), func(rows *sql.Rows) (OutboxItem, error) {
+		var it OutboxItem
+		var created sql.NullInt64
+		err := rows.Scan(&it.ID, &it.Channel, &it.TopicID, &it.PostID, &it.Thread, &it.Payload,
+			&created, &it.Attempts, &it.LastError, &it.Status, &it.MessageRef, &it.Kind)
+		it.CreatedAt = goTime(created)
+		return it, err
+	}, `SELECT id, channel, topic_id, post_id, thread, payload, created_at, attempts, last_error,
 		        status, message_ref, kind
 		 FROM outbox WHERE status = 'pending' AND channel = $1 ORDER BY id LIMIT $2`,
 		channel, sqlLimit(limit))
-	if err != nil {
-		return nil, fmt.Errorf("pending rows of %q: %w", channel, err)
-	}
-	defer rows.Close()
-	var out []OutboxItem
-	for rows.Next() {
-		var it OutboxItem
-		var created sql.NullInt64
-		if err := rows.Scan(&it.ID, &it.Channel, &it.TopicID, &it.PostID, &it.Thread, &it.Payload,
-			&created, &it.Attempts, &it.LastError, &it.Status, &it.MessageRef, &it.Kind); err != nil {
-			return nil, fmt.Errorf("pending rows of %q: %w", channel, err)
-		}
-		it.CreatedAt = goTime(created)
-		out = append(out, it)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("pending rows of %q: %w", channel, err)
-	}
-	return out, nil
 }
 
 // MarkSent records a delivery (which counts as an attempt) and the chat message it became. It is
@@ -201,25 +172,9 @@ func (s *sqlStore) PruneOutbox(ctx context.Context, before time.Time) (int64, er
 
 // NotifiedChannels returns the channels with a pending or sent notification of the post.
 func (s *sqlStore) NotifiedChannels(ctx context.Context, postID int64) ([]string, error) {
-	rows, err := s.r.QueryContext(ctx,
+	return queryRows(ctx, s.r, fmt.Sprintf("channels notified of post %d", postID), scanColumn[string],
 		`SELECT DISTINCT channel FROM outbox
 		 WHERE post_id = $1 AND kind = 'notify' AND status <> 'parked' ORDER BY channel`, postID)
-	if err != nil {
-		return nil, fmt.Errorf("channels notified of post %d: %w", postID, err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, fmt.Errorf("channels notified of post %d: %w", postID, err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("channels notified of post %d: %w", postID, err)
-	}
-	return out, nil
 }
 
 // SentRef returns the message ref of the post's newest sent notification or recovery in channel.
@@ -241,23 +196,7 @@ func (s *sqlStore) SentRef(ctx context.Context, channel string, postID int64) (s
 
 // RecentTopics returns the topics notified since `since`, most recently notified first.
 func (s *sqlStore) RecentTopics(ctx context.Context, since time.Time, limit int) ([]int64, error) {
-	rows, err := s.r.QueryContext(ctx,
+	return queryRows(ctx, s.r, "recently notified topics", scanColumn[int64],
 		`SELECT topic_id FROM outbox WHERE kind = 'notify' AND created_at >= $1
 		 GROUP BY topic_id ORDER BY MAX(id) DESC LIMIT $2`, since.UnixMicro(), sqlLimit(limit))
-	if err != nil {
-		return nil, fmt.Errorf("recently notified topics: %w", err)
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("recently notified topics: %w", err)
-		}
-		out = append(out, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("recently notified topics: %w", err)
-	}
-	return out, nil
 }

@@ -11,73 +11,35 @@ import (
 const outboxColumns = `id, channel, topic_id, post_id, thread, payload, created_at, attempts, last_error,
 	status, message_ref, last_attempt_at, sent_at, kind`
 
-func scanOutbox(rows *sql.Rows) ([]OutboxItem, error) {
-	defer rows.Close()
-	var out []OutboxItem
-	for rows.Next() {
-		var it OutboxItem
-		var created, attempt, sent sql.NullInt64
-		if err := rows.Scan(&it.ID, &it.Channel, &it.TopicID, &it.PostID, &it.Thread, &it.Payload,
-			&created, &it.Attempts, &it.LastError, &it.Status, &it.MessageRef, &attempt, &sent, &it.Kind); err != nil {
-			return nil, err
-		}
-		it.CreatedAt, it.LastAttemptAt, it.SentAt = goTime(created), goTime(attempt), goTime(sent)
-		out = append(out, it)
-	}
-	return out, rows.Err()
+func scanOutbox(rows *sql.Rows) (OutboxItem, error) {
+	var it OutboxItem
+	var created, attempt, sent sql.NullInt64
+	err := rows.Scan(&it.ID, &it.Channel, &it.TopicID, &it.PostID, &it.Thread, &it.Payload,
+		&created, &it.Attempts, &it.LastError, &it.Status, &it.MessageRef, &attempt, &sent, &it.Kind)
+	it.CreatedAt, it.LastAttemptAt, it.SentAt = goTime(created), goTime(attempt), goTime(sent)
+	return it, err
 }
 
 // Backlogs counts the pending rows of each channel that has some, and finds the oldest.
 func (s *sqlStore) Backlogs(ctx context.Context) ([]Backlog, error) {
-	rows, err := s.r.QueryContext(ctx,
-		`SELECT channel, COUNT(*), MIN(created_at) FROM outbox WHERE status = 'pending'
-		 GROUP BY channel ORDER BY channel`)
-	if err != nil {
-		return nil, fmt.Errorf("outbox backlogs: %w", err)
-	}
-	defer rows.Close()
-	var out []Backlog
-	for rows.Next() {
+	return queryRows(ctx, s.r, "outbox backlogs", func(rows *sql.Rows) (Backlog, error) {
 		var b Backlog
 		var oldest sql.NullInt64
-		if err := rows.Scan(&b.Channel, &b.Pending, &oldest); err != nil {
-			return nil, fmt.Errorf("outbox backlogs: %w", err)
-		}
+		err := rows.Scan(&b.Channel, &b.Pending, &oldest)
 		b.OldestPending = goTime(oldest)
-		out = append(out, b)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("outbox backlogs: %w", err)
-	}
-	return out, nil
+		return b, err
+	}, `SELECT channel, COUNT(*), MIN(created_at) FROM outbox WHERE status = 'pending'
+		 GROUP BY channel ORDER BY channel`)
 }
 
 // RecentOutbox returns the newest rows of any status, newest first.
 func (s *sqlStore) RecentOutbox(ctx context.Context, limit int) ([]OutboxItem, error) {
-	rows, err := s.r.QueryContext(ctx,
-		`SELECT `+outboxColumns+` FROM outbox ORDER BY id DESC LIMIT $1`, sqlLimit(limit))
-	if err != nil {
-		return nil, fmt.Errorf("recent outbox rows: %w", err)
-	}
-	out, err := scanOutbox(rows)
-	if err != nil {
-		return nil, fmt.Errorf("recent outbox rows: %w", err)
-	}
-	return out, nil
+	return queryRows(ctx, s.r, "recent outbox rows", scanOutbox, `SELECT `+outboxColumns+` FROM outbox ORDER BY id DESC LIMIT $1`, sqlLimit(limit))
 }
 
 // ParkedOutbox returns parked rows, newest first.
 func (s *sqlStore) ParkedOutbox(ctx context.Context, limit int) ([]OutboxItem, error) {
-	rows, err := s.r.QueryContext(ctx,
-		`SELECT `+outboxColumns+` FROM outbox WHERE status = 'parked' ORDER BY id DESC LIMIT $1`, sqlLimit(limit))
-	if err != nil {
-		return nil, fmt.Errorf("parked outbox rows: %w", err)
-	}
-	out, err := scanOutbox(rows)
-	if err != nil {
-		return nil, fmt.Errorf("parked outbox rows: %w", err)
-	}
-	return out, nil
+	return queryRows(ctx, s.r, "parked outbox rows", scanOutbox, `SELECT `+outboxColumns+` FROM outbox WHERE status = 'parked' ORDER BY id DESC LIMIT $1`, sqlLimit(limit))
 }
 
 // Unpark queues a parked row again as if it had been queued at `at`, so that delivery.max_age

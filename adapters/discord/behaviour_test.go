@@ -443,7 +443,8 @@ func TestEditAndDeleteAThreadReply(t *testing.T) {
 	}
 
 	// A ref stored before refs named their thread is the bare message id: Discord looks for it in
-	// the channel and does not find it there.
+	// the channel and does not find it there (this adapter is not on the gateway, so it knows no
+	// threads to look in; TestThreadReplyByItsOldRef).
 	if err := a.Edit(ctx, general(), adapters.MessageRef(posted.ID), reply); !adapters.IsPermanent(err) {
 		t.Errorf("Edit with the bare id of a message in a thread = %v, want Unknown Message (permanent)", err)
 	}
@@ -472,6 +473,38 @@ func TestEditAndDeleteAThreadReply(t *testing.T) {
 	for _, bad := range []adapters.MessageRef{"", "x:1", "1:", "not-a-snowflake"} {
 		if err := a.Edit(ctx, general(), bad, reply); !adapters.IsPermanent(err) {
 			t.Errorf("Edit(%q) = %v, want a permanent error", bad, err)
+		}
+	}
+}
+
+// TestThreadReplyByItsOldRef: a thread reply notified before refs named their thread has its bare
+// message id in the outbox. Its channel does not hold it, so the adapter looks in the threads it
+// started there before the message (the gateway told it of them), and the edit and the deletion
+// reach it, instead of a deletion that reports the message gone while it stays.
+func TestThreadReplyByItsOldRef(t *testing.T) {
+	srv := newFake(t)
+	a := newAdapter(t, srv, discord.Config{})
+	adaptertest.Start(t, a, &adaptertest.Recorder{})
+	adaptertest.WaitFor(t, "the gateway session", srv.Connected)
+	startThread(t, a, "An older topic")
+	_, ref, _ := startThread(t, a, "Installer stops")
+	startThread(t, a, "A newer topic")
+	_, id, _ := strings.Cut(string(ref), ":")
+	old := adapters.MessageRef(id)
+
+	edited := threadReply("Installer stops", 2, "edited words")
+	// The bot hears of the threads it started on the gateway (THREAD_CREATE), a moment later.
+	adaptertest.WaitFor(t, "the edit by the old ref", func() bool { return a.Edit(t.Context(), general(), old, edited) == nil })
+	p := adaptertest.WaitPosted(t, srv, general(), "edited words")
+	if p.ID != id || p.Edits != 1 {
+		t.Errorf("edited message %s (%d edits), want %s edited once", p.ID, p.Edits, id)
+	}
+	if err := a.Delete(t.Context(), general(), old); err != nil {
+		t.Fatalf("Delete by the old ref: %v", err)
+	}
+	for _, p := range srv.Posted(general()) {
+		if p.ID == id && !p.Deleted {
+			t.Error("Delete by the old ref left the reply in its thread")
 		}
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
-	"github.com/discourse-chatbot/discourse-chatbot/adapters/internal/plumbing"
 )
 
 // Discord's limits on message components.
@@ -81,7 +80,7 @@ type buttonStore struct {
 // newButtonStore keeps long lines in values, or in memory when values is nil.
 func newButtonStore(values adapters.Values, log *slog.Logger) *buttonStore {
 	if values == nil {
-		values = &plumbing.MemValues{}
+		values = &adapters.MemValues{}
 	}
 	return &buttonStore{values: values, log: log, now: time.Now, spent: map[string]time.Time{}}
 }

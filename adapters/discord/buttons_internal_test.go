@@ -14,7 +14,6 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
-	"github.com/discourse-chatbot/discourse-chatbot/adapters/internal/plumbing"
 )
 
 // clock is a settable time source for the button store.
@@ -90,7 +89,7 @@ func TestButtonStore(t *testing.T) {
 		}
 	})
 	t.Run("bounded: a slot taken by a newer line forgets the old one", func(t *testing.T) {
-		values := &plumbing.MemValues{}
+		values := &adapters.MemValues{}
 		s, _ := newTestStore(values)
 		first := s.add(ctx, "C1", []string{"oldest"})
 		var last []string
@@ -110,7 +109,7 @@ func TestButtonStore(t *testing.T) {
 		}
 	})
 	t.Run("a restart on the same store keeps the lines and the ring's place", func(t *testing.T) {
-		values := &plumbing.MemValues{}
+		values := &adapters.MemValues{}
 		before, c := newTestStore(values)
 		tok := before.add(ctx, "C1", []string{"post range 1 2 to https://forum.example.org/t/7"})
 		after := newButtonStore(values, discardLogger())

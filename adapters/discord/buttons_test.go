@@ -11,7 +11,6 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord/discordtest"
-	"github.com/discourse-chatbot/discourse-chatbot/adapters/internal/plumbing"
 )
 
 // previewBot answers "post" with a preview and two buttons, and "post range …" with either a
@@ -230,7 +229,7 @@ func TestButtonsSurviveARestart(t *testing.T) {
 					return adapters.Reply{Text: adapters.Text{{Text: "Posted: " + c.Text}}}
 				}}
 			}
-			store := &plumbing.MemValues{}
+			store := &adapters.MemValues{}
 			first := newAdapter(t, srv, discord.Config{Values: store})
 			ctx, cancel := context.WithCancel(t.Context())
 			done := make(chan error, 1)

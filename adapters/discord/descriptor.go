@@ -19,7 +19,7 @@ type Section struct {
 // Platform describes Discord to the registry.
 var Platform = adapters.Describe(adapters.Spec[Section]{
 	Name: platform, Title: "Discord",
-	Abilities: adapters.Abilities{History: true, Previews: true},
+	Abilities: adapters.Abilities{History: true, Previews: true, Edit: true, Delete: true},
 	Validate: func(s *Section, p adapters.Problems) {
 		section.Secret(p, "token", s.Token)
 		for i, g := range s.Guilds {

@@ -3,6 +3,7 @@ package discord
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/bwmarrin/discordgo"
@@ -85,29 +86,73 @@ func (a *Adapter) send(ctx context.Context, channelID string, n adapters.Notific
 // channels/{id}/messages/{id}), still pinging nobody. A message that is gone answers Unknown
 // Message, a Permanent error.
 func (a *Adapter) Edit(ctx context.Context, ch adapters.ChannelRef, ref adapters.MessageRef, n adapters.Notification) error {
-	channelID, id, err := messageChannel(ch, ref)
-	if err != nil {
-		return err
-	}
 	embeds := []*discordgo.MessageEmbed{notificationEmbed(n)}
-	_, err = a.s.ChannelMessageEditComplex(&discordgo.MessageEdit{
-		ID: id, Channel: channelID, Embeds: &embeds, AllowedMentions: noMentions(),
-	}, discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false))
-	return classify("edit message "+id+" in channel "+channelID, err)
+	return a.onMessage(ch, ref, "edit", func(channelID, id string) error {
+		_, err := a.s.ChannelMessageEditComplex(&discordgo.MessageEdit{
+			ID: id, Channel: channelID, Embeds: &embeds, AllowedMentions: noMentions(),
+		}, discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false))
+		return err
+	})
 }
 
 // Delete removes a notification (DELETE channels/{id}/messages/{id}: a bot may delete its own
 // messages). One already gone is not an error.
 func (a *Adapter) Delete(ctx context.Context, ch adapters.ChannelRef, ref adapters.MessageRef) error {
+	err := a.onMessage(ch, ref, "delete", func(channelID, id string) error {
+		return a.s.ChannelMessageDelete(channelID, id, discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false))
+	})
+	if hasCode(err, codeUnknownMessage) {
+		return nil
+	}
+	return err
+}
+
+// maxLegacyThreads bounds the threads searched for a message whose bare ref is not in its channel.
+const maxLegacyThreads = 10
+
+// onMessage runs op (an edit or a deletion) on the message ref of ch, in the channel or thread it
+// is in (see messageChannel), and classifies its error. A bare ref stored before refs named their
+// thread may be a thread reply: when its channel has no such message, op is tried in the threads
+// of that channel the bot started before the message, newest first, as the gateway told of them.
+func (a *Adapter) onMessage(ch adapters.ChannelRef, ref adapters.MessageRef, what string, op func(channelID, id string) error) error {
 	channelID, id, err := messageChannel(ch, ref)
 	if err != nil {
 		return err
 	}
-	err = a.s.ChannelMessageDelete(channelID, id, discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false))
-	if hasCode(err, codeUnknownMessage) {
+	err = op(channelID, id)
+	if hasCode(err, codeUnknownMessage) && channelID == ch.ChatID && ch.ThreadID == "" && !strings.Contains(string(ref), refSep) {
+		for _, th := range a.botThreads(ch.ChatID, id) {
+			if terr := op(th, id); !hasCode(terr, codeUnknownMessage) {
+				channelID, err = th, terr
+				break
+			}
+		}
+	}
+	return classify(what+" message "+id+" in channel "+channelID, err)
+}
+
+// botThreads returns up to maxLegacyThreads threads of channel that the bot started before
+// message id was posted, newest first.
+func (a *Adapter) botThreads(channelID, id string) []string {
+	c, err := a.s.State.Channel(channelID)
+	if err != nil || c.GuildID == "" {
 		return nil
 	}
-	return classify("delete message "+id+" in channel "+channelID, err)
+	g, err := a.s.State.Guild(c.GuildID)
+	if err != nil {
+		return nil
+	}
+	bot := a.botUserID()
+	a.s.State.RLock()
+	var out []string
+	for _, th := range g.Threads {
+		if th.ParentID == channelID && th.OwnerID == bot && snowflakeLess(th.ID, id) {
+			out = append(out, th.ID)
+		}
+	}
+	a.s.State.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return snowflakeLess(out[j], out[i]) })
+	return out[:min(len(out), maxLegacyThreads)]
 }
 
 // messageChannel is the channel (or thread) a notification of ch was posted in, and its message

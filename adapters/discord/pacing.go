@@ -41,16 +41,21 @@ type pacedTransport struct {
 
 func (t *pacedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
-	lanes := []pace.Lane{{Key: "all", Limit: t.limits.Global}}
+	var lanes []pace.Lane
+	if !interactionRoute(req) {
+		lanes = append(lanes, pace.Lane{Key: "all", Limit: t.limits.Global})
+	}
 	route := messageRoute(req)
 	if route != "" {
 		lanes = append(lanes, pace.Lane{Key: route})
 	}
-	if err := t.pacer.Wait(ctx, lanes...); err != nil {
-		if req.Body != nil {
-			_ = req.Body.Close()
+	if len(lanes) > 0 {
+		if err := t.pacer.Wait(ctx, lanes...); err != nil {
+			if req.Body != nil {
+				_ = req.Body.Close()
+			}
+			return nil, fmt.Errorf("pace %s %s: %w", req.Method, req.URL.Path, err)
 		}
-		return nil, fmt.Errorf("pace %s %s: %w", req.Method, req.URL.Path, err)
 	}
 	resp, err := t.base.RoundTrip(req)
 	if err != nil {
@@ -98,4 +103,24 @@ func messageRoute(req *http.Request) string {
 		return ""
 	}
 	return "messages." + parts[3]
+}
+
+// interactionRoute reports whether req answers an interaction: its callback
+// (POST /api/v*/interactions/{id}/{token}/callback) or the webhook of its token (the deferred
+// reply's edit, follow-ups; the bot uses no other webhooks). "Interaction endpoints are not
+// bound to the bot's Global Rate Limit", so a backlog of notifications draining at the global
+// rate never holds an acknowledgement past Discord's 3 s.
+// https://discord.com/developers/docs/interactions/receiving-and-responding#endpoints
+func interactionRoute(req *http.Request) bool {
+	parts := strings.Split(strings.Trim(req.URL.Path, "/"), "/")
+	if len(parts) < 5 || parts[0] != "api" {
+		return false
+	}
+	switch parts[2] {
+	case "interactions":
+		return len(parts) == 6 && parts[5] == "callback"
+	case "webhooks":
+		return true
+	}
+	return false
 }

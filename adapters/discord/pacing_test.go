@@ -7,7 +7,6 @@ import (
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord"
-	"github.com/discourse-chatbot/discourse-chatbot/adapters/internal/plumbing"
 )
 
 // Discord announces an exhausted bucket in the answer's headers; discordgo waits it out, and the
@@ -15,7 +14,7 @@ import (
 func TestARestartedAdapterWaitsForAnExhaustedBucket(t *testing.T) {
 	srv := newFake(t)
 	srv.LimitMessages(1, time.Hour)
-	st := &plumbing.MemValues{}
+	st := &adapters.MemValues{}
 	n := adapters.Notification{TopicTitle: "Backlog", URL: "https://forum.example.org/t/backlog/1/1"}
 	first := newAdapter(t, srv, discord.Config{Pace: st})
 	if _, err := first.Notify(t.Context(), srv.Channel(), n, ""); err != nil {

@@ -6,6 +6,7 @@
 package matrix
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -132,10 +133,6 @@ func New(cfg Config, deps adapters.Deps) (*Adapter, error) {
 	if minBackoff <= 0 {
 		minBackoff = time.Second
 	}
-	limits := DefaultLimits
-	if cfg.Limits != nil {
-		limits = *cfg.Limits
-	}
 	log := logger.With("platform", PlatformName)
 	return &Adapter{
 		cfg:       cfg,
@@ -145,7 +142,7 @@ func New(cfg Config, deps adapters.Deps) (*Adapter, error) {
 		me:        id.UserID(cfg.UserID),
 		sup:       &plumbing.Supervisor{Log: log, MinBackoff: minBackoff, MaxBackoff: 2 * time.Minute},
 		pacer:     pace.New(values, PlatformName, log),
-		limits:    limits,
+		limits:    *cmp.Or(cfg.Limits, &DefaultLimits),
 		power:     map[id.RoomID]powerEntry{},
 		encrypted: map[id.RoomID]bool{},
 		names:     map[id.UserID]string{},

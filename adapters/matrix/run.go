@@ -140,12 +140,7 @@ func (r *runner) session(ctx context.Context, up func()) error {
 func (r *runner) failed(ctx context.Context, err error) error {
 	if wait, limited := adapters.RetryAfterOf(err); limited {
 		r.a.log.Warn("rate limited; waiting as the server asks", "err", err, "in", wait.Round(time.Millisecond))
-		t := time.NewTimer(wait)
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-		case <-t.C:
-		}
+		plumbing.Sleep(ctx, wait)
 		return nil
 	}
 	if isUnknownToken(err) || adapters.IsPermanent(err) {
@@ -265,12 +260,8 @@ func (a *Adapter) gap(ctx context.Context, room id.RoomID, prevBatch, since stri
 			err = classify("read messages", err)
 			if wait, limited := adapters.RetryAfterOf(err); limited && attempt < maxReplyAttempts && wait <= time.Minute {
 				attempt++
-				t := time.NewTimer(wait)
-				select {
-				case <-ctx.Done():
-					t.Stop()
+				if !plumbing.Sleep(ctx, wait) {
 					return nil
-				case <-t.C:
 				}
 				continue
 			}

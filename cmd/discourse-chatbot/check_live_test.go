@@ -12,8 +12,7 @@ import (
 )
 
 func TestCheckConnects(t *testing.T) {
-	forum := discoursetest.NewServer("live-key")
-	t.Cleanup(forum.Close)
+	forum := newTestForum(t, "live-key")
 	forum.AddCategory(discourse.Category{Name: "Support", Slug: "support"})
 	forum.AddCategory(discourse.Category{Name: "Staff", Slug: "staff", ReadRestricted: true})
 	slack := slacktest.NewServer()
@@ -50,8 +49,7 @@ rules:
 // TestCheckFindings: what run would refuse at start is found by check, one line each, with a
 // hint that fits the failure.
 func TestCheckFindings(t *testing.T) {
-	forum := discoursetest.NewServer("live-key")
-	t.Cleanup(forum.Close)
+	forum := newTestForum(t, "live-key")
 	forum.AddCategory(discourse.Category{Name: "Support", Slug: "support"})
 	forum.AddTag("bug")
 	down := discoursetest.NewServer("live-key")

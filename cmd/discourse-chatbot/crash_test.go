@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
-	"github.com/discourse-chatbot/discourse-chatbot/discourse/discoursetest"
 )
 
 // consoleOutput collects the notifications a running binary prints, by topic title.
@@ -85,8 +84,7 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 // duplicate (a send whose acknowledgement the kill lost).
 func TestKillDuringDeliveryLosesNothing(t *testing.T) {
 	const posts = 150
-	forum := discoursetest.NewServer("crash-key")
-	t.Cleanup(forum.Close)
+	forum := newTestForum(t, "crash-key")
 	support := forum.AddCategory(discourse.Category{Name: "Support", Slug: "support"})
 	forum.CreateTopic("Before the bot", "<p>x</p>", "alice", support)
 

@@ -102,6 +102,14 @@ func startJSONRun(t *testing.T, dir, cfg string, env ...string) (*exec.Cmd, io.R
 	return cmd, stderr, ctx
 }
 
+// newTestForum starts a fake forum that takes the API key key until the test ends.
+func newTestForum(t *testing.T, key string) *discoursetest.Server {
+	t.Helper()
+	f := discoursetest.NewServer(key)
+	t.Cleanup(f.Close)
+	return f
+}
+
 // writeFile writes content to name in dir and returns its path.
 func writeFile(t *testing.T, dir, name, content string) string {
 	t.Helper()
@@ -238,8 +246,7 @@ func TestHelpHasExamples(t *testing.T) {
 
 func TestRunStopsOnSIGTERM(t *testing.T) {
 	dir := t.TempDir()
-	forum := discoursetest.NewServer("k")
-	t.Cleanup(forum.Close)
+	forum := newTestForum(t, "k")
 	cfg := writeFile(t, dir, "c.yaml", "forum:\n  url: "+forum.URL()+"\n  api_key: ${TEST_API_KEY}\n  poll_interval: 1s\n")
 	cmd, stderr, ctx := startJSONRun(t, dir, cfg, "TEST_API_KEY=k")
 	// Wait for the "starting" log line: by then the signal handler is installed.

@@ -7,12 +7,10 @@ import (
 	"testing"
 
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
-	"github.com/discourse-chatbot/discourse-chatbot/discourse/discoursetest"
 )
 
 func TestRulesAdd(t *testing.T) {
-	forum := discoursetest.NewServer("add-key")
-	t.Cleanup(forum.Close)
+	forum := newTestForum(t, "add-key")
 	forum.AddCategory(discourse.Category{Name: "Announcements", Slug: "announcements"})
 	forum.AddCategory(discourse.Category{Name: "Staff", Slug: "staff", ReadRestricted: true})
 	forum.AddTag("release")
@@ -55,8 +53,7 @@ func TestRulesAdd(t *testing.T) {
 // TestRunRefusesABadSeedRule: a config rule the forum cannot resolve stops the start with the
 // rule's key, rather than running without it.
 func TestRunRefusesABadSeedRule(t *testing.T) {
-	forum := discoursetest.NewServer("seed-key")
-	t.Cleanup(forum.Close)
+	forum := newTestForum(t, "seed-key")
 	forum.AddCategory(discourse.Category{Name: "Support", Slug: "support"})
 	dir := t.TempDir()
 	cfg := writeFile(t, dir, "bot.yaml", fmt.Sprintf(`forum: {url: %s, api_key: seed-key}

@@ -30,8 +30,7 @@ func seedStore(t *testing.T, dsn string, rules ...state.Rule) {
 func TestRules(t *testing.T) {
 	dir := t.TempDir()
 	dsn := filepath.Join(dir, "state.db")
-	forum := discoursetest.NewServer("k")
-	t.Cleanup(forum.Close)
+	forum := newTestForum(t, "k")
 	support := forum.AddCategory(discourse.Category{Name: "Support", Slug: "support"})
 	installs := forum.AddCategory(discourse.Category{Name: "Installs", Slug: "installs", ParentID: support})
 	cfg := writeFile(t, dir, "c.yaml", "forum:\n  url: "+forum.URL()+"\n  api_key: ${TEST_API_KEY}\nstate:\n  dsn: "+dsn+"\n")
@@ -135,8 +134,7 @@ func TestRulesListEmpty(t *testing.T) {
 // TestRulesListCategoryNames: names come from the forum; a category it no longer has, and a
 // forum that cannot be asked, still leave a useful list.
 func TestRulesListCategoryNames(t *testing.T) {
-	forum := discoursetest.NewServer("k")
-	t.Cleanup(forum.Close)
+	forum := newTestForum(t, "k")
 	general := forum.AddCategory(discourse.Category{Name: "General", Slug: "general"})
 	down := discoursetest.NewServer("k")
 	down.Close()

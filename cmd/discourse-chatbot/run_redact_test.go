@@ -6,16 +6,13 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-
-	"github.com/discourse-chatbot/discourse-chatbot/discourse/discoursetest"
 )
 
 // A forum behind HTTP basic auth is configured as https://user:password@host; the "starting" log
 // line names the forum and must not carry that password into the logs.
 func TestRunStartingLineHidesForumPassword(t *testing.T) {
 	dir := t.TempDir()
-	forum := discoursetest.NewServer("k")
-	t.Cleanup(forum.Close)
+	forum := newTestForum(t, "k")
 	url := strings.Replace(forum.URL(), "://", "://ops:hunter2@", 1)
 	cfg := writeFile(t, dir, "c.yaml", "forum:\n  url: "+url+"\n  api_key: k\n  poll_interval: 1s\n")
 	cmd, stderr, _ := startJSONRun(t, dir, cfg)

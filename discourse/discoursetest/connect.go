@@ -184,8 +184,7 @@ func (s *Server) fakeLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) refuseConnect(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	full := fmt.Sprintf("discoursetest: %s %s: %s", r.Method, r.URL.Path, msg)
-	s.notUnderstood(full)
+	s.noteError(fmt.Sprintf("discoursetest: %s %s: %s", r.Method, r.URL.Path, msg))
 	http.Error(w, msg, status)
 }
 

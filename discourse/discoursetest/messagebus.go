@@ -5,15 +5,22 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/discourse-chatbot/discourse-chatbot/discourse"
 )
 
 // defaultHold is how long the forum holds a long poll with nothing to say
 // (GlobalSetting.long_polling_interval).
 const defaultHold = 25 * time.Second
 
-// bus is the fake forum's MessageBus: /latest carries topic bumps and the private-message
-// group channels new private messages; every other channel stays at id 0. The API user is
-// taken to be a member of every group, so no message is withheld from it.
+// bus is the fake forum's MessageBus: /latest carries topic bumps, the private-message group
+// channels new private messages, /topic/{id} post changes and /categories category changes;
+// every other channel stays at id 0. Every message is kept (the backlog), and a poll from a last
+// id replays what followed it, as message_bus's Client#backlog does. A message published to some
+// groups only (a read-restricted category's) reaches a poller who is a member (admins are members
+// of "admins" and "staff"); for any other, the poll answers the channel's new id in /__status
+// instead, and a held poll is not woken by it. The private-message channels publish to no group
+// here: the API user is taken to be a member of every group.
 type bus struct {
 	off      bool
 	hold     time.Duration
@@ -30,6 +37,7 @@ type busMessage struct {
 	MessageID int64          `json:"message_id"`
 	Channel   string         `json:"channel"`
 	Data      map[string]any `json:"data"`
+	groups    []string       // MessageBus.publish's group_ids, by name; nil: everyone
 }
 
 func newBus() bus {
@@ -43,12 +51,62 @@ func PrivateMessageGroupChannel(groupID int64) string {
 }
 
 // publish appends a message to a channel and wakes the held polls; s.mu is held.
-func (s *Server) publish(channel string, data map[string]any) {
+func (s *Server) publish(channel string, data map[string]any) { s.publishTo(channel, data, nil) }
+
+// publishTo publishes a message only members of groups may read (nil: everyone); s.mu is held.
+func (s *Server) publishTo(channel string, data map[string]any, groups []string) {
 	s.bus.globalID++
 	msgs := s.bus.channels[channel]
 	s.bus.channels[channel] = append(msgs, busMessage{
-		GlobalID: s.bus.globalID, MessageID: int64(len(msgs) + 1), Channel: channel, Data: data,
+		GlobalID: s.bus.globalID, MessageID: int64(len(msgs) + 1), Channel: channel, Data: data, groups: groups,
 	})
+	close(s.bus.wake)
+	s.bus.wake = make(chan struct{})
+}
+
+// allowed reports whether u may read m, as message_bus's Client#allowed? decides from the
+// groups the forum gives the client (MessageBus.group_ids_lookup: the user's groups). s.mu is held.
+func (s *Server) allowed(u *user, m busMessage) bool {
+	if len(m.groups) == 0 {
+		return true
+	}
+	if u == nil {
+		return false
+	}
+	for _, g := range s.groupsOf(u) {
+		for _, want := range m.groups {
+			if strings.EqualFold(g, want) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// publishCategory publishes a category's change on /categories, as Category#publish_category
+// does after every save: to everyone for a public category; to the category's groups for a
+// read-restricted one, and not at all when it has none (only admins may read it). s.mu is held.
+func (s *Server) publishCategory(c *discourse.Category) {
+	groups := []string(nil)
+	if c.ReadRestricted {
+		groups = s.catGroups[c.ID]
+		if len(groups) == 0 {
+			return
+		}
+	}
+	for i, x := range s.cats {
+		if x == c {
+			s.publishTo("/categories", map[string]any{"categories": []any{s.categoryView(i, c)}}, groups)
+		}
+	}
+}
+
+// ResetMessageBus empties the MessageBus as a flush of the forum's Redis does: every channel
+// starts again at id 0, so a client's last ids are ahead of the bus.
+func (s *Server) ResetMessageBus() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.bus.channels = map[string][]busMessage{}
 	close(s.bus.wake)
 	s.bus.wake = make(chan struct{})
 }
@@ -156,26 +214,47 @@ func (s *Server) publishLatest(t *topic) {
 	})
 }
 
-// backlog is what a client that has seen the last ids is due; s.mu is held.
-func (s *Server) backlog(last map[string]int64) []busMessage {
+// backlog is what client u, having seen the last ids, is due (Client#backlog): the messages
+// after them that u may read, and in /__status the channel's id for a channel asked from -1,
+// ahead of the bus (reset), or holding messages u may not read. s.mu is held.
+func (s *Server) backlog(u *user, last map[string]int64) []busMessage {
 	out := []busMessage{}
 	status := map[string]any{}
 	for ch, id := range last {
 		msgs := s.bus.channels[ch]
 		head := int64(len(msgs))
+		var due []busMessage
 		switch {
 		case id == -1 || id > head: // not asking for history, or ahead of the bus (reset)
 			status[ch] = head
 		case id < -1: // the last -id-1 messages
-			out = append(out, msgs[max(0, head+id+1):]...)
+			due = msgs[max(0, head+id+1):]
 		default:
-			out = append(out, msgs[id:]...)
+			due = msgs[id:]
+		}
+		for _, m := range due {
+			if s.allowed(u, m) {
+				out = append(out, m)
+			} else {
+				status[ch] = head
+			}
 		}
 	}
 	if len(status) > 0 {
 		out = append(out, busMessage{GlobalID: -1, MessageID: -1, Channel: "/__status", Data: status})
 	}
 	return out
+}
+
+// readable reports whether msgs hold a message other than /__status: what wakes a held poll
+// (ConnectionManager#notify_clients writes only messages the client may read).
+func readable(msgs []busMessage) bool {
+	for _, m := range msgs {
+		if m.Channel != "/__status" {
+			return true
+		}
+	}
+	return false
 }
 
 // messageBus serves POST /message-bus/{client}/poll: a form (or JSON) of channel → last seen id
@@ -234,7 +313,8 @@ func (s *Server) messageBus(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.bus.asked = append(s.bus.asked, last)
-	out := s.backlog(last)
+	u := s.users[strings.ToLower(r.Header.Get("Api-Username"))]
+	out := s.backlog(u, last)
 	if len(out) > 0 || !longPoll {
 		s.mu.Unlock()
 		writeJSON(w, http.StatusOK, out)
@@ -245,15 +325,32 @@ func (s *Server) messageBus(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	t := time.NewTimer(hold)
 	defer t.Stop()
-	select {
-	case <-wake:
-	case <-t.C:
-	case <-s.closing:
-	case <-r.Context().Done():
+	for {
+		select {
+		case <-wake:
+		case <-t.C:
+		case <-s.closing:
+		case <-r.Context().Done():
+		}
+		s.mu.Lock()
+		out = s.backlog(u, last)
+		if wake != s.bus.wake && !readable(out) { // woken by a message this client may not read
+			select {
+			case <-t.C:
+			case <-s.closing:
+			case <-r.Context().Done():
+			default:
+				wake = s.bus.wake
+				s.mu.Unlock()
+				continue
+			}
+		}
+		s.bus.held--
+		s.mu.Unlock()
+		if !readable(out) {
+			out = []busMessage{} // the hold ended: [] (the next poll gets the statuses)
+		}
+		writeJSON(w, http.StatusOK, out)
+		return
 	}
-	s.mu.Lock()
-	s.bus.held--
-	out = s.backlog(last)
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, out)
 }

@@ -51,12 +51,30 @@ func (s *Server) AddCategory(c discourse.Category) int64 {
 	return c.ID
 }
 
-// SetCategoryReadRestricted changes who may read a category: read-restricted, or everyone.
+// SetCategoryReadRestricted changes who may read a category: read-restricted (to the groups
+// RestrictCategory named, none by default: admins only), or everyone. The change is published
+// on /categories as Category#publish_category does.
 func (s *Server) SetCategoryReadRestricted(id int64, restricted bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c := s.category(id); c != nil {
 		c.ReadRestricted = restricted
+		s.publishCategory(c)
+	}
+}
+
+// RestrictCategory makes a category readable only by the members of groups (and admins), and
+// publishes the change on /categories to those groups, as Category#publish_category does: an
+// API user in none of them is not told.
+func (s *Server) RestrictCategory(id int64, groups ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.category(id); c != nil {
+		if s.catGroups == nil {
+			s.catGroups = map[int64][]string{}
+		}
+		c.ReadRestricted, s.catGroups[id] = true, groups
+		s.publishCategory(c)
 	}
 }
 
@@ -133,27 +151,31 @@ func (s *Server) CreatePrivateMessage(title, cooked, username string, groups ...
 
 // Reply adds a post to a topic and returns its id (0 if the topic does not exist).
 func (s *Server) Reply(topicID int64, username, cooked string) int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, ok := s.topics[topicID]
-	if !ok {
-		return 0
-	}
-	return s.addPost(t, username, cooked, cooked).id
+	return s.addPostTo(topicID, username, cooked, nil)
 }
 
 // AddSmallAction adds a small-action post (a topic event, such as "closed.enabled" or
 // "category_changed") to a topic and returns its id.
 func (s *Server) AddSmallAction(topicID int64, username, actionCode string) int64 {
+	return s.addPostTo(topicID, username, "", func(p *post) {
+		p.postType = discourse.PostTypeSmallAction
+		p.actionCode = actionCode
+	})
+}
+
+// addPostTo adds a post (raw and cooked alike) to a topic, adjusted by edit when set, and returns
+// its id; 0 if the topic does not exist.
+func (s *Server) addPostTo(topicID int64, username, cooked string, edit func(*post)) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, ok := s.topics[topicID]
 	if !ok {
 		return 0
 	}
-	p := s.addPost(t, username, "", "")
-	p.postType = discourse.PostTypeSmallAction
-	p.actionCode = actionCode
+	p := s.addPost(t, username, cooked, cooked)
+	if edit != nil {
+		edit(p)
+	}
 	return p.id
 }
 

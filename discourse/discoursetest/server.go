@@ -25,6 +25,7 @@ type Server struct {
 	users         map[string]*user // by lower-cased username
 	userOrder     []*user
 	cats          []*discourse.Category
+	catGroups     map[int64][]string // read-restricted categories: the groups that may read them
 	tags          []string
 	groups        []*discourse.Group
 	topics        map[int64]*topic
@@ -159,18 +160,6 @@ func (s *Server) OnError(f func(msg string)) {
 // Errors returns the requests the fake did not understand.
 func (s *Server) Errors() []string { return s.errs.List() }
 
-// notUnderstood records msg, a request the fake did not understand, and tells the OnError
-// callback.
-func (s *Server) notUnderstood(msg string) {
-	s.errs.Add(msg)
-	s.mu.Lock()
-	cb := s.onError
-	s.mu.Unlock()
-	if cb != nil {
-		cb(msg)
-	}
-}
-
 // Requests returns how many requests arrived for a path ("/posts.json", "/t/12.json"), any
 // method and query; "" counts every request.
 func (s *Server) Requests(path string) int {
@@ -201,9 +190,20 @@ func (s *Server) SetTagsAsStrings(on bool) {
 	s.tagsAsStrings = on
 }
 
+// noteError records msg for Errors and hands it to the OnError callback, if any.
+func (s *Server) noteError(msg string) {
+	s.errs.Add(msg)
+	s.mu.Lock()
+	cb := s.onError
+	s.mu.Unlock()
+	if cb != nil {
+		cb(msg)
+	}
+}
+
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, format string, args ...any) {
 	msg := fmt.Sprintf("discoursetest: %s %s: %s", r.Method, r.URL.RequestURI(), fmt.Sprintf(format, args...))
-	s.notUnderstood(msg)
+	s.noteError(msg)
 	writeJSON(w, http.StatusBadRequest, map[string]any{"errors": []string{msg}, "error_type": "invalid_parameters"})
 }
 

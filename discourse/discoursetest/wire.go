@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/discourse-chatbot/discourse-chatbot/discourse"
 )
 
 // The JSON below uses the keys and JSON types of the recorded responses in
@@ -271,37 +273,43 @@ func (s *Server) tagID(name string) int {
 	return 0
 }
 
+// categoryView is a category as /site.json and the /categories MessageBus channel show it; i is
+// its position. s.mu is held.
+func (s *Server) categoryView(i int, c *discourse.Category) map[string]any {
+	hasChildren := false
+	for _, x := range s.cats {
+		hasChildren = hasChildren || x.ParentID == c.ID
+	}
+	m := map[string]any{
+		"id":                  c.ID,
+		"name":                c.Name,
+		"color":               c.Color,
+		"text_color":          "FFFFFF",
+		"slug":                c.Slug,
+		"topic_count":         0,
+		"post_count":          0,
+		"position":            i,
+		"description":         nil,
+		"description_text":    nil,
+		"description_excerpt": nil,
+		"topic_url":           "/t/about-the-" + c.Slug + "-category",
+		"read_restricted":     c.ReadRestricted,
+		"permission":          1,
+		"notification_level":  1,
+		"has_children":        hasChildren,
+		"can_edit":            true,
+	}
+	if c.ParentID != 0 {
+		m["parent_category_id"] = c.ParentID
+	}
+	return m
+}
+
 // siteView is /site.json: the categories, and a few of the site's other keys.
 func (s *Server) siteView() map[string]any {
 	cats := make([]any, 0, len(s.cats))
 	for i, c := range s.cats {
-		hasChildren := false
-		for _, x := range s.cats {
-			hasChildren = hasChildren || x.ParentID == c.ID
-		}
-		m := map[string]any{
-			"id":                  c.ID,
-			"name":                c.Name,
-			"color":               c.Color,
-			"text_color":          "FFFFFF",
-			"slug":                c.Slug,
-			"topic_count":         0,
-			"post_count":          0,
-			"position":            i,
-			"description":         nil,
-			"description_text":    nil,
-			"description_excerpt": nil,
-			"topic_url":           "/t/about-the-" + c.Slug + "-category",
-			"read_restricted":     c.ReadRestricted,
-			"permission":          1,
-			"notification_level":  1,
-			"has_children":        hasChildren,
-			"can_edit":            true,
-		}
-		if c.ParentID != 0 {
-			m["parent_category_id"] = c.ParentID
-		}
-		cats = append(cats, m)
+		cats = append(cats, s.categoryView(i, c))
 	}
 	groups := make([]any, 0, len(s.groups))
 	for _, g := range s.groups {

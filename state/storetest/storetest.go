@@ -539,6 +539,19 @@ func testCursors(t *testing.T, s state.Store) {
 	if err := s.DeleteCursor(ctx, "posts"); err != nil {
 		t.Errorf("DeleteCursor of an unset cursor: %v", err)
 	}
+	// The MessageBus positions of followed topics (discourse.BusPositions): channel names hold
+	// slashes, and one topic's id is a prefix of another's.
+	for name, v := range map[string]int64{"bus:/topic/1": 0, "bus:/topic/12": 31} {
+		if err := s.SetCursor(ctx, name, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.DeleteCursor(ctx, "bus:/topic/1"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Cursors(ctx, "bus:"); err != nil || len(got) != 1 || got["bus:/topic/12"] != 31 {
+		t.Errorf("Cursors(bus:) = %v, %v; want bus:/topic/12=31 only", got, err)
+	}
 }
 
 // testRuleCreatedAt: a rule remembers when it was added (a group rule's private-message stream

@@ -66,13 +66,21 @@ func (s *Supervisor) Run(ctx context.Context, session func(ctx context.Context, 
 		}
 		wait := bo.NextBackOff()
 		log.Warn("connection failed; retrying", "err", err, "in", wait.Round(time.Millisecond))
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !Sleep(ctx, wait) {
 			return nil
-		case <-t.C:
 		}
+	}
+}
+
+// Sleep waits d, or until ctx ends; it reports whether the whole wait passed.
+func Sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 
