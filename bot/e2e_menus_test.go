@@ -20,13 +20,23 @@ import (
 // End-to-end tests of transcripts started from a message's own menu or by a reply to it: the
 // platform's real payloads, through the real SDKs, to the same preview and buttons as `post`.
 
-// shortcut makes userID pick "Post to forum from here" on the message ts in #general and returns
-// the bot's ephemeral answer (as Flat, everything a reader sees).
+// shortcut makes userID pick "Post to forum from here" on the message ts in #general, send the
+// form it opens as it comes (empty), and returns the bot's ephemeral answer (as Flat, everything
+// a reader sees).
 func (s *slackBot) shortcut(t *testing.T, userID, ts string) string {
 	t.Helper()
-	before := len(s.replies(slackGeneral))
+	return s.shortcutForm(t, userID, ts, nil)
+}
+
+// shortcutForm is shortcut with the form filled with values (by input: slack.FormTitle,
+// slack.FormCategory).
+func (s *slackBot) shortcutForm(t *testing.T, userID, ts string, values map[string]string) string {
+	t.Helper()
+	before, views := len(s.replies(slackGeneral)), len(s.fake.Views())
 	s.fake.InjectMessageShortcut(slackGeneral, userID, slack.ShortcutCallbackID, ts)
-	waitUntil(t, "the answer to the message shortcut", func() bool { return len(s.replies(slackGeneral)) > before })
+	waitUntil(t, "the form the message shortcut opens", func() bool { return len(s.fake.Views()) > views })
+	s.fake.SubmitView(s.fake.Views()[views].ID, values)
+	waitUntil(t, "the answer to the form", func() bool { return len(s.replies(slackGeneral)) > before })
 	return s.replies(slackGeneral)[before].Flat
 }
 
@@ -90,6 +100,25 @@ func TestSlackMessageShortcutStartsTheTranscriptThere(t *testing.T) {
 			t.Errorf("a member's shortcut reached the forum")
 		}
 	})
+}
+
+// TestSlackShortcutFormNamesTitleAndCategory: the title and category given in the shortcut's
+// form make the topic's, through the preview's buttons.
+func TestSlackShortcutFormNamesTitleAndCategory(t *testing.T) {
+	t.Parallel()
+	var from string
+	s := startSlackBot(t, transcriptTo("topic"), func(f *slacktest.Server) {
+		from = f.AddMessage(slackGeneral, slacktest.Member, "Where does the installer log to?", "")
+		f.AddMessage(slackGeneral, slacktest.AdminUser, "To /var/log/installer", "")
+	})
+	preview := s.shortcutForm(t, slacktest.AdminUser, from,
+		map[string]string{slack.FormTitle: "2 places the installer logs to", slack.FormCategory: "support/installs"})
+	mustReply(t, preview, "Transcript of 2 messages")
+	mustReply(t, s.press(t, slackGeneral, slacktest.AdminUser, "Post to forum"), "Posted a transcript of 2 messages")
+	created := s.forum.CreatedPosts()
+	if len(created) != 1 || created[0].Title != "2 places the installer logs to" || created[0].CategoryID != s.forum.cat["support/installs"] {
+		t.Fatalf("the forum got %+v, want one topic with the form's title in support/installs", created)
+	}
 }
 
 // menuCommand makes userID pick "Post to forum from here" in the Apps menu of message id in ch and

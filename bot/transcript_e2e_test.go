@@ -125,3 +125,40 @@ func TestTranscriptRefusals(t *testing.T) {
 		t.Error("a refused post created a topic")
 	}
 }
+
+// TestTranscriptInANamedCategory: "category:<slug>" sends the transcript there instead of
+// transcript.category, through the preview's buttons too; a name the channel may not use is
+// refused with the ones it may, and nothing is posted.
+func TestTranscriptInANamedCategory(t *testing.T) {
+	r := transcriptBot(t, "topic")
+	reply := r.rec.handle(t, "console:a", "post 3 category:support/installs Installer hangs", true, true)
+	var post string
+	for _, a := range reply.Actions {
+		if a.Primary {
+			post = a.Command
+		}
+	}
+	if post == "" {
+		t.Fatalf("preview %q has no Post button: %+v", reply.Text.String(), reply.Actions)
+	}
+	reply = r.rec.handle(t, "console:a", post, true, true)
+	created := r.forum.CreatedPosts()
+	if len(created) != 1 || created[0].CategoryID != r.forum.cat["support/installs"] || created[0].Title != "Installer hangs" {
+		t.Fatalf("after Post to forum (reply %q): created %+v, want one topic %q in support/installs", reply.Text.String(), created, "Installer hangs")
+	}
+
+	refusals := []struct{ name, cmd, want string }{
+		{"unknown category", "post 3 category:nowhere", "support/installs"},
+		{"restricted category from a public channel", "post 3 confirm category:staff", "support/installs"},
+	}
+	for _, tt := range refusals {
+		reply := r.rec.handle(t, "console:a", tt.cmd, true, true)
+		_, usable, _ := strings.Cut(reply.Text.String(), "may use:")
+		if txt := reply.Text.String(); !strings.Contains(usable, tt.want) || strings.Contains(usable, "staff") {
+			t.Errorf("%s: reply %q, want the usable categories (with %q) and not the restricted one", tt.name, txt, tt.want)
+		}
+	}
+	if n := len(r.forum.CreatedPosts()); n != 1 {
+		t.Errorf("%d topics after the refusals, want still 1", n)
+	}
+}

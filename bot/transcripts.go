@@ -44,7 +44,7 @@ func (t transcripts) Post(ctx context.Context, cmd adapters.Command, req command
 		if topicID, err = t.topic(ctx, cmd.Channel, req.ToTopic); err != nil {
 			return adapters.Reply{}, err
 		}
-	} else if categoryID, err = t.category(ctx, cmd.Channel); err != nil {
+	} else if categoryID, err = t.category(ctx, cmd.Channel, req.Category); err != nil {
 		return adapters.Reply{}, err
 	}
 	// From a message's menu (or a reply to it), a bare `post` runs from that message on.
@@ -150,8 +150,11 @@ func preview(all, chosen []adapters.Message, req commands.PostRequest, command a
 	if req.ToTopic != "" {
 		tail += " to " + req.ToTopic
 	}
+	if req.Category != "" {
+		tail += " category:" + req.Category
+	}
 	if req.Title != "" {
-		tail += " " + req.Title
+		tail += ` "` + req.Title + `"` // quoted: a title ending in "to" is no "to <topic url>"
 	}
 	rangeCmd := func(f, l int, confirm bool) string {
 		c := "post range " + string(usable[f].ID) + " " + string(usable[l].ID) + thread
@@ -251,9 +254,13 @@ func (t transcripts) topic(ctx context.Context, ch adapters.ChannelRef, raw stri
 	return id, nil
 }
 
-// category resolves transcript.category (a slug or parent/child) to its id, 0 when unset, and
-// checks that a transcript from ch may go there.
-func (t transcripts) category(ctx context.Context, ch adapters.ChannelRef) (int64, error) {
+// category resolves the category the command named, else transcript.category (a slug or
+// parent/child), to its id, 0 when neither is set, and checks that a transcript from ch may go
+// there.
+func (t transcripts) category(ctx context.Context, ch adapters.ChannelRef, named string) (int64, error) {
+	if named != "" {
+		return t.b.exec.TranscriptCategory(ctx, ch, named)
+	}
 	id, err := t.categoryID(ctx)
 	if err != nil || id == 0 {
 		return id, err

@@ -68,6 +68,9 @@ type PostRequest struct {
 	ToTopic string
 	// Title is the new topic's title, from the words after the range; empty when not given.
 	Title string
+	// Category is the new topic's category ("category:<slug>" or "category:parent/child"),
+	// instead of transcript.category; empty when not given.
+	Category string
 }
 
 // SyntaxError is a command line that does not parse. Reason is one line for the user.
@@ -217,7 +220,7 @@ func parseRemove(args []string) (Parsed, error) {
 	return Parsed{Kind: KindRemove, Index: n}, nil
 }
 
-// parsePost parses: [thread [<link>] | <n> | <link>] [title words …] [to <topic url>].
+// parsePost parses: [thread [<link>] | <n> | <link>] [category:<slug>] [title words …] [to <topic url>].
 func parsePost(args []string) (PostRequest, error) {
 	var req PostRequest
 	if len(args) > 0 && strings.EqualFold(args[0], "range") {
@@ -278,6 +281,16 @@ func parsePost(args []string) (PostRequest, error) {
 				continue
 			}
 		}
+		if k, slug, ok := strings.Cut(args[i], ":"); ok && strings.EqualFold(k, "category") {
+			switch {
+			case strings.Trim(slug, "/") == "":
+				return req, syntaxErr(reasonEmptyCategory())
+			case req.Category != "":
+				return req, syntaxErr(reasonTwoCategories())
+			}
+			req.Category = strings.Trim(slug, "/")
+			continue
+		}
 		if looksLikeLink(args[i]) {
 			// A link where the range goes is a message link this parse could not take (not
 			// http(s), or after a count): refused, never made the topic's title.
@@ -288,6 +301,9 @@ func parsePost(args []string) (PostRequest, error) {
 	req.Title = strings.Trim(strings.Join(title, " "), "\"'“”‘’ ")
 	if req.ToTopic != "" && req.Title != "" {
 		return req, syntaxErr(reasonTitleWithTopic())
+	}
+	if req.ToTopic != "" && req.Category != "" {
+		return req, syntaxErr(reasonCategoryWithTopic())
 	}
 	return req, nil
 }

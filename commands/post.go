@@ -60,6 +60,22 @@ func (e *Executor) CheckTranscriptTopic(ctx context.Context, ch adapters.Channel
 	return e.CheckTranscriptCategory(ctx, ch, t.CategoryID)
 }
 
+// TranscriptCategory finds the category a transcript typed in ch asked for by name
+// ("category:<slug>"): unknown and ambiguous names are refused with the categories ch may use,
+// and so are restricted ones unless ch is on access.private_channels. Refusals are *Refusal
+// errors; a forum failure is wrapped.
+func (e *Executor) TranscriptCategory(ctx context.Context, ch adapters.ChannelRef, name string) (int64, error) {
+	list, err := e.Catalog.Categories(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("%w: list categories: %w", errForum, err)
+	}
+	c, err := e.pickCategory(newCategoryIndex(list), name, e.isPrivate(ch))
+	if err != nil {
+		return 0, err
+	}
+	return c.ID, nil
+}
+
 // CheckTranscriptCategory refuses a category that a new transcript topic (or a composer link)
 // from ch may not use: a read-restricted category, or a child of one, unless ch is on
 // access.private_channels. A category the catalogue does not know counts as restricted. 0 (no

@@ -100,6 +100,16 @@ func reasonTitleWithTopic() string {
 	return "A transcript posted as a reply to a topic takes no title."
 }
 
+func reasonEmptyCategory() string {
+	return "Empty category: write category:<slug>, or category:<parent>/<child> for a subcategory."
+}
+
+func reasonTwoCategories() string { return "Only one category:<slug> may be given." }
+
+func reasonCategoryWithTopic() string {
+	return "A transcript posted as a reply to a topic stays in that topic's category: leave category: out."
+}
+
 // textSyntax is the reply to a line that does not parse.
 func textSyntax(bot, reason string) adapters.Text {
 	return adapters.Text{plain(reason + " See "), code(bot + " help"), plain(".")}
@@ -118,7 +128,7 @@ func textHelp(bot string) adapters.Text {
 		{"watch|follow|mute group:<name>", "private messages sent to a forum group"},
 		{"watch|follow|mute mention:<name>", "posts that @mention a forum group"},
 		{"remove <n>", "delete rule number n of status"},
-		{"post [<n> | <message link>] [title]", "post the last n messages, or from that message on, as a forum topic"},
+		{"post [<n> | <message link>] [category:<slug>] [title]", "post the last n messages, or from that message on, as a forum topic"},
 		{"post thread [<link>]", "post a chat thread as a forum topic"},
 		{"post <n | link | thread> to <topic url>", "add the transcript as a reply to that topic"},
 		{"test", "send a sample notification here"},

@@ -15,6 +15,16 @@ func (c *Console) base(r *http.Request, s *session, title, active string, data a
 	return pageData{Title: title, Active: active, User: &s.user, CSRF: s.csrf, Flash: c.auth.takeFlash(s), Data: data}
 }
 
+// readFailed logs a backend read of page that failed and returns the line the page shows
+// instead of what could not be read; "" when err is nil.
+func (c *Console) readFailed(page, what string, err error) string {
+	if err == nil {
+		return ""
+	}
+	c.log.Error("web console: "+page, "err", err)
+	return what + " could not be read: " + err.Error()
+}
+
 type overviewData struct {
 	Overview
 	Err   string
@@ -23,12 +33,8 @@ type overviewData struct {
 
 func (c *Console) overviewPage(w http.ResponseWriter, r *http.Request, s *session) {
 	o, err := c.b.Overview(r.Context())
-	d := overviewData{Overview: o}
-	if err != nil {
-		c.log.Error("web console: overview", "err", err)
-		d.Err = "Part of this page could not be read: " + err.Error()
-	}
-	d.Chart = newChart(o.RequestsPerMinute, o.RequestBudget)
+	d := overviewData{Overview: o, Err: c.readFailed("overview", "Part of this page", err),
+		Chart: newChart(o.RequestsPerMinute, o.RequestBudget)}
 	c.render.page(w, http.StatusOK, "overview", c.base(r, s, "Overview", "overview", d))
 }
 
@@ -40,11 +46,7 @@ type channelsData struct {
 
 func (c *Console) channelsPage(w http.ResponseWriter, r *http.Request, s *session) {
 	chs, err := c.b.Channels(r.Context())
-	d := channelsData{Channels: chs, Filters: filters}
-	if err != nil {
-		c.log.Error("web console: channels", "err", err)
-		d.Err = "The channels could not be read: " + err.Error()
-	}
+	d := channelsData{Channels: chs, Filters: filters, Err: c.readFailed("channels", "The channels", err)}
 	c.render.page(w, http.StatusOK, "channels", c.base(r, s, "Channels", "channels", d))
 }
 
@@ -115,11 +117,7 @@ type deliveriesData struct {
 
 func (c *Console) deliveriesPage(w http.ResponseWriter, r *http.Request, s *session) {
 	d, err := c.b.Deliveries(r.Context())
-	data := deliveriesData{Deliveries: d}
-	if err != nil {
-		c.log.Error("web console: deliveries", "err", err)
-		data.Err = "The deliveries could not be read: " + err.Error()
-	}
+	data := deliveriesData{Deliveries: d, Err: c.readFailed("deliveries", "The deliveries", err)}
 	c.render.page(w, http.StatusOK, "deliveries", c.base(r, s, "Deliveries", "deliveries", data))
 }
 

@@ -104,6 +104,15 @@ func (e *env) signIn(t *testing.T, b *browser, user string) (int, string) {
 
 var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
+// aliceOn signs alice (a forum admin) in with a new browser and opens the console's page at path.
+func (e *env) aliceOn(t *testing.T, path string) (*browser, string) {
+	t.Helper()
+	b := e.browser(t)
+	e.signIn(t, b, "alice")
+	_, page := b.get(e.srv.URL + path)
+	return b, page
+}
+
 func csrfOf(t *testing.T, page string) string {
 	t.Helper()
 	m := csrfRE.FindStringSubmatch(page)
@@ -312,9 +321,7 @@ func TestNothingIsServedWithoutASession(t *testing.T) {
 
 func TestFormsNeedTheCSRFToken(t *testing.T) {
 	e := newEnv(t, nil)
-	b := e.browser(t)
-	e.signIn(t, b, "alice")
-	_, page := b.get(e.srv.URL + "/channels")
+	b, page := e.aliceOn(t, "/channels")
 	token := csrfOf(t, page)
 	form := url.Values{"channel": {"slack:C1"}, "action": {"rule"}, "filter": {"watch"}, "target": {"dev"}}
 
@@ -352,9 +359,7 @@ func TestFormsNeedTheCSRFToken(t *testing.T) {
 
 func TestChannelsPageRunsCommands(t *testing.T) {
 	e := newEnv(t, nil)
-	b := e.browser(t)
-	e.signIn(t, b, "alice")
-	_, page := b.get(e.srv.URL + "/channels")
+	b, page := e.aliceOn(t, "/channels")
 	token := csrfOf(t, page)
 	for _, want := range []string{"#C1", "1. mute announcements", "2. watch support", `name="target" value="support"`} {
 		if !strings.Contains(page, want) {
@@ -404,9 +409,7 @@ func TestChannelsPageRunsCommands(t *testing.T) {
 
 func TestParkedRetryAndDiscard(t *testing.T) {
 	e := newEnv(t, nil)
-	b := e.browser(t)
-	e.signIn(t, b, "alice")
-	_, page := b.get(e.srv.URL + "/deliveries")
+	b, page := e.aliceOn(t, "/deliveries")
 	if !strings.Contains(page, "Printer &lt;b&gt;on fire&lt;/b&gt;") || !strings.Contains(page, "permanent: channel_not_found") ||
 		!strings.Contains(page, "sent</span> <span class=\"muted\">after 1.2 s") {
 		t.Fatalf("deliveries page:\n%s", page)
@@ -427,9 +430,7 @@ func TestParkedRetryAndDiscard(t *testing.T) {
 
 func TestSignOut(t *testing.T) {
 	e := newEnv(t, nil)
-	b := e.browser(t)
-	e.signIn(t, b, "alice")
-	_, page := b.get(e.srv.URL + "/")
+	b, page := e.aliceOn(t, "/")
 	b.post(e.srv.URL+"/logout", url.Values{"csrf": {csrfOf(t, page)}})
 	if e.signedIn(t, b) {
 		t.Fatal("still signed in after signing out")

@@ -26,11 +26,19 @@ func (a *Adapter) commandFor(evt socketmode.Event) (chat string, work func(conte
 		}
 		return m.Channel, func(ctx context.Context, h adapters.Handler) { a.mention(ctx, h, *m) }
 	case slack.InteractionCallback:
-		if data.Type == slack.InteractionTypeMessageAction {
+		switch data.Type {
+		case slack.InteractionTypeMessageAction:
 			if data.CallbackID != ShortcutCallbackID {
 				return "", nil
 			}
-			return data.Channel.ID, func(ctx context.Context, h adapters.Handler) { a.messageShortcut(ctx, h, data) }
+			// Not behind the channel's other commands: the form must open within the
+			// trigger_id's 3 s.
+			return "shortcut/" + data.TriggerID, func(ctx context.Context, h adapters.Handler) { a.messageShortcut(ctx, h, data) }
+		case slack.InteractionTypeViewSubmission:
+			if data.View.CallbackID != FormCallbackID || formErrors(data) != nil {
+				return "", nil
+			}
+			return data.View.ID, func(ctx context.Context, h adapters.Handler) { a.viewSubmission(ctx, h, data) }
 		}
 		act := ourAction(data)
 		if act == nil {
@@ -60,9 +68,11 @@ func (a *Adapter) slashCommand(ctx context.Context, h adapters.Handler, sc slack
 // deploy/slack-app-manifest.yaml declares it.
 const ShortcutCallbackID = "post_from_here"
 
-// messageShortcut runs "Post to forum from here" on a message: a bare `post` that starts at that
-// message (in its thread when it is a reply), answered like the slash command, to the invoker
-// alone through the payload's response_url. The bot's permission check is the slash command's.
+// messageShortcut runs "Post to forum from here" on a message: it opens the form that asks for
+// the topic's title and category, whose submission previews the transcript from that message (in
+// its thread when it is a reply). When the form cannot open (its trigger_id expired, say), it
+// runs a bare `post` from that message at once. Either way the answer goes to the invoker alone
+// through the shortcut's response_url; the bot's permission check is the slash command's.
 func (a *Adapter) messageShortcut(ctx context.Context, h adapters.Handler, cb slack.InteractionCallback) {
 	ts := cb.Message.Timestamp
 	if ts == "" {
@@ -80,6 +90,16 @@ func (a *Adapter) messageShortcut(ctx context.Context, h adapters.Handler, cb sl
 		}
 		a.seen.Add(key, struct{}{})
 	}
+	thread := ""
+	if root := cb.Message.ThreadTimestamp; root != "" && root != ts {
+		thread = root
+	}
+	meta := formMeta{Channel: cb.Channel.ID, Start: ts, Thread: thread, ResponseURL: cb.ResponseURL}
+	err := a.openForm(ctx, cb.TriggerID, meta)
+	if err == nil {
+		return
+	}
+	a.log.Warn("could not open the transcript form; previewing at once", "channel", cb.Channel.ID, "err", err)
 	invoker, admin := a.lookupUser(ctx, cb.User.ID, cb.User.Name)
 	cmd := adapters.Command{
 		Channel:     adapters.ChannelRef{Platform: platform, ChatID: cb.Channel.ID},
@@ -87,11 +107,9 @@ func (a *Adapter) messageShortcut(ctx context.Context, h adapters.Handler, cb sl
 		IsAdmin:     admin,
 		Text:        "post",
 		StartAt:     adapters.MessageRef(ts),
-		Time:        time.Now(),
+		Thread:      adapters.MessageRef(thread),
+		Time:        a.now(),
 		Interactive: true,
-	}
-	if root := cb.Message.ThreadTimestamp; root != "" && root != ts {
-		cmd.Thread = adapters.MessageRef(root)
 	}
 	a.answer(ctx, h, cmd, cb.ResponseURL, false)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
@@ -91,7 +92,13 @@ func (a *Adapter) dispatch(ctx, runCtx context.Context, sm *socketmode.Client, e
 		if evt.Request == nil {
 			return
 		}
-		if err := sm.AckCtx(ctx, evt.Request.EnvelopeID, nil); err != nil {
+		var ack any // a form with a bad input stays open and says what is wrong
+		if cb, ok := evt.Data.(slack.InteractionCallback); ok {
+			if errs := formErrors(cb); errs != nil {
+				ack = slack.NewErrorsViewSubmissionResponse(errs)
+			}
+		}
+		if err := sm.AckCtx(ctx, evt.Request.EnvelopeID, ack); err != nil {
 			a.log.Warn("could not acknowledge a Socket Mode envelope", "type", evt.Type, "err", err)
 		}
 		chat, work := a.commandFor(evt)

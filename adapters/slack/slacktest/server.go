@@ -116,6 +116,8 @@ type Server struct {
 	failNext    map[string][]string // method → queued Slack error codes
 	badImages   map[string]bool     // image URLs Slack cannot download (UnreachableImages)
 	responses   map[string]*responseURL
+	triggers    map[string]*trigger
+	views       []View
 	nextID      int
 	conns       map[*wsConn]struct{}
 	newest      *wsConn
@@ -142,6 +144,7 @@ func NewServer() *Server {
 		failNext:  map[string][]string{},
 		badImages: map[string]bool{},
 		responses: map[string]*responseURL{},
+		triggers:  map[string]*trigger{},
 		conns:     map[*wsConn]struct{}{},
 		calls:     map[string]int{},
 		upgrader:  websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }},

@@ -143,6 +143,7 @@ func (s *Server) ack(id string, payload json.RawMessage) {
 		}
 		e.Acked = true
 		e.AckedLate = time.Since(e.Sent) > ackDeadline
+		s.recordViewAckLocked(e, payload)
 		if len(payload) > 0 && string(payload) != "null" {
 			e.AckBody = payload
 			s.recordAckReplyLocked(e, payload)
@@ -292,6 +293,7 @@ func (s *Server) invocationLocked(ch adapters.ChannelRef, userID, target string)
 	s.responses[rid] = &responseURL{channel: ch.ChatID, user: userID, target: target}
 	inv := invocation{responseURL: s.hs.URL + "/response/" + rid, channelName: ch.ChatID,
 		triggerID: s.newIDLocked("trig."), actionTS: s.nextTSLocked()}
+	s.triggers[inv.triggerID] = &trigger{user: userID, channel: ch.ChatID, at: time.Now()}
 	if u := s.users[userID]; u != nil {
 		inv.userName = u.Name
 	}

@@ -42,6 +42,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		"conversations.info":    s.conversationsInfo,
 		"conversations.history": s.conversationsHistory,
 		"conversations.replies": s.conversationsReplies,
+		"views.open":            s.openView,
 	}[method]
 	if !ok {
 		s.unhandledRequest(w, r.Method+" "+r.URL.Path+": unknown method", http.StatusNotFound)
