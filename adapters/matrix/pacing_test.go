@@ -9,6 +9,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/matrix"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/matrix/matrixtest"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/pace"
@@ -26,13 +27,14 @@ func notification(title string) adapters.Notification {
 }
 
 // The homeserver counts a user's events in all rooms together (Synapse's rc_message): sends to
-// two rooms at once, and an edit and a redaction among them, keep to the one limit.
+// two rooms at once, an edit, a redaction and replies to commands among them, keep to the one
+// limit.
 func TestSendsInEveryRoomShareOneLimit(t *testing.T) {
 	srv := server(t)
-	srv.LimitSends(5, 2) // 5 a second, a burst of 2: what the adapter is told, with little room
 	second := srv.CreateRoom(matrixtest.AdminUser, "Second", false)
 	srv.Join(second, matrixtest.BotUser)
-	a := newAdapter(t, paced(srv, 5, time.Second), newValues())
+	a, _ := running(t, srv, paced(srv, 5, time.Second), newValues())
+	srv.LimitSends(5, 2) // 5 a second, a burst of 2: what the adapter is told, with little room
 	rooms := []adapters.ChannelRef{srv.Channel(), {Platform: "matrix", ChatID: second.String()}}
 	var wg sync.WaitGroup
 	errs := make(chan error, 20)
@@ -54,17 +56,22 @@ func TestSendsInEveryRoomShareOneLimit(t *testing.T) {
 			}
 		}()
 	}
+	srv.InjectCommand(srv.Channel(), "status one", true)
+	srv.InjectCommand(srv.Channel(), "status two", false)
 	wg.Wait()
+	adaptertest.WaitPosted(t, srv, srv.Channel(), "echo: status one")
+	adaptertest.WaitPosted(t, srv, srv.Channel(), "echo: status two")
 	close(errs)
 	for err := range errs {
 		t.Errorf("a send was refused: %v", err)
 	}
 	if n := srv.OverLimit(); n != 0 {
-		t.Errorf("%d of 12 events arrived over the homeserver's limit", n)
+		t.Errorf("%d of 14 events arrived over the homeserver's limit", n)
 	}
-	for _, ch := range rooms {
-		if got := len(srv.Sent(id.RoomID(ch.ChatID))); got != 5 { // 4 notices and an edit
-			t.Errorf("%s holds %d of the bot's messages, want 5", ch.ChatID, got)
+	for i, ch := range rooms {
+		want := 5 + 2*(1-i) // 4 notices and an edit, and in the first room 2 replies
+		if got := len(srv.Sent(id.RoomID(ch.ChatID))); got != want {
+			t.Errorf("%s holds %d of the bot's messages, want %d", ch.ChatID, got, want)
 		}
 	}
 }
