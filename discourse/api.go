@@ -122,26 +122,24 @@ func cmp(a, b string) string {
 	return b
 }
 
-// Topic fetches a topic's metadata.
-func (c *Client) Topic(ctx context.Context, id int64) (Topic, error) {
-	var w struct {
-		ID         int64     `json:"id"`
-		Title      string    `json:"title"`
-		Slug       string    `json:"slug"`
-		CategoryID int64     `json:"category_id"`
-		Archetype  string    `json:"archetype"`
-		Closed     bool      `json:"closed"`
-		Archived   bool      `json:"archived"`
-		Tags       []tagName `json:"tags"`
-		Details    struct {
-			AllowedGroups []struct {
-				Name string `json:"name"`
-			} `json:"allowed_groups"`
-		} `json:"details"`
-	}
-	if err := c.call(ctx, "GET", "/t/"+strconv.FormatInt(id, 10)+".json", nil, nil, &w); err != nil {
-		return Topic{}, err
-	}
+// wireTopic is what the bot reads of GET /t/{id}.json.
+type wireTopic struct {
+	ID         int64     `json:"id"`
+	Title      string    `json:"title"`
+	Slug       string    `json:"slug"`
+	CategoryID int64     `json:"category_id"`
+	Archetype  string    `json:"archetype"`
+	Closed     bool      `json:"closed"`
+	Archived   bool      `json:"archived"`
+	Tags       []tagName `json:"tags"`
+	Details    struct {
+		AllowedGroups []struct {
+			Name string `json:"name"`
+		} `json:"allowed_groups"`
+	} `json:"details"`
+}
+
+func (w wireTopic) topic() Topic {
 	t := Topic{ID: w.ID, Title: w.Title, Slug: w.Slug, CategoryID: w.CategoryID, Archetype: w.Archetype,
 		Closed: w.Closed, Archived: w.Archived}
 	for _, tag := range w.Tags {
@@ -152,7 +150,16 @@ func (c *Client) Topic(ctx context.Context, id int64) (Topic, error) {
 	for _, g := range w.Details.AllowedGroups {
 		t.AllowedGroups = append(t.AllowedGroups, g.Name)
 	}
-	return t, nil
+	return t
+}
+
+// Topic fetches a topic's metadata.
+func (c *Client) Topic(ctx context.Context, id int64) (Topic, error) {
+	var w wireTopic
+	if err := c.call(ctx, "GET", "/t/"+strconv.FormatInt(id, 10)+".json", nil, nil, &w); err != nil {
+		return Topic{}, err
+	}
+	return w.topic(), nil
 }
 
 // SiteCategories lists every category the API user may see, subcategories included
