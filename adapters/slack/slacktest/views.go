@@ -19,7 +19,7 @@ const (
 	maxViewBlocks      = 100  // blocks in a modal
 	maxPrivateMetadata = 3000 // a view's private_metadata
 	maxCallbackID      = 255  // a view's callback_id
-	maxInputLabel      = 2000 // an input block's label
+	maxInputLabel      = 2000 // an input block's label and hint
 	maxInputLength     = 3000 // a plain_text_input's max_length
 )
 
@@ -51,9 +51,9 @@ type View struct {
 
 // Input is an input block of a view whose element is a plain_text_input.
 type Input struct {
-	BlockID, ActionID, Label, Placeholder string
-	Optional                              bool
-	MaxLength                             int // 0: Slack's 3 000
+	BlockID, ActionID, Label, Placeholder, Hint string
+	Optional                                    bool
+	MaxLength                                   int // 0: Slack's 3 000
 }
 
 // openView serves views.open (https://api.slack.com/methods/views.open): a modal for the user of
@@ -164,6 +164,11 @@ func readInput(block map[string]any) (Input, error) {
 			return in, fmt.Errorf("input %q: max_length %v", in.Label, ml)
 		}
 		in.MaxLength = int(ml)
+	}
+	if block["hint"] != nil {
+		if in.Hint, err = plainText(block["hint"], "hint", maxInputLabel, true); err != nil {
+			return in, err
+		}
 	}
 	if el["placeholder"] != nil {
 		if in.Placeholder, err = plainText(el["placeholder"], "placeholder", 150, true); err != nil {
