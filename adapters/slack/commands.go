@@ -95,7 +95,7 @@ func (a *Adapter) messageShortcut(ctx context.Context, h adapters.Handler, cb sl
 		thread = root
 	}
 	meta := formMeta{Channel: cb.Channel.ID, Start: ts, Thread: thread, ResponseURL: cb.ResponseURL}
-	err := a.openForm(ctx, cb.TriggerID, meta)
+	err := a.openForm(ctx, cb.TriggerID, categoryHint(ctx, h), meta)
 	if err == nil {
 		return
 	}
