@@ -149,13 +149,19 @@ func TestMatrixThreadRule(t *testing.T) {
 	}
 }
 
+// mxAskAboutTheInstaller has dave greet the main room and then ask about the installer; it
+// returns the question's event.
+func mxAskAboutTheInstaller(f *matrixtest.Server) id.EventID {
+	f.SayText(f.MainRoom(), matrixtest.MemberUser, "Morning all")
+	return f.SayText(f.MainRoom(), matrixtest.MemberUser, "Has anyone seen the installer hang?")
+}
+
 func TestMatrixTranscriptBecomesATopic(t *testing.T) {
 	t.Parallel()
 	var first id.EventID
 	r := startMatrixBot(t, transcriptTo("topic"), func(f *matrixtest.Server) {
 		room := f.MainRoom()
-		f.SayText(room, matrixtest.MemberUser, "Morning all")
-		first = f.SayText(room, matrixtest.MemberUser, "Has anyone seen the installer hang?")
+		first = mxAskAboutTheInstaller(f)
 		f.Say(room, matrixtest.AdminUser, map[string]any{"msgtype": "m.text", "body": "Yes, on **step 3**",
 			"format": "org.matrix.custom.html", "formatted_body": `Yes, on <strong>step 3</strong>, see <a href="https://example.org/docs">the docs</a>`})
 		f.Say(room, matrixtest.MemberUser, map[string]any{"msgtype": "m.text",

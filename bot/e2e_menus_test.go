@@ -270,11 +270,9 @@ func TestMatrixReplyWithPostStartsThere(t *testing.T) {
 	t.Parallel()
 	var from id.EventID
 	r := startMatrixBot(t, transcriptTo("topic"), func(f *matrixtest.Server) {
-		room := f.MainRoom()
-		f.SayText(room, matrixtest.MemberUser, "Morning all")
-		from = f.SayText(room, matrixtest.MemberUser, "Has anyone seen the installer hang?")
-		f.SayText(room, matrixtest.AdminUser, "Yes, on step 3")
-		f.SayText(room, matrixtest.MemberUser, "Fixed it, thanks")
+		from = mxAskAboutTheInstaller(f)
+		f.SayText(f.MainRoom(), matrixtest.AdminUser, "Yes, on step 3")
+		f.SayText(f.MainRoom(), matrixtest.MemberUser, "Fixed it, thanks")
 	})
 	reply := func(who id.UserID) string {
 		before := len(r.notices(t))

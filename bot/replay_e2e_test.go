@@ -72,11 +72,13 @@ func changesWhileDown[F platformFake](t *testing.T, p chatPlatform[F], seed func
 	forum.DeletePost(deleted)
 	before := len(fake.Posted(ch))
 
+	start := time.Now()
 	runTestBot(t, forum.URL(), db, build, followChanges)
 	waitUntil(t, "the edit made while the bot was down", func() bool {
 		m, _ := current(fake, ch, msgEdited.ID)
 		return strings.Contains(m.Text, "step 5")
 	})
+	t.Logf("start → the edit made while down in chat: %s (debounce %s)", time.Since(start).Round(time.Millisecond), 300*time.Millisecond)
 	waitUntil(t, "the deletion made while the bot was down", func() bool {
 		m, ok := current(fake, ch, msgDeleted.ID)
 		return !ok || m.Deleted

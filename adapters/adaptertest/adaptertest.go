@@ -76,6 +76,7 @@ func Run(t *testing.T, setup Setup) {
 		{"ChannelName", testChannelName},
 		{"Edit", testEdit},
 		{"Delete", testDelete},
+		{"ThreadReplyChanges", testThreadReplyChanges},
 	}
 	for _, h := range historyTests {
 		tests = append(tests, struct {
@@ -514,6 +515,49 @@ func testEdit(t *testing.T, setup Setup) {
 		}
 		if err := ed.Edit(ctxT(t), ch, ref, n); !adapters.IsPermanent(err) {
 			t.Errorf("Edit of a deleted message = %v, want a permanent error", err)
+		}
+	}
+}
+
+// testThreadReplyChanges: a reply posted into a topic's thread is edited and deleted through the
+// ref its Notify returned, in the thread (a Discord thread is a channel of its own, which the
+// ref must name).
+func testThreadReplyChanges(t *testing.T, setup Setup) {
+	a, f := setup(t)
+	ed := ability[adapters.Editor](t, a, "edit messages")
+	ch := startOn(t, a, f, &Recorder{})
+	first, err := a.Notify(ctxT(t), ch, Sample("Thread root topic"), "")
+	if err != nil {
+		t.Fatalf("Notify: %v", err)
+	}
+	reply := Sample("Thread root topic")
+	reply.PostNumber, reply.IsFirstPost, reply.Excerpt = 2, false, "A reply in the thread."
+	reply.URL = "https://forum.example.org/t/welcome/42/2"
+	ref, err := a.Notify(ctxT(t), ch, reply, first)
+	if err != nil {
+		t.Fatalf("Notify into thread: %v", err)
+	}
+	before := WaitPosted(t, f, ch, "A reply in the thread.")
+	reply.Excerpt = "An edited reply."
+	if err := ed.Edit(ctxT(t), ch, ref, reply); err != nil {
+		t.Fatalf("Edit of the thread reply: %v", err)
+	}
+	if p := WaitPosted(t, f, ch, "An edited reply."); p.ID != before.ID || p.Thread != before.Thread || p.Edits != 1 {
+		t.Errorf("after the edit: %+v, want message %s in thread %q edited once", p, before.ID, before.Thread)
+	}
+	d, ok := a.(adapters.Deleter)
+	if !ok {
+		return
+	}
+	if err := d.Delete(ctxT(t), ch, ref); err != nil {
+		t.Fatalf("Delete of the thread reply: %v", err)
+	}
+	for _, p := range f.Posted(ch) {
+		if p.ID == before.ID && !p.Deleted {
+			t.Errorf("the thread reply %s is still there after Delete: %q", p.ID, p.Text)
+		}
+		if p.ID == string(first) && p.Deleted {
+			t.Errorf("deleting the reply deleted the thread's first message")
 		}
 	}
 }

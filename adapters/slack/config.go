@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/slack-go/slack"
 
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/internal/plumbing"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/pace"
 )
@@ -46,6 +47,8 @@ const (
 	userCacheSize = 2000
 	// mentionDedupSize bounds the ts's remembered to drop app_mention events Slack resends.
 	mentionDedupSize = 512
+	// maxSpentPanels bounds the pressed sets of buttons remembered to run a double click once.
+	maxSpentPanels = 10000
 )
 
 // Adapter is the Slack adapter. Create it with New; it implements adapters.Adapter and
@@ -56,6 +59,7 @@ type Adapter struct {
 	api    *slack.Client
 	users  *expirable.LRU[string, slack.User]
 	seen   *expirable.LRU[string, struct{}]
+	spent  *expirable.LRU[string, struct{}] // panels whose buttons were pressed, until they expire
 	pacer  *pace.Pacer
 	limits Limits
 	self   identity
@@ -108,6 +112,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 		log:    logger.With("platform", platform),
 		users:  expirable.NewLRU[string, slack.User](userCacheSize, nil, userCacheTTL),
 		seen:   expirable.NewLRU[string, struct{}](mentionDedupSize, nil, time.Hour),
+		spent:  expirable.NewLRU[string, struct{}](maxSpentPanels, nil, adapters.ButtonLife),
 		limits: DefaultLimits,
 		now:    time.Now,
 

@@ -35,7 +35,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /files/{id}/public", s.getPublicFile) // no session: that is the point
 	mux.HandleFunc("GET /api/v4/websocket", s.serveWebsocket)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.recordUnhandled(r.Method + " " + r.URL.RequestURI())
+		s.unhandled.Add(r.Method + " " + r.URL.RequestURI())
 		writeError(w, http.StatusNotImplemented, "mattermosttest.unhandled", "the fake does not serve "+r.Method+" "+r.URL.Path)
 	})
 	return mux
