@@ -335,8 +335,10 @@ func testNotify(t *testing.T, setup Setup) {
 	}
 }
 
-func testThread(t *testing.T, setup Setup) {
-	a, f, ch := started(t, setup, &Recorder{})
+// notifyReplyInThread notifies a topic's first post in ch, then a reply ("A reply in the
+// thread.") into its thread; it returns the first's ref, the reply and the reply's ref.
+func notifyReplyInThread(t *testing.T, a adapters.Adapter, ch adapters.ChannelRef) (adapters.MessageRef, adapters.Notification, adapters.MessageRef) {
+	t.Helper()
 	first, err := a.Notify(ctxT(t), ch, Sample("Thread root topic"), "")
 	if err != nil {
 		t.Fatalf("Notify: %v", err)
@@ -348,6 +350,12 @@ func testThread(t *testing.T, setup Setup) {
 	if err != nil {
 		t.Fatalf("Notify into thread: %v", err)
 	}
+	return first, reply, second
+}
+
+func testThread(t *testing.T, setup Setup) {
+	a, f, ch := started(t, setup, &Recorder{})
+	first, reply, second := notifyReplyInThread(t, a, ch)
 	p := WaitPosted(t, f, ch, "A reply in the thread.")
 	if p.Thread == "" {
 		t.Fatalf("reply was not posted into a thread: %+v", p)
@@ -526,17 +534,7 @@ func testThreadReplyChanges(t *testing.T, setup Setup) {
 	a, f := setup(t)
 	ed := ability[adapters.Editor](t, a, "edit messages")
 	ch := startOn(t, a, f, &Recorder{})
-	first, err := a.Notify(ctxT(t), ch, Sample("Thread root topic"), "")
-	if err != nil {
-		t.Fatalf("Notify: %v", err)
-	}
-	reply := Sample("Thread root topic")
-	reply.PostNumber, reply.IsFirstPost, reply.Excerpt = 2, false, "A reply in the thread."
-	reply.URL = "https://forum.example.org/t/welcome/42/2"
-	ref, err := a.Notify(ctxT(t), ch, reply, first)
-	if err != nil {
-		t.Fatalf("Notify into thread: %v", err)
-	}
+	first, reply, ref := notifyReplyInThread(t, a, ch)
 	before := WaitPosted(t, f, ch, "A reply in the thread.")
 	reply.Excerpt = "An edited reply."
 	if err := ed.Edit(ctxT(t), ch, ref, reply); err != nil {
