@@ -55,7 +55,7 @@ func typedCommand(text string) (string, []Option) {
 		if len(args) == 0 {
 			return sub, nil
 		}
-	case "watch", "follow", "mute", "thread":
+	case "watch", "follow", "mute", "thread", "tag_added":
 		var opts []Option
 		var tags []string
 		for i, a := range args {
