@@ -163,6 +163,16 @@ func newRun(t *testing.T) *running {
 	return startBot(t, newSite(t), newRecorder("console"), filepath.Join(t.TempDir(), "bot.db"))
 }
 
+// newWatchingRun is newRun where console:a watches Support; it returns the run and its
+// database file, for a second run on the same store.
+func newWatchingRun(t *testing.T) (*running, string) {
+	t.Helper()
+	db := filepath.Join(t.TempDir(), "bot.db")
+	r := startBot(t, newSite(t), newRecorder("console"), db)
+	r.rec.command(t, "console:a", "watch support")
+	return r, db
+}
+
 // staffroom makes console:staffroom a private channel (on access.private_channels).
 func staffroom(o *Options) { o.Access.PrivateChannels = []string{"console:staffroom"} }
 
@@ -198,6 +208,14 @@ func titles(s []sentNote) []string {
 		}
 	}
 	return out
+}
+
+// wantSent checks what rec sent to ch, in order, as titles ("Title#<post number>").
+func wantSent(t *testing.T, rec *recorder, ch string, want ...string) {
+	t.Helper()
+	if got := titles(rec.in(ch)); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("%s got %q, want %q", ch, got, want)
+	}
 }
 
 func mustReply(t *testing.T, got, want string) {
@@ -257,9 +275,7 @@ func TestPrecedenceAndFilters(t *testing.T) {
 		{"console:c", []string{"Release 3.2#1"}},                    // tags: only topics that carry one
 	}
 	for _, tt := range tests {
-		if got := titles(r.rec.in(tt.ch)); fmt.Sprint(got) != fmt.Sprint(tt.want) {
-			t.Errorf("%s got %q, want %q", tt.ch, got, tt.want)
-		}
+		wantSent(t, r.rec, tt.ch, tt.want...)
 	}
 }
 
@@ -295,11 +311,8 @@ func TestFailingSendsAreRetried(t *testing.T) {
 }
 
 func TestRestartNeitherLosesNorRepeats(t *testing.T) {
-	forum := newSite(t)
-	db := filepath.Join(t.TempDir(), "bot.db")
-	rec1 := newRecorder("console")
-	r1 := startBot(t, forum, rec1, db)
-	r1.rec.command(t, "console:a", "watch support")
+	r1, db := newWatchingRun(t)
+	forum, rec1 := r1.forum, r1.rec
 	forum.CreateTopic("Before the restart", "<p>x</p>", "bob", forum.cat["support"])
 	r1.settle(t)
 	if err := r1.stop(); err != nil {
@@ -311,12 +324,8 @@ func TestRestartNeitherLosesNorRepeats(t *testing.T) {
 	r2 := startBot(t, forum, rec2, db)
 	forum.CreateTopic("After the restart", "<p>x</p>", "bob", forum.cat["support"])
 	r2.settle(t)
-	if got, want := titles(rec1.in("console:a")), []string{"Before the restart#1"}; fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("first run sent %q, want %q", got, want)
-	}
-	if got, want := titles(rec2.in("console:a")), []string{"While it was down#1", "After the restart#1"}; fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("second run sent %q, want %q", got, want)
-	}
+	wantSent(t, rec1, "console:a", "Before the restart#1")
+	wantSent(t, rec2, "console:a", "While it was down#1", "After the restart#1")
 }
 
 func TestPermissionsAndPrivateCategories(t *testing.T) {
@@ -355,12 +364,8 @@ func TestRestrictedPostsReachOnlyPrivateChannels(t *testing.T) {
 	forum.CreateTopic("Security hole", "<p>secret</p>", "alice", forum.cat["staff"], "bug")
 	forum.CreateTopic("Public bug", "<p>x</p>", "alice", forum.cat["general"], "bug")
 	r.settle(t)
-	if got, want := titles(rec.in("console:public")), []string{"Public bug#1"}; fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("public channel got %q, want %q", got, want)
-	}
-	if got, want := titles(rec.in("console:staffroom")), []string{"Security hole#1", "Public bug#1"}; fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("private channel got %q, want %q", got, want)
-	}
+	wantSent(t, rec, "console:public", "Public bug#1")
+	wantSent(t, rec, "console:staffroom", "Security hole#1", "Public bug#1")
 }
 
 func TestHealthAndMetrics(t *testing.T) {
@@ -409,11 +414,8 @@ func TestHealthAndMetrics(t *testing.T) {
 }
 
 func TestSecondBotOnTheSameStoreWaitsAsStandby(t *testing.T) {
-	forum := newSite(t)
-	db := filepath.Join(t.TempDir(), "bot.db")
-	rec1 := newRecorder("console")
-	r1 := startBot(t, forum, rec1, db)
-	r1.rec.command(t, "console:a", "watch support")
+	r1, db := newWatchingRun(t)
+	forum, rec1 := r1.forum, r1.rec
 
 	// A second process on the same database: it must not start until the first stops.
 	rec2 := newRecorder("console")
@@ -441,12 +443,8 @@ func TestSecondBotOnTheSameStoreWaitsAsStandby(t *testing.T) {
 	}
 	forum.CreateTopic("After the takeover", "<p>x</p>", "bob", forum.cat["support"])
 	rec2.waitFor(t, "the standby's first notification", func(s []sentNote) bool { return len(s) > 0 })
-	if got := titles(rec2.in("console:a")); fmt.Sprint(got) != fmt.Sprint([]string{"After the takeover#1"}) {
-		t.Errorf("the standby sent %q, want only the post after the takeover", got)
-	}
-	if got := titles(rec1.in("console:a")); fmt.Sprint(got) != fmt.Sprint([]string{"While the first runs#1"}) {
-		t.Errorf("the first bot sent %q", got)
-	}
+	wantSent(t, rec2, "console:a", "After the takeover#1")
+	wantSent(t, rec1, "console:a", "While the first runs#1")
 }
 
 // fakeServer is what every platform's fake offers at the end of a test.
