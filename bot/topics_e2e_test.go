@@ -64,13 +64,15 @@ func TestTopicMovesAndNewTagsAnnouncedOnce(t *testing.T) {
 		topicID, postID := forum.CreateTopic(title, "<p>It loops.</p>", "alice", forum.cat["general"])
 		followed(t, forum, topicID)
 		topicPath, postPath := fmt.Sprintf("/t/%d.json", topicID), fmt.Sprintf("/posts/%d.json", postID)
-		fetched := forum.Requests(topicPath)
+		fetched, sites := forum.Requests(topicPath), forum.Requests("/site.json")
 		if n := len(mentioning(fake, ch, title)); n != 0 {
 			t.Fatalf("a topic in general was announced %d times before any change", n)
 		}
 
+		start := time.Now()
 		forum.MoveTopic(topicID, forum.cat["meta"])
 		waitUntil(t, "the move into meta announced", func() bool { return len(mentioning(fake, ch, title)) == 1 })
+		t.Logf("move → chat: %s (debounce %s)", time.Since(start).Round(time.Millisecond), 300*time.Millisecond)
 		if moved := mentioning(fake, ch, title)[0]; !strings.Contains(moved.Text, "Meta") {
 			t.Errorf("the move's announcement does not name the new category: %q", moved.Text)
 		}
@@ -101,6 +103,14 @@ func TestTopicMovesAndNewTagsAnnouncedOnce(t *testing.T) {
 		}
 		if n := forum.Requests(topicPath) - fetched; n != 6 {
 			t.Errorf("six changes cost %d requests of %s; want one each", n, topicPath)
+		}
+		// The categories are read again (one request) for a change that may reach a public
+		// channel, so that a category made restricted just before does not leak: at most once
+		// for each of the seven changes (the sentinel's included), never twice.
+		if n := forum.Requests("/site.json") - sites; n > 7 {
+			t.Errorf("seven changes cost %d requests of /site.json; want at most one each", n)
+		} else {
+			t.Logf("seven changes: 7 topic requests, %d of /site.json", n)
 		}
 
 		command(t, fake, ch, "status", "Forum changes followed")
@@ -154,7 +164,7 @@ func TestTopicChangesNotRepeatedAfterRestart(t *testing.T) {
 	forum.AddTag("security")
 	db := filepath.Join(t.TempDir(), "bot.db")
 	rec1 := newRecorder("console")
-	r1 := startBot(t, forum, rec1, db, followChanges)
+	r1 := startBot(t, forum, rec1, db, followChanges, func(o *Options) { o.HTTPListen = "127.0.0.1:0" })
 	mustReply(t, r1.rec.command(t, "console:a", "watch support"), "support")
 	mustReply(t, r1.rec.command(t, "console:a", "tag_added tag:security"), "security")
 	topicID, _ := forum.CreateTopic("Moved and tagged", "<p>x</p>", "bob", forum.cat["general"])
@@ -164,6 +174,17 @@ func TestTopicChangesNotRepeatedAfterRestart(t *testing.T) {
 	forum.TagTopic(topicID, "security")
 	rec1.waitFor(t, "the tag", func(s []sentNote) bool { return len(titles(s)) == 2 })
 	r1.settle(t)
+	b1 := <-r1.bot
+	r1.bot <- b1
+	_, scraped := scrape(t, b1.HTTPAddr(), "/metrics")
+	for series, want := range map[string]float64{
+		`discourse_chatbot_changes_queued_total{kind="moved"}`:     1,
+		`discourse_chatbot_changes_queued_total{kind="tag_added"}`: 1,
+	} {
+		if got := metricValue(t, scraped, series); got != want {
+			t.Errorf("%s = %v, want %v", series, got, want)
+		}
+	}
 	if err := r1.stop(); err != nil {
 		t.Fatal(err)
 	}

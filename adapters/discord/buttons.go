@@ -42,7 +42,7 @@ const lineIDPrefix = "dcb!"
 // is reused after maxButtons newer lines; its old button then answers "expired", as one past
 // its hour does.
 const (
-	buttonTTL     = time.Hour
+	buttonTTL     = adapters.ButtonLife
 	maxButtons    = 1024
 	slotPrefix    = "discord.button."
 	slotCursor    = "discord.button.next"

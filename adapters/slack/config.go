@@ -4,6 +4,7 @@
 package slack
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -113,13 +114,10 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 		users:  expirable.NewLRU[string, slack.User](userCacheSize, nil, userCacheTTL),
 		seen:   expirable.NewLRU[string, struct{}](mentionDedupSize, nil, time.Hour),
 		spent:  expirable.NewLRU[string, struct{}](maxSpentPanels, nil, adapters.ButtonLife),
-		limits: DefaultLimits,
+		limits: *cmp.Or(cfg.Limits, &DefaultLimits),
 		now:    time.Now,
 
 		commands: plumbing.NewDispatcher(maxConcurrentCommands),
-	}
-	if cfg.Limits != nil {
-		a.limits = *cfg.Limits
 	}
 	a.pacer = pace.New(cfg.Pace, platform, a.log)
 	a.sup = plumbing.Supervisor{Log: a.log, MinBackoff: reconnectInitial, MaxBackoff: reconnectMax}
