@@ -189,9 +189,10 @@ func (p *Pacer) take(ctx context.Context, lanes []Lane) (time.Time, error) {
 		}
 		// A sender can leave late (a busy machine, a slow write). A lane's next sends count from
 		// the later of its TAT and the moment a send leaves, so lateness matters to a lane only
-		// if the send leaves after the TAT it was booked on (never in the middle of a burst).
-		// If a later send is booked on such a lane, leaving now would crowd it: the slot is given
-		// up and a new one taken. Otherwise the lanes' next sends count from now.
+		// as far as the send leaves after the TAT it was booked against (a send that a burst let
+		// go before that TAT may leave late up to it and change nothing). If a later send is
+		// booked on such a lane, leaving now would crowd it: the slot is given up and a new one
+		// taken. Otherwise the lanes' next sends count from now.
 		p.mu.Lock()
 		now = p.now().UnixNano()
 		late := func(i int) int64 { return max(prev[i], now) - max(prev[i], at) }

@@ -573,3 +573,31 @@ func TestLateWakesKeepTheBucket(t *testing.T) {
 		t.Errorf("%d sends over the bucket: %v", n, at)
 	}
 }
+
+// Concurrent senders on the real clock over a burst lane: the booked moments keep to its bucket.
+func TestConcurrentSendersShareABurst(t *testing.T) {
+	p := New(newValues(), "test", nil)
+	lim := Limit{N: 2000, Per: time.Second, Burst: 40}
+	var (
+		mu sync.Mutex
+		at []time.Time
+		wg sync.WaitGroup
+	)
+	for range 8 {
+		wg.Go(func() {
+			for range 25 {
+				booked, err := p.take(t.Context(), []Lane{{Key: "all", Limit: lim}})
+				if err != nil {
+					t.Error(err)
+				}
+				mu.Lock()
+				at = append(at, booked)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if n := bucketOver(at, lim); n != 0 {
+		t.Errorf("%d of %d sends booked over the bucket", n, len(at))
+	}
+}
