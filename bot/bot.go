@@ -423,12 +423,16 @@ func (b *Bot) handleBatch(ctx context.Context, posts []discourse.Post, cursor st
 	for p, n := range queued {
 		b.metrics.queued.WithLabelValues(p).Add(float64(n))
 	}
+	fresh := false
+	if b.opts.Forum.FollowChangesFor > 0 && len(posts) > 0 {
+		fresh = b.seeTopics(ctx, posts, start)
+	}
 	if len(items) > 0 {
 		b.logger.Debug("queued notifications", "posts", len(posts), "notifications", len(items))
 		b.delivery.Wake()
-		if b.opts.Forum.FollowChangesFor > 0 && b.poller != nil {
-			b.poller.Resubscribe() // follow the new topics' changes from now, not from the next long poll
-		}
+	}
+	if (len(items) > 0 || fresh) && b.opts.Forum.FollowChangesFor > 0 && b.poller != nil {
+		b.poller.Resubscribe() // follow the new topics' changes from now, not from the next long poll
 	}
 	return nil
 }
@@ -497,6 +501,7 @@ func (b *Bot) statusLine(ctx context.Context, ch adapters.ChannelRef) adapters.T
 		Pending: len(pending), ForumRequests: b.client.Requests(), PerMinute: b.opts.Forum.MaxRequestsPerMinute,
 		Since: b.started, Now: time.Now(), ForumErrorKind: b.metrics.forumErrorKind(),
 		Edits: b.followed.edits.Load(), Removals: b.followed.removals.Load(), Moves: b.followed.moves.Load(),
+		TagNotices: b.followed.tagNotices.Load(),
 	}
 	for _, p := range pending {
 		if st.OldestPending.IsZero() || p.CreatedAt.Before(st.OldestPending) {

@@ -10,6 +10,7 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/mattermost/mattermosttest"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack/slacktest"
 	"github.com/discourse-chatbot/discourse-chatbot/discourse/discoursetest"
+	"github.com/discourse-chatbot/discourse-chatbot/transcript/transcripttest"
 )
 
 // What the per-platform end-to-end tests (e2e_<platform>_test.go) do and check alike, whatever
@@ -172,14 +173,7 @@ func checkTranscript(t *testing.T, raw string, want, outside []string) {
 // of outside.
 func checkTranscriptOrder(t *testing.T, raw string, want, outside []string) {
 	t.Helper()
-	at := 0
-	for _, w := range want {
-		i := strings.Index(raw[at:], w)
-		if i < 0 {
-			t.Fatalf("transcript lacks %q after byte %d:\n%s", w, at, raw)
-		}
-		at += i + len(w)
-	}
+	transcripttest.InOrder(t, raw, want...)
 	checkLeftOut(t, raw, outside)
 }
 

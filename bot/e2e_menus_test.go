@@ -64,21 +64,8 @@ func TestSlackMessageShortcutStartsTheTranscriptThere(t *testing.T) {
 	mustReply(t, s.press(t, slackGeneral, slacktest.AdminUser, "Start later"), "Transcript of 3 messages")
 	answer := s.press(t, slackGeneral, slacktest.AdminUser, "Post to forum")
 	mustReply(t, answer, "Posted a transcript of 3 messages")
-	created := s.forum.CreatedPosts()
-	if len(created) != 1 {
-		t.Fatalf("the forum got %d posts, want 1", len(created))
-	}
-	raw := created[0].Raw
-	for _, want := range []string{"To /var/log/installer", "Found it, thanks", "Anyone on the beta?"} {
-		if !strings.Contains(raw, want) {
-			t.Errorf("transcript lacks %q:\n%s", want, raw)
-		}
-	}
-	for _, outside := range []string{"Morning all", "Where does the installer log to?"} {
-		if strings.Contains(raw, outside) {
-			t.Errorf("transcript holds %q from before its start:\n%s", outside, raw)
-		}
-	}
+	checkTranscript(t, oneTranscript(t, s.forum), []string{"To /var/log/installer", "Found it, thanks", "Anyone on the beta?"},
+		[]string{"Morning all", "Where does the installer log to?"}) // before its start
 
 	t.Run("on a reply in a thread, the rest of the thread", func(t *testing.T) {
 		preview := s.shortcut(t, slacktest.AdminUser, reply)
@@ -161,18 +148,8 @@ func TestDiscordMessageCommandStartsTheTranscriptThere(t *testing.T) {
 	mustReply(t, later.Content, "Transcript of 4 messages")
 	answer := d.press(t, discordGeneral, discordtest.AdminID, later, commands.ActionPost)
 	mustReply(t, discordShown(answer.Content), "Posted a transcript of 4 messages")
-	created := d.forum.CreatedPosts()
-	if len(created) != 1 {
-		t.Fatalf("the forum got %d posts, want 1", len(created))
-	}
-	for _, outside := range []string{"Morning all", "Has anyone seen the installer hang?"} {
-		if strings.Contains(created[0].Raw, outside) {
-			t.Errorf("transcript holds %q from before its start:\n%s", outside, created[0].Raw)
-		}
-	}
-	if !strings.Contains(created[0].Raw, "Here is mine") {
-		t.Errorf("transcript lacks the newest message:\n%s", created[0].Raw)
-	}
+	checkTranscript(t, oneTranscript(t, d.forum), []string{"Here is mine"}, // the newest message
+		[]string{"Morning all", "Has anyone seen the installer hang?"}) // before its start
 
 	t.Run("in a thread, the rest of the thread", func(t *testing.T) {
 		in := adapters.ChannelRef{Platform: "discord", ChatID: discordtest.ChannelID, ThreadID: root} // a thread's id is its first message's
@@ -215,21 +192,8 @@ func TestTelegramReplyWithPostStartsThere(t *testing.T) {
 
 	cmd = r.tg.Inject(telegramtest.Incoming{Channel: tgGroup, From: telegramtest.AdminUser, Text: "/post", ReplyTo: ids[2]})
 	mustReply(t, r.waitReply(t, tgGroup, cmd).Text, "Posted a transcript of 2 messages")
-	created := r.forum.CreatedPosts()
-	if len(created) != 1 {
-		t.Fatalf("the forum received %d posts, want 1", len(created))
-	}
-	raw := created[0].Raw
-	for _, want := range []string{"Run it with `--verbose`", "Log:"} {
-		if !strings.Contains(raw, want) {
-			t.Errorf("the transcript lacks %q:\n%s", want, raw)
-		}
-	}
-	for _, older := range []string{"Good morning", "exit code 2"} {
-		if strings.Contains(raw, older) {
-			t.Errorf("the transcript holds %q, sent before the message replied to:\n%s", older, raw)
-		}
-	}
+	checkTranscript(t, oneTranscript(t, r.forum), []string{"Run it with `--verbose`", "Log:"},
+		[]string{"Good morning", "exit code 2"}) // sent before the message replied to
 }
 
 // TestMattermostPostInAThreadStartsAtItsMessage: "@discourse post" replying to a message (in its
@@ -245,19 +209,8 @@ func TestMattermostPostInAThreadStartsAtItsMessage(t *testing.T) {
 		return mattermosttest.Shown(r.replies()[before].Message)
 	}
 	mustReply(t, say(r.fake.AdminID()), "Posted a transcript of 6 messages")
-	created := r.forum.CreatedPosts()
-	if len(created) != 1 {
-		t.Fatalf("the forum got %d posts, want 1", len(created))
-	}
-	raw := created[0].Raw
-	for _, want := range []string{"Has anyone seen the installer hang?", "Fixed it with", "Here is my log"} {
-		if !strings.Contains(raw, want) {
-			t.Errorf("the transcript lacks %q:\n%s", want, raw)
-		}
-	}
-	if strings.Contains(raw, "Morning all") {
-		t.Errorf("the transcript holds a post from before the message replied to:\n%s", raw)
-	}
+	checkTranscript(t, oneTranscript(t, r.forum), []string{"Has anyone seen the installer hang?", "Fixed it with", "Here is my log"},
+		[]string{"Morning all"}) // before the message replied to
 	mustReply(t, say(r.fake.MemberID()), "Only a channel admin")
 	if n := len(r.forum.CreatedPosts()); n != 1 {
 		t.Errorf("a member's reply reached the forum (%d posts)", n)
@@ -270,11 +223,9 @@ func TestMatrixReplyWithPostStartsThere(t *testing.T) {
 	t.Parallel()
 	var from id.EventID
 	r := startMatrixBot(t, transcriptTo("topic"), func(f *matrixtest.Server) {
-		room := f.MainRoom()
-		f.SayText(room, matrixtest.MemberUser, "Morning all")
-		from = f.SayText(room, matrixtest.MemberUser, "Has anyone seen the installer hang?")
-		f.SayText(room, matrixtest.AdminUser, "Yes, on step 3")
-		f.SayText(room, matrixtest.MemberUser, "Fixed it, thanks")
+		from = mxAskAboutTheInstaller(f)
+		f.SayText(f.MainRoom(), matrixtest.AdminUser, "Yes, on step 3")
+		f.SayText(f.MainRoom(), matrixtest.MemberUser, "Fixed it, thanks")
 	})
 	reply := func(who id.UserID) string {
 		before := len(r.notices(t))
@@ -285,19 +236,8 @@ func TestMatrixReplyWithPostStartsThere(t *testing.T) {
 		return r.notices(t)[before].Body
 	}
 	mustReply(t, reply(matrixtest.AdminUser), "Posted a transcript of 3 messages")
-	created := r.forum.CreatedPosts()
-	if len(created) != 1 {
-		t.Fatalf("the forum got %d posts, want 1", len(created))
-	}
-	raw := created[0].Raw
-	for _, want := range []string{"Has anyone seen the installer hang?", "Yes, on step 3", "Fixed it, thanks"} {
-		if !strings.Contains(raw, want) {
-			t.Errorf("transcript lacks %q:\n%s", want, raw)
-		}
-	}
-	if strings.Contains(raw, "Morning all") {
-		t.Errorf("transcript holds a message from before the one replied to:\n%s", raw)
-	}
+	checkTranscript(t, oneTranscript(t, r.forum), []string{"Has anyone seen the installer hang?", "Yes, on step 3", "Fixed it, thanks"},
+		[]string{"Morning all"}) // before the message replied to
 	mustReply(t, reply(matrixtest.MemberUser), "Only a channel admin")
 	if n := len(r.forum.CreatedPosts()); n != 1 {
 		t.Errorf("a member's reply reached the forum (%d posts)", n)

@@ -693,21 +693,8 @@ func TestTelegramTranscriptFromAMessageLink(t *testing.T) {
 	ids := r.tgConversation()
 	reply := r.command(t, tgGroup, telegramtest.AdminUser, fmt.Sprintf("/post %s%d", tgGroupLink, ids[2]))
 	mustReply(t, reply, "Posted a transcript of 2 messages")
-	created := r.forum.CreatedPosts()
-	if len(created) != 1 {
-		t.Fatalf("the forum received %d posts, want 1", len(created))
-	}
-	raw := created[0].Raw
-	for _, want := range []string{"**@alice_admin:** Run it with `--verbose`", "**@carol:** Log:"} {
-		if !strings.Contains(raw, want) {
-			t.Errorf("the transcript lacks %q:\n%s", want, raw)
-		}
-	}
-	for _, older := range []string{"Good morning", "exit code 2"} {
-		if strings.Contains(raw, older) {
-			t.Errorf("the transcript holds %q, sent before the linked message:\n%s", older, raw)
-		}
-	}
+	checkTranscript(t, oneTranscript(t, r.forum), []string{"**@alice_admin:** Run it with `--verbose`", "**@carol:** Log:"},
+		[]string{"Good morning", "exit code 2"}) // sent before the linked message
 }
 
 func TestTelegramTranscriptRefusalsAreExplained(t *testing.T) {

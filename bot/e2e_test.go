@@ -17,6 +17,7 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
 	"github.com/discourse-chatbot/discourse-chatbot/discourse/discoursetest"
+	"github.com/discourse-chatbot/discourse-chatbot/internal/poll"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
 
@@ -138,13 +139,7 @@ func runTestBot(t *testing.T, forumURL, db string, build func(state.Store) []ada
 // waitUntil polls cond until it holds, failing the test after 20 s.
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	poll.Wait{Limit: 20 * time.Second}.Until(t, what, cond)
 }
 
 // startBot runs the bot against forum with a recording chat (platform "console") until the test
@@ -161,6 +156,16 @@ func startBot(t *testing.T, forum *site, rec *recorder, dbPath string, options .
 
 func newRun(t *testing.T) *running {
 	return startBot(t, newSite(t), newRecorder("console"), filepath.Join(t.TempDir(), "bot.db"))
+}
+
+// newWatchingRun is newRun where console:a watches Support; it returns the run and its
+// database file, for a second run on the same store.
+func newWatchingRun(t *testing.T) (*running, string) {
+	t.Helper()
+	db := filepath.Join(t.TempDir(), "bot.db")
+	r := startBot(t, newSite(t), newRecorder("console"), db)
+	r.rec.command(t, "console:a", "watch support")
+	return r, db
 }
 
 // staffroom makes console:staffroom a private channel (on access.private_channels).
@@ -198,6 +203,14 @@ func titles(s []sentNote) []string {
 		}
 	}
 	return out
+}
+
+// wantSent checks what rec sent to ch, in order, as titles ("Title#<post number>").
+func wantSent(t *testing.T, rec *recorder, ch string, want ...string) {
+	t.Helper()
+	if got := titles(rec.in(ch)); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("%s got %q, want %q", ch, got, want)
+	}
 }
 
 func mustReply(t *testing.T, got, want string) {
@@ -257,9 +270,7 @@ func TestPrecedenceAndFilters(t *testing.T) {
 		{"console:c", []string{"Release 3.2#1"}},                    // tags: only topics that carry one
 	}
 	for _, tt := range tests {
-		if got := titles(r.rec.in(tt.ch)); fmt.Sprint(got) != fmt.Sprint(tt.want) {
-			t.Errorf("%s got %q, want %q", tt.ch, got, tt.want)
-		}
+		wantSent(t, r.rec, tt.ch, tt.want...)
 	}
 }
 
@@ -295,11 +306,8 @@ func TestFailingSendsAreRetried(t *testing.T) {
 }
 
 func TestRestartNeitherLosesNorRepeats(t *testing.T) {
-	forum := newSite(t)
-	db := filepath.Join(t.TempDir(), "bot.db")
-	rec1 := newRecorder("console")
-	r1 := startBot(t, forum, rec1, db)
-	r1.rec.command(t, "console:a", "watch support")
+	r1, db := newWatchingRun(t)
+	forum, rec1 := r1.forum, r1.rec
 	forum.CreateTopic("Before the restart", "<p>x</p>", "bob", forum.cat["support"])
 	r1.settle(t)
 	if err := r1.stop(); err != nil {
@@ -311,12 +319,8 @@ func TestRestartNeitherLosesNorRepeats(t *testing.T) {
 	r2 := startBot(t, forum, rec2, db)
 	forum.CreateTopic("After the restart", "<p>x</p>", "bob", forum.cat["support"])
 	r2.settle(t)
-	if got, want := titles(rec1.in("console:a")), []string{"Before the restart#1"}; fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("first run sent %q, want %q", got, want)
-	}
-	if got, want := titles(rec2.in("console:a")), []string{"While it was down#1", "After the restart#1"}; fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("second run sent %q, want %q", got, want)
-	}
+	wantSent(t, rec1, "console:a", "Before the restart#1")
+	wantSent(t, rec2, "console:a", "While it was down#1", "After the restart#1")
 }
 
 func TestPermissionsAndPrivateCategories(t *testing.T) {
@@ -355,12 +359,8 @@ func TestRestrictedPostsReachOnlyPrivateChannels(t *testing.T) {
 	forum.CreateTopic("Security hole", "<p>secret</p>", "alice", forum.cat["staff"], "bug")
 	forum.CreateTopic("Public bug", "<p>x</p>", "alice", forum.cat["general"], "bug")
 	r.settle(t)
-	if got, want := titles(rec.in("console:public")), []string{"Public bug#1"}; fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("public channel got %q, want %q", got, want)
-	}
-	if got, want := titles(rec.in("console:staffroom")), []string{"Security hole#1", "Public bug#1"}; fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("private channel got %q, want %q", got, want)
-	}
+	wantSent(t, rec, "console:public", "Public bug#1")
+	wantSent(t, rec, "console:staffroom", "Security hole#1", "Public bug#1")
 }
 
 func TestHealthAndMetrics(t *testing.T) {
@@ -376,10 +376,7 @@ func TestHealthAndMetrics(t *testing.T) {
 	r.bot <- b
 	get := func(path string) (int, string) {
 		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for b.HTTPAddr() == "" && time.Now().Before(deadline) {
-			time.Sleep(5 * time.Millisecond)
-		}
+		poll.Wait{Limit: 10 * time.Second}.Within(func() bool { return b.HTTPAddr() != "" }) // else the request fails
 		resp, err := http.Get("http://" + b.HTTPAddr() + path)
 		if err != nil {
 			t.Fatal(err)
@@ -409,11 +406,8 @@ func TestHealthAndMetrics(t *testing.T) {
 }
 
 func TestSecondBotOnTheSameStoreWaitsAsStandby(t *testing.T) {
-	forum := newSite(t)
-	db := filepath.Join(t.TempDir(), "bot.db")
-	rec1 := newRecorder("console")
-	r1 := startBot(t, forum, rec1, db)
-	r1.rec.command(t, "console:a", "watch support")
+	r1, db := newWatchingRun(t)
+	forum, rec1 := r1.forum, r1.rec
 
 	// A second process on the same database: it must not start until the first stops.
 	rec2 := newRecorder("console")
@@ -441,12 +435,8 @@ func TestSecondBotOnTheSameStoreWaitsAsStandby(t *testing.T) {
 	}
 	forum.CreateTopic("After the takeover", "<p>x</p>", "bob", forum.cat["support"])
 	rec2.waitFor(t, "the standby's first notification", func(s []sentNote) bool { return len(s) > 0 })
-	if got := titles(rec2.in("console:a")); fmt.Sprint(got) != fmt.Sprint([]string{"After the takeover#1"}) {
-		t.Errorf("the standby sent %q, want only the post after the takeover", got)
-	}
-	if got := titles(rec1.in("console:a")); fmt.Sprint(got) != fmt.Sprint([]string{"While the first runs#1"}) {
-		t.Errorf("the first bot sent %q", got)
-	}
+	wantSent(t, rec2, "console:a", "After the takeover#1")
+	wantSent(t, rec1, "console:a", "While the first runs#1")
 }
 
 // fakeServer is what every platform's fake offers at the end of a test.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -21,11 +22,29 @@ const maxFollowedTopics = 500
 // delete it (or no longer: Telegram after 48 hours).
 const removedNotice = "removed on the forum"
 
-// followTopics is the poller's FollowTopics: the topics notified within forum.follow_changes_for.
+// followTopics is the poller's FollowTopics: the topics notified within forum.follow_changes_for,
+// then those merely seen in that time (a move or a new tag may concern a topic never notified),
+// up to maxFollowedTopics.
 func (b *Bot) followTopics(ctx context.Context) []int64 {
-	ids, err := b.store.RecentTopics(ctx, time.Now().Add(-b.opts.Forum.FollowChangesFor), maxFollowedTopics)
+	since := time.Now().Add(-b.opts.Forum.FollowChangesFor)
+	ids, err := b.store.RecentTopics(ctx, since, maxFollowedTopics)
 	if err != nil && ctx.Err() == nil { // a stop is not a failure
 		b.logger.Warn("follow forum changes: list the notified topics", "err", err)
+	}
+	if len(ids) >= maxFollowedTopics {
+		return ids
+	}
+	seen, err := b.store.SeenTopics(ctx, since, maxFollowedTopics)
+	if err != nil && ctx.Err() == nil {
+		b.logger.Warn("follow forum changes: list the topics seen", "err", err)
+	}
+	for _, id := range seen {
+		if len(ids) >= maxFollowedTopics {
+			break
+		}
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
 	}
 	return ids
 }
@@ -56,7 +75,8 @@ func (b *Bot) handleChange(ctx context.Context, c discourse.Change) {
 	restricted := false
 	if c.Kind != discourse.PostRemoved {
 		// As for new posts: a post that may stay in a public channel is checked against
-		// categories asked for after the post was read.
+		// categories asked for after the post was read (a topic's move or new tags announced in
+		// one are checked in followTopic, only when they are).
 		if b.anyPublic(chs) && !c.Post.IsPrivateMessage() {
 			if err := b.catalog.CategoriesSince(ctx, c.Post.ReadAt); err != nil {
 				log.Error("follow forum changes: read the forum's categories; the change is not followed", "err", err)
@@ -90,26 +110,28 @@ func (b *Bot) handleChange(ctx context.Context, c discourse.Change) {
 		}
 		items = append(items, it)
 	}
-	if len(items) == 0 {
-		return
+	if len(items) > 0 {
+		if err := b.store.Enqueue(ctx, items, "", 0); err != nil {
+			log.Error("follow forum changes: queue the change", "err", err)
+			return
+		}
+		for _, it := range items {
+			b.metrics.changes.WithLabelValues(string(it.Kind)).Inc()
+		}
+		log.Debug("queued a forum change", "channels", len(items))
+		b.delivery.Wake()
 	}
-	if err := b.store.Enqueue(ctx, items, "", 0); err != nil {
-		log.Error("follow forum changes: queue the change", "err", err)
-		return
-	}
-	for _, it := range items {
-		b.metrics.changes.WithLabelValues(string(it.Kind)).Inc()
-	}
+	// The topic's own fields: a move or new tags are announced (topics.go), behind the edits.
+	moved := c.Topic && c.Kind != discourse.PostRemoved && b.followTopic(ctx, c.Post)
 	switch {
+	case len(items) == 0 || moved: // a move counts once, as a move
 	case c.Kind == discourse.PostRemoved:
 		b.followed.removals.Add(1)
 	case restricted && anyDelete(items):
-		b.followed.moves.Add(1)
+		b.followed.moves.Add(1) // the topic's change seen without reload_topic
 	default:
 		b.followed.edits.Add(1)
 	}
-	log.Debug("queued a forum change", "channels", len(items))
-	b.delivery.Wake()
 }
 
 // anyPublic reports whether a channel of chs may not hear private forum content.
@@ -183,7 +205,7 @@ func (d *delivery) applyChange(ctx context.Context, log *slog.Logger, ad adapter
 }
 
 // followedCounts count the forum changes followed since start, for `status`.
-type followedCounts struct{ edits, removals, moves atomic.Int64 }
+type followedCounts struct{ edits, removals, moves, tagNotices atomic.Int64 }
 
 func anyDelete(items []state.OutboxItem) bool {
 	for _, it := range items {

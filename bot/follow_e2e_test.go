@@ -2,14 +2,12 @@ package bot
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
-	"github.com/discourse-chatbot/discourse-chatbot/discourse"
 )
 
 // followChanges runs the bot in live mode, following changes with a short debounce.
@@ -36,18 +34,7 @@ func notifiedAndFollowed(t *testing.T, forum *site, fake adaptertest.Fake, ch ad
 		}
 		return false
 	})
-	// The next long poll carries the topic; on a loaded machine the one in flight may take its
-	// full timeout to end, so this wait is longer than waitUntil's.
-	deadline := time.Now().Add(60 * time.Second)
-	for !slices.ContainsFunc(forum.MessageBusAsks(), func(ask map[string]int64) bool {
-		_, ok := ask[discourse.TopicChannel(topicID)]
-		return ok
-	}) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no long poll on topic %d's channel within 60 s", topicID)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	followed(t, forum, topicID)
 	return topicID, postID, msg
 }
 
@@ -67,15 +54,7 @@ func TestForumEditsAndDeletionsFollowInChat(t *testing.T) {
 		if !editors[ch.Platform] {
 			t.Skipf("%s: the adapter does not edit or delete messages yet", ch.Platform)
 		}
-		fake.InjectCommand(ch, "watch support", true)
-		waitUntil(t, "the rule", func() bool {
-			for _, p := range fake.Posted(ch) {
-				if strings.Contains(p.Text, "Rule created") {
-					return true
-				}
-			}
-			return false
-		})
+		command(t, fake, ch, "watch support", "Rule created")
 
 		_, postID, msg := notifiedAndFollowed(t, forum, fake, ch, "Installer stops")
 		postPath := fmt.Sprintf("/posts/%d.json", postID)
@@ -156,15 +135,7 @@ func TestTopicMovedIntoRestrictedCategoryLeavesPublicChannels(t *testing.T) {
 		if !editors[ch.Platform] {
 			t.Skipf("%s: the adapter does not edit or delete messages yet", ch.Platform)
 		}
-		fake.InjectCommand(ch, "watch", true) // every category
-		waitUntil(t, "the rule", func() bool {
-			for _, p := range fake.Posted(ch) {
-				if strings.Contains(p.Text, "Rule created") {
-					return true
-				}
-			}
-			return false
-		})
+		command(t, fake, ch, "watch", "Rule created") // every category
 		topicID, _, msg := notifiedAndFollowed(t, forum, fake, ch, "Password reset loop")
 		forum.MoveTopic(topicID, forum.cat["staff"])
 		waitUntil(t, "the moved topic's removal from a public channel", func() bool {
@@ -179,15 +150,7 @@ func TestTopicMovedIntoRestrictedCategoryStaysInPrivateChannels(t *testing.T) {
 		followChanges(o)
 		o.Access.PrivateChannels = []string{slackGeneral.String()}
 	}, nil)
-	s.fake.InjectCommand(slackGeneral, "watch", true)
-	waitUntil(t, "the rule", func() bool {
-		for _, p := range s.fake.Posted(slackGeneral) {
-			if strings.Contains(p.Text, "Rule created") {
-				return true
-			}
-		}
-		return false
-	})
+	command(t, s.fake, slackGeneral, "watch", "Rule created")
 	topicID, _, msg := notifiedAndFollowed(t, s.forum, s.fake, slackGeneral, "Password reset loop")
 	s.forum.MoveTopic(topicID, s.forum.cat["staff"])
 	waitUntil(t, "the moved topic's new category in the private channel", func() bool {

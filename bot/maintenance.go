@@ -13,8 +13,9 @@ const (
 )
 
 // maintain prunes what the store no longer needs, once at start and then every hour:
-// delivered or parked notifications after a week (pending ones never). Telegram prunes its own
-// chat log.
+// delivered or parked notifications after a week (pending ones never), and the states and
+// notices of topics not seen for as long (or twice forum.follow_changes_for, if longer): they
+// left the topics followed long before. Telegram prunes its own chat log.
 func (b *Bot) maintain(ctx context.Context) error {
 	t := time.NewTicker(maintainEvery)
 	defer t.Stop()
@@ -35,5 +36,12 @@ func (b *Bot) prune(ctx context.Context, now time.Time) {
 		}
 	} else if n > 0 {
 		b.logger.Debug("pruned delivered notifications", "rows", n)
+	}
+	if n, err := b.store.PruneTopics(ctx, now.Add(-max(keepDelivered, 2*b.opts.Forum.FollowChangesFor))); err != nil {
+		if ctx.Err() == nil {
+			b.logger.Warn("prune the states of old topics", "err", err)
+		}
+	} else if n > 0 {
+		b.logger.Debug("pruned the states of old topics", "topics", n)
 	}
 }

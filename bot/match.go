@@ -22,6 +22,9 @@ type Matcher struct {
 	channel  []int32 // channel number of each rank; channel numbers follow the channel's sort order
 	specific []bool  // CategoryID != 0, per rank
 	buckets  map[matchKey][]int32
+	// tagAdded and mutes are the tag_added rules and the normal mute rules, for a topic gaining
+	// a tag (topics.go): few, and read only then.
+	tagAdded, mutes []state.Rule
 }
 
 // Match is one notification to send: a channel and the rule that decided it.
@@ -55,7 +58,14 @@ const matchCategoryChanged = "category_changed"
 // NewMatcher indexes rules. Rules of an unknown type or filter are left out.
 func NewMatcher(rules []state.Rule) *Matcher {
 	rs := make([]state.Rule, 0, len(rules))
+	var tagAdded, mutes []state.Rule
 	for _, r := range rules {
+		if r.Type == state.Normal && r.Filter == state.TagAdded {
+			tagAdded = append(tagAdded, r)
+		}
+		if r.Type == state.Normal && r.Filter == state.Mute {
+			mutes = append(mutes, r)
+		}
 		if r.Type.Rank() <= 2 && r.Filter.Precedence() <= 3 {
 			rs = append(rs, r)
 		}
@@ -81,6 +91,8 @@ func NewMatcher(rules []state.Rule) *Matcher {
 		channel:  make([]int32, len(rs)),
 		specific: make([]bool, len(rs)),
 		buckets:  make(map[matchKey][]int32),
+		tagAdded: tagAdded,
+		mutes:    mutes,
 	}
 	var ch int32 = -1
 	for i, r := range rs {
@@ -151,6 +163,11 @@ func (m *Matcher) Match(p discourse.Post) []Match {
 	default:
 		return nil
 	}
+	return m.match(p, p.PostNumber == 1, categoryChanged)
+}
+
+// match is Match past its visibility and post-type clauses.
+func (m *Matcher) match(p discourse.Post, firstPost, categoryChanged bool) []Match {
 
 	var inline [matchMaxInline][]int32
 	lists := inline[:0]
@@ -186,7 +203,7 @@ func (m *Matcher) Match(p discourse.Post) []Match {
 	if len(lists) == 0 {
 		return nil
 	}
-	return m.pick(lists, p.PostNumber == 1, categoryChanged)
+	return m.pick(lists, firstPost, categoryChanged)
 }
 
 // matchInlinePicks is how many deciding rules pick collects before it allocates.

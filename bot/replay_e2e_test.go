@@ -71,12 +71,15 @@ func changesWhileDown[F platformFake](t *testing.T, p chatPlatform[F], seed func
 	forum.EditPost(edited, "", "<p>It stops at step 5.</p>")
 	forum.DeletePost(deleted)
 	before := len(fake.Posted(ch))
+	sites := forum.Requests("/site.json")
 
+	start := time.Now()
 	runTestBot(t, forum.URL(), db, build, followChanges)
 	waitUntil(t, "the edit made while the bot was down", func() bool {
 		m, _ := current(fake, ch, msgEdited.ID)
 		return strings.Contains(m.Text, "step 5")
 	})
+	t.Logf("start → the edit made while down in chat: %s (debounce %s)", time.Since(start).Round(time.Millisecond), 300*time.Millisecond)
 	waitUntil(t, "the deletion made while the bot was down", func() bool {
 		m, ok := current(fake, ch, msgDeleted.ID)
 		return !ok || m.Deleted
@@ -91,6 +94,8 @@ func changesWhileDown[F platformFake](t *testing.T, p chatPlatform[F], seed func
 	if n := forum.Requests(fmt.Sprintf("/posts/%d.json", edited)); n != 1 {
 		t.Errorf("the replayed edits cost %d requests of the post, want 1", n)
 	}
+	t.Logf("forum requests of the replay: /posts/{id}.json 1 for the edits, 0 for the deletion; /site.json %d since the start (start-up included)",
+		forum.Requests("/site.json")-sites)
 }
 
 var _ adaptertest.Fake = platformFake(nil)

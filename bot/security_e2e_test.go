@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -188,9 +189,7 @@ func TestTopicMovedIntoRestrictedCategoryStopsAtOnce(t *testing.T) {
 		"console:general":   {"Looks harmless#1"},
 		"console:staffroom": {"Looks harmless#1", "Looks harmless#2"},
 	} {
-		if got := titles(rec.in(ch)); fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Errorf("%s got %q, want %q", ch, got, want)
-		}
+		wantSent(t, rec, ch, want...)
 	}
 }
 
@@ -206,9 +205,7 @@ func TestPrivateChannelsMatchWhateverTheCase(t *testing.T) {
 	mustReply(t, r.rec.command(t, "console:staffroom", "watch staff"), "staff")
 	forum.CreateTopic("Security hole", "<p>secret</p>", "alice", forum.cat["staff"])
 	r.settle(t)
-	if got, want := titles(rec.in("console:staffroom")), []string{"Security hole#1"}; fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("the private channel got %q, want %q", got, want)
-	}
+	wantSent(t, rec, "console:staffroom", "Security hole#1")
 }
 
 // TestForumURLCredentialsStayInTheClient: with a forum behind basic auth
@@ -295,9 +292,7 @@ func TestCategoryMadeRestrictedStopsReachingPublicChannels(t *testing.T) {
 				"console:public":    {"Open question#1"},
 				"console:staffroom": {"Open question#1", "Open question#2", "Staff only#1"},
 			} {
-				if got := titles(rec.in(ch)); fmt.Sprint(got) != fmt.Sprint(want) {
-					t.Errorf("%s got %q, want %q", ch, got, want)
-				}
+				wantSent(t, rec, ch, want...)
 			}
 		})
 	}
@@ -321,5 +316,29 @@ func TestCategoryChecksCostOneRequestPerBatch(t *testing.T) {
 	rec.waitFor(t, "the post", func(s []sentNote) bool { return len(titles(s)) == 1 })
 	if n := forum.Requests("/site.json") - sites; n != 1 {
 		t.Errorf("a post to a public channel read the categories %d times, want 1", n)
+	}
+}
+
+// TestTopicMovedIntoAJustRestrictedCategoryStaysOutOfPublicChannels: a topic moved into a
+// category the forum has just made read-restricted to admins (nothing is published on
+// /categories then) is announced to that category's rules in private channels only.
+func TestTopicMovedIntoAJustRestrictedCategoryStaysOutOfPublicChannels(t *testing.T) {
+	t.Parallel()
+	forum := newSite(t)
+	rec := newRecorder("console")
+	r := startBot(t, forum, rec, filepath.Join(t.TempDir(), "bot.db"), staffroom, followChanges)
+	r.rec.command(t, "console:public", "watch general")
+	r.rec.command(t, "console:staffroom", "watch general")
+	const title = "Leaked credentials"
+	topicID, _ := forum.CreateTopic(title, "<p>Rotate them.</p>", "alice", forum.cat["support"])
+	followed(t, forum, topicID)
+	forum.SetCategoryReadRestricted(forum.cat["general"], true)
+	forum.MoveTopic(topicID, forum.cat["general"])
+	rec.waitFor(t, "the move announced in the staffroom", func([]sentNote) bool {
+		return slices.Contains(titles(rec.in("console:staffroom")), title+"#1")
+	})
+	r.settle(t)
+	if got := titles(rec.in("console:public")); len(got) != 0 {
+		t.Errorf("console:public heard %q", got)
 	}
 }

@@ -471,7 +471,10 @@ func TestTextBotStatus(t *testing.T) {
 				"2 notifications waiting to be delivered here, the oldest for 1m0s.\nForum API: 12 requests since 2026-12-01 10:00 UTC (limit 30 a minute).\n"},
 		{"changes followed", BotStatus{LastPoll: now, PerMinute: 30, Since: since, Now: now, Edits: 3, Removals: 1},
 			"Forum: ok, last polled 2026-12-01 11:00 UTC.\nDelivery here: nothing waiting.\nForum API: 0 requests since 2026-12-01 10:00 UTC (limit 30 a minute).\n" +
-				"Forum changes followed in chat since 2026-12-01 10:00 UTC: 3 edits, 1 removal, 0 moves.\n"},
+				"Forum changes followed in chat since 2026-12-01 10:00 UTC: 3 edits, 1 removal, 0 moves, 0 tag notifications.\n"},
+		{"moves and new tags followed", BotStatus{LastPoll: now, PerMinute: 30, Since: since, Now: now, Moves: 1, TagNotices: 2},
+			"Forum: ok, last polled 2026-12-01 11:00 UTC.\nDelivery here: nothing waiting.\nForum API: 0 requests since 2026-12-01 10:00 UTC (limit 30 a minute).\n" +
+				"Forum changes followed in chat since 2026-12-01 10:00 UTC: 0 edits, 0 removals, 1 move, 2 tag notifications.\n"},
 		{"never polled, key refused", BotStatus{ForumErrorKind: "auth", PerMinute: 30, Since: since, Now: now},
 			"Forum: failing (the forum refused the bot's API key or user). New posts are announced once it answers again.\nDelivery here: nothing waiting.\nForum API: 0 requests since 2026-12-01 10:00 UTC (limit 30 a minute).\n"},
 	}

@@ -38,7 +38,7 @@ func FuzzParse(f *testing.F) {
 		switch p.Kind {
 		case KindHelp, KindStatus, KindTest:
 		case KindRule:
-			if p.Rule.Filter.Precedence() > 3 {
+			if p.Rule.Filter.Precedence() > 4 {
 				t.Fatalf("Parse(%q): bad filter %q", in, p.Rule.Filter)
 			}
 			if p.Rule.Group != "" && p.Rule.Mention != "" {

@@ -15,7 +15,7 @@ type Kind int
 const (
 	KindHelp Kind = iota + 1
 	KindStatus
-	KindRule   // watch|follow|mute|thread …
+	KindRule   // watch|follow|mute|thread|tag_added …
 	KindRemove // remove <n>
 	KindPost   // post …
 	KindTest
@@ -110,7 +110,7 @@ func Parse(text string) (Parsed, error) {
 			return Parsed{Kind: KindTest}, nil
 		}
 		return Parsed{Kind: KindStatus}, nil
-	case "watch", "follow", "mute", "thread":
+	case "watch", "follow", "mute", "thread", "tag_added":
 		spec, err := parseRule(state.Filter(verb), args)
 		if err != nil {
 			return Parsed{}, err
@@ -165,8 +165,8 @@ func parseRule(filter state.Filter, args []string) (RuleSpec, error) {
 			return spec, syntaxErr(reasonEmptyName(p))
 		case len(args) > 1:
 			return spec, syntaxErr(reasonGroupExtra(p, args[1]))
-		case filter == state.Thread:
-			return spec, syntaxErr(reasonGroupThread(p))
+		case filter == state.Thread || filter == state.TagAdded:
+			return spec, syntaxErr(reasonGroupThread(p, filter))
 		}
 		if p == "group:" {
 			spec.Group = name

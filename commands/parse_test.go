@@ -37,6 +37,9 @@ func TestParse(t *testing.T) {
 		{"watch support tag:Crash tag:bug", rule(state.Watch, "support", "bug", "crash")},
 		{"watch support tag:crash,bug tag:bug", rule(state.Watch, "support", "bug", "crash")},
 		{"watch tag:release", rule(state.Watch, "", "release")},
+		{"tag_added support tag:Security", rule(state.TagAdded, "support", "security")},
+		{"tag_added tag:security,cve", rule(state.TagAdded, "", "cve", "security")},
+		{"/tag_added@forum_bot", rule(state.TagAdded, "")}, // any tag gained, in every category
 		{"watch", rule(state.Watch, "")}, // all categories, as "rules add" and seed rules say it
 		{"thread", rule(state.Thread, "")},
 		{"/watch@forum_bot tag:release", rule(state.Watch, "", "release")},
@@ -104,6 +107,7 @@ func TestParseErrors(t *testing.T) {
 		{"watch group:staff tag:bug", `A group rule takes nothing else, but got "tag:bug"`},
 		{"watch mention:devs support", `A mention rule takes nothing else`},
 		{"thread group:staff", "A group rule cannot be a thread rule"},
+		{"tag_added group:staff", "A group rule cannot be a tag_added rule"},
 		{"thread mention:devs", "A mention rule cannot be a thread rule"},
 		{"remove", `"remove" needs the number of a rule`},
 		{"remove one", `"one" is not a rule number`},

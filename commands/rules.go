@@ -83,8 +83,8 @@ func (e *Executor) resolveRule(ctx context.Context, channel adapters.ChannelRef,
 		switch {
 		case spec.Category != "" || len(spec.Tags) > 0:
 			return r, categoryIndex{}, refuse(textSyntax(bot, reasonGroupExtra(prefix, spec.Category+strings.Join(spec.Tags, ","))))
-		case spec.Filter == state.Thread:
-			return r, categoryIndex{}, refuse(textSyntax(bot, reasonGroupThread(prefix)))
+		case spec.Filter == state.Thread || spec.Filter == state.TagAdded:
+			return r, categoryIndex{}, refuse(textSyntax(bot, reasonGroupThread(prefix, spec.Filter)))
 		case !private:
 			return r, categoryIndex{}, refuse(textNeedsPrivateForGroup(strings.TrimSuffix(prefix, ":")))
 		}

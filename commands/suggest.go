@@ -8,7 +8,7 @@ import (
 )
 
 // verbs are the commands of the grammar, for "did you mean …?".
-var verbs = []string{"help", "status", "watch", "follow", "mute", "thread", "remove", "post", "test"}
+var verbs = []string{"help", "status", "watch", "follow", "mute", "thread", "tag_added", "remove", "post", "test"}
 
 // maxSuggestions bounds a "did you mean" list.
 const maxSuggestions = 3

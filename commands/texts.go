@@ -54,8 +54,8 @@ func reasonGroupExtra(prefix, tok string) string {
 	return fmt.Sprintf("A %s rule takes nothing else, but got %q.", strings.TrimSuffix(prefix, ":"), tok)
 }
 
-func reasonGroupThread(prefix string) string {
-	return fmt.Sprintf("A %s rule cannot be a thread rule: use watch, follow or mute.", strings.TrimSuffix(prefix, ":"))
+func reasonGroupThread(prefix string, filter state.Filter) string {
+	return fmt.Sprintf("A %s rule cannot be a %s rule: use watch, follow or mute.", strings.TrimSuffix(prefix, ":"), filter)
 }
 
 func reasonBadCategory(tok string) string {
@@ -125,6 +125,7 @@ func textHelp(bot string) adapters.Text {
 		{"follow <category> [tag:<name> …]", "new topics only"},
 		{"thread <category> [tag:<name> …]", "new topics, with their replies in a chat thread"},
 		{"mute <category> [tag:<name> …]", "hear nothing from it, even if another rule matches"},
+		{"tag_added [<category>] tag:<name> …", "a topic (in that category) gains one of the tags (none: any tag)"},
 		{"watch|follow|mute group:<name>", "private messages sent to a forum group"},
 		{"watch|follow|mute mention:<name>", "posts that @mention a forum group"},
 		{"remove <n>", "delete rule number n of status"},
@@ -303,8 +304,15 @@ func describeRule(r state.Rule, categoryPath string) adapters.Text {
 			t = append(t, code(categoryPath))
 		}
 	}
+	if r.Filter == state.TagAdded && len(r.Tags) == 0 {
+		return append(t, plain(" gaining any tag"))
+	}
 	if len(r.Tags) > 0 {
-		t = append(t, plain(" with tag "))
+		with := " with tag "
+		if r.Filter == state.TagAdded {
+			with = " gaining tag "
+		}
+		t = append(t, plain(with))
 		for i, tag := range r.Tags {
 			if i > 0 {
 				t = append(t, plain(" or "))
@@ -359,9 +367,10 @@ type BotStatus struct {
 	Since         time.Time
 	// Now is the time of the status (for the ages shown).
 	Now time.Time
-	// Edits, Removals and Moves count the forum changes of notified posts followed in chat since
-	// Since, in every channel: edited posts, deleted or hidden ones, topics moved out of sight.
-	Edits, Removals, Moves int64
+	// Edits, Removals and Moves count the forum changes followed in chat since Since, in every
+	// channel: edited posts, deleted or hidden ones, topics moved into another category;
+	// TagNotices the tag_added notifications queued for topics that gained a tag.
+	Edits, Removals, Moves, TagNotices int64
 }
 
 // forumProblems says what a forum failure kind means for an admin reading it in chat; the
@@ -409,9 +418,10 @@ func TextBotStatus(s BotStatus) adapters.Text {
 	}
 	t = append(t, plain(fmt.Sprintf("Forum API: %s since %s (limit %d a minute).\n",
 		count(s.ForumRequests, "request", "requests"), hhmm(s.Since), s.PerMinute)))
-	if s.Edits+s.Removals+s.Moves > 0 {
-		t = append(t, plain(fmt.Sprintf("Forum changes followed in chat since %s: %s, %s, %s.\n", hhmm(s.Since),
-			count(s.Edits, "edit", "edits"), count(s.Removals, "removal", "removals"), count(s.Moves, "move", "moves"))))
+	if s.Edits+s.Removals+s.Moves+s.TagNotices > 0 {
+		t = append(t, plain(fmt.Sprintf("Forum changes followed in chat since %s: %s, %s, %s, %s.\n", hhmm(s.Since),
+			count(s.Edits, "edit", "edits"), count(s.Removals, "removal", "removals"), count(s.Moves, "move", "moves"),
+			count(s.TagNotices, "tag notification", "tag notifications"))))
 	}
 	return t
 }

@@ -122,26 +122,24 @@ func cmp(a, b string) string {
 	return b
 }
 
-// Topic fetches a topic's metadata.
-func (c *Client) Topic(ctx context.Context, id int64) (Topic, error) {
-	var w struct {
-		ID         int64     `json:"id"`
-		Title      string    `json:"title"`
-		Slug       string    `json:"slug"`
-		CategoryID int64     `json:"category_id"`
-		Archetype  string    `json:"archetype"`
-		Closed     bool      `json:"closed"`
-		Archived   bool      `json:"archived"`
-		Tags       []tagName `json:"tags"`
-		Details    struct {
-			AllowedGroups []struct {
-				Name string `json:"name"`
-			} `json:"allowed_groups"`
-		} `json:"details"`
-	}
-	if err := c.call(ctx, "GET", "/t/"+strconv.FormatInt(id, 10)+".json", nil, nil, &w); err != nil {
-		return Topic{}, err
-	}
+// wireTopic is what the bot reads of GET /t/{id}.json.
+type wireTopic struct {
+	ID         int64     `json:"id"`
+	Title      string    `json:"title"`
+	Slug       string    `json:"slug"`
+	CategoryID int64     `json:"category_id"`
+	Archetype  string    `json:"archetype"`
+	Closed     bool      `json:"closed"`
+	Archived   bool      `json:"archived"`
+	Tags       []tagName `json:"tags"`
+	Details    struct {
+		AllowedGroups []struct {
+			Name string `json:"name"`
+		} `json:"allowed_groups"`
+	} `json:"details"`
+}
+
+func (w wireTopic) topic() Topic {
 	t := Topic{ID: w.ID, Title: w.Title, Slug: w.Slug, CategoryID: w.CategoryID, Archetype: w.Archetype,
 		Closed: w.Closed, Archived: w.Archived}
 	for _, tag := range w.Tags {
@@ -152,7 +150,16 @@ func (c *Client) Topic(ctx context.Context, id int64) (Topic, error) {
 	for _, g := range w.Details.AllowedGroups {
 		t.AllowedGroups = append(t.AllowedGroups, g.Name)
 	}
-	return t, nil
+	return t
+}
+
+// Topic fetches a topic's metadata.
+func (c *Client) Topic(ctx context.Context, id int64) (Topic, error) {
+	var w wireTopic
+	if err := c.call(ctx, "GET", "/t/"+strconv.FormatInt(id, 10)+".json", nil, nil, &w); err != nil {
+		return Topic{}, err
+	}
+	return w.topic(), nil
 }
 
 // SiteCategories lists every category the API user may see, subcategories included
@@ -271,26 +278,33 @@ func (c *Client) CreatePost(ctx context.Context, p NewPost) (CreatedPost, error)
 
 // UserID returns the id of the API user (GET /u/{username}.json).
 func (c *Client) UserID(ctx context.Context) (int64, error) {
-	var w struct {
-		User struct {
-			ID int64 `json:"id"`
-		} `json:"user"`
-	}
-	if err := c.call(ctx, "GET", "/u/"+url.PathEscape(c.user)+".json", nil, nil, &w); err != nil {
+	u, err := c.apiUser(ctx)
+	if err != nil {
 		return 0, fmt.Errorf("forum user %q: %w", c.user, err)
 	}
-	return w.User.ID, nil
+	return u.ID, nil
+}
+
+// apiUserJSON is what the client reads of the API user's profile.
+type apiUserJSON struct {
+	ID       int64  `json:"id"`
+	Username string `json:"username"`
+}
+
+// apiUser reads the API user's profile (GET /u/{username}.json).
+func (c *Client) apiUser(ctx context.Context) (apiUserJSON, error) {
+	var w struct {
+		User apiUserJSON `json:"user"`
+	}
+	err := c.call(ctx, "GET", "/u/"+url.PathEscape(c.user)+".json", nil, nil, &w)
+	return w.User, err
 }
 
 // CheckAuth verifies the API key and username by reading the API user's profile
 // (GET /u/{username}.json); a wrong key or username yields an error wrapping ErrAuth.
 func (c *Client) CheckAuth(ctx context.Context) (string, error) {
-	var w struct {
-		User struct {
-			Username string `json:"username"`
-		} `json:"user"`
-	}
-	if err := c.call(ctx, "GET", "/u/"+url.PathEscape(c.user)+".json", nil, nil, &w); err != nil {
+	u, err := c.apiUser(ctx)
+	if err != nil {
 		if IsNotFound(err) {
 			return "", fmt.Errorf("check forum user %q: no such user (forum.api_username): %w", c.user, err)
 		}
@@ -299,5 +313,5 @@ func (c *Client) CheckAuth(ctx context.Context) (string, error) {
 		}
 		return "", fmt.Errorf("reach the forum: %w", err)
 	}
-	return w.User.Username, nil
+	return u.Username, nil
 }

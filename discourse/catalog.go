@@ -158,12 +158,7 @@ func (k *Catalog) loadCategories(ctx context.Context, miss bool) error {
 		}
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, catalogWait)
-	defer cancel()
-	asked := time.Now()
-	cats, err := k.c.SiteCategories(ctx)
-	if err != nil {
-		k.fetchFailed(&k.catsAt, err)
+	if err := k.fetchCategories(ctx); err != nil {
 		if k.cats != nil {
 			k.log.Warn("refresh forum categories failed; keeping the old list", "err", err)
 			k.catsAt = k.now()
@@ -171,7 +166,6 @@ func (k *Catalog) loadCategories(ctx context.Context, miss bool) error {
 		}
 		return err
 	}
-	k.setCategories(cats, asked)
 	return nil
 }
 
@@ -210,6 +204,12 @@ func (k *Catalog) CategoriesSince(ctx context.Context, t time.Time) error {
 	if err := k.waitFailed(&k.catsAt); err != nil {
 		return err
 	}
+	return k.fetchCategories(ctx)
+}
+
+// fetchCategories asks the forum for the categories now, waiting catalogWait at most, and keeps
+// them; a failure counts towards the backoff. k.mu is held.
+func (k *Catalog) fetchCategories(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, catalogWait)
 	defer cancel()
 	asked := time.Now()

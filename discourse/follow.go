@@ -32,19 +32,23 @@ const (
 )
 
 // Change is one followed change of a post. Post is the post as it reads now, rendered like a
-// new post, for PostEdited and PostRecovered; PostRemoved carries only the ids.
+// new post, for PostEdited and PostRecovered; PostRemoved carries only the ids. Topic says the
+// topic's own fields (category, tags, title) may have changed too (PostRevisor's reload_topic):
+// Post then carries the topic as it is now, read afresh.
 type Change struct {
 	Kind    ChangeKind
 	TopicID int64
 	PostID  int64
 	Post    Post
+	Topic   bool
 }
 
 // topicMessage is the data of a /topic/{id} message about a post.
 type topicMessage struct {
-	ID         int64  `json:"id"`
-	PostNumber int    `json:"post_number"`
-	Type       string `json:"type"`
+	ID          int64  `json:"id"`
+	PostNumber  int    `json:"post_number"`
+	Type        string `json:"type"`
+	ReloadTopic bool   `json:"reload_topic"`
 }
 
 // follower debounces changes per post and hands them on, fetching each post once.
@@ -55,14 +59,16 @@ type follower struct {
 	kind  map[int64]string // the latest message type per post waiting
 	topic map[int64]int64
 	dones map[int64][]func() // per post waiting: marks its messages handled (positions)
-	pos   *positions
-	wg    sync.WaitGroup
-	ctx   context.Context
+	// reload marks the posts waiting with a reload_topic message in their burst.
+	reload map[int64]bool
+	pos    *positions
+	wg     sync.WaitGroup
+	ctx    context.Context
 }
 
 func newFollower(ctx context.Context, p *Poller, pos *positions) *follower {
 	return &follower{p: p, ctx: ctx, pos: pos, timer: map[int64]*time.Timer{}, kind: map[int64]string{},
-		topic: map[int64]int64{}, dones: map[int64][]func(){}}
+		topic: map[int64]int64{}, dones: map[int64][]func(){}, reload: map[int64]bool{}}
 }
 
 // topicOf returns the topic id of a /topic/{id} channel.
@@ -91,7 +97,10 @@ func (f *follower) observe(ch string, msg, topicID int64, data json.RawMessage) 
 		done()
 		return
 	}
-	if f.p.cfg.FollowPost != nil && !f.p.cfg.FollowPost(f.ctx, m.ID) {
+	// A change of the topic's own fields (a move, new tags) matters even when no channel was
+	// notified of the post: tag_added and the new category's rules may want it.
+	reload := m.Type == "revised" && m.ReloadTopic
+	if !reload && f.p.cfg.FollowPost != nil && !f.p.cfg.FollowPost(f.ctx, m.ID) {
 		done()
 		return // a post never notified: not worth a request
 	}
@@ -111,6 +120,9 @@ func (f *follower) observe(ch string, msg, topicID int64, data json.RawMessage) 
 		f.kind[m.ID] = m.Type
 	}
 	f.topic[m.ID] = topicID
+	if reload {
+		f.reload[m.ID] = true
+	}
 	f.dones[m.ID] = append(f.dones[m.ID], done)
 	if t := f.timer[m.ID]; t != nil && t.Stop() {
 		t.Reset(delay)
@@ -134,9 +146,10 @@ func (f *follower) fire(id int64, t **time.Timer) {
 		f.mu.Unlock()
 		return
 	}
-	typ, topicID, dones := f.kind[id], f.topic[id], f.dones[id]
+	typ, topicID, reload, dones := f.kind[id], f.topic[id], f.reload[id], f.dones[id]
 	delete(f.kind, id)
 	delete(f.topic, id)
+	delete(f.reload, id)
 	delete(f.timer, id)
 	delete(f.dones, id)
 	f.mu.Unlock()
@@ -159,7 +172,13 @@ func (f *follower) fire(id int64, t **time.Timer) {
 		f.p.cfg.Changed(ctx, Change{Kind: PostRemoved, TopicID: topicID, PostID: id})
 		return
 	}
-	post, err := f.p.c.Post(ctx, id)
+	var post Post
+	var err error
+	if reload {
+		post, err = f.p.reloadTopic(ctx, topicID, id) // one request: the topic, with its first post
+	} else {
+		post, err = f.p.c.Post(ctx, id)
+	}
 	post.ReadAt = time.Now()
 	if err != nil {
 		if IsNotFound(err) {
@@ -176,7 +195,7 @@ func (f *follower) fire(id int64, t **time.Timer) {
 	if typ == "acted" {
 		return // a like or a flag that did not hide it
 	}
-	if post.PostNumber == 1 {
+	if post.PostNumber == 1 && !reload {
 		f.p.topics.Remove(post.TopicID) // the title may be what changed
 	}
 	ok, err := f.p.enrich(ctx, &post)
@@ -188,7 +207,7 @@ func (f *follower) fire(id int64, t **time.Timer) {
 	if typ == "recovered" {
 		kind = PostRecovered
 	}
-	f.p.cfg.Changed(ctx, Change{Kind: kind, TopicID: post.TopicID, PostID: id, Post: post})
+	f.p.cfg.Changed(ctx, Change{Kind: kind, TopicID: post.TopicID, PostID: id, Post: post, Topic: reload})
 }
 
 // stop cancels the waiting changes and waits for those being handed on.

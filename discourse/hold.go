@@ -165,9 +165,9 @@ func (p *Poller) retryHold(ctx context.Context, name string, handle Handler) err
 	p.holds.mu.Unlock()
 	now := p.cfg.Now()
 	if h.post == nil { // held before a restart: read the post again
-		fetch := p.c.LatestPosts
+		fetch := readAt(p.c.LatestPosts)
 		if h.Stream == CursorPrivatePosts {
-			fetch = p.c.PrivatePosts
+			fetch = readAt(p.c.PrivatePosts)
 		}
 		page, err := fetch(tctx, h.PostID+1)
 		if err != nil {

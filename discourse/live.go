@@ -81,15 +81,29 @@ func (p *Poller) runLive(ctx context.Context, handle Handler) error {
 	// made while the bus is being reached are news); the first bus answer ticks again, covering
 	// the time before the ids the listener starts from.
 	last := time.Now() // start of the last tick
-	p.tick(ctx, handle)
+	failures := 0      // ticks failed in a row
+	count := func(err error) {
+		if err == nil {
+			failures = 0
+		} else {
+			failures = min(failures+1, 7)
+		}
+	}
+	count(p.tick(ctx, handle))
 	for {
 		var due <-chan time.Time
 		var timer *time.Timer
-		switch l.mode.Load() {
-		case liveUp:
-			timer = time.NewTimer(time.Until(last.Add(liveSafetyFactor * p.cfg.Interval)))
-		case liveDown:
+		switch {
+		case l.mode.Load() == liveDown:
 			timer = time.NewTimer(time.Until(last.Add(p.cfg.Interval)))
+		case failures > 0:
+			// A failed tick (the forum, or the categories a batch needs, did not answer) is
+			// tried again after Interval, doubling while it fails, up to the safety net: not
+			// left to the next message.
+			wait := min(p.cfg.Interval<<(failures-1), liveSafetyFactor*p.cfg.Interval)
+			timer = time.NewTimer(time.Until(last.Add(wait)))
+		case l.mode.Load() == liveUp:
+			timer = time.NewTimer(time.Until(last.Add(liveSafetyFactor * p.cfg.Interval)))
 		}
 		if timer != nil {
 			due = timer.C
@@ -117,7 +131,7 @@ func (p *Poller) runLive(ctx context.Context, handle Handler) error {
 		default:
 		}
 		last = time.Now()
-		p.tick(ctx, handle)
+		count(p.tick(ctx, handle))
 	}
 }
 

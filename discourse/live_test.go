@@ -2,6 +2,7 @@ package discourse_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
 	"sync"
@@ -419,4 +420,27 @@ func TestMessageBusWithholdsGroupMessages(t *testing.T) {
 	if err != nil || len(msgs) != 1 || msgs[0].Channel != discourse.ChannelCategories {
 		t.Fatalf("a member of the group: got %+v, %v, want the message", msgs, err)
 	}
+}
+
+// A tick that fails in live mode (here the handler: say the categories a batch needs did not
+// answer) is tried again after the poll interval, not left to the next MessageBus message or
+// the safety net (60 intervals: beyond this test's wait).
+func TestLiveRetriesAFailedTickAfterTheInterval(t *testing.T) {
+	f, c := newForum(t)
+	seedPosts(f, 1)
+	cur := newCursors()
+	p, ticks, _ := livePoller(t, c, cur, discourse.PollerConfig{Interval: 500 * time.Millisecond})
+	liveRun(t, p, cur)
+	waitFor(t, "the first ticks (at start, and at the first MessageBus answer)", func() bool { return ticks.Load() >= 2 })
+	waitFor(t, "a held long poll", func() bool { return f.HeldPolls() == 1 })
+	cur.mu.Lock()
+	cur.failErr = errors.New("the categories did not answer")
+	cur.mu.Unlock()
+	before := ticks.Load()
+	reply := f.Reply(1, "bob", "a reply")
+	waitFor(t, "the failed tick", func() bool { return ticks.Load() > before })
+	cur.mu.Lock()
+	cur.failErr = nil
+	cur.mu.Unlock()
+	waitFor(t, "the reply handed on by the retry", func() bool { return slices.Equal(cur.ids(), []int64{reply}) })
 }

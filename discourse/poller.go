@@ -189,8 +189,8 @@ func (p *Poller) Run(ctx context.Context, handle Handler) error {
 	}
 }
 
-// tick runs PollOnce, logs its failure and reports its outcome.
-func (p *Poller) tick(ctx context.Context, handle Handler) {
+// tick runs PollOnce, logs its failure and reports its outcome, which it returns.
+func (p *Poller) tick(ctx context.Context, handle Handler) error {
 	err := p.PollOnce(ctx, handle)
 	if err != nil && ctx.Err() == nil {
 		level := slog.LevelWarn
@@ -202,6 +202,7 @@ func (p *Poller) tick(ctx context.Context, handle Handler) {
 	if p.cfg.Polled != nil && ctx.Err() == nil {
 		p.cfg.Polled(err)
 	}
+	return err
 }
 
 // stream is one polled post list and its cursor.

@@ -2,15 +2,12 @@ package state_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
-	"fmt"
-	"net/url"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/discourse-chatbot/discourse-chatbot/internal/poll"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
 
@@ -57,15 +54,8 @@ func sendAll(ctx context.Context, s state.Store, ch string, send func(state.Outb
 // fails with ErrLeaseLost as soon as the standby's lead began.
 func TestPostgresSessionLossMidBurstSendsNothingTwice(t *testing.T) {
 	dsn := postgresSchema(t)
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Skip("the test DSN is not a URL")
-	}
-	app := fmt.Sprintf("midburst_%d_%d", os.Getpid(), schemaSeq.Add(1))
-	q := u.Query()
-	q.Set("application_name", app)
-	u.RawQuery = q.Encode()
-	a := openPostgresDSN(t, u.String())
+	lead := namedSessions(t, dsn, "midburst")
+	a := openPostgresDSN(t, lead.dsn)
 	b := openPostgresDSN(t, dsn)
 	ctx := t.Context()
 
@@ -103,16 +93,7 @@ func TestPostgresSessionLossMidBurstSendsNothingTwice(t *testing.T) {
 	go func() { aDone <- sendAll(ctx, a, ch, send(0)) }()
 	waitUntil(t, "a quarter of the burst sent", func() bool { return count() >= n/4 })
 
-	admin, err := sql.Open("pgx", os.Getenv(postgresDSNEnv))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	var killed int
-	if err := admin.QueryRowContext(ctx, `SELECT count(pg_terminate_backend(a.pid)) FROM pg_stat_activity a
-		JOIN pg_locks l ON l.pid = a.pid WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = $1`, app).Scan(&killed); err != nil || killed != 1 {
-		t.Fatalf("terminate the lead's session: %d sessions, %v", killed, err)
-	}
+	lead.terminate(t)
 	releaseB := takeLead(t, b)
 	defer releaseB()
 	bctx, stopB := context.WithCancel(ctx)
@@ -147,13 +128,7 @@ func TestPostgresSessionLossMidBurstSendsNothingTwice(t *testing.T) {
 // waitUntil polls cond every 5 ms for up to 30 s.
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	poll.Wait{Limit: 30 * time.Second}.Until(t, what, cond)
 }
 
 // takeLead takes s's lead within 30 s.

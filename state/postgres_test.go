@@ -134,15 +134,8 @@ func TestPostgresBadDSN(t *testing.T) {
 // stops acting as leader while a standby takes over.
 func TestPostgresLeadLostWhenItsSessionBreaks(t *testing.T) {
 	dsn := postgresSchema(t)
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Skip("the test DSN is not a URL")
-	}
-	app := fmt.Sprintf("leadlost_%d_%d", os.Getpid(), schemaSeq.Add(1))
-	q := u.Query()
-	q.Set("application_name", app)
-	u.RawQuery = q.Encode()
-	s := openPostgresDSN(t, u.String())
+	lead := namedSessions(t, dsn, "leadlost")
+	s := openPostgresDSN(t, lead.dsn)
 	release, err := s.Lead(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -153,6 +146,39 @@ func TestPostgresLeadLostWhenItsSessionBreaks(t *testing.T) {
 		t.Fatal("LeadLost closed while the lead is held")
 	default:
 	}
+	lead.terminate(t)
+	select {
+	case <-s.LeadLost():
+	case <-time.After(30 * time.Second):
+		t.Fatal("LeadLost did not close after the lead's session was terminated")
+	}
+}
+
+// leadSessions are a store's database sessions, named so that a test can end the one holding
+// the lead lock, as a server restart or a network cut would.
+type leadSessions struct {
+	dsn string // the DSN that names them
+	app string // their application_name
+}
+
+// namedSessions names the sessions opened with dsn after prefix; it skips the test when dsn is
+// not a URL.
+func namedSessions(t *testing.T, dsn, prefix string) leadSessions {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Skip("the test DSN is not a URL")
+	}
+	app := fmt.Sprintf("%s_%d_%d", prefix, os.Getpid(), schemaSeq.Add(1))
+	q := u.Query()
+	q.Set("application_name", app)
+	u.RawQuery = q.Encode()
+	return leadSessions{dsn: u.String(), app: app}
+}
+
+// terminate ends the session that holds the lead lock, failing the test unless exactly one did.
+func (l leadSessions) terminate(t *testing.T) {
+	t.Helper()
 	admin, err := sql.Open("pgx", os.Getenv(postgresDSNEnv))
 	if err != nil {
 		t.Fatal(err)
@@ -160,13 +186,8 @@ func TestPostgresLeadLostWhenItsSessionBreaks(t *testing.T) {
 	defer admin.Close()
 	var killed int
 	err = admin.QueryRowContext(t.Context(), `SELECT count(pg_terminate_backend(a.pid)) FROM pg_stat_activity a
-		JOIN pg_locks l ON l.pid = a.pid WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = $1`, app).Scan(&killed)
+		JOIN pg_locks l ON l.pid = a.pid WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = $1`, l.app).Scan(&killed)
 	if err != nil || killed != 1 {
 		t.Fatalf("terminate the lead's session: %d sessions, %v", killed, err)
-	}
-	select {
-	case <-s.LeadLost():
-	case <-time.After(30 * time.Second):
-		t.Fatal("LeadLost did not close after the lead's session was terminated")
 	}
 }

@@ -8,7 +8,8 @@ import (
 )
 
 // Filter is what a rule does with matching posts. The order of the constants is precedence:
-// mute beats thread beats watch beats follow.
+// mute beats thread beats watch beats follow. TagAdded comes last, as in the plugin: it hears
+// no posts, only a topic gaining a tag (DESIGN §13).
 type Filter string
 
 // The filters, as the plugin names them.
@@ -17,6 +18,8 @@ const (
 	Thread Filter = "thread"
 	Watch  Filter = "watch"
 	Follow Filter = "follow"
+	// TagAdded notifies when a topic gains one of the rule's tags (any tag when it has none).
+	TagAdded Filter = "tag_added"
 )
 
 // Precedence returns the filter's rank, 0 for the strongest (mute).
@@ -30,15 +33,17 @@ func (f Filter) Precedence() int {
 		return 2
 	case Follow:
 		return 3
+	case TagAdded:
+		return 4
 	}
-	return 4
+	return 5
 }
 
 // ParseFilter accepts a filter name, case-insensitively.
 func ParseFilter(s string) (Filter, error) {
 	f := Filter(strings.ToLower(s))
-	if f.Precedence() > 3 {
-		return "", fmt.Errorf("unknown filter %q (watch, follow, mute, thread)", s)
+	if f.Precedence() > 4 {
+		return "", fmt.Errorf("unknown filter %q (watch, follow, mute, thread, tag_added)", s)
 	}
 	return f, nil
 }
@@ -106,8 +111,8 @@ func (r Rule) Validate() error {
 		if r.CategoryID != 0 || len(r.Tags) > 0 {
 			return fmt.Errorf("a %s rule takes no category or tags", r.Type)
 		}
-		if r.Filter == Thread {
-			return fmt.Errorf("a %s rule cannot be a thread rule", r.Type)
+		if r.Filter == Thread || r.Filter == TagAdded {
+			return fmt.Errorf("a %s rule cannot be a %s rule", r.Type, r.Filter)
 		}
 	default:
 		return fmt.Errorf("unknown rule type %q", r.Type)

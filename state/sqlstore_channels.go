@@ -108,6 +108,10 @@ func (s *sqlStore) MoveChannel(ctx context.Context, from, to string) error {
 			  SELECT CAST($2 AS TEXT), topic_id, message_ref FROM threads WHERE channel = $1
 			  ON CONFLICT (channel, topic_id) DO NOTHING`, []any{from, to}},
 			{`DELETE FROM threads WHERE channel = $1`, []any{from}},
+			{`INSERT INTO topic_notices (channel, topic_id, kind, value, created_at)
+			  SELECT CAST($2 AS TEXT), topic_id, kind, value, created_at FROM topic_notices WHERE channel = $1
+			  ON CONFLICT (channel, topic_id, kind, value) DO NOTHING`, []any{from, to}},
+			{`DELETE FROM topic_notices WHERE channel = $1`, []any{from}},
 			{`UPDATE chat_log SET channel = $2 WHERE channel = $1`, []any{from, to}},
 			{`DELETE FROM chat_log_sizes WHERE channel = $1 OR channel = $2`, []any{from, to}},
 			{`INSERT INTO chat_log_sizes (channel, n, last_at)

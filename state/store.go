@@ -100,6 +100,26 @@ type Store interface {
 	// most recently notified first.
 	RecentTopics(ctx context.Context, since time.Time, limit int) ([]int64, error)
 
+	// Topic moves and new tags (DESIGN §13).
+
+	// SeeTopics records the topics of new posts: one unknown so far gets the state given, a
+	// known one keeps its state (only ChangeTopic moves it on) and its seen time advances.
+	SeeTopics(ctx context.Context, states []TopicState) error
+	// TopicState returns what was last recorded of a topic, and whether anything was.
+	TopicState(ctx context.Context, topicID int64) (TopicState, bool, error)
+	// SeenTopics returns up to limit topics seen at or after since, the most recently seen first.
+	SeenTopics(ctx context.Context, since time.Time, limit int) ([]int64, error)
+	// ChangeTopic records a topic's new state and queues the announcements of its change, in one
+	// transaction fenced by the lease (ErrLeaseLost). With heardIn != 0 (the category it left),
+	// every channel holding a pending or sent notification of the topic is first given the
+	// notice of having heard of it in heardIn. Then each announcement is queued only if its
+	// channel lacks one of its notices, and given them all: every notice is given once, across
+	// moves back and forth and restarts. It returns the rows queued.
+	ChangeTopic(ctx context.Context, st TopicState, heardIn int64, anns []TopicAnnouncement) ([]OutboxItem, error)
+	// PruneTopics forgets the topics last seen before `before`, and their notices, and returns
+	// how many topics went.
+	PruneTopics(ctx context.Context, before time.Time) (int64, error)
+
 	// Outbox review (the web console).
 
 	// Backlogs returns, for each channel with pending rows, how many and the oldest's age.

@@ -51,7 +51,7 @@ func (c *Console) channelsPage(w http.ResponseWriter, r *http.Request, s *sessio
 }
 
 // filters are the rule filters in precedence order, as the forms offer them.
-var filters = []string{string(state.Mute), string(state.Thread), string(state.Watch), string(state.Follow)}
+var filters = []string{string(state.Mute), string(state.Thread), string(state.Watch), string(state.Follow), string(state.TagAdded)}
 
 // runCommand runs a rule change, a removal or a test in a channel through the backend's command
 // executor, as a chat admin's command, and shows its reply. Only those commands: the console

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/internal/poll"
 )
 
 // Posted is one message the fake server received from the bot, flattened to text.
@@ -76,6 +77,7 @@ func Run(t *testing.T, setup Setup) {
 		{"ChannelName", testChannelName},
 		{"Edit", testEdit},
 		{"Delete", testDelete},
+		{"ThreadReplyChanges", testThreadReplyChanges},
 	}
 	for _, h := range historyTests {
 		tests = append(tests, struct {
@@ -334,8 +336,10 @@ func testNotify(t *testing.T, setup Setup) {
 	}
 }
 
-func testThread(t *testing.T, setup Setup) {
-	a, f, ch := started(t, setup, &Recorder{})
+// notifyReplyInThread notifies a topic's first post in ch, then a reply ("A reply in the
+// thread.") into its thread; it returns the first's ref, the reply and the reply's ref.
+func notifyReplyInThread(t *testing.T, a adapters.Adapter, ch adapters.ChannelRef) (adapters.MessageRef, adapters.Notification, adapters.MessageRef) {
+	t.Helper()
 	first, err := a.Notify(ctxT(t), ch, Sample("Thread root topic"), "")
 	if err != nil {
 		t.Fatalf("Notify: %v", err)
@@ -347,6 +351,12 @@ func testThread(t *testing.T, setup Setup) {
 	if err != nil {
 		t.Fatalf("Notify into thread: %v", err)
 	}
+	return first, reply, second
+}
+
+func testThread(t *testing.T, setup Setup) {
+	a, f, ch := started(t, setup, &Recorder{})
+	first, reply, second := notifyReplyInThread(t, a, ch)
 	p := WaitPosted(t, f, ch, "A reply in the thread.")
 	if p.Thread == "" {
 		t.Fatalf("reply was not posted into a thread: %+v", p)
@@ -459,13 +469,7 @@ func testEscaping(t *testing.T, setup Setup) {
 // WaitFor polls cond until it holds, failing the test after 10 s.
 func WaitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	poll.Wait{Limit: 10 * time.Second}.Until(t, what, cond)
 }
 
 // posted returns the message with that id in ch as the fake sees it now.
@@ -514,6 +518,39 @@ func testEdit(t *testing.T, setup Setup) {
 		}
 		if err := ed.Edit(ctxT(t), ch, ref, n); !adapters.IsPermanent(err) {
 			t.Errorf("Edit of a deleted message = %v, want a permanent error", err)
+		}
+	}
+}
+
+// testThreadReplyChanges: a reply posted into a topic's thread is edited and deleted through the
+// ref its Notify returned, in the thread (a Discord thread is a channel of its own, which the
+// ref must name).
+func testThreadReplyChanges(t *testing.T, setup Setup) {
+	a, f := setup(t)
+	ed := ability[adapters.Editor](t, a, "edit messages")
+	ch := startOn(t, a, f, &Recorder{})
+	first, reply, ref := notifyReplyInThread(t, a, ch)
+	before := WaitPosted(t, f, ch, "A reply in the thread.")
+	reply.Excerpt = "An edited reply."
+	if err := ed.Edit(ctxT(t), ch, ref, reply); err != nil {
+		t.Fatalf("Edit of the thread reply: %v", err)
+	}
+	if p := WaitPosted(t, f, ch, "An edited reply."); p.ID != before.ID || p.Thread != before.Thread || p.Edits != 1 {
+		t.Errorf("after the edit: %+v, want message %s in thread %q edited once", p, before.ID, before.Thread)
+	}
+	d, ok := a.(adapters.Deleter)
+	if !ok {
+		return
+	}
+	if err := d.Delete(ctxT(t), ch, ref); err != nil {
+		t.Fatalf("Delete of the thread reply: %v", err)
+	}
+	for _, p := range f.Posted(ch) {
+		if p.ID == before.ID && !p.Deleted {
+			t.Errorf("the thread reply %s is still there after Delete: %q", p.ID, p.Text)
+		}
+		if p.ID == string(first) && p.Deleted {
+			t.Errorf("deleting the reply deleted the thread's first message")
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package discord
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -63,10 +64,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 		return nil, fmt.Errorf("discord: create session: %w", err)
 	}
 	s.Client = newHTTPClient(cfg.HTTPClient, target, cfg.GatewayURL)
-	limits := DefaultLimits
-	if cfg.Limits != nil {
-		limits = *cfg.Limits
-	}
+	limits := *cmp.Or(cfg.Limits, &DefaultLimits)
 	log := logger.With("platform", platform)
 	s.Client.Transport = &pacedTransport{base: transportOf(s.Client), pacer: pace.New(cfg.Pace, platform, log), limits: limits}
 	s.Dialer = &websocket.Dialer{HandshakeTimeout: 15 * time.Second, Proxy: http.ProxyFromEnvironment}

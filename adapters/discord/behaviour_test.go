@@ -316,7 +316,7 @@ func TestRegistersCommands(t *testing.T) {
 					t.Errorf("watch options = %+v, want category (autocomplete) and tags", s.Options)
 				}
 			}
-			for _, want := range []string{"help", "status", "watch", "follow", "mute", "thread", "remove", "post", "test", "run"} {
+			for _, want := range []string{"help", "status", "watch", "follow", "mute", "thread", "tag_added", "remove", "post", "test", "run"} {
 				if !slices.Contains(subs, want) {
 					t.Errorf("subcommand %q missing from %v", want, subs)
 				}

@@ -42,7 +42,7 @@ const lineIDPrefix = "dcb!"
 // is reused after maxButtons newer lines; its old button then answers "expired", as one past
 // its hour does.
 const (
-	buttonTTL     = time.Hour
+	buttonTTL     = adapters.ButtonLife
 	maxButtons    = 1024
 	slotPrefix    = "discord.button."
 	slotCursor    = "discord.button.next"
@@ -138,17 +138,21 @@ func (s *buttonStore) add(ctx context.Context, channel string, lines []string) [
 	defer cancel()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	tokens := make([]string, len(lines))
 	if !s.loaded {
 		n, _, err := s.values.Cursor(ctx, slotCursor)
 		if err != nil {
-			// Without the count new lines could take live slots; those buttons would then say they expired.
-			s.log.Error("discord: read the button slot cursor", "err", err)
-		} else {
-			s.next, s.loaded = n, true
+			// Without the count new lines could take live slots: keep none. The tokens name no
+			// stored line, so their presses answer that the buttons expired.
+			s.log.Error("discord: read the button slot cursor; long button lines are not kept", "err", err)
+			for i := range tokens {
+				tokens[i] = "0." + newNonce()
+			}
+			return tokens
 		}
+		s.next, s.loaded = n, true
 	}
 	expires := s.now().Add(buttonTTL).Unix()
-	tokens := make([]string, len(lines))
 	for i, l := range lines {
 		n := strconv.FormatInt(s.next%maxButtons, 36)
 		s.next++

@@ -59,6 +59,7 @@ func applicationCommands() []*discordgo.ApplicationCommand {
 			filter("follow", "Post new topics only"),
 			filter("mute", "Post nothing from these topics"),
 			filter("thread", "Post new topics, and their replies in a thread"),
+			filter("tag_added", "Post a topic when it gains one of these tags (none: any tag)"),
 			{
 				Type: discordgo.ApplicationCommandOptionSubCommand, Name: "remove", Description: "Remove rule number n (see status)",
 				Options: []*discordgo.ApplicationCommandOption{
@@ -125,7 +126,7 @@ func commandText(data discordgo.ApplicationCommandInteractionData) string {
 	}
 	words := []string{sub.Name}
 	switch sub.Name {
-	case "watch", "follow", "mute", "thread":
+	case "watch", "follow", "mute", "thread", "tag_added":
 		if c := str(optCategory); c != "" {
 			words = append(words, strings.Fields(c)...)
 		}

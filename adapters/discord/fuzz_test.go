@@ -5,7 +5,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
 )
 
 // liveMassMention is "@everyone" or "@here" with nothing between "@" and the word.
@@ -17,10 +17,11 @@ func liveMassMention(s string) bool {
 // FuzzRender: an embed and a reply made of untrusted text keep within Discord's limits, stay
 // valid UTF-8 and hold no mass mention (on top of allowed_mentions, which parses none).
 func FuzzRender(f *testing.F) {
-	f.Add("Hello @everyone **bold**", "<@123> ||spoiler|| [x](https://evil)", "Alice", "General", "https://forum.example/t/x/1/1", "bug")
-	f.Add(strings.Repeat("é", 5000), "@here", "", "", "javascript:alert(1)", "")
-	f.Fuzz(func(t *testing.T, title, excerpt, author, category, url, tag string) {
-		valid := utf8.ValidString(title + excerpt + author + category + url + tag)
+	adaptertest.FuzzRender(f, [][6]string{
+		{"Hello @everyone **bold**", "<@123> ||spoiler|| [x](https://evil)", "Alice", "General", "https://forum.example/t/x/1/1", "bug"},
+		{strings.Repeat("é", 5000), "@here", "", "", "javascript:alert(1)", ""},
+	}, func(t *testing.T, in adaptertest.RenderInput) {
+		valid := in.ValidUTF8()
 		check := func(what, s string, limit int) {
 			if n := utf8.RuneCountInString(s); n > limit {
 				t.Fatalf("%s has %d characters, over Discord's %d", what, n, limit)
@@ -32,8 +33,7 @@ func FuzzRender(f *testing.F) {
 				t.Fatalf("%s pings everyone: %q", what, s)
 			}
 		}
-		e := notificationEmbed(adapters.Notification{TopicTitle: title, Excerpt: excerpt, AuthorName: author, AuthorUser: author,
-			CategoryPath: category, URL: url, Tags: []string{tag}, CategoryColor: "0088CC"})
+		e := notificationEmbed(in.Notification())
 		check("the embed's title", e.Title, maxEmbedTitle)
 		check("the embed's description", e.Description, maxEmbedDesc)
 		if e.Author != nil {
@@ -42,9 +42,8 @@ func FuzzRender(f *testing.F) {
 		for _, fl := range e.Fields {
 			check("the embed's field "+fl.Name, fl.Value, maxFieldValue)
 		}
-		check("a thread name", threadName(title), maxThreadName)
-		reply := renderText(adapters.Text{{Kind: adapters.Plain, Text: title}, {Kind: adapters.Bold, Text: excerpt},
-			{Kind: adapters.Code, Text: author}, {Kind: adapters.Link, Text: category, URL: url}, {Kind: adapters.CodeBlock, Text: tag}})
+		check("a thread name", threadName(in.Title), maxThreadName)
+		reply := renderText(in.Reply())
 		for _, part := range splitContent(reply) {
 			check("a reply", part, maxContent)
 		}

@@ -2,11 +2,14 @@ package discord_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord/discordtest"
 )
 
 // Discord announces an exhausted bucket in the answer's headers; discordgo waits it out, and the
@@ -40,4 +43,51 @@ func TestARestartedAdapterWaitsForAnExhaustedBucket(t *testing.T) {
 	if got := srv.OverLimit(); got != 1 {
 		t.Errorf("the fake counted %d posts over the bucket, want 1", got)
 	}
+}
+
+// BenchmarkAckUnderBacklog measures how long a command waits for its acknowledgement while a
+// backlog of notifications drains at Discord's global limit (50 requests a second): Discord
+// voids an interaction that is not answered within 3 s. Run with -benchtime=5x.
+func BenchmarkAckUnderBacklog(b *testing.B) {
+	const backlog = 150 // 3 s of requests at the global limit
+	srv := discordtest.NewServer()
+	defer srv.Close()
+	a, err := discord.New(discord.Config{Token: discordtest.Token, APIURL: srv.URL()}, testLogger())
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, &adaptertest.Recorder{}) }()
+	defer func() { cancel(); <-done }()
+	waitUntil := func(cond func() bool) {
+		for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				b.Fatal("timed out")
+			}
+		}
+	}
+	waitUntil(srv.Connected)
+	var total, worst time.Duration
+	for i := 0; i < b.N; i++ {
+		sent := len(srv.Messages())
+		var wg sync.WaitGroup
+		for range backlog {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _ = a.Notify(ctx, general(), sample("Backlog"), "")
+			}()
+		}
+		waitUntil(func() bool { return len(srv.Messages()) >= sent+10 }) // the backlog is draining
+		start := time.Now()
+		id := srv.InjectCommandAs(general(), discordtest.AdminID, "status")
+		waitUntil(func() bool { return srv.Acknowledged(id) })
+		lat := time.Since(start)
+		total += lat
+		worst = max(worst, lat)
+		wg.Wait()
+	}
+	b.ReportMetric(float64(total)/float64(time.Millisecond)/float64(b.N), "ms/ack")
+	b.ReportMetric(float64(worst)/float64(time.Millisecond), "worst-ms/ack")
 }

@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/net/html"
 
-	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
 )
 
 // liveMassMention is a mention that would ping a whole room: "@room" (Matrix), and the forms the
@@ -22,14 +22,13 @@ var allowedTags = map[string]bool{"strong": true, "em": true, "code": true, "pre
 // valid UTF-8 within Matrix's size, that ping nobody, and whose formatted_body holds only the
 // bot's own markup (no foreign tags, no javascript: links).
 func FuzzRender(f *testing.F) {
-	f.Add("Hello @room <b>bold</b>", "@everyone <script>alert(1)</script> & more", "Alice", "General", "https://forum.example/t/x/1/1", "bug")
-	f.Add(strings.Repeat("é", 40000), "`@here`\n<a href=\"javascript:x\">y</a>", "", "", "javascript:alert(1)", "")
-	f.Fuzz(func(t *testing.T, title, excerpt, author, category, url, tag string) {
-		valid := utf8.ValidString(title + excerpt + author + category + url + tag)
-		n := adapters.Notification{TopicTitle: title, Excerpt: excerpt, AuthorName: author, AuthorUser: author,
-			CategoryPath: category, URL: url, Tags: []string{tag}}
-		reply := adapters.Text{{Kind: adapters.Plain, Text: title}, {Kind: adapters.Bold, Text: excerpt},
-			{Kind: adapters.Code, Text: author}, {Kind: adapters.Link, Text: category, URL: url}, {Kind: adapters.CodeBlock, Text: tag}}
+	adaptertest.FuzzRender(f, [][6]string{
+		{"Hello @room <b>bold</b>", "@everyone <script>alert(1)</script> & more", "Alice", "General", "https://forum.example/t/x/1/1", "bug"},
+		{strings.Repeat("é", 40000), "`@here`\n<a href=\"javascript:x\">y</a>", "", "", "javascript:alert(1)", ""},
+	}, func(t *testing.T, in adaptertest.RenderInput) {
+		valid := in.ValidUTF8()
+		n := in.Notification()
+		reply := in.Reply()
 		for what, c := range map[string][2]string{
 			"notification": {notificationContent(n).Body, notificationContent(n).FormattedBody},
 			"reply":        {noticeContent(reply).Body, noticeContent(reply).FormattedBody},

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
 )
 
 // liveMassMention is what Mattermost turns into a channel-wide ping.
@@ -15,10 +15,11 @@ var liveMassMention = regexp.MustCompile(`(?i)(^|[^\p{L}\p{N}_.-])@(channel|all|
 // FuzzRender: an attachment and a reply made of untrusted text stay valid UTF-8 and hold no
 // channel-wide mention.
 func FuzzRender(f *testing.F) {
-	f.Add("Hello @channel **bold**", "@all [x](https://evil) @here", "Alice", "General", "https://forum.example/t/x/1/1", "bug")
-	f.Add(strings.Repeat("é", 9000), "`@here`", "", "", "javascript:alert(1)", "")
-	f.Fuzz(func(t *testing.T, title, excerpt, author, category, url, tag string) {
-		valid := utf8.ValidString(title + excerpt + author + category + url + tag)
+	adaptertest.FuzzRender(f, [][6]string{
+		{"Hello @channel **bold**", "@all [x](https://evil) @here", "Alice", "General", "https://forum.example/t/x/1/1", "bug"},
+		{strings.Repeat("é", 9000), "`@here`", "", "", "javascript:alert(1)", ""},
+	}, func(t *testing.T, in adaptertest.RenderInput) {
+		valid := in.ValidUTF8()
 		check := func(what, s string) {
 			if valid && !utf8.ValidString(s) {
 				t.Fatalf("%s is not valid UTF-8: %q", what, s)
@@ -27,8 +28,7 @@ func FuzzRender(f *testing.F) {
 				t.Fatalf("%s pings the channel (%q): %q", what, m, s)
 			}
 		}
-		n := adapters.Notification{TopicTitle: title, Excerpt: excerpt, AuthorName: author, AuthorUser: author,
-			CategoryPath: category, URL: url, Tags: []string{tag}, CategoryColor: "0088CC"}
+		n := in.Notification()
 		att := attachment(n)
 		check("the attachment's title", att.Title)
 		check("the attachment's text", att.Text)
@@ -40,7 +40,6 @@ func FuzzRender(f *testing.F) {
 			}
 		}
 		check("the fallback", att.Fallback)
-		check("a reply", render(adapters.Text{{Kind: adapters.Plain, Text: title}, {Kind: adapters.Bold, Text: excerpt},
-			{Kind: adapters.Code, Text: author}, {Kind: adapters.Link, Text: category, URL: url}, {Kind: adapters.CodeBlock, Text: tag}}))
+		check("a reply", render(in.Reply()))
 	})
 }

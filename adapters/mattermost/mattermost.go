@@ -5,6 +5,7 @@
 package mattermost
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -141,10 +142,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mattermost: %w", err)
 	}
-	limits := DefaultLimits
-	if cfg.Limits != nil {
-		limits = *cfg.Limits
-	}
+	limits := *cmp.Or(cfg.Limits, &DefaultLimits)
 	log := logger.With("platform", platform)
 	return &Adapter{
 		cfg:        cfg,

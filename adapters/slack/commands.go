@@ -95,7 +95,7 @@ func (a *Adapter) messageShortcut(ctx context.Context, h adapters.Handler, cb sl
 		thread = root
 	}
 	meta := formMeta{Channel: cb.Channel.ID, Start: ts, Thread: thread, ResponseURL: cb.ResponseURL}
-	err := a.openForm(ctx, cb.TriggerID, meta)
+	err := a.openForm(ctx, cb.TriggerID, categoryHint(ctx, h), meta)
 	if err == nil {
 		return
 	}
@@ -117,8 +117,8 @@ func (a *Adapter) messageShortcut(ctx context.Context, h adapters.Handler, cb sl
 // answer runs an interactive command (a slash command or a button press) and sends the reply
 // through responseURL: as a new ephemeral message, or replacing the message that held the
 // pressed button when replace is set. Reply.Announce is posted publicly; when the bot cannot
-// post in the channel, the reply says how to invite it.
-func (a *Adapter) answer(ctx context.Context, h adapters.Handler, cmd adapters.Command, responseURL string, replace bool) {
+// post in the channel, the reply says how to invite it. It reports whether the reply refused.
+func (a *Adapter) answer(ctx context.Context, h adapters.Handler, cmd adapters.Command, responseURL string, replace bool) (refused bool) {
 	reply := h.HandleCommand(ctx, cmd)
 	text := render(reply.Text)
 	if len(reply.Announce) > 0 {
@@ -132,10 +132,11 @@ func (a *Adapter) answer(ctx context.Context, h adapters.Handler, cmd adapters.C
 		}
 	}
 	if strings.TrimSpace(text) == "" && len(reply.Actions) == 0 {
-		return
+		return reply.Refused
 	}
 	// A refused press answers in a message of its own: the preview keeps its buttons.
 	a.respond(ctx, responseURL, replace && !reply.Refused, text, a.buttons(reply.Actions))
+	return reply.Refused
 }
 
 // inviteHint is the reply when the bot is not in a channel.

@@ -4,6 +4,7 @@
 package slack
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/slack-go/slack"
 
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/internal/plumbing"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/pace"
 )
@@ -46,6 +48,8 @@ const (
 	userCacheSize = 2000
 	// mentionDedupSize bounds the ts's remembered to drop app_mention events Slack resends.
 	mentionDedupSize = 512
+	// maxSpentPanels bounds the pressed sets of buttons remembered to run a double click once.
+	maxSpentPanels = 10000
 )
 
 // Adapter is the Slack adapter. Create it with New; it implements adapters.Adapter and
@@ -56,6 +60,7 @@ type Adapter struct {
 	api    *slack.Client
 	users  *expirable.LRU[string, slack.User]
 	seen   *expirable.LRU[string, struct{}]
+	spent  *expirable.LRU[string, struct{}] // panels whose buttons were pressed, until they expire
 	pacer  *pace.Pacer
 	limits Limits
 	self   identity
@@ -108,13 +113,11 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 		log:    logger.With("platform", platform),
 		users:  expirable.NewLRU[string, slack.User](userCacheSize, nil, userCacheTTL),
 		seen:   expirable.NewLRU[string, struct{}](mentionDedupSize, nil, time.Hour),
-		limits: DefaultLimits,
+		spent:  expirable.NewLRU[string, struct{}](maxSpentPanels, nil, adapters.ButtonLife),
+		limits: *cmp.Or(cfg.Limits, &DefaultLimits),
 		now:    time.Now,
 
 		commands: plumbing.NewDispatcher(maxConcurrentCommands),
-	}
-	if cfg.Limits != nil {
-		a.limits = *cfg.Limits
 	}
 	a.pacer = pace.New(cfg.Pace, platform, a.log)
 	a.sup = plumbing.Supervisor{Log: a.log, MinBackoff: reconnectInitial, MaxBackoff: reconnectMax}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -25,6 +26,8 @@ const (
 	maxTitle = 255
 	// maxCategory is enough for a "parent/child" slug path.
 	maxCategory = 200
+	// maxHint is Slack's limit on an input block's hint.
+	maxHint = 2000
 	// openTimeout keeps views.open inside the trigger_id's 3 s life.
 	openTimeout = 3 * time.Second
 )
@@ -39,8 +42,33 @@ type formMeta struct {
 	ResponseURL string `json:"r"`
 }
 
+// categoryHint is the category input's hint: what a slug is, and the categories the bot may
+// use, as many as fit in Slack's 2 000 characters (the forum is asked for at most a second, so
+// that the form opens within the trigger_id's life).
+func categoryHint(ctx context.Context, h adapters.Handler) string {
+	hint := "The category's slug, as in its URL. Empty: the bot's transcript category."
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	cats := h.Categories(ctx)
+	if len(cats) == 0 {
+		return hint
+	}
+	hint += " Categories: "
+	for i, c := range cats {
+		more := c
+		if i > 0 {
+			more = ", " + c
+		}
+		if utf8.RuneCountInString(hint+more) > maxHint-len(", …") {
+			return hint + ", …"
+		}
+		hint += more
+	}
+	return hint + "."
+}
+
 // openForm shows the form to the user of a message shortcut through its trigger_id.
-func (a *Adapter) openForm(ctx context.Context, triggerID string, meta formMeta) error {
+func (a *Adapter) openForm(ctx context.Context, triggerID, hint string, meta formMeta) error {
 	md, err := json.Marshal(meta)
 	if err != nil {
 		return err
@@ -64,8 +92,7 @@ func (a *Adapter) openForm(ctx context.Context, triggerID string, meta formMeta)
 		Close:      slack.NewTextBlockObject(slack.PlainTextType, "Cancel", false, false),
 		Blocks: slack.Blocks{BlockSet: []slack.Block{
 			input(FormTitle, "Topic title", "Empty: the channel's name and the date", "", maxTitle),
-			input(FormCategory, "Category", "support, or parent/child",
-				"The category's slug, as in its URL. Empty: the bot's transcript category.", maxCategory),
+			input(FormCategory, "Category", "support, or parent/child", hint, maxCategory),
 		}},
 		PrivateMetadata: string(md),
 	}

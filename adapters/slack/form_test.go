@@ -2,10 +2,12 @@ package slack_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack/slacktest"
 )
@@ -56,7 +58,10 @@ func TestShortcutOpensTheFormThenThePreview(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, rec, ch := runAdapter(t, previewOf)
+			f := newFake(t)
+			rec := &adaptertest.Recorder{Answer: previewOf, CategoryList: []string{"general", "support", "support/installs"}}
+			startAdapter(t, f, newAdapter(t, f), rec)
+			ch := f.Channel()
 			root := ""
 			if tt.inThread {
 				root = f.AddMessage(ch, slacktest.Member, "Anyone on the beta?", "")
@@ -72,6 +77,9 @@ func TestShortcutOpensTheFormThenThePreview(t *testing.T) {
 				if !in.Optional {
 					t.Errorf("input %q is required, want every field optional", in.Label)
 				}
+			}
+			if hint := v.Inputs[1].Hint; !strings.Contains(hint, "general, support, support/installs") {
+				t.Errorf("category hint %q, want the categories the bot may use", hint)
 			}
 			waitAcked(t, f)
 			if got := rec.Received(); len(got) != 0 {

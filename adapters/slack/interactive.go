@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
@@ -27,33 +28,38 @@ const (
 // (another app's message, a future kind of button) are acknowledged and ignored.
 const actionIDPrefix = "dcb_action_"
 
-// expiryPrefix starts the block_id of our actions blocks: "dcb_exp_<unix seconds>_<n>", the
-// moment the buttons in it expire (adapters.ButtonLife after they were shown) and the block's
-// number, as block_ids must be unique in a message. Slack sends the block_id of a pressed button
-// back as the message holds it, so the expiry needs no memory and outlives a restart; the
-// message is the bot's own, so nobody else can write it.
+// expiryPrefix starts the block_id of our actions blocks: "dcb_exp_<unix seconds>_<panel>_<n>",
+// the moment the buttons in it expire (adapters.ButtonLife after they were shown), a random name
+// of the reply's set of buttons (its panel: a reply that replaces the message brings a new one)
+// and the block's number, as block_ids must be unique in a message. Slack sends the block_id of
+// a pressed button back as the message holds it, so the expiry needs no memory and outlives a
+// restart; the message is the bot's own, so nobody else can write it.
 const expiryPrefix = "dcb_exp_"
 
-// expiryBlockID returns the block_id of the n-th actions block of a reply whose buttons expire
-// at expires.
-func expiryBlockID(expires time.Time, n int) string {
-	return expiryPrefix + strconv.FormatInt(expires.Unix(), 10) + "_" + strconv.Itoa(n)
+// expiryBlockID returns the block_id of the n-th actions block of the panel whose buttons
+// expire at expires.
+func expiryBlockID(expires time.Time, panel string, n int) string {
+	return expiryPrefix + strconv.FormatInt(expires.Unix(), 10) + "_" + panel + "_" + strconv.Itoa(n)
 }
 
-// buttonsExpire reads when the buttons of an actions block expire from its block_id. A block
-// without our expiry (shown by an older version of the bot) counts as expired: its age is
-// unknown.
-func buttonsExpire(blockID string) time.Time {
+// newPanel names a reply's set of buttons.
+func newPanel() string { return strconv.FormatUint(rand.Uint64(), 36) }
+
+// buttonsExpire reads when the buttons of an actions block expire from its block_id, and the
+// panel they belong to. A block without our expiry (shown by an older version of the bot)
+// counts as expired: its age is unknown.
+func buttonsExpire(blockID string) (expires time.Time, panel string) {
 	rest, ok := strings.CutPrefix(blockID, expiryPrefix)
 	if !ok {
-		return time.Time{}
+		return time.Time{}, ""
 	}
-	secs, _, _ := strings.Cut(rest, "_")
+	secs, rest, _ := strings.Cut(rest, "_")
 	n, err := strconv.ParseInt(secs, 10, 64)
 	if err != nil {
-		return time.Time{}
+		return time.Time{}, ""
 	}
-	return time.Unix(n, 0)
+	panel, _, _ = strings.Cut(rest, "_")
+	return time.Unix(n, 0), panel
 }
 
 // buttons renders Reply.Actions as Block Kit buttons: action_id unique in the message, value the
@@ -89,6 +95,7 @@ func (a *Adapter) buttons(actions []adapters.Action) []slack.BlockElement {
 // Slack's 3 000 characters each, 50 blocks in all), then the buttons in actions blocks of at
 // most 25, whose block_ids say the buttons expire at expires.
 func replyBlocks(text string, buttons []slack.BlockElement, expires time.Time) []slack.Block {
+	panel := newPanel()
 	var blocks []slack.Block
 	parts := splitSections(text, maxSectionText)
 	if room := maxBlocks - (len(buttons)+maxActionElements-1)/maxActionElements; len(parts) > room {
@@ -104,7 +111,7 @@ func replyBlocks(text string, buttons []slack.BlockElement, expires time.Time) [
 	}
 	for len(buttons) > 0 {
 		n := min(len(buttons), maxActionElements)
-		blocks = append(blocks, slack.NewActionBlock(expiryBlockID(expires, len(blocks)), buttons[:n]...))
+		blocks = append(blocks, slack.NewActionBlock(expiryBlockID(expires, panel, len(blocks)), buttons[:n]...))
 		buttons = buttons[n:]
 	}
 	return blocks
@@ -178,8 +185,10 @@ func ourAction(cb slack.InteractionCallback) *slack.BlockAction {
 
 // blockAction runs the command a pressed button carries, as if the presser had typed it in the
 // same channel, and replaces the message that held the button with the reply (through the
-// payload's response_url). A press Slack delivers twice (its ack lost) runs once. A press on
-// expired buttons runs nothing: the message, seen by the presser alone, says they expired.
+// payload's response_url). A press Slack delivers twice (its ack lost), or a second press on the
+// same set of buttons (a double click on "Post to forum"), runs once; a refused press leaves the
+// buttons usable. A press on expired buttons runs nothing: the message, seen by the presser
+// alone, says they expired.
 func (a *Adapter) blockAction(ctx context.Context, h adapters.Handler, cb slack.InteractionCallback, act slack.BlockAction) {
 	chID := cb.Channel.ID
 	if chID == "" {
@@ -190,11 +199,19 @@ func (a *Adapter) blockAction(ctx context.Context, h adapters.Handler, cb slack.
 			"channel", chID, "user", cb.User.ID, "action", act.ActionID)
 		return
 	}
-	if !a.now().Before(buttonsExpire(act.BlockID)) {
+	expires, panel := buttonsExpire(act.BlockID)
+	if !a.now().Before(expires) {
 		a.log.Info("a press on expired buttons; said so", "channel", chID, "user", cb.User.ID)
 		a.respond(ctx, cb.ResponseURL, true, escape(adapters.ButtonsExpired), nil)
 		return
 	}
+	// Presses in one channel run one at a time (the dispatcher), so no other can come between.
+	spent := "panel/" + chID + "/" + cb.Container.MessageTs + "/" + panel
+	if a.spent.Contains(spent) {
+		a.log.Debug("a button of an already answered reply was pressed", "channel", chID)
+		return
+	}
+	a.spent.Add(spent, struct{}{})
 	if act.ActionTs != "" {
 		key := "press/" + cb.User.ID + "/" + act.ActionTs
 		if a.seen.Contains(key) {
@@ -212,5 +229,7 @@ func (a *Adapter) blockAction(ctx context.Context, h adapters.Handler, cb slack.
 		Time:        a.now(),
 		Interactive: true,
 	}
-	a.answer(ctx, h, cmd, cb.ResponseURL, true)
+	if refused := a.answer(ctx, h, cmd, cb.ResponseURL, true); refused {
+		a.spent.Remove(spent) // the preview keeps its buttons, usable again
+	}
 }

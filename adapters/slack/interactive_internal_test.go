@@ -70,7 +70,7 @@ func TestPressDeliveredTwiceRunsOnce(t *testing.T) {
 		ResponseURL: f.URL() + "/response/gone",
 		ActionCallback: slack.ActionCallbacks{BlockActions: []*slack.BlockAction{
 			{ActionID: "dcb_action_1", Value: "post range 1 3 confirm", ActionTs: "1700000001.000100",
-				BlockID: expiryBlockID(time.Now().Add(adapters.ButtonLife), 1)},
+				BlockID: expiryBlockID(time.Now().Add(adapters.ButtonLife), "p1", 1)},
 		}},
 	}
 	rec := &adaptertest.Recorder{}

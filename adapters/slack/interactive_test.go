@@ -236,3 +236,48 @@ func TestPreviewSurvivesRestart(t *testing.T) {
 		t.Errorf("the preview reads %q after the press, want the answer", replaced.Flat)
 	}
 }
+
+// TestSecondPressOnTheSameButtonsRunsOnce: a double click on "Post to forum" sends two presses
+// from the same preview; only the first runs (the transcript is posted once). A refused press
+// leaves the buttons usable: pressing again runs again.
+func TestSecondPressOnTheSameButtonsRunsOnce(t *testing.T) {
+	tests := []struct {
+		name    string
+		refused bool
+		runs    int
+	}{
+		{"double click", false, 1},
+		{"press again after a refusal", true, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			release := make(chan struct{})
+			f, rec, ch := runAdapter(t, func(c adapters.Command) adapters.Reply {
+				r := previewAnswers(c)
+				if c.Text == "post range 1 3 confirm" {
+					<-release // the first press is still running when the second arrives
+					r.Refused = tt.refused
+				}
+				return r
+			})
+			f.InjectSlashCommand(ch, slacktest.AdminUser, "post 3")
+			b := waitPost(t, f, ch, "with the preview", containing("Transcript of 3 messages")).Buttons[1]
+			f.InjectBlockAction(ch, slacktest.AdminUser, b.ActionID, b.Value)
+			waitCommands(t, rec, 2)
+			f.InjectBlockAction(ch, slacktest.AdminUser, b.ActionID, b.Value)
+			close(release)
+			// Commands in one channel run in order: once status is answered, both presses were.
+			f.InjectSlashCommand(ch, slacktest.AdminUser, "status")
+			waitPost(t, f, ch, "answering status", containing("echo: status"))
+			runs := 0
+			for _, c := range rec.Received() {
+				if c.Text == b.Value {
+					runs++
+				}
+			}
+			if runs != tt.runs {
+				t.Errorf("the button's command ran %d times, want %d", runs, tt.runs)
+			}
+		})
+	}
+}

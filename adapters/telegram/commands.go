@@ -7,7 +7,7 @@ import (
 )
 
 // bareCommands are the bot's subcommands that also work without "/discourse" ("/watch support").
-var bareCommands = []string{"watch", "follow", "mute", "thread", "remove", "status", "help", "post", "test"}
+var bareCommands = []string{"watch", "follow", "mute", "thread", "tag_added", "remove", "status", "help", "post", "test"}
 
 // menu is what setMyCommands registers, so Telegram's "/" menu offers the commands.
 var menu = []tgbotapi.BotCommand{
@@ -16,6 +16,7 @@ var menu = []tgbotapi.BotCommand{
 	{Command: "follow", Description: "Notify new topics only: /follow [category] [tag:name]"},
 	{Command: "thread", Description: "Replies as replies to the topic's message"},
 	{Command: "mute", Description: "Silence a category: /mute [category]"},
+	{Command: "tag_added", Description: "Notify a topic gaining a tag: /tag_added [category] tag:name"},
 	{Command: "status", Description: "List this chat's rules"},
 	{Command: "remove", Description: "Remove rule number n: /remove n"},
 	{Command: "post", Description: "Post a transcript of this chat to the forum"},

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"unicode/utf16"
 
-	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/telegram/telegramtest"
 )
 
@@ -23,11 +23,11 @@ func liveMassMention(s string) bool {
 // FuzzRender: a notification and a reply made of untrusted text are always HTML Telegram
 // accepts, within its length limit, with no mass mention.
 func FuzzRender(f *testing.F) {
-	f.Add("Hello <b>world</b> & co", "@everyone look: <a href=\"x\">", "Alice", "General/Sub", "https://forum.example/t/x/1/1", "bug")
-	f.Add(strings.Repeat("é", 5000), "</i><i>", "", "", "javascript:alert(1)", "")
-	f.Fuzz(func(t *testing.T, title, excerpt, author, category, url, tag string) {
-		n := adapters.Notification{TopicTitle: title, Excerpt: excerpt, AuthorName: author, AuthorUser: author,
-			CategoryPath: category, URL: url, Tags: []string{tag}, CategoryColor: "0088CC"}
+	adaptertest.FuzzRender(f, [][6]string{
+		{"Hello <b>world</b> & co", "@everyone look: <a href=\"x\">", "Alice", "General/Sub", "https://forum.example/t/x/1/1", "bug"},
+		{strings.Repeat("é", 5000), "</i><i>", "", "", "javascript:alert(1)", ""},
+	}, func(t *testing.T, in adaptertest.RenderInput) {
+		n := in.Notification()
 		check := func(what, html string) {
 			text, err := telegramtest.ParseHTML(html)
 			if err != nil {
@@ -41,8 +41,7 @@ func FuzzRender(f *testing.F) {
 			}
 		}
 		check("the notification", renderNotification(n))
-		reply := adapters.Text{{Kind: adapters.Plain, Text: title}, {Kind: adapters.Bold, Text: excerpt},
-			{Kind: adapters.Code, Text: author}, {Kind: adapters.Link, Text: category, URL: url}, {Kind: adapters.CodeBlock, Text: tag}}
+		reply := in.Reply()
 		for i, part := range renderText(reply) {
 			check("reply part "+string(rune('1'+i)), part)
 		}

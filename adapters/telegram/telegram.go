@@ -5,6 +5,7 @@
 package telegram
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -145,10 +146,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 		bot:      bot,
 		botID:    id,
 		admins:   newAdminCache(adminCacheTTL),
-		limits:   DefaultLimits,
-	}
-	if cfg.Limits != nil {
-		a.limits = *cfg.Limits
+		limits:   *cmp.Or(cfg.Limits, &DefaultLimits),
 	}
 	a.pacer = pace.New(cfg.Pace, platform, a.log)
 	return a, nil

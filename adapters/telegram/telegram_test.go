@@ -186,7 +186,7 @@ func TestRegistersCommandMenu(t *testing.T) {
 	for _, c := range s.Commands() {
 		names = append(names, c.Command)
 	}
-	for _, want := range []string{"discourse", "watch", "follow", "mute", "thread", "remove", "status", "help", "post", "test", "getchatid"} {
+	for _, want := range []string{"discourse", "watch", "follow", "mute", "thread", "tag_added", "remove", "status", "help", "post", "test", "getchatid"} {
 		if !strings.Contains(" "+strings.Join(names, " ")+" ", " "+want+" ") {
 			t.Errorf("the menu lacks /%s: %v", want, names)
 		}

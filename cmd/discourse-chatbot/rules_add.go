@@ -17,7 +17,7 @@ func (a *app) rulesAddCommand(path *string) *cobra.Command {
 	var tags []string
 	var group, mention string
 	cmd := &cobra.Command{
-		Use:   "add [--config FILE] <channel> <watch|follow|mute|thread> [category] [--tag NAME]… [--group NAME | --mention NAME]",
+		Use:   "add [--config FILE] <channel> <watch|follow|mute|thread|tag_added> [category] [--tag NAME]… [--group NAME | --mention NAME]",
 		Short: "Add a rule to a channel, as /discourse watch … would in that channel",
 		Long: `Add creates a rule for a channel without chat, with the checks and merge of the chat
 commands: the category (a slug, or parent/child for a subcategory; omitted for all categories),
@@ -25,7 +25,8 @@ tags and groups must exist on the forum, so add asks the forum's API. A rule on 
 category, or a group rule, needs the channel on access.private_channels.`,
 		Example: `  discourse-chatbot rules add --config bot.yaml slack:C0123 watch announcements --tag release
   discourse-chatbot rules add -c bot.yaml telegram:-100123 follow support/installs
-  discourse-chatbot rules add -c bot.yaml slack:C0456 watch --group moderators`,
+  discourse-chatbot rules add -c bot.yaml slack:C0456 watch --group moderators
+  discourse-chatbot rules add -c bot.yaml slack:C0789 tag_added --tag security`,
 		Args: cobra.RangeArgs(2, 3),
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
 			ch, err := adapters.ParseChannelRef(args[0])
@@ -62,7 +63,7 @@ category, or a group rule, needs the channel on access.private_channels.`,
 			return nil
 		}),
 	}
-	cmd.Flags().StringSliceVar(&tags, "tag", nil, "a tag the topic must carry (repeat for several: any of them matches)")
+	cmd.Flags().StringSliceVar(&tags, "tag", nil, "a tag the topic must carry, or for tag_added gain (repeat for several: any of them matches)")
 	cmd.Flags().StringVar(&group, "group", "", "hear private messages sent to this forum group")
 	cmd.Flags().StringVar(&mention, "mention", "", "hear posts that @mention this forum group")
 	return cmd

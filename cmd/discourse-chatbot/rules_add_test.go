@@ -29,6 +29,7 @@ func TestRulesAdd(t *testing.T) {
 		{"the same again changes nothing", []string{"slack:C0123", "watch", "announcements", "--tag", "release"}, 0, "already", ""},
 		{"same category and tags: the filter is updated", []string{"slack:C0123", "follow", "announcements", "--tag", "release"}, 0, "updated", ""},
 		{"all categories", []string{"slack:C0123", "mute"}, 0, "created", ""},
+		{"a tag_added rule", []string{"slack:C0456", "tag_added", "--tag", "release"}, 0, "gaining tag", ""},
 		{"unknown category lists the usable ones", []string{"slack:C0123", "watch", "nope"}, 1, "", "announcements"},
 		{"restricted category in a public channel", []string{"slack:C0123", "watch", "staff"}, 1, "", "private_channels"},
 		{"unknown tag", []string{"slack:C0123", "watch", "announcements", "--tag", "nope"}, 1, "", "nope"},
@@ -45,7 +46,7 @@ func TestRulesAdd(t *testing.T) {
 	if got := strings.Count(list.stdout, "slack:C0123"); got != 2 {
 		t.Errorf("want 2 rules listed for slack:C0123, got:\n%s", list.stdout)
 	}
-	if !strings.Contains(list.stdout, "follow") || !strings.Contains(list.stdout, "mute") {
+	if !strings.Contains(list.stdout, "follow") || !strings.Contains(list.stdout, "mute") || !strings.Contains(list.stdout, "tag_added") {
 		t.Errorf("rules list:\n%s", list.stdout)
 	}
 }

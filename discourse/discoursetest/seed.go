@@ -206,8 +206,25 @@ func (s *Server) EditPost(id int64, title, cooked string) {
 }
 
 // MoveTopic moves a topic to another category as a staff edit does: TopicsController#update
-// revises the first post (PostRevisor), which says "revised" on the topic's channel.
+// revises the first post (PostRevisor), whose publish_changes says "revised" on the topic's
+// channel with reload_topic: true, as for every change of the topic's own fields.
 func (s *Server) MoveTopic(topicID, categoryID int64) {
+	s.reviseTopic(topicID, func(t *topic) { t.categoryID = categoryID })
+}
+
+// TagTopic sets a topic's tags (adding those the forum lacks), as a staff edit of the topic's
+// tags does: PostRevisor revises the first post and says "revised" with reload_topic: true.
+func (s *Server) TagTopic(topicID int64, tags ...string) {
+	s.reviseTopic(topicID, func(t *topic) {
+		for _, tag := range tags {
+			s.addTag(tag)
+		}
+		t.tags = append([]string(nil), tags...)
+	})
+}
+
+// reviseTopic changes a topic's own fields through its first post, as PostRevisor does.
+func (s *Server) reviseTopic(topicID int64, f func(*topic)) {
 	s.mu.Lock()
 	t, ok := s.topics[topicID]
 	var first int64
@@ -216,14 +233,14 @@ func (s *Server) MoveTopic(topicID, categoryID int64) {
 	}
 	s.mu.Unlock()
 	if first != 0 {
-		s.changePost(first, "revised", func(p *post) { p.topic.categoryID = categoryID })
+		s.changePost(first, "revised", func(p *post) { f(p.topic) }, "reload_topic", true)
 	}
 }
 
 // changePost changes a post and publishes the change on "/topic/{id}" with the fields of
 // Post#publish_change_to_clients!: id, post_number, updated_at, user_id, last_editor_id, type,
-// version.
-func (s *Server) changePost(id int64, typ string, f func(*post)) {
+// version, and the options given as key, value pairs (PostRevisor's reload_topic).
+func (s *Server) changePost(id int64, typ string, f func(*post), opts ...any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := s.post(id)
@@ -232,10 +249,14 @@ func (s *Server) changePost(id int64, typ string, f func(*post)) {
 	}
 	f(p)
 	p.updated = s.clock()
-	s.publish("/topic/"+strconv.FormatInt(p.topic.id, 10), map[string]any{
+	data := map[string]any{
 		"id": p.id, "post_number": p.number, "updated_at": stamp(p.updated), "user_id": p.user.id,
 		"last_editor_id": p.user.id, "type": typ, "version": p.version + 1,
-	})
+	}
+	for i := 0; i+1 < len(opts); i += 2 {
+		data[opts[i].(string)] = opts[i+1]
+	}
+	s.publish("/topic/"+strconv.FormatInt(p.topic.id, 10), data)
 }
 
 // SetTopicCategory moves a topic to another category.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
+	"github.com/discourse-chatbot/discourse-chatbot/internal/fakehttp"
 )
 
 // Server is the fake forum. Its methods are safe for concurrent use.
@@ -41,7 +42,7 @@ type Server struct {
 	outage        bool          // every request answers 502 (SetOutage)
 	rateLimitedAt time.Time
 	rateWaits     []time.Duration
-	errs          []string
+	errs          fakehttp.Unhandled
 	onError       func(string)
 	tagsAsStrings bool
 	bus           bus
@@ -157,11 +158,7 @@ func (s *Server) OnError(f func(msg string)) {
 }
 
 // Errors returns the requests the fake did not understand.
-func (s *Server) Errors() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.errs...)
-}
+func (s *Server) Errors() []string { return s.errs.List() }
 
 // Requests returns how many requests arrived for a path ("/posts.json", "/t/12.json"), any
 // method and query; "" counts every request.
@@ -195,8 +192,8 @@ func (s *Server) SetTagsAsStrings(on bool) {
 
 // noteError records msg for Errors and hands it to the OnError callback, if any.
 func (s *Server) noteError(msg string) {
+	s.errs.Add(msg)
 	s.mu.Lock()
-	s.errs = append(s.errs, msg)
 	cb := s.onError
 	s.mu.Unlock()
 	if cb != nil {

@@ -31,7 +31,9 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
 	"github.com/discourse-chatbot/discourse-chatbot/discourse/discoursetest"
 	"github.com/discourse-chatbot/discourse-chatbot/integration/mattermost/fixture"
+	"github.com/discourse-chatbot/discourse-chatbot/internal/poll"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
+	"github.com/discourse-chatbot/discourse-chatbot/transcript/transcripttest"
 )
 
 const forumKey = "integration-key"
@@ -193,7 +195,7 @@ func TestRealMattermost(t *testing.T) {
 		mustContain(t, mattermosttest.Shown(s.command(t, "carol", "talk", "post 3")), "Posted a transcript of 3 messages")
 		raw := s.newTranscript(t, created)
 		// names, oldest first
-		inOrder(t, raw, "**@dave:** Has anyone seen the installer hang?", "**@carol:** Yes, on **step 3**", "**@dave:** Fixed it with `--verbose` :tada:")
+		transcripttest.InOrder(t, raw, "**@dave:** Has anyone seen the installer hang?", "**@carol:** Yes, on **step 3**", "**@dave:** Fixed it with `--verbose` :tada:")
 		if strings.Contains(raw, "@discourse post") || strings.Contains(raw, "joined the") {
 			t.Errorf("the transcript holds the command or a system message:\n%s", raw)
 		}
@@ -244,7 +246,7 @@ func TestRealMattermost(t *testing.T) {
 			t.Errorf("answered in thread %q, want the command's thread %q", reply.RootId, root.Id)
 		}
 		raw := s.newTranscript(t, created)
-		inOrder(t, raw, "**@dave:** Which installer flag shows the log?", "**@carol:** Try `--verbose`", "**@dave:** That did it, thanks")
+		transcripttest.InOrder(t, raw, "**@dave:** Which installer flag shows the log?", "**@carol:** Try `--verbose`", "**@dave:** That did it, thanks")
 		if strings.Contains(raw, "lunch") {
 			t.Errorf("the thread's transcript holds a message from outside the thread:\n%s", raw)
 		}
@@ -596,13 +598,7 @@ func (s *suite) mentions(t *testing.T, channelID, user string) int64 {
 // waitFor polls cond every 100 ms until it holds, failing the test after d.
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	poll.Wait{Limit: d, Every: 100 * time.Millisecond}.Until(t, what, cond)
 }
 
 func must(t *testing.T, what string, resp *model.Response, err error) {
@@ -628,19 +624,6 @@ func (s *suite) newTranscript(t *testing.T, created int) string {
 		t.Fatalf("the forum got %d posts, want 1", len(posts)-created)
 	}
 	return posts[created].Raw
-}
-
-// inOrder checks that a transcript holds every one of want, in that order.
-func inOrder(t *testing.T, raw string, want ...string) {
-	t.Helper()
-	at := 0
-	for _, w := range want {
-		i := strings.Index(raw[at:], w)
-		if i < 0 {
-			t.Fatalf("the transcript lacks %q after byte %d:\n%s", w, at, raw)
-		}
-		at += i + len(w)
-	}
 }
 
 func mustContain(t *testing.T, got, want string) {

@@ -65,6 +65,8 @@ func Run(t *testing.T, open Open, opts ...Option) {
 		{"RecentAndParkedOutbox", testRecentAndParkedOutbox},
 		{"UnparkAndDiscard", testUnparkAndDiscard},
 		{"FollowChanges", testFollowChanges},
+		{"TopicStates", testTopicStates},
+		{"TopicChangesAnnouncedOnce", testTopicChangesAnnouncedOnce},
 		{"Threads", testThreads},
 		{"ChatLog", testChatLog},
 		{"ChatLogBounds", testChatLogBounds},
@@ -1671,5 +1673,130 @@ func testFollowChanges(t *testing.T, s state.Store) {
 	}
 	if got, _ := s.NotifiedChannels(ctx, 130); len(got) != 0 {
 		t.Errorf("NotifiedChannels counts a change row: %q", got)
+	}
+}
+
+func testTopicStates(t *testing.T, s state.Store) {
+	ctx := t.Context()
+	if _, ok, err := s.TopicState(ctx, 10); err != nil || ok {
+		t.Fatalf("TopicState of an unknown topic = %v, %v; want none", ok, err)
+	}
+	if err := s.SeeTopics(ctx, []state.TopicState{
+		{TopicID: 10, CategoryID: 3, Tags: []string{"Bug", "ui"}, SeenAt: at(1)},
+		{TopicID: 11, CategoryID: 4, SeenAt: at(2)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := s.TopicState(ctx, 10)
+	if err != nil || !ok || got.CategoryID != 3 || !slices.Equal(got.Tags, []string{"bug", "ui"}) || !got.SeenAt.Equal(at(1)) {
+		t.Fatalf("TopicState(10) = %+v, %v, %v; want category 3, tags bug ui, seen at minute 1", got, ok, err)
+	}
+	// Seeing a known topic again (a reply) moves only its seen time, and never back: a change is
+	// told from the state ChangeTopic recorded, not from a post that raced it.
+	if err := s.SeeTopics(ctx, []state.TopicState{{TopicID: 10, CategoryID: 9, Tags: []string{"x"}, SeenAt: at(5)}, {TopicID: 11, SeenAt: at(0)}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := s.TopicState(ctx, 10); got.CategoryID != 3 || !slices.Equal(got.Tags, []string{"bug", "ui"}) || !got.SeenAt.Equal(at(5)) {
+		t.Errorf("TopicState(10) after seeing it again = %+v; want its old category and tags, seen at minute 5", got)
+	}
+	if got, _, _ := s.TopicState(ctx, 11); !got.SeenAt.Equal(at(2)) {
+		t.Errorf("an older sighting moved topic 11's seen time back to %v", got.SeenAt)
+	}
+	if ids, err := s.SeenTopics(ctx, at(2), 10); err != nil || !slices.Equal(ids, []int64{10, 11}) {
+		t.Errorf("SeenTopics(since minute 2) = %v, %v; want 10, 11 (most recent first)", ids, err)
+	}
+	if ids, _ := s.SeenTopics(ctx, at(3), 10); !slices.Equal(ids, []int64{10}) {
+		t.Errorf("SeenTopics(since minute 3) = %v; want 10", ids)
+	}
+	if ids, _ := s.SeenTopics(ctx, at(0), 1); !slices.Equal(ids, []int64{10}) {
+		t.Errorf("SeenTopics(limit 1) = %v; want 10", ids)
+	}
+	if _, err := s.ChangeTopic(ctx, state.TopicState{TopicID: 10, CategoryID: 7, Tags: []string{"bug"}, SeenAt: at(6)}, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := s.TopicState(ctx, 10); got.CategoryID != 7 || !slices.Equal(got.Tags, []string{"bug"}) {
+		t.Errorf("TopicState(10) after ChangeTopic = %+v; want category 7, tag bug", got)
+	}
+	if n, err := s.PruneTopics(ctx, at(3)); err != nil || n != 1 {
+		t.Errorf("PruneTopics(minute 3) = %d, %v; want topic 11 gone", n, err)
+	}
+	if _, ok, _ := s.TopicState(ctx, 11); ok {
+		t.Error("a pruned topic is still known")
+	}
+	if _, ok, _ := s.TopicState(ctx, 10); !ok {
+		t.Error("PruneTopics dropped a topic seen after the cutoff")
+	}
+}
+
+func testTopicChangesAnnouncedOnce(t *testing.T, s state.Store) {
+	ctx := t.Context()
+	// Topic 10 (first post 100) was notified in slack:C1 and telegram:-5 while in category 3.
+	if err := s.Enqueue(ctx, []state.OutboxItem{
+		{Channel: "slack:C1", TopicID: 10, PostID: 100, CreatedAt: at(1)},
+		{Channel: "telegram:-5", TopicID: 10, PostID: 100, CreatedAt: at(1)},
+	}, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	ann := func(ch string, notices ...state.TopicNotice) state.TopicAnnouncement {
+		return state.TopicAnnouncement{
+			Item:    state.OutboxItem{Channel: ch, TopicID: 10, PostID: 100, Payload: []byte(`{}`), CreatedAt: at(2)},
+			Notices: notices,
+		}
+	}
+	inCat := func(id string) state.TopicNotice { return state.TopicNotice{Kind: state.NoticeCategory, Value: id} }
+	tag := func(name string) state.TopicNotice { return state.TopicNotice{Kind: state.NoticeTag, Value: name} }
+	channels := func(items []state.OutboxItem) []string {
+		var out []string
+		for _, it := range items {
+			out = append(out, it.Channel)
+		}
+		return out
+	}
+	change := func(cat int64, tags []string, heardIn int64, anns ...state.TopicAnnouncement) []string {
+		t.Helper()
+		q, err := s.ChangeTopic(ctx, state.TopicState{TopicID: 10, CategoryID: cat, Tags: tags}, heardIn, anns)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return channels(q)
+	}
+	// A move from 3 into 5: both 5's channels hear of it.
+	if got := change(5, nil, 3, ann("slack:C1", inCat("5")), ann("discord:9", inCat("5"))); !slices.Equal(got, []string{"slack:C1", "discord:9"}) {
+		t.Errorf("move into 5 queued %q; want slack:C1 and discord:9", got)
+	}
+	// Back into 3: telegram:-5 and slack:C1 were notified there first; matrix:!r is new to it.
+	if got := change(3, nil, 5, ann("telegram:-5", inCat("3")), ann("slack:C1", inCat("3")), ann("matrix:!r", inCat("3"))); !slices.Equal(got, []string{"matrix:!r"}) {
+		t.Errorf("move back into 3 queued %q; want only matrix:!r, new to the topic in 3", got)
+	}
+	// Into 5 again: every channel of 5 heard of it there already.
+	if got := change(5, nil, 3, ann("slack:C1", inCat("5")), ann("discord:9", inCat("5"))); len(got) != 0 {
+		t.Errorf("a second move into 5 queued %q; want nothing", got)
+	}
+	// Tags: once per (channel, topic, tag); an announcement with one new tag of two is queued.
+	if got := change(5, []string{"cve"}, 0, ann("slack:C1", tag("cve"))); !slices.Equal(got, []string{"slack:C1"}) {
+		t.Errorf("tag cve queued %q; want slack:C1", got)
+	}
+	if got := change(5, []string{"cve", "security"}, 0, ann("slack:C1", tag("cve"), tag("security"))); !slices.Equal(got, []string{"slack:C1"}) {
+		t.Errorf("tags cve+security queued %q; want slack:C1 (security is new)", got)
+	}
+	if got := change(5, []string{"cve", "security"}, 0, ann("slack:C1", tag("cve"), tag("security"))); len(got) != 0 {
+		t.Errorf("the same tags again queued %q; want nothing", got)
+	}
+	pending, err := s.Pending(ctx, "slack:C1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) != 4 || pending[1].Kind != state.Notify || pending[1].PostID != 100 || pending[1].TopicID != 10 {
+		t.Errorf("slack:C1 holds %d rows (%+v); want its notification, the move and two tag announcements", len(pending), pending)
+	}
+	if st, _, _ := s.TopicState(ctx, 10); st.CategoryID != 5 || !slices.Equal(st.Tags, []string{"cve", "security"}) {
+		t.Errorf("TopicState(10) = %+v; want category 5 with cve, security", st)
+	}
+	// The notices follow a channel that moves (a Telegram group became a supergroup).
+	if err := s.MoveChannel(ctx, "slack:C1", "slack:C2"); err != nil {
+		t.Fatal(err)
+	}
+	if got := change(5, []string{"cve", "security"}, 0, ann("slack:C2", tag("cve"))); len(got) != 0 {
+		t.Errorf("a moved channel heard of cve again: %q", got)
 	}
 }

@@ -119,7 +119,7 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 			s.resume(c, f.D)
 		default:
 			s.mu.Lock()
-			s.unhandledf("gateway op %d", f.Op)
+			s.unhandled.Addf("gateway op %d", f.Op)
 			s.mu.Unlock()
 		}
 	}

@@ -55,7 +55,7 @@ func typedCommand(text string) (string, []Option) {
 		if len(args) == 0 {
 			return sub, nil
 		}
-	case "watch", "follow", "mute", "thread":
+	case "watch", "follow", "mute", "thread", "tag_added":
 		var opts []Option
 		var tags []string
 		for i, a := range args {
@@ -194,7 +194,7 @@ func (s *Server) InjectComponent(ch adapters.ChannelRef, userID, customID string
 		msg = newest
 	}
 	if msg == nil {
-		s.unhandledf("InjectComponent: the bot sent no message in %s", where)
+		s.unhandled.Addf("InjectComponent: the bot sent no message in %s", where)
 		return ""
 	}
 	u := s.ensureUser(userID)
@@ -243,7 +243,7 @@ func (s *Server) InjectMessageCommand(ch adapters.ChannelRef, userID, name, mess
 		}
 	}
 	if cmdID == "" {
-		s.unhandledf("InjectMessageCommand: the bot registered no message command %q", name)
+		s.unhandled.Addf("InjectMessageCommand: the bot registered no message command %q", name)
 		cmdID = "740000000000000099"
 	}
 	var target *Message
@@ -253,7 +253,7 @@ func (s *Server) InjectMessageCommand(ch adapters.ChannelRef, userID, name, mess
 		}
 	}
 	if target == nil {
-		s.unhandledf("InjectMessageCommand: no message %s in %s", messageID, where)
+		s.unhandled.Addf("InjectMessageCommand: no message %s in %s", messageID, where)
 		target = &Message{ID: messageID, ChannelID: where}
 	}
 	u := s.ensureUser(userID)

@@ -137,9 +137,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func (s *Server) notUnderstood(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	s.unhandledf("%s %s", r.Method, r.URL.Path)
-	s.mu.Unlock()
+	s.unhandled.Addf("%s %s", r.Method, r.URL.Path)
 	writeJSON(w, http.StatusNotFound, apiError{Message: "discordtest: request not understood: " + r.Method + " " + r.URL.Path, Code: 0})
 }
 
@@ -157,9 +155,7 @@ func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		return false
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		s.mu.Lock()
-		s.unhandledf("%s %s: bad JSON: %v", r.Method, r.URL.Path, err)
-		s.mu.Unlock()
+		s.unhandled.Addf("%s %s: bad JSON: %v", r.Method, r.URL.Path, err)
 		writeJSON(w, http.StatusBadRequest, apiError{Message: "Invalid Form Body", Code: 50035})
 		return false
 	}
@@ -280,9 +276,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, b *messageBody
 		return false
 	}
 	if msg := b.componentsError(); msg != "" {
-		s.mu.Lock()
-		s.unhandledf("%s %s: invalid components: %s", r.Method, r.URL.Path, msg)
-		s.mu.Unlock()
+		s.unhandled.Addf("%s %s: invalid components: %s", r.Method, r.URL.Path, msg)
 		writeJSON(w, http.StatusBadRequest, apiError{Message: "Invalid Form Body: " + msg, Code: 50035})
 		return false
 	}
@@ -575,9 +569,7 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request, id, token stri
 	}
 	if b.Data != nil {
 		if msg := b.Data.componentsError(); msg != "" {
-			s.mu.Lock()
-			s.unhandledf("POST interaction callback: invalid components: %s", msg)
-			s.mu.Unlock()
+			s.unhandled.Addf("POST interaction callback: invalid components: %s", msg)
 			writeJSON(w, http.StatusBadRequest, apiError{Message: "Invalid Form Body: " + msg, Code: 50035})
 			return
 		}
@@ -606,7 +598,7 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request, id, token stri
 		}
 	case 6, 7:
 		if in.kind != kindComponent {
-			s.unhandledf("POST interaction callback type %d to a type %d interaction", b.Type, in.kind)
+			s.unhandled.Addf("POST interaction callback type %d to a type %d interaction", b.Type, in.kind)
 			writeJSONLocked(w, http.StatusBadRequest, apiError{Message: "Interaction response type is not valid for this interaction", Code: 50035})
 			return
 		}
@@ -629,7 +621,7 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request, id, token stri
 		}
 		s.choices[in.id] = choices
 	default:
-		s.unhandledf("POST interaction callback type %d", b.Type)
+		s.unhandled.Addf("POST interaction callback type %d", b.Type)
 		writeJSONLocked(w, http.StatusBadRequest, apiError{Message: "Invalid Form Body", Code: 50035})
 		return
 	}

@@ -6,7 +6,6 @@ package discordtest
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
+	"github.com/discourse-chatbot/discourse-chatbot/internal/fakehttp"
 )
 
 // The fake's fixed world: one server (guild) with a few channels, the bot, an admin (a member
@@ -55,7 +55,7 @@ type Server struct {
 	channels  map[string]*Channel
 	messages  map[string][]*Message // channel (or thread) id → messages, oldest first
 	posted    []*Message            // everything the bot sent, in order
-	unhandled []string
+	unhandled fakehttp.Unhandled
 	commands  map[string]json.RawMessage // "" (global) or guild id → last bulk overwrite
 	inters    map[string]*interaction    // token → interaction
 	choices   map[string][]string        // interaction id → autocomplete choices answered
@@ -145,11 +145,7 @@ func (s *Server) Close() {
 }
 
 // Unhandled lists the requests the fake did not understand ("GET /api/v9/…", "gateway op 8").
-func (s *Server) Unhandled() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.unhandled...)
-}
+func (s *Server) Unhandled() []string { return s.unhandled.List() }
 
 // Channel implements adaptertest.Fake: #general.
 func (s *Server) Channel() adapters.ChannelRef {
@@ -462,8 +458,4 @@ func mentionIDs(content, prefix string) []string {
 		}
 		i = e
 	}
-}
-
-func (s *Server) unhandledf(format string, args ...any) {
-	s.unhandled = append(s.unhandled, fmt.Sprintf(format, args...))
 }

@@ -39,9 +39,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET "+c+"/v3/profile/{user}/displayname", s.authed(s.displayName))
 	mux.HandleFunc("GET "+c+"/v3/joined_rooms", s.authed(s.joinedRooms))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.unhandled = append(s.unhandled, r.Method+" "+r.URL.Path)
-		s.mu.Unlock()
+		s.unhandled.Add(r.Method + " " + r.URL.Path)
 		fail(w, 404, "M_UNRECOGNIZED", "matrixtest does not know "+r.Method+" "+r.URL.Path)
 	})
 	return mux

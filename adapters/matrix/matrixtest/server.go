@@ -19,6 +19,7 @@ import (
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
+	"github.com/discourse-chatbot/discourse-chatbot/internal/fakehttp"
 )
 
 // ServerName is the fake's server name, the part of ids after ":".
@@ -59,7 +60,7 @@ type Server struct {
 	failSyncs int
 	syncs     []string // the since token of every /sync
 	logins    int
-	unhandled []string
+	unhandled fakehttp.Unhandled
 }
 
 type session struct {
@@ -307,11 +308,7 @@ func (s *Server) RevokeTokens() {
 }
 
 // Unhandled lists the requests the fake did not understand.
-func (s *Server) Unhandled() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.unhandled...)
-}
+func (s *Server) Unhandled() []string { return s.unhandled.List() }
 
 // add appends an event to a room and the stream, applying it to the room's state. s.mu is held.
 func (s *Server) add(r *room, sender id.UserID, typ string, stateKey *string, content map[string]any) *event.Event {

@@ -35,7 +35,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /files/{id}/public", s.getPublicFile) // no session: that is the point
 	mux.HandleFunc("GET /api/v4/websocket", s.serveWebsocket)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.recordUnhandled(r.Method + " " + r.URL.RequestURI())
+		s.unhandled.Add(r.Method + " " + r.URL.RequestURI())
 		writeError(w, http.StatusNotImplemented, "mattermosttest.unhandled", "the fake does not serve "+r.Method+" "+r.URL.Path)
 	})
 	return mux
@@ -76,12 +76,9 @@ func (s *Server) getMe(w http.ResponseWriter, _ *http.Request) {
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u := s.users[r.PathValue("id")]
-	if u == nil {
-		writeError(w, http.StatusNotFound, "app.user.missing_account.const", "Unable to find the user.")
-		return
+	if u := found(w, s.users[r.PathValue("id")], "app.user.missing_account.const", "Unable to find the user."); u != nil {
+		writeJSON(w, http.StatusOK, u)
 	}
-	writeJSON(w, http.StatusOK, u)
 }
 
 func (s *Server) getTeamsForUser(w http.ResponseWriter, r *http.Request) {
@@ -127,12 +124,8 @@ func (s *Server) getChannelsForUser(w http.ResponseWriter, r *http.Request) {
 // channelFor returns the channel when the bot may see it (any open channel, else one it is a
 // member of), else answers the error the real server gives. Callers hold s.mu.
 func (s *Server) channelFor(w http.ResponseWriter, id string) *model.Channel {
-	ch := s.channels[id]
-	if ch == nil {
-		writeError(w, http.StatusNotFound, "app.channel.get.existing.app_error", "Unable to find the existing channel.")
-		return nil
-	}
-	if s.members[id][s.bot.Id] == nil && ch.Type != model.ChannelTypeOpen {
+	ch := found(w, s.channels[id], "app.channel.get.existing.app_error", "Unable to find the existing channel.")
+	if ch != nil && s.members[id][s.bot.Id] == nil && ch.Type != model.ChannelTypeOpen {
 		forbidden(w)
 		return nil
 	}
@@ -148,6 +141,45 @@ func (s *Server) memberChannel(w http.ResponseWriter, id string) *model.Channel 
 		return nil
 	}
 	return ch
+}
+
+// found returns v, or answers the real server's 404 (its error id and message) when v is nil.
+func found[T any](w http.ResponseWriter, v *T, errID, msg string) *T {
+	if v == nil {
+		writeError(w, http.StatusNotFound, errID, msg)
+	}
+	return v
+}
+
+// livePost returns post id, or answers the real server's 404 when there is none or it was
+// deleted (a deleted post is gone for the API). Callers hold s.mu.
+func (s *Server) livePost(w http.ResponseWriter, id string) *model.Post {
+	p := s.byID[id]
+	if p != nil && p.DeleteAt != 0 {
+		p = nil
+	}
+	return found(w, p, "app.post.get.app_error", "Unable to get the post.")
+}
+
+// postFor returns post id when the bot may see it (livePost, in a channel of channelFor), else
+// answers the real server's error. Callers hold s.mu.
+func (s *Server) postFor(w http.ResponseWriter, id string) *model.Post {
+	p := s.livePost(w, id)
+	if p == nil || s.channelFor(w, p.ChannelId) == nil {
+		return nil
+	}
+	return p
+}
+
+// ownPost returns post id when it is the bot's own (livePost), else answers the real server's
+// error: the bot may edit and delete its own posts only. Callers hold s.mu.
+func (s *Server) ownPost(w http.ResponseWriter, id string) *model.Post {
+	p := s.livePost(w, id)
+	if p != nil && p.UserId != s.bot.Id {
+		forbidden(w)
+		return nil
+	}
+	return p
 }
 
 func forbidden(w http.ResponseWriter) {
@@ -169,9 +201,8 @@ func (s *Server) getChannelMember(w http.ResponseWriter, r *http.Request) {
 	if ch == nil {
 		return
 	}
-	m := s.members[ch.Id][r.PathValue("user")]
+	m := found(w, s.members[ch.Id][r.PathValue("user")], "app.channel.get_member.missing.app_error", "No channel member found for that user ID and channel ID.")
 	if m == nil {
-		writeError(w, http.StatusNotFound, "app.channel.get_member.missing.app_error", "No channel member found for that user ID and channel ID.")
 		return
 	}
 	out := *m
@@ -264,26 +295,16 @@ func postList(ps []*model.Post) *model.PostList {
 func (s *Server) getPost(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := s.byID[r.PathValue("id")]
-	if p == nil || p.DeleteAt != 0 { // a deleted post is gone for the API
-		writeError(w, http.StatusNotFound, "app.post.get.app_error", "Unable to get the post.")
-		return
+	if p := s.postFor(w, r.PathValue("id")); p != nil {
+		writeJSON(w, http.StatusOK, p)
 	}
-	if s.channelFor(w, p.ChannelId) == nil {
-		return
-	}
-	writeJSON(w, http.StatusOK, p)
 }
 
 func (s *Server) getThread(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := s.byID[r.PathValue("id")]
-	if p == nil || p.DeleteAt != 0 {
-		writeError(w, http.StatusNotFound, "app.post.get.app_error", "Unable to get the post.")
-		return
-	}
-	if s.channelFor(w, p.ChannelId) == nil {
+	p := s.postFor(w, r.PathValue("id"))
+	if p == nil {
 		return
 	}
 	root := p.Id
@@ -366,13 +387,8 @@ func (s *Server) patchPost(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := s.byID[r.PathValue("id")]
-	switch {
-	case p == nil || p.DeleteAt != 0:
-		writeError(w, http.StatusNotFound, "app.post.get.app_error", "Unable to get the post.")
-		return
-	case p.UserId != s.bot.Id:
-		forbidden(w)
+	p := s.ownPost(w, r.PathValue("id"))
+	if p == nil {
 		return
 	}
 	if patch.Message != nil {
@@ -396,13 +412,8 @@ func (s *Server) patchPost(w http.ResponseWriter, r *http.Request) {
 func (s *Server) deletePost(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := s.byID[r.PathValue("id")]
-	switch {
-	case p == nil || p.DeleteAt != 0:
-		writeError(w, http.StatusNotFound, "app.post.get.app_error", "Unable to get the post.")
-		return
-	case p.UserId != s.bot.Id:
-		forbidden(w)
+	p := s.ownPost(w, r.PathValue("id"))
+	if p == nil {
 		return
 	}
 	p.DeleteAt = max(model.GetMillis(), p.CreateAt)
@@ -432,12 +443,8 @@ func (s *Server) getRoles(w http.ResponseWriter, r *http.Request) {
 // fileFor returns a file the bot may read (it is a member of the file's channel), else answers
 // the real server's error. Callers hold s.mu.
 func (s *Server) fileFor(w http.ResponseWriter, id string) *model.FileInfo {
-	f := s.files[id]
-	if f == nil {
-		writeError(w, http.StatusNotFound, "app.file_info.get.app_error", "Unable to get the file info.")
-		return nil
-	}
-	if s.memberChannel(w, f.ChannelId) == nil {
+	f := found(w, s.files[id], "app.file_info.get.app_error", "Unable to get the file info.")
+	if f == nil || s.memberChannel(w, f.ChannelId) == nil {
 		return nil
 	}
 	return f

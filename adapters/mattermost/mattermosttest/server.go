@@ -21,6 +21,7 @@ import (
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
+	"github.com/discourse-chatbot/discourse-chatbot/internal/fakehttp"
 )
 
 // Token is the bot access token the fake accepts.
@@ -58,7 +59,7 @@ type Server struct {
 	rateLimit time.Duration
 	failPost  bool           // the next create-post answers 500
 	edits     map[string]int // post id → patches by the bot
-	unhandled []string
+	unhandled fakehttp.Unhandled
 	closed    bool
 	files     map[string]*model.FileInfo // by id
 	fileData  map[string][]byte
@@ -380,11 +381,7 @@ func (s *Server) ServerErrorNext() {
 
 // Unhandled lists the requests the fake did not understand ("GET /api/v4/..."); tests check it
 // is empty.
-func (s *Server) Unhandled() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.unhandled)
-}
+func (s *Server) Unhandled() []string { return s.unhandled.List() }
 
 func (s *Server) addUser(username, first string, bot bool) *model.User {
 	u := &model.User{
@@ -469,12 +466,6 @@ func (s *Server) liveConns() []*wsConn {
 		out = append(out, c)
 	}
 	return out
-}
-
-func (s *Server) recordUnhandled(what string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.unhandled = append(s.unhandled, what)
 }
 
 // mentioned returns the ids of the channel members a post mentions, the way the real server

@@ -117,7 +117,7 @@ func (s *Server) onRequest(c *wsConn, req *model.WebSocketRequest) {
 		defer c.mu.Unlock()
 		c.send(model.NewWebSocketResponse(model.StatusOk, req.Seq, map[string]any{"text": "pong", "version": serverVersion}))
 	default:
-		s.recordUnhandled("websocket action " + req.Action)
+		s.unhandled.Add("websocket action " + req.Action)
 		fail("api.web_socket_router.bad_action.app_error", "unknown action "+req.Action, http.StatusNotImplemented)
 	}
 }

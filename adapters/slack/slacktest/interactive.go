@@ -60,7 +60,7 @@ func (s *Server) InjectBlockAction(ch adapters.ChannelRef, userID, actionID, val
 		}
 	}
 	if target != "" && btn.Value != value {
-		s.unhandled = append(s.unhandled, fmt.Sprintf("InjectBlockAction: value %q, but the button %s holds %q", value, actionID, btn.Value))
+		s.unhandled.Add(fmt.Sprintf("InjectBlockAction: value %q, but the button %s holds %q", value, actionID, btn.Value))
 	}
 	messageTS := target
 	if messageTS == "" {
@@ -203,7 +203,7 @@ func (s *Server) InjectMessageShortcut(ch adapters.ChannelRef, userID, callbackI
 		}
 	}
 	if msg == nil {
-		s.unhandled = append(s.unhandled, fmt.Sprintf("InjectMessageShortcut: no message %s in %s", ts, ch.ChatID))
+		s.unhandled.Add(fmt.Sprintf("InjectMessageShortcut: no message %s in %s", ts, ch.ChatID))
 		msg = map[string]any{"type": "message", "ts": ts}
 	}
 	inv := s.invocationLocked(ch, userID, "")

@@ -19,6 +19,7 @@ import (
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
+	"github.com/discourse-chatbot/discourse-chatbot/internal/fakehttp"
 )
 
 // The fake workspace's fixed identities.
@@ -109,7 +110,7 @@ type Server struct {
 	users       map[string]*User
 	scopes      []string
 	posts       []Post
-	unhandled   []string
+	unhandled   fakehttp.Unhandled
 	clock       int64 // microseconds added to tsBase for the next ts
 	rateLimit   []time.Duration
 	failNext    map[string][]string // method → queued Slack error codes
@@ -182,11 +183,7 @@ func (s *Server) Close() {
 }
 
 // Unhandled returns the requests the fake did not understand ("POST /api/foo.bar: reason").
-func (s *Server) Unhandled() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.unhandled...)
-}
+func (s *Server) Unhandled() []string { return s.unhandled.List() }
 
 // Calls returns how many times a Web API method was called ("users.info").
 func (s *Server) Calls(method string) int {
@@ -362,8 +359,6 @@ func (s *Server) Posts(ch adapters.ChannelRef) []Post {
 }
 
 func (s *Server) unhandledRequest(w http.ResponseWriter, what string, status int) {
-	s.mu.Lock()
-	s.unhandled = append(s.unhandled, what)
-	s.mu.Unlock()
+	s.unhandled.Add(what)
 	http.Error(w, "slacktest: unhandled request "+what, status)
 }

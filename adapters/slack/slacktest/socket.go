@@ -59,9 +59,7 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	conn, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
-		s.mu.Lock()
-		s.unhandled = append(s.unhandled, "websocket upgrade: "+err.Error())
-		s.mu.Unlock()
+		s.unhandled.Add("websocket upgrade: " + err.Error())
 		return
 	}
 	wc := &wsConn{c: conn, done: make(chan struct{})}
@@ -126,9 +124,7 @@ func (s *Server) readAcks(wc *wsConn) {
 			Payload    json.RawMessage `json:"payload"`
 		}
 		if err := json.Unmarshal(data, &ack); err != nil || ack.EnvelopeID == "" {
-			s.mu.Lock()
-			s.unhandled = append(s.unhandled, "socket message: "+string(data))
-			s.mu.Unlock()
+			s.unhandled.Add("socket message: " + string(data))
 			continue
 		}
 		s.ack(ack.EnvelopeID, ack.Payload)
@@ -158,7 +154,7 @@ func (s *Server) ack(id string, payload json.RawMessage) {
 		s.ackWaiters = nil
 		return
 	}
-	s.unhandled = append(s.unhandled, "ack of unknown envelope "+id)
+	s.unhandled.Add("ack of unknown envelope " + id)
 }
 
 // recordAckReplyLocked records a slash command answered in its ack as an ephemeral post.

@@ -19,7 +19,7 @@ const (
 	maxViewBlocks      = 100  // blocks in a modal
 	maxPrivateMetadata = 3000 // a view's private_metadata
 	maxCallbackID      = 255  // a view's callback_id
-	maxInputLabel      = 2000 // an input block's label
+	maxInputLabel      = 2000 // an input block's label and hint
 	maxInputLength     = 3000 // a plain_text_input's max_length
 )
 
@@ -51,9 +51,9 @@ type View struct {
 
 // Input is an input block of a view whose element is a plain_text_input.
 type Input struct {
-	BlockID, ActionID, Label, Placeholder string
-	Optional                              bool
-	MaxLength                             int // 0: Slack's 3 000
+	BlockID, ActionID, Label, Placeholder, Hint string
+	Optional                                    bool
+	MaxLength                                   int // 0: Slack's 3 000
 }
 
 // openView serves views.open (https://api.slack.com/methods/views.open): a modal for the user of
@@ -87,7 +87,7 @@ func (s *Server) openView(req apiRequest) (int, any) {
 
 func (s *Server) invalidView(reason string) (int, any) {
 	s.mu.Lock()
-	s.unhandled = append(s.unhandled, "views.open: invalid_arguments: "+reason)
+	s.unhandled.Add("views.open: invalid_arguments: " + reason)
 	s.mu.Unlock()
 	return http.StatusOK, slackError("invalid_arguments")
 }
@@ -165,6 +165,11 @@ func readInput(block map[string]any) (Input, error) {
 		}
 		in.MaxLength = int(ml)
 	}
+	if block["hint"] != nil {
+		if in.Hint, err = plainText(block["hint"], "hint", maxInputLabel, true); err != nil {
+			return in, err
+		}
+	}
 	if el["placeholder"] != nil {
 		if in.Placeholder, err = plainText(el["placeholder"], "placeholder", 150, true); err != nil {
 			return in, err
@@ -241,7 +246,7 @@ func (s *Server) SubmitView(id string, values map[string]string) string {
 	s.mu.Lock()
 	i := slices.IndexFunc(s.views, func(v View) bool { return v.ID == id })
 	if i < 0 {
-		s.unhandled = append(s.unhandled, "SubmitView: no view "+id)
+		s.unhandled.Add("SubmitView: no view " + id)
 		s.mu.Unlock()
 		return ""
 	}
@@ -250,14 +255,14 @@ func (s *Server) SubmitView(id string, values map[string]string) string {
 		n := utf8.RuneCountInString(values[in.ActionID])
 		switch {
 		case n == 0 && !in.Optional:
-			s.unhandled = append(s.unhandled, "SubmitView: required input "+in.ActionID+" left empty")
+			s.unhandled.Add("SubmitView: required input " + in.ActionID + " left empty")
 		case in.MaxLength > 0 && n > in.MaxLength:
-			s.unhandled = append(s.unhandled, fmt.Sprintf("SubmitView: input %s of %d characters, max_length %d", in.ActionID, n, in.MaxLength))
+			s.unhandled.Add(fmt.Sprintf("SubmitView: input %s of %d characters, max_length %d", in.ActionID, n, in.MaxLength))
 		}
 	}
 	for k := range values {
 		if !slices.ContainsFunc(v.Inputs, func(in Input) bool { return in.ActionID == k }) {
-			s.unhandled = append(s.unhandled, "SubmitView: the view has no input "+k)
+			s.unhandled.Add("SubmitView: the view has no input " + k)
 		}
 	}
 	inv := s.invocationLocked(adapters.ChannelRef{Platform: "slack", ChatID: v.Channel}, v.User, "")
@@ -287,7 +292,7 @@ func (s *Server) recordViewAckLocked(e *envelope, payload json.RawMessage) {
 	}
 	if len(payload) > 0 && string(payload) != "null" {
 		if err := json.Unmarshal(payload, &ack); err != nil {
-			s.unhandled = append(s.unhandled, "view_submission ack: "+err.Error())
+			s.unhandled.Add("view_submission ack: " + err.Error())
 			return
 		}
 	}
@@ -298,11 +303,11 @@ func (s *Server) recordViewAckLocked(e *envelope, payload json.RawMessage) {
 	case "errors":
 		for block := range ack.Errors {
 			if !slices.ContainsFunc(v.Inputs, func(in Input) bool { return in.BlockID == block }) {
-				s.unhandled = append(s.unhandled, "view_submission ack: errors for "+block+", which is no input block")
+				s.unhandled.Add("view_submission ack: errors for " + block + ", which is no input block")
 			}
 		}
 		v.Errors = ack.Errors
 	default:
-		s.unhandled = append(s.unhandled, "view_submission ack: response_action "+ack.ResponseAction+" the fake does not know")
+		s.unhandled.Add("view_submission ack: response_action " + ack.ResponseAction + " the fake does not know")
 	}
 }

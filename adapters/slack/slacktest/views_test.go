@@ -13,7 +13,9 @@ import (
 // TestViewsOpenAsSlackDoes: a trigger_id opens one modal, within 3 s; a modal Slack would refuse
 // is invalid_arguments, and recorded.
 func TestViewsOpenAsSlackDoes(t *testing.T) {
-	text := func(s string) *slack.TextBlockObject { return slack.NewTextBlockObject(slack.PlainTextType, s, false, false) }
+	text := func(s string) *slack.TextBlockObject {
+		return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+	}
 	form := func(title string, submit bool) slack.ModalViewRequest {
 		v := slack.ModalViewRequest{Type: slack.VTModal, Title: text(title), CallbackID: "form",
 			Blocks: slack.Blocks{BlockSet: []slack.Block{

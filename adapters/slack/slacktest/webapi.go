@@ -225,9 +225,7 @@ func (s *Server) readContent(method string, p url.Values) (content, map[string]a
 	}
 	btns, err := buttons(c.blocks)
 	if err != nil {
-		s.mu.Lock()
-		s.unhandled = append(s.unhandled, method+": invalid_blocks: "+err.Error())
-		s.mu.Unlock()
+		s.unhandled.Add(method + ": invalid_blocks: " + err.Error())
 		return c, slackError("invalid_blocks")
 	}
 	c.buttons = btns

@@ -60,7 +60,7 @@ func (s *Server) messageText(w http.ResponseWriter, method, tooLong string, p ma
 			return "", nil, false
 		}
 	default:
-		s.unhandled = append(s.unhandled, method+" parse_mode="+p["parse_mode"])
+		s.unhandled.Add(method + " parse_mode=" + p["parse_mode"])
 		fail(w, http.StatusBadRequest, "Bad Request: the fake only parses HTML", nil)
 		return "", nil, false
 	}

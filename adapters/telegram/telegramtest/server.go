@@ -20,6 +20,7 @@ import (
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
+	"github.com/discourse-chatbot/discourse-chatbot/internal/fakehttp"
 )
 
 // Token is the bot token the fake accepts; any other is answered 401 Unauthorized.
@@ -85,7 +86,7 @@ type Server struct {
 	webhook    string
 	commands   []BotCommand
 	calls      map[string]int
-	unhandled  []string
+	unhandled  fakehttp.Unhandled
 	clock      int64
 }
 
@@ -148,11 +149,7 @@ func (s *Server) Close() {
 }
 
 // Unhandled lists the requests the fake did not understand; tests check it is empty.
-func (s *Server) Unhandled() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.unhandled)
-}
+func (s *Server) Unhandled() []string { return s.unhandled.List() }
 
 // Calls returns how many times a Bot API method was called.
 func (s *Server) Calls(method string) int {
@@ -377,9 +374,7 @@ func readParams(r *http.Request) (map[string]string, error) {
 }
 
 func (s *Server) unhandle(w http.ResponseWriter, what string, status int, desc string) {
-	s.mu.Lock()
-	s.unhandled = append(s.unhandled, what)
-	s.mu.Unlock()
+	s.unhandled.Add(what)
 	fail(w, status, desc, nil)
 }
 

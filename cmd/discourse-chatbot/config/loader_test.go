@@ -126,7 +126,7 @@ func TestParseErrors(t *testing.T) {
 			`config: rules[0].channel (line 5): channel "irc:#x": unknown platform "irc" (slack, telegram, discord, mattermost, matrix, console)`},
 		{"rule filter",
 			minimal + "rules:\n  - {channel: slack:C1, filter: watch}\n  - channel: slack:C1\n    filter: loud\n",
-			`config: rules[1].filter (line 7): "loud" is not watch, follow, mute or thread`},
+			`config: rules[1].filter (line 7): "loud" is not watch, follow, mute, thread or tag_added`},
 		{"rule with category and group",
 			minimal + "rules:\n  - channel: slack:C1\n    filter: watch\n    category: news\n    group: staff\n",
 			`config: rules[0].group (line 8): a rule takes one of category, group or mention, not category and group`},

@@ -160,11 +160,11 @@ func (v *validator) rule(path string, r *SeedRule) {
 	}
 	filter := strings.ToLower(r.Filter)
 	switch filter {
-	case "watch", "follow", "mute", "thread":
+	case "watch", "follow", "mute", "thread", "tag_added":
 	case "":
-		v.fail(path+".filter", "required (watch, follow, mute or thread)")
+		v.fail(path+".filter", "required (watch, follow, mute, thread or tag_added)")
 	default:
-		v.fail(path+".filter", "%q is not watch, follow, mute or thread", r.Filter)
+		v.fail(path+".filter", "%q is not watch, follow, mute, thread or tag_added", r.Filter)
 	}
 	var set []string
 	for _, k := range []struct{ key, val string }{{"category", r.Category}, {"group", r.Group}, {"mention", r.Mention}} {

@@ -1,0 +1,37 @@
+// Package fakehttp holds what the fake servers of the chat platforms and of the forum
+// (discordtest, slacktest, discoursetest, …) share: the record of what a fake did not understand.
+// A fake answers such a request with an error and records it, and tests check that the record is
+// empty, so that a fake fails loudly instead of quietly answering something made up.
+package fakehttp
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+)
+
+// Unhandled records what a fake did not understand: requests ("POST /api/foo.bar: unknown
+// method"), websocket messages, injections that named nothing the fake knows. Its zero value is
+// ready; it is safe for concurrent use and takes no lock of the fake's, so a fake may record
+// while it holds its own.
+type Unhandled struct {
+	mu   sync.Mutex
+	list []string
+}
+
+// Add records what was not understood.
+func (u *Unhandled) Add(what string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.list = append(u.list, what)
+}
+
+// Addf records fmt.Sprintf(format, args...).
+func (u *Unhandled) Addf(format string, args ...any) { u.Add(fmt.Sprintf(format, args...)) }
+
+// List returns what was recorded, oldest first; nil when the fake understood everything.
+func (u *Unhandled) List() []string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return slices.Clone(u.list)
+}

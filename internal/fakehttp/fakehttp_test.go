@@ -1,0 +1,47 @@
+package fakehttp
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+)
+
+func TestUnhandledKeepsEveryRecordInOrder(t *testing.T) {
+	var u Unhandled
+	if l := u.List(); l != nil {
+		t.Fatalf("a new Unhandled lists %q, want nothing", l)
+	}
+	u.Add("GET /a")
+	u.Addf("%s %s: %d", "POST", "/b", 400)
+	want := []string{"GET /a", "POST /b: 400"}
+	got := u.List()
+	if !slices.Equal(got, want) {
+		t.Fatalf("List = %q, want %q", got, want)
+	}
+	got[0] = "changed"
+	if u.List()[0] != "GET /a" {
+		t.Error("changing List's answer changed the record")
+	}
+}
+
+// TestUnhandledConcurrent: records from many goroutines all arrive, and -race finds no race
+// between them and List.
+func TestUnhandledConcurrent(t *testing.T) {
+	var u Unhandled
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			u.Addf("request %d", i)
+			_ = u.List()
+		})
+	}
+	wg.Wait()
+	got := u.List()
+	slices.Sort(got)
+	for i := range 20 {
+		if _, ok := slices.BinarySearch(got, fmt.Sprintf("request %d", i)); !ok {
+			t.Errorf("request %d is missing from %q", i, got)
+		}
+	}
+}
