@@ -25,7 +25,8 @@ type metrics struct {
 	postsSeen prometheus.Counter
 	queued    *prometheus.CounterVec
 	sent      *prometheus.CounterVec
-	// changes counts forum changes queued (edit, delete, recover); changesApplied those done in chat.
+	// changes counts forum changes queued (edit, delete, recover, and the announcements moved and
+	// tag_added); changesApplied those done in chat.
 	changes, changesApplied *prometheus.CounterVec
 	failed                  *prometheus.CounterVec
 	parked                  *prometheus.CounterVec
@@ -54,7 +55,7 @@ func newMetrics(st state.Store) *metrics {
 		sent: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "discourse_chatbot_notifications_sent_total", Help: "Notifications delivered."}, []string{"platform"}),
 		changes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "discourse_chatbot_changes_queued_total", Help: "Forum changes of notified posts queued for chat, by kind (edit, delete, recover)."}, []string{"kind"}),
+			Name: "discourse_chatbot_changes_queued_total", Help: "Forum changes queued for chat, by kind: edit, delete, recover (of notified posts), moved and tag_added (announcements of a topic moved into a category, or gaining a tag)."}, []string{"kind"}),
 		changesApplied: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "discourse_chatbot_changes_applied_total", Help: "Forum changes carried out in chat, by platform and kind."}, []string{"platform", "kind"}),
 		failed: prometheus.NewCounterVec(prometheus.CounterOpts{

@@ -69,8 +69,10 @@ func TestTopicMovesAndNewTagsAnnouncedOnce(t *testing.T) {
 			t.Fatalf("a topic in general was announced %d times before any change", n)
 		}
 
+		start := time.Now()
 		forum.MoveTopic(topicID, forum.cat["meta"])
 		waitUntil(t, "the move into meta announced", func() bool { return len(mentioning(fake, ch, title)) == 1 })
+		t.Logf("move → chat: %s (debounce %s)", time.Since(start).Round(time.Millisecond), 300*time.Millisecond)
 		if moved := mentioning(fake, ch, title)[0]; !strings.Contains(moved.Text, "Meta") {
 			t.Errorf("the move's announcement does not name the new category: %q", moved.Text)
 		}
