@@ -19,6 +19,7 @@ import (
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
+	"github.com/discourse-chatbot/discourse-chatbot/internal/poll"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
 
@@ -64,13 +65,7 @@ func benchCommand(b *testing.B, rec *recorder, ch, text, want string) {
 // benchUntil checks cond every tick until it holds, and fails the benchmark past benchWait.
 func benchUntil(b *testing.B, what string, tick time.Duration, cond func() bool) {
 	b.Helper()
-	deadline := time.Now().Add(benchWait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			b.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(tick)
-	}
+	poll.Wait{Limit: benchWait, Every: tick}.Until(b, what, cond)
 }
 
 // benchSentCount is how many notifications rec holds; cheaper than rec.all() for big bursts.

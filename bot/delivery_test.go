@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/internal/poll"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
 
@@ -81,16 +82,11 @@ func TestDeliveryKeepsErrorVisibleWhileFailing(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.Wake()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	if !(poll.Wait{Limit: 10 * time.Second, Every: 10 * time.Millisecond}).Within(func() bool {
 		ch, err := st.Channel(t.Context(), "console:a")
-		if err == nil && ch.LastError != "" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("a failing channel shows no error")
-		}
-		time.Sleep(10 * time.Millisecond)
+		return err == nil && ch.LastError != ""
+	}) {
+		t.Fatal("a failing channel shows no error")
 	}
 	stop()
 	if stats, _ := st.OutboxStats(t.Context()); stats.Pending != 1 {
@@ -171,16 +167,13 @@ func TestDeliveryThreads(t *testing.T) {
 
 func waitStats(t *testing.T, st state.Store, cond func(state.OutboxStats) bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		s, err := st.OutboxStats(t.Context())
-		if err == nil && cond(s) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("outbox stats never matched: %+v %v", s, err)
-		}
-		time.Sleep(10 * time.Millisecond)
+	var s state.OutboxStats
+	var err error
+	if !(poll.Wait{Limit: 10 * time.Second, Every: 10 * time.Millisecond}).Within(func() bool {
+		s, err = st.OutboxStats(t.Context())
+		return err == nil && cond(s)
+	}) {
+		t.Fatalf("outbox stats never matched: %+v %v", s, err)
 	}
 }
 

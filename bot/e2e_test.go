@@ -17,6 +17,7 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
 	"github.com/discourse-chatbot/discourse-chatbot/discourse/discoursetest"
+	"github.com/discourse-chatbot/discourse-chatbot/internal/poll"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
 
@@ -138,13 +139,7 @@ func runTestBot(t *testing.T, forumURL, db string, build func(state.Store) []ada
 // waitUntil polls cond until it holds, failing the test after 20 s.
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	poll.Wait{Limit: 20 * time.Second}.Until(t, what, cond)
 }
 
 // startBot runs the bot against forum with a recording chat (platform "console") until the test
@@ -381,10 +376,7 @@ func TestHealthAndMetrics(t *testing.T) {
 	r.bot <- b
 	get := func(path string) (int, string) {
 		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for b.HTTPAddr() == "" && time.Now().Before(deadline) {
-			time.Sleep(5 * time.Millisecond)
-		}
+		poll.Wait{Limit: 10 * time.Second}.Within(func() bool { return b.HTTPAddr() != "" }) // else the request fails
 		resp, err := http.Get("http://" + b.HTTPAddr() + path)
 		if err != nil {
 			t.Fatal(err)

@@ -39,6 +39,7 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack/slacktest"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/telegram"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/telegram/telegramtest"
+	"github.com/discourse-chatbot/discourse-chatbot/internal/poll"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
 
@@ -566,11 +567,5 @@ func runPaceBot(b *testing.B, forum *site, st state.Store, ad adapters.Adapter) 
 // benchUntilFor checks cond every 10 ms until it holds, and fails the benchmark past limit.
 func benchUntilFor(b *testing.B, what string, limit time.Duration, cond func() bool) {
 	b.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			b.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	poll.Wait{Limit: limit, Every: 10 * time.Millisecond}.Until(b, what, cond)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
+	"github.com/discourse-chatbot/discourse-chatbot/internal/poll"
 )
 
 func TestFirstStartDoesNotFlood(t *testing.T) {
@@ -240,11 +241,5 @@ func TestRunStopsWithContext(t *testing.T) {
 // waitFor polls cond until it holds, failing the test after 10 s.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	poll.Wait{Limit: 10 * time.Second, Every: time.Millisecond}.Until(t, what, cond)
 }

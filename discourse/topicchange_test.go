@@ -27,14 +27,7 @@ func TestTopicChangeCostsOneTopicRequest(t *testing.T) {
 		ChangeDelay:  100 * time.Millisecond,
 	})
 	liveRun(t, p, cur)
-	waitFor(t, "a long poll on /topic/1", func() bool {
-		asks := f.MessageBusAsks()
-		if len(asks) == 0 {
-			return false
-		}
-		_, ok := asks[len(asks)-1][discourse.TopicChannel(1)]
-		return ok && f.HeldPolls() == 1
-	})
+	waitTopicPoll(t, f, 1)
 	topicPath, postPath := "/t/1.json", fmt.Sprintf("/posts/%d.json", ids[0])
 	before := f.Requests(topicPath)
 

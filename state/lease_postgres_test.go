@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/discourse-chatbot/discourse-chatbot/internal/poll"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
 
@@ -127,13 +128,7 @@ func TestPostgresSessionLossMidBurstSendsNothingTwice(t *testing.T) {
 // waitUntil polls cond every 5 ms for up to 30 s.
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	poll.Wait{Limit: 30 * time.Second}.Until(t, what, cond)
 }
 
 // takeLead takes s's lead within 30 s.

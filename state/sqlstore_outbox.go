@@ -20,21 +20,8 @@ func (s *sqlStore) Enqueue(ctx context.Context, items []OutboxItem, cursor strin
 			return err
 		}
 		for _, it := range items {
-			created := it.CreatedAt
-			if created.IsZero() {
-				created = now
-			}
-			payload := it.Payload
-			if payload == nil {
-				payload = []byte{}
-			}
-			kind := it.Kind
-			if kind == "" {
-				kind = Notify
-			}
-			if _, err := s.txExec(ctx, tx, insertOutbox, it.Channel, it.TopicID, it.PostID, it.Thread,
-				payload, created.UnixMicro(), string(kind)); err != nil {
-				return fmt.Errorf("insert row for %q: %w", it.Channel, err)
+			if _, err := s.insertItem(ctx, tx, it, now); err != nil {
+				return err
 			}
 		}
 		if cursor == "" {
@@ -45,6 +32,26 @@ func (s *sqlStore) Enqueue(ctx context.Context, items []OutboxItem, cursor strin
 		}
 		return nil
 	})
+}
+
+// insertItem stores it as a pending row in tx and returns it as stored: a zero CreatedAt is now,
+// an empty Kind Notify.
+func (s *sqlStore) insertItem(ctx context.Context, tx *sql.Tx, it OutboxItem, now time.Time) (OutboxItem, error) {
+	if it.CreatedAt.IsZero() {
+		it.CreatedAt = now
+	}
+	if it.Kind == "" {
+		it.Kind = Notify
+	}
+	payload := it.Payload
+	if payload == nil {
+		payload = []byte{}
+	}
+	if _, err := s.txExec(ctx, tx, insertOutbox, it.Channel, it.TopicID, it.PostID, it.Thread,
+		payload, it.CreatedAt.UnixMicro(), string(it.Kind)); err != nil {
+		return it, fmt.Errorf("insert row for %q: %w", it.Channel, err)
+	}
+	return it, nil
 }
 
 // PendingChannels returns the channels with pending rows, by ref.

@@ -61,25 +61,9 @@ func (s *sqlStore) TopicState(ctx context.Context, topicID int64) (TopicState, b
 
 // SeenTopics implements Store.
 func (s *sqlStore) SeenTopics(ctx context.Context, since time.Time, limit int) ([]int64, error) {
-	rows, err := s.r.QueryContext(ctx,
+	return queryRows(ctx, s.r, "recently seen topics", scanColumn[int64],
 		`SELECT topic_id FROM topic_states WHERE seen_at >= $1 ORDER BY seen_at DESC, topic_id DESC LIMIT $2`,
 		since.UnixMicro(), sqlLimit(limit))
-	if err != nil {
-		return nil, fmt.Errorf("recently seen topics: %w", err)
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("recently seen topics: %w", err)
-		}
-		out = append(out, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("recently seen topics: %w", err)
-	}
-	return out, nil
 }
 
 // ChangeTopic implements Store.
@@ -121,20 +105,9 @@ func (s *sqlStore) ChangeTopic(ctx context.Context, st TopicState, heardIn int64
 			if !fresh {
 				continue // told before: a move back and forth, a tag removed and added again, a replay
 			}
-			it := a.Item
-			if it.CreatedAt.IsZero() {
-				it.CreatedAt = now
-			}
-			if it.Kind == "" {
-				it.Kind = Notify
-			}
-			payload := it.Payload
-			if payload == nil {
-				payload = []byte{}
-			}
-			if _, err := s.txExec(ctx, tx, insertOutbox, it.Channel, it.TopicID, it.PostID, it.Thread,
-				payload, it.CreatedAt.UnixMicro(), string(it.Kind)); err != nil {
-				return fmt.Errorf("insert row for %q: %w", it.Channel, err)
+			it, err := s.insertItem(ctx, tx, a.Item, now)
+			if err != nil {
+				return err
 			}
 			queued = append(queued, it)
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/internal/poll"
 )
 
 // Posted is one message the fake server received from the bot, flattened to text.
@@ -468,13 +469,7 @@ func testEscaping(t *testing.T, setup Setup) {
 // WaitFor polls cond until it holds, failing the test after 10 s.
 func WaitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	poll.Wait{Limit: 10 * time.Second}.Until(t, what, cond)
 }
 
 // posted returns the message with that id in ch as the fake sees it now.

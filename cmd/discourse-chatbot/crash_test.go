@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
+	"github.com/discourse-chatbot/discourse-chatbot/internal/poll"
 )
 
 // consoleOutput collects the notifications a running binary prints, by topic title.
@@ -68,15 +69,11 @@ func startRun(t *testing.T, dir, cfg string, out *consoleOutput) *exec.Cmd {
 	return cmd
 }
 
+// waitUntil polls cond until it holds, failing the test after 60 s (the binary is slow to start
+// on a loaded machine).
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	poll.Wait{Limit: 60 * time.Second}.Until(t, what, cond)
 }
 
 // TestKillDuringDeliveryLosesNothing kills the real binary with SIGKILL while it delivers a burst,

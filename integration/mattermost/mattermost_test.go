@@ -31,6 +31,7 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
 	"github.com/discourse-chatbot/discourse-chatbot/discourse/discoursetest"
 	"github.com/discourse-chatbot/discourse-chatbot/integration/mattermost/fixture"
+	"github.com/discourse-chatbot/discourse-chatbot/internal/poll"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 	"github.com/discourse-chatbot/discourse-chatbot/transcript/transcripttest"
 )
@@ -597,13 +598,7 @@ func (s *suite) mentions(t *testing.T, channelID, user string) int64 {
 // waitFor polls cond every 100 ms until it holds, failing the test after d.
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	poll.Wait{Limit: d, Every: 100 * time.Millisecond}.Until(t, what, cond)
 }
 
 func must(t *testing.T, what string, resp *model.Response, err error) {
