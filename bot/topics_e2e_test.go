@@ -156,7 +156,7 @@ func TestTopicChangesNotRepeatedAfterRestart(t *testing.T) {
 	forum.AddTag("security")
 	db := filepath.Join(t.TempDir(), "bot.db")
 	rec1 := newRecorder("console")
-	r1 := startBot(t, forum, rec1, db, followChanges)
+	r1 := startBot(t, forum, rec1, db, followChanges, func(o *Options) { o.HTTPListen = "127.0.0.1:0" })
 	mustReply(t, r1.rec.command(t, "console:a", "watch support"), "support")
 	mustReply(t, r1.rec.command(t, "console:a", "tag_added tag:security"), "security")
 	topicID, _ := forum.CreateTopic("Moved and tagged", "<p>x</p>", "bob", forum.cat["general"])
@@ -166,6 +166,17 @@ func TestTopicChangesNotRepeatedAfterRestart(t *testing.T) {
 	forum.TagTopic(topicID, "security")
 	rec1.waitFor(t, "the tag", func(s []sentNote) bool { return len(titles(s)) == 2 })
 	r1.settle(t)
+	b1 := <-r1.bot
+	r1.bot <- b1
+	_, scraped := scrape(t, b1.HTTPAddr(), "/metrics")
+	for series, want := range map[string]float64{
+		`discourse_chatbot_changes_queued_total{kind="moved"}`:     1,
+		`discourse_chatbot_changes_queued_total{kind="tag_added"}`: 1,
+	} {
+		if got := metricValue(t, scraped, series); got != want {
+			t.Errorf("%s = %v, want %v", series, got, want)
+		}
+	}
 	if err := r1.stop(); err != nil {
 		t.Fatal(err)
 	}

@@ -201,17 +201,23 @@ func (s *Server) HeldPolls() int {
 }
 
 // publishLatest publishes a topic's bump on /latest, as TopicTrackingState.publish_latest does
-// for every new post outside private messages. s.mu is held.
+// for every new post outside private messages, its payload carrying the topic's category and
+// tags. PostRevisor calls it only when an edit bumps the topic (a new version of its last post);
+// the fake's moves and tag changes do not bump. s.mu is held.
 func (s *Server) publishLatest(t *topic) {
 	var cat any
 	if t.categoryID != 0 {
 		cat = t.categoryID
 	}
-	s.publish("/latest", map[string]any{
-		"topic_id":     t.id,
-		"message_type": "latest",
-		"payload":      map[string]any{"bumped_at": stamp(s.clock()), "category_id": cat, "archetype": t.archetype},
-	})
+	payload := map[string]any{"bumped_at": stamp(s.clock()), "category_id": cat, "archetype": t.archetype}
+	if len(t.tags) > 0 { // with tagging on, the topic's tags, when it has some
+		ids := make([]int, len(t.tags))
+		for i, name := range t.tags {
+			ids[i] = s.tagID(name)
+		}
+		payload["tags"], payload["topic_tag_ids"] = append([]string(nil), t.tags...), ids
+	}
+	s.publish("/latest", map[string]any{"topic_id": t.id, "message_type": "latest", "payload": payload})
 }
 
 // backlog is what client u, having seen the last ids, is due (Client#backlog): the messages
