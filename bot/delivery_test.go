@@ -14,12 +14,10 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
 
+// openStore opens a SQLite store of its own for the test, closed when the test ends.
 func openStore(t testing.TB) state.Store {
 	t.Helper()
-	st, err := state.Open(context.Background(), "sqlite", filepath.Join(t.TempDir(), "bot.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openTestStore(t, filepath.Join(t.TempDir(), "bot.db"))
 	t.Cleanup(func() { st.Close() })
 	return st
 }

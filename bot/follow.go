@@ -74,10 +74,10 @@ func (b *Bot) handleChange(ctx context.Context, c discourse.Change) {
 	var payload []byte
 	restricted := false
 	if c.Kind != discourse.PostRemoved {
-		// As for new posts: a post that may stay in a public channel, or whose topic's move or
-		// new tags may be announced in one, is checked against categories asked for after the
-		// post was read.
-		if (c.Topic || b.anyPublic(chs)) && !c.Post.IsPrivateMessage() {
+		// As for new posts: a post that may stay in a public channel is checked against
+		// categories asked for after the post was read (a topic's move or new tags announced in
+		// one are checked in followTopic, only when they are).
+		if b.anyPublic(chs) && !c.Post.IsPrivateMessage() {
 			if err := b.catalog.CategoriesSince(ctx, c.Post.ReadAt); err != nil {
 				log.Error("follow forum changes: read the forum's categories; the change is not followed", "err", err)
 				return

@@ -134,6 +134,46 @@ func (b *Bot) followTopic(ctx context.Context, p discourse.Post) (moved bool) {
 		}
 		return false
 	}
+	// The announcements the rules ask for, on the platforms enabled.
+	type candidate struct {
+		match   Match
+		ref     adapters.ChannelRef
+		notices []state.TopicNotice
+	}
+	var cands []candidate
+	public := false
+	consider := func(match Match, notices []state.TopicNotice) {
+		ref, err := adapters.ParseChannelRef(match.Channel)
+		if err != nil || b.adapters[ref.Platform] == nil {
+			return // a rule for a platform that is not enabled
+		}
+		public = public || !b.privateChannel(ref)
+		cands = append(cands, candidate{match, ref, notices})
+	}
+	m := b.matcher.Load()
+	var heardIn int64
+	if moved {
+		heardIn = prev.CategoryID
+		inCat := []state.TopicNotice{{Kind: state.NoticeCategory, Value: strconv.FormatInt(now.CategoryID, 10)}}
+		for _, match := range m.MatchMoved(p) {
+			consider(match, inCat)
+		}
+	}
+	for _, tm := range m.MatchTagsAdded(p, added) {
+		var notices []state.TopicNotice
+		for _, t := range tm.Tags {
+			notices = append(notices, state.TopicNotice{Kind: state.NoticeTag, Value: t})
+		}
+		consider(tm.Match, notices)
+	}
+	// As for new posts: an announcement bound for a public channel is checked against categories
+	// asked for after the topic was read (a category made restricted just now must not leak).
+	if public {
+		if err := b.catalog.CategoriesSince(ctx, p.ReadAt); err != nil {
+			log.Error("follow a topic's change: read the forum's categories; the change is not followed", "err", err)
+			return moved
+		}
+	}
 	restricted, err := b.restricted(ctx, p)
 	if err != nil {
 		log.Error("follow a topic's change: look up its category; the change is not followed", "err", err)
@@ -144,42 +184,22 @@ func (b *Bot) followTopic(ctx context.Context, p discourse.Post) (moved bool) {
 		log.Error("follow a topic's change: encode the post", "err", err)
 		return moved
 	}
-	m := b.matcher.Load()
 	var anns []state.TopicAnnouncement
 	index := map[string]int{}
-	add := func(match Match, notices []state.TopicNotice) {
-		ref, err := adapters.ParseChannelRef(match.Channel)
-		if err != nil || b.adapters[ref.Platform] == nil {
-			return // a rule for a platform that is not enabled
+	for _, c := range cands {
+		if restricted && !b.privateChannel(c.ref) {
+			continue // forum secrets never reach a channel not on access.private_channels
 		}
-		if restricted && !b.privateChannel(ref) {
-			return // forum secrets never reach a channel not on access.private_channels
+		if i, ok := index[c.match.Channel]; ok { // moved and tagged at once: one message
+			anns[i].Notices = append(anns[i].Notices, c.notices...)
+			continue
 		}
-		if i, ok := index[match.Channel]; ok { // moved and tagged at once: one message
-			anns[i].Notices = append(anns[i].Notices, notices...)
-			return
-		}
-		index[match.Channel] = len(anns)
+		index[c.match.Channel] = len(anns)
 		anns = append(anns, state.TopicAnnouncement{
-			Item: state.OutboxItem{Channel: match.Channel, TopicID: p.TopicID, PostID: p.ID,
-				Thread: match.Rule.Filter == state.Thread, Payload: payload, CreatedAt: now.SeenAt},
-			Notices: notices,
+			Item: state.OutboxItem{Channel: c.match.Channel, TopicID: p.TopicID, PostID: p.ID,
+				Thread: c.match.Rule.Filter == state.Thread, Payload: payload, CreatedAt: now.SeenAt},
+			Notices: c.notices,
 		})
-	}
-	var heardIn int64
-	if moved {
-		heardIn = prev.CategoryID
-		inCat := []state.TopicNotice{{Kind: state.NoticeCategory, Value: strconv.FormatInt(now.CategoryID, 10)}}
-		for _, match := range m.MatchMoved(p) {
-			add(match, inCat)
-		}
-	}
-	for _, tm := range m.MatchTagsAdded(p, added) {
-		var notices []state.TopicNotice
-		for _, t := range tm.Tags {
-			notices = append(notices, state.TopicNotice{Kind: state.NoticeTag, Value: t})
-		}
-		add(tm.Match, notices)
 	}
 	queued, err := b.store.ChangeTopic(ctx, now, heardIn, anns)
 	if err != nil {

@@ -64,7 +64,7 @@ func TestTopicMovesAndNewTagsAnnouncedOnce(t *testing.T) {
 		topicID, postID := forum.CreateTopic(title, "<p>It loops.</p>", "alice", forum.cat["general"])
 		followed(t, forum, topicID)
 		topicPath, postPath := fmt.Sprintf("/t/%d.json", topicID), fmt.Sprintf("/posts/%d.json", postID)
-		fetched := forum.Requests(topicPath)
+		fetched, sites := forum.Requests(topicPath), forum.Requests("/site.json")
 		if n := len(mentioning(fake, ch, title)); n != 0 {
 			t.Fatalf("a topic in general was announced %d times before any change", n)
 		}
@@ -103,6 +103,14 @@ func TestTopicMovesAndNewTagsAnnouncedOnce(t *testing.T) {
 		}
 		if n := forum.Requests(topicPath) - fetched; n != 6 {
 			t.Errorf("six changes cost %d requests of %s; want one each", n, topicPath)
+		}
+		// The categories are read again (one request) for a change that may reach a public
+		// channel, so that a category made restricted just before does not leak: at most once
+		// for each of the seven changes (the sentinel's included), never twice.
+		if n := forum.Requests("/site.json") - sites; n > 7 {
+			t.Errorf("seven changes cost %d requests of /site.json; want at most one each", n)
+		} else {
+			t.Logf("seven changes: 7 topic requests, %d of /site.json", n)
 		}
 
 		command(t, fake, ch, "status", "Forum changes followed")

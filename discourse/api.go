@@ -278,26 +278,33 @@ func (c *Client) CreatePost(ctx context.Context, p NewPost) (CreatedPost, error)
 
 // UserID returns the id of the API user (GET /u/{username}.json).
 func (c *Client) UserID(ctx context.Context) (int64, error) {
-	var w struct {
-		User struct {
-			ID int64 `json:"id"`
-		} `json:"user"`
-	}
-	if err := c.call(ctx, "GET", "/u/"+url.PathEscape(c.user)+".json", nil, nil, &w); err != nil {
+	u, err := c.apiUser(ctx)
+	if err != nil {
 		return 0, fmt.Errorf("forum user %q: %w", c.user, err)
 	}
-	return w.User.ID, nil
+	return u.ID, nil
+}
+
+// apiUserJSON is what the client reads of the API user's profile.
+type apiUserJSON struct {
+	ID       int64  `json:"id"`
+	Username string `json:"username"`
+}
+
+// apiUser reads the API user's profile (GET /u/{username}.json).
+func (c *Client) apiUser(ctx context.Context) (apiUserJSON, error) {
+	var w struct {
+		User apiUserJSON `json:"user"`
+	}
+	err := c.call(ctx, "GET", "/u/"+url.PathEscape(c.user)+".json", nil, nil, &w)
+	return w.User, err
 }
 
 // CheckAuth verifies the API key and username by reading the API user's profile
 // (GET /u/{username}.json); a wrong key or username yields an error wrapping ErrAuth.
 func (c *Client) CheckAuth(ctx context.Context) (string, error) {
-	var w struct {
-		User struct {
-			Username string `json:"username"`
-		} `json:"user"`
-	}
-	if err := c.call(ctx, "GET", "/u/"+url.PathEscape(c.user)+".json", nil, nil, &w); err != nil {
+	u, err := c.apiUser(ctx)
+	if err != nil {
 		if IsNotFound(err) {
 			return "", fmt.Errorf("check forum user %q: no such user (forum.api_username): %w", c.user, err)
 		}
@@ -306,5 +313,5 @@ func (c *Client) CheckAuth(ctx context.Context) (string, error) {
 		}
 		return "", fmt.Errorf("reach the forum: %w", err)
 	}
-	return w.User.Username, nil
+	return u.Username, nil
 }

@@ -92,11 +92,16 @@ func (s *sqlStore) prepare(ctx context.Context) error {
 	return nil
 }
 
+// prepared returns query's prepared statement, nil when it has none.
+func (s *sqlStore) prepared(query string) *sql.Stmt {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stmts[query]
+}
+
 // txExec runs query in tx, through its prepared statement when it has one.
 func (s *sqlStore) txExec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
-	s.mu.Lock()
-	st := s.stmts[query]
-	s.mu.Unlock()
+	st := s.prepared(query)
 	if st == nil {
 		return tx.ExecContext(ctx, query, args...)
 	}
@@ -106,9 +111,7 @@ func (s *sqlStore) txExec(ctx context.Context, tx *sql.Tx, query string, args ..
 
 // txQueryRow runs a one-row query in tx, through its prepared statement when it has one.
 func (s *sqlStore) txQueryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
-	s.mu.Lock()
-	st := s.stmts[query]
-	s.mu.Unlock()
+	st := s.prepared(query)
 	if st == nil {
 		return tx.QueryRowContext(ctx, query, args...)
 	}
