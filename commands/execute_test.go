@@ -91,6 +91,8 @@ func TestReplies(t *testing.T) {
 		groupRule(4, privCh, state.GroupMention, state.Watch, "devs"),
 		rule(5, privCh, state.Follow, 99),
 		rule(6, privCh, state.Thread, 0, "release"),
+		rule(7, privCh, state.TagAdded, 3, "ui"),
+		rule(8, privCh, state.TagAdded, 0),
 	}
 	tests := []struct {
 		name     string
@@ -116,7 +118,9 @@ func TestReplies(t *testing.T) {
 				"3. mute all categories\n" +
 				"4. thread all categories with tag release\n" +
 				"5. watch support/bugs with tag bug or crash\n" +
-				"6. follow deleted category #99\n"},
+				"6. follow deleted category #99\n" +
+				"7. tag_added support/bugs gaining tag ui\n" +
+				"8. tag_added all categories gaining any tag\n"},
 		{name: "status shows the last delivery error", rules: statusRules[1:2], as: privAdm, cmd: "status",
 			setup: func(x *execEnv) {
 				x.store.setError(privCh.String(), "channel_not_found", time.Date(2025, 3, 4, 5, 6, 0, 0, time.UTC))
@@ -138,6 +142,10 @@ func TestReplies(t *testing.T) {
 		{name: "watch a category", as: admin, cmd: "watch support", created: "watch support"},
 		{name: "follow a subcategory with tags", as: admin, cmd: "follow Support/Bugs tag:crash,bug", created: "follow support/bugs with tag bug or crash"},
 		{name: "a tag for all categories", as: admin, cmd: "thread tag:release", created: "thread all categories with tag release"},
+		{name: "tag_added on a category", as: admin, cmd: "tag_added support tag:ui", created: "tag_added support gaining tag ui"},
+		{name: "tag_added of any tag anywhere", as: admin, cmd: "tag_added", created: "tag_added all categories gaining any tag"},
+		{name: "tag_added of an unknown tag", as: admin, cmd: "tag_added tag:nope",
+			want: "There is no tag nope on the forum. Tags: bug, crash, release, ui. See /discourse help."},
 		{name: "a category without a slug goes by <id>-category", as: admin, cmd: "watch 8-category", created: "watch 8-category"},
 		{name: "unknown category lists the public ones", as: admin, cmd: "watch nope",
 			want: "There is no category nope here. " + publicCategories},
@@ -250,6 +258,7 @@ func TestHelpListsEveryCommand(t *testing.T) {
 		"@forumbot watch tag:<name>[,<name>]", "@forumbot follow", "@forumbot thread", "@forumbot mute",
 		"group:<name>", "mention:<name>", "@forumbot remove <n>", "@forumbot post [<n> | <message link>]",
 		"@forumbot post thread [<link>]", "to <topic url>", "@forumbot test", "parent/child",
+		"@forumbot tag_added [<category>] tag:<name>",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("help lacks %q:\n%s", want, got)

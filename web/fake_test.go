@@ -122,23 +122,18 @@ func (f *fakeBackend) take(id int64) error {
 	return fmt.Errorf("parked notification %d: %w", id, state.ErrNotFound)
 }
 
-func (f *fakeBackend) Retry(_ context.Context, id int64) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.take(id); err != nil {
-		return err
-	}
-	f.retried = append(f.retried, id)
-	return nil
-}
+func (f *fakeBackend) Retry(_ context.Context, id int64) error { return f.takeInto(id, &f.retried) }
 
-func (f *fakeBackend) Discard(_ context.Context, id int64) error {
+func (f *fakeBackend) Discard(_ context.Context, id int64) error { return f.takeInto(id, &f.dropped) }
+
+// takeInto takes the parked notification id and records it in done.
+func (f *fakeBackend) takeInto(id int64, done *[]int64) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.take(id); err != nil {
 		return err
 	}
-	f.dropped = append(f.dropped, id)
+	*done = append(*done, id)
 	return nil
 }
 

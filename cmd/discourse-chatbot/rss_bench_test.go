@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -10,13 +9,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
 	"github.com/discourse-chatbot/discourse-chatbot/discourse/discoursetest"
+	"github.com/discourse-chatbot/discourse-chatbot/internal/syncbuf"
 )
 
 // BenchmarkIdleRSS measures the resident memory of the real binary's `run` with the console chat,
@@ -55,7 +54,7 @@ rules:
 	}
 	defer stdin.Close()
 	cmd.Stdout = io.Discard
-	var stderr rssLog
+	var stderr syncbuf.Buffer // written from exec's copying goroutine, kept for failure messages
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
@@ -147,22 +146,4 @@ func rssOf(b *testing.B, pid int) (rss, hwm float64) {
 		b.Fatalf("/proc/%d/status has no VmRSS", pid)
 	}
 	return rss, hwm
-}
-
-// rssLog keeps the process's log, written from exec's copying goroutine, for failure messages.
-type rssLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *rssLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *rssLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }
