@@ -28,6 +28,7 @@ func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapter
 		channelID = q.Channel.ThreadID
 	}
 	var thread adapters.MessageRef
+	// threadOf reads the thread's id or link from q itself: the two thread reads are one.
 	threadRead := func(limit int) (msgs []*discordgo.Message, err error) {
 		msgs, thread, err = a.thread(ctx, q, limit)
 		return msgs, err

@@ -27,7 +27,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	s.mu.Lock()
-	s.reqs[r.URL.Path]++
+	s.reqs.Add(r.URL.Path)
 	outage := s.outage
 	s.mu.Unlock()
 	if outage {

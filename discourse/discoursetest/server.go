@@ -35,7 +35,7 @@ type Server struct {
 	nextCat       int64
 	nextGroup     int64
 	nextUser      int64
-	reqs          map[string]int
+	reqs          fakehttp.Counter
 	created       []CreatedPost
 	faults        []fault
 	brokenTopics  map[int64]int // topic id → the status /t/{id}.json answers (BreakTopic)
@@ -119,7 +119,6 @@ func NewServer(apiKey string) *Server {
 		clock:     time.Now,
 		users:     map[string]*user{},
 		topics:    map[int64]*topic{},
-		reqs:      map[string]int{},
 		nextPost:  1,
 		nextTopic: 1,
 		nextCat:   1,
@@ -163,16 +162,10 @@ func (s *Server) Errors() []string { return s.errs.List() }
 // Requests returns how many requests arrived for a path ("/posts.json", "/t/12.json"), any
 // method and query; "" counts every request.
 func (s *Server) Requests(path string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if path == "" {
-		n := 0
-		for _, c := range s.reqs {
-			n += c
-		}
-		return n
+		return s.reqs.Total()
 	}
-	return s.reqs[path]
+	return s.reqs.Count(path)
 }
 
 // CreatedPosts returns what arrived through POST /posts.json, oldest first.

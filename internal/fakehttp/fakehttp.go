@@ -35,3 +35,39 @@ func (u *Unhandled) List() []string {
 	defer u.mu.Unlock()
 	return slices.Clone(u.list)
 }
+
+// Counter counts what a fake was asked for, by a key of the fake's (a Web API method, a path), so
+// that tests can check what a client called and how often. Its zero value is ready; it is safe
+// for concurrent use and takes no lock of the fake's.
+type Counter struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// Add counts one call of key.
+func (c *Counter) Add(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == nil {
+		c.n = map[string]int{}
+	}
+	c.n[key]++
+}
+
+// Count returns how many calls of key were counted.
+func (c *Counter) Count(key string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[key]
+}
+
+// Total returns how many calls were counted, of every key.
+func (c *Counter) Total() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := 0
+	for _, n := range c.n {
+		t += n
+	}
+	return t
+}

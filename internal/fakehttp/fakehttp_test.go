@@ -45,3 +45,19 @@ func TestUnhandledConcurrent(t *testing.T) {
 		}
 	}
 }
+
+func TestCounterCountsByKeyAndInAll(t *testing.T) {
+	var c Counter
+	if c.Count("a") != 0 || c.Total() != 0 {
+		t.Fatalf("a new Counter counts %d a, %d in all; want 0", c.Count("a"), c.Total())
+	}
+	var wg sync.WaitGroup
+	for i := range 30 {
+		wg.Go(func() { c.Add([]string{"a", "b", "c"}[i%3]) })
+	}
+	wg.Wait()
+	c.Add("a")
+	if c.Count("a") != 11 || c.Count("b") != 10 || c.Count("z") != 0 || c.Total() != 31 {
+		t.Errorf("counted a %d, b %d, z %d, %d in all; want 11, 10, 0, 31", c.Count("a"), c.Count("b"), c.Count("z"), c.Total())
+	}
+}

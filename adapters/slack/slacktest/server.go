@@ -124,7 +124,7 @@ type Server struct {
 	envelopes   []*envelope // in delivery order
 	ackWaiters  []chan struct{}
 	connWaiters []chan struct{}
-	calls       map[string]int
+	calls       fakehttp.Counter
 	closed      bool
 }
 
@@ -146,7 +146,6 @@ func NewServer() *Server {
 		responses: map[string]*responseURL{},
 		triggers:  map[string]*trigger{},
 		conns:     map[*wsConn]struct{}{},
-		calls:     map[string]int{},
 		upgrader:  websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }},
 	}
 	s.channels[GeneralID] = &channel{id: GeneralID, name: "general", member: true}
@@ -186,11 +185,7 @@ func (s *Server) Close() {
 func (s *Server) Unhandled() []string { return s.unhandled.List() }
 
 // Calls returns how many times a Web API method was called ("users.info").
-func (s *Server) Calls(method string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.calls[method]
-}
+func (s *Server) Calls(method string) int { return s.calls.Count(method) }
 
 // Channel returns #general, a public channel the bot is a member of.
 func (s *Server) Channel() adapters.ChannelRef {

@@ -49,7 +49,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	s.calls[method]++
+	s.calls.Add(method)
 	s.mu.Unlock()
 
 	if method == "apps.connections.open" {

@@ -85,7 +85,7 @@ type Server struct {
 	failures   map[string][]int
 	webhook    string
 	commands   []BotCommand
-	calls      map[string]int
+	calls      fakehttp.Counter
 	unhandled  fakehttp.Unhandled
 	clock      int64
 }
@@ -125,7 +125,6 @@ func NewServer() *Server {
 		nextUpdate: 700000001,
 		wake:       make(chan struct{}),
 		failures:   map[string][]int{},
-		calls:      map[string]int{},
 		clock:      time.Now().Unix(),
 	}
 	s.confirmed = s.nextUpdate
@@ -152,11 +151,7 @@ func (s *Server) Close() {
 func (s *Server) Unhandled() []string { return s.unhandled.List() }
 
 // Calls returns how many times a Bot API method was called.
-func (s *Server) Calls(method string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.calls[strings.ToLower(method)]
-}
+func (s *Server) Calls(method string) int { return s.calls.Count(strings.ToLower(method)) }
 
 // Commands returns the command menu last set with setMyCommands.
 func (s *Server) Commands() []BotCommand {
@@ -297,7 +292,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	m := strings.ToLower(method)
 	s.mu.Lock()
-	s.calls[m]++
+	s.calls.Add(m)
 	var status int
 	if f := s.failures[m]; len(f) > 0 {
 		status, s.failures[m] = f[0], f[1:]
