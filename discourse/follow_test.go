@@ -216,3 +216,31 @@ func TestFollowedTopicDroppedForgetsItsPosition(t *testing.T) {
 		return !ok
 	})
 }
+
+// A change whose topic the forum does not give for a while (an outage) is tried again with
+// backoff and handed on once the forum answers, not dropped.
+func TestFollowedChangeTriedAgainAfterAnOutage(t *testing.T) {
+	f, _ := newForum(t)
+	c := newClient(t, f, func(cfg *discourse.ClientConfig) { cfg.MaxTries = 1 }) // no retry within a call
+	ids := seedPosts(f, 1)
+	cur := newCursors()
+	changes := &changeLog{}
+	p, _, _ := livePoller(t, c, cur, discourse.PollerConfig{
+		Interval: time.Hour, FollowTopics: func(context.Context) []int64 { return []int64{1} },
+		Changed: changes.add, ChangeDelay: 20 * time.Millisecond, Positions: cur,
+	})
+	liveRun(t, p, cur)
+	waitTopicPoll(t, f, 1)
+	f.BreakTopic(1, 502)
+	f.EditPost(ids[0], "", "<p>Edited during an outage</p>")
+	waitFor(t, "two failed tries of the change", func() bool { return f.Requests("/t/1.json") >= 2 })
+	if got := cur.value("bus:/topic/1"); got != 0 {
+		t.Errorf("the kept position passed a change not handed on: %d", got)
+	}
+	f.BreakTopic(1, 0)
+	waitFor(t, "the edit handed on", func() bool { return len(changes.all()) == 1 })
+	if got := changes.all()[0]; got.Kind != discourse.PostEdited || !strings.Contains(got.Post.Excerpt, "during an outage") {
+		t.Errorf("the change = %+v", got)
+	}
+	waitFor(t, "the position kept", func() bool { return cur.value("bus:/topic/1") == 1 })
+}
