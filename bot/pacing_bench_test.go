@@ -463,9 +463,23 @@ func runPaceScenario(b *testing.B, s *paceScenario) {
 	}
 }
 
-// overLimit returns the sends (sorted times) that end a window of l.Per holding more than l.N.
+// overLimit returns the sends (sorted times) that end a window of l.Per holding more than l.N;
+// with a burst (l.Burst > 1, Matrix's rc_message) those a leaky bucket holding l.Burst and
+// draining l.N every l.Per refuses: a run of sends more than the burst plus what drained over it.
 func overLimit(at []time.Time, l pace.Limit) []time.Time {
 	var out []time.Time
+	if l.Burst > 1 {
+		rate := float64(l.N) / l.Per.Seconds()
+		for j := range at {
+			for i := range j + 1 {
+				if float64(j-i+1) > float64(l.Burst)+at[j].Sub(at[i]).Seconds()*rate {
+					out = append(out, at[j])
+					break
+				}
+			}
+		}
+		return out
+	}
 	i := 0
 	for j := range at {
 		for at[j].Sub(at[i]) >= l.Per {
@@ -506,9 +520,37 @@ func drainFraction(at []time.Time, l paceLane, down, up time.Time) float64 {
 		if l.windows {
 			ideal = time.Duration((len(run)-1)/l.limit.N) * l.limit.Per
 		}
+		if l.limit.Burst > 1 {
+			ideal = bucketIdeal(at, run, l.limit)
+			if ideal <= 0 {
+				continue // the whole run went in the burst: no rate to measure
+			}
+		}
 		worst = min(worst, ideal.Seconds()/took.Seconds())
 	}
 	return worst
+}
+
+// bucketIdeal is the shortest time a leaky bucket (l.Burst, draining l.N every l.Per) allows
+// from the first to the last of run's sends, given the level the sends before it (all, sorted)
+// left it at: the sends that fit in the room left go at once, the rest one a 1/rate.
+func bucketIdeal(all, run []time.Time, l pace.Limit) time.Duration {
+	rate := float64(l.N) / l.Per.Seconds()
+	level, last := 0.0, time.Time{}
+	for _, t := range all {
+		if !t.Before(run[0]) {
+			break
+		}
+		if !last.IsZero() {
+			level = max(0, level-t.Sub(last).Seconds()*rate)
+		}
+		level, last = level+1, t
+	}
+	if !last.IsZero() {
+		level = max(0, level-run[0].Sub(last).Seconds()*rate)
+	}
+	earliest := func(i int) float64 { return max(0, (level+float64(i)+1-float64(l.Burst))/rate) }
+	return time.Duration((earliest(len(run)-1) - earliest(0)) * float64(time.Second))
 }
 
 // within returns the times (sorted) in each run's span of sends: from a run's first send to its

@@ -18,11 +18,11 @@ type Limits struct {
 // DefaultLimits are Synapse's default message limit, the stricter of the two common servers':
 // rc_message allows a user 0.2 events a second with a burst of 10
 // (https://element-hq.github.io/synapse/latest/usage/configuration/config_documentation.html#rc_message;
-// redactions and edits count too). The adapter spaces every send instead of spending the burst,
-// so the bucket never fills. Dendrite's default (client_api.rate_limiting: threshold 5, in newer
-// sample configs 20, requests per cooloff_ms 500 per device) allows far more, so this lane keeps
-// to both.
-var DefaultLimits = Limits{Sends: pace.Limit{N: 1, Per: 5 * time.Second}}
+// redactions and edits count too). The lane keeps to that bucket: after the bot has been quiet,
+// up to 10 events go at once (a reply to a command does not wait behind the one before it), then
+// one every 5 s. Dendrite's default (client_api.rate_limiting: threshold 5, in newer sample
+// configs 20, requests per cooloff_ms 500 per device) allows far more, so this lane keeps to both.
+var DefaultLimits = Limits{Sends: pace.Limit{N: 1, Per: 5 * time.Second, Burst: 10}}
 
 // sendsLane is the lane every sent event counts against.
 const sendsLane = "sends"

@@ -30,10 +30,20 @@ func notification(title string) adapters.Notification {
 // two rooms at once, an edit, a redaction and replies to commands among them, keep to the one
 // limit.
 func TestSendsInEveryRoomShareOneLimit(t *testing.T) {
+	for _, burst := range []int{0, 2} {
+		t.Run(fmt.Sprintf("burst %d", burst), func(t *testing.T) { sendsInEveryRoomShareOneLimit(t, burst) })
+	}
+}
+
+// sendsInEveryRoomShareOneLimit is TestSendsInEveryRoomShareOneLimit with the adapter told the
+// homeserver's burst or not.
+func sendsInEveryRoomShareOneLimit(t *testing.T, burst int) {
 	srv := server(t)
 	second := srv.CreateRoom(matrixtest.AdminUser, "Second", false)
 	srv.Join(second, matrixtest.BotUser)
-	a, _ := running(t, srv, paced(srv, 5, time.Second), newValues())
+	cfg := paced(srv, 5, time.Second)
+	cfg.Limits.Sends.Burst = burst
+	a, _ := running(t, srv, cfg, newValues())
 	srv.LimitSends(5, 2) // 5 a second, a burst of 2: what the adapter is told, with little room
 	rooms := []adapters.ChannelRef{srv.Channel(), {Platform: "matrix", ChatID: second.String()}}
 	var wg sync.WaitGroup
@@ -93,11 +103,23 @@ func TestARestartedAdapterWaitsOutThePacing(t *testing.T) {
 	}
 }
 
-// M_LIMIT_EXCEEDED closes the lane for every room for retry_after_ms, and the next adapter too.
+// M_LIMIT_EXCEEDED closes the lane for every room for retry_after_ms, and the next adapter too;
+// a lane with a burst as well (the server's bucket is full then).
 func TestLimitExceededHoldsEverySend(t *testing.T) {
+	for _, lim := range []matrix.Limits{
+		{}, // no limit of its own: only the server's answer paces
+		{Sends: pace.Limit{N: 1, Per: time.Minute, Burst: 10}},
+	} {
+		t.Run(fmt.Sprintf("%+v", lim.Sends), func(t *testing.T) { limitExceededHoldsEverySend(t, lim) })
+	}
+}
+
+func limitExceededHoldsEverySend(t *testing.T, lim matrix.Limits) {
 	srv := server(t)
 	v := newValues()
-	a := newAdapter(t, config(srv), v) // no limit of its own: only the server's answer paces
+	cfg := config(srv)
+	cfg.Limits = &lim
+	a := newAdapter(t, cfg, v)
 	const wait = 800 * time.Millisecond
 	srv.RateLimitNext(wait)
 	refused := time.Now()
@@ -107,12 +129,31 @@ func TestLimitExceededHoldsEverySend(t *testing.T) {
 	}
 	second := srv.CreateRoom(matrixtest.AdminUser, "Second", false)
 	srv.Join(second, matrixtest.BotUser)
-	restarted := newAdapter(t, config(srv), v)
+	restarted := newAdapter(t, cfg, v)
 	if _, err := restarted.Notify(t.Context(), adapters.ChannelRef{Platform: "matrix", ChatID: second.String()}, notification("Later"), ""); err != nil {
 		t.Fatal(err)
 	}
 	sent := srv.Sent(second)
 	if at := time.UnixMilli(sent[len(sent)-1].Timestamp); at.Before(refused.Add(wait).Truncate(time.Millisecond)) {
 		t.Errorf("the next send arrived %v after the refusal, before the %v the server asked", at.Sub(refused), wait)
+	}
+}
+
+// On an idle bot, two commands typed one after the other are both answered at once: the
+// homeserver's burst (Synapse's default 10) is the adapter's too. Here the bucket drains one event
+// a minute, so without the burst the second reply would come a minute after the first.
+func TestQuickCommandsOnAnIdleBotAreAnsweredAtOnce(t *testing.T) {
+	srv := server(t)
+	burst := matrix.DefaultLimits.Sends.Burst
+	cfg := config(srv)
+	cfg.Limits = &matrix.Limits{Sends: pace.Limit{N: 1, Per: time.Minute, Burst: burst}}
+	running(t, srv, cfg, newValues())
+	srv.LimitSends(1.0/60, burst)
+	srv.InjectCommand(srv.Channel(), "status one", true)
+	srv.InjectCommand(srv.Channel(), "status two", false)
+	adaptertest.WaitPosted(t, srv, srv.Channel(), "echo: status one")
+	adaptertest.WaitPosted(t, srv, srv.Channel(), "echo: status two")
+	if n := srv.OverLimit(); n != 0 {
+		t.Errorf("%d replies arrived over the homeserver's limit", n)
 	}
 }

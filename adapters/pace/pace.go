@@ -1,14 +1,19 @@
 // Package pace spaces an adapter's sends to its platform's documented rate limits, per chat and
 // overall, and remembers across a restart how far ahead the last run had spent them.
 //
-// It is GCRA (the generic cell rate algorithm) without burst tolerance: each lane keeps one
-// number, the theoretical arrival time (TAT) of its next send. A send waits until every lane it
-// counts against has reached its TAT, then moves each TAT one interval on. With intervals of at
-// least Per/N no window of length Per ever holds more than N sends, whatever the window's
-// alignment, which is what "N per Per" limits ask. A send waiting for its own chat never
-// holds a shared lane's slot meanwhile (see take). The TATs (one int64 each) are written to a Store before the send goes out, so a restarted bot
-// first waits out what its predecessor spent. golang.org/x/time/rate does not fit: its limiter
-// can neither be restored from a saved state nor book one moment across several limiters.
+// It is GCRA (the generic cell rate algorithm): each lane keeps one number, the theoretical
+// arrival time (TAT) of its next send. A send may leave once every lane it counts against
+// allows it: at its TAT, or, for a lane with a burst (Limit.Burst), up to the burst tolerance
+// τ = (Burst−1)×interval before it. It then moves each lane's TAT one interval on from the later
+// of the TAT and the moment it leaves. Without a burst, with intervals of at least Per/N, no
+// window of length Per ever holds more than N sends, whatever the window's alignment, which is
+// what "N per Per" limits ask; with one, the sends keep to a bucket of Burst that drains one
+// send an interval (a leaky bucket such as Synapse's rc_message): after idling Burst sends go at
+// once, then one an interval. A send waiting for its own chat never holds a shared lane's slot
+// meanwhile (see take). The TATs (one int64 each) are written to a Store before the send goes
+// out, so a restarted bot first waits out what its predecessor spent, burst included.
+// golang.org/x/time/rate does not fit: its limiter can neither be restored from a saved state
+// nor book one moment across several limiters.
 package pace
 
 import (
@@ -18,11 +23,15 @@ import (
 	"time"
 )
 
-// Limit is a documented rate: at most N sends in any window of length Per. The zero Limit
-// spaces nothing (a lane that only honours holds, or a test that lifts the limit).
+// Limit is a documented rate: at most N sends in any window of length Per, or, with a Burst,
+// a bucket that holds Burst sends and drains N every Per. The zero Limit spaces nothing (a lane
+// that only honours holds, or a test that lifts the limit).
 type Limit struct {
 	N   int
 	Per time.Duration
+	// Burst is how many sends may go at once after the lane has idled (Synapse's burst_count);
+	// after them, one an Interval. 0 or 1: none at once, every send an Interval after the last.
+	Burst int
 }
 
 // Margin is the headroom added to the Per/N spacing: a send reaches the platform after a
@@ -36,6 +45,15 @@ func (l Limit) Interval() time.Duration {
 		return 0
 	}
 	return time.Duration(float64(l.Per) / float64(l.N) * (1 + Margin))
+}
+
+// tolerance is GCRA's burst tolerance τ: how long before its TAT a lane lets a send go,
+// (Burst−1) intervals. 0 without a burst.
+func (l Limit) tolerance() int64 {
+	if l.Burst <= 1 {
+		return 0
+	}
+	return int64(l.Burst-1) * int64(l.Interval())
 }
 
 // slack is how late a send may leave its booked moment and still keep it (a sleeper wakes a
@@ -85,8 +103,9 @@ type Pacer struct {
 type lane struct {
 	load sync.Once
 	// under Pacer.mu:
-	tat   int64 // Unix nanoseconds: the earliest moment of the lane's next send
+	tat   int64 // Unix nanoseconds: the lane's theoretical arrival time (its next send, less τ)
 	saved int64 // the latest value the store holds (or is being given)
+	tau   int64 // the burst tolerance the lane was last paced with (Hold closes it that far on)
 	// write serialises the lane's writes, so that the stored value never goes back.
 	write sync.Mutex
 }
@@ -111,13 +130,15 @@ func (p *Pacer) Wait(ctx context.Context, lanes ...Lane) error {
 
 // take is Wait; it returns the moment the send was booked at.
 //
-// A send is booked at the moment every lane allows, but only once that leaves no lane idle for
-// longer than its own interval before it: a GCRA lane cannot lend out a gap, so a group's next
-// slot, seconds away, must not reserve the bot's overall lane that far ahead. Until then the
-// sender sleeps; sends queued on a shared lane are booked one after another, each sleeping to
-// its own slot.
+// A send is booked at the moment every lane allows (its TAT, less its burst tolerance), but
+// only once that leaves no lane idle for longer than its own interval before it: a GCRA lane
+// cannot lend out a gap, so a group's next slot, seconds away, must not reserve the bot's
+// overall lane that far ahead. Until then the sender sleeps; sends queued on a shared lane are
+// booked one after another, each sleeping to its own slot.
 func (p *Pacer) take(ctx context.Context, lanes []Lane) (time.Time, error) {
 	ls := make([]*lane, len(lanes))
+	prev := make([]int64, len(lanes))   // each lane's TAT before this send's booking
+	booked := make([]int64, len(lanes)) // and right after it
 	for {
 		if err := ctx.Err(); err != nil {
 			return time.Time{}, err
@@ -125,8 +146,9 @@ func (p *Pacer) take(ctx context.Context, lanes []Lane) (time.Time, error) {
 		p.lookup(ctx, lanes, ls) // returns with p.mu held
 		now := p.now().UnixNano()
 		at := now
-		for _, l := range ls {
-			at = max(at, l.tat)
+		for i, l := range ls {
+			l.tau = lanes[i].Limit.tolerance()
+			at = max(at, l.tat-l.tau)
 		}
 		wake := int64(0) // when booking at `at` would no longer leave a long gap
 		for i, l := range ls {
@@ -144,8 +166,10 @@ func (p *Pacer) take(ctx context.Context, lanes []Lane) (time.Time, error) {
 		}
 		save := false
 		for i, l := range ls {
+			prev[i] = l.tat
 			if iv := int64(lanes[i].Limit.Interval()); iv > 0 { // a lane without a limit only gates
-				l.tat = at + iv
+				l.tat = max(l.tat, at) + iv
+				booked[i] = l.tat
 				save = save || l.tat > l.saved
 			}
 		}
@@ -163,21 +187,26 @@ func (p *Pacer) take(ctx context.Context, lanes []Lane) (time.Time, error) {
 		if err != nil {
 			return time.Time{}, err // the slot stays spent: never too few
 		}
-		// A sender can leave late (a busy machine, a slow write). If a later send is booked
-		// on one of its lanes, leaving now would crowd it: the slot is given up and a new one
+		// A sender can leave late (a busy machine, a slow write). A lane's next sends count from
+		// the later of its TAT and the moment a send leaves, so lateness matters to a lane only
+		// as far as the send leaves after the TAT it was booked against (a send that a burst let
+		// go before that TAT may leave late up to it and change nothing). If a later send is
+		// booked on such a lane, leaving now would crowd it: the slot is given up and a new one
 		// taken. Otherwise the lanes' next sends count from now.
 		p.mu.Lock()
 		now = p.now().UnixNano()
+		late := func(i int) int64 { return max(prev[i], now) - max(prev[i], at) }
 		rebook := false
 		for i, l := range ls {
 			lim := lanes[i].Limit
-			iv := int64(lim.Interval())
-			rebook = rebook || (iv > 0 && now-at > lim.slack() && l.tat > at+iv)
+			rebook = rebook || (lim.Interval() > 0 && late(i) > lim.slack() && l.tat > booked[i])
 		}
 		if rebook {
 			for i, l := range ls {
-				if iv := int64(lanes[i].Limit.Interval()); iv > 0 && l.tat == at+iv {
-					l.tat = at // nobody booked after it here: the unused slot is free again
+				if lanes[i].Limit.Interval() > 0 && l.tat == booked[i] {
+					// Nobody booked after it here: the unused slot is free again (a lane without
+					// a burst is free from the booked moment on, as before the booking).
+					l.tat = max(prev[i], at-l.tau)
 				}
 			}
 			p.mu.Unlock()
@@ -186,8 +215,8 @@ func (p *Pacer) take(ctx context.Context, lanes []Lane) (time.Time, error) {
 		save = false
 		for i, l := range ls {
 			lim := lanes[i].Limit
-			if iv := int64(lim.Interval()); iv > 0 && now-at > lim.slack() {
-				l.tat = max(l.tat, now+iv)
+			if iv := int64(lim.Interval()); iv > 0 && late(i) > lim.slack() {
+				l.tat = max(l.tat, max(prev[i], now)+iv)
 				save = save || l.tat > l.saved
 			}
 		}
@@ -209,12 +238,15 @@ func (p *Pacer) saveAll(ctx context.Context, lanes []Lane, ls []*lane) {
 }
 
 // Hold keeps the lane key closed until until: a platform said so (Discord's
-// X-RateLimit-Reset-After with no requests remaining). It is saved like a booking.
+// X-RateLimit-Reset-After with no requests remaining, Matrix's M_LIMIT_EXCEEDED). A lane with
+// a burst is taken to be full then, as the platform's bucket is: after until one send goes, then
+// one an interval. (The burst is the one the lane was last paced with in this process, so hold
+// a lane after a send on it.) The hold is saved like a booking.
 func (p *Pacer) Hold(ctx context.Context, key string, until time.Time) {
 	lanes, ls := []Lane{{Key: key}}, []*lane{nil}
 	p.lookup(ctx, lanes, ls)
 	l := ls[0]
-	l.tat = max(l.tat, until.UnixNano())
+	l.tat = max(l.tat, until.UnixNano()+l.tau)
 	p.mu.Unlock()
 	p.save(ctx, key, l)
 }

@@ -96,7 +96,7 @@ func mostInWindow(at []time.Time, per time.Duration) int {
 }
 
 func TestNoWindowHoldsMoreThanTheLimit(t *testing.T) {
-	for _, lim := range []Limit{{1, time.Second}, {20, time.Minute}, {30, time.Second}, {5, 5 * time.Second}} {
+	for _, lim := range []Limit{{N: 1, Per: time.Second}, {N: 20, Per: time.Minute}, {N: 30, Per: time.Second}, {N: 5, Per: 5 * time.Second}} {
 		c := &clock{now: epoch}
 		at := sendAll(t, fakePacer(nil, c), c, 200, Lane{Key: "chat", Limit: lim})
 		if got := mostInWindow(at, lim.Per); got > lim.N {
@@ -112,7 +112,7 @@ func TestNoWindowHoldsMoreThanTheLimit(t *testing.T) {
 
 func TestTheFirstSendGoesAtOnce(t *testing.T) {
 	c := &clock{now: epoch}
-	at := sendAll(t, fakePacer(nil, c), c, 1, Lane{Key: "chat", Limit: Limit{1, time.Second}})
+	at := sendAll(t, fakePacer(nil, c), c, 1, Lane{Key: "chat", Limit: Limit{N: 1, Per: time.Second}})
 	if !at[0].Equal(epoch) {
 		t.Errorf("the first send waited %s", at[0].Sub(epoch))
 	}
@@ -121,7 +121,7 @@ func TestTheFirstSendGoesAtOnce(t *testing.T) {
 func TestLanesAreIndependentPerKey(t *testing.T) {
 	c := &clock{now: epoch}
 	p := fakePacer(nil, c)
-	lim := Limit{1, time.Second}
+	lim := Limit{N: 1, Per: time.Second}
 	sendAll(t, p, c, 1, Lane{Key: "a", Limit: lim})
 	at := sendAll(t, p, c, 1, Lane{Key: "b", Limit: lim})
 	if !at[0].Equal(epoch) {
@@ -134,7 +134,7 @@ func TestLanesAreIndependentPerKey(t *testing.T) {
 func TestASendCountsOnEveryLaneAtOneMoment(t *testing.T) {
 	c := &clock{now: epoch}
 	p := fakePacer(nil, c)
-	chat, all := Limit{1, time.Second}, Limit{3, time.Second}
+	chat, all := Limit{N: 1, Per: time.Second}, Limit{N: 3, Per: time.Second}
 	var at []time.Time
 	for i := range 30 {
 		key := []string{"x", "y", "z", "w"}[i%4]
@@ -160,7 +160,7 @@ func TestASendCountsOnEveryLaneAtOneMoment(t *testing.T) {
 func TestARestartWaitsOutWhatTheLastRunSpent(t *testing.T) {
 	st := newValues()
 	c := &clock{now: epoch}
-	lim := Limit{20, time.Minute}
+	lim := Limit{N: 20, Per: time.Minute}
 	before := sendAll(t, fakePacer(st, c), c, 10, Lane{Key: "group", Limit: lim})
 	// The process stops right after its last send and a new one starts at once.
 	after := sendAll(t, fakePacer(st, c), c, 15, Lane{Key: "group", Limit: lim})
@@ -178,7 +178,7 @@ func TestARestartWaitsOutWhatTheLastRunSpent(t *testing.T) {
 func TestALaneIdleLongerThanItsIntervalSendsAtOnceAfterARestart(t *testing.T) {
 	st := newValues()
 	c := &clock{now: epoch}
-	lim := Limit{1, time.Second}
+	lim := Limit{N: 1, Per: time.Second}
 	sendAll(t, fakePacer(st, c), c, 3, Lane{Key: "chat", Limit: lim})
 	c.Sleep(t.Context(), time.Minute) //nolint:errcheck // the fake clock
 	start := c.Now()
@@ -216,7 +216,7 @@ func TestAFailingStoreStillPacesInMemory(t *testing.T) {
 	st := newValues()
 	st.fail = errors.New("disk full")
 	c := &clock{now: epoch}
-	lim := Limit{1, time.Second}
+	lim := Limit{N: 1, Per: time.Second}
 	at := sendAll(t, fakePacer(st, c), c, 5, Lane{Key: "chat", Limit: lim})
 	if got := mostInWindow(at, time.Second); got > 1 {
 		t.Errorf("%d sends in one second", got)
@@ -228,7 +228,7 @@ func TestCancelledWaitReturnsTheContextsError(t *testing.T) {
 	p := fakePacer(nil, c)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if err := p.Wait(ctx, Lane{Key: "chat", Limit: Limit{1, time.Second}}); !errors.Is(err, context.Canceled) {
+	if err := p.Wait(ctx, Lane{Key: "chat", Limit: Limit{N: 1, Per: time.Second}}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Wait = %v, want context.Canceled", err)
 	}
 }
@@ -238,7 +238,7 @@ func TestCancelledWaitReturnsTheContextsError(t *testing.T) {
 func TestConcurrentSendersShareTheLane(t *testing.T) {
 	st := newValues()
 	p := New(st, "test", nil)
-	lim := Limit{2000, time.Second}
+	lim := Limit{N: 2000, Per: time.Second}
 	var (
 		mu sync.Mutex
 		at []time.Time
@@ -272,7 +272,7 @@ func TestConcurrentSendersShareTheLane(t *testing.T) {
 func TestManyIdleLanesAreForgotten(t *testing.T) {
 	c := &clock{now: epoch}
 	p := fakePacer(nil, c)
-	lim := Limit{1, time.Millisecond}
+	lim := Limit{N: 1, Per: time.Millisecond}
 	for i := range 3 * maxIdleLanes {
 		if err := p.Wait(t.Context(), Lane{Key: string(rune(i)), Limit: lim}); err != nil {
 			t.Fatal(err)
@@ -290,7 +290,7 @@ func TestALateWakePushesTheNextSend(t *testing.T) {
 	st := newValues()
 	c := &clock{now: epoch}
 	p := fakePacer(st, c)
-	lim := Limit{1, time.Second}
+	lim := Limit{N: 1, Per: time.Second}
 	lane := Lane{Key: "chat", Limit: lim}
 	sendAll(t, p, c, 1, lane)
 	late := 300 * time.Millisecond
@@ -306,31 +306,298 @@ func TestALateWakePushesTheNextSend(t *testing.T) {
 }
 
 // A send waiting for its own chat (a group's next slot, seconds away) must not hold the shared
-// lane meanwhile: the other chats go on at their own pace.
+// lane meanwhile, nor spend its burst: the other chats go on at their own pace.
 func TestAWaitingChatDoesNotHoldTheSharedLane(t *testing.T) {
-	p := New(nil, "test", nil)
-	all := Lane{Key: "all", Limit: Limit{1000, time.Second}}
-	slow := Lane{Key: "group", Limit: Limit{1, time.Second}}
-	fast := Lane{Key: "private", Limit: Limit{1, 10 * time.Millisecond}}
-	if err := p.Wait(t.Context(), slow, all); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- p.Wait(t.Context(), slow, all) }() // waits about a second
-	var at []time.Time
-	for range 20 {
-		booked, err := p.take(t.Context(), []Lane{fast, all})
-		if err != nil {
+	for _, lim := range []Limit{{N: 1000, Per: time.Second}, {N: 10, Per: time.Second, Burst: 5}} {
+		p := New(nil, "test", nil)
+		all := Lane{Key: "all", Limit: lim}
+		slow := Lane{Key: "group", Limit: Limit{N: 1, Per: time.Second}}
+		fast := Lane{Key: "private", Limit: Limit{N: 1, Per: 10 * time.Millisecond}}
+		if err := p.Wait(t.Context(), slow, all); err != nil {
 			t.Fatal(err)
 		}
-		at = append(at, booked)
-	}
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	for i := 1; i < len(at); i++ {
-		if gap := at[i].Sub(at[i-1]); gap > 500*time.Millisecond {
-			t.Fatalf("a private chat's send waited %s behind a group's", gap)
+		done := make(chan error, 1)
+		go func() { done <- p.Wait(t.Context(), slow, all) }() // waits about a second
+		var at []time.Time
+		for range 20 {
+			booked, err := p.take(t.Context(), []Lane{fast, all})
+			if err != nil {
+				t.Fatal(err)
+			}
+			at = append(at, booked)
 		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; i < len(at); i++ {
+			if gap := at[i].Sub(at[i-1]); gap > 500*time.Millisecond {
+				t.Fatalf("%+v: a private chat's send waited %s behind a group's", lim, gap)
+			}
+		}
+	}
+}
+
+// bucketOver counts the sends (in any order) that a leaky bucket holding lim.Burst (at least 1)
+// and draining lim.N every lim.Per refuses, as Synapse's rc_message does: a send over it ends a
+// run of sends more than Burst plus what drained between the run's first and last.
+func bucketOver(at []time.Time, lim Limit) int {
+	at = slices.Clone(at)
+	slices.SortFunc(at, func(a, b time.Time) int { return a.Compare(b) })
+	burst := float64(max(1, lim.Burst))
+	rate := float64(lim.N) / lim.Per.Seconds()
+	over := 0
+	for j := range at {
+		for i := range j + 1 {
+			if float64(j-i+1) > burst+at[j].Sub(at[i]).Seconds()*rate+1e-9 {
+				over++
+				break
+			}
+		}
+	}
+	return over
+}
+
+// sameMoment counts the sends at the first one's moment.
+func sameMoment(at []time.Time) int {
+	n := 0
+	for n < len(at) && at[n].Equal(at[0]) {
+		n++
+	}
+	return n
+}
+
+// After idling, Burst sends go at once and then one an interval; 0 and 1 mean no burst.
+func TestABurstGoesAtOnceAfterIdlingThenOneAnInterval(t *testing.T) {
+	for _, tc := range []struct {
+		lim   Limit
+		burst int // sends at once from idle
+	}{
+		{Limit{N: 1, Per: 5 * time.Second}, 1},
+		{Limit{N: 1, Per: 5 * time.Second, Burst: 1}, 1},
+		{Limit{N: 1, Per: 5 * time.Second, Burst: 2}, 2},
+		{Limit{N: 1, Per: 5 * time.Second, Burst: 10}, 10}, // Synapse's default rc_message
+		{Limit{N: 5, Per: time.Second, Burst: 3}, 3},
+	} {
+		c := &clock{now: epoch}
+		p := fakePacer(newValues(), c)
+		lane := Lane{Key: "sends", Limit: tc.lim}
+		iv := tc.lim.Interval()
+		at := sendAll(t, p, c, 30, lane)
+		if got := sameMoment(at); got != tc.burst {
+			t.Errorf("%+v: %d sends at once from idle, want %d", tc.lim, got, tc.burst)
+		}
+		for i := tc.burst; i < len(at); i++ {
+			if gap := at[i].Sub(at[i-1]); gap != iv {
+				t.Errorf("%+v: send %d came %s after the one before, want %s", tc.lim, i, gap, iv)
+				break
+			}
+		}
+		// Idle for three intervals: three sends' worth of the bucket has drained.
+		c.Sleep(t.Context(), 3*iv) //nolint:errcheck // the fake clock
+		again := sendAll(t, p, c, 12, lane)
+		if got, want := sameMoment(again), min(tc.burst, 3); got != want {
+			t.Errorf("%+v: %d sends at once after idling three intervals, want %d", tc.lim, got, want)
+		}
+		// Idle long enough to empty the bucket: a whole burst again.
+		c.Sleep(t.Context(), time.Hour) //nolint:errcheck // the fake clock
+		full := sendAll(t, p, c, 12, lane)
+		if got := sameMoment(full); got != tc.burst {
+			t.Errorf("%+v: %d sends at once after an hour's idling, want %d", tc.lim, got, tc.burst)
+		}
+		all := append(append(at, again...), full...)
+		if n := bucketOver(all, tc.lim); n != 0 {
+			t.Errorf("%+v: %d sends over the bucket", tc.lim, n)
+		}
+		// Past the burst a backlog drains at the limit, less the margin.
+		rate := float64(len(at)-tc.burst) / at[len(at)-1].Sub(at[tc.burst-1]).Seconds()
+		if want := float64(tc.lim.N) / tc.lim.Per.Seconds(); rate < 0.95*want {
+			t.Errorf("%+v: drained at %.3f/s, want at least 95%% of %.3f/s", tc.lim, rate, want)
+		}
+	}
+}
+
+// Burst 0 and 1 are the same lane, to the nanosecond, in what they send and what they save.
+func TestBurstZeroAndOneAreTheSame(t *testing.T) {
+	run := func(burst int) ([]time.Time, map[string]int64) {
+		st := newValues()
+		c := &clock{now: epoch}
+		p := fakePacer(st, c)
+		chat, all := Limit{N: 1, Per: time.Second, Burst: burst}, Limit{N: 3, Per: time.Second, Burst: burst}
+		var at []time.Time
+		for i := range 40 {
+			key := []string{"x", "y", "z", "w"}[i%4]
+			if err := p.Wait(t.Context(), Lane{Key: key, Limit: chat}, Lane{Key: "all", Limit: all}); err != nil {
+				t.Fatal(err)
+			}
+			at = append(at, c.Now())
+			if i%7 == 0 {
+				c.Sleep(t.Context(), 700*time.Millisecond) //nolint:errcheck // the fake clock
+			}
+		}
+		return at, st.m
+	}
+	at0, saved0 := run(0)
+	at1, saved1 := run(1)
+	if !slices.Equal(at0, at1) {
+		t.Errorf("Burst 1 sent at other moments than Burst 0:\n%v\n%v", at0, at1)
+	}
+	if len(saved0) != len(saved1) {
+		t.Errorf("saved %v with Burst 0, %v with Burst 1", saved0, saved1)
+	}
+	for k, v := range saved0 {
+		if saved1[k] != v {
+			t.Errorf("%s: saved %d with Burst 0, %d with Burst 1", k, v, saved1[k])
+		}
+	}
+}
+
+// within counts the sends within d of the first one.
+func within(at []time.Time, d time.Duration) int {
+	n := 0
+	for n < len(at) && at[n].Sub(at[0]) <= d {
+		n++
+	}
+	return n
+}
+
+// A restarted bot honours the burst its predecessor spent: it is granted none afresh. (What it
+// reads is saved saveAhead late, so its sends may come that much later than they had to.)
+func TestARestartGrantsNoExtraBurst(t *testing.T) {
+	st := newValues()
+	c := &clock{now: epoch}
+	lim := Limit{N: 1, Per: 5 * time.Second, Burst: 10}
+	lane := Lane{Key: "sends", Limit: lim}
+	before := sendAll(t, fakePacer(st, c), c, 10, lane) // the whole burst
+	c.Sleep(t.Context(), 2*lim.Interval())              //nolint:errcheck // the fake clock: two drained
+	after := sendAll(t, fakePacer(st, c), c, 6, lane)
+	if got := within(after, saveAhead); got != 2 {
+		t.Errorf("%d sends at once after the restart, want the 2 that drained meanwhile", got)
+	}
+	if n := bucketOver(append(before, after...), lim); n != 0 {
+		t.Errorf("%d sends over the bucket across the restart", n)
+	}
+	// A restart in the middle of a burst: the rest of it, not a new one.
+	st, c = newValues(), &clock{now: epoch}
+	before = sendAll(t, fakePacer(st, c), c, 4, lane)
+	after = sendAll(t, fakePacer(st, c), c, 10, lane)
+	if got := within(after, saveAhead); got != 6 {
+		t.Errorf("%d sends at once after a restart 4 sends into the burst, want 6", got)
+	}
+	if n := bucketOver(append(before, after...), lim); n != 0 {
+		t.Errorf("%d sends over the bucket across the restart", n)
+	}
+}
+
+// A send counts against a burst lane (the bot's overall) and a lane without one (its chat): the
+// chats' sends go at once while the burst lasts, each chat keeps its own spacing, and a chat
+// waiting for its own slot does not spend the shared lane's burst meanwhile.
+func TestAMultiLaneSendWithOneBurstLane(t *testing.T) {
+	c := &clock{now: epoch}
+	p := fakePacer(newValues(), c)
+	chatLim, allLim := Limit{N: 1, Per: 2 * time.Second}, Limit{N: 1, Per: time.Second, Burst: 5}
+	all := Lane{Key: "all", Limit: allLim}
+	perChat := map[string][]time.Time{}
+	var at []time.Time
+	for i := range 40 {
+		key := []string{"x", "y", "z"}[i%3]
+		if err := p.Wait(t.Context(), Lane{Key: key, Limit: chatLim}, all); err != nil {
+			t.Fatal(err)
+		}
+		at = append(at, c.Now())
+		perChat[key] = append(perChat[key], c.Now())
+	}
+	if got := sameMoment(at); got != 3 {
+		t.Errorf("%d sends to 3 chats at once from idle, want 3 (one a chat)", got)
+	}
+	if n := bucketOver(at, allLim); n != 0 {
+		t.Errorf("%d sends over the overall bucket", n)
+	}
+	for key, ch := range perChat {
+		if got := mostInWindow(ch, chatLim.Per); got > 1 {
+			t.Errorf("%s: %d sends in one window of %s, want at most 1", key, got, chatLim.Per)
+		}
+	}
+
+	// A slow chat's second send, 10 s away, leaves the shared lane's burst to the others.
+	c = &clock{now: epoch}
+	p = fakePacer(nil, c)
+	slow := Lane{Key: "group", Limit: Limit{N: 1, Per: 10 * time.Second}}
+	sendAll(t, p, c, 2, slow, all)
+	second := c.Now()
+	others := append(sendAll(t, p, c, 1, Lane{Key: "a", Limit: chatLim}, all), sendAll(t, p, c, 1, Lane{Key: "b", Limit: chatLim}, all)...)
+	for _, o := range others {
+		if !o.Equal(second) {
+			t.Errorf("a send to another chat waited %s after the slow chat's", o.Sub(second))
+		}
+	}
+}
+
+// A hold on a burst lane leaves its bucket full, as the platform's is when it refuses: one send
+// at the hold's end, then one an interval. Also across a restart.
+func TestAHoldFillsTheBurst(t *testing.T) {
+	st := newValues()
+	c := &clock{now: epoch}
+	lim := Limit{N: 1, Per: 5 * time.Second, Burst: 10}
+	lane := Lane{Key: "sends", Limit: lim}
+	p := fakePacer(st, c)
+	sendAll(t, p, c, 1, lane)
+	until := epoch.Add(3 * time.Second)
+	p.Hold(t.Context(), "sends", until)
+	for _, q := range []*Pacer{p, fakePacer(st, c)} {
+		c.now = epoch
+		at := sendAll(t, q, c, 2, lane)
+		if at[0].Before(until) {
+			t.Errorf("sent %s before the hold ended", until.Sub(at[0]))
+		}
+		if gap := at[1].Sub(at[0]); gap < lim.Interval() {
+			t.Errorf("the send after the hold's first came %s after it, want %s", gap, lim.Interval())
+		}
+	}
+}
+
+// Senders that wake late (a busy machine) keep a burst lane within its bucket, in a burst and
+// after it, also across a restart.
+func TestLateWakesKeepTheBucket(t *testing.T) {
+	st := newValues()
+	c := &clock{now: epoch}
+	lim := Limit{N: 1, Per: time.Second, Burst: 3}
+	lane := Lane{Key: "sends", Limit: lim}
+	late := func(p *Pacer) *Pacer {
+		p.sleep = func(ctx context.Context, d time.Duration) error { return c.Sleep(ctx, max(d, 0)+300*time.Millisecond) }
+		return p
+	}
+	at := sendAll(t, late(fakePacer(st, c)), c, 10, lane)
+	c.Sleep(t.Context(), 2*time.Second) //nolint:errcheck // the fake clock
+	at = append(at, sendAll(t, late(fakePacer(st, c)), c, 10, lane)...)
+	if n := bucketOver(at, lim); n != 0 {
+		t.Errorf("%d sends over the bucket: %v", n, at)
+	}
+}
+
+// Concurrent senders on the real clock over a burst lane: the booked moments keep to its bucket.
+func TestConcurrentSendersShareABurst(t *testing.T) {
+	p := New(newValues(), "test", nil)
+	lim := Limit{N: 2000, Per: time.Second, Burst: 40}
+	var (
+		mu sync.Mutex
+		at []time.Time
+		wg sync.WaitGroup
+	)
+	for range 8 {
+		wg.Go(func() {
+			for range 25 {
+				booked, err := p.take(t.Context(), []Lane{{Key: "all", Limit: lim}})
+				if err != nil {
+					t.Error(err)
+				}
+				mu.Lock()
+				at = append(at, booked)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if n := bucketOver(at, lim); n != 0 {
+		t.Errorf("%d of %d sends booked over the bucket", n, len(at))
 	}
 }
