@@ -175,8 +175,14 @@ func (f *follower) fire(id int64, t **time.Timer) {
 	if f.p.cfg.Changed == nil {
 		return
 	}
+	// hand hands on the change; one that could not be taken is tried again later.
+	hand := func(c Change) {
+		if err := f.p.cfg.Changed(ctx, c); err != nil && ctx.Err() == nil {
+			handled = !f.again(id, typ, topicID, reload, dones, err)
+		}
+	}
 	if typ == "deleted" {
-		f.p.cfg.Changed(ctx, Change{Kind: PostRemoved, TopicID: topicID, PostID: id})
+		hand(Change{Kind: PostRemoved, TopicID: topicID, PostID: id})
 		return
 	}
 	var post Post
@@ -189,14 +195,14 @@ func (f *follower) fire(id int64, t **time.Timer) {
 	post.ReadAt = time.Now()
 	if err != nil {
 		if IsNotFound(err) {
-			f.p.cfg.Changed(ctx, Change{Kind: PostRemoved, TopicID: topicID, PostID: id})
+			hand(Change{Kind: PostRemoved, TopicID: topicID, PostID: id})
 			return
 		}
 		handled = !f.again(id, typ, topicID, reload, dones, err)
 		return
 	}
 	if post.Deleted || post.Hidden {
-		f.p.cfg.Changed(ctx, Change{Kind: PostRemoved, TopicID: topicID, PostID: id})
+		hand(Change{Kind: PostRemoved, TopicID: topicID, PostID: id})
 		return
 	}
 	if typ == "acted" {
@@ -218,7 +224,7 @@ func (f *follower) fire(id int64, t **time.Timer) {
 	if typ == "recovered" {
 		kind = PostRecovered
 	}
-	f.p.cfg.Changed(ctx, Change{Kind: kind, TopicID: post.TopicID, PostID: id, Post: post, Topic: reload})
+	hand(Change{Kind: kind, TopicID: post.TopicID, PostID: id, Post: post, Topic: reload})
 }
 
 // Tries of a change whose post or topic the forum did not give: the waits double from the
@@ -229,8 +235,8 @@ const (
 )
 
 // again schedules a post's change once more after the forum failed to give the post or its topic
-// (an outage, a rate limit), unless the failure is for good or the tries are spent; it reports
-// whether it did. A change of the post arriving meanwhile takes these messages with it.
+// (an outage, a rate limit), or the Changed hook could not take it, unless the failure is for
+// good or the tries are spent; it reports whether it did. A change of the post arriving meanwhile takes these messages with it.
 func (f *follower) again(id int64, typ string, topicID int64, reload bool, dones []func(), cause error) bool {
 	switch ErrorKind(cause) {
 	case KindAuth, KindClient, KindDecode:
@@ -250,7 +256,7 @@ func (f *follower) again(id int64, typ string, topicID int64, reload bool, dones
 	tries := f.tries[id] + 1
 	if tries >= maxChangeTries {
 		delete(f.tries, id)
-		f.p.log.Warn("follow a post's change: the forum did not answer, tried "+strconv.Itoa(tries)+" times; the change is not followed",
+		f.p.log.Warn("follow a post's change: tried "+strconv.Itoa(tries)+" times; the change is not followed",
 			"post_id", id, "err", cause)
 		return false
 	}
@@ -259,7 +265,7 @@ func (f *follower) again(id int64, typ string, topicID int64, reload bool, dones
 		delay = DefaultChangeDelay
 	}
 	wait := min(delay<<tries, maxChangeWait)
-	f.p.log.Info("follow a post's change: the forum did not answer; trying again", "post_id", id, "retry_in", wait, "err", cause)
+	f.p.log.Info("follow a post's change: it cannot be followed now; trying again", "post_id", id, "retry_in", wait, "err", cause)
 	f.tries[id] = tries
 	f.kind[id], f.topic[id], f.dones[id] = typ, topicID, dones
 	if reload {
