@@ -85,10 +85,15 @@ func (b *Bot) handleChange(ctx context.Context, c discourse.Change) error {
 		if restricted, err = b.restricted(ctx, c.Post); err != nil {
 			return fmt.Errorf("look up the post's category: %w", err)
 		}
-		if payload, err = json.Marshal(toNotification(c.Post)); err != nil {
+		if payload, err = encodePayload(c.Post); err != nil {
 			log.Error("follow forum changes: encode the post", "err", err)
 			return nil // trying again would not help
 		}
+	}
+	if restricted && !c.Post.IsPrivateMessage() {
+		// Rows still waiting for public channels are withheld before the deletions are queued
+		// behind them: a move into a restricted category sends nothing there and then deletes it.
+		b.withholdTopics(ctx, []int64{c.TopicID})
 	}
 	now := time.Now()
 	var items []state.OutboxItem

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -179,7 +178,7 @@ func (b *Bot) followTopic(ctx context.Context, p discourse.Post) (moved bool) {
 		log.Error("follow a topic's change: look up its category; the change is not followed", "err", err)
 		return moved
 	}
-	payload, err := json.Marshal(toNotification(p))
+	payload, err := encodePayload(p)
 	if err != nil {
 		log.Error("follow a topic's change: encode the post", "err", err)
 		return moved
