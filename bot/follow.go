@@ -63,13 +63,13 @@ func (b *Bot) followPost(ctx context.Context, postID int64) bool {
 
 // handleChange queues a change of a notified post for every channel that was notified of it, as
 // outbox rows behind that channel's notifications. A post now in a read-restricted category is
-// removed from every channel not allowed to hear private forum content.
-func (b *Bot) handleChange(ctx context.Context, c discourse.Change) {
+// removed from every channel not allowed to hear private forum content. An error (the store or
+// the forum did not answer) has the poller offer the change again later.
+func (b *Bot) handleChange(ctx context.Context, c discourse.Change) error {
 	log := b.logger.With("post_id", c.PostID, "change", string(c.Kind))
 	chs, err := b.store.NotifiedChannels(ctx, c.PostID)
 	if err != nil {
-		log.Error("follow forum changes: look up a post's notifications; the change is not followed", "err", err)
-		return
+		return fmt.Errorf("look up the post's notifications: %w", err)
 	}
 	var payload []byte
 	restricted := false
@@ -79,17 +79,15 @@ func (b *Bot) handleChange(ctx context.Context, c discourse.Change) {
 		// one are checked in followTopic, only when they are).
 		if b.anyPublic(chs) && !c.Post.IsPrivateMessage() {
 			if err := b.catalog.CategoriesSince(ctx, c.Post.ReadAt); err != nil {
-				log.Error("follow forum changes: read the forum's categories; the change is not followed", "err", err)
-				return
+				return fmt.Errorf("read the forum's categories: %w", err)
 			}
 		}
 		if restricted, err = b.restricted(ctx, c.Post); err != nil {
-			log.Error("follow forum changes: look up the post's category; the change is not followed", "err", err)
-			return
+			return fmt.Errorf("look up the post's category: %w", err)
 		}
 		if payload, err = json.Marshal(toNotification(c.Post)); err != nil {
 			log.Error("follow forum changes: encode the post", "err", err)
-			return
+			return nil // trying again would not help
 		}
 	}
 	now := time.Now()
@@ -112,8 +110,7 @@ func (b *Bot) handleChange(ctx context.Context, c discourse.Change) {
 	}
 	if len(items) > 0 {
 		if err := b.store.Enqueue(ctx, items, "", 0); err != nil {
-			log.Error("follow forum changes: queue the change", "err", err)
-			return
+			return fmt.Errorf("queue the change: %w", err)
 		}
 		for _, it := range items {
 			b.metrics.changes.WithLabelValues(string(it.Kind)).Inc()
@@ -132,6 +129,7 @@ func (b *Bot) handleChange(ctx context.Context, c discourse.Change) {
 	default:
 		b.followed.edits.Add(1)
 	}
+	return nil
 }
 
 // anyPublic reports whether a channel of chs may not hear private forum content.

@@ -40,7 +40,7 @@ func TestParse(t *testing.T) {
 		{"tag_added support tag:Security", rule(state.TagAdded, "support", "security")},
 		{"tag_added tag:security,cve", rule(state.TagAdded, "", "cve", "security")},
 		{"/tag_added@forum_bot", rule(state.TagAdded, "")}, // any tag gained, in every category
-		{"watch", rule(state.Watch, "")}, // all categories, as "rules add" and seed rules say it
+		{"watch", rule(state.Watch, "")},                   // all categories, as "rules add" and seed rules say it
 		{"thread", rule(state.Thread, "")},
 		{"/watch@forum_bot tag:release", rule(state.Watch, "", "release")},
 		{"watch  \n support", rule(state.Watch, "support")},

@@ -61,6 +61,7 @@ type follower struct {
 	dones map[int64][]func() // per post waiting: marks its messages handled (positions)
 	// reload marks the posts waiting with a reload_topic message in their burst.
 	reload map[int64]bool
+	tries  map[int64]int // failed tries of the change waiting (again)
 	pos    *positions
 	wg     sync.WaitGroup
 	ctx    context.Context
@@ -68,7 +69,7 @@ type follower struct {
 
 func newFollower(ctx context.Context, p *Poller, pos *positions) *follower {
 	return &follower{p: p, ctx: ctx, pos: pos, timer: map[int64]*time.Timer{}, kind: map[int64]string{},
-		topic: map[int64]int64{}, dones: map[int64][]func(){}, reload: map[int64]bool{}}
+		topic: map[int64]int64{}, dones: map[int64][]func(){}, reload: map[int64]bool{}, tries: map[int64]int{}}
 }
 
 // topicOf returns the topic id of a /topic/{id} channel.
@@ -157,8 +158,14 @@ func (f *follower) fire(id int64, t **time.Timer) {
 	if ctx.Err() != nil {
 		return // stopping: the messages stay unhandled, and are replayed at the next start
 	}
+	handled := true // false: tried again later, its messages still unhandled
 	defer func() {
-		if ctx.Err() == nil {
+		if handled && ctx.Err() == nil {
+			f.mu.Lock()
+			if f.timer[id] == nil {
+				delete(f.tries, id)
+			}
+			f.mu.Unlock()
 			for _, done := range dones {
 				done()
 			}
@@ -168,8 +175,14 @@ func (f *follower) fire(id int64, t **time.Timer) {
 	if f.p.cfg.Changed == nil {
 		return
 	}
+	// hand hands on the change; one that could not be taken is tried again later.
+	hand := func(c Change) {
+		if err := f.p.cfg.Changed(ctx, c); err != nil && ctx.Err() == nil {
+			handled = !f.again(id, typ, topicID, reload, dones, err)
+		}
+	}
 	if typ == "deleted" {
-		f.p.cfg.Changed(ctx, Change{Kind: PostRemoved, TopicID: topicID, PostID: id})
+		hand(Change{Kind: PostRemoved, TopicID: topicID, PostID: id})
 		return
 	}
 	var post Post
@@ -182,14 +195,14 @@ func (f *follower) fire(id int64, t **time.Timer) {
 	post.ReadAt = time.Now()
 	if err != nil {
 		if IsNotFound(err) {
-			f.p.cfg.Changed(ctx, Change{Kind: PostRemoved, TopicID: topicID, PostID: id})
+			hand(Change{Kind: PostRemoved, TopicID: topicID, PostID: id})
 			return
 		}
-		f.p.log.Warn("follow a post's change: the forum did not answer; the change is not followed", "post_id", id, "err", err)
+		handled = !f.again(id, typ, topicID, reload, dones, err)
 		return
 	}
 	if post.Deleted || post.Hidden {
-		f.p.cfg.Changed(ctx, Change{Kind: PostRemoved, TopicID: topicID, PostID: id})
+		hand(Change{Kind: PostRemoved, TopicID: topicID, PostID: id})
 		return
 	}
 	if typ == "acted" {
@@ -199,15 +212,73 @@ func (f *follower) fire(id int64, t **time.Timer) {
 		f.p.topics.Remove(post.TopicID) // the title may be what changed
 	}
 	ok, err := f.p.enrich(ctx, &post)
-	if err != nil || !ok {
-		f.p.log.Warn("follow a post's change: its topic cannot be read; the change is not followed", "post_id", id, "err", err)
+	if err != nil {
+		handled = !f.again(id, typ, topicID, reload, dones, err)
+		return
+	}
+	if !ok {
+		f.p.log.Warn("follow a post's change: its topic is gone or not visible; the change is not followed", "post_id", id)
 		return
 	}
 	kind := PostEdited
 	if typ == "recovered" {
 		kind = PostRecovered
 	}
-	f.p.cfg.Changed(ctx, Change{Kind: kind, TopicID: post.TopicID, PostID: id, Post: post, Topic: reload})
+	hand(Change{Kind: kind, TopicID: post.TopicID, PostID: id, Post: post, Topic: reload})
+}
+
+// Tries of a change whose post or topic the forum did not give: the waits double from the
+// debounce, up to maxChangeWait.
+const (
+	maxChangeTries = 6
+	maxChangeWait  = time.Minute
+)
+
+// again schedules a post's change once more after the forum failed to give the post or its topic
+// (an outage, a rate limit), or the Changed hook could not take it, unless the failure is for
+// good or the tries are spent; it reports whether it did. A change of the post arriving meanwhile takes these messages with it.
+func (f *follower) again(id int64, typ string, topicID int64, reload bool, dones []func(), cause error) bool {
+	switch ErrorKind(cause) {
+	case KindAuth, KindClient, KindDecode:
+		f.p.log.Warn("follow a post's change: the forum refused it; the change is not followed", "post_id", id, "err", cause)
+		return false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.ctx.Err() != nil {
+		return true // stopping: left unhandled, replayed at the next start
+	}
+	if f.timer[id] != nil { // a newer burst reads the post anew anyway
+		f.dones[id] = append(f.dones[id], dones...)
+		f.reload[id] = f.reload[id] || reload
+		return true
+	}
+	tries := f.tries[id] + 1
+	if tries >= maxChangeTries {
+		delete(f.tries, id)
+		f.p.log.Warn("follow a post's change: tried "+strconv.Itoa(tries)+" times; the change is not followed",
+			"post_id", id, "err", cause)
+		return false
+	}
+	delay := f.p.cfg.ChangeDelay
+	if delay <= 0 {
+		delay = DefaultChangeDelay
+	}
+	wait := min(delay<<tries, maxChangeWait)
+	f.p.log.Info("follow a post's change: it cannot be followed now; trying again", "post_id", id, "retry_in", wait, "err", cause)
+	f.tries[id] = tries
+	f.kind[id], f.topic[id], f.dones[id] = typ, topicID, dones
+	if reload {
+		f.reload[id] = true
+	}
+	f.wg.Add(1)
+	var t *time.Timer
+	t = time.AfterFunc(wait, func() {
+		defer f.wg.Done()
+		f.fire(id, &t)
+	})
+	f.timer[id] = t
+	return true
 }
 
 // stop cancels the waiting changes and waits for those being handed on.

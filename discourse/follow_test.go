@@ -18,10 +18,11 @@ type changeLog struct {
 	got []discourse.Change
 }
 
-func (l *changeLog) add(_ context.Context, c discourse.Change) {
+func (l *changeLog) add(_ context.Context, c discourse.Change) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.got = append(l.got, c)
+	return nil
 }
 
 func (l *changeLog) all() []discourse.Change {
@@ -215,4 +216,59 @@ func TestFollowedTopicDroppedForgetsItsPosition(t *testing.T) {
 		_, ok := got["bus:/topic/2"]
 		return !ok
 	})
+}
+
+// A change whose topic the forum does not give for a while (an outage) is tried again with
+// backoff and handed on once the forum answers, not dropped.
+func TestFollowedChangeTriedAgainAfterAnOutage(t *testing.T) {
+	f, _ := newForum(t)
+	c := newClient(t, f, func(cfg *discourse.ClientConfig) { cfg.MaxTries = 1 }) // no retry within a call
+	ids := seedPosts(f, 1)
+	cur := newCursors()
+	changes := &changeLog{}
+	p, _, _ := livePoller(t, c, cur, discourse.PollerConfig{
+		Interval: time.Hour, FollowTopics: func(context.Context) []int64 { return []int64{1} },
+		Changed: changes.add, ChangeDelay: 20 * time.Millisecond, Positions: cur,
+	})
+	liveRun(t, p, cur)
+	waitTopicPoll(t, f, 1)
+	f.BreakTopic(1, 502)
+	f.EditPost(ids[0], "", "<p>Edited during an outage</p>")
+	waitFor(t, "two failed tries of the change", func() bool { return f.Requests("/t/1.json") >= 2 })
+	if got := cur.value("bus:/topic/1"); got != 0 {
+		t.Errorf("the kept position passed a change not handed on: %d", got)
+	}
+	f.BreakTopic(1, 0)
+	waitFor(t, "the edit handed on", func() bool { return len(changes.all()) == 1 })
+	if got := changes.all()[0]; got.Kind != discourse.PostEdited || !strings.Contains(got.Post.Excerpt, "during an outage") {
+		t.Errorf("the change = %+v", got)
+	}
+	waitFor(t, "the position kept", func() bool { return cur.value("bus:/topic/1") == 1 })
+}
+
+// A change the Changed hook cannot take now (its store failed) is offered again, once taken.
+func TestFollowedChangeOfferedAgainWhenNotTaken(t *testing.T) {
+	f, c := newForum(t)
+	ids := seedPosts(f, 1)
+	cur := newCursors()
+	var offers atomic.Int32
+	changes := &changeLog{}
+	p, _, _ := livePoller(t, c, cur, discourse.PollerConfig{
+		Interval: time.Hour, FollowTopics: func(context.Context) []int64 { return []int64{1} },
+		Changed: func(ctx context.Context, ch discourse.Change) error {
+			if offers.Add(1) == 1 {
+				return fmt.Errorf("database is locked")
+			}
+			return changes.add(ctx, ch)
+		},
+		ChangeDelay: 20 * time.Millisecond, Positions: cur,
+	})
+	liveRun(t, p, cur)
+	waitTopicPoll(t, f, 1)
+	f.DeletePost(ids[0])
+	waitFor(t, "the deletion taken", func() bool { return len(changes.all()) == 1 })
+	if n := offers.Load(); n != 2 {
+		t.Errorf("the change was offered %d times, want 2", n)
+	}
+	waitFor(t, "the position kept", func() bool { return cur.value("bus:/topic/1") == 1 })
 }

@@ -76,8 +76,9 @@ type PollerConfig struct {
 	// FollowPost says whether a post's changes matter (it was notified); nil: all of them.
 	FollowPost func(ctx context.Context, postID int64) bool
 	// Changed receives each followed change, ChangeDelay (0: DefaultChangeDelay) after the last
-	// MessageBus message of a burst about that post.
-	Changed     func(ctx context.Context, c Change)
+	// MessageBus message of a burst about that post. An error means the change could not be taken
+	// now (the store, the forum): it is offered again later, with backoff.
+	Changed     func(ctx context.Context, c Change) error
 	ChangeDelay time.Duration
 	// Positions, in live mode, keeps the MessageBus ids of the followed topics across restarts,
 	// so that changes made while the bot was down are replayed; nil keeps them in memory only.

@@ -47,6 +47,9 @@ func (ps *positions) load(ctx context.Context) map[string]int64 {
 	}
 	got, err := ps.store.Cursors(ctx, busPrefix)
 	if err != nil {
+		if ctx.Err() != nil {
+			return out // stopping: not a failure
+		}
 		ps.log.Warn("forum live mode: the MessageBus positions kept cannot be read; changes made while the bot was down are not followed", "err", err)
 		return out
 	}

@@ -26,10 +26,13 @@ func (in RenderInput) Reply() adapters.Text {
 		{Kind: adapters.CodeBlock, Text: in.Tag}}
 }
 
-// ValidUTF8 reports whether all of in is valid UTF-8: only then must what a platform renders
-// of it be valid UTF-8 too.
-func (in RenderInput) ValidUTF8() bool {
-	return utf8.ValidString(in.Title + in.Excerpt + in.Author + in.Category + in.URL + in.Tag)
+// CheckUTF8 fails t when s, what the platform made of in (the what), is not valid UTF-8 while
+// all of in is: only input that is valid must stay valid.
+func (in RenderInput) CheckUTF8(t testing.TB, what, s string) {
+	t.Helper()
+	if utf8.ValidString(in.Title+in.Excerpt+in.Author+in.Category+in.URL+in.Tag) && !utf8.ValidString(s) {
+		t.Fatalf("%s is not valid UTF-8: %q", what, s)
+	}
 }
 
 // FuzzRender fuzzes a platform's renderers: check gets the seeds (each a title, excerpt,

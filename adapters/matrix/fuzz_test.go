@@ -4,7 +4,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"golang.org/x/net/html"
 
@@ -26,7 +25,6 @@ func FuzzRender(f *testing.F) {
 		{"Hello @room <b>bold</b>", "@everyone <script>alert(1)</script> & more", "Alice", "General", "https://forum.example/t/x/1/1", "bug"},
 		{strings.Repeat("é", 40000), "`@here`\n<a href=\"javascript:x\">y</a>", "", "", "javascript:alert(1)", ""},
 	}, func(t *testing.T, in adaptertest.RenderInput) {
-		valid := in.ValidUTF8()
 		n := in.Notification()
 		reply := in.Reply()
 		for what, c := range map[string][2]string{
@@ -35,9 +33,7 @@ func FuzzRender(f *testing.F) {
 		} {
 			for i, s := range c {
 				part := []string{"body", "formatted_body"}[i]
-				if valid && !utf8.ValidString(s) {
-					t.Fatalf("%s %s is not valid UTF-8: %q", what, part, s)
-				}
+				in.CheckUTF8(t, what+" "+part, s)
 				if len(s) > maxBodyBytes {
 					t.Fatalf("%s %s is %d bytes, over %d", what, part, len(s), maxBodyBytes)
 				}

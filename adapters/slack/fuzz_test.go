@@ -3,7 +3,6 @@ package slack
 import (
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -18,8 +17,7 @@ func FuzzRender(f *testing.F) {
 		{"Hello <!channel> & <@U123>", "@here *bold* <https://evil|click>", "Alice", "General", "https://forum.example/t/x/1/1", "bug"},
 		{strings.Repeat("<", 3000), "&lt;!everyone&gt;", "", "", "javascript:alert(1)", ""},
 	}, func(t *testing.T, in adaptertest.RenderInput) {
-		n := in.Notification()
-		_, values, err := slack.UnsafeApplyMsgOptions("xoxb-fuzz", "C1", "https://slack.com/api/", notificationOptions(n)...)
+		_, values, err := slack.UnsafeApplyMsgOptions("xoxb-fuzz", "C1", "https://slack.com/api/", notificationOptions(in.Notification())...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -27,9 +25,7 @@ func FuzzRender(f *testing.F) {
 			if p := slacktest.Pings(s); len(p) > 0 {
 				t.Fatalf("%s pings %q:\n%s", what, p, s)
 			}
-			if in.ValidUTF8() && !utf8.ValidString(s) {
-				t.Fatalf("%s is not valid UTF-8: %q", what, s)
-			}
+			in.CheckUTF8(t, what, s)
 		}
 		for k, vs := range values {
 			for _, v := range vs {

@@ -27,7 +27,6 @@ func FuzzRender(f *testing.F) {
 		{"Hello <b>world</b> & co", "@everyone look: <a href=\"x\">", "Alice", "General/Sub", "https://forum.example/t/x/1/1", "bug"},
 		{strings.Repeat("é", 5000), "</i><i>", "", "", "javascript:alert(1)", ""},
 	}, func(t *testing.T, in adaptertest.RenderInput) {
-		n := in.Notification()
 		check := func(what, html string) {
 			text, err := telegramtest.ParseHTML(html)
 			if err != nil {
@@ -40,7 +39,7 @@ func FuzzRender(f *testing.F) {
 				t.Fatalf("%s pings everyone: %q", what, text)
 			}
 		}
-		check("the notification", renderNotification(n))
+		check("the notification", renderNotification(in.Notification()))
 		reply := in.Reply()
 		for i, part := range renderText(reply) {
 			check("reply part "+string(rune('1'+i)), part)

@@ -63,6 +63,21 @@ func (s *Server) SetCategoryReadRestricted(id int64, restricted bool) {
 	}
 }
 
+// DeleteCategory deletes a category and publishes its id on /categories to everyone, as
+// Category#publish_category_deletion does. Its topics stay where they are (the fake keeps no
+// "uncategorized" to move them to).
+func (s *Server) DeleteCategory(id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, c := range s.cats {
+		if c.ID == id {
+			s.cats = append(s.cats[:i], s.cats[i+1:]...)
+			s.publish("/categories", map[string]any{"deleted_categories": []any{id}})
+			return
+		}
+	}
+}
+
 // RestrictCategory makes a category readable only by the members of groups (and admins), and
 // publishes the change on /categories to those groups, as Category#publish_category does: an
 // API user in none of them is not told.
