@@ -422,7 +422,9 @@ func (b *Bot) handleBatch(ctx context.Context, posts []discourse.Post, cursor st
 	}
 	// A topic read in a restricted category now (moved there unseen) may still have rows waiting
 	// for public channels from before: they are withheld, not sent.
-	b.withholdTopics(ctx, restrictedTopics)
+	if err := b.withholdTopics(ctx, restrictedTopics); err != nil {
+		return err
+	}
 	if err := b.store.Enqueue(ctx, items, cursor, value); err != nil {
 		return fmt.Errorf("queue notifications: %w", err)
 	}

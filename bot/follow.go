@@ -93,7 +93,18 @@ func (b *Bot) handleChange(ctx context.Context, c discourse.Change) error {
 	if restricted && !c.Post.IsPrivateMessage() {
 		// Rows still waiting for public channels are withheld before the deletions are queued
 		// behind them: a move into a restricted category sends nothing there and then deletes it.
-		b.withholdTopics(ctx, []int64{c.TopicID})
+		if err := b.withholdTopics(ctx, []int64{c.TopicID}); err != nil {
+			return err
+		}
+	}
+	// The topic's own fields first: a move or new tags are announced (topics.go). An error there
+	// leaves nothing queued, so the change offered again repeats nothing; once they are recorded,
+	// the same change offered again finds no move (the store's notices say each once anyway).
+	moved := false
+	if c.Topic && c.Kind != discourse.PostRemoved {
+		if moved, err = b.followTopic(ctx, c.Post); err != nil {
+			return fmt.Errorf("follow the topic's move or new tags: %w", err)
+		}
 	}
 	now := time.Now()
 	var items []state.OutboxItem
@@ -123,8 +134,6 @@ func (b *Bot) handleChange(ctx context.Context, c discourse.Change) error {
 		log.Debug("queued a forum change", "channels", len(items))
 		b.delivery.Wake()
 	}
-	// The topic's own fields: a move or new tags are announced (topics.go), behind the edits.
-	moved := c.Topic && c.Kind != discourse.PostRemoved && b.followTopic(ctx, c.Post)
 	switch {
 	case len(items) == 0 || moved: // a move counts once, as a move
 	case c.Kind == discourse.PostRemoved:

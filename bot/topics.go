@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -99,24 +100,24 @@ func anyIn(a, b []string) bool {
 
 // followTopic compares a topic read afresh (its first post p, after a reload_topic change) with
 // the state the store kept, and queues the announcements of a move and of new tags. It reports
-// whether the topic moved.
-func (b *Bot) followTopic(ctx context.Context, p discourse.Post) (moved bool) {
+// whether the topic moved, and an error when the store or the forum did not answer before
+// anything was recorded: the change is then offered again (handleChange's error).
+func (b *Bot) followTopic(ctx context.Context, p discourse.Post) (moved bool, err error) {
 	if p.IsPrivateMessage() {
-		return false
+		return false, nil
 	}
 	log := b.logger.With("topic_id", p.TopicID)
 	now := state.TopicState{TopicID: p.TopicID, CategoryID: p.CategoryID, Tags: state.NormalizeTags(p.Tags), SeenAt: time.Now()}
 	prev, known, err := b.store.TopicState(ctx, p.TopicID)
 	if err != nil {
-		log.Error("follow a topic's change: read its last state; the change is not followed", "err", err)
-		return false
+		return false, fmt.Errorf("read the topic's last state: %w", err)
 	}
 	if !known {
 		// Nothing to compare with (a topic from before this version): this is where it starts.
 		if _, err := b.store.ChangeTopic(ctx, now, 0, nil); err != nil {
-			log.Error("follow a topic's change: record its state", "err", err)
+			return false, fmt.Errorf("record the topic's state: %w", err)
 		}
-		return false
+		return false, nil
 	}
 	moved = prev.CategoryID != now.CategoryID
 	var added []string
@@ -128,10 +129,10 @@ func (b *Bot) followTopic(ctx context.Context, p discourse.Post) (moved bool) {
 	if !moved && len(added) == 0 {
 		if !slices.Equal(prev.Tags, now.Tags) { // tags removed: only the state moves on
 			if _, err := b.store.ChangeTopic(ctx, now, 0, nil); err != nil {
-				log.Error("follow a topic's change: record its state", "err", err)
+				return false, fmt.Errorf("record the topic's state: %w", err)
 			}
 		}
-		return false
+		return false, nil
 	}
 	// The announcements the rules ask for, on the platforms enabled.
 	type candidate struct {
@@ -169,19 +170,17 @@ func (b *Bot) followTopic(ctx context.Context, p discourse.Post) (moved bool) {
 	// asked for after the topic was read (a category made restricted just now must not leak).
 	if public {
 		if err := b.catalog.CategoriesSince(ctx, p.ReadAt); err != nil {
-			log.Error("follow a topic's change: read the forum's categories; the change is not followed", "err", err)
-			return moved
+			return false, fmt.Errorf("read the forum's categories: %w", err)
 		}
 	}
 	restricted, err := b.restricted(ctx, p)
 	if err != nil {
-		log.Error("follow a topic's change: look up its category; the change is not followed", "err", err)
-		return moved
+		return false, fmt.Errorf("look up the topic's category: %w", err)
 	}
 	payload, err := encodePayload(p)
 	if err != nil {
 		log.Error("follow a topic's change: encode the post", "err", err)
-		return moved
+		return moved, nil // trying again would not help
 	}
 	var anns []state.TopicAnnouncement
 	index := map[string]int{}
@@ -202,8 +201,7 @@ func (b *Bot) followTopic(ctx context.Context, p discourse.Post) (moved bool) {
 	}
 	queued, err := b.store.ChangeTopic(ctx, now, heardIn, anns)
 	if err != nil {
-		log.Error("follow a topic's change: queue its announcements", "err", err)
-		return moved
+		return false, fmt.Errorf("queue the topic's announcements: %w", err)
 	}
 	if moved {
 		b.followed.moves.Add(1)
@@ -222,7 +220,7 @@ func (b *Bot) followTopic(ctx context.Context, p discourse.Post) (moved bool) {
 	if len(queued) > 0 {
 		b.delivery.Wake()
 	}
-	return moved
+	return moved, nil
 }
 
 // seeTopics records the topics of a batch of new posts, so that a later move or new tag is told

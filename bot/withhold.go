@@ -64,17 +64,16 @@ func (b *Bot) withheld(ctx context.Context, ref adapters.ChannelRef, it state.Ou
 }
 
 // withholdTopics withholds the rows still waiting for a public channel of topics that are in a
-// read-restricted category now (a move into one seen on the MessageBus, or a new post of the
-// topic read there), so that none is sent and then deleted. A failure is logged: the send-time
-// check still stands behind it for a category made restricted.
-func (b *Bot) withholdTopics(ctx context.Context, topicIDs []int64) {
+// read-restricted category now (a move into one followed, or a new post of the topic read there),
+// so that none is sent and then deleted. An error (the store did not answer) has the caller's
+// change or batch offered again.
+func (b *Bot) withholdTopics(ctx context.Context, topicIDs []int64) error {
 	if len(topicIDs) == 0 {
-		return
+		return nil
 	}
 	chs, err := b.store.PendingChannels(ctx)
 	if err != nil {
-		b.logger.Error("withhold the waiting notifications of topics now restricted: list the channels", "topics", topicIDs, "err", err)
-		return
+		return fmt.Errorf("withhold the waiting notifications of topics now restricted: %w", err)
 	}
 	var public []string
 	for _, ch := range chs {
@@ -83,17 +82,17 @@ func (b *Bot) withholdTopics(ctx context.Context, topicIDs []int64) {
 		}
 	}
 	if len(public) == 0 {
-		return // the usual case: nothing waits for a public channel, and this cost one read
+		return nil // the usual case: nothing waits for a public channel, and this cost one read
 	}
 	for _, id := range topicIDs {
 		n, err := b.store.WithholdTopic(ctx, id, public, withheldTopic, time.Now())
 		if err != nil {
-			b.logger.Error("withhold the waiting notifications of a topic now restricted", "topic_id", id, "err", err)
-			continue
+			return fmt.Errorf("withhold the waiting notifications of topic %d, now restricted: %w", id, err)
 		}
 		if n > 0 {
-			b.logger.Info("notifications withheld: their topic is in a read-restricted category now", "topic_id", id, "rows", n)
+			b.logger.Info("notifications withheld, not sent: their topic is in a read-restricted category now", "topic_id", id, "rows", n)
 			b.metrics.withheld.WithLabelValues("topic_restricted").Add(float64(n))
 		}
 	}
+	return nil
 }

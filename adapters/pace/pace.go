@@ -31,6 +31,8 @@ type Limit struct {
 	Per time.Duration
 	// Burst is how many sends may go at once after the lane has idled (Synapse's burst_count);
 	// after them, one an Interval. 0 or 1: none at once, every send an Interval after the last.
+	// A lane that spends the platform's whole burst leaves the first send after it only the
+	// Margin of one interval for the network's jitter (150 ms of Synapse's 5 s).
 	Burst int
 }
 

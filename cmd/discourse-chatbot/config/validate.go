@@ -183,8 +183,8 @@ func (v *validator) rule(path string, r *SeedRule) {
 		if len(r.Tags) > 0 {
 			v.fail(path+".tags", "a %s rule takes no tags", key)
 		}
-		if filter == "thread" {
-			v.fail(path+".filter", "a %s rule cannot be a thread rule (watch, follow or mute)", key)
+		if filter == "thread" || filter == "tag_added" {
+			v.fail(path+".filter", "a %s rule cannot be a %s rule (watch, follow or mute)", key, filter)
 		}
 	}
 	if c := r.Category; c != "" && (strings.Count(c, "/") > 1 || strings.HasPrefix(c, "/") || strings.HasSuffix(c, "/") || strings.ContainsAny(c, " \t")) {
