@@ -97,4 +97,3 @@ func TestQueuedNotificationWithheldWhenTopicMovesIntoStaff(t *testing.T) {
 	wantSent(t, rec, "console:staffroom", title+"#1", title+"#1")
 	wantWithheld(t, b, topicID, withheldTopic)
 }
-
