@@ -132,6 +132,16 @@ func warnings(cfg *config.Config) []string {
 		w = append(w, fmt.Sprintf("forum.poll_interval %s alone makes %d forum requests a minute, over forum.max_requests_per_minute %d: polls will be slower than asked",
 			cfg.Forum.PollInterval, perMinute, cfg.Forum.MaxRequestsPerMinute))
 	}
+	// tag_added hears only what the followed topics' MessageBus channels say (README,
+	// forum.follow_changes_for): without them the rule is never heard.
+	if !cfg.Forum.Live || cfg.Forum.FollowChangesFor <= 0 {
+		for i, r := range cfg.Rules {
+			if strings.EqualFold(r.Filter, "tag_added") {
+				w = append(w, fmt.Sprintf("rules[%d]: a tag_added rule is heard only in live mode with forum.follow_changes_for above 0s (forum.live is %t, forum.follow_changes_for %s)",
+					i, cfg.Forum.Live, cfg.Forum.FollowChangesFor))
+			}
+		}
+	}
 	return w
 }
 

@@ -146,6 +146,7 @@ func TestCheck(t *testing.T) {
 	many := writeFile(t, dir, "many.yaml", minimalConfig+"  poll_intervall: 5s\n  excerpt_length: lots\ndelivery:\n  max_age: -1s\naccess:\n  allow: [U123]\n")
 	noDir := writeFile(t, dir, "nodir.yaml", minimalConfig+"state:\n  dsn: "+filepath.Join(dir, "nope", "bot.db")+"\nconsole: {}\n")
 	disabled := writeFile(t, dir, "disabled.yaml", minimalConfig+"console: {}\naccess:\n  private_channels: [\"discord:42\"]\nrules:\n  - {channel: \"telegram:-100\", filter: watch}\n")
+	deaf := writeFile(t, dir, "deaf.yaml", minimalConfig+"  live: false\nconsole: {}\nrules:\n  - {channel: \"console:local\", filter: tag_added, tags: [security]}\n")
 	unreadable := filepath.Join(dir, "dir.yaml")
 	if err := os.Mkdir(unreadable, 0o700); err != nil {
 		t.Fatal(err)
@@ -168,6 +169,8 @@ func TestCheck(t *testing.T) {
 		{name: "poll interval over the request budget, and no chat platform", env: key, args: []string{"check", "--offline", "-c", greedy}, code: 0,
 			stderr: "warning: forum.poll_interval 1s alone makes 60 forum requests a minute, over forum.max_requests_per_minute 30: polls will be slower than asked\n" +
 				"warning: no chat platform is enabled: the bot polls the forum and tells no one (add a section such as slack: or telegram:)\nconfig OK\n"},
+		{name: "a tag_added rule in polling mode is never heard", env: key, args: []string{"check", "--offline", "-c", deaf}, code: 0,
+			stderr: "warning: rules[0]: a tag_added rule is heard only in live mode with forum.follow_changes_for above 0s (forum.live is false, forum.follow_changes_for 24h0m0s)\nconfig OK\n"},
 		{name: "every problem of the file at once", env: key, args: []string{"check", "-c", many}, code: 1,
 			stderr: "discourse-chatbot: config: forum.poll_intervall (line 4): unknown key (did you mean poll_interval?)\n" +
 				"discourse-chatbot: config: forum.excerpt_length (line 5): \"lots\" is not a whole number\n" +
