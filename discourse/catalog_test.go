@@ -79,3 +79,50 @@ func TestCatalogWithoutCacheFailsFastWhenTheForumIsDown(t *testing.T) {
 		t.Errorf("lookups right after a failure asked the forum %d more times, want none", got-asked)
 	}
 }
+
+// CurrentTree, the send-time check, costs no request while no category change was announced;
+// after CategoriesChanged it reads the categories once, and a failed read then is an error, not
+// the old list (a category that became restricted must not be answered from before).
+func TestCatalogCurrentTreeReadsOnlyAfterAnAnnouncedChange(t *testing.T) {
+	f, c := newForum(t)
+	id := f.AddCategory(discourse.Category{Name: "Support", Slug: "support"})
+	k := discourse.NewCatalog(c)
+	ctx := t.Context()
+	restricted := func() bool {
+		t.Helper()
+		tree, err := k.CurrentTree(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, known := tree.Restricted(id)
+		if !known {
+			t.Fatalf("category %d unknown", id)
+		}
+		return r
+	}
+	if restricted() {
+		t.Fatal("Support restricted at first")
+	}
+	asked := f.Requests("/site.json")
+	f.SetCategoryReadRestricted(id, true)
+	for range 3 {
+		if restricted() {
+			t.Fatal("the change was read without being announced")
+		}
+	}
+	if got := f.Requests("/site.json"); got != asked {
+		t.Errorf("CurrentTree without an announced change asked the forum %d times, want none", got-asked)
+	}
+	k.CategoriesChanged()
+	if !restricted() || !restricted() {
+		t.Error("after CategoriesChanged, Support is still public")
+	}
+	if got := f.Requests("/site.json"); got != asked+1 {
+		t.Errorf("an announced change cost %d requests, want 1", got-asked)
+	}
+	k.CategoriesChanged()
+	f.FailNext(502, 1000)
+	if _, err := k.CurrentTree(ctx); err == nil {
+		t.Error("CurrentTree answered from the old list after an announced change it could not read")
+	}
+}
