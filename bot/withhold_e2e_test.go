@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack/slacktest"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
 
@@ -159,4 +160,40 @@ func TestQueuedNotificationOfAnOlderVersionStillSent(t *testing.T) {
 	b.delivery.Wake()
 	r.settle(t)
 	wantSent(t, r.rec, "console:public", "Queued before the upgrade#1")
+}
+
+// TestSlackNotificationWithheldWhileRateLimited: through the real Slack adapter and its fake, a
+// notification that Slack rate-limited (Retry-After 5 s) waits in the outbox; its topic moves
+// into Staff meanwhile: once Slack takes messages again, the public channel never shows it (not
+// sent and then deleted), and the private one has it and the move.
+func TestSlackNotificationWithheldWhileRateLimited(t *testing.T) {
+	t.Parallel()
+	staffRef := adapters.ChannelRef{Platform: "slack", ChatID: "CSTAFF"}
+	s := startSlackBot(t, func(o *Options) {
+		followChanges(o)
+		o.Access.PrivateChannels = []string{staffRef.String()}
+	}, func(f *slacktest.Server) { f.AddChannel(staffRef.ChatID, "staff", true, true) })
+	command(t, s.fake, slackGeneral, "watch support", "Rule created")
+	command(t, s.fake, staffRef, "watch support", "Rule created")
+	command(t, s.fake, staffRef, "watch staff", "Rule created")
+	const title = "Leaked invoice"
+	posts := s.fake.Calls("chat.postMessage")
+	s.fake.RateLimitNextN(2, 5*time.Second) // both channels' sends are refused, and retried in 5 s
+	topicID, _ := s.forum.CreateTopic(title, "<p>Card numbers inside.</p>", "alice", s.forum.cat["support"])
+	waitUntil(t, "both sends refused", func() bool { return s.fake.Calls("chat.postMessage") >= posts+2 })
+	followed(t, s.forum, topicID)
+	s.forum.MoveTopic(topicID, s.forum.cat["staff"])
+	waitUntil(t, "the public notification withheld", func() bool {
+		rows, err := s.bot.Store().RecentOutbox(t.Context(), 0)
+		return err == nil && slices.ContainsFunc(rows, func(it state.OutboxItem) bool {
+			return it.Channel == slackGeneral.String() && it.Kind == state.Notify && it.LastError == withheldTopic
+		})
+	})
+	waitUntil(t, "the notification and the move in the private channel", func() bool {
+		return len(mentioning(s.fake, staffRef, title)) == 2
+	})
+	waitStats(t, s.bot.Store(), func(st state.OutboxStats) bool { return st.Pending == 0 })
+	if got := mentioning(s.fake, slackGeneral, title); len(got) != 0 {
+		t.Errorf("the public channel was shown %d messages of the topic: %+v", len(got), got)
+	}
 }
