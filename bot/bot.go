@@ -4,7 +4,6 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -124,6 +123,7 @@ func Run(ctx context.Context, opts Options) error {
 	b.metrics.setAdapters(ads)
 
 	b.delivery = newDelivery(st, ads, opts.Delivery.MaxAge, opts.Testing.RetryBase, logger.With("component", "delivery"), b.metrics)
+	b.delivery.screen = b.withheld
 
 	b.exec = &commands.Executor{
 		Store:          st,
@@ -391,10 +391,14 @@ func (b *Bot) handleBatch(ctx context.Context, posts []discourse.Post, cursor st
 			return fmt.Errorf("read the forum's categories: %w", err)
 		}
 	}
+	var restrictedTopics []int64
 	for i, p := range posts {
 		restricted, err := b.restricted(ctx, p)
 		if err != nil {
 			return err // the batch is offered again next tick
+		}
+		if restricted && !p.IsPrivateMessage() && !slices.Contains(restrictedTopics, p.TopicID) {
+			restrictedTopics = append(restrictedTopics, p.TopicID)
 		}
 		for _, match := range matches[i] {
 			ref, err := adapters.ParseChannelRef(match.Channel)
@@ -404,7 +408,7 @@ func (b *Bot) handleBatch(ctx context.Context, posts []discourse.Post, cursor st
 			if restricted && !b.privateChannel(ref) {
 				continue // forum secrets never reach a channel not on access.private_channels
 			}
-			payload, err := json.Marshal(toNotification(p))
+			payload, err := encodePayload(p)
 			if err != nil {
 				return fmt.Errorf("encode notification: %w", err)
 			}
@@ -415,6 +419,11 @@ func (b *Bot) handleBatch(ctx context.Context, posts []discourse.Post, cursor st
 			})
 			queued[ref.Platform]++
 		}
+	}
+	// A topic read in a restricted category now (moved there unseen) may still have rows waiting
+	// for public channels from before: they are withheld, not sent.
+	if err := b.withholdTopics(ctx, restrictedTopics); err != nil {
+		return err
 	}
 	if err := b.store.Enqueue(ctx, items, cursor, value); err != nil {
 		return fmt.Errorf("queue notifications: %w", err)

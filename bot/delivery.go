@@ -34,6 +34,9 @@ type delivery struct {
 	retryMax time.Duration
 	logger   *slog.Logger
 	metrics  *metrics
+	// screen says why a row must not be sent to its channel now ("" when it may go); catID is
+	// the category its payload names (0: none). Nil: every row may go.
+	screen func(ctx context.Context, ref adapters.ChannelRef, it state.OutboxItem, catID int64) (string, error)
 
 	mu      sync.Mutex
 	running map[string]*sender
@@ -183,10 +186,21 @@ func (d *delivery) deliver(ctx context.Context, log *slog.Logger, ref adapters.C
 		return 0, true
 	}
 	change := it.Kind != "" && it.Kind != state.Notify
-	var n adapters.Notification
-	if err := json.Unmarshal(it.Payload, &n); err != nil && !change {
+	var pl outboxPayload
+	if err := json.Unmarshal(it.Payload, &pl); err != nil && !change {
 		d.park(ctx, log, it, platform, "unreadable payload: "+err.Error())
 		return 0, true
+	}
+	n := pl.Notification
+	if d.screen != nil {
+		why, err := d.screen(ctx, ref, it, pl.CategoryID)
+		if err != nil {
+			log.Warn("outbox: cannot check the notification's category now; trying again later", "id", it.ID, "topic_id", it.TopicID, "err", err)
+			return 0, false
+		}
+		if why != "" {
+			return 0, d.withhold(ctx, log, it, why)
+		}
 	}
 	var thread adapters.MessageRef
 	if it.Thread && !change {
@@ -338,6 +352,28 @@ func (d *delivery) markSent(ctx context.Context, log *slog.Logger, id int64, msg
 			return false
 		}
 	}
+}
+
+// withhold marks a row done without sending it, for the reason given. It reports false when the
+// store did not take that (the row is read again, and checked again).
+func (d *delivery) withhold(ctx context.Context, log *slog.Logger, it state.OutboxItem, why string) bool {
+	err := d.store.Withhold(ctx, it.ID, why, time.Now())
+	switch {
+	case errors.Is(err, state.ErrNotFound):
+		return true // gone, or done meanwhile
+	case err != nil:
+		if ctx.Err() == nil {
+			log.Error("outbox: withhold a notification", "id", it.ID, "err", err)
+		}
+		return false
+	}
+	log.Info("notification withheld, not sent", "id", it.ID, "topic_id", it.TopicID, "post_id", it.PostID, "kind", string(it.Kind), "reason", why)
+	reason := "restricted"
+	if why == withheldUnknown {
+		reason = "unknown_category"
+	}
+	d.metrics.withheld.WithLabelValues(reason).Inc()
+	return true
 }
 
 func (d *delivery) park(ctx context.Context, log *slog.Logger, it state.OutboxItem, platform, reason string) {

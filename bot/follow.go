@@ -85,9 +85,16 @@ func (b *Bot) handleChange(ctx context.Context, c discourse.Change) error {
 		if restricted, err = b.restricted(ctx, c.Post); err != nil {
 			return fmt.Errorf("look up the post's category: %w", err)
 		}
-		if payload, err = json.Marshal(toNotification(c.Post)); err != nil {
+		if payload, err = encodePayload(c.Post); err != nil {
 			log.Error("follow forum changes: encode the post", "err", err)
 			return nil // trying again would not help
+		}
+	}
+	if restricted && !c.Post.IsPrivateMessage() {
+		// Rows still waiting for public channels are withheld before the deletions are queued
+		// behind them: a move into a restricted category sends nothing there and then deletes it.
+		if err := b.withholdTopics(ctx, []int64{c.TopicID}); err != nil {
+			return err
 		}
 	}
 	// The topic's own fields first: a move or new tags are announced (topics.go). An error there

@@ -30,6 +30,7 @@ type metrics struct {
 	changes, changesApplied *prometheus.CounterVec
 	failed                  *prometheus.CounterVec
 	parked                  *prometheus.CounterVec
+	withheld                *prometheus.CounterVec
 	sendLatency             *prometheus.HistogramVec
 	forumLatency            *prometheus.HistogramVec
 	commands                *prometheus.CounterVec
@@ -62,6 +63,8 @@ func newMetrics(st state.Store) *metrics {
 			Name: "discourse_chatbot_notifications_failed_total", Help: "Failed delivery attempts (each is retried)."}, []string{"platform", "reason"}),
 		parked: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "discourse_chatbot_notifications_parked_total", Help: "Notifications given up on (too old, or a permanent error)."}, []string{"platform"}),
+		withheld: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "discourse_chatbot_notifications_withheld_total", Help: "Queued notifications (and edits) not sent to a channel outside access.private_channels because their forum content became restricted before the send, by reason: restricted (the category is read-restricted now), unknown_category (gone from the forum's categories), topic_restricted (the topic was read in a read-restricted category since: moved there, or a later post)."}, []string{"reason"}),
 		sendLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "discourse_chatbot_send_seconds", Help: "Time one send to a chat platform took.",
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12)}, []string{"platform"}),
@@ -75,7 +78,7 @@ func newMetrics(st state.Store) *metrics {
 			Name: "discourse_chatbot_forum_errors_total", Help: "Failed forum polls, by kind (network, timeout, auth, rate_limited, server, client, decode, other)."},
 			[]string{"kind"}),
 	}
-	m.reg.MustRegister(m.postsSeen, m.queued, m.sent, m.changes, m.changesApplied, m.failed, m.parked, m.sendLatency, m.forumLatency,
+	m.reg.MustRegister(m.postsSeen, m.queued, m.sent, m.changes, m.changesApplied, m.failed, m.parked, m.withheld, m.sendLatency, m.forumLatency,
 		m.commands, m.forumErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{

@@ -19,7 +19,8 @@ type recorder struct {
 
 	mu       sync.Mutex
 	sent     []sentNote
-	failures []error // returned by the next sends, in order
+	failures []error        // returned by the next sends, in order
+	refusing map[string]int // channels whose sends fail (a platform outage there), and how many did
 	seq      int
 	changed  chan struct{}
 	handler  chan adapters.Handler // the bot's handler, once Run starts
@@ -65,6 +66,10 @@ func (r *recorder) Run(ctx context.Context, h adapters.Handler) error {
 func (r *recorder) Notify(_ context.Context, ch adapters.ChannelRef, n adapters.Notification, thread adapters.MessageRef) (adapters.MessageRef, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if n, ok := r.refusing[ch.String()]; ok {
+		r.refusing[ch.String()] = n + 1
+		return "", fmt.Errorf("%s is unavailable", ch)
+	}
 	if len(r.failures) > 0 {
 		err := r.failures[0]
 		r.failures = r.failures[1:]
@@ -125,6 +130,30 @@ func (r *recorder) failNext(errs ...error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.failures = append(r.failures, errs...)
+}
+
+// refuse makes every send to ch fail, as an outage of its platform does, until accept(ch).
+func (r *recorder) refuse(ch string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.refusing == nil {
+		r.refusing = map[string]int{}
+	}
+	r.refusing[ch] = 0
+}
+
+// accept ends refuse(ch).
+func (r *recorder) accept(ch string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.refusing, ch)
+}
+
+// refused returns how many sends to ch failed since refuse(ch).
+func (r *recorder) refused(ch string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.refusing[ch]
 }
 
 func (r *recorder) all() []sentNote {

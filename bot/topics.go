@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -178,7 +177,7 @@ func (b *Bot) followTopic(ctx context.Context, p discourse.Post) (moved bool, er
 	if err != nil {
 		return false, fmt.Errorf("look up the topic's category: %w", err)
 	}
-	payload, err := json.Marshal(toNotification(p))
+	payload, err := encodePayload(p)
 	if err != nil {
 		log.Error("follow a topic's change: encode the post", "err", err)
 		return moved, nil // trying again would not help

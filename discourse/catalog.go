@@ -207,6 +207,31 @@ func (k *Catalog) CategoriesSince(ctx context.Context, t time.Time) error {
 	return k.fetchCategories(ctx)
 }
 
+// CurrentTree returns the category tree of the categories held, for a check at send time that
+// must cost no request: they are read again first only when none are held yet or the forum
+// announced a change since they were asked for (CategoriesChanged), and then, unlike Tree, a
+// failed read is an error rather than an answer from the old list. Categories merely old are
+// refreshed behind the answer, as for every lookup.
+func (k *Catalog) CurrentTree(ctx context.Context) (Tree, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.cats == nil || !k.catsAsked.After(k.catsChanged) {
+		if err := k.waitFailed(&k.catsAt); err != nil {
+			return Tree{}, err
+		}
+		if err := k.fetchCategories(ctx); err != nil {
+			return Tree{}, err
+		}
+	} else if err := k.loadCategories(ctx, false); err != nil {
+		return Tree{}, err
+	}
+	cats := make([]Category, 0, len(k.order))
+	for _, id := range k.order {
+		cats = append(cats, k.cats[id])
+	}
+	return NewTree(cats), nil
+}
+
 // fetchCategories asks the forum for the categories now, waiting catalogWait at most, and keeps
 // them; a failure counts towards the backoff. k.mu is held.
 func (k *Catalog) fetchCategories(ctx context.Context) error {

@@ -123,6 +123,40 @@ func (s *sqlStore) Park(ctx context.Context, id int64, reason string, at time.Ti
 	return nil
 }
 
+// withheld is what Withhold and WithholdTopic set: $1 the reason, $2 the time.
+const withheld = `UPDATE outbox SET status = 'sent', message_ref = '', last_error = $1, last_attempt_at = $2
+	 WHERE status = 'pending' AND kind <> 'delete' AND `
+
+// Withhold marks a pending row sent without a chat message, keeping the reason.
+func (s *sqlStore) Withhold(ctx context.Context, id int64, reason string, at time.Time) error {
+	err := mustAffect(s.w.ExecContext(ctx, withheld+`id = $3`, reason, dbTime(at), id))
+	if err != nil {
+		return fmt.Errorf("withhold outbox row %d: %w", id, err)
+	}
+	return nil
+}
+
+// WithholdTopic withholds a topic's pending rows in channels, in one transaction.
+func (s *sqlStore) WithholdTopic(ctx context.Context, topicID int64, channels []string, reason string, at time.Time) (int64, error) {
+	var n int64
+	err := s.inTx(ctx, fmt.Sprintf("withhold the pending rows of topic %d", topicID), func(tx *sql.Tx) error {
+		n = 0
+		for _, ch := range channels {
+			res, err := tx.ExecContext(ctx, withheld+`topic_id = $3 AND channel = $4`, reason, dbTime(at), topicID, ch)
+			if err != nil {
+				return fmt.Errorf("in %q: %w", ch, err)
+			}
+			k, err := res.RowsAffected()
+			if err != nil {
+				return fmt.Errorf("in %q: %w", ch, err)
+			}
+			n += k
+		}
+		return nil
+	})
+	return n, err
+}
+
 // OutboxStats counts rows by status.
 func (s *sqlStore) OutboxStats(ctx context.Context) (OutboxStats, error) {
 	rows, err := s.r.QueryContext(ctx,

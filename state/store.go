@@ -82,6 +82,13 @@ type Store interface {
 	MarkFailed(ctx context.Context, id int64, err string, at time.Time) error
 	// Park gives up on a row (too old, or a permanent error); it stays for inspection.
 	Park(ctx context.Context, id int64, reason string, at time.Time) error
+	// Withhold marks a pending row done without sending it (its topic may no longer reach the
+	// channel), keeping reason as its last error: it counts as sent, with no chat message.
+	// ErrNotFound when the row is gone or no longer pending.
+	Withhold(ctx context.Context, id int64, reason string, at time.Time) error
+	// WithholdTopic withholds, as Withhold does, the pending rows of a topic in the channels given
+	// (notifications, edits and recoveries; deletions stay queued), and returns how many.
+	WithholdTopic(ctx context.Context, topicID int64, channels []string, reason string, at time.Time) (int64, error)
 	// OutboxStats counts rows by status, for metrics and `status`.
 	OutboxStats(ctx context.Context) (OutboxStats, error)
 	// PruneOutbox deletes sent and parked outbox rows created before `before` (pending rows are

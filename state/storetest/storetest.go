@@ -61,6 +61,7 @@ func Run(t *testing.T, open Open, opts ...Option) {
 		{"DeliveryOutcomes", testDeliveryOutcomes},
 		{"OutboxStats", testOutboxStats},
 		{"PruneOutbox", testPruneOutbox},
+		{"Withhold", testWithhold},
 		{"Backlogs", testBacklogs},
 		{"RecentAndParkedOutbox", testRecentAndParkedOutbox},
 		{"UnparkAndDiscard", testUnparkAndDiscard},
@@ -790,6 +791,61 @@ func testOutboxStats(t *testing.T, s state.Store) {
 	}
 	if st.Pending != 2 || st.Sent != 1 || st.Parked != 0 || !st.OldestPending.Equal(at(3)) {
 		t.Errorf("OutboxStats = %+v, want 2 pending (oldest %v), 1 sent", st, at(3))
+	}
+}
+
+// testWithhold: rows withheld (a topic that may no longer reach a channel) are done without a
+// chat message and keep the reason; deletions and other topics' or channels' rows stay pending.
+func testWithhold(t *testing.T, s state.Store) {
+	ctx := t.Context()
+	if err := s.Enqueue(ctx, []state.OutboxItem{
+		{Channel: "a:1", TopicID: 7, PostID: 1, CreatedAt: at(1)},
+		{Channel: "a:1", TopicID: 7, PostID: 2, CreatedAt: at(2), Kind: state.Edit},
+		{Channel: "a:1", TopicID: 7, PostID: 3, CreatedAt: at(3), Kind: state.Delete},
+		{Channel: "b:1", TopicID: 7, PostID: 1, CreatedAt: at(1)},
+		{Channel: "a:1", TopicID: 8, PostID: 9, CreatedAt: at(4)},
+		{Channel: "c:1", TopicID: 7, PostID: 1, CreatedAt: at(1)},
+	}, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.WithholdTopic(ctx, 7, []string{"a:1", "c:1", "z:9"}, "its category is read-restricted", at(5))
+	if err != nil || n != 3 {
+		t.Fatalf("WithholdTopic = %d, %v; want 3", n, err)
+	}
+	if got := pendingPosts(t, s, "a:1"); !slices.Equal(got, []int64{3, 9}) {
+		t.Errorf("pending posts of a:1 = %v, want the deletion 3 and topic 8's 9", got)
+	}
+	if got := pendingPosts(t, s, "b:1"); !slices.Equal(got, []int64{1}) {
+		t.Errorf("pending posts of b:1 = %v, want [1]", got)
+	}
+	if got := pendingPosts(t, s, "c:1"); len(got) != 0 {
+		t.Errorf("pending posts of c:1 = %v, want none", got)
+	}
+	if ref, ok, err := s.SentRef(ctx, "a:1", 1); err != nil || ok {
+		t.Errorf("SentRef of a withheld row = %q, %v, %v; want none", ref, ok, err)
+	}
+	other := mustPending(t, s, "a:1")[1]
+	if err := s.Withhold(ctx, other.ID, "moved", at(6)); err != nil {
+		t.Fatalf("Withhold: %v", err)
+	}
+	if err := s.Withhold(ctx, other.ID, "moved", at(6)); !errors.Is(err, state.ErrNotFound) {
+		t.Errorf("Withhold of a row no longer pending = %v, want ErrNotFound", err)
+	}
+	del := mustPending(t, s, "a:1")[0]
+	if err := s.Withhold(ctx, del.ID, "moved", at(6)); !errors.Is(err, state.ErrNotFound) {
+		t.Errorf("Withhold of a deletion = %v, want ErrNotFound (it stays queued)", err)
+	}
+	recent, err := s.RecentOutbox(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range recent {
+		if it.ID == other.ID && (it.Status != state.Sent || it.LastError != "moved" || it.MessageRef != "") {
+			t.Errorf("withheld row = %+v, want sent without a message, reason kept", it)
+		}
+	}
+	if st, err := s.OutboxStats(ctx); err != nil || st.Sent != 4 || st.Pending != 2 {
+		t.Errorf("OutboxStats = %+v, %v; want 4 sent, 2 pending", st, err)
 	}
 }
 
