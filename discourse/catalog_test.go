@@ -1,12 +1,18 @@
 package discourse_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
+	"github.com/discourse-chatbot/discourse-chatbot/discourse/discoursetest"
 )
 
 // When the forum does not answer, a catalogue that is merely old still answers at once, and
@@ -78,4 +84,58 @@ func TestCatalogWithoutCacheFailsFastWhenTheForumIsDown(t *testing.T) {
 	if got := f.Requests("/site.json"); got != asked {
 		t.Errorf("lookups right after a failure asked the forum %d more times, want none", got-asked)
 	}
+}
+
+// A lookup that finds the categories changed (the MessageBus said so) reads them again; when the
+// caller is stopping meanwhile, it answers from the list held, logs nothing at warn level (a
+// normal stop is quiet) and does not count as the forum failing: the next caller reads them
+// (it used to get the stopped caller's "context canceled" for a while). A real failure of the
+// forum is still logged.
+func TestCatalogRefreshAtAStopIsQuiet(t *testing.T) {
+	f := discoursetest.NewServer(testKey)
+	t.Cleanup(f.Close)
+	var logs strings.Builder
+	var mu sync.Mutex
+	c := newClient(t, f, func(cfg *discourse.ClientConfig) {
+		cfg.Logger = slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	})
+	id := f.AddCategory(discourse.Category{Name: "General", Slug: "general"})
+	k := discourse.NewCatalog(c)
+	if _, ok, err := k.Category(t.Context(), id); !ok || err != nil {
+		t.Fatalf("first lookup: %v, %v", ok, err)
+	}
+	read := func() string { mu.Lock(); defer mu.Unlock(); return logs.String() }
+
+	k.CategoriesChanged()
+	stopped, cancel := context.WithCancel(t.Context())
+	cancel()
+	if cat, ok, err := k.Category(stopped, id); !ok || err != nil || cat.Slug != "general" {
+		t.Fatalf("lookup while stopping: %v, %v, %v; want the list held", cat, ok, err)
+	}
+	if got := read(); got != "" {
+		t.Errorf("a lookup while stopping logged:\n%s", got)
+	}
+	if err := k.CategoriesSince(t.Context(), time.Now()); err != nil {
+		t.Errorf("CategoriesSince after a stopped lookup: %v; want the categories read", err)
+	}
+
+	f.SetOutage(true)
+	k.CategoriesChanged()
+	if _, ok, err := k.Category(t.Context(), id); !ok || err != nil {
+		t.Fatalf("lookup in an outage: %v, %v; want the list held", ok, err)
+	}
+	if got := read(); !strings.Contains(got, "refresh forum categories failed") {
+		t.Errorf("an outage was not logged (the test proves nothing): %q", got)
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
