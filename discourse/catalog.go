@@ -160,8 +160,10 @@ func (k *Catalog) loadCategories(ctx context.Context, miss bool) error {
 	}
 	if err := k.fetchCategories(ctx); err != nil {
 		if k.cats != nil {
-			k.log.Warn("refresh forum categories failed; keeping the old list", "err", err)
-			k.catsAt = k.now()
+			if ctx.Err() == nil { // the caller stopping is no failure of the forum
+				k.log.Warn("refresh forum categories failed; keeping the old list", "err", err)
+				k.catsAt = k.now()
+			}
 			return nil
 		}
 		return err
@@ -235,12 +237,14 @@ func (k *Catalog) CurrentTree(ctx context.Context) (Tree, error) {
 // fetchCategories asks the forum for the categories now, waiting catalogWait at most, and keeps
 // them; a failure counts towards the backoff. k.mu is held.
 func (k *Catalog) fetchCategories(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, catalogWait)
+	cctx, cancel := context.WithTimeout(ctx, catalogWait)
 	defer cancel()
 	asked := time.Now()
-	cats, err := k.c.SiteCategories(ctx)
+	cats, err := k.c.SiteCategories(cctx)
 	if err != nil {
-		k.fetchFailed(&k.catsAt, err)
+		if ctx.Err() == nil { // a caller that gave up is no failure for the other callers to wait out
+			k.fetchFailed(&k.catsAt, err)
+		}
 		return err
 	}
 	k.setCategories(cats, asked)
@@ -272,12 +276,16 @@ func (k *Catalog) category(ctx context.Context, id int64) (Category, bool, error
 // and "" for an unknown id or when the forum cannot be reached (which is logged).
 func (k *Catalog) CategoryPath(ctx context.Context, id int64) string {
 	if _, _, err := k.Category(ctx, id); err != nil { // refreshes once for an unknown id
-		k.log.Warn("forum categories unavailable", "err", err)
+		if ctx.Err() == nil {
+			k.log.Warn("forum categories unavailable", "err", err)
+		}
 		return ""
 	}
 	t, err := k.Tree(ctx)
 	if err != nil {
-		k.log.Warn("forum categories unavailable", "err", err)
+		if ctx.Err() == nil {
+			k.log.Warn("forum categories unavailable", "err", err)
+		}
 		return ""
 	}
 	return t.NamePath(id)
@@ -369,14 +377,18 @@ func (k *Catalog) refresh(ctx context.Context, miss bool, set *map[string]bool, 
 		}
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, catalogWait)
+	lctx, cancel := context.WithTimeout(ctx, catalogWait)
 	defer cancel()
-	names, err := load(ctx)
+	names, err := load(lctx)
 	if err != nil {
-		k.fetchFailed(at, err)
+		if ctx.Err() == nil { // a caller that gave up is no failure for the other callers to wait out
+			k.fetchFailed(at, err)
+		}
 		if *set != nil {
-			k.log.Warn("refresh forum catalogue failed; keeping the old list", "err", err)
-			*at = k.now()
+			if ctx.Err() == nil { // the caller stopping is no failure of the forum
+				k.log.Warn("refresh forum catalogue failed; keeping the old list", "err", err)
+				*at = k.now()
+			}
 			return nil
 		}
 		return err

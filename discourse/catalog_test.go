@@ -1,12 +1,15 @@
 package discourse_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
+	"github.com/discourse-chatbot/discourse-chatbot/discourse/discoursetest"
 )
 
 // When the forum does not answer, a catalogue that is merely old still answers at once, and
@@ -124,5 +127,45 @@ func TestCatalogCurrentTreeReadsOnlyAfterAnAnnouncedChange(t *testing.T) {
 	f.FailNext(502, 1000)
 	if _, err := k.CurrentTree(ctx); err == nil {
 		t.Error("CurrentTree answered from the old list after an announced change it could not read")
+	}
+}
+
+// A lookup that finds the categories changed (the MessageBus said so) reads them again; when the
+// caller is stopping meanwhile, it answers from the list held, logs nothing at warn level (a
+// normal stop is quiet) and does not count as the forum failing: the next caller reads them
+// (it used to get the stopped caller's "context canceled" for a while). A real failure of the
+// forum is still logged.
+func TestCatalogRefreshAtAStopIsQuiet(t *testing.T) {
+	f := discoursetest.NewServer(testKey)
+	t.Cleanup(f.Close)
+	logs := &logRecorder{}
+	c := newClient(t, f, func(cfg *discourse.ClientConfig) { cfg.Logger = slog.New(logs) })
+	id := f.AddCategory(discourse.Category{Name: "General", Slug: "general"})
+	k := discourse.NewCatalog(c)
+	if _, ok, err := k.Category(t.Context(), id); !ok || err != nil {
+		t.Fatalf("first lookup: %v, %v", ok, err)
+	}
+	const failed = "refresh forum categories failed; keeping the old list"
+
+	k.CategoriesChanged()
+	stopped, cancel := context.WithCancel(t.Context())
+	cancel()
+	if cat, ok, err := k.Category(stopped, id); !ok || err != nil || cat.Slug != "general" {
+		t.Fatalf("lookup while stopping: %v, %v, %v; want the list held", cat, ok, err)
+	}
+	if n := logs.count(slog.LevelWarn, failed); n != 0 {
+		t.Errorf("a lookup while stopping logged %q %d times at warn", failed, n)
+	}
+	if err := k.CategoriesSince(t.Context(), time.Now()); err != nil {
+		t.Errorf("CategoriesSince after a stopped lookup: %v; want the categories read", err)
+	}
+
+	f.SetOutage(true)
+	k.CategoriesChanged()
+	if _, ok, err := k.Category(t.Context(), id); !ok || err != nil {
+		t.Fatalf("lookup in an outage: %v, %v; want the list held", ok, err)
+	}
+	if n := logs.count(slog.LevelWarn, failed); n != 1 {
+		t.Errorf("an outage logged %q %d times; want once (else the test proves nothing)", failed, n)
 	}
 }
