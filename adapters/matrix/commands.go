@@ -18,7 +18,8 @@ import (
 const commandPrefix = "!discourse"
 
 // consider answers a room message when it is a command to the bot. It reports false when the
-// stop (ctx) interrupted it before the answer was posted: the batch is then not done.
+// stop (ctx) came before the command ran: the batch is then not done. A command that ran counts
+// as done even if the stop kept its reply from being posted, so a restart never runs it twice.
 func (r *runner) consider(ctx context.Context, ev *event.Event) bool {
 	a := r.a
 	var msg event.MessageEventContent
@@ -57,7 +58,10 @@ func (r *runner) consider(ctx context.Context, ev *event.Event) bool {
 	if thread != "" {
 		content.RelatesTo = (&event.RelatesTo{}).SetThread(thread, ev.ID)
 	}
-	return a.sendReply(ctx, ev.RoomID, content) || ctx.Err() == nil
+	// The command has run: it counts as answered whatever becomes of its reply, or the restart
+	// would run it again (a second transcript topic, the next rule removed).
+	a.sendReply(ctx, ev.RoomID, content)
+	return true
 }
 
 // maxReplyAttempts bounds the tries of one reply that the server rate-limits.
@@ -68,9 +72,10 @@ const maxReplyAttempts = 4
 // reports whether it posted.
 func (a *Adapter) sendReply(ctx context.Context, room id.RoomID, content *event.MessageEventContent) bool {
 	for attempt := 1; ; attempt++ {
-		// A reply waiting for its turn is given up when the stop comes (the command is then
-		// considered again after the restart); one under way is finished, and counts as answered.
+		// A reply waiting for its turn is given up when the stop comes (its command has run and
+		// is not run again); one under way is finished.
 		if a.pace(ctx) != nil {
+			a.log.Info("the bot stopped before a command's reply had its turn; the reply is not sent", "room", room)
 			return false
 		}
 		_, err := a.post(context.WithoutCancel(ctx), room, content, "")

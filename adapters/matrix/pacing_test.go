@@ -1,6 +1,7 @@
 package matrix_test
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"testing"
@@ -161,5 +162,37 @@ func TestQuickCommandsOnAnIdleBotAreAnsweredAtOnce(t *testing.T) {
 	adaptertest.WaitPosted(t, srv, srv.Channel(), "echo: status two")
 	if n := srv.OverLimit(); n != 0 {
 		t.Errorf("%d replies arrived over the homeserver's limit", n)
+	}
+}
+
+// A stop while a command's reply waits for its turn of the pacing does not have the restarted
+// bot run the command again (a second transcript topic, the next rule removed): the command
+// ran, and counts as answered.
+func TestAStopWhileAReplyWaitsDoesNotRunItsCommandTwice(t *testing.T) {
+	srv := server(t)
+	v := newValues()
+	cfg := paced(srv, 1, time.Hour)
+	if _, err := newAdapter(t, cfg, v).Notify(t.Context(), srv.Channel(), notification("Spends the hour"), ""); err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(t.Context())
+	a := newAdapter(t, cfg, v)
+	rec := &adaptertest.Recorder{}
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, rec) }()
+	adaptertest.WaitFor(t, "a stored sync token", func() bool { return stored(v, "matrix.since") != "" })
+	srv.InjectCommand(srv.Channel(), "remove 1", true)
+	adaptertest.WaitFor(t, "the command run", func() bool { return len(rec.Received()) == 1 })
+	stop() // its reply waits for the hour
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	rec2 := &adaptertest.Recorder{}
+	adaptertest.Start(t, newAdapter(t, cfg, v), rec2)
+	srv.InjectCommand(srv.Channel(), "status", true)
+	adaptertest.WaitFor(t, "a command run after the restart", func() bool { return len(rec2.Received()) > 0 })
+	if got := rec2.Received()[0].Text; got != "status" {
+		t.Errorf("after the restart the bot first ran %q; want the new command, not the one it ran before the stop", got)
 	}
 }

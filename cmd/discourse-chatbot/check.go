@@ -15,6 +15,7 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/bot"
 	"github.com/discourse-chatbot/discourse-chatbot/cmd/discourse-chatbot/config"
+	"github.com/discourse-chatbot/discourse-chatbot/commands"
 )
 
 // liveCheckTimeout bounds all the live checks together.
@@ -114,8 +115,17 @@ func offlineFindings(cfg *config.Config) (problems, warns []string) {
 			problems = append(problems, fmt.Sprintf("%s %q: platform %s is not enabled (no %s: section)", key, ref, ch.Platform, ch.Platform))
 		}
 	}
+	private := commands.Access{PrivateChannels: cfg.Access.PrivateChannels}
 	for i, r := range cfg.Rules {
 		notEnabled(fmt.Sprintf("rules[%d].channel", i), r.Channel)
+		// The start refuses these, as the chat command does: they can show private forum content.
+		if ch, err := adapters.ParseChannelRef(r.Channel); err == nil && (r.Group != "" || r.Mention != "") && !private.IsPrivate(ch) {
+			kind := "group"
+			if r.Mention != "" {
+				kind = "mention"
+			}
+			problems = append(problems, fmt.Sprintf("rules[%d]: a %s rule can show private forum content, so its channel %q must be on access.private_channels", i, kind, r.Channel))
+		}
 	}
 	for i, c := range cfg.Access.PrivateChannels {
 		notEnabled(fmt.Sprintf("access.private_channels[%d]", i), c)

@@ -147,6 +147,7 @@ func TestCheck(t *testing.T) {
 	noDir := writeFile(t, dir, "nodir.yaml", minimalConfig+"state:\n  dsn: "+filepath.Join(dir, "nope", "bot.db")+"\nconsole: {}\n")
 	disabled := writeFile(t, dir, "disabled.yaml", minimalConfig+"console: {}\naccess:\n  private_channels: [\"discord:42\"]\nrules:\n  - {channel: \"telegram:-100\", filter: watch}\n")
 	deaf := writeFile(t, dir, "deaf.yaml", minimalConfig+"  live: false\nconsole: {}\nrules:\n  - {channel: \"console:local\", filter: tag_added, tags: [security]}\n")
+	groupPublic := writeFile(t, dir, "group.yaml", minimalConfig+"console: {}\naccess:\n  private_channels: [\"console:staff\"]\nrules:\n  - {channel: \"console:staff\", filter: watch, group: moderators}\n  - {channel: \"console:local\", filter: follow, mention: moderators}\n")
 	unreadable := filepath.Join(dir, "dir.yaml")
 	if err := os.Mkdir(unreadable, 0o700); err != nil {
 		t.Fatal(err)
@@ -183,6 +184,9 @@ func TestCheck(t *testing.T) {
 			stderr: "FAIL rules[0].channel \"telegram:-100\": platform telegram is not enabled (no telegram: section)\n" +
 				"FAIL access.private_channels[0] \"discord:42\": platform discord is not enabled (no discord: section)\n" +
 				"discourse-chatbot: check failed: 2 problems\n"},
+		{name: "a group rule in a channel not on access.private_channels (run refuses it)", env: key, args: []string{"check", "--offline", "-c", groupPublic}, code: 1,
+			stderr: "FAIL rules[1]: a mention rule can show private forum content, so its channel \"console:local\" must be on access.private_channels\n" +
+				"discourse-chatbot: check failed: 1 problem\n"},
 		{name: "unknown key", env: key, args: []string{"check", "-c", typo}, code: 1,
 			stderr: "discourse-chatbot: config: forum.poll_intervall (line 4): unknown key (did you mean poll_interval?)\n"},
 		{name: "unset variable", args: []string{"check", "-c", good}, code: 1,
