@@ -197,3 +197,24 @@ func TestSlackNotificationWithheldWhileRateLimited(t *testing.T) {
 		t.Errorf("the public channel was shown %d messages of the topic: %+v", len(got), got)
 	}
 }
+
+// TestQueuedNotificationWithheldWhenAReplyIsReadInStaff: polling, no changes followed: the
+// topic moved into Staff unseen, and its next post, read there, has the topic's notification
+// still waiting for the public channel withheld.
+func TestQueuedNotificationWithheldWhenAReplyIsReadInStaff(t *testing.T) {
+	t.Parallel()
+	r := newStaffroomRun(t)
+	r.rec.command(t, "console:public", "watch support")
+	r.rec.command(t, "console:staffroom", "watch support")
+	r.rec.command(t, "console:staffroom", "watch staff")
+	const title = "Salary sheet"
+	topicID := queuedWhileDown(t, r, title)
+	r.forum.SetTopicCategory(topicID, r.forum.cat["staff"])
+	r.forum.Reply(topicID, "bob", "<p>moving this to staff</p>")
+	r.rec.waitFor(t, "the reply in the staffroom", func([]sentNote) bool {
+		return slices.Contains(titles(r.rec.in("console:staffroom")), title+"#2")
+	})
+	b := recovered(t, r)
+	wantSent(t, r.rec, "console:public")
+	wantWithheld(t, b, topicID, withheldTopic)
+}
