@@ -2,13 +2,16 @@ package bot
 
 import (
 	"encoding/json"
+	"log/slog"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack/slacktest"
+	"github.com/discourse-chatbot/discourse-chatbot/internal/syncbuf"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
 
@@ -217,4 +220,39 @@ func TestQueuedNotificationWithheldWhenAReplyIsReadInStaff(t *testing.T) {
 	b := recovered(t, r)
 	wantSent(t, r.rec, "console:public")
 	wantWithheld(t, b, topicID, withheldTopic)
+}
+
+// TestQueuedNotificationHeldWhileTheCategoriesCannotBeRead: once the forum announced a category
+// change, a notification for a public channel is not sent on the old list while the forum does
+// not answer: it waits, no send is tried, and once the forum answers it is withheld (its category
+// became restricted meanwhile), never sent.
+func TestQueuedNotificationHeldWhileTheCategoriesCannotBeRead(t *testing.T) {
+	t.Parallel()
+	forum := newSite(t)
+	var logs syncbuf.Buffer
+	rec := newRecorder("console")
+	r := startBot(t, forum, rec, filepath.Join(t.TempDir(), "bot.db"), staffroom, func(o *Options) {
+		o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	})
+	r.rec.command(t, "console:public", "watch support")
+	r.rec.command(t, "console:staffroom", "watch support")
+	const title = "Audit findings"
+	topicID := queuedWhileDown(t, r, title)
+	b := <-r.bot
+	r.bot <- b
+	forum.SetCategoryReadRestricted(forum.cat["support"], true)
+	forum.SetOutage(true)
+	b.catalog.CategoriesChanged() // as the MessageBus's /categories channel makes it
+	const cannot = "cannot check the notification's category now"
+	waitUntil(t, "a send held back", func() bool { return strings.Count(logs.String(), cannot) >= 1 })
+	tried := rec.refused("console:public")
+	waitUntil(t, "another send held back", func() bool { return strings.Count(logs.String(), cannot) >= 2 })
+	if n := rec.refused("console:public") - tried; n != 0 {
+		t.Errorf("%d sends tried on the old categories while the forum was down", n)
+	}
+	forum.SetOutage(false)
+	rec.accept("console:public")
+	waitStats(t, b.Store(), func(s state.OutboxStats) bool { return s.Pending == 0 })
+	wantSent(t, rec, "console:public")
+	wantWithheld(t, b, topicID, withheldRestricted)
 }
