@@ -142,23 +142,24 @@ func BenchmarkBurstDrain(b *testing.B) {
 		channels = 100
 		total    = 10000
 	)
-	// A realistic payload: a notification with a full-length excerpt.
+	forum := newSite(b) // the poller idles on it meanwhile
+	// A realistic payload: a notification with a full-length excerpt, and its category (each
+	// send checks it again: the channels are public).
 	items := make([]state.OutboxItem, total)
 	for i := range items {
 		ch, topic := i%channels, int64(1000+i/channels)
-		payload, err := json.Marshal(adapters.Notification{
+		payload, err := json.Marshal(outboxPayload{CategoryID: forum.cat["support"], Notification: adapters.Notification{
 			TopicID: topic, PostID: int64(i + 1), PostNumber: 1, IsFirstPost: true,
 			TopicTitle: fmt.Sprintf("Burst topic %d", topic), URL: fmt.Sprintf("https://forum.example.org/t/burst/%d/1", topic),
 			AuthorName: "Bob", AuthorUser: "bob", AvatarURL: "https://forum.example.org/user_avatar/bob/90/1.png",
 			CategoryPath: "Support › Installs", CategoryColor: "0088CC", Tags: []string{"bug", "release"},
 			Excerpt: strings.Repeat("The installer stops at step three. ", 12)[:400], CreatedAt: time.Now(),
-		})
+		}})
 		if err != nil {
 			b.Fatal(err)
 		}
 		items[i] = state.OutboxItem{Channel: fmt.Sprintf("console:burst%03d", ch), TopicID: topic, PostID: int64(i + 1), Payload: payload}
 	}
-	forum := newSite(b) // the poller idles on it meanwhile
 	var enqueue, drain time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -1,10 +1,14 @@
 package bot
 
 import (
+	"encoding/json"
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack/slacktest"
 	"github.com/discourse-chatbot/discourse-chatbot/state"
 )
 
@@ -53,25 +57,66 @@ func wantWithheld(t *testing.T, b *Bot, topicID int64, reason string) {
 
 // TestQueuedNotificationWithheldWhenCategoryBecomesRestricted: a notification waiting in the
 // outbox for a public channel (its platform failing, retried) is not sent once its category has
-// become read-restricted (to admins: the forum publishes nothing) and the bot has read the
-// categories again (here for a later post); a private channel still has it.
+// become read-restricted and the bot knows it: restricted to admins, the forum publishes nothing,
+// and the bot reads the categories again for a later post bound for a public channel; restricted
+// to a group the API user is not in, the MessageBus tells of a change, and the send reads them
+// once. A private channel still has it. The send-time check costs no other forum request.
 func TestQueuedNotificationWithheldWhenCategoryBecomesRestricted(t *testing.T) {
 	t.Parallel()
-	forum := newSite(t)
-	rec := newRecorder("console")
-	r := startBot(t, forum, rec, filepath.Join(t.TempDir(), "bot.db"), staffroom)
-	r.rec.command(t, "console:public", "watch support")
-	r.rec.command(t, "console:staffroom", "watch support")
-	const title = "Password reset loop"
-	topicID := queuedWhileDown(t, r, title)
-	forum.SetCategoryReadRestricted(forum.cat["support"], true)
-	// A later post bound for a public channel has the bot read the categories again.
-	forum.CreateTopic("marker after the restriction", "<p>m</p>", "system", forum.cat["meta"])
-	rec.waitFor(t, "the marker", func(s []sentNote) bool { return len(rec.in("console:marker")) > 0 })
-	b := recovered(t, r)
-	wantSent(t, rec, "console:public")
-	wantSent(t, rec, "console:staffroom", title+"#1")
-	wantWithheld(t, b, topicID, withheldRestricted)
+	for _, c := range []struct {
+		name     string
+		live     bool
+		restrict func(t *testing.T, f *site, cat int64)
+		reads    int // /site.json requests the send may make
+	}{
+		{"polling, admins only, a later post", false, func(t *testing.T, f *site, cat int64) {
+			f.SetCategoryReadRestricted(cat, true)
+			f.CreateTopic("marker after the restriction", "<p>m</p>", "system", f.cat["meta"])
+		}, 0},
+		{"live, a group the API user is not in", true, func(t *testing.T, f *site, cat int64) {
+			before := lastAsked(f, "/categories")
+			f.RestrictCategory(cat, "moderators")
+			waitUntil(t, "the bot to hear of the change", func() bool { return lastAsked(f, "/categories") > before })
+		}, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			forum := newSite(t)
+			if c.live {
+				// A message the API user may not read wakes no held poll: the next poll hears it.
+				forum.SetLongPollHold(100 * time.Millisecond)
+			}
+			rec := newRecorder("console")
+			r := startBot(t, forum, rec, filepath.Join(t.TempDir(), "bot.db"), staffroom, func(o *Options) { o.Forum.Live = c.live })
+			r.rec.command(t, "console:public", "watch support")
+			r.rec.command(t, "console:staffroom", "watch support")
+			const title = "Password reset loop"
+			topicID := queuedWhileDown(t, r, title)
+			c.restrict(t, forum, forum.cat["support"])
+			if !c.live {
+				rec.waitFor(t, "the marker", func(s []sentNote) bool { return len(rec.in("console:marker")) > 0 })
+			}
+			reads := forum.Requests("/site.json")
+			b := recovered(t, r)
+			if n := forum.Requests("/site.json") - reads; n > c.reads {
+				t.Errorf("the send read the categories %d times, want at most %d", n, c.reads)
+			}
+			wantSent(t, rec, "console:public")
+			wantSent(t, rec, "console:staffroom", title+"#1")
+			wantWithheld(t, b, topicID, withheldRestricted)
+		})
+	}
+}
+
+// lastAsked is the highest id the bot's long polls asked channel from (-2: never asked).
+func lastAsked(f *site, channel string) int64 {
+	last := int64(-2)
+	for _, ask := range f.MessageBusAsks() {
+		if id, ok := ask[channel]; ok && id > last {
+			last = id
+		}
+	}
+	return last
 }
 
 // TestQueuedNotificationWithheldWhenTopicMovesIntoStaff: a notification waiting in the outbox
@@ -96,4 +141,59 @@ func TestQueuedNotificationWithheldWhenTopicMovesIntoStaff(t *testing.T) {
 	wantSent(t, rec, "console:public")
 	wantSent(t, rec, "console:staffroom", title+"#1", title+"#1")
 	wantWithheld(t, b, topicID, withheldTopic)
+}
+
+// TestQueuedNotificationOfAnOlderVersionStillSent: a row queued by an older version (its payload
+// names no category) goes out as before: it was checked when it was queued.
+func TestQueuedNotificationOfAnOlderVersionStillSent(t *testing.T) {
+	t.Parallel()
+	r := newStaffroomRun(t)
+	payload, err := json.Marshal(adapters.Notification{TopicID: 99, PostID: 990, PostNumber: 1, TopicTitle: "Queued before the upgrade", IsFirstPost: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := <-r.bot
+	r.bot <- b
+	if err := b.Store().Enqueue(t.Context(), []state.OutboxItem{{Channel: "console:public", TopicID: 99, PostID: 990, Payload: payload}}, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	b.delivery.Wake()
+	r.settle(t)
+	wantSent(t, r.rec, "console:public", "Queued before the upgrade#1")
+}
+
+// TestSlackNotificationWithheldWhileRateLimited: through the real Slack adapter and its fake, a
+// notification that Slack rate-limited (Retry-After 5 s) waits in the outbox; its topic moves
+// into Staff meanwhile: once Slack takes messages again, the public channel never shows it (not
+// sent and then deleted), and the private one has it and the move.
+func TestSlackNotificationWithheldWhileRateLimited(t *testing.T) {
+	t.Parallel()
+	staffRef := adapters.ChannelRef{Platform: "slack", ChatID: "CSTAFF"}
+	s := startSlackBot(t, func(o *Options) {
+		followChanges(o)
+		o.Access.PrivateChannels = []string{staffRef.String()}
+	}, func(f *slacktest.Server) { f.AddChannel(staffRef.ChatID, "staff", true, true) })
+	command(t, s.fake, slackGeneral, "watch support", "Rule created")
+	command(t, s.fake, staffRef, "watch support", "Rule created")
+	command(t, s.fake, staffRef, "watch staff", "Rule created")
+	const title = "Leaked invoice"
+	posts := s.fake.Calls("chat.postMessage")
+	s.fake.RateLimitNextN(2, 5*time.Second) // both channels' sends are refused, and retried in 5 s
+	topicID, _ := s.forum.CreateTopic(title, "<p>Card numbers inside.</p>", "alice", s.forum.cat["support"])
+	waitUntil(t, "both sends refused", func() bool { return s.fake.Calls("chat.postMessage") >= posts+2 })
+	followed(t, s.forum, topicID)
+	s.forum.MoveTopic(topicID, s.forum.cat["staff"])
+	waitUntil(t, "the public notification withheld", func() bool {
+		rows, err := s.bot.Store().RecentOutbox(t.Context(), 0)
+		return err == nil && slices.ContainsFunc(rows, func(it state.OutboxItem) bool {
+			return it.Channel == slackGeneral.String() && it.Kind == state.Notify && it.LastError == withheldTopic
+		})
+	})
+	waitUntil(t, "the notification and the move in the private channel", func() bool {
+		return len(mentioning(s.fake, staffRef, title)) == 2
+	})
+	waitStats(t, s.bot.Store(), func(st state.OutboxStats) bool { return st.Pending == 0 })
+	if got := mentioning(s.fake, slackGeneral, title); len(got) != 0 {
+		t.Errorf("the public channel was shown %d messages of the topic: %+v", len(got), got)
+	}
 }

@@ -83,6 +83,53 @@ func TestCatalogWithoutCacheFailsFastWhenTheForumIsDown(t *testing.T) {
 	}
 }
 
+// CurrentTree, the send-time check, costs no request while no category change was announced;
+// after CategoriesChanged it reads the categories once, and a failed read then is an error, not
+// the old list (a category that became restricted must not be answered from before).
+func TestCatalogCurrentTreeReadsOnlyAfterAnAnnouncedChange(t *testing.T) {
+	f, c := newForum(t)
+	id := f.AddCategory(discourse.Category{Name: "Support", Slug: "support"})
+	k := discourse.NewCatalog(c)
+	ctx := t.Context()
+	restricted := func() bool {
+		t.Helper()
+		tree, err := k.CurrentTree(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, known := tree.Restricted(id)
+		if !known {
+			t.Fatalf("category %d unknown", id)
+		}
+		return r
+	}
+	if restricted() {
+		t.Fatal("Support restricted at first")
+	}
+	asked := f.Requests("/site.json")
+	f.SetCategoryReadRestricted(id, true)
+	for range 3 {
+		if restricted() {
+			t.Fatal("the change was read without being announced")
+		}
+	}
+	if got := f.Requests("/site.json"); got != asked {
+		t.Errorf("CurrentTree without an announced change asked the forum %d times, want none", got-asked)
+	}
+	k.CategoriesChanged()
+	if !restricted() || !restricted() {
+		t.Error("after CategoriesChanged, Support is still public")
+	}
+	if got := f.Requests("/site.json"); got != asked+1 {
+		t.Errorf("an announced change cost %d requests, want 1", got-asked)
+	}
+	k.CategoriesChanged()
+	f.FailNext(502, 1000)
+	if _, err := k.CurrentTree(ctx); err == nil {
+		t.Error("CurrentTree answered from the old list after an announced change it could not read")
+	}
+}
+
 // A lookup that finds the categories changed (the MessageBus said so) reads them again; when the
 // caller is stopping meanwhile, it answers from the list held, logs nothing at warn level (a
 // normal stop is quiet) and does not count as the forum failing: the next caller reads them
