@@ -318,7 +318,9 @@ func (b *Bot) ready() error {
 func (b *Bot) reloadRules(ctx context.Context) error {
 	rules, err := b.store.AllRules(ctx)
 	if err != nil {
-		b.logger.Error("load rules", "err", err)
+		if ctx.Err() == nil { // a stop is not a failure
+			b.logger.Error("load rules", "err", err)
+		}
 		return fmt.Errorf("load rules: %w", err)
 	}
 	b.matcher.Store(NewMatcher(rules))
