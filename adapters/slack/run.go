@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -83,11 +84,11 @@ func (a *Adapter) dispatch(ctx, runCtx context.Context, sm *socketmode.Client, e
 	case socketmode.EventTypeHello:
 		a.log.Debug("Socket Mode hello")
 	case socketmode.EventTypeConnectionError:
-		a.log.Warn("Socket Mode connection error; the SDK retries", "err", evt.Data)
+		a.log.Log(ctx, trouble(ctx), "Socket Mode connection error; the SDK retries", "err", evt.Data)
 	case socketmode.EventTypeInvalidAuth:
 		a.log.Error("Slack rejected the app-level token")
 	case socketmode.EventTypeIncomingError, socketmode.EventTypeErrorBadMessage, socketmode.EventTypeErrorWriteFailed:
-		a.log.Warn("Socket Mode message problem", "type", evt.Type, "detail", evt.Data)
+		a.log.Log(ctx, trouble(ctx), "Socket Mode message problem", "type", evt.Type, "detail", evt.Data)
 	case socketmode.EventTypeSlashCommand, socketmode.EventTypeEventsAPI, socketmode.EventTypeInteractive:
 		if evt.Request == nil {
 			return
@@ -109,4 +110,14 @@ func (a *Adapter) dispatch(ctx, runCtx context.Context, sm *socketmode.Client, e
 	default:
 		a.log.Debug("ignored Socket Mode event", "type", evt.Type)
 	}
+}
+
+// trouble is the level of a Socket Mode error event in a session whose context is ctx: a
+// warning, but only debug once the session is ending (a stop, a reconnection), when the socket
+// the adapter closes itself and the connection attempt it cuts short report errors too.
+func trouble(ctx context.Context) slog.Level {
+	if ctx.Err() != nil {
+		return slog.LevelDebug
+	}
+	return slog.LevelWarn
 }
