@@ -176,9 +176,13 @@ func TestSlackNotificationWithheldWhileRateLimited(t *testing.T) {
 		followChanges(o)
 		o.Access.PrivateChannels = []string{staffRef.String()}
 	}, func(f *slacktest.Server) { f.AddChannel(staffRef.ChatID, "staff", true, true) })
+	announced := s.fake.Calls("chat.postMessage")
 	command(t, s.fake, slackGeneral, "watch support", "Rule created")
 	command(t, s.fake, staffRef, "watch support", "Rule created")
 	command(t, s.fake, staffRef, "watch staff", "Rule created")
+	// Each rule is also announced in its channel, paced after the reply: wait for the three, so
+	// that the rate limit below meets the notifications, not an announcement.
+	waitUntil(t, "the rules' announcements", func() bool { return s.fake.Calls("chat.postMessage") >= announced+3 })
 	const title = "Leaked invoice"
 	posts := s.fake.Calls("chat.postMessage")
 	s.fake.RateLimitNextN(2, 5*time.Second) // both channels' sends are refused, and retried in 5 s
