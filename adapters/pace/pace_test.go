@@ -239,25 +239,7 @@ func TestConcurrentSendersShareTheLane(t *testing.T) {
 	st := newValues()
 	p := New(st, "test", nil)
 	lim := Limit{N: 2000, Per: time.Second}
-	var (
-		mu sync.Mutex
-		at []time.Time
-		wg sync.WaitGroup
-	)
-	for range 8 {
-		wg.Go(func() {
-			for range 25 {
-				booked, err := p.take(t.Context(), []Lane{{Key: "all", Limit: lim}})
-				if err != nil {
-					t.Error(err)
-				}
-				mu.Lock()
-				at = append(at, booked)
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
+	at := concurrentTakes(t, p, lim)
 	slices.SortFunc(at, func(a, b time.Time) int { return a.Compare(b) })
 	for i := 1; i < len(at); i++ {
 		if gap := at[i].Sub(at[i-1]); gap < lim.Interval() {
@@ -578,6 +560,16 @@ func TestLateWakesKeepTheBucket(t *testing.T) {
 func TestConcurrentSendersShareABurst(t *testing.T) {
 	p := New(newValues(), "test", nil)
 	lim := Limit{N: 2000, Per: time.Second, Burst: 40}
+	at := concurrentTakes(t, p, lim)
+	if n := bucketOver(at, lim); n != 0 {
+		t.Errorf("%d of %d sends booked over the bucket", n, len(at))
+	}
+}
+
+// concurrentTakes books 8 × 25 sends on lane "all" from 8 goroutines at once and returns the
+// booked moments, in no order.
+func concurrentTakes(t *testing.T, p *Pacer, lim Limit) []time.Time {
+	t.Helper()
 	var (
 		mu sync.Mutex
 		at []time.Time
@@ -597,7 +589,5 @@ func TestConcurrentSendersShareABurst(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if n := bucketOver(at, lim); n != 0 {
-		t.Errorf("%d of %d sends booked over the bucket", n, len(at))
-	}
+	return at
 }
