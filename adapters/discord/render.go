@@ -218,8 +218,14 @@ func threadName(title string) string {
 func splitContent(s string) []string {
 	var out []string
 	for utf8.RuneCountInString(s) > maxContent {
-		r := []rune(s)
-		head := string(r[:maxContent])
+		// Cut at a byte offset of s itself: converting through []rune would turn each invalid
+		// byte into a 3-byte U+FFFD and the cut would overrun s.
+		end := 0
+		for n := 0; n < maxContent; n++ {
+			_, size := utf8.DecodeRuneInString(s[end:])
+			end += size
+		}
+		head := s[:end]
 		if i := strings.LastIndex(head, "\n"); i > maxContent/2 {
 			head = head[:i]
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -237,5 +238,31 @@ func TestTruncateLeavesNoDanglingEscape(t *testing.T) {
 		if got := truncate(tt.in, tt.n); got != tt.want {
 			t.Errorf("truncate(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
 		}
+	}
+}
+
+// A long reply is cut into messages within Discord's limit that together keep every byte, even
+// where the text is not valid UTF-8 (a forum post can hold anything).
+func TestSplitContent(t *testing.T) {
+	for name, in := range map[string]string{
+		"short":          "hello",
+		"long, no lines": strings.Repeat("x", 4500),
+		"long, lines":    strings.Repeat("line of text\n", 400),
+		"multi-byte":     strings.Repeat("é", 4100),
+		"invalid UTF-8":  strings.Repeat("a\xff", 2500),
+		"invalid, lines": strings.Repeat("\xfe\xff\n", 1500),
+	} {
+		t.Run(name, func(t *testing.T) {
+			parts := splitContent(in)
+			for i, p := range parts {
+				if n := utf8.RuneCountInString(p); n > maxContent {
+					t.Fatalf("part %d has %d characters, over %d", i, n, maxContent)
+				}
+			}
+			joined := strings.Join(parts, "")
+			if strip := func(s string) string { return strings.ReplaceAll(s, "\n", "") }; strip(joined) != strip(in) {
+				t.Fatalf("the parts lose or add text: %d bytes in, %d out", len(in), len(joined))
+			}
+		})
 	}
 }
