@@ -323,20 +323,10 @@ func TestRestartNeitherDropsNorRepeats(t *testing.T) {
 func runOneCommand(t *testing.T, s *telegramtest.Server, mod func(*telegram.Config)) *adaptertest.Recorder {
 	t.Helper()
 	h := &adaptertest.Recorder{}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- newAdapter(t, s, nil, mod).Run(ctx, h) }()
+	stop := adaptertest.Start(t, newAdapter(t, s, nil, mod), h)
 	s.InjectCommand(s.Channel(), "watch one", true)
 	adaptertest.WaitPosted(t, s, s.Channel(), "echo: watch one")
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Run after cancel: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not stop within 10 s of cancel while holding a long poll")
-	}
+	stop() // fails the test unless Run returns nil within 10 s
 	return h
 }
 
