@@ -152,6 +152,26 @@ func (r *Recorder) Moved() [][2]adapters.ChannelRef {
 	return append([][2]adapters.ChannelRef(nil), r.Moves...)
 }
 
+// StrictFake is a fake server that records the requests it did not understand.
+type StrictFake interface {
+	Close()
+	Unhandled() []string
+}
+
+// Strict closes f when the test ends and then fails the test if f met a request it did not
+// understand: a fake stays honest by refusing what it does not know. name says which fake it is
+// ("the fake Discord"). It returns f.
+func Strict[F StrictFake](t testing.TB, name string, f F) F {
+	t.Helper()
+	t.Cleanup(func() {
+		f.Close()
+		if u := f.Unhandled(); len(u) > 0 {
+			t.Errorf("%s did not understand: %q", name, u)
+		}
+	})
+	return f
+}
+
 // Start runs a in the background with h until the test ends, or until the stop it returns is
 // called (a test that restarts the adapter).
 func Start(t *testing.T, a adapters.Adapter, h adapters.Handler) (stop func()) {

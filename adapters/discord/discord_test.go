@@ -23,14 +23,7 @@ func testLogger() *slog.Logger {
 // understand.
 func newFake(t *testing.T) *discordtest.Server {
 	t.Helper()
-	srv := discordtest.NewServer()
-	t.Cleanup(func() {
-		if u := srv.Unhandled(); len(u) > 0 {
-			t.Errorf("the fake Discord did not understand: %q", u)
-		}
-		srv.Close()
-	})
-	return srv
+	return adaptertest.Strict(t, "the fake Discord", discordtest.NewServer())
 }
 
 // newAdapter makes an adapter pointed at the fake, with cfg's other fields kept.

@@ -48,15 +48,9 @@ func newAdapter(t *testing.T, cfg matrix.Config, v adapters.Values) *matrix.Adap
 	return a
 }
 
+// server starts a fake homeserver that must have understood every request by the end of the test.
 func server(t *testing.T) *matrixtest.Server {
-	srv := matrixtest.NewServer()
-	t.Cleanup(func() {
-		srv.Close()
-		if u := srv.Unhandled(); len(u) > 0 {
-			t.Errorf("the fake homeserver did not understand: %v", u)
-		}
-	})
-	return srv
+	return adaptertest.Strict(t, "the fake homeserver", matrixtest.NewServer())
 }
 
 // running starts an adapter and waits until it has synced once, so that what the test says

@@ -16,13 +16,7 @@ import (
 // met a request it does not understand.
 func newFake(t *testing.T) (*Adapter, *mattermosttest.Server) {
 	t.Helper()
-	srv := mattermosttest.NewServer()
-	t.Cleanup(func() {
-		if u := srv.Unhandled(); len(u) > 0 {
-			t.Errorf("the fake did not understand: %q", u)
-		}
-		srv.Close()
-	})
+	srv := adaptertest.Strict(t, "the fake", mattermosttest.NewServer())
 	a, err := New(Config{URL: srv.URL(), Token: mattermosttest.Token, Limits: &Limits{}}, // the fake has no rate limit: unpaced
 		slog.New(slog.NewTextHandler(testWriter{t}, nil)))
 	if err != nil {

@@ -28,8 +28,8 @@ func testLogger(t *testing.T) *slog.Logger {
 // envelopes when it ends.
 func newFake(t *testing.T) *slacktest.Server {
 	t.Helper()
-	f := slacktest.NewServer()
-	t.Cleanup(func() {
+	f := adaptertest.Strict(t, "fake Slack", slacktest.NewServer())
+	t.Cleanup(func() { // runs before Strict's: Slack's acknowledgements, then the close
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := f.WaitAcked(ctx); err != nil {
@@ -37,10 +37,6 @@ func newFake(t *testing.T) *slacktest.Server {
 		}
 		if late := f.LateAcks(); len(late) > 0 {
 			t.Errorf("envelopes acknowledged after Slack's 3 s: %v", late)
-		}
-		f.Close()
-		if u := f.Unhandled(); len(u) > 0 {
-			t.Errorf("fake Slack got requests it does not understand: %q", u)
 		}
 	})
 	return f

@@ -17,14 +17,7 @@ import (
 // newFake starts a fake Bot API that must have understood every request by the end of the test.
 func newFake(t *testing.T) *telegramtest.Server {
 	t.Helper()
-	s := telegramtest.NewServer()
-	t.Cleanup(func() {
-		s.Close()
-		if u := s.Unhandled(); len(u) > 0 {
-			t.Errorf("the fake Bot API did not understand: %q", u)
-		}
-	})
-	return s
+	return adaptertest.Strict(t, "the fake Bot API", telegramtest.NewServer())
 }
 
 // newAdapter makes an adapter talking to s; mod adjusts the config.

@@ -13,26 +13,29 @@ import (
 // routes is the REST API (v4) the adapter uses, plus the websocket.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	api := func(pattern string, h func(w http.ResponseWriter, r *http.Request)) {
+	api := func(pattern string, h http.HandlerFunc) {
 		mux.HandleFunc(pattern, s.authed(h))
 	}
-	api("GET /api/v4/users/me", s.getMe)
-	api("GET /api/v4/users/{id}", s.getUser)
-	api("GET /api/v4/users/{id}/teams", s.getTeamsForUser)
-	api("GET /api/v4/users/{id}/teams/{team}/channels", s.getChannelsForUser)
-	api("GET /api/v4/teams/{id}", s.getTeam)
-	api("GET /api/v4/channels/{id}", s.getChannel)
-	api("GET /api/v4/channels/{id}/members/{user}", s.getChannelMember)
-	api("GET /api/v4/channels/{id}/posts", s.getPosts)
+	// The handlers given to locked run with s.mu held; the others read the request body before
+	// they take it (getRoles needs none of the fake's state).
+	locked := func(pattern string, h http.HandlerFunc) { api(pattern, s.locked(h)) }
+	locked("GET /api/v4/users/me", s.getMe)
+	locked("GET /api/v4/users/{id}", s.getUser)
+	locked("GET /api/v4/users/{id}/teams", s.getTeamsForUser)
+	locked("GET /api/v4/users/{id}/teams/{team}/channels", s.getChannelsForUser)
+	locked("GET /api/v4/teams/{id}", s.getTeam)
+	locked("GET /api/v4/channels/{id}", getOne(s.channelFor))
+	locked("GET /api/v4/channels/{id}/members/{user}", s.getChannelMember)
+	locked("GET /api/v4/channels/{id}/posts", s.getPosts)
 	api("POST /api/v4/posts", s.createPost)
-	api("GET /api/v4/posts/{id}", s.getPost)
-	api("GET /api/v4/posts/{id}/thread", s.getThread)
+	locked("GET /api/v4/posts/{id}", getOne(s.postFor))
+	locked("GET /api/v4/posts/{id}/thread", s.getThread)
 	api("PUT /api/v4/posts/{id}/patch", s.patchPost)
-	api("DELETE /api/v4/posts/{id}", s.deletePost)
+	locked("DELETE /api/v4/posts/{id}", s.deletePost)
 	api("POST /api/v4/roles/names", s.getRoles)
-	api("GET /api/v4/files/{id}", s.getFile)
-	api("GET /api/v4/files/{id}/link", s.getFileLink)
-	mux.HandleFunc("GET /files/{id}/public", s.getPublicFile) // no session: that is the point
+	locked("GET /api/v4/files/{id}", s.getFile)
+	locked("GET /api/v4/files/{id}/link", s.getFileLink)
+	mux.HandleFunc("GET /files/{id}/public", s.locked(s.getPublicFile)) // no session: that is the point
 	mux.HandleFunc("GET /api/v4/websocket", s.serveWebsocket)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.unhandled.Add(r.Method + " " + r.URL.RequestURI())
@@ -56,9 +59,28 @@ func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
+// locked runs h with s.mu held.
+func (s *Server) locked(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		h(w, r)
+	}
+}
+
 // writeError answers with Mattermost's error body (a model.AppError).
 func writeError(w http.ResponseWriter, status int, id, msg string) {
 	writeJSON(w, status, &model.AppError{Id: id, Message: msg, StatusCode: status, Where: "mattermosttest"})
+}
+
+// decodeBody reads the JSON request body into v, or answers the real server's 400 for a body
+// that is not a what ("post", "patch").
+func decodeBody(w http.ResponseWriter, r *http.Request, v any, what string) bool {
+	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "Invalid or missing "+what+" in request body.")
+		return false
+	}
+	return true
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -68,32 +90,24 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func (s *Server) getMe(w http.ResponseWriter, _ *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	writeJSON(w, http.StatusOK, s.bot)
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if u := found(w, s.users[r.PathValue("id")], "app.user.missing_account.const", "Unable to find the user."); u != nil {
 		writeJSON(w, http.StatusOK, u)
 	}
 }
 
 func (s *Server) getTeamsForUser(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if r.PathValue("id") != s.bot.Id {
-		writeError(w, http.StatusForbidden, "api.context.permissions.app_error", "You do not have the appropriate permissions.")
+		forbidden(w)
 		return
 	}
 	writeJSON(w, http.StatusOK, []*model.Team{s.team})
 }
 
 func (s *Server) getTeam(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if r.PathValue("id") != s.team.Id {
 		writeError(w, http.StatusNotFound, "app.team.get.find.app_error", "Unable to find the existing team.")
 		return
@@ -104,11 +118,9 @@ func (s *Server) getTeam(w http.ResponseWriter, r *http.Request) {
 // getChannelsForUser lists the user's channels of a team, direct messages included (as
 // Mattermost does).
 func (s *Server) getChannelsForUser(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	user, team := r.PathValue("id"), r.PathValue("team")
 	if user != s.bot.Id || team != s.team.Id {
-		writeError(w, http.StatusForbidden, "api.context.permissions.app_error", "You do not have the appropriate permissions.")
+		forbidden(w)
 		return
 	}
 	out := []*model.Channel{}
@@ -141,6 +153,16 @@ func (s *Server) memberChannel(w http.ResponseWriter, id string) *model.Channel 
 		return nil
 	}
 	return ch
+}
+
+// getOne serves GET of one object: the one lookup returns for the path's {id}, which answers
+// the error itself when the bot may not see it.
+func getOne[T any](lookup func(w http.ResponseWriter, id string) *T) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if v := lookup(w, r.PathValue("id")); v != nil {
+			writeJSON(w, http.StatusOK, v)
+		}
+	}
 }
 
 // found returns v, or answers the real server's 404 (its error id and message) when v is nil.
@@ -186,17 +208,7 @@ func forbidden(w http.ResponseWriter) {
 	writeError(w, http.StatusForbidden, "api.context.permissions.app_error", "You do not have the appropriate permissions.")
 }
 
-func (s *Server) getChannel(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if ch := s.channelFor(w, r.PathValue("id")); ch != nil {
-		writeJSON(w, http.StatusOK, ch)
-	}
-}
-
 func (s *Server) getChannelMember(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	ch := s.memberChannel(w, r.PathValue("id"))
 	if ch == nil {
 		return
@@ -216,8 +228,6 @@ func (s *Server) getChannelMember(w http.ResponseWriter, r *http.Request) {
 // their message emptied, as the real server answers so that clients drop them), ?before=<id>
 // and ?after=<id> with page/per_page, or the newest page/per_page.
 func (s *Server) getPosts(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	ch := s.memberChannel(w, r.PathValue("id"))
 	if ch == nil {
 		return
@@ -292,17 +302,7 @@ func postList(ps []*model.Post) *model.PostList {
 	return l
 }
 
-func (s *Server) getPost(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if p := s.postFor(w, r.PathValue("id")); p != nil {
-		writeJSON(w, http.StatusOK, p)
-	}
-}
-
 func (s *Server) getThread(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	p := s.postFor(w, r.PathValue("id"))
 	if p == nil {
 		return
@@ -324,8 +324,7 @@ func (s *Server) getThread(w http.ResponseWriter, r *http.Request) {
 // limit was armed (text body, like Mattermost's limiter).
 func (s *Server) createPost(w http.ResponseWriter, r *http.Request) {
 	var p model.Post
-	if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
-		writeError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "Invalid or missing post in request body.")
+	if !decodeBody(w, r, &p, "post") {
 		return
 	}
 	s.mu.Lock()
@@ -381,8 +380,7 @@ func (s *Server) createPost(w http.ResponseWriter, r *http.Request) {
 // (message, props) replace the old ones, and edit_at is set.
 func (s *Server) patchPost(w http.ResponseWriter, r *http.Request) {
 	var patch model.PostPatch
-	if err := json.NewDecoder(r.Body).Decode(&patch); err != nil {
-		writeError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "Invalid or missing patch in request body.")
+	if !decodeBody(w, r, &patch, "patch") {
 		return
 	}
 	s.mu.Lock()
@@ -410,8 +408,6 @@ func (s *Server) patchPost(w http.ResponseWriter, r *http.Request) {
 
 // deletePost serves DELETE /api/v4/posts/{id}: the bot may delete its own posts.
 func (s *Server) deletePost(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	p := s.ownPost(w, r.PathValue("id"))
 	if p == nil {
 		return
@@ -451,8 +447,6 @@ func (s *Server) fileFor(w http.ResponseWriter, id string) *model.FileInfo {
 }
 
 func (s *Server) getFile(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if f := s.fileFor(w, r.PathValue("id")); f != nil {
 		w.Header().Set("Content-Type", f.MimeType)
 		_, _ = w.Write(s.fileData[f.Id])
@@ -464,8 +458,6 @@ func publicHash(id string) string { return "fake-" + id }
 
 // getFileLink answers {"link": …} while public links are on, else 501 as the real server does.
 func (s *Server) getFileLink(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if !s.publicLinks {
 		writeError(w, http.StatusNotImplemented, "api.file.get_public_link.disabled.app_error", "Public links have been disabled.")
 		return
@@ -477,8 +469,6 @@ func (s *Server) getFileLink(w http.ResponseWriter, r *http.Request) {
 
 // getPublicFile serves a file to anyone holding its public link.
 func (s *Server) getPublicFile(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	f := s.files[r.PathValue("id")]
 	switch {
 	case !s.publicLinks:
