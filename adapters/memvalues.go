@@ -18,38 +18,41 @@ var _ Values = (*MemValues)(nil)
 
 // Cursor implements Values.
 func (m *MemValues) Cursor(_ context.Context, name string) (int64, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	v, ok := m.cursors[name]
-	return v, ok, nil
+	return memGet(&m.mu, &m.cursors, name)
 }
 
 // SetCursor implements Values.
 func (m *MemValues) SetCursor(_ context.Context, name string, value int64) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.cursors == nil {
-		m.cursors = map[string]int64{}
-	}
-	m.cursors[name] = value
-	return nil
+	return memSet(&m.mu, &m.cursors, name, value)
 }
 
 // Text implements Values.
 func (m *MemValues) Text(_ context.Context, name string) (string, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	v, ok := m.texts[name]
-	return v, ok, nil
+	return memGet(&m.mu, &m.texts, name)
 }
 
 // SetText implements Values.
 func (m *MemValues) SetText(_ context.Context, name, value string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.texts == nil {
-		m.texts = map[string]string{}
+	return memSet(&m.mu, &m.texts, name, value)
+}
+
+// memGet reads name from *values under mu (the map is read under the lock too: memSet may be
+// making it).
+func memGet[V any](mu *sync.Mutex, values *map[string]V, name string) (V, bool, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	v, ok := (*values)[name]
+	return v, ok, nil
+}
+
+// memSet stores value as name in *values under mu, making the map on first use (the zero
+// MemValues is ready).
+func memSet[V any](mu *sync.Mutex, values *map[string]V, name string, value V) error {
+	mu.Lock()
+	defer mu.Unlock()
+	if *values == nil {
+		*values = map[string]V{}
 	}
-	m.texts[name] = value
+	(*values)[name] = value
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -78,33 +79,12 @@ func (a *Adapter) History(ctx context.Context, q adapters.HistoryQuery) (adapter
 
 // newest reads the newest limit posts, oldest first.
 func (a *Adapter) newest(ctx context.Context, chID string, limit int) ([]*model.Post, error) {
-	var out []*model.Post // newest first while reading
-	before := ""
-	for len(out) < limit {
-		n := min(perPage, limit-len(out))
-		list, err := call(ctx, a, "get posts for channel", func(c *model.Client4) (*model.PostList, *model.Response, error) {
-			if before == "" {
-				return c.GetPostsForChannel(chID, 0, n, "", false)
-			}
-			return c.GetPostsBefore(chID, before, 0, n, "", false)
-		})
-		if err != nil {
-			return nil, err
+	return a.pages(ctx, "get posts for channel", "", limit, true, func(c *model.Client4, before string, n int) (*model.PostList, *model.Response, error) {
+		if before == "" {
+			return c.GetPostsForChannel(chID, 0, n, "", false)
 		}
-		page := oldestFirst(list)
-		if len(page) == 0 {
-			break
-		}
-		for i := len(page) - 1; i >= 0 && len(out) < limit; i-- {
-			out = append(out, page[i])
-		}
-		before = page[0].Id
-		if len(page) < n {
-			break
-		}
-	}
-	reverse(out)
-	return out, nil
+		return c.GetPostsBefore(chID, before, 0, n, "", false)
+	})
 }
 
 // postsFrom reads the post id and the posts after it, at most limit, oldest first.
@@ -121,12 +101,27 @@ func (a *Adapter) postsFrom(ctx context.Context, chID, id string, limit int) ([]
 	if first.ChannelId != chID {
 		return nil, fmt.Errorf("the linked message is in another channel: %w", adapters.ErrBadLink)
 	}
-	out := []*model.Post{first}
-	after := id
+	rest, err := a.pages(ctx, "get posts after", id, limit-1, false, func(c *model.Client4, after string, n int) (*model.PostList, *model.Response, error) {
+		return c.GetPostsAfter(chID, after, 0, n, "", false)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return append([]*model.Post{first}, rest...), nil
+}
+
+// pages reads at most limit posts a page (perPage at most) at a time, oldest first: read gets
+// the page's size and the id of the post the pages so far end at (start for the first page:
+// "" is none), and answers the page. Backward pages go from the newest posts back (the edge
+// is the oldest post read), forward pages from start on (the edge is the newest). It stops at
+// limit, an empty page or a short one.
+func (a *Adapter) pages(ctx context.Context, op, start string, limit int, backward bool, read func(c *model.Client4, edge string, n int) (*model.PostList, *model.Response, error)) ([]*model.Post, error) {
+	var out []*model.Post // in reading order: newest first when backward
+	edge := start
 	for len(out) < limit {
 		n := min(perPage, limit-len(out))
-		list, err := call(ctx, a, "get posts after", func(c *model.Client4) (*model.PostList, *model.Response, error) {
-			return c.GetPostsAfter(chID, after, 0, n, "", false)
+		list, err := call(ctx, a, op, func(c *model.Client4) (*model.PostList, *model.Response, error) {
+			return read(c, edge, n)
 		})
 		if err != nil {
 			return nil, err
@@ -135,13 +130,19 @@ func (a *Adapter) postsFrom(ctx context.Context, chID, id string, limit int) ([]
 		if len(page) == 0 {
 			break
 		}
-		out = append(out, page...)
-		after = page[len(page)-1].Id
+		if backward {
+			slices.Reverse(page)
+		}
+		out = append(out, page[:min(len(page), limit-len(out))]...)
+		edge = page[len(page)-1].Id
 		if len(page) < n {
 			break
 		}
 	}
-	return out[:min(len(out), limit)], nil
+	if backward {
+		slices.Reverse(out)
+	}
+	return out, nil
 }
 
 // errOtherChannel is a thread asked for in one channel that lives in another.
@@ -275,10 +276,4 @@ func (a *Adapter) parsePermalink(raw string) (string, bool) {
 		return "", false
 	}
 	return parts[2], true
-}
-
-func reverse[T any](s []T) {
-	for i, j := 0, len(s)-1; i < j; i, j = i+1, j-1 {
-		s[i], s[j] = s[j], s[i]
-	}
 }

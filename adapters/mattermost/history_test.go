@@ -2,12 +2,15 @@ package mattermost
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
 )
 
 func TestHistory(t *testing.T) {
@@ -142,13 +145,7 @@ func TestCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			report, err := a.Check(t.Context(), tt.channels)
-			joined := strings.Join(report, "\n")
-			if (err == nil) != tt.ok || !strings.Contains(joined, tt.want) {
-				t.Errorf("Check = %v\n%s\nwant ok=%v and a line with %q", err, joined, tt.ok, tt.want)
-			}
-			if !strings.Contains(joined, "users/me: ok as @discourse, a bot account") {
-				t.Errorf("report lacks the token line:\n%s", joined)
-			}
+			adaptertest.WantReport(t, report, err, !tt.ok, tt.want, "users/me: ok as @discourse, a bot account")
 		})
 	}
 	srv.RevokeToken()
@@ -192,4 +189,31 @@ func TestTranscriptFileLinks(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || string(body) != "error: step 3" {
 		t.Errorf("public link %s answered %d %q, want the file", f.URL, resp.StatusCode, body)
 	}
+}
+
+// TestHistoryPages: reads longer than one page (perPage) page on: the newest posts back through
+// GetPostsBefore, a permalink's range forward through GetPostsAfter, each post once, in order.
+func TestHistoryPages(t *testing.T) {
+	a, srv := newFake(t)
+	ch := srv.Channel()
+	const n = 2*perPage + 50
+	var ids, texts []string
+	for i := range n {
+		texts = append(texts, fmt.Sprint("post ", i))
+		ids = append(ids, srv.InjectPost(ch, srv.MemberID(), texts[i], ""))
+	}
+	read := func(what string, q adapters.HistoryQuery, want []string) {
+		t.Helper()
+		h, err := a.History(t.Context(), q)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		got := slices.DeleteFunc(h.Messages, func(m adapters.Message) bool { return m.IsSystem })
+		if !slices.EqualFunc(got, want, func(m adapters.Message, text string) bool { return m.Text == text }) {
+			t.Errorf("%s: read %d posts, want %d (%s to %s)", what, len(got), len(want), want[0], want[len(want)-1])
+		}
+	}
+	read("newest over three pages", adapters.HistoryQuery{Channel: ch, Limit: 2*perPage + 10}, texts[40:])
+	read("from a permalink over two pages", adapters.HistoryQuery{Channel: ch, FromLink: srv.Permalink(ids[100]), Limit: 2 * perPage}, texts[100:])
+	read("from a permalink, as many as the limit", adapters.HistoryQuery{Channel: ch, FromLink: srv.Permalink(ids[n-perPage-1]), Limit: perPage + 1}, texts[n-perPage-1:])
 }
