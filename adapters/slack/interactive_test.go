@@ -1,7 +1,6 @@
 package slack_test
 
 import (
-	"context"
 	"slices"
 	"strings"
 	"sync"
@@ -113,11 +112,7 @@ func equalButtons(got, want []slacktest.Button) bool {
 func TestPressOnAnotherAppsButtonIsIgnored(t *testing.T) {
 	f, rec, ch := runAdapter(t, nil)
 	f.InjectBlockAction(ch, slacktest.AdminUser, "someone_elses_button", "watch support")
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	if err := f.WaitAcked(ctx); err != nil {
-		t.Fatal(err)
-	}
+	waitAcked(t, f)
 	// Envelopes are handled in order: once the next command is answered, the press was seen.
 	f.InjectCommand(ch, "status", false)
 	waitPost(t, f, ch, "answering status", containing("echo: status"))
@@ -216,7 +211,7 @@ func TestPreviewSurvivesRestart(t *testing.T) {
 	ch := f.Channel()
 	var preview slacktest.Post
 	t.Run("before the restart", func(t *testing.T) {
-		startAdapter(t, f, newAdapter(t, f), rec) // stops when this subtest ends
+		adaptertest.StartSettled(t, newAdapter(t, f), f, rec) // stops when this subtest ends
 		f.InjectSlashCommand(ch, slacktest.AdminUser, "post 3")
 		preview = waitPost(t, f, ch, "with the preview", containing("Transcript of 3 messages"))
 	})
@@ -225,7 +220,7 @@ func TestPreviewSurvivesRestart(t *testing.T) {
 	}
 	a := newAdapter(t, f)
 	newClock(a).advance(adapters.ButtonLife / 2)
-	startAdapter(t, f, a, rec)
+	adaptertest.StartSettled(t, a, f, rec)
 	b := preview.Buttons[1]
 	f.InjectBlockAction(ch, slacktest.AdminUser, b.ActionID, b.Value)
 	if c := waitCommands(t, rec, 2)[1]; c.Text != "post range 1 3 confirm" {
