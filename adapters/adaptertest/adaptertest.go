@@ -486,6 +486,23 @@ func testEscaping(t *testing.T, setup Setup) {
 	}
 }
 
+// WantReport fails the test unless what a Check returned is what the test expects: an error
+// exactly when wantErr, and each of want somewhere in the report. It returns the report as one
+// text, for the test's own further checks.
+func WantReport(t testing.TB, report []string, err error, wantErr bool, want ...string) string {
+	t.Helper()
+	all := strings.Join(report, "\n")
+	if (err != nil) != wantErr {
+		t.Errorf("Check error = %v, want an error: %v; report:\n%s", err, wantErr, all)
+	}
+	for _, w := range want {
+		if !strings.Contains(all, w) {
+			t.Errorf("report lacks %q:\n%s", w, all)
+		}
+	}
+	return all
+}
+
 // WaitFor polls cond until it holds, failing the test after 10 s.
 func WaitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()

@@ -1,27 +1,28 @@
 package adaptertest
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 )
 
-// cleanupRecorder is a testing.TB that keeps the cleanups registered on it and the errors
+// tbRecorder is a testing.TB that keeps the cleanups registered on it and the errors
 // reported, so that a test can run the cleanups and read what they reported.
-type cleanupRecorder struct {
+type tbRecorder struct {
 	testing.TB
 	cleanups []func()
 	errors   []string
 }
 
-func (r *cleanupRecorder) Helper()          {}
-func (r *cleanupRecorder) Cleanup(f func()) { r.cleanups = append(r.cleanups, f) }
-func (r *cleanupRecorder) Errorf(f string, a ...any) {
+func (r *tbRecorder) Helper()          {}
+func (r *tbRecorder) Cleanup(f func()) { r.cleanups = append(r.cleanups, f) }
+func (r *tbRecorder) Errorf(f string, a ...any) {
 	r.errors = append(r.errors, fmt.Sprintf(f, a...))
 }
 
 // end runs the cleanups as the testing package does at a test's end, last registered first.
-func (r *cleanupRecorder) end() {
+func (r *tbRecorder) end() {
 	for i := len(r.cleanups) - 1; i >= 0; i-- {
 		r.cleanups[i]()
 	}
@@ -51,7 +52,7 @@ func TestStrict(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := &cleanupRecorder{}
+			rec := &tbRecorder{}
 			f := &strictFake{unhandled: tt.unhandled}
 			if got := Strict(rec, "the fake Example", f); got != f {
 				t.Fatal("Strict did not return the fake it was given")
@@ -65,6 +66,34 @@ func TestStrict(t *testing.T) {
 			}
 			if got := strings.Join(rec.errors, "\n"); got != tt.wantError {
 				t.Errorf("reported %q, want %q", got, tt.wantError)
+			}
+		})
+	}
+}
+
+func TestWantReport(t *testing.T) {
+	report := []string{"auth: ok as @discourse", "channel #general: ok"}
+	tests := []struct {
+		name       string
+		err        error
+		wantErr    bool
+		want       []string
+		wantErrors int
+	}{
+		{"as expected", nil, false, []string{"ok as @discourse", "#general: ok"}, 0},
+		{"a line missing", nil, false, []string{"ok as @discourse", "#random: ok"}, 1},
+		{"an error not expected", errors.New("1 problem"), false, nil, 1},
+		{"no error where one was expected", nil, true, []string{"#general"}, 1},
+		{"both wrong", nil, true, []string{"#random"}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &tbRecorder{}
+			if all := WantReport(rec, report, tt.err, tt.wantErr, tt.want...); all != strings.Join(report, "\n") {
+				t.Errorf("WantReport returned %q, want the report's lines joined", all)
+			}
+			if len(rec.errors) != tt.wantErrors {
+				t.Errorf("reported %q, want %d errors", rec.errors, tt.wantErrors)
 			}
 		})
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
 )
 
 func TestHistory(t *testing.T) {
@@ -144,13 +145,7 @@ func TestCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			report, err := a.Check(t.Context(), tt.channels)
-			joined := strings.Join(report, "\n")
-			if (err == nil) != tt.ok || !strings.Contains(joined, tt.want) {
-				t.Errorf("Check = %v\n%s\nwant ok=%v and a line with %q", err, joined, tt.ok, tt.want)
-			}
-			if !strings.Contains(joined, "users/me: ok as @discourse, a bot account") {
-				t.Errorf("report lacks the token line:\n%s", joined)
-			}
+			adaptertest.WantReport(t, report, err, !tt.ok, tt.want, "users/me: ok as @discourse, a bot account")
 		})
 	}
 	srv.RevokeToken()

@@ -52,15 +52,7 @@ func TestCheck(t *testing.T) {
 				t.Fatal(err)
 			}
 			report, err := a.Check(ctx(t), chans)
-			if (err != nil) != tt.wantErr {
-				t.Errorf("Check error = %v, want error %v", err, tt.wantErr)
-			}
-			all := strings.Join(report, "\n")
-			for _, want := range tt.wantLine {
-				if !strings.Contains(all, want) {
-					t.Errorf("report lacks %q:\n%s", want, all)
-				}
-			}
+			adaptertest.WantReport(t, report, err, tt.wantErr, tt.wantLine...)
 			for _, line := range report {
 				if strings.Contains(line, "xoxb-") || strings.Contains(line, "xapp-") {
 					t.Errorf("report shows a token: %q", line)

@@ -65,19 +65,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case "POST interactions/{id}/{token}/callback":
 		s.callback(w, r, p[1], p[2])
 	case "PATCH webhooks/{id}/{token}/messages/@original":
-		s.editOriginal(w, r, p[1], p[2])
+		s.withMessage(w, r, func(b *messageBody) { s.editOriginal(w, b, p[1], p[2]) })
 	case "POST webhooks/{id}/{token}":
-		s.followup(w, r, p[1], p[2])
+		s.withMessage(w, r, func(b *messageBody) { s.followup(w, b, p[1], p[2]) })
 	case "GET channels/{id}":
 		s.getChannel(w, p[1])
 	case "GET channels/{id}/messages":
 		s.listMessages(w, r, p[1])
 	case "POST channels/{id}/messages":
-		s.postMessage(w, r, p[1])
+		s.withMessage(w, r, func(b *messageBody) { s.postMessage(w, b, p[1]) })
 	case "GET channels/{id}/messages/{id}":
 		s.getMessage(w, p[1], p[3])
 	case "PATCH channels/{id}/messages/{id}":
-		s.editMessage(w, r, p[1], p[3])
+		s.withMessage(w, r, func(b *messageBody) { s.editMessage(w, b, p[1], p[3]) })
 	case "DELETE channels/{id}/messages/{id}":
 		s.deleteMessage(w, p[1], p[3])
 	case "POST channels/{id}/messages/{id}/threads":
@@ -283,6 +283,18 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, b *messageBody
 	return true
 }
 
+// withMessage serves a request that carries a message: f runs with the body (readBody) and
+// s.mu held.
+func (s *Server) withMessage(w http.ResponseWriter, r *http.Request, f func(b *messageBody)) {
+	var b messageBody
+	if !s.readBody(w, r, &b) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f(&b)
+}
+
 // addBotMessageLocked records a message the bot sent in a channel (or thread), with the fields
 // of b when it is not nil.
 func (s *Server) addBotMessageLocked(channelID string, b *messageBody) *Message {
@@ -297,15 +309,9 @@ func (s *Server) addBotMessageLocked(channelID string, b *messageBody) *Message 
 	return m
 }
 
-func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, channelID string) {
-	var b messageBody
-	if !s.readBody(w, r, &b) {
-		return
-	}
-	s.mu.Lock()
+func (s *Server) postMessage(w http.ResponseWriter, b *messageBody, channelID string) {
 	if wait := s.rateLimit; wait > 0 {
 		s.rateLimit = 0
-		s.mu.Unlock()
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		w.Header().Set("X-RateLimit-Scope", "user")
 		writeJSON(w, http.StatusTooManyRequests, map[string]any{"message": "You are being rate limited.", "retry_after": wait.Seconds(), "global": false})
@@ -313,46 +319,33 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, channelID s
 	}
 	if f := s.failNext; f != nil {
 		s.failNext = nil
-		s.mu.Unlock()
 		writeJSON(w, f.status, apiError{Message: f.message, Code: f.code})
 		return
 	}
 	if _, ok := s.channels[channelID]; !ok {
-		s.mu.Unlock()
 		writeJSON(w, http.StatusNotFound, apiError{Message: "Unknown Channel", Code: 10003})
 		return
 	}
 	if s.permissions(BotID, channelID)&s.sendPermission(channelID) == 0 {
-		s.mu.Unlock()
 		writeJSON(w, http.StatusForbidden, apiError{Message: "Missing Permissions", Code: 50013})
 		return
 	}
 	if (b.Content == nil || *b.Content == "") && len(b.Embeds) == 0 {
-		s.mu.Unlock()
 		writeJSON(w, http.StatusBadRequest, apiError{Message: "Cannot send an empty message", Code: 50006})
 		return
 	}
 	if !s.takeFromBucket(w, channelID) {
-		s.mu.Unlock()
 		return
 	}
-	m := s.addBotMessageLocked(channelID, &b)
+	m := s.addBotMessageLocked(channelID, b)
 	s.messages[channelID] = append(s.messages[channelID], m)
-	out := *m
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, *m)
 }
 
 // editMessage serves PATCH channels/{id}/messages/{id}
 // (https://discord.com/developers/docs/resources/message#edit-message): the bot edits its own
 // message; the fields sent replace the old ones.
-func (s *Server) editMessage(w http.ResponseWriter, r *http.Request, channelID, id string) {
-	var b messageBody
-	if !s.readBody(w, r, &b) {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Server) editMessage(w http.ResponseWriter, b *messageBody, channelID, id string) {
 	m := s.botMessageLocked(channelID, id)
 	switch {
 	case m == nil:
@@ -639,25 +632,17 @@ func (in *interaction) where() string {
 }
 
 // editOriginal serves PATCH /webhooks/{app}/{token}/messages/@original: the (deferred) reply.
-func (s *Server) editOriginal(w http.ResponseWriter, r *http.Request, appID, token string) {
-	var b messageBody
-	if !s.readBody(w, r, &b) {
-		return
-	}
-	s.mu.Lock()
+func (s *Server) editOriginal(w http.ResponseWriter, b *messageBody, appID, token string) {
 	in := s.inters[token]
 	switch {
 	case appID != BotID || in == nil:
-		s.mu.Unlock()
 		writeJSON(w, http.StatusNotFound, apiError{Message: "Unknown Webhook", Code: 10015})
 		return
 	case !in.answered:
-		s.mu.Unlock()
 		writeJSON(w, http.StatusNotFound, apiError{Message: "Unknown Message", Code: 10008})
 		return
 	}
 	if b.Content != nil && len([]rune(*b.Content)) > 2000 {
-		s.mu.Unlock()
 		writeJSON(w, http.StatusBadRequest, apiError{Message: "Invalid Form Body: content too long", Code: 50035})
 		return
 	}
@@ -670,29 +655,19 @@ func (s *Server) editOriginal(w http.ResponseWriter, r *http.Request, appID, tok
 		in.original.EditedTimestamp = ptr(time.Now().UTC().Format(time.RFC3339Nano))
 	}
 	b.fill(in.original)
-	out := in.original.clone()
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, *in.original)
 }
 
 // followup serves POST /webhooks/{app}/{token}: a further reply to an interaction.
-func (s *Server) followup(w http.ResponseWriter, r *http.Request, appID, token string) {
-	var b messageBody
-	if !s.readBody(w, r, &b) {
-		return
-	}
-	s.mu.Lock()
+func (s *Server) followup(w http.ResponseWriter, b *messageBody, appID, token string) {
 	in := s.inters[token]
 	if appID != BotID || in == nil || !in.answered {
-		s.mu.Unlock()
 		writeJSON(w, http.StatusNotFound, apiError{Message: "Unknown Webhook", Code: 10015})
 		return
 	}
-	m := s.addBotMessageLocked(in.where(), &b)
+	m := s.addBotMessageLocked(in.where(), b)
 	m.Ephemeral, m.Interaction = b.Flags&flagEphemeral != 0, in.id
-	out := *m
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, *m)
 }
 
 // member returns the guild member object of a user.

@@ -40,8 +40,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		"chat.delete":           s.deleteMessage,
 		"users.info":            s.usersInfo,
 		"conversations.info":    s.conversationsInfo,
-		"conversations.history": s.conversationsHistory,
-		"conversations.replies": s.conversationsReplies,
+		"conversations.history": func(req apiRequest) (int, any) { return s.readHistory(req, channelHistory) },
+		"conversations.replies": func(req apiRequest) (int, any) { return s.readHistory(req, threadReplies) },
 		"views.open":            s.openView,
 	}[method]
 	if !ok {
@@ -370,41 +370,50 @@ func (s *Server) visibleChannel(id string) (*channel, string) {
 	return c, ""
 }
 
-func (s *Server) conversationsHistory(req apiRequest) (int, any) {
+// readHistory answers a read of a channel's history (conversations.history, .replies): the
+// messages pick selects from a channel the bot may read (or the Slack error it gives), within
+// oldest and latest, one page.
+func (s *Server) readHistory(req apiRequest, pick func(c *channel, p url.Values) ([]*message, string)) (int, any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, code := s.visibleChannel(req.params.Get("channel"))
 	if c == nil {
 		return http.StatusOK, slackError(code)
 	}
-	var msgs []*message // newest first, top level and broadcasts only
+	msgs, code := pick(c, req.params)
+	if code != "" {
+		return http.StatusOK, slackError(code)
+	}
+	return s.page(c, filterRange(msgs, req.params), req.params)
+}
+
+// channelHistory is what conversations.history lists: top-level messages and broadcasts,
+// newest first.
+func channelHistory(c *channel, _ url.Values) ([]*message, string) {
+	var msgs []*message
 	for i := len(c.messages) - 1; i >= 0; i-- {
 		m := c.messages[i]
 		if m.ThreadTS == "" || m.ThreadTS == m.TS || m.Subtype == "thread_broadcast" {
 			msgs = append(msgs, m)
 		}
 	}
-	return s.page(c, filterRange(msgs, req.params), req.params)
+	return msgs, ""
 }
 
-func (s *Server) conversationsReplies(req apiRequest) (int, any) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, code := s.visibleChannel(req.params.Get("channel"))
-	if c == nil {
-		return http.StatusOK, slackError(code)
-	}
-	root := req.params.Get("ts")
-	var msgs []*message // oldest first: the root, then its replies
+// threadReplies is what conversations.replies lists: the root of thread ts, then its replies,
+// oldest first.
+func threadReplies(c *channel, p url.Values) ([]*message, string) {
+	root := p.Get("ts")
+	var msgs []*message
 	for _, m := range c.messages {
 		if m.TS == root || m.ThreadTS == root {
 			msgs = append(msgs, m)
 		}
 	}
 	if len(msgs) == 0 || msgs[0].TS != root {
-		return http.StatusOK, slackError("thread_not_found")
+		return nil, "thread_not_found"
 	}
-	return s.page(c, filterRange(msgs, req.params), req.params)
+	return msgs, ""
 }
 
 // filterRange keeps the messages between oldest and latest (inclusive=1 keeps the ends).

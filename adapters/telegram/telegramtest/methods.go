@@ -211,6 +211,18 @@ func (s *Server) lookupChat(w http.ResponseWriter, p map[string]string) *chat {
 	return c
 }
 
+// inChat serves a method about one chat: h runs with s.mu held and the chat p's chat_id names
+// (lookupChat answers the error when there is none).
+func inChat(h func(s *Server, w http.ResponseWriter, p map[string]string, c *chat)) func(*Server, http.ResponseWriter, *http.Request, map[string]string) {
+	return func(s *Server, w http.ResponseWriter, _ *http.Request, p map[string]string) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if c := s.lookupChat(w, p); c != nil {
+			h(s, w, p, c)
+		}
+	}
+}
+
 // sendMessageParams are the parameters sendMessage accepts; any other is a request the fake
 // does not understand.
 var sendMessageParams = map[string]bool{
@@ -282,13 +294,7 @@ func (s *Server) sendMessage(w http.ResponseWriter, _ *http.Request, p map[strin
 	answer(w, s.messageJSON(c, &m))
 }
 
-func (s *Server) getChatMember(w http.ResponseWriter, _ *http.Request, p map[string]string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.lookupChat(w, p)
-	if c == nil {
-		return
-	}
+func (s *Server) getChatMember(w http.ResponseWriter, p map[string]string, c *chat) {
 	uid, err := strconv.ParseInt(p["user_id"], 10, 64)
 	if err != nil {
 		fail(w, http.StatusBadRequest, "Bad Request: invalid user_id specified", nil)
@@ -318,13 +324,8 @@ func (s *Server) getChatMember(w http.ResponseWriter, _ *http.Request, p map[str
 	answer(w, res)
 }
 
-func (s *Server) getChat(w http.ResponseWriter, _ *http.Request, p map[string]string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.lookupChat(w, p)
-	if c == nil {
-		return
-	}
+// getChat answers the chat, unless the bot has left it or was kicked: then it is not found.
+func (s *Server) getChat(w http.ResponseWriter, p map[string]string, c *chat) {
 	if st := c.members[BotID]; st == "kicked" || st == "left" {
 		fail(w, http.StatusBadRequest, "Bad Request: chat not found", nil)
 		return
