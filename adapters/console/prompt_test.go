@@ -10,11 +10,9 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/internal/syncbuf"
 )
 
-// echo is a handler that answers every command with its text.
-func echo() *adaptertest.Recorder {
-	return &adaptertest.Recorder{Answer: func(c adapters.Command) adapters.Reply {
-		return adapters.Reply{Text: adapters.Text{{Text: "you said " + c.Text}}}
-	}}
+// youSaid answers every command with its text.
+func youSaid(c adapters.Command) adapters.Reply {
+	return adapters.Reply{Text: adapters.Text{{Text: "you said " + c.Text}}}
 }
 
 func TestPromptFramesEveryMessage(t *testing.T) {
@@ -23,7 +21,7 @@ func TestPromptFramesEveryMessage(t *testing.T) {
 	ended := make(chan struct{})
 	a := NewWithOptions(strings.NewReader("status\n\nhelp\n"), &out, nil,
 		Options{Prompt: &prompt, OnInputEnd: func() { close(ended) }})
-	stop := adaptertest.Start(t, a, echo())
+	stop := adaptertest.Start(t, a, &adaptertest.Recorder{Answer: youSaid})
 	select {
 	case <-ended:
 	case <-time.After(30 * time.Second):
@@ -49,7 +47,7 @@ func TestNoPromptOnAPipe(t *testing.T) {
 	var out syncbuf.Buffer
 	ended := make(chan struct{})
 	a := NewWithOptions(strings.NewReader("status\n"), &out, nil, Options{OnInputEnd: func() { close(ended) }})
-	adaptertest.Start(t, a, echo())
+	adaptertest.Start(t, a, &adaptertest.Recorder{Answer: youSaid})
 	<-ended
 	if got := out.String(); got != "you said status\n" {
 		t.Errorf("screen %q, want the reply alone", got)
