@@ -157,12 +157,12 @@ func TestTopicMovedIntoRestrictedCategoryAnnouncedInPrivateChannel(t *testing.T)
 	}
 	t.Run("slack", func(t *testing.T) {
 		forum := newSite(t)
-		fake, _ := startChat(t, slackPlatform, forum, private(slackGeneral), nil)
+		fake, _, _ := startChat(t, slackPlatform, forum, private(slackGeneral), nil)
 		check(t, forum, fake)
 	})
 	t.Run("discord", func(t *testing.T) {
 		forum := newSite(t)
-		fake, _ := startChat(t, discordPlatform, forum, private(adapters.ChannelRef{Platform: "discord", ChatID: discordtest.ChannelID}), nil)
+		fake, _, _ := startChat(t, discordPlatform, forum, private(adapters.ChannelRef{Platform: "discord", ChatID: discordtest.ChannelID}), nil)
 		check(t, forum, fake)
 	})
 }
@@ -244,7 +244,7 @@ func TestTopicMoveAnnouncedAfterTheStoreFailed(t *testing.T) {
 	forum := newSite(t)
 	st := &flakyTopicStates{Store: openTestStore(t, filepath.Join(t.TempDir(), "bot.db"))}
 	t.Cleanup(func() { st.Close() })
-	fake := slackPlatform.start(t, forum, func(o *Options) { followChanges(o); withStore(st)(o) })
+	fake, _, _ := slackPlatform.start(t, forum, func(o *Options) { followChanges(o); withStore(st)(o) })
 	ch := fake.Channel()
 	command(t, fake, ch, "watch meta", "Rule created")
 
