@@ -58,8 +58,8 @@ func (c Config) validate() (*url.URL, error) {
 	if base == "" {
 		base = defaultAPIURL
 	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	u, ok := adapters.WebURL(base)
+	if !ok {
 		return nil, fmt.Errorf("discord.api_url %q: want an http(s) URL such as %s", c.APIURL, defaultAPIURL)
 	}
 	if c.GatewayURL != "" {
