@@ -255,29 +255,18 @@ func TestRestartNeitherLosesNorReplays(t *testing.T) {
 	srv := server(t)
 	v := newValues()
 	ch := srv.Channel()
-	ctx, stop := context.WithCancel(context.Background())
-	a := newAdapter(t, config(srv), v)
-	rec := &adaptertest.Recorder{}
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx, rec) }()
+	stop := adaptertest.Start(t, newAdapter(t, config(srv), v), &adaptertest.Recorder{})
 	adaptertest.WaitFor(t, "a stored sync token", func() bool { return stored(v, "matrix.since") != "" })
 	srv.InjectCommand(ch, "status one", true)
 	adaptertest.WaitPosted(t, srv, ch, "echo: status one")
 	adaptertest.WaitFor(t, "the token after the command", func() bool { return len(srv.Syncs()) >= 3 })
 	stop()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
 	srv.InjectCommand(ch, "status while down", true)
 	_, rec2 := running(t, srv, config(srv), v)
 	adaptertest.WaitPosted(t, srv, ch, "echo: status while down")
 	srv.InjectCommand(ch, "status two", true)
 	adaptertest.WaitPosted(t, srv, ch, "echo: status two")
-	var texts []string
-	for _, c := range rec2.Received() {
-		texts = append(texts, c.Text)
-	}
-	if strings.Join(texts, "|") != "status while down|status two" {
+	if texts := rec2.Texts(); strings.Join(texts, "|") != "status while down|status two" {
 		t.Errorf("after the restart the bot answered %q, want the command sent while it was down, then the new one", texts)
 	}
 }
@@ -469,15 +458,9 @@ type Config = matrix.Config
 func TestLongAbsenceLosesNoCommand(t *testing.T) {
 	srv := server(t)
 	v := newValues()
-	ctx, stop := context.WithCancel(context.Background())
-	a := newAdapter(t, config(srv), v)
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx, &adaptertest.Recorder{}) }()
+	stop := adaptertest.Start(t, newAdapter(t, config(srv), v), &adaptertest.Recorder{})
 	adaptertest.WaitFor(t, "a stored sync token", func() bool { return stored(v, "matrix.since") != "" })
 	stop()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
 	srv.InjectCommand(srv.Channel(), "status from long ago", true)
 	for i := range 150 {
 		srv.SayText(srv.MainRoom(), matrixtest.MemberUser, fmt.Sprintf("chatter %d", i))

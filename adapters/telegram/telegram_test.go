@@ -1,7 +1,6 @@
 package telegram_test
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -372,11 +371,7 @@ func TestRestartNeitherDropsNorRepeats(t *testing.T) {
 	adaptertest.Start(t, newAdapter(t, s, nil, mod), h2)
 	adaptertest.WaitPosted(t, s, ch, "echo: watch two")
 	sentinel(t, s, ch)
-	var texts []string
-	for _, c := range h2.Received() {
-		texts = append(texts, c.Text)
-	}
-	if len(texts) != 2 || texts[0] != "watch two" || !strings.HasPrefix(texts[1], "status sentinel") {
+	if texts := h2.Texts(); len(texts) != 2 || texts[0] != "watch two" || !strings.HasPrefix(texts[1], "status sentinel") {
 		t.Errorf("after the restart the handler got %q, want [watch two, status sentinel]", texts)
 	}
 	if n := len(h1.Received()); n != 1 {
@@ -451,14 +446,9 @@ func TestTokenRedactedFromTransportErrors(t *testing.T) {
 	if adapters.IsPermanent(err) {
 		t.Errorf("a network error was classified permanent: %v", err)
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx, &adaptertest.Recorder{}) }()
+	stop := adaptertest.Start(t, a, &adaptertest.Recorder{})
 	adaptertest.WaitFor(t, "a logged connection failure", func() bool { return strings.Contains(logs.String(), "retrying") })
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("Run after cancel: %v", err)
-	}
+	stop()
 	secret := strings.SplitN(telegramtest.Token, ":", 2)[1]
 	if leak := containsAny(err.Error()+logs.String(), telegramtest.Token, secret); leak != "" {
 		t.Errorf("the token leaked: %v\n%s", err, logs.String())
