@@ -1,6 +1,7 @@
 package adaptertest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -136,5 +137,22 @@ func TestRecorderTexts(t *testing.T) {
 	}
 	if got := rec.Texts(); strings.Join(got, "|") != "watch support|status" {
 		t.Errorf("Texts = %q, want the commands' texts in order", got)
+	}
+}
+
+// settler is a Settler whose Settle answers err.
+type settler struct{ err error }
+
+func (s settler) Settle(context.Context) error { return s.err }
+
+func TestSettle(t *testing.T) {
+	rec := &tbRecorder{}
+	Settle(rec, settler{})
+	if len(rec.errors) != 0 {
+		t.Fatalf("a fake that settled: reported %q, want nothing", rec.errors)
+	}
+	Settle(rec, settler{errors.New("2 envelopes not acknowledged")})
+	if want := "fake server did not settle: 2 envelopes not acknowledged"; len(rec.errors) != 1 || rec.errors[0] != want {
+		t.Errorf("a fake that did not settle: reported %q, want %q", rec.errors, want)
 	}
 }
