@@ -176,6 +176,16 @@ func newStaffroomRun(t *testing.T) *running {
 	return startBot(t, newSite(t), newRecorder("console"), filepath.Join(t.TempDir(), "bot.db"), staffroom)
 }
 
+// startWatchingSupport runs the bot on forum with console:staffroom a private channel and both
+// console:public and console:staffroom watching Support; options adjust the bot's.
+func startWatchingSupport(t *testing.T, forum *site, options ...botOption) *running {
+	t.Helper()
+	r := startBot(t, forum, newRecorder("console"), filepath.Join(t.TempDir(), "bot.db"), append([]botOption{staffroom}, options...)...)
+	r.rec.command(t, "console:public", "watch support")
+	r.rec.command(t, "console:staffroom", "watch support")
+	return r
+}
+
 // settle waits until the bot has caught up with everything on the forum and delivered it: it
 // posts a marker topic in Meta, which console:marker watches, and waits for it and an empty outbox.
 func (r *running) settle(t *testing.T) {

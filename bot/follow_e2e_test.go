@@ -18,6 +18,21 @@ func followChanges(o *Options) {
 // editors are the platforms whose adapters edit and delete their notifications so far.
 var editors = map[string]bool{"slack": true, "telegram": true, "discord": true, "mattermost": true, "matrix": true}
 
+// everyEditor runs fn on every platform whose adapter edits and deletes its notifications, with
+// the bot following the forum's changes, once an admin's rule (such as "watch support") is made in
+// the platform's channel ch.
+func everyEditor(t *testing.T, rule string, fn func(t *testing.T, forum *site, fake adaptertest.Fake, ch adapters.ChannelRef)) {
+	t.Helper()
+	everyPlatformWith(t, followChanges, func(t *testing.T, forum *site, fake adaptertest.Fake) {
+		ch := fake.Channel()
+		if !editors[ch.Platform] {
+			t.Skipf("%s: the adapter does not edit or delete messages yet", ch.Platform)
+		}
+		command(t, fake, ch, rule, "Rule created")
+		fn(t, forum, fake, ch)
+	})
+}
+
 // notifiedAndFollowed creates a topic in Support, waits for its notification in ch and for the
 // bot to listen on the topic's MessageBus channel, and returns the topic's and the post's ids
 // and its message.
@@ -49,13 +64,7 @@ func current(fake adaptertest.Fake, ch adapters.ChannelRef, id string) (adaptert
 }
 
 func TestForumEditsAndDeletionsFollowInChat(t *testing.T) {
-	everyPlatformWith(t, followChanges, func(t *testing.T, forum *site, fake adaptertest.Fake) {
-		ch := fake.Channel()
-		if !editors[ch.Platform] {
-			t.Skipf("%s: the adapter does not edit or delete messages yet", ch.Platform)
-		}
-		command(t, fake, ch, "watch support", "Rule created")
-
+	everyEditor(t, "watch support", func(t *testing.T, forum *site, fake adaptertest.Fake, ch adapters.ChannelRef) {
 		_, postID, msg := notifiedAndFollowed(t, forum, fake, ch, "Installer stops")
 		postPath := fmt.Sprintf("/posts/%d.json", postID)
 		// A burst of edits, the second retitling the topic, is one update in chat.
@@ -130,12 +139,7 @@ func TestForumEditsAndDeletionsFollowInChat(t *testing.T) {
 }
 
 func TestTopicMovedIntoRestrictedCategoryLeavesPublicChannels(t *testing.T) {
-	everyPlatformWith(t, followChanges, func(t *testing.T, forum *site, fake adaptertest.Fake) {
-		ch := fake.Channel()
-		if !editors[ch.Platform] {
-			t.Skipf("%s: the adapter does not edit or delete messages yet", ch.Platform)
-		}
-		command(t, fake, ch, "watch", "Rule created") // every category
+	everyEditor(t, "watch", func(t *testing.T, forum *site, fake adaptertest.Fake, ch adapters.ChannelRef) { // a rule for every category
 		topicID, _, msg := notifiedAndFollowed(t, forum, fake, ch, "Password reset loop")
 		forum.MoveTopic(topicID, forum.cat["staff"])
 		waitUntil(t, "the moved topic's removal from a public channel", func() bool {
@@ -156,5 +160,40 @@ func TestTopicMovedIntoRestrictedCategoryStaysInPrivateChannels(t *testing.T) {
 	waitUntil(t, "the moved topic's new category in the private channel", func() bool {
 		p, ok := current(s.fake, slackGeneral, msg.ID)
 		return ok && !p.Deleted && p.Edits == 1 && strings.Contains(p.Text, "Staff")
+	})
+}
+
+// The replies of a "thread" rule live in the topic's chat thread; an edit or a deletion on the
+// forum reaches them there, on every platform (on Discord the thread is a channel of its own,
+// which the reply's ref must name).
+func TestForumChangesReachThreadReplies(t *testing.T) {
+	everyEditor(t, "thread support", func(t *testing.T, forum *site, fake adaptertest.Fake, ch adapters.ChannelRef) {
+		topicID, _, _ := notifiedAndFollowed(t, forum, fake, ch, "Installer stops")
+		replyID := forum.Reply(topicID, "alice", "<p>Same here, at step 3.</p>")
+		var reply adaptertest.Posted
+		waitUntil(t, "the reply in the topic's thread", func() bool {
+			for _, p := range fake.Posted(ch) {
+				if strings.Contains(p.Text, "Same here") && p.Thread != "" {
+					reply = p
+					return true
+				}
+			}
+			return false
+		})
+
+		forum.EditPost(replyID, "", "<p>Same here, at step 4.</p>")
+		waitUntil(t, "the edit in the thread", func() bool {
+			p, ok := current(fake, ch, reply.ID)
+			return ok && strings.Contains(p.Text, "step 4")
+		})
+		if p, _ := current(fake, ch, reply.ID); p.Thread != reply.Thread {
+			t.Errorf("the edited reply is in thread %q, want %q", p.Thread, reply.Thread)
+		}
+
+		forum.DeletePost(replyID)
+		waitUntil(t, "the deletion in the thread", func() bool {
+			p, ok := current(fake, ch, reply.ID)
+			return !ok || p.Deleted
+		})
 	})
 }

@@ -74,17 +74,7 @@ func NewMatcher(rules []state.Rule) *Matcher {
 		if c := strings.Compare(a.Channel, b.Channel); c != 0 {
 			return c
 		}
-		if c := cmp.Compare(a.Type.Rank(), b.Type.Rank()); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.Filter.Precedence(), b.Filter.Precedence()); c != 0 {
-			return c
-		}
-		// Same type and filter: the more specific rule decides (it matters for category_changed).
-		if c := cmp.Compare(matchAllCategories(a), matchAllCategories(b)); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID, b.ID)
+		return comparePrecedence(a, b)
 	})
 	m := &Matcher{
 		rules:    rs,
@@ -119,6 +109,22 @@ func NewMatcher(rules []state.Rule) *Matcher {
 	}
 	// Ranks were appended in increasing order, so every bucket is sorted already.
 	return m
+}
+
+// comparePrecedence orders two rules of one channel as DESIGN §3 decides between them: by type,
+// then filter precedence; of the same type and filter, the more specific rule decides (it matters
+// for category_changed), then the older.
+func comparePrecedence(a, b state.Rule) int {
+	if c := cmp.Compare(a.Type.Rank(), b.Type.Rank()); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Filter.Precedence(), b.Filter.Precedence()); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(matchAllCategories(a), matchAllCategories(b)); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ID, b.ID)
 }
 
 func matchAllCategories(r state.Rule) int {

@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -232,18 +231,7 @@ func matchReference(rules []state.Rule, p discourse.Post) []string {
 	cands = slices.DeleteFunc(cands, func(r state.Rule) bool {
 		return len(r.Tags) > 0 && !slices.ContainsFunc(r.Tags, func(t string) bool { return in(p.Tags, t) })
 	})
-	slices.SortStableFunc(cands, func(a, b state.Rule) int {
-		if c := cmp.Compare(a.Type.Rank(), b.Type.Rank()); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.Filter.Precedence(), b.Filter.Precedence()); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(matchAllCategories(a), matchAllCategories(b)); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID, b.ID)
-	})
+	slices.SortStableFunc(cands, comparePrecedence) // TestMatchClauses pins the order itself
 	seen := map[string]bool{}
 	var out []string
 	for _, r := range cands {

@@ -41,15 +41,7 @@ func changesWhileDown[F platformFake](t *testing.T, p chatPlatform[F], seed func
 	run := runTestBot(t, forum.URL(), db, build, followChanges)
 	p.ready(t, fake)
 	ch := fake.Channel()
-	fake.InjectCommand(ch, "watch support", true)
-	waitUntil(t, "the rule", func() bool {
-		for _, m := range fake.Posted(ch) {
-			if strings.Contains(m.Text, "Rule created") {
-				return true
-			}
-		}
-		return false
-	})
+	command(t, fake, ch, "watch support", "Rule created")
 	editedTopic, edited, msgEdited := notifiedAndFollowed(t, forum, fake, ch, "Installer stops")
 	deletedTopic, deleted, msgDeleted := notifiedAndFollowed(t, forum, fake, ch, "Disk full")
 	// Once the bot long-polls both topics from an id, it has taken (and kept) their positions.

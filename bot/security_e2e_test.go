@@ -278,10 +278,8 @@ func TestCategoryMadeRestrictedStopsReachingPublicChannels(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			forum := newSite(t)
-			rec := newRecorder("console")
-			r := startBot(t, forum, rec, filepath.Join(t.TempDir(), "bot.db"), staffroom, func(o *Options) { o.Forum.Live = c.live })
-			r.rec.command(t, "console:public", "watch support")
-			r.rec.command(t, "console:staffroom", "watch support")
+			r := startWatchingSupport(t, forum, func(o *Options) { o.Forum.Live = c.live })
+			rec := r.rec
 			topic, _ := forum.CreateTopic("Open question", "<p>x</p>", "alice", forum.cat["support"])
 			r.settle(t)
 			c.restrict(forum, forum.cat["support"])

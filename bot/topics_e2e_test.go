@@ -41,6 +41,17 @@ func mentioning(fake adaptertest.Fake, ch adapters.ChannelRef, s string) []adapt
 	return out
 }
 
+// sentinelMove moves a new topic from general into meta and waits until ch has its announcement:
+// whatever was queued for ch before it has been sent by then.
+func sentinelMove(t *testing.T, forum *site, fake adaptertest.Fake, ch adapters.ChannelRef) {
+	t.Helper()
+	const sentinel = "Sentinel move"
+	other, _ := forum.CreateTopic(sentinel, "<p>s</p>", "bob", forum.cat["general"])
+	followed(t, forum, other)
+	forum.MoveTopic(other, forum.cat["meta"])
+	waitUntil(t, "the sentinel's move", func() bool { return len(mentioning(fake, ch, sentinel)) == 1 })
+}
+
 // command runs a command in ch as an admin and waits for a reply holding want.
 func command(t *testing.T, fake adaptertest.Fake, ch adapters.ChannelRef, text, want string) {
 	t.Helper()
@@ -90,11 +101,7 @@ func TestTopicMovesAndNewTagsAnnouncedOnce(t *testing.T) {
 		forum.TagTopic(topicID, "security")
 		waitUntil(t, "the tag again read", func() bool { return forum.Requests(topicPath) == fetched+6 })
 		// A sentinel, queued after all of it in the same channel: once it is there, nothing else is coming.
-		const sentinel = "Sentinel move"
-		other, _ := forum.CreateTopic(sentinel, "<p>s</p>", "bob", forum.cat["general"])
-		followed(t, forum, other)
-		forum.MoveTopic(other, forum.cat["meta"])
-		waitUntil(t, "the sentinel's move", func() bool { return len(mentioning(fake, ch, sentinel)) == 1 })
+		sentinelMove(t, forum, fake, ch)
 		if n := len(mentioning(fake, ch, title)); n != 2 {
 			t.Errorf("the topic was announced %d times; want 2 (the move, the tag), whatever came after", n)
 		}

@@ -47,11 +47,7 @@ func TestTopicMoveAnnouncedAfterTheStoreFailed(t *testing.T) {
 		t.Fatalf("the store's failures were not met (%d left): the test proves nothing", n)
 	}
 	// A sentinel behind it in the same channel: once it is there, no second announcement is coming.
-	const sentinel = "Sentinel move"
-	other, _ := forum.CreateTopic(sentinel, "<p>s</p>", "bob", forum.cat["general"])
-	followed(t, forum, other)
-	forum.MoveTopic(other, forum.cat["meta"])
-	waitUntil(t, "the sentinel's move", func() bool { return len(mentioning(fake, ch, sentinel)) == 1 })
+	sentinelMove(t, forum, fake, ch)
 	if n := len(mentioning(fake, ch, title)); n != 1 {
 		t.Errorf("the move was announced %d times; want once", n)
 	}

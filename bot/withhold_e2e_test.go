@@ -3,7 +3,6 @@ package bot
 import (
 	"encoding/json"
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -89,10 +88,8 @@ func TestQueuedNotificationWithheldWhenCategoryBecomesRestricted(t *testing.T) {
 				// A message the API user may not read wakes no held poll: the next poll hears it.
 				forum.SetLongPollHold(100 * time.Millisecond)
 			}
-			rec := newRecorder("console")
-			r := startBot(t, forum, rec, filepath.Join(t.TempDir(), "bot.db"), staffroom, func(o *Options) { o.Forum.Live = c.live })
-			r.rec.command(t, "console:public", "watch support")
-			r.rec.command(t, "console:staffroom", "watch support")
+			r := startWatchingSupport(t, forum, func(o *Options) { o.Forum.Live = c.live })
+			rec := r.rec
 			const title = "Password reset loop"
 			topicID := queuedWhileDown(t, r, title)
 			c.restrict(t, forum, forum.cat["support"])
@@ -128,10 +125,8 @@ func lastAsked(f *site, channel string) int64 {
 func TestQueuedNotificationWithheldWhenTopicMovesIntoStaff(t *testing.T) {
 	t.Parallel()
 	forum := newSite(t)
-	rec := newRecorder("console")
-	r := startBot(t, forum, rec, filepath.Join(t.TempDir(), "bot.db"), staffroom, followChanges)
-	r.rec.command(t, "console:public", "watch support")
-	r.rec.command(t, "console:staffroom", "watch support")
+	r := startWatchingSupport(t, forum, followChanges)
+	rec := r.rec
 	r.rec.command(t, "console:staffroom", "watch staff")
 	const title = "Leaked invoice"
 	topicID := queuedWhileDown(t, r, title)
@@ -210,9 +205,7 @@ func TestSlackNotificationWithheldWhileRateLimited(t *testing.T) {
 // still waiting for the public channel withheld.
 func TestQueuedNotificationWithheldWhenAReplyIsReadInStaff(t *testing.T) {
 	t.Parallel()
-	r := newStaffroomRun(t)
-	r.rec.command(t, "console:public", "watch support")
-	r.rec.command(t, "console:staffroom", "watch support")
+	r := startWatchingSupport(t, newSite(t))
 	r.rec.command(t, "console:staffroom", "watch staff")
 	const title = "Salary sheet"
 	topicID := queuedWhileDown(t, r, title)
@@ -234,12 +227,10 @@ func TestQueuedNotificationHeldWhileTheCategoriesCannotBeRead(t *testing.T) {
 	t.Parallel()
 	forum := newSite(t)
 	var logs syncbuf.Buffer
-	rec := newRecorder("console")
-	r := startBot(t, forum, rec, filepath.Join(t.TempDir(), "bot.db"), staffroom, func(o *Options) {
+	r := startWatchingSupport(t, forum, func(o *Options) {
 		o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	})
-	r.rec.command(t, "console:public", "watch support")
-	r.rec.command(t, "console:staffroom", "watch support")
+	rec := r.rec
 	const title = "Audit findings"
 	topicID := queuedWhileDown(t, r, title)
 	b := <-r.bot

@@ -130,10 +130,14 @@ func (f *follower) observe(ch string, msg, topicID int64, data json.RawMessage) 
 		return
 	}
 	// No timer, or one firing now (it waits for the lock, then finds itself replaced).
-	id := m.ID
+	f.schedule(m.ID, delay)
+}
+
+// schedule hands on post id's change after wait, replacing its timer. f.mu must be held.
+func (f *follower) schedule(id int64, wait time.Duration) {
 	f.wg.Add(1)
 	var t *time.Timer
-	t = time.AfterFunc(delay, func() {
+	t = time.AfterFunc(wait, func() {
 		defer f.wg.Done()
 		f.fire(id, &t)
 	})
@@ -271,13 +275,7 @@ func (f *follower) again(id int64, typ string, topicID int64, reload bool, dones
 	if reload {
 		f.reload[id] = true
 	}
-	f.wg.Add(1)
-	var t *time.Timer
-	t = time.AfterFunc(wait, func() {
-		defer f.wg.Done()
-		f.fire(id, &t)
-	})
-	f.timer[id] = t
+	f.schedule(id, wait)
 	return true
 }
 

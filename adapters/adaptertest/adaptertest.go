@@ -201,18 +201,24 @@ type Settler interface {
 	Settle(ctx context.Context) error
 }
 
-// start is Start, then, when the test ends and before the adapter stops, f's Settle.
-func start(t *testing.T, a adapters.Adapter, f Fake, h adapters.Handler) {
+// Settle waits, up to 5 s, for s to have finished its side of every exchange, and fails the test
+// if it does not.
+func Settle(t testing.TB, s Settler) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Settle(ctx); err != nil {
+		t.Errorf("fake server did not settle: %v", err)
+	}
+}
+
+// StartSettled is Start, then, when the test ends and before the adapter stops, Settle when f is
+// a Settler: nothing the adapter still owes the fake (an acknowledgement) is lost to the stop.
+func StartSettled(t *testing.T, a adapters.Adapter, f Fake, h adapters.Handler) {
 	t.Helper()
 	Start(t, a, h)
 	if s, ok := f.(Settler); ok {
-		t.Cleanup(func() { // registered after Start's: runs before the adapter stops
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			if err := s.Settle(ctx); err != nil {
-				t.Errorf("fake server did not settle: %v", err)
-			}
-		})
+		t.Cleanup(func() { Settle(t, s) }) // registered after Start's: runs before the adapter stops
 	}
 }
 
@@ -224,10 +230,10 @@ func started(t *testing.T, setup Setup, h adapters.Handler) (adapters.Adapter, F
 	return a, f, startOn(t, a, f, h)
 }
 
-// startOn is start, returning the fake's channel.
+// startOn is StartSettled, returning the fake's channel.
 func startOn(t *testing.T, a adapters.Adapter, f Fake, h adapters.Handler) adapters.ChannelRef {
 	t.Helper()
-	start(t, a, f, h)
+	StartSettled(t, a, f, h)
 	return f.Channel()
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // tbRecorder is a testing.TB that keeps the cleanups registered on it and the errors
@@ -96,5 +97,29 @@ func TestWantReport(t *testing.T) {
 				t.Errorf("reported %q, want %d errors", rec.errors, tt.wantErrors)
 			}
 		})
+	}
+}
+
+// TestClock: the time moves only when the test moves it, and reading it while it moves is safe
+// (-race).
+func TestClock(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	c := NewClock(at)
+	if got := c.Now(); !got.Equal(at) {
+		t.Fatalf("Now = %v, want %v", got, at)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 100 {
+			_ = c.Now()
+		}
+	}()
+	for range 10 {
+		c.Advance(time.Minute)
+	}
+	<-done
+	if got, want := c.Now(), at.Add(10*time.Minute); !got.Equal(want) {
+		t.Errorf("Now after ten minutes = %v, want %v", got, want)
 	}
 }

@@ -50,7 +50,7 @@ var historyTests = []struct {
 // runHistory runs the history tests; the adapter runs (and records, where it does) throughout.
 func runHistory(t *testing.T, setup Setup, fn func(*testing.T, adapters.Adapter, HistoryFake)) {
 	a, f := setup(t)
-	start(t, a, f, &Recorder{})
+	StartSettled(t, a, f, &Recorder{})
 	hf, ok := f.(HistoryFake)
 	if !ok {
 		_, err := a.History(ctxT(t), adapters.HistoryQuery{Channel: f.Channel(), Limit: 1})

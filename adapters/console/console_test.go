@@ -3,6 +3,7 @@ package console
 import (
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -59,11 +60,17 @@ func (f *fake) Skips() map[string]string {
 	}
 }
 
-func setup(t *testing.T) (adapters.Adapter, adaptertest.Fake) {
+// newConsole makes a console adapter reading from and writing to a new fake terminal.
+func newConsole(t *testing.T) (*Adapter, *fake) {
 	r, w := io.Pipe()
 	t.Cleanup(func() { w.Close() })
 	f := &fake{inW: w}
 	return New(r, f, nil), f
+}
+
+func setup(t *testing.T) (adapters.Adapter, adaptertest.Fake) {
+	a, f := newConsole(t)
+	return a, f
 }
 
 func TestConformance(t *testing.T) { adaptertest.Run(t, setup) }
@@ -94,4 +101,18 @@ func TestOtherChannelIsPermanent(t *testing.T) {
 	if !adapters.IsPermanent(err) {
 		t.Errorf("Notify to an unknown channel: %v, want a permanent error", err)
 	}
+}
+
+// A line longer than bufio.Scanner's 64 KiB token limit (a stray paste) must not end the console's
+// input: the commands after it still run.
+func TestLongLineDoesNotStopInput(t *testing.T) {
+	a, f := newConsole(t)
+	rec := &adaptertest.Recorder{}
+	adaptertest.Start(t, a, rec)
+	go func() {
+		io.WriteString(f.inW, "post "+strings.Repeat("x", 200<<10)+"\nstatus\n") //nolint:errcheck // the pipe closes at cleanup
+	}()
+	adaptertest.WaitFor(t, "the command after a long line", func() bool {
+		return slices.ContainsFunc(rec.Received(), func(c adapters.Command) bool { return c.Text == "status" })
+	})
 }

@@ -1,24 +1,19 @@
 package console
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
 	"github.com/discourse-chatbot/discourse-chatbot/internal/syncbuf"
 )
 
-// echo answers every command with its text.
-type echo struct{}
-
-func (echo) HandleCommand(_ context.Context, c adapters.Command) adapters.Reply {
+// youSaid answers every command with its text.
+func youSaid(c adapters.Command) adapters.Reply {
 	return adapters.Reply{Text: adapters.Text{{Text: "you said " + c.Text}}}
 }
-
-func (echo) Categories(context.Context) []string                                    { return nil }
-func (echo) ChannelMoved(context.Context, adapters.ChannelRef, adapters.ChannelRef) {}
 
 func TestPromptFramesEveryMessage(t *testing.T) {
 	prompt := DefaultPrompt
@@ -26,9 +21,7 @@ func TestPromptFramesEveryMessage(t *testing.T) {
 	ended := make(chan struct{})
 	a := NewWithOptions(strings.NewReader("status\n\nhelp\n"), &out, nil,
 		Options{Prompt: &prompt, OnInputEnd: func() { close(ended) }})
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx, echo{}) }()
+	stop := adaptertest.Start(t, a, &adaptertest.Recorder{Answer: youSaid})
 	select {
 	case <-ended:
 	case <-time.After(30 * time.Second):
@@ -47,19 +40,14 @@ func TestPromptFramesEveryMessage(t *testing.T) {
 	if !strings.HasPrefix(got, "\r\x1b[K#1 Hello") || !strings.HasSuffix(got, " https://f/t/1\n> ") {
 		t.Errorf("notification not framed by the prompt: %q", got)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stop()
 }
 
 func TestNoPromptOnAPipe(t *testing.T) {
 	var out syncbuf.Buffer
 	ended := make(chan struct{})
 	a := NewWithOptions(strings.NewReader("status\n"), &out, nil, Options{OnInputEnd: func() { close(ended) }})
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	go a.Run(ctx, echo{}) //nolint:errcheck
+	adaptertest.Start(t, a, &adaptertest.Recorder{Answer: youSaid})
 	<-ended
 	if got := out.String(); got != "you said status\n" {
 		t.Errorf("screen %q, want the reply alone", got)

@@ -14,22 +14,14 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
 )
 
-// clock is a settable time source for the button store.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *clock) advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
-func newTestStore(values adapters.Values) (*buttonStore, *clock) {
-	c := &clock{t: time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)}
+// newTestStore is a button store on values, dated by a clock the test moves.
+func newTestStore(values adapters.Values) (*buttonStore, *adaptertest.Clock) {
+	c := adaptertest.NewClock(time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC))
 	s := newButtonStore(values, discardLogger())
-	s.now = c.now
+	s.now = c.Now
 	return s, c
 }
 
@@ -78,9 +70,9 @@ func TestButtonStore(t *testing.T) {
 	t.Run("tokens expire after an hour", func(t *testing.T) {
 		s, c := newTestStore(nil)
 		tok := s.add(ctx, "C1", []string{"a", "b"})
-		c.advance(buttonTTL - time.Second)
+		c.Advance(buttonTTL - time.Second)
 		fresh := s.add(ctx, "C1", []string{"c"})
-		c.advance(time.Second)
+		c.Advance(time.Second)
 		if _, res := s.press(ctx, tok[0], "C1", "m1/a"); res != pressUnknown {
 			t.Errorf("a token an hour old = %v, want unknown", res)
 		}
@@ -113,7 +105,7 @@ func TestButtonStore(t *testing.T) {
 		before, c := newTestStore(values)
 		tok := before.add(ctx, "C1", []string{"post range 1 2 to https://forum.example.org/t/7"})
 		after := newButtonStore(values, discardLogger())
-		after.now = c.now
+		after.now = c.Now
 		fresh := after.add(ctx, "C1", []string{"next"})
 		if line, res := after.press(ctx, tok[0], "C1", "m1/a"); res != pressRun || line != "post range 1 2 to https://forum.example.org/t/7" {
 			t.Errorf("a press after the restart = %q, %v; want the line", line, res)

@@ -1,9 +1,7 @@
 package discord_test
 
 import (
-	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -169,14 +167,11 @@ func TestReplyButtons(t *testing.T) {
 
 func TestExpiredButtons(t *testing.T) {
 	srv, a, rec := startPreviewBot(t)
-	var mu sync.Mutex
-	now := time.Now()
-	discord.SetButtonClock(a, func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+	clk := adaptertest.NewClock(time.Now())
+	discord.SetButtonClock(a, clk.Now)
 
 	preview := showPreview(t, srv, general(), discordtest.AdminID)
-	mu.Lock()
-	now = now.Add(61 * time.Minute)
-	mu.Unlock()
+	clk.Advance(61 * time.Minute)
 	srv.InjectComponent(general(), discordtest.AdminID, preview.Buttons()[1].CustomID)
 	m := waitMessage(t, srv, "the expiry text", func(m discordtest.Message) bool {
 		return m.ID == preview.ID && strings.Contains(m.Content, "expired")
@@ -231,14 +226,9 @@ func TestButtonsSurviveARestart(t *testing.T) {
 			}
 			store := &adapters.MemValues{}
 			first := newAdapter(t, srv, discord.Config{Values: store})
-			ctx, cancel := context.WithCancel(t.Context())
-			done := make(chan error, 1)
-			go func() { done <- first.Run(ctx, bot()) }()
+			stop := adaptertest.Start(t, first, bot())
 			preview := showPreview(t, srv, general(), discordtest.AdminID)
-			cancel()
-			if err := <-done; err != nil {
-				t.Fatalf("Run = %v after cancel", err)
-			}
+			stop()
 
 			cfg := discord.Config{}
 			if tc.sameStore {

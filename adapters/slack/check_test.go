@@ -1,10 +1,8 @@
 package slack_test
 
 import (
-	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
@@ -94,10 +92,8 @@ func TestRunRetriesUntilSlackIsBack(t *testing.T) {
 	f.FailNext("auth.test", "http_500")
 	f.FailNext("auth.test", "service_unavailable")
 	a := newAdapter(t, f)
-	startAdapter(t, f, a, &adaptertest.Recorder{})
-	c, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	if err := f.WaitConnected(c); err != nil {
+	adaptertest.StartSettled(t, a, f, &adaptertest.Recorder{})
+	if err := f.WaitConnected(ctx(t)); err != nil {
 		t.Fatal(err)
 	}
 	f.InjectCommand(f.Channel(), "hello", false)

@@ -132,7 +132,7 @@ func TestCommandInChannelWithoutTheBot(t *testing.T) {
 		return adapters.Reply{Text: adapters.Text{{Text: "Rule added."}},
 			Announce: adapters.Text{{Text: "watching support"}}}
 	}}
-	startAdapter(t, f, a, rec)
+	adaptertest.StartSettled(t, a, f, rec)
 	f.InjectCommand(ch, "watch support", true)
 	p := waitPost(t, f, ch, "with the reply", containing("Rule added."))
 	if want := "invite me with /invite @" + slacktest.BotName; !strings.Contains(p.Flat, want) {
@@ -205,7 +205,7 @@ func TestCommandWhileDisconnectedIsDeliveredAfterReconnect(t *testing.T) {
 	rec := &adaptertest.Recorder{}
 	ch := f.Channel()
 	f.InjectCommand(ch, "early", false) // before the bot connects: Slack holds it
-	startAdapter(t, f, a, rec)
+	adaptertest.StartSettled(t, a, f, rec)
 	adaptertest.WaitPosted(t, f, ch, "echo: early")
 	for range 3 {
 		f.DropConnections()

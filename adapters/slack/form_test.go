@@ -1,10 +1,9 @@
 package slack_test
 
 import (
-	"context"
+	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
@@ -21,21 +20,14 @@ func previewOf(c adapters.Command) adapters.Reply {
 // waitView waits for the n-th modal the bot opened.
 func waitView(t *testing.T, f *slacktest.Server, n int) slacktest.View {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for len(f.Views()) < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("the bot opened %d modals, want %d", len(f.Views()), n)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	adaptertest.WaitFor(t, fmt.Sprintf("the bot's modal number %d", n), func() bool { return len(f.Views()) >= n })
 	return f.Views()[n-1]
 }
 
+// waitAcked waits until the bot has acknowledged every envelope the fake sent it.
 func waitAcked(t *testing.T, f *slacktest.Server) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	if err := f.WaitAcked(ctx); err != nil {
+	if err := f.WaitAcked(ctx(t)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -60,7 +52,7 @@ func TestShortcutOpensTheFormThenThePreview(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake(t)
 			rec := &adaptertest.Recorder{Answer: previewOf, CategoryList: []string{"general", "support", "support/installs"}}
-			startAdapter(t, f, newAdapter(t, f), rec)
+			adaptertest.StartSettled(t, newAdapter(t, f), f, rec)
 			ch := f.Channel()
 			root := ""
 			if tt.inThread {

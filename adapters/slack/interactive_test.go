@@ -1,10 +1,8 @@
 package slack_test
 
 import (
-	"context"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -113,11 +111,7 @@ func equalButtons(got, want []slacktest.Button) bool {
 func TestPressOnAnotherAppsButtonIsIgnored(t *testing.T) {
 	f, rec, ch := runAdapter(t, nil)
 	f.InjectBlockAction(ch, slacktest.AdminUser, "someone_elses_button", "watch support")
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	if err := f.WaitAcked(ctx); err != nil {
-		t.Fatal(err)
-	}
+	waitAcked(t, f)
 	// Envelopes are handled in order: once the next command is answered, the press was seen.
 	f.InjectCommand(ch, "status", false)
 	waitPost(t, f, ch, "answering status", containing("echo: status"))
@@ -140,30 +134,6 @@ func TestButtonTooLongIsLeftOut(t *testing.T) {
 	}
 }
 
-// clock is a clock the test moves and the adapter reads from its own goroutines.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock(a *slack.Adapter) *clock {
-	c := &clock{now: time.Now()}
-	slack.SetClock(a, c.read)
-	return c
-}
-
-func (c *clock) read() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // TestExpiredPreviewRunsNothing: buttons older than adapters.ButtonLife run nothing; the
 // presser alone reads that they expired, in place of the preview, which loses its buttons.
 func TestExpiredPreviewRunsNothing(t *testing.T) {
@@ -178,12 +148,12 @@ func TestExpiredPreviewRunsNothing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var clk *clock
-			f, rec, ch := runAdapter(t, previewAnswers, func(a *slack.Adapter) { clk = newClock(a) })
+			clk := adaptertest.NewClock(time.Now())
+			f, rec, ch := runAdapter(t, previewAnswers, func(a *slack.Adapter) { slack.SetClock(a, clk.Now) })
 
 			f.InjectSlashCommand(ch, slacktest.AdminUser, "post 3")
 			preview := waitPost(t, f, ch, "with the preview", containing("Transcript of 3 messages"))
-			clk.advance(tt.after)
+			clk.Advance(tt.after)
 			b := preview.Buttons[1]
 			f.InjectBlockAction(ch, slacktest.AdminUser, b.ActionID, b.Value)
 
@@ -216,7 +186,7 @@ func TestPreviewSurvivesRestart(t *testing.T) {
 	ch := f.Channel()
 	var preview slacktest.Post
 	t.Run("before the restart", func(t *testing.T) {
-		startAdapter(t, f, newAdapter(t, f), rec) // stops when this subtest ends
+		adaptertest.StartSettled(t, newAdapter(t, f), f, rec) // stops when this subtest ends
 		f.InjectSlashCommand(ch, slacktest.AdminUser, "post 3")
 		preview = waitPost(t, f, ch, "with the preview", containing("Transcript of 3 messages"))
 	})
@@ -224,8 +194,8 @@ func TestPreviewSurvivesRestart(t *testing.T) {
 		return
 	}
 	a := newAdapter(t, f)
-	newClock(a).advance(adapters.ButtonLife / 2)
-	startAdapter(t, f, a, rec)
+	slack.SetClock(a, adaptertest.NewClock(time.Now().Add(adapters.ButtonLife/2)).Now)
+	adaptertest.StartSettled(t, a, f, rec)
 	b := preview.Buttons[1]
 	f.InjectBlockAction(ch, slacktest.AdminUser, b.ActionID, b.Value)
 	if c := waitCommands(t, rec, 2)[1]; c.Text != "post range 1 3 confirm" {

@@ -1,12 +1,10 @@
 package slack_test
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
@@ -30,11 +28,7 @@ func newFake(t *testing.T) *slacktest.Server {
 	t.Helper()
 	f := adaptertest.Strict(t, "fake Slack", slacktest.NewServer())
 	t.Cleanup(func() { // runs before Strict's: Slack's acknowledgements, then the close
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := f.WaitAcked(ctx); err != nil {
-			t.Errorf("fake Slack: %v", err)
-		}
+		adaptertest.Settle(t, f)
 		if late := f.LateAcks(); len(late) > 0 {
 			t.Errorf("envelopes acknowledged after Slack's 3 s: %v", late)
 		}
@@ -61,24 +55,11 @@ func TestConformance(t *testing.T) {
 	adaptertest.Run(t, setup)
 }
 
-// startAdapter runs a until the test ends, and before it stops waits for the fake to have every
-// envelope acknowledged: an ack still queued when the adapter stops would be lost, which a busy
-// machine makes likely at the very end of a test.
-func startAdapter(t *testing.T, f *slacktest.Server, a adapters.Adapter, h adapters.Handler) {
-	t.Helper()
-	adaptertest.Start(t, a, h)
-	t.Cleanup(func() { // runs before Start's cleanup stops the adapter
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := f.WaitAcked(ctx); err != nil {
-			t.Errorf("fake Slack, while the adapter still runs: %v", err)
-		}
-	})
-}
-
 // runAdapter starts a fake Slack and an adapter on it (after the before funcs have set it up),
-// whose handler records commands and answers with answer (nil: it echoes them), as startAdapter
-// does; it returns the fake, the handler and the fake's channel.
+// whose handler records commands and answers with answer (nil: it echoes them), with
+// adaptertest.StartSettled: an ack still queued when the adapter stops would be lost, which a
+// busy machine makes likely at the very end of a test. It returns the fake, the handler and the
+// fake's channel.
 func runAdapter(t *testing.T, answer func(adapters.Command) adapters.Reply, before ...func(*slack.Adapter)) (*slacktest.Server, *adaptertest.Recorder, adapters.ChannelRef) {
 	t.Helper()
 	f := newFake(t)
@@ -87,6 +68,6 @@ func runAdapter(t *testing.T, answer func(adapters.Command) adapters.Reply, befo
 		b(a)
 	}
 	rec := &adaptertest.Recorder{Answer: answer}
-	startAdapter(t, f, a, rec)
+	adaptertest.StartSettled(t, a, f, rec)
 	return f, rec, f.Channel()
 }

@@ -100,6 +100,9 @@ func renderText(t adapters.Text) []string {
 	}
 	for _, s := range t {
 		text := s.Text
+		if s.Kind == adapters.Link && text == "" {
+			text = s.URL // a link without text shows its URL, as on every platform (not nothing)
+		}
 		for text != "" {
 			room := limit - cur.visible
 			if utf16Len(adapters.DefuseMentions(text)) > room {

@@ -18,6 +18,7 @@ func TestRenderText(t *testing.T) {
 		{Name: "code block", In: adapters.Text{{Kind: adapters.CodeBlock, Text: "x := 1\n"}}, Want: "<pre>x := 1\n</pre>"},
 		{Name: "link", In: adapters.Text{{Kind: adapters.Link, Text: "forum", URL: "https://f.example/?a=1&b=\"2\""}},
 			Want: `<a href="https://f.example/?a=1&amp;b=&#34;2&#34;">forum</a>`},
+		{Name: "link without text shows the URL", In: adapters.Text{{Kind: adapters.Link, URL: "https://e.org/"}}, Want: `<a href="https://e.org/">https://e.org/</a>`},
 		{Name: "javascript link is text", In: adapters.Text{{Kind: adapters.Link, Text: "x", URL: "javascript:alert(1)"}}, Want: "x"},
 		{Name: "mass mention defused", In: adapters.Text{{Text: "@everyone"}}, Want: "@\u2060everyone"},
 	})
