@@ -158,6 +158,16 @@ func checkThreadTranscript(t *testing.T, forum *site, n int, title string, want,
 	checkTranscriptOrder(t, thread.Raw, want, outside)
 }
 
+// checkInstallerThread is checkThreadTranscript of the thread the Slack and Mattermost tests
+// seed: asker asks about the installer hanging, helper answers, asker says it is fixed; the
+// greeting before it and the channel's messages after it stay out.
+func checkInstallerThread(t *testing.T, forum *site, n int, asker, helper string) {
+	t.Helper()
+	checkThreadTranscript(t, forum, n, "Installer hang",
+		[]string{"**@" + asker + ":** Has anyone seen the installer hang?", "**@" + helper + ":** Yes, on **step 3**", "**@" + asker + ":** Fixed it with `--verbose` :tada:"},
+		[]string{"Morning all", "Run it with"})
+}
+
 // checkTranscript checks that a transcript holds every one of want and none of outside.
 func checkTranscript(t *testing.T, raw string, want, outside []string) {
 	t.Helper()

@@ -174,7 +174,7 @@ func Strict[F StrictFake](t testing.TB, name string, f F) F {
 
 // Start runs a in the background with h until the test ends, or until the stop it returns is
 // called (a test that restarts the adapter).
-func Start(t *testing.T, a adapters.Adapter, h adapters.Handler) (stop func()) {
+func Start(t testing.TB, a adapters.Adapter, h adapters.Handler) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

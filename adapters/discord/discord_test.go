@@ -21,13 +21,13 @@ func testLogger() *slog.Logger {
 
 // newFake starts a fake Discord that fails the test if the bot sent anything it did not
 // understand.
-func newFake(t *testing.T) *discordtest.Server {
+func newFake(t testing.TB) *discordtest.Server {
 	t.Helper()
 	return adaptertest.Strict(t, "the fake Discord", discordtest.NewServer())
 }
 
 // newAdapter makes an adapter pointed at the fake, with cfg's other fields kept.
-func newAdapter(t *testing.T, srv *discordtest.Server, cfg discord.Config) *discord.Adapter {
+func newAdapter(t testing.TB, srv *discordtest.Server, cfg discord.Config) *discord.Adapter {
 	t.Helper()
 	cfg.Token, cfg.APIURL = discordtest.Token, srv.URL()
 	a, err := discord.New(cfg, testLogger())

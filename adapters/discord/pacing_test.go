@@ -10,6 +10,7 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/discord/discordtest"
+	"github.com/discourse-chatbot/discourse-chatbot/internal/poll"
 )
 
 // Discord announces an exhausted bucket in the answer's headers; discordgo waits it out, and the
@@ -50,24 +51,11 @@ func TestARestartedAdapterWaitsForAnExhaustedBucket(t *testing.T) {
 // voids an interaction that is not answered within 3 s. Run with -benchtime=5x.
 func BenchmarkAckUnderBacklog(b *testing.B) {
 	const backlog = 150 // 3 s of requests at the global limit
-	srv := discordtest.NewServer()
-	defer srv.Close()
-	a, err := discord.New(discord.Config{Token: discordtest.Token, APIURL: srv.URL()}, testLogger())
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx, &adaptertest.Recorder{}) }()
-	defer func() { cancel(); <-done }()
-	waitUntil := func(cond func() bool) {
-		for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(time.Millisecond) {
-			if time.Now().After(deadline) {
-				b.Fatal("timed out")
-			}
-		}
-	}
-	waitUntil(srv.Connected)
+	srv := newFake(b)
+	a := newAdapter(b, srv, discord.Config{})
+	adaptertest.Start(b, a, &adaptertest.Recorder{})
+	wait := poll.Wait{Limit: 30 * time.Second, Every: time.Millisecond}
+	wait.Until(b, "the gateway session", srv.Connected)
 	var total, worst time.Duration
 	for i := 0; i < b.N; i++ {
 		sent := len(srv.Messages())
@@ -76,13 +64,13 @@ func BenchmarkAckUnderBacklog(b *testing.B) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, _ = a.Notify(ctx, general(), sample("Backlog"), "")
+				_, _ = a.Notify(b.Context(), general(), sample("Backlog"), "")
 			}()
 		}
-		waitUntil(func() bool { return len(srv.Messages()) >= sent+10 }) // the backlog is draining
+		wait.Until(b, "the backlog to drain", func() bool { return len(srv.Messages()) >= sent+10 })
 		start := time.Now()
 		id := srv.InjectCommandAs(general(), discordtest.AdminID, "status")
-		waitUntil(func() bool { return srv.Acknowledged(id) })
+		wait.Until(b, "the acknowledgement", func() bool { return srv.Acknowledged(id) })
 		lat := time.Since(start)
 		total += lat
 		worst = max(worst, lat)

@@ -80,6 +80,24 @@ func sendAll(t *testing.T, p *Pacer, c *clock, n int, lanes ...Lane) []time.Time
 	return at
 }
 
+// sendRoundRobin waits for n sends, the i-th to chat keys[i%len(keys)] (a lane limited to chat)
+// and on the shared lane all, and returns the moments they went out. after, when set, runs after
+// each send with its number.
+func sendRoundRobin(t *testing.T, p *Pacer, c *clock, n int, keys []string, chat Limit, all Lane, after func(i int)) []time.Time {
+	t.Helper()
+	var at []time.Time
+	for i := range n {
+		if err := p.Wait(t.Context(), Lane{Key: keys[i%len(keys)], Limit: chat}, all); err != nil {
+			t.Fatal(err)
+		}
+		at = append(at, c.Now())
+		if after != nil {
+			after(i)
+		}
+	}
+	return at
+}
+
 // mostInWindow is the most sends any window [s, s+per) holds, the windows starting at each send.
 func mostInWindow(at []time.Time, per time.Duration) int {
 	at = slices.Clone(at)
@@ -135,14 +153,7 @@ func TestASendCountsOnEveryLaneAtOneMoment(t *testing.T) {
 	c := &clock{now: epoch}
 	p := fakePacer(nil, c)
 	chat, all := Limit{N: 1, Per: time.Second}, Limit{N: 3, Per: time.Second}
-	var at []time.Time
-	for i := range 30 {
-		key := []string{"x", "y", "z", "w"}[i%4]
-		if err := p.Wait(t.Context(), Lane{Key: key, Limit: chat}, Lane{Key: "all", Limit: all}); err != nil {
-			t.Fatal(err)
-		}
-		at = append(at, c.Now())
-	}
+	at := sendRoundRobin(t, p, c, 30, []string{"x", "y", "z", "w"}, chat, Lane{Key: "all", Limit: all}, nil)
 	if got := mostInWindow(at, time.Second); got > 3 {
 		t.Errorf("%d sends in one second overall, want at most 3", got)
 	}
@@ -405,17 +416,11 @@ func TestBurstZeroAndOneAreTheSame(t *testing.T) {
 		c := &clock{now: epoch}
 		p := fakePacer(st, c)
 		chat, all := Limit{N: 1, Per: time.Second, Burst: burst}, Limit{N: 3, Per: time.Second, Burst: burst}
-		var at []time.Time
-		for i := range 40 {
-			key := []string{"x", "y", "z", "w"}[i%4]
-			if err := p.Wait(t.Context(), Lane{Key: key, Limit: chat}, Lane{Key: "all", Limit: all}); err != nil {
-				t.Fatal(err)
-			}
-			at = append(at, c.Now())
+		at := sendRoundRobin(t, p, c, 40, []string{"x", "y", "z", "w"}, chat, Lane{Key: "all", Limit: all}, func(i int) {
 			if i%7 == 0 {
 				c.Sleep(t.Context(), 700*time.Millisecond) //nolint:errcheck // the fake clock
 			}
-		}
+		})
 		return at, st.m
 	}
 	at0, saved0 := run(0)
@@ -478,15 +483,12 @@ func TestAMultiLaneSendWithOneBurstLane(t *testing.T) {
 	p := fakePacer(newValues(), c)
 	chatLim, allLim := Limit{N: 1, Per: 2 * time.Second}, Limit{N: 1, Per: time.Second, Burst: 5}
 	all := Lane{Key: "all", Limit: allLim}
+	keys := []string{"x", "y", "z"}
+	at := sendRoundRobin(t, p, c, 40, keys, chatLim, all, nil)
 	perChat := map[string][]time.Time{}
-	var at []time.Time
-	for i := range 40 {
-		key := []string{"x", "y", "z"}[i%3]
-		if err := p.Wait(t.Context(), Lane{Key: key, Limit: chatLim}, all); err != nil {
-			t.Fatal(err)
-		}
-		at = append(at, c.Now())
-		perChat[key] = append(perChat[key], c.Now())
+	for i, a := range at {
+		key := keys[i%len(keys)]
+		perChat[key] = append(perChat[key], a)
 	}
 	if got := sameMoment(at); got != 3 {
 		t.Errorf("%d sends to 3 chats at once from idle, want 3 (one a chat)", got)
