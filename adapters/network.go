@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/url"
 	"syscall"
 )
 
@@ -22,3 +23,14 @@ func IsNetworkError(err error) bool {
 
 // NetworkHint is what `check` adds to a failure that IsNetworkError.
 const NetworkHint = "a network problem (DNS or connection), not the token or permissions"
+
+// WebURL parses raw as an absolute http or https URL with a host, and reports whether it is
+// one: what a rendered link may point at (never javascript:) and what an API base must be.
+// Callers trim raw where they accept surrounding spaces.
+func WebURL(raw string) (*url.URL, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, false
+	}
+	return u, true
+}

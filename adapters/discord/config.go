@@ -14,6 +14,7 @@ import (
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/pace"
+	"github.com/discourse-chatbot/discourse-chatbot/adapters/section"
 )
 
 // Config is the Discord section of the configuration.
@@ -58,8 +59,8 @@ func (c Config) validate() (*url.URL, error) {
 	if base == "" {
 		base = defaultAPIURL
 	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	u, ok := adapters.WebURL(base)
+	if !ok {
 		return nil, fmt.Errorf("discord.api_url %q: want an http(s) URL such as %s", c.APIURL, defaultAPIURL)
 	}
 	if c.GatewayURL != "" {
@@ -81,17 +82,8 @@ func (c Config) botToken() string {
 	return "Bot " + strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(c.Token), "Bot "))
 }
 
-func isSnowflake(s string) bool {
-	if s == "" || len(s) > 20 {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
-}
+// isSnowflake reports whether s can be a Discord id: a 64-bit number, at most 20 digits.
+func isSnowflake(s string) bool { return len(s) <= 20 && section.Digits(s) }
 
 // discardLogger is used when New is given a nil logger.
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

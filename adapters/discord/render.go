@@ -1,7 +1,6 @@
 package discord
 
 import (
-	"net/url"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -135,8 +134,8 @@ func renderLink(sp adapters.Span) string {
 
 // safeURL accepts absolute http(s) URLs and escapes what would end a markdown link.
 func safeURL(raw string) (string, bool) {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	u, ok := adapters.WebURL(strings.TrimSpace(raw))
+	if !ok {
 		return "", false
 	}
 	s := u.String()

@@ -2,7 +2,6 @@ package matrix
 
 import (
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -71,7 +70,7 @@ func defaults(c *Config, present func(string) bool) {
 
 // validate reports every bad value of the section.
 func validate(c *Config, p adapters.Problems) {
-	if u, err := url.Parse(strings.TrimSpace(c.Homeserver)); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if _, ok := adapters.WebURL(strings.TrimSpace(c.Homeserver)); !ok {
 		p.Add("homeserver", "%q: want the homeserver's client API base URL, e.g. https://matrix.example.org", c.Homeserver)
 	}
 	if _, _, err := id.UserID(strings.TrimSpace(c.UserID)).Parse(); err != nil || !strings.HasPrefix(strings.TrimSpace(c.UserID), "@") {

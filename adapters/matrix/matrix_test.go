@@ -255,19 +255,12 @@ func TestRestartNeitherLosesNorReplays(t *testing.T) {
 	srv := server(t)
 	v := newValues()
 	ch := srv.Channel()
-	ctx, stop := context.WithCancel(context.Background())
-	a := newAdapter(t, config(srv), v)
-	rec := &adaptertest.Recorder{}
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx, rec) }()
+	stop := adaptertest.Start(t, newAdapter(t, config(srv), v), &adaptertest.Recorder{})
 	adaptertest.WaitFor(t, "a stored sync token", func() bool { return stored(v, "matrix.since") != "" })
 	srv.InjectCommand(ch, "status one", true)
 	adaptertest.WaitPosted(t, srv, ch, "echo: status one")
 	adaptertest.WaitFor(t, "the token after the command", func() bool { return len(srv.Syncs()) >= 3 })
 	stop()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
 	srv.InjectCommand(ch, "status while down", true)
 	_, rec2 := running(t, srv, config(srv), v)
 	adaptertest.WaitPosted(t, srv, ch, "echo: status while down")
@@ -469,15 +462,9 @@ type Config = matrix.Config
 func TestLongAbsenceLosesNoCommand(t *testing.T) {
 	srv := server(t)
 	v := newValues()
-	ctx, stop := context.WithCancel(context.Background())
-	a := newAdapter(t, config(srv), v)
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx, &adaptertest.Recorder{}) }()
+	stop := adaptertest.Start(t, newAdapter(t, config(srv), v), &adaptertest.Recorder{})
 	adaptertest.WaitFor(t, "a stored sync token", func() bool { return stored(v, "matrix.since") != "" })
 	stop()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
 	srv.InjectCommand(srv.Channel(), "status from long ago", true)
 	for i := range 150 {
 		srv.SayText(srv.MainRoom(), matrixtest.MemberUser, fmt.Sprintf("chatter %d", i))

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strings"
 
@@ -97,8 +96,8 @@ func fallback(n adapters.Notification) string {
 
 // webURL returns raw when it is an absolute http(s) URL, else "" (no javascript: links).
 func webURL(raw string) string {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	u, ok := adapters.WebURL(strings.TrimSpace(raw))
+	if !ok {
 		return ""
 	}
 	return u.String()

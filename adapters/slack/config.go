@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -95,8 +94,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 	if cfg.APIURL == "" {
 		cfg.APIURL = slack.APIURL
 	}
-	u, err := url.Parse(cfg.APIURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	if _, ok := adapters.WebURL(cfg.APIURL); !ok {
 		errs = append(errs, fmt.Errorf("slack.api_url %q: want an http(s) URL such as https://slack.com/api/", cfg.APIURL))
 	}
 	if !strings.HasSuffix(cfg.APIURL, "/") {

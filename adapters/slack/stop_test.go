@@ -39,14 +39,9 @@ func TestAStopIsQuiet(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithCancel(t.Context())
-		done := make(chan error, 1)
-		go func() { done <- a.Run(ctx, &adaptertest.Recorder{}) }()
+		stop := adaptertest.Start(t, a, &adaptertest.Recorder{})
 		adaptertest.WaitFor(t, "the adapter connected", a.Connected)
-		cancel()
-		if err := <-done; err != nil {
-			t.Fatalf("Run: %v", err)
-		}
+		stop()
 	}
 	logs.mu.Lock()
 	defer logs.mu.Unlock()

@@ -2,7 +2,6 @@ package telegram
 
 import (
 	"html"
-	"net/url"
 	"strings"
 	"unicode/utf16"
 
@@ -46,8 +45,8 @@ func (h *htmlBuilder) String() string { return h.b.String() }
 
 // webURL reports whether u is an absolute http(s) URL, the only kind a notification links to.
 func webURL(u string) bool {
-	p, err := url.Parse(u)
-	return err == nil && (p.Scheme == "http" || p.Scheme == "https") && p.Host != ""
+	_, ok := adapters.WebURL(u)
+	return ok
 }
 
 func utf16Len(s string) int {

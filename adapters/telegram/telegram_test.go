@@ -1,7 +1,6 @@
 package telegram_test
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -451,14 +450,9 @@ func TestTokenRedactedFromTransportErrors(t *testing.T) {
 	if adapters.IsPermanent(err) {
 		t.Errorf("a network error was classified permanent: %v", err)
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx, &adaptertest.Recorder{}) }()
+	stop := adaptertest.Start(t, a, &adaptertest.Recorder{})
 	adaptertest.WaitFor(t, "a logged connection failure", func() bool { return strings.Contains(logs.String(), "retrying") })
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("Run after cancel: %v", err)
-	}
+	stop()
 	secret := strings.SplitN(telegramtest.Token, ":", 2)[1]
 	if leak := containsAny(err.Error()+logs.String(), telegramtest.Token, secret); leak != "" {
 		t.Errorf("the token leaked: %v\n%s", err, logs.String())
