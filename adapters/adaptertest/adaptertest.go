@@ -145,6 +145,17 @@ func (r *Recorder) Received() []adapters.Command {
 	return append([]adapters.Command(nil), r.Commands...)
 }
 
+// Texts returns the text of each command handled so far, in the order they came.
+func (r *Recorder) Texts() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	texts := make([]string, 0, len(r.Commands))
+	for _, c := range r.Commands {
+		texts = append(texts, c.Text)
+	}
+	return texts
+}
+
 // Moved returns a copy of the channel moves reported so far, as (from, to) pairs.
 func (r *Recorder) Moved() [][2]adapters.ChannelRef {
 	r.mu.Lock()

@@ -3,9 +3,12 @@ package adaptertest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 )
 
 // tbRecorder is a testing.TB that keeps the cleanups registered on it and the errors
@@ -121,5 +124,18 @@ func TestClock(t *testing.T) {
 	<-done
 	if got, want := c.Now(), at.Add(10*time.Minute); !got.Equal(want) {
 		t.Errorf("Now after ten minutes = %v, want %v", got, want)
+	}
+}
+
+func TestRecorderTexts(t *testing.T) {
+	rec := &Recorder{}
+	if got := rec.Texts(); len(got) != 0 {
+		t.Fatalf("Texts before any command = %q, want none", got)
+	}
+	for _, text := range []string{"watch support", "status"} {
+		rec.HandleCommand(t.Context(), adapters.Command{Text: text})
+	}
+	if got := rec.Texts(); !slices.Equal(got, []string{"watch support", "status"}) {
+		t.Errorf("Texts = %q, want the commands' texts in order", got)
 	}
 }

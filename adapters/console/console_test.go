@@ -113,6 +113,6 @@ func TestLongLineDoesNotStopInput(t *testing.T) {
 		io.WriteString(f.inW, "post "+strings.Repeat("x", 200<<10)+"\nstatus\n") //nolint:errcheck // the pipe closes at cleanup
 	}()
 	adaptertest.WaitFor(t, "the command after a long line", func() bool {
-		return slices.ContainsFunc(rec.Received(), func(c adapters.Command) bool { return c.Text == "status" })
+		return slices.Contains(rec.Texts(), "status")
 	})
 }

@@ -266,11 +266,7 @@ func TestRestartNeitherLosesNorReplays(t *testing.T) {
 	adaptertest.WaitPosted(t, srv, ch, "echo: status while down")
 	srv.InjectCommand(ch, "status two", true)
 	adaptertest.WaitPosted(t, srv, ch, "echo: status two")
-	var texts []string
-	for _, c := range rec2.Received() {
-		texts = append(texts, c.Text)
-	}
-	if strings.Join(texts, "|") != "status while down|status two" {
+	if texts := rec2.Texts(); strings.Join(texts, "|") != "status while down|status two" {
 		t.Errorf("after the restart the bot answered %q, want the command sent while it was down, then the new one", texts)
 	}
 }

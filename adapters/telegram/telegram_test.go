@@ -371,11 +371,7 @@ func TestRestartNeitherDropsNorRepeats(t *testing.T) {
 	adaptertest.Start(t, newAdapter(t, s, nil, mod), h2)
 	adaptertest.WaitPosted(t, s, ch, "echo: watch two")
 	sentinel(t, s, ch)
-	var texts []string
-	for _, c := range h2.Received() {
-		texts = append(texts, c.Text)
-	}
-	if len(texts) != 2 || texts[0] != "watch two" || !strings.HasPrefix(texts[1], "status sentinel") {
+	if texts := h2.Texts(); len(texts) != 2 || texts[0] != "watch two" || !strings.HasPrefix(texts[1], "status sentinel") {
 		t.Errorf("after the restart the handler got %q, want [watch two, status sentinel]", texts)
 	}
 	if n := len(h1.Received()); n != 1 {
