@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -154,5 +155,26 @@ func TestSettle(t *testing.T) {
 	Settle(rec, settler{errors.New("2 envelopes not acknowledged")})
 	if want := "fake server did not settle: 2 envelopes not acknowledged"; len(rec.errors) != 1 || rec.errors[0] != want {
 		t.Errorf("a fake that did not settle: reported %q, want %q", rec.errors, want)
+	}
+}
+
+// TestWaitFirst: it returns the first item that satisfies ok, once one is there.
+func TestWaitFirst(t *testing.T) {
+	var (
+		mu    sync.Mutex
+		items []string
+	)
+	list := func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), items...) }
+	go func() {
+		for _, s := range []string{"echo: help", "echo: status", "echo: status again"} {
+			time.Sleep(time.Millisecond)
+			mu.Lock()
+			items = append(items, s)
+			mu.Unlock()
+		}
+	}()
+	got := WaitFirst(t, "a status echo", list, func(s string) bool { return strings.HasPrefix(s, "echo: status") })
+	if got != "echo: status" {
+		t.Errorf("WaitFirst = %q, want the first item that satisfies ok", got)
 	}
 }
