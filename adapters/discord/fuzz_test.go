@@ -17,7 +17,7 @@ func liveMassMention(s string) bool {
 // FuzzRender: an embed and a reply made of untrusted text keep within Discord's limits, stay
 // valid UTF-8 and hold no mass mention (on top of allowed_mentions, which parses none).
 func FuzzRender(f *testing.F) {
-	adaptertest.FuzzRender(f, adaptertest.FuzzSeeds, func(t *testing.T, in adaptertest.RenderInput) {
+	adaptertest.FuzzRender(f, adaptertest.FuzzSeeds(), func(t *testing.T, in adaptertest.RenderInput) {
 		check := func(what, s string, limit int) {
 			if n := utf8.RuneCountInString(s); n > limit {
 				t.Fatalf("%s has %d characters, over Discord's %d", what, n, limit)

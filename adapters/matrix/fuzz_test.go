@@ -21,7 +21,7 @@ var allowedTags = map[string]bool{"strong": true, "em": true, "code": true, "pre
 // valid UTF-8 within Matrix's size, that ping nobody, and whose formatted_body holds only the
 // bot's own markup (no foreign tags, no javascript: links).
 func FuzzRender(f *testing.F) {
-	adaptertest.FuzzRender(f, adaptertest.FuzzSeeds, func(t *testing.T, in adaptertest.RenderInput) {
+	adaptertest.FuzzRender(f, adaptertest.FuzzSeeds(), func(t *testing.T, in adaptertest.RenderInput) {
 		n := in.Notification()
 		reply := in.Reply()
 		for what, c := range map[string][2]string{

@@ -13,7 +13,7 @@ var liveMassMention = regexp.MustCompile(`(?i)(^|[^\p{L}\p{N}_.-])@(channel|all|
 // FuzzRender: an attachment and a reply made of untrusted text stay valid UTF-8 and hold no
 // channel-wide mention.
 func FuzzRender(f *testing.F) {
-	adaptertest.FuzzRender(f, adaptertest.FuzzSeeds, func(t *testing.T, in adaptertest.RenderInput) {
+	adaptertest.FuzzRender(f, adaptertest.FuzzSeeds(), func(t *testing.T, in adaptertest.RenderInput) {
 		check := func(what, s string) {
 			in.CheckUTF8(t, what, s)
 			if m := liveMassMention.FindString(s); m != "" {

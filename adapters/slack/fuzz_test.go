@@ -12,7 +12,7 @@ import (
 // FuzzRender: a notification and a reply made of untrusted text never ping anyone (no
 // <!channel>, <@U…>, @here …) and stay valid UTF-8, in every field Slack would read.
 func FuzzRender(f *testing.F) {
-	adaptertest.FuzzRender(f, adaptertest.FuzzSeeds, func(t *testing.T, in adaptertest.RenderInput) {
+	adaptertest.FuzzRender(f, adaptertest.FuzzSeeds(), func(t *testing.T, in adaptertest.RenderInput) {
 		_, values, err := slack.UnsafeApplyMsgOptions("xoxb-fuzz", "C1", "https://slack.com/api/", notificationOptions(in.Notification())...)
 		if err != nil {
 			t.Fatal(err)

@@ -23,7 +23,7 @@ func liveMassMention(s string) bool {
 // FuzzRender: a notification and a reply made of untrusted text are always HTML Telegram
 // accepts, within its length limit, with no mass mention.
 func FuzzRender(f *testing.F) {
-	adaptertest.FuzzRender(f, adaptertest.FuzzSeeds, func(t *testing.T, in adaptertest.RenderInput) {
+	adaptertest.FuzzRender(f, adaptertest.FuzzSeeds(), func(t *testing.T, in adaptertest.RenderInput) {
 		check := func(what, html string) {
 			text, err := telegramtest.ParseHTML(html)
 			if err != nil {

@@ -23,21 +23,13 @@ type fault struct {
 }
 
 // FailNext makes the next n requests answer HTTP status (with a JSON errors body).
-func (s *Server) FailNext(status, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		s.faults = append(s.faults, fault{kind: faultStatus, status: status})
-	}
-}
+func (s *Server) FailNext(status, n int) { s.faults.ArmN(n, fault{kind: faultStatus, status: status}) }
 
 // RateLimitNext makes the next request answer 429 with a Retry-After header and a body whose
 // extras.wait_seconds both say retryAfter (whole seconds, rounded up, as the forum does). The
 // time until the following request is recorded: RateLimitWaits.
 func (s *Server) RateLimitNext(retryAfter time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, fault{kind: faultRateLimit, wait: retryAfter})
+	s.faults.Arm(fault{kind: faultRateLimit, wait: retryAfter})
 }
 
 // RateLimitWaits returns, for each 429 answered so far and followed by another request, the
@@ -49,18 +41,10 @@ func (s *Server) RateLimitWaits() []time.Duration {
 }
 
 // SlowNext makes the next request wait d (or until the client gives up) before it is served.
-func (s *Server) SlowNext(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, fault{kind: faultSlow, wait: d})
-}
+func (s *Server) SlowNext(d time.Duration) { s.faults.Arm(fault{kind: faultSlow, wait: d}) }
 
 // MalformedNext makes the next request answer 200 with a truncated JSON body.
-func (s *Server) MalformedNext() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, fault{kind: faultMalformed})
-}
+func (s *Server) MalformedNext() { s.faults.Arm(fault{kind: faultMalformed}) }
 
 // SetOutage makes every request, the MessageBus's included, answer 502 while on, as a forum
 // behind a proxy whose backend is down; off, the forum answers again.
@@ -97,12 +81,7 @@ func (s *Server) takeFault(now time.Time) (fault, bool) {
 		s.rateWaits = append(s.rateWaits, now.Sub(s.rateLimitedAt))
 		s.rateLimitedAt = time.Time{}
 	}
-	if len(s.faults) == 0 {
-		return fault{}, false
-	}
-	f := s.faults[0]
-	s.faults = s.faults[1:]
-	return f, true
+	return s.faults.Take()
 }
 
 // applyFault answers the request for the fault and reports true, or (slow) only delays it and

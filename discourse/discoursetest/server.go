@@ -37,7 +37,7 @@ type Server struct {
 	nextUser      int64
 	reqs          fakehttp.Counter
 	created       []CreatedPost
-	faults        []fault
+	faults        fakehttp.Armed[fault]
 	brokenTopics  map[int64]int // topic id → the status /t/{id}.json answers (BreakTopic)
 	outage        bool          // every request answers 502 (SetOutage)
 	rateLimitedAt time.Time

@@ -1,7 +1,8 @@
 // Package fakehttp holds what the fake servers of the chat platforms and of the forum
-// (discordtest, slacktest, discoursetest, …) share: the record of what a fake did not understand.
-// A fake answers such a request with an error and records it, and tests check that the record is
-// empty, so that a fake fails loudly instead of quietly answering something made up.
+// (discordtest, slacktest, discoursetest, …) share: the record of what a fake did not understand
+// (a fake answers such a request with an error and records it, and tests check that the record
+// is empty, so that a fake fails loudly instead of quietly answering something made up), the
+// count of what it was asked for, and the faults a test arms for its next calls.
 package fakehttp
 
 import (
@@ -70,4 +71,35 @@ func (c *Counter) Total() int {
 		t += n
 	}
 	return t
+}
+
+// Armed holds what a test armed for a fake's next calls of one kind (a fault, a rate limit):
+// each call takes one, oldest first, so that arming twice fails two calls. Its zero value is
+// ready; it is safe for concurrent use and takes no lock of the fake's.
+type Armed[T any] struct {
+	mu sync.Mutex
+	q  []T
+}
+
+// Arm arms v for the next call after those already armed.
+func (a *Armed[T]) Arm(v T) { a.ArmN(1, v) }
+
+// ArmN arms v for the next n calls after those already armed.
+func (a *Armed[T]) ArmN(n int, v T) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for range n {
+		a.q = append(a.q, v)
+	}
+}
+
+// Take returns the oldest armed value and disarms it; ok is false when nothing is armed.
+func (a *Armed[T]) Take() (v T, ok bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.q) == 0 {
+		return v, false
+	}
+	v, a.q = a.q[0], a.q[1:]
+	return v, true
 }

@@ -61,3 +61,51 @@ func TestCounterCountsByKeyAndInAll(t *testing.T) {
 		t.Errorf("counted a %d, b %d, z %d, %d in all; want 11, 10, 0, 31", c.Count("a"), c.Count("b"), c.Count("z"), c.Total())
 	}
 }
+
+func TestArmedIsTakenOncePerCallOldestFirst(t *testing.T) {
+	var a Armed[string]
+	if v, ok := a.Take(); ok {
+		t.Fatalf("a new Armed gave %q, want nothing", v)
+	}
+	a.Arm("429")
+	a.ArmN(2, "500")
+	a.ArmN(0, "never")
+	var got []string
+	for {
+		v, ok := a.Take()
+		if !ok {
+			break
+		}
+		got = append(got, v)
+	}
+	if want := []string{"429", "500", "500"}; !slices.Equal(got, want) {
+		t.Errorf("took %q, want %q and then nothing", got, want)
+	}
+}
+
+// TestArmedConcurrent: of faults armed and taken from many goroutines, each is taken exactly
+// once, and -race finds no race.
+func TestArmedConcurrent(t *testing.T) {
+	var a Armed[int]
+	var mu sync.Mutex
+	var taken []int
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			a.Arm(i)
+			if v, ok := a.Take(); ok {
+				mu.Lock()
+				taken = append(taken, v)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	for v, ok := a.Take(); ok; v, ok = a.Take() {
+		taken = append(taken, v)
+	}
+	slices.Sort(taken)
+	if want := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19}; !slices.Equal(taken, want) {
+		t.Errorf("taken %v, want each of 0…19 once", taken)
+	}
+}

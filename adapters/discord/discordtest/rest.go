@@ -310,16 +310,8 @@ func (s *Server) addBotMessageLocked(channelID string, b *messageBody) *Message 
 }
 
 func (s *Server) postMessage(w http.ResponseWriter, b *messageBody, channelID string) {
-	if wait := s.rateLimit; wait > 0 {
-		s.rateLimit = 0
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-		w.Header().Set("X-RateLimit-Scope", "user")
-		writeJSON(w, http.StatusTooManyRequests, map[string]any{"message": "You are being rate limited.", "retry_after": wait.Seconds(), "global": false})
-		return
-	}
-	if f := s.failNext; f != nil {
-		s.failNext = nil
-		writeJSON(w, f.status, apiError{Message: f.message, Code: f.code})
+	if f, ok := s.postFaults.Take(); ok {
+		f.answer(w)
 		return
 	}
 	if _, ok := s.channels[channelID]; !ok {
@@ -340,6 +332,16 @@ func (s *Server) postMessage(w http.ResponseWriter, b *messageBody, channelID st
 	m := s.addBotMessageLocked(channelID, b)
 	s.messages[channelID] = append(s.messages[channelID], m)
 	writeJSON(w, http.StatusOK, *m)
+}
+
+func (f failure) answer(w http.ResponseWriter) {
+	if f.wait == 0 {
+		writeJSON(w, f.status, apiError{Message: f.message, Code: f.code})
+		return
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(f.wait.Seconds()))))
+	w.Header().Set("X-RateLimit-Scope", "user")
+	writeJSON(w, http.StatusTooManyRequests, map[string]any{"message": "You are being rate limited.", "retry_after": f.wait.Seconds(), "global": false})
 }
 
 // editMessage serves PATCH channels/{id}/messages/{id}

@@ -61,8 +61,6 @@ type Server struct {
 	choices   map[string][]string        // interaction id → autocomplete choices answered
 	noContent bool                       // the Message Content intent is off in the "portal"
 	heartbeat int                        // ms
-	rateLimit time.Duration              // > 0: the next message post answers 429
-	failNext  *failure
 	// message-post buckets (LimitMessages)
 	bucketSize   int
 	bucketWindow time.Duration
@@ -72,12 +70,17 @@ type Server struct {
 	resumes      int
 
 	gw gateway
+
+	postFaults fakehttp.Armed[failure] // armed for the next channel message posts
 }
 
+// failure is what a message post armed to fail answers: 429 asking to wait when wait is set,
+// else the status with a Discord JSON error.
 type failure struct {
 	status  int
 	code    int
 	message string
+	wait    time.Duration
 }
 
 // interaction is an interaction the fake dispatched, and how the bot answered it.
@@ -176,9 +179,7 @@ func (s *Server) SetMessageContentIntent(on bool) {
 
 // RateLimitNext implements adaptertest.Fake: the next channel message post answers 429.
 func (s *Server) RateLimitNext(retryAfter time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rateLimit = retryAfter
+	s.postFaults.Arm(failure{status: http.StatusTooManyRequests, wait: retryAfter})
 }
 
 // ServerErrorNext implements adaptertest.Fake: the next message post answers 500.
@@ -187,9 +188,7 @@ func (s *Server) ServerErrorNext() { s.FailNext(500, 0, "500: Internal Server Er
 // FailNext makes the next channel message post answer an error with that HTTP status and
 // Discord JSON error code (403 50013 "Missing Permissions", 500 0 …).
 func (s *Server) FailNext(status, code int, message string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failNext = &failure{status, code, message}
+	s.postFaults.Arm(failure{status: status, code: code, message: message})
 }
 
 // Posted implements adaptertest.Fake: what the bot posted in ch (threads of ch included) and the

@@ -136,16 +136,9 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request, me session) {
 	timeout, _ := strconv.Atoi(q.Get("timeout"))
 	s.mu.Lock()
 	s.syncs = append(s.syncs, since)
-	if d := s.syncLimit; d > 0 {
-		s.syncLimit = 0
+	if f, ok := s.syncFaults.Take(); ok {
 		s.mu.Unlock()
-		limitExceeded(w, d)
-		return
-	}
-	if s.failSyncs > 0 {
-		s.failSyncs--
-		s.mu.Unlock()
-		fail(w, 502, "M_UNKNOWN", "bad gateway")
+		f.answer(w)
 		return
 	}
 	var f *mautrix.Filter
@@ -266,14 +259,8 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, me session, rm *ro
 		fail(w, 400, "M_NOT_JSON", err.Error())
 		return
 	}
-	if s.failSend {
-		s.failSend = false
-		fail(w, 502, "M_UNKNOWN", "bad gateway")
-		return
-	}
-	if d := s.rateLimit; d > 0 {
-		s.rateLimit = 0
-		limitExceeded(w, d)
+	if f, ok := s.sends.Take(); ok {
+		f.answer(w)
 		return
 	}
 	if !s.takeSend(w, me.user) {

@@ -61,3 +61,18 @@ func (s *Server) takeSend(w http.ResponseWriter, user id.UserID) bool {
 func limitExceeded(w http.ResponseWriter, d time.Duration) {
 	reply(w, http.StatusTooManyRequests, map[string]any{"errcode": "M_LIMIT_EXCEEDED", "error": "Too Many Requests", "retry_after_ms": d.Milliseconds()})
 }
+
+// fault is a failure armed for a send or a /sync: 429 M_LIMIT_EXCEEDED with retry_after_ms, or
+// 502.
+type fault struct {
+	status int
+	wait   time.Duration
+}
+
+func (f fault) answer(w http.ResponseWriter) {
+	if f.status == http.StatusTooManyRequests {
+		limitExceeded(w, f.wait)
+		return
+	}
+	fail(w, f.status, "M_UNKNOWN", "bad gateway")
+}

@@ -8,6 +8,7 @@ package matrixtest
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -38,29 +39,28 @@ const (
 type Server struct {
 	hs *httptest.Server
 
-	mu        sync.Mutex
-	changed   chan struct{}      // closed and replaced whenever the stream grows
-	stream    []*entry           // every event, in stream order; a sync token is an index into it
-	pos       map[id.EventID]int // an event's place in the stream, from 1
-	rooms     map[id.RoomID]*room
-	names     map[id.UserID]string // display names
-	tokens    map[string]session
-	filters   map[string]*mautrix.Filter
-	txns      map[string]id.EventID // token + txn id → event
-	main      id.RoomID
-	seq       int
-	rateLimit time.Duration
-	failSend  bool // the next send answers 502
+	mu      sync.Mutex
+	changed chan struct{}      // closed and replaced whenever the stream grows
+	stream  []*entry           // every event, in stream order; a sync token is an index into it
+	pos     map[id.EventID]int // an event's place in the stream, from 1
+	rooms   map[id.RoomID]*room
+	names   map[id.UserID]string // display names
+	tokens  map[string]session
+	filters map[string]*mautrix.Filter
+	txns    map[string]id.EventID // token + txn id → event
+	main    id.RoomID
+	seq     int
 	// send buckets (LimitSends)
 	sendRate  float64
 	sendBurst int
 	buckets   map[id.UserID]*bucket
 	overLimit int
-	syncLimit time.Duration
-	failSyncs int
 	syncs     []string // the since token of every /sync
 	logins    int
 	unhandled fakehttp.Unhandled
+
+	sends      fakehttp.Armed[fault] // faults armed for the next sends
+	syncFaults fakehttp.Armed[fault] // and for the next /sync calls
 }
 
 type session struct {
@@ -260,31 +260,19 @@ func (s *Server) DropConnections() { s.hs.CloseClientConnections() }
 // RateLimitNext implements adaptertest.Fake: the next send answers 429 M_LIMIT_EXCEEDED with
 // retry_after_ms.
 func (s *Server) RateLimitNext(retryAfter time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rateLimit = retryAfter
+	s.sends.Arm(fault{http.StatusTooManyRequests, retryAfter})
 }
 
 // ServerErrorNext implements adaptertest.Fake: the next send answers 502.
-func (s *Server) ServerErrorNext() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failSend = true
-}
+func (s *Server) ServerErrorNext() { s.sends.Arm(fault{status: http.StatusBadGateway}) }
 
 // RateLimitSyncNext makes the next /sync answer 429 M_LIMIT_EXCEEDED with retry_after_ms.
 func (s *Server) RateLimitSyncNext(retryAfter time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.syncLimit = retryAfter
+	s.syncFaults.Arm(fault{http.StatusTooManyRequests, retryAfter})
 }
 
 // FailSyncs makes the next n /sync calls answer 502.
-func (s *Server) FailSyncs(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failSyncs = n
-}
+func (s *Server) FailSyncs(n int) { s.syncFaults.ArmN(n, fault{status: http.StatusBadGateway}) }
 
 // Syncs returns the since token of every /sync so far ("" for an initial sync).
 func (s *Server) Syncs() []string {

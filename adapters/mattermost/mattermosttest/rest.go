@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mattermost/mattermost-server/v6/model"
 )
@@ -327,24 +328,11 @@ func (s *Server) createPost(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &p, "post") {
 		return
 	}
+	if f, ok := s.postFaults.Take(); ok {
+		f.answer(w)
+		return
+	}
 	s.mu.Lock()
-	if s.failPost {
-		s.failPost = false
-		s.mu.Unlock()
-		writeError(w, http.StatusInternalServerError, "app.post.save.app_error", "Unable to save the post.")
-		return
-	}
-	if wait := s.rateLimit; wait > 0 {
-		s.rateLimit = 0
-		s.mu.Unlock()
-		secs := strconv.Itoa(int((wait + 999_999_999) / 1_000_000_000))
-		w.Header().Set("X-RateLimit-Limit", "10")
-		w.Header().Set("X-RateLimit-Remaining", "0")
-		w.Header().Set("X-RateLimit-Reset", secs)
-		w.Header().Set("Retry-After", secs)
-		http.Error(w, "limit exceeded", http.StatusTooManyRequests)
-		return
-	}
 	ch := s.channels[p.ChannelId]
 	switch {
 	case ch == nil:
@@ -374,6 +362,23 @@ func (s *Server) createPost(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusCreated)
 	_, _ = w.Write(body)
+}
+
+// fault is a failure armed for a create-post call: a 429 when rateLimit is set (text body and
+// headers like Mattermost's limiter), else a 500.
+type fault struct{ rateLimit time.Duration }
+
+func (f fault) answer(w http.ResponseWriter) {
+	if f.rateLimit == 0 {
+		writeError(w, http.StatusInternalServerError, "app.post.save.app_error", "Unable to save the post.")
+		return
+	}
+	secs := strconv.Itoa(int((f.rateLimit + time.Second - 1) / time.Second))
+	w.Header().Set("X-RateLimit-Limit", "10")
+	w.Header().Set("X-RateLimit-Remaining", "0")
+	w.Header().Set("X-RateLimit-Reset", secs)
+	w.Header().Set("Retry-After", secs)
+	http.Error(w, "limit exceeded", http.StatusTooManyRequests)
 }
 
 // patchPost serves PUT /api/v4/posts/{id}/patch for the bot's own posts: the fields sent

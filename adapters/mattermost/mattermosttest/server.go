@@ -56,8 +56,6 @@ type Server struct {
 	offline   bool
 	rejected  int
 	sessions  int
-	rateLimit time.Duration
-	failPost  bool           // the next create-post answers 500
 	edits     map[string]int // post id → patches by the bot
 	unhandled fakehttp.Unhandled
 	closed    bool
@@ -65,6 +63,8 @@ type Server struct {
 	fileData  map[string][]byte
 	// publicLinks is FileSettings.EnablePublicLink (off by default, as on the real server).
 	publicLinks bool
+
+	postFaults fakehttp.Armed[fault] // armed for the next create-post calls
 }
 
 var _ adaptertest.Fake = (*Server)(nil)
@@ -367,17 +367,11 @@ func (s *Server) Live() int {
 // RateLimitNext implements adaptertest.Fake: the next create-post call answers 429 the way
 // Mattermost's rate limiter does (Retry-After and X-RateLimit-Reset in seconds, text body).
 func (s *Server) RateLimitNext(retryAfter time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rateLimit = max(retryAfter, time.Second)
+	s.postFaults.Arm(fault{rateLimit: max(retryAfter, time.Second)})
 }
 
 // ServerErrorNext implements adaptertest.Fake: the next create-post call answers 500.
-func (s *Server) ServerErrorNext() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failPost = true
-}
+func (s *Server) ServerErrorNext() { s.postFaults.Arm(fault{}) }
 
 // Unhandled lists the requests the fake did not understand ("GET /api/v4/..."); tests check it
 // is empty.

@@ -111,8 +111,7 @@ type Server struct {
 	scopes      []string
 	posts       []Post
 	unhandled   fakehttp.Unhandled
-	clock       int64 // microseconds added to tsBase for the next ts
-	rateLimit   []time.Duration
+	clock       int64               // microseconds added to tsBase for the next ts
 	failNext    map[string][]string // method → queued Slack error codes
 	badImages   map[string]bool     // image URLs Slack cannot download (UnreachableImages)
 	responses   map[string]*responseURL
@@ -126,6 +125,8 @@ type Server struct {
 	connWaiters []chan struct{}
 	calls       fakehttp.Counter
 	closed      bool
+
+	rateLimit fakehttp.Armed[time.Duration] // 429s armed for the next chat.postMessage calls
 }
 
 type responseURL struct {
@@ -243,11 +244,7 @@ func (s *Server) RateLimitNext(retryAfter time.Duration) { s.RateLimitNextN(1, r
 
 // RateLimitNextN makes the next n chat.postMessage calls answer 429: a rate-limit storm.
 func (s *Server) RateLimitNextN(n int, retryAfter time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		s.rateLimit = append(s.rateLimit, retryAfter)
-	}
+	s.rateLimit.ArmN(n, retryAfter)
 }
 
 // ServerErrorNext implements adaptertest.Fake: the next chat.postMessage answers HTTP 500.

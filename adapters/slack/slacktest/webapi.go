@@ -93,13 +93,13 @@ func tokenError(token string) string {
 
 // injectedFailure pops a queued 429 (for chat.postMessage) or FailNext error for method.
 func (s *Server) injectedFailure(method string) (int, any, bool) {
+	if method == "chat.postMessage" {
+		if ra, ok := s.rateLimit.Take(); ok {
+			return http.StatusTooManyRequests, ra, true
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if method == "chat.postMessage" && len(s.rateLimit) > 0 {
-		ra := s.rateLimit[0]
-		s.rateLimit = s.rateLimit[1:]
-		return http.StatusTooManyRequests, ra, true
-	}
 	if q := s.failNext[method]; len(q) > 0 {
 		code := q[0]
 		s.failNext[method] = q[1:]

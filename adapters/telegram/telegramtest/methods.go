@@ -238,9 +238,7 @@ func (s *Server) sendMessage(w http.ResponseWriter, _ *http.Request, p map[strin
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.limited) > 0 {
-		secs := s.limited[0]
-		s.limited = s.limited[1:]
+	if secs, ok := s.limited.Take(); ok {
 		fail(w, http.StatusTooManyRequests, "Too Many Requests: retry after "+strconv.Itoa(secs),
 			map[string]any{"retry_after": secs})
 		return

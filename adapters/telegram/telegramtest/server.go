@@ -81,7 +81,7 @@ type Server struct {
 	wake       chan struct{}
 	pollGen    int
 	posted     []Message
-	limited    []int // pending 429s: retry_after seconds of each
+	limited    fakehttp.Armed[int] // 429s armed for the next sendMessage calls: retry_after seconds
 	failures   map[string][]int
 	webhook    string
 	commands   []BotCommand
@@ -181,9 +181,7 @@ func (s *Server) DropConnections() { s.srv.CloseClientConnections() }
 // parameters.retry_after (whole seconds, at least 1).
 func (s *Server) RateLimitNext(retryAfter time.Duration) {
 	secs := int((retryAfter + time.Second - 1) / time.Second)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.limited = append(s.limited, max(secs, 1))
+	s.limited.Arm(max(secs, 1))
 }
 
 // ServerErrorNext implements adaptertest.Fake: the next sendMessage answers 502.
