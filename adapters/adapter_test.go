@@ -58,12 +58,12 @@ func TestDefuseMentions(t *testing.T) {
 // Untrusted text cannot start a heading or a list; the same characters elsewhere stay as written.
 func TestEscapeBlockStarts(t *testing.T) {
 	for in, want := range map[string]string{
-		"# Heading":             `\# Heading`,
-		"- item\n+ item":        "\\- item\n\\+ item",
+		"# Heading":              `\# Heading`,
+		"- item\n+ item":         "\\- item\n\\+ item",
 		"1. first\n  12) second": "1\\. first\n  12\\) second",
-		"Title\n===\n---":       "Title\n\\===\n\\---",
-		"a - b + c # d, v1.2":   "a - b + c # d, v1.2",
-		"1 . no list, 1x.":      "1 . no list, 1x.",
+		"Title\n===\n---":        "Title\n\\===\n\\---",
+		"a - b + c # d, v1.2":    "a - b + c # d, v1.2",
+		"1 . no list, 1x.":       "1 . no list, 1x.",
 	} {
 		if got := EscapeBlockStarts(in, true); got != want {
 			t.Errorf("EscapeBlockStarts(%q, true) = %q, want %q", in, got, want)
