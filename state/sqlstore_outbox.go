@@ -105,7 +105,7 @@ func (s *sqlStore) MarkFailed(ctx context.Context, id int64, msg string, at time
 	err := mustAffect(s.w.ExecContext(ctx,
 		`UPDATE outbox SET attempts = attempts + 1, last_error = $2, last_attempt_at = $3,
 		        claim_epoch = CASE WHEN claim_epoch = $4 THEN 0 ELSE claim_epoch END
-		 WHERE id = $1`, id, msg, dbTime(at), s.epoch.Load()))
+		 WHERE id = $1 AND status = 'pending'`, id, msg, dbTime(at), s.epoch.Load()))
 	if err != nil {
 		return fmt.Errorf("mark outbox row %d failed: %w", id, err)
 	}
