@@ -41,7 +41,7 @@ func TestParseChannelRef(t *testing.T) {
 }
 
 func TestDefuseMentions(t *testing.T) {
-	for _, in := range []string{"@everyone", "hi @here!", "@Channel", "@all people", "x@everyone"} {
+	for _, in := range []string{"@everyone", "hi @here!", "@Channel", "@all people", "x@everyone", "@here0", "@All0", "@everyone_x"} {
 		out := DefuseMentions(in)
 		if massMention.MatchString(out) {
 			t.Errorf("DefuseMentions(%q) = %q still has a mass mention", in, out)
@@ -50,7 +50,7 @@ func TestDefuseMentions(t *testing.T) {
 			t.Errorf("DefuseMentions(%q) = %q changed the visible text", in, out)
 		}
 	}
-	if got := DefuseMentions("@alice and @allison"); got != "@alice and @allison" {
+	if got := DefuseMentions("@alice and @bob"); got != "@alice and @bob" {
 		t.Errorf("DefuseMentions touched ordinary mentions: %q", got)
 	}
 }

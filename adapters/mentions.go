@@ -4,7 +4,8 @@ import "regexp"
 
 // massMention matches the words that ping a whole channel on some platform when they follow "@":
 // @everyone, @here (Discord, Slack, Mattermost), @channel (Slack, Mattermost), @all (Mattermost).
-var massMention = regexp.MustCompile(`(?i)@(everyone|here|channel|all)\b`)
+// Also as the start of a longer word: Discord reads "@here" in "@here0" as the mention.
+var massMention = regexp.MustCompile(`(?i)@(everyone|here|channel|all)`)
 
 // DefuseMentions puts a zero-width joiner between "@" and a mass-mention word, so that untrusted
 // forum text still reads "@everyone" but pings nobody on any platform. Adapters apply it to every

@@ -11,6 +11,9 @@ import (
 // lineTag is a line the forum's BBCode block rule would look at: one that starts with a tag.
 var lineTag = regexp.MustCompile(`(?im)^[ \t>]*\[(/?)([a-z][\w-]*)`)
 
+// quoteClose is a line the forum's BBCode block rule would take for the quote's end.
+var quoteClose = regexp.MustCompile(`(?mi)^[ \t]*\[/quote\]`)
+
 // refDef is a line that defines a link reference.
 var refDef = regexp.MustCompile(`(?m)^[ \t>]*\[[^\]\n]+\]:`)
 
@@ -20,11 +23,19 @@ var refDef = regexp.MustCompile(`(?m)^[ \t>]*\[[^\]\n]+\]:`)
 // HTML or BBCode from chat text outside code.
 func checkStructure(t *testing.T, out string, msgs []adapters.Message) {
 	t.Helper()
-	body, defs, _ := strings.Cut(out, "[/quote]\n")
 	if !strings.HasPrefix(out, "[quote]\n") {
 		t.Fatalf("the transcript does not start with [quote]:\n%s", out)
 	}
-	body = body[len("[quote]\n"):]
+	// The forum ends the block at the first line that starts (after blanks) with its closing
+	// tag; mid-line, even at a line's end, "[/quote]" closes nothing.
+	end := quoteClose.FindStringIndex(out)
+	if end == nil {
+		t.Fatalf("the transcript's quote is never closed:\n%s", out)
+	}
+	if out[end[0]:] != "[/quote]\n" && !strings.HasPrefix(out[end[0]:], "[/quote]\n\n") {
+		t.Fatalf("a message's line closes the quote:\n%s", out)
+	}
+	body, defs := out[len("[quote]\n"):end[0]], out[end[0]+len("[/quote]\n"):]
 	for _, m := range lineTag.FindAllStringSubmatch(body, -1) {
 		if line := body[strings.Index(body, m[0]):]; isLink(strings.TrimLeft(line, " \t>")) {
 			continue // a link at the start of a line

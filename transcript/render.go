@@ -52,6 +52,7 @@ func Render(msgs []adapters.Message, o Options) string {
 	for _, m := range msgs {
 		name := speaker(m)
 		who := identity(m, name)
+		md := ToMarkdown(m.Text)
 		if who != last {
 			b.WriteString("\n")
 			if m.User.AvatarURL != "" {
@@ -65,10 +66,14 @@ func Render(msgs []adapters.Message, o Options) string {
 				}
 				fmt.Fprintf(&b, "![%s] ", keys[who])
 			}
-			fmt.Fprintf(&b, "**@%s:** ", name)
+			sep := " "
+			if fenceOpen.MatchString(md) {
+				sep = "\n" // a code block that starts the message starts a line of its own
+			}
+			fmt.Fprintf(&b, "**@%s:**%s", name, sep)
 			last = who
 		}
-		b.WriteString(ToMarkdown(m.Text))
+		b.WriteString(md)
 		for _, f := range m.Files {
 			if f.URL != "" {
 				fmt.Fprintf(&b, "\n> [%s](%s)\n", escapeLinkText(nonEmpty(f.Name, "attachment")), safeURL(f.URL))
@@ -304,6 +309,9 @@ func longestRun(s string) int {
 	}
 	return n
 }
+
+// fenceOpen is text that starts with a fenced code block's opening line (as fenceCode writes it).
+var fenceOpen = regexp.MustCompile("^`{3,}[\\w+#.-]*\n")
 
 // codeInfo is a fence's info string: a language name.
 var codeInfo = regexp.MustCompile(`^[\w+#.-]*$`)
