@@ -2,14 +2,27 @@
 // (discordtest, slacktest, discoursetest, …) share: the record of what a fake did not understand
 // (a fake answers such a request with an error and records it, and tests check that the record
 // is empty, so that a fake fails loudly instead of quietly answering something made up), the
-// count of what it was asked for, and the faults a test arms for its next calls.
+// count of what it was asked for, the faults a test arms for its next calls, and the upgrade of
+// a websocket handshake.
 package fakehttp
 
 import (
 	"fmt"
+	"net/http"
 	"slices"
 	"sync"
+
+	"github.com/gorilla/websocket"
 )
+
+// upgrader accepts a handshake from any origin, as the platforms' websocket endpoints do.
+var upgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+
+// Upgrade answers a fake's websocket handshake and returns the connection; when it fails, it
+// has answered the client with an HTTP error already.
+func Upgrade(w http.ResponseWriter, r *http.Request) (*websocket.Conn, error) {
+	return upgrader.Upgrade(w, r, nil)
+}
 
 // Unhandled records what a fake did not understand: requests ("POST /api/foo.bar: unknown
 // method"), websocket messages, injections that named nothing the fake knows. Its zero value is

@@ -2,9 +2,14 @@ package fakehttp
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
+
+	"github.com/gorilla/websocket"
 )
 
 func TestUnhandledKeepsEveryRecordInOrder(t *testing.T) {
@@ -107,5 +112,28 @@ func TestArmedConcurrent(t *testing.T) {
 	slices.Sort(taken)
 	if want := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19}; !slices.Equal(taken, want) {
 		t.Errorf("taken %v, want each of 0…19 once", taken)
+	}
+}
+
+// TestUpgradeAcceptsAnyOrigin: a handshake from a page of another origin is upgraded (a bare
+// websocket.Upgrader refuses it), and the connection carries messages.
+func TestUpgradeAcceptsAnyOrigin(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := Upgrade(w, r)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_ = c.WriteMessage(websocket.TextMessage, []byte("hello"))
+	}))
+	defer srv.Close()
+	hdr := http.Header{"Origin": {"https://elsewhere.example"}}
+	c, resp, err := websocket.DefaultDialer.DialContext(t.Context(), "ws"+strings.TrimPrefix(srv.URL, "http"), hdr)
+	if err != nil {
+		t.Fatalf("dial from another origin: %v (%v)", err, resp)
+	}
+	defer c.Close()
+	if _, msg, err := c.ReadMessage(); err != nil || string(msg) != "hello" {
+		t.Errorf("read %q, %v; want hello", msg, err)
 	}
 }
