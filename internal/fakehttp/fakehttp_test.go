@@ -1,7 +1,9 @@
 package fakehttp
 
 import (
+	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -135,5 +137,33 @@ func TestUpgradeAcceptsAnyOrigin(t *testing.T) {
 	defer c.Close()
 	if _, msg, err := c.ReadMessage(); err != nil || string(msg) != "hello" {
 		t.Errorf("read %q, %v; want hello", msg, err)
+	}
+}
+
+type brokenBody struct{}
+
+func (brokenBody) Read([]byte) (int, error) { return 0, errors.New("connection reset") }
+
+func TestReadBody(t *testing.T) {
+	r := httptest.NewRequest("POST", "/", strings.NewReader(strings.Repeat("x", 2<<20)))
+	if body, err := ReadBody(r); err != nil || len(body) != 1<<20 {
+		t.Errorf("read %d bytes, %v; want the first MiB", len(body), err)
+	}
+	r = httptest.NewRequest("POST", "/", brokenBody{})
+	if _, err := ReadBody(r); !errors.Is(err, ErrClientGone) {
+		t.Errorf("a body that breaks off gave %v, want ErrClientGone", err)
+	}
+}
+
+func TestJSONParamsFlattensMembers(t *testing.T) {
+	got, err := JSONParams([]byte(`{"text":"hi","n":3,"ok":true,"blocks":[{"type":"section"}],"none":null}`))
+	want := map[string]string{"text": "hi", "n": "3", "ok": "true", "blocks": `[{"type":"section"}]`, "none": "null"}
+	if err != nil || !maps.Equal(got, want) {
+		t.Errorf("JSONParams = %q, %v; want %q", got, err, want)
+	}
+	for _, body := range []string{`[1]`, `{"text":`, `"hi"`} {
+		if _, err := JSONParams([]byte(body)); err == nil {
+			t.Errorf("JSONParams(%s) gave no error, want one: it is not a JSON object", body)
+		}
 	}
 }
