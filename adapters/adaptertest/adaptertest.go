@@ -5,6 +5,7 @@ package adaptertest
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -262,18 +263,28 @@ func ability[T any](t *testing.T, a adapters.Adapter, what string) T {
 // WaitPosted waits until the fake has a message in ch whose text contains want, and returns it.
 func WaitPosted(t *testing.T, f Fake, ch adapters.ChannelRef, want string) Posted {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		for _, p := range f.Posted(ch) {
-			if strings.Contains(p.Text, want) {
-				return p
+	return WaitFirst(t, fmt.Sprintf("a message containing %q posted in %s", want, ch),
+		func() []Posted { return f.Posted(ch) }, func(p Posted) bool { return strings.Contains(p.Text, want) })
+}
+
+// WaitFirst waits until an item of what list returns satisfies ok, and returns it; it fails the
+// test after 10 s, saying what it waited for and showing what there was.
+func WaitFirst[T any](t testing.TB, what string, list func() []T, ok func(T) bool) T {
+	t.Helper()
+	var found T
+	first := func() bool {
+		for _, x := range list() {
+			if ok(x) {
+				found = x
+				return true
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nothing containing %q was posted in %s; posted: %+v", want, ch, f.Posted(ch))
-		}
-		time.Sleep(10 * time.Millisecond)
+		return false
 	}
+	if !(poll.Wait{Limit: 10 * time.Second, Every: 10 * time.Millisecond}).Within(first) {
+		t.Fatalf("timed out after 10s waiting for %s; there was: %+v", what, list())
+	}
+	return found
 }
 
 // Sample is a notification of a forum's first post, titled title, with a category, tags and an

@@ -1,9 +1,11 @@
 package adaptertest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -136,5 +138,43 @@ func TestRecorderTexts(t *testing.T) {
 	}
 	if got := rec.Texts(); strings.Join(got, "|") != "watch support|status" {
 		t.Errorf("Texts = %q, want the commands' texts in order", got)
+	}
+}
+
+// settler is a Settler whose Settle answers err.
+type settler struct{ err error }
+
+func (s settler) Settle(context.Context) error { return s.err }
+
+func TestSettle(t *testing.T) {
+	rec := &tbRecorder{}
+	Settle(rec, settler{})
+	if len(rec.errors) != 0 {
+		t.Fatalf("a fake that settled: reported %q, want nothing", rec.errors)
+	}
+	Settle(rec, settler{errors.New("2 envelopes not acknowledged")})
+	if want := "fake server did not settle: 2 envelopes not acknowledged"; len(rec.errors) != 1 || rec.errors[0] != want {
+		t.Errorf("a fake that did not settle: reported %q, want %q", rec.errors, want)
+	}
+}
+
+// TestWaitFirst: it returns the first item that satisfies ok, once one is there.
+func TestWaitFirst(t *testing.T) {
+	var (
+		mu    sync.Mutex
+		items []string
+	)
+	list := func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), items...) }
+	go func() {
+		for _, s := range []string{"echo: help", "echo: status", "echo: status again"} {
+			time.Sleep(time.Millisecond)
+			mu.Lock()
+			items = append(items, s)
+			mu.Unlock()
+		}
+	}()
+	got := WaitFirst(t, "a status echo", list, func(s string) bool { return strings.HasPrefix(s, "echo: status") })
+	if got != "echo: status" {
+		t.Errorf("WaitFirst = %q, want the first item that satisfies ok", got)
 	}
 }

@@ -51,17 +51,7 @@ func startPreviewBot(t *testing.T) (*discordtest.Server, *discord.Adapter, *adap
 // waitMessage waits until the fake holds a bot message satisfying cond, and returns it.
 func waitMessage(t *testing.T, srv *discordtest.Server, what string, cond func(discordtest.Message) bool) discordtest.Message {
 	t.Helper()
-	var got discordtest.Message
-	adaptertest.WaitFor(t, what, func() bool {
-		for _, m := range srv.Messages() {
-			if cond(m) {
-				got = m
-				return true
-			}
-		}
-		return false
-	})
-	return got
+	return adaptertest.WaitFirst(t, what, srv.Messages, cond)
 }
 
 // messageByID returns the fake's current state of the bot's message id.

@@ -8,23 +8,13 @@ import (
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/slack/slacktest"
+	"github.com/discourse-chatbot/discourse-chatbot/internal/poll"
 )
 
 // waitPost waits until the fake holds a post in ch that satisfies ok, and returns it.
 func waitPost(t *testing.T, f *slacktest.Server, ch adapters.ChannelRef, what string, ok func(slacktest.Post) bool) slacktest.Post {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		for _, p := range f.Posts(ch) {
-			if ok(p) {
-				return p
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no post %s in %s; posts: %+v", what, ch, f.Posts(ch))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return adaptertest.WaitFirst(t, "a post "+what+" in "+ch.String(), func() []slacktest.Post { return f.Posts(ch) }, ok)
 }
 
 func containing(s string) func(slacktest.Post) bool {
@@ -34,16 +24,10 @@ func containing(s string) func(slacktest.Post) bool {
 // waitCommands waits until the recorder has n commands.
 func waitCommands(t *testing.T, rec *adaptertest.Recorder, n int) []adapters.Command {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if got := rec.Received(); len(got) >= n {
-			return got
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("handler got %d commands, want %d", len(rec.Received()), n)
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !(poll.Wait{Limit: 10 * time.Second, Every: 10 * time.Millisecond}).Within(func() bool { return len(rec.Received()) >= n }) {
+		t.Fatalf("handler got %d commands, want %d", len(rec.Received()), n)
 	}
+	return rec.Received()
 }
 
 func TestAdminFlag(t *testing.T) {

@@ -57,8 +57,7 @@ func strip(s string) string { return strings.Join(strings.Fields(s), "") }
 // TestPressDeliveredTwiceRunsOnce: Slack resends an envelope whose ack it did not get; a second
 // "Post to forum" must not post the transcript twice.
 func TestPressDeliveredTwiceRunsOnce(t *testing.T) {
-	f := slacktest.NewServer()
-	t.Cleanup(f.Close)
+	f := adaptertest.Strict(t, "fake Slack", slacktest.NewServer())
 	a, err := New(Config{BotToken: slacktest.BotToken, AppToken: slacktest.AppToken, APIURL: f.APIURL()}, nil)
 	if err != nil {
 		t.Fatal(err)
