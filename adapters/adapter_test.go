@@ -55,6 +55,25 @@ func TestDefuseMentions(t *testing.T) {
 	}
 }
 
+// Untrusted text cannot start a heading or a list; the same characters elsewhere stay as written.
+func TestEscapeBlockStarts(t *testing.T) {
+	for in, want := range map[string]string{
+		"# Heading":              `\# Heading`,
+		"- item\n+ item":         "\\- item\n\\+ item",
+		"1. first\n  12) second": "1\\. first\n  12\\) second",
+		"Title\n===\n---":        "Title\n\\===\n\\---",
+		"a - b + c # d, v1.2":    "a - b + c # d, v1.2",
+		"1 . no list, 1x.":       "1 . no list, 1x.",
+	} {
+		if got := EscapeBlockStarts(in, true); got != want {
+			t.Errorf("EscapeBlockStarts(%q, true) = %q, want %q", in, got, want)
+		}
+	}
+	if got := EscapeBlockStarts("1. after text\n- b", false); got != "1. after text\n\\- b" {
+		t.Errorf("text after other text on its line: %q", got)
+	}
+}
+
 func TestErrorVerdicts(t *testing.T) {
 	base := errors.New("boom")
 	err := RetryAfter(3*time.Second, base)

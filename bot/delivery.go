@@ -274,8 +274,8 @@ func (d *delivery) deliver(ctx context.Context, log *slog.Logger, ref adapters.C
 	}
 	d.metrics.failed.WithLabelValues(platform, reason).Inc()
 	log.Warn("delivery failed, will retry", "id", it.ID, "attempt", it.Attempts+1, "err", err)
-	if err := d.store.MarkFailed(sctx, it.ID, err.Error(), done); err != nil {
-		log.Error("outbox: mark failed", "err", err)
+	if err := d.store.MarkFailed(sctx, it.ID, err.Error(), done); err != nil && !errors.Is(err, state.ErrNotFound) {
+		log.Error("outbox: mark failed", "err", err) // not found: withheld meanwhile, and it keeps why
 	}
 	if err := d.store.SetChannelError(sctx, it.Channel, err.Error(), done); err != nil {
 		log.Error("outbox: record channel error", "err", err)

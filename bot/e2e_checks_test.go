@@ -40,7 +40,7 @@ type (
 func startChatBot[F platformFake](t *testing.T, p chatPlatform[F], extra botOption, seed func(F)) chatBot[F] {
 	t.Helper()
 	forum := newSite(t)
-	fake, run := startChat(t, p, forum, extra, seed)
+	fake, run, _ := startChat(t, p, forum, extra, seed)
 	return chatBot[F]{forum: forum, fake: fake, bot: run.bot}
 }
 

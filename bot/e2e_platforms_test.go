@@ -111,19 +111,20 @@ var (
 
 // startChat runs the bot on forum with p as its only chat platform until the test ends. seed, when
 // set, fills the fake before the bot starts; extra adjusts the options. It returns once the
-// adapter is connected and the forum poller has started, so every later post is news.
-func startChat[F platformFake](t *testing.T, p chatPlatform[F], forum *site, extra botOption, seed func(F)) (F, *testRun) {
+// adapter is connected and the forum poller has started, so every later post is news; again
+// starts the bot anew on the same store, fake and options once run has stopped (a restart).
+func startChat[F platformFake](t *testing.T, p chatPlatform[F], forum *site, extra botOption, seed func(F)) (fake F, run *testRun, again func() *testRun) {
 	t.Helper()
-	fake := p.newFake()
+	fake = p.newFake()
 	if seed != nil {
 		seed(fake)
 	}
 	closeFake(t, "fake "+p.name, fake) // before the bot starts, so it closes after the bot stops
-	run := runTestBot(t, forum.URL(), filepath.Join(t.TempDir(), "bot.db"), func(st state.Store) []adapters.Adapter {
-		return []adapters.Adapter{p.adapter(t, fake, st)}
-	}, extra)
+	db := filepath.Join(t.TempDir(), "bot.db")
+	build := func(st state.Store) []adapters.Adapter { return []adapters.Adapter{p.adapter(t, fake, st)} }
+	run = runTestBot(t, forum.URL(), db, build, extra)
 	p.ready(t, fake)
-	return fake, run
+	return fake, run, func() *testRun { return runTestBot(t, forum.URL(), db, build, extra) }
 }
 
 // everyPlatform runs fn once per platform of the table, each in a subtest with its own fake and
@@ -136,13 +137,23 @@ func everyPlatform(t *testing.T, fn func(t *testing.T, forum *site, fake adapter
 // everyPlatformWith is everyPlatform with extra bot options.
 func everyPlatformWith(t *testing.T, extra botOption, fn func(t *testing.T, forum *site, fake adaptertest.Fake)) {
 	t.Helper()
+	everyPlatformRun(t, extra, func(t *testing.T, forum *site, fake adaptertest.Fake, _ *testRun, _ func() *testRun) {
+		fn(t, forum, fake)
+	})
+}
+
+// everyPlatformRun is everyPlatformWith whose fn also gets startChat's run and again, to stop
+// the bot and start it anew.
+func everyPlatformRun(t *testing.T, extra botOption, fn func(t *testing.T, forum *site, fake adaptertest.Fake, run *testRun, again func() *testRun)) {
+	t.Helper()
 	for _, p := range []startable{
 		slackPlatform, discordPlatform, mattermostPlatform, matrixPlatform,
 		seeded(telegramPlatform, func(f *telegramtest.Server) { f.AddChat(-1009999999999, "supergroup", "Marker", false) }),
 	} {
 		t.Run(p.platform(), func(t *testing.T) {
 			forum := newSite(t)
-			fn(t, forum, p.start(t, forum, extra))
+			fake, run, again := p.start(t, forum, extra)
+			fn(t, forum, fake, run, again)
 		})
 	}
 }
@@ -150,15 +161,14 @@ func everyPlatformWith(t *testing.T, extra botOption, fn func(t *testing.T, foru
 // startable is a platform of the table whatever its fake: everyPlatform's list.
 type startable interface {
 	platform() string
-	start(t *testing.T, forum *site, extra botOption) adaptertest.Fake
+	start(t *testing.T, forum *site, extra botOption) (adaptertest.Fake, *testRun, func() *testRun)
 }
 
 func (p chatPlatform[F]) platform() string { return p.name }
 
-func (p chatPlatform[F]) start(t *testing.T, forum *site, extra botOption) adaptertest.Fake {
+func (p chatPlatform[F]) start(t *testing.T, forum *site, extra botOption) (adaptertest.Fake, *testRun, func() *testRun) {
 	t.Helper()
-	f, _ := startChat(t, p, forum, extra, p.seed)
-	return f
+	return startChat(t, p, forum, extra, p.seed)
 }
 
 // seeded is p whose fake seed fills before every bot of everyPlatform starts.

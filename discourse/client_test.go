@@ -3,13 +3,18 @@ package discourse_test
 import (
 	"errors"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
+	"github.com/discourse-chatbot/discourse-chatbot/discourse/discoursetest"
 )
 
 func TestRateLimitIsHonoured(t *testing.T) {
@@ -155,6 +160,58 @@ func TestCreatePost(t *testing.T) {
 }
 
 func itoa64(i int64) string { return strconv.FormatInt(i, 10) }
+
+// TestRedirectOffTheForumKeepsTheKey: Go's client forwards custom headers such as Api-Key to
+// whatever host a redirect names; the forum's admin key must not follow a redirect elsewhere.
+func TestRedirectOffTheForumKeepsTheKey(t *testing.T) {
+	var leaked atomic.Value
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if k := r.Header.Get("Api-Key"); k != "" {
+			leaked.Store(k)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"latest_posts":[]}`)) //nolint:errcheck // test server
+	}))
+	t.Cleanup(elsewhere.Close)
+	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, elsewhere.URL+r.URL.RequestURI(), http.StatusMovedPermanently)
+	}))
+	t.Cleanup(redirector.Close)
+	c := newClientAt(t, redirector.URL)
+	_, err := c.LatestPosts(t.Context(), 0)
+	if k, _ := leaked.Load().(string); k != "" {
+		t.Fatalf("the API key reached %s after a redirect", elsewhere.URL)
+	}
+	if err == nil || !strings.Contains(err.Error(), "redirect") {
+		t.Fatalf("LatestPosts through an off-forum redirect: err = %v, want one naming the redirect", err)
+	}
+}
+
+// TestRedirectedPostIsNotAFakeSuccess: a 301/302 turns POST /posts.json into a GET without its
+// body; the transcript was not posted, so CreatePost must fail rather than report post 0.
+func TestRedirectedPostIsNotAFakeSuccess(t *testing.T) {
+	f := discoursetest.NewServer(testKey)
+	t.Cleanup(f.Close)
+	forum, _ := url.Parse(f.URL())
+	proxy := httputil.NewSingleHostReverseProxy(forum)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && !strings.HasPrefix(r.URL.Path, "/moved") {
+			http.Redirect(w, r, "/moved"+r.URL.Path, http.StatusMovedPermanently)
+			return
+		}
+		r.URL.Path = strings.TrimPrefix(r.URL.Path, "/moved")
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	c := newClientAt(t, front.URL)
+	created, err := c.CreatePost(t.Context(), discourse.NewPost{Title: "Transcript from Slack", Raw: "**@bob:** hello"})
+	if err == nil {
+		t.Fatalf("CreatePost through a redirect reported success (%+v) though nothing was posted (%d posts created)", created, len(f.CreatedPosts()))
+	}
+	if n := f.Requests("/posts.json"); n > 1 {
+		t.Errorf("a refused redirect was retried: %d requests", n)
+	}
+}
 
 func TestTopicTagsAsStringsOrObjects(t *testing.T) {
 	for _, asStrings := range []bool{false, true} {

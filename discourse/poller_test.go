@@ -114,6 +114,46 @@ func TestCatchUpPagesForwardFromTheCursor(t *testing.T) {
 	}
 }
 
+// TestBeforeIsExclusive pins /posts.json?before=N to the forum's meaning (LatestPostsQuery:
+// "posts.id < before"; openapi.json: "Load posts with an id lower than this value").
+func TestBeforeIsExclusive(t *testing.T) {
+	f, c := newForum(t)
+	ids := seedPosts(f, 5)
+	posts, err := c.LatestPosts(t.Context(), ids[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int64
+	for _, p := range posts {
+		got = append(got, p.ID)
+	}
+	want := slices.Clone(ids[:3])
+	slices.Reverse(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("before=%d answered %v, want %v (ids lower than before, newest first)", ids[3], got, want)
+	}
+}
+
+// TestCatchUpLosesNothingAtPageEdges: a gap of several pages is read forward without skipping the
+// last post of each page.
+func TestCatchUpLosesNothingAtPageEdges(t *testing.T) {
+	f, _, cur, p := pollingPastStart(t, 1, discourse.PollerConfig{})
+	var want []int64
+	for range 3*discourse.PostsPageSize + 7 {
+		want = append(want, f.Reply(1, "bob", "catch-up reply"))
+	}
+	pollOnce(t, p, cur)
+	if got := cur.ids(); !slices.Equal(got, want) {
+		var missing []int64
+		for _, id := range want {
+			if !slices.Contains(got, id) {
+				missing = append(missing, id)
+			}
+		}
+		t.Fatalf("catch-up handed on %d posts, want %d; missing %v", len(got), len(want), missing)
+	}
+}
+
 func TestIdleTickCostsOneRequest(t *testing.T) {
 	f, c, cur, p := pollingPastStart(t, 3, discourse.PollerConfig{Private: func() bool { return false }})
 	for range 5 {

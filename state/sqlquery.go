@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 )
 
@@ -38,4 +39,17 @@ func scanColumn[T any](rows *sql.Rows) (T, error) {
 	var v T
 	err := rows.Scan(&v)
 	return v, err
+}
+
+// queryValue reads the one column of query's first row from db; ok is false when there is no
+// row. Its errors say what was being read (what: "read cursor \"posts\"").
+func queryValue[T any](ctx context.Context, db *sql.DB, what, query string, args ...any) (v T, ok bool, err error) {
+	err = db.QueryRowContext(ctx, query, args...).Scan(&v)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return v, false, nil
+	case err != nil:
+		return v, false, fmt.Errorf("%s: %w", what, err)
+	}
+	return v, true, nil
 }

@@ -3,7 +3,6 @@ package state
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 )
 
@@ -13,15 +12,7 @@ const upsertCursor = `INSERT INTO cursors (name, value) VALUES ($1, $2)
 
 // Cursor returns a named cursor and whether it is set.
 func (s *sqlStore) Cursor(ctx context.Context, name string) (int64, bool, error) {
-	var v int64
-	err := s.r.QueryRowContext(ctx, `SELECT value FROM cursors WHERE name = $1`, name).Scan(&v)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return 0, false, nil
-	case err != nil:
-		return 0, false, fmt.Errorf("read cursor %q: %w", name, err)
-	}
-	return v, true, nil
+	return queryValue[int64](ctx, s.r, fmt.Sprintf("read cursor %q", name), `SELECT value FROM cursors WHERE name = $1`, name)
 }
 
 // SetCursor sets a named cursor, fenced by the lease.

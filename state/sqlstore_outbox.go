@@ -105,7 +105,7 @@ func (s *sqlStore) MarkFailed(ctx context.Context, id int64, msg string, at time
 	err := mustAffect(s.w.ExecContext(ctx,
 		`UPDATE outbox SET attempts = attempts + 1, last_error = $2, last_attempt_at = $3,
 		        claim_epoch = CASE WHEN claim_epoch = $4 THEN 0 ELSE claim_epoch END
-		 WHERE id = $1`, id, msg, dbTime(at), s.epoch.Load()))
+		 WHERE id = $1 AND status = 'pending'`, id, msg, dbTime(at), s.epoch.Load()))
 	if err != nil {
 		return fmt.Errorf("mark outbox row %d failed: %w", id, err)
 	}
@@ -220,19 +220,11 @@ func (s *sqlStore) NotifiedChannels(ctx context.Context, postID int64) ([]string
 
 // SentRef returns the message ref of the post's newest sent notification or recovery in channel.
 func (s *sqlStore) SentRef(ctx context.Context, channel string, postID int64) (string, bool, error) {
-	var ref string
-	err := s.r.QueryRowContext(ctx,
+	return queryValue[string](ctx, s.r, fmt.Sprintf("chat message of post %d in %q", postID, channel),
 		`SELECT message_ref FROM outbox
 		 WHERE post_id = $1 AND channel = $2 AND kind IN ('notify', 'recover') AND status = 'sent'
 		   AND message_ref <> ''
-		 ORDER BY id DESC LIMIT 1`, postID, channel).Scan(&ref)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return "", false, nil
-	case err != nil:
-		return "", false, fmt.Errorf("chat message of post %d in %q: %w", postID, channel, err)
-	}
-	return ref, true, nil
+		 ORDER BY id DESC LIMIT 1`, postID, channel)
 }
 
 // RecentTopics returns the topics notified since `since`, most recently notified first.

@@ -2,22 +2,12 @@ package state
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 )
 
 // Text returns a named string and whether it is set.
 func (s *sqlStore) Text(ctx context.Context, name string) (string, bool, error) {
-	var v string
-	err := s.r.QueryRowContext(ctx, `SELECT value FROM texts WHERE name = $1`, name).Scan(&v)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return "", false, nil
-	case err != nil:
-		return "", false, fmt.Errorf("read text %q: %w", name, err)
-	}
-	return v, true, nil
+	return queryValue[string](ctx, s.r, fmt.Sprintf("read text %q", name), `SELECT value FROM texts WHERE name = $1`, name)
 }
 
 // SetText sets a named string.

@@ -2,23 +2,13 @@ package state
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 )
 
 // ThreadRef returns the chat message of a topic's first notification in a channel.
 func (s *sqlStore) ThreadRef(ctx context.Context, channel string, topicID int64) (string, bool, error) {
-	var ref string
-	err := s.r.QueryRowContext(ctx,
-		`SELECT message_ref FROM threads WHERE channel = $1 AND topic_id = $2`, channel, topicID).Scan(&ref)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return "", false, nil
-	case err != nil:
-		return "", false, fmt.Errorf("thread of topic %d in %q: %w", topicID, channel, err)
-	}
-	return ref, true, nil
+	return queryValue[string](ctx, s.r, fmt.Sprintf("thread of topic %d in %q", topicID, channel),
+		`SELECT message_ref FROM threads WHERE channel = $1 AND topic_id = $2`, channel, topicID)
 }
 
 // SetThreadRef records (or replaces) a topic's thread in a channel.

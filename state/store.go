@@ -79,6 +79,8 @@ type Store interface {
 	// ErrLeaseLost if another lead has claimed the row since.
 	MarkSent(ctx context.Context, id int64, messageRef string, at time.Time) error
 	// MarkFailed records a failed attempt: the attempt count goes up and the error is kept.
+	// ErrNotFound when the row is gone or no longer pending (withheld while the send failed: its
+	// reason stays).
 	MarkFailed(ctx context.Context, id int64, err string, at time.Time) error
 	// Park gives up on a row (too old, or a permanent error); it stays for inspection.
 	Park(ctx context.Context, id int64, reason string, at time.Time) error

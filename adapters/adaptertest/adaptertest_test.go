@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -160,21 +159,15 @@ func TestSettle(t *testing.T) {
 
 // TestWaitFirst: it returns the first item that satisfies ok, once one is there.
 func TestWaitFirst(t *testing.T) {
-	var (
-		mu    sync.Mutex
-		items []string
-	)
-	list := func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), items...) }
+	rec := &Recorder{} // a list that others add to while the test reads it
 	go func() {
-		for _, s := range []string{"echo: help", "echo: status", "echo: status again"} {
+		for _, text := range []string{"help", "status", "status again"} {
 			time.Sleep(time.Millisecond)
-			mu.Lock()
-			items = append(items, s)
-			mu.Unlock()
+			rec.HandleCommand(context.Background(), adapters.Command{Text: text})
 		}
 	}()
-	got := WaitFirst(t, "a status echo", list, func(s string) bool { return strings.HasPrefix(s, "echo: status") })
-	if got != "echo: status" {
+	got := WaitFirst(t, "a status command", rec.Texts, func(s string) bool { return strings.HasPrefix(s, "status") })
+	if got != "status" {
 		t.Errorf("WaitFirst = %q, want the first item that satisfies ok", got)
 	}
 }

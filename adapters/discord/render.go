@@ -35,50 +35,19 @@ func noMentions() *discordgo.MessageAllowedMentions {
 // escapeMarkdown makes untrusted text show literally in Discord markdown and defuses mass
 // mentions. Characters that only mean something at the start of a line (headings, lists,
 // quotes) are escaped there only, so ordinary text stays readable.
-func escapeMarkdown(s string) string {
-	s = adapters.DefuseMentions(s)
-	var b strings.Builder
-	b.Grow(len(s) + 8)
-	lineStart := true
-	for i, r := range s {
-		switch r {
-		case '\\', '*', '_', '~', '`', '|', '[', ']', '(', ')', '<', '>':
-			b.WriteByte('\\')
-		case '#', '-', '+':
-			if lineStart {
-				b.WriteByte('\\')
-			}
-		case '.':
-			// "1. item" starts a numbered list.
-			if i > 0 && isDigitRunAtLineStart(s[:i]) {
-				b.WriteByte('\\')
-			}
-		}
-		b.WriteRune(r)
-		switch {
-		case r == '\n':
-			lineStart = true
-		case r != ' ' && r != '\t':
-			lineStart = false
-		}
-	}
-	return b.String()
+func escapeMarkdown(s string) string { return escapeAt(s, true) }
+
+// escapeAt is escapeMarkdown for text that starts a line where it goes (startsLine) or follows
+// other text on its line.
+func escapeAt(s string, startsLine bool) string {
+	return adapters.EscapeBlockStarts(inlineEscaper.Replace(adapters.DefuseMentions(s)), startsLine)
 }
 
-// isDigitRunAtLineStart reports whether prefix ends with a line's leading digits ("…\n12").
-func isDigitRunAtLineStart(prefix string) bool {
-	j := len(prefix)
-	for j > 0 && prefix[j-1] >= '0' && prefix[j-1] <= '9' {
-		j--
-	}
-	if j == len(prefix) {
-		return false
-	}
-	for j > 0 && (prefix[j-1] == ' ' || prefix[j-1] == '\t') {
-		j--
-	}
-	return j == 0 || prefix[j-1] == '\n'
-}
+// inlineEscaper backslash-escapes the characters of Discord's inline markdown, links and quotes.
+var inlineEscaper = strings.NewReplacer(
+	`\`, `\\`, `*`, `\*`, `_`, `\_`, `~`, `\~`, "`", "\\`", `|`, `\|`,
+	`[`, `\[`, `]`, `\]`, `(`, `\(`, `)`, `\)`, `<`, `\<`, `>`, `\>`,
+)
 
 // plain is for embed parts that Discord shows without markdown (author name, field names,
 // thread names): only mentions are defused.
@@ -88,19 +57,21 @@ func plain(s string) string { return adapters.DefuseMentions(s) }
 func renderText(t adapters.Text) string {
 	var b strings.Builder
 	for _, sp := range t {
+		startsLine := b.Len() == 0 || strings.HasSuffix(b.String(), "\n")
 		switch sp.Kind {
 		case adapters.Bold:
-			b.WriteString("**" + escapeMarkdown(sp.Text) + "**")
+			b.WriteString("**" + escapeAt(sp.Text, false) + "**")
 		case adapters.Italic:
-			b.WriteString("*" + escapeMarkdown(sp.Text) + "*")
+			b.WriteString("*" + escapeAt(sp.Text, false) + "*")
 		case adapters.Code:
 			b.WriteString(inlineCode(plain(sp.Text)))
 		case adapters.CodeBlock:
-			b.WriteString("```\n" + strings.ReplaceAll(plain(sp.Text), "```", "`\u200b``") + "\n```")
+			code := strings.TrimSuffix(plain(sp.Text), "\n")
+			b.WriteString("```\n" + strings.ReplaceAll(code, "```", "`\u200b``") + "\n```")
 		case adapters.Link:
-			b.WriteString(renderLink(sp))
+			b.WriteString(renderLink(sp, startsLine))
 		default:
-			b.WriteString(escapeMarkdown(sp.Text))
+			b.WriteString(escapeAt(sp.Text, startsLine))
 		}
 	}
 	return b.String()
@@ -121,15 +92,15 @@ func inlineCode(s string) string {
 	return fence + " " + s + " " + fence
 }
 
-func renderLink(sp adapters.Span) string {
+func renderLink(sp adapters.Span, startsLine bool) string {
 	u, ok := safeURL(sp.URL)
 	switch {
 	case !ok:
-		return escapeMarkdown(sp.Text)
+		return escapeAt(sp.Text, startsLine)
 	case sp.Text == "" || sp.Text == sp.URL:
 		return "<" + u + ">"
 	}
-	return "[" + escapeMarkdown(sp.Text) + "](<" + u + ">)"
+	return "[" + escapeAt(sp.Text, false) + "](<" + u + ">)"
 }
 
 // safeURL accepts absolute http(s) URLs and escapes what would end a markdown link.

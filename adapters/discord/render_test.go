@@ -17,9 +17,11 @@ import (
 func TestRenderText(t *testing.T) {
 	adaptertest.Render(t, renderText, []adaptertest.RenderCase{
 		{Name: "plain text stays", In: adapters.Text{{Text: "Rules of this channel:"}}, Want: "Rules of this channel:"},
-		{Name: "bold and italic", In: adapters.Text{{Kind: adapters.Bold, Text: "1."}, {Text: " watch "}, {Kind: adapters.Italic, Text: "support"}}, Want: "**1\\.** watch *support*"},
+		{Name: "bold and italic", In: adapters.Text{{Kind: adapters.Bold, Text: "1."}, {Text: " watch "}, {Kind: adapters.Italic, Text: "support"}}, Want: "**1.** watch *support*"},
 		{Name: "markdown in plain text is escaped", In: adapters.Text{{Text: "a *b* _c_ ~d~ `e` |f| [g](h) <@1> > q"}}, Want: `a \*b\* \_c\_ \~d\~ \` + "`" + `e\` + "`" + ` \|f\| \[g\]\(h\) \<@1\> \> q`},
 		{Name: "line-start markers are escaped there only", In: adapters.Text{{Text: "# h\n- x\n1. y\na-b #c 2.5"}}, Want: "\\# h\n\\- x\n1\\. y\na-b #c 2.5"},
+		{Name: "a line after bold text starts a list no more", In: adapters.Text{{Kind: adapters.Bold, Text: "a"}, {Text: "\n- b"}}, Want: "**a**\n\\- b"},
+		{Name: "code block ending in a line break", In: adapters.Text{{Kind: adapters.CodeBlock, Text: "x\n"}}, Want: "```\nx\n```"},
 		{Name: "code keeps its text", In: adapters.Text{{Kind: adapters.Code, Text: "tag:*bug*"}}, Want: "`tag:*bug*`"},
 		{Name: "code with a backtick", In: adapters.Text{{Kind: adapters.Code, Text: "a`b"}}, Want: "`` a`b ``"},
 		{Name: "code block fence cannot be closed from inside", In: adapters.Text{{Kind: adapters.CodeBlock, Text: "x\n```\ny"}}, Want: "```\nx\n`\u200b``\ny\n```"},

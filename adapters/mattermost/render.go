@@ -38,13 +38,16 @@ var markdownEscaper = strings.NewReplacer(
 
 // escapeMarkdown makes untrusted text show literally in Mattermost markdown (message, attachment
 // title, text and field values).
-func escapeMarkdown(s string) string {
+func escapeMarkdown(s string, startsLine bool) string {
 	s = entityLike.ReplaceAllString(s, "&amp;$1")
-	return markdownEscaper.Replace(s)
+	return adapters.EscapeBlockStarts(markdownEscaper.Replace(s), startsLine)
 }
 
 // safeText is untrusted text prepared for a markdown field: escaped and defused.
-func safeText(s string) string { return escapeMarkdown(defuse(s)) }
+func safeText(s string) string { return escapeMarkdown(defuse(s), true) }
+
+// safeInline is safeText for text that follows other text on its line (startsLine false).
+func safeInline(s string, startsLine bool) string { return escapeMarkdown(defuse(s), startsLine) }
 
 // render turns the bot's formatted text into Mattermost markdown. Plain, bold, italic and link
 // texts are escaped and defused (replies can quote forum names); code is shown verbatim, and
@@ -52,14 +55,15 @@ func safeText(s string) string { return escapeMarkdown(defuse(s)) }
 func render(t adapters.Text) string {
 	var b strings.Builder
 	for _, s := range t {
+		startsLine := b.Len() == 0 || strings.HasSuffix(b.String(), "\n")
 		switch s.Kind {
 		case adapters.Bold:
 			if s.Text != "" {
-				b.WriteString("**" + safeText(s.Text) + "**")
+				b.WriteString("**" + safeInline(s.Text, false) + "**")
 			}
 		case adapters.Italic:
 			if s.Text != "" {
-				b.WriteString("_" + safeText(s.Text) + "_")
+				b.WriteString("_" + safeInline(s.Text, false) + "_")
 			}
 		case adapters.Code:
 			if s.Text != "" {
@@ -72,26 +76,27 @@ func render(t adapters.Text) string {
 			fence := fenceFor(s.Text)
 			b.WriteString(fence + "\n" + strings.TrimSuffix(s.Text, "\n") + "\n" + fence + "\n")
 		case adapters.Link:
-			b.WriteString(link(s.Text, s.URL))
+			b.WriteString(link(s.Text, s.URL, startsLine))
 		default:
-			b.WriteString(safeText(s.Text))
+			b.WriteString(safeInline(s.Text, startsLine))
 		}
 	}
 	return truncate(b.String(), maxMessageRunes)
 }
 
-// link renders a markdown link, or just the text when the URL is not a web or mail link.
-func link(text, raw string) string {
+// link renders a markdown link, or just the text when the URL is not a web or mail link
+// (startsLine: whether that text starts a line).
+func link(text, raw string, startsLine bool) string {
 	u, err := url.Parse(raw)
 	ok := err == nil && (u.Scheme == "http" || u.Scheme == "https" || u.Scheme == "mailto")
 	switch {
 	case !ok:
-		return safeText(text)
+		return safeInline(text, startsLine)
 	case text == "":
 		text = raw
 	}
 	dest := strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "<", "%3C", ">", "%3E").Replace(raw)
-	return "[" + safeText(text) + "](" + dest + ")"
+	return "[" + safeInline(text, false) + "](" + dest + ")"
 }
 
 // codeSpan wraps s in a backtick run longer than any inside it.

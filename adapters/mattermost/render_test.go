@@ -13,6 +13,8 @@ func TestRender(t *testing.T) {
 		{Name: "plain text stays", In: adapters.Text{{Text: "Rules here: 2"}}, Want: "Rules here: 2"},
 		{Name: "bold and italic", In: adapters.Text{{Kind: adapters.Bold, Text: "1."}, {Text: " watch "}, {Kind: adapters.Italic, Text: "support"}}, Want: "**1.** watch _support_"},
 		{Name: "markdown in plain text is escaped", In: adapters.Text{{Text: "*not bold* _x_ [a](b) `c` # h | t ~s~"}}, Want: `\*not bold\* \_x\_ \[a\]\(b\) \` + "`c\\`" + ` \# h \| t \~s\~`},
+		{Name: "line-start markers are escaped there only", In: adapters.Text{{Text: "- x\n+ y\n2. z\nh\n===\na - b 2.5"}}, Want: "\\- x\n\\+ y\n2\\. z\nh\n\\===\na - b 2.5"},
+		{Name: "a line after bold text starts a list no more", In: adapters.Text{{Kind: adapters.Bold, Text: "a"}, {Text: "\n- b"}}, Want: "**a**\n\\- b"},
 		{Name: "html and entities show literally", In: adapters.Text{{Text: "<b>x</b> &lt; & ok"}}, Want: "&lt;b&gt;x&lt;/b&gt; &amp;lt; & ok"},
 		{Name: "mentions are defused", In: adapters.Text{{Text: "@channel @all @here @alice"}}, Want: "@\u2060channel @\u2060all @\u2060here @\u2060alice"},
 		{Name: "inline code verbatim", In: adapters.Text{{Kind: adapters.Code, Text: "tag:bug *x*"}}, Want: "`tag:bug *x*`"},

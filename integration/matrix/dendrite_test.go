@@ -360,16 +360,9 @@ func TestDendrite(t *testing.T) {
 
 	t.Run("EncryptedRoomRefused", func(t *testing.T) {
 		carol := login(t, d, "carol")
-		enc, err := carol.CreateRoom(t.Context(), &mautrix.ReqCreateRoom{
-			Name: "Secret", Preset: "private_chat", Invite: []id.UserID{me},
-			InitialState: []*event.Event{{Type: event.StateEncryption, StateKey: ptr(""),
-				Content: event.Content{Parsed: &event.EncryptionEventContent{Algorithm: id.AlgorithmMegolmV1}}}},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		carol.waitBot(t, d, enc.RoomID, "does not support encryption")
-		report, err := a.Check(t.Context(), []adapters.ChannelRef{ch, {Platform: "matrix", ChatID: enc.RoomID.String()}})
+		enc := createEncryptedRoom(t, carol, me)
+		carol.waitBot(t, d, enc, "does not support encryption")
+		report, err := a.Check(t.Context(), []adapters.ChannelRef{ch, {Platform: "matrix", ChatID: enc.String()}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -410,6 +403,21 @@ func TestDendrite(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
+
+// createEncryptedRoom makes h create "Secret", a private room with Megolm encryption on, and
+// invite user; it returns the room.
+func createEncryptedRoom(t *testing.T, h human, user id.UserID) id.RoomID {
+	t.Helper()
+	created, err := h.CreateRoom(t.Context(), &mautrix.ReqCreateRoom{
+		Name: "Secret", Preset: "private_chat", Invite: []id.UserID{user},
+		InitialState: []*event.Event{{Type: event.StateEncryption, StateKey: ptr(""),
+			Content: event.Content{Parsed: &event.EncryptionEventContent{Algorithm: id.AlgorithmMegolmV1}}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return created.RoomID
+}
 
 func mustSend(t *testing.T, h human, room id.RoomID, text string) id.EventID {
 	t.Helper()

@@ -139,15 +139,7 @@ func TestDendriteEncryptedRoom(t *testing.T) {
 		}
 	}()
 
-	created, err := carol.CreateRoom(t.Context(), &mautrix.ReqCreateRoom{
-		Name: "Secret", Preset: "private_chat", Invite: []id.UserID{me},
-		InitialState: []*event.Event{{Type: event.StateEncryption, StateKey: ptr(""),
-			Content: event.Content{Parsed: &event.EncryptionEventContent{Algorithm: id.AlgorithmMegolmV1}}}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	room := created.RoomID
+	room := createEncryptedRoom(t, carol.human, me)
 	waitMember(t, carol.human, room, me)
 	waitEncrypted(t, carol, room)
 

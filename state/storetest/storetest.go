@@ -831,6 +831,10 @@ func testWithhold(t *testing.T, s state.Store) {
 	if err := s.Withhold(ctx, other.ID, "moved", at(6)); !errors.Is(err, state.ErrNotFound) {
 		t.Errorf("Withhold of a row no longer pending = %v, want ErrNotFound", err)
 	}
+	// A send in flight when the row was withheld fails afterwards: the row keeps its reason.
+	if err := s.MarkFailed(ctx, other.ID, "HTTP 502", at(7)); !errors.Is(err, state.ErrNotFound) {
+		t.Errorf("MarkFailed of a withheld row = %v, want ErrNotFound", err)
+	}
 	del := mustPending(t, s, "a:1")[0]
 	if err := s.Withhold(ctx, del.ID, "moved", at(6)); !errors.Is(err, state.ErrNotFound) {
 		t.Errorf("Withhold of a deletion = %v, want ErrNotFound (it stays queued)", err)
