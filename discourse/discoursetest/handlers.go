@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/discourse-chatbot/discourse-chatbot/discourse"
+	"github.com/discourse-chatbot/discourse-chatbot/internal/fakehttp"
 )
 
 // pageSize is the forum's page of /posts.json and /private-posts.json.
@@ -218,7 +219,7 @@ type createRequest struct {
 func (s *Server) createPost(w http.ResponseWriter, r *http.Request) {
 	var req createRequest
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		body, _ := fakehttp.ReadBody(r)
 		dec := json.NewDecoder(strings.NewReader(string(body)))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&req); err != nil {

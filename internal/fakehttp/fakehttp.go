@@ -2,13 +2,20 @@
 // (discordtest, slacktest, discoursetest, …) share: the record of what a fake did not understand
 // (a fake answers such a request with an error and records it, and tests check that the record
 // is empty, so that a fake fails loudly instead of quietly answering something made up), the
-// count of what it was asked for, and the faults a test arms for its next calls.
+// count of what it was asked for, the faults a test arms for its next calls, the reading of
+// request bodies and the upgrade of a websocket handshake.
 package fakehttp
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"slices"
 	"sync"
+
+	"github.com/gorilla/websocket"
 )
 
 // Unhandled records what a fake did not understand: requests ("POST /api/foo.bar: unknown
@@ -102,4 +109,45 @@ func (a *Armed[T]) Take() (v T, ok bool) {
 	}
 	v, a.q = a.q[0], a.q[1:]
 	return v, true
+}
+
+// ErrClientGone says a request's body could not be read: the client went away (an adapter
+// stopping mid-request), and there is no request to judge.
+var ErrClientGone = errors.New("client went away")
+
+// ReadBody reads a request's body, its first MiB at the most; an error wraps ErrClientGone.
+func ReadBody(r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrClientGone, err)
+	}
+	return body, nil
+}
+
+// JSONParams reads a JSON object body as the form parameters it stands for, the way the Slack
+// and Telegram APIs take either: a string member as it is, any other as its JSON text.
+func JSONParams(body []byte) (map[string]string, error) {
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		if s, ok := v.(string); ok {
+			out[k] = s
+			continue
+		}
+		b, _ := json.Marshal(v)
+		out[k] = string(b)
+	}
+	return out, nil
+}
+
+// upgrader accepts a handshake from any origin, as the platforms' websocket endpoints do.
+var upgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+
+// Upgrade answers a fake's websocket handshake and returns the connection; when it fails, it
+// has answered the client with an HTTP error already.
+func Upgrade(w http.ResponseWriter, r *http.Request) (*websocket.Conn, error) {
+	return upgrader.Upgrade(w, r, nil)
 }

@@ -1,10 +1,17 @@
 package fakehttp
 
 import (
+	"errors"
 	"fmt"
+	"maps"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
+
+	"github.com/gorilla/websocket"
 )
 
 func TestUnhandledKeepsEveryRecordInOrder(t *testing.T) {
@@ -107,5 +114,56 @@ func TestArmedConcurrent(t *testing.T) {
 	slices.Sort(taken)
 	if want := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19}; !slices.Equal(taken, want) {
 		t.Errorf("taken %v, want each of 0…19 once", taken)
+	}
+}
+
+// TestUpgradeAcceptsAnyOrigin: a handshake from a page of another origin is upgraded (a bare
+// websocket.Upgrader refuses it), and the connection carries messages.
+func TestUpgradeAcceptsAnyOrigin(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := Upgrade(w, r)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_ = c.WriteMessage(websocket.TextMessage, []byte("hello"))
+	}))
+	defer srv.Close()
+	hdr := http.Header{"Origin": {"https://elsewhere.example"}}
+	c, resp, err := websocket.DefaultDialer.DialContext(t.Context(), "ws"+strings.TrimPrefix(srv.URL, "http"), hdr)
+	if err != nil {
+		t.Fatalf("dial from another origin: %v (%v)", err, resp)
+	}
+	defer c.Close()
+	if _, msg, err := c.ReadMessage(); err != nil || string(msg) != "hello" {
+		t.Errorf("read %q, %v; want hello", msg, err)
+	}
+}
+
+type brokenBody struct{}
+
+func (brokenBody) Read([]byte) (int, error) { return 0, errors.New("connection reset") }
+
+func TestReadBody(t *testing.T) {
+	r := httptest.NewRequest("POST", "/", strings.NewReader(strings.Repeat("x", 2<<20)))
+	if body, err := ReadBody(r); err != nil || len(body) != 1<<20 {
+		t.Errorf("read %d bytes, %v; want the first MiB", len(body), err)
+	}
+	r = httptest.NewRequest("POST", "/", brokenBody{})
+	if _, err := ReadBody(r); !errors.Is(err, ErrClientGone) {
+		t.Errorf("a body that breaks off gave %v, want ErrClientGone", err)
+	}
+}
+
+func TestJSONParamsFlattensMembers(t *testing.T) {
+	got, err := JSONParams([]byte(`{"text":"hi","n":3,"ok":true,"blocks":[{"type":"section"}],"none":null}`))
+	want := map[string]string{"text": "hi", "n": "3", "ok": "true", "blocks": `[{"type":"section"}]`, "none": "null"}
+	if err != nil || !maps.Equal(got, want) {
+		t.Errorf("JSONParams = %q, %v; want %q", got, err, want)
+	}
+	for _, body := range []string{`[1]`, `{"text":`, `"hi"`} {
+		if _, err := JSONParams([]byte(body)); err == nil {
+			t.Errorf("JSONParams(%s) gave no error, want one: it is not a JSON object", body)
+		}
 	}
 }

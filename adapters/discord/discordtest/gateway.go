@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/discourse-chatbot/discourse-chatbot/internal/fakehttp"
 )
 
 // The gateway: https://discord.com/developers/docs/events/gateway
@@ -78,7 +80,7 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 		s.notUnderstood(w, r)
 		return
 	}
-	ws, err := s.upgrader.Upgrade(w, r, nil)
+	ws, err := fakehttp.Upgrade(w, r)
 	if err != nil {
 		return
 	}

@@ -3,7 +3,6 @@ package discordtest
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"regexp"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/discourse-chatbot/discourse-chatbot/internal/fakehttp"
 )
 
 var apiPrefix = regexp.MustCompile(`^/api/v[0-9]+/`)
@@ -147,7 +148,7 @@ func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		s.notUnderstood(w, r)
 		return false
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	body, err := fakehttp.ReadBody(r)
 	if err != nil {
 		// The client went away mid-request (an adapter stopping at the end of a test): there is
 		// no request to judge.

@@ -44,8 +44,7 @@ const discordEpoch = 1420070400000
 
 // Server is a fake Discord. It implements adaptertest.Fake.
 type Server struct {
-	http     *httptest.Server
-	upgrader websocket.Upgrader
+	http *httptest.Server
 
 	mu        sync.Mutex
 	lastID    int64

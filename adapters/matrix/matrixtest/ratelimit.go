@@ -76,3 +76,20 @@ func (f fault) answer(w http.ResponseWriter) {
 	}
 	fail(w, f.status, "M_UNKNOWN", "bad gateway")
 }
+
+// RateLimitNext implements adaptertest.Fake: the next send answers 429 M_LIMIT_EXCEEDED with
+// retry_after_ms.
+func (s *Server) RateLimitNext(retryAfter time.Duration) {
+	s.sends.Arm(fault{http.StatusTooManyRequests, retryAfter})
+}
+
+// ServerErrorNext implements adaptertest.Fake: the next send answers 502.
+func (s *Server) ServerErrorNext() { s.sends.Arm(fault{status: http.StatusBadGateway}) }
+
+// RateLimitSyncNext makes the next /sync answer 429 M_LIMIT_EXCEEDED with retry_after_ms.
+func (s *Server) RateLimitSyncNext(retryAfter time.Duration) {
+	s.syncFaults.Arm(fault{http.StatusTooManyRequests, retryAfter})
+}
+
+// FailSyncs makes the next n /sync calls answer 502.
+func (s *Server) FailSyncs(n int) { s.syncFaults.ArmN(n, fault{status: http.StatusBadGateway}) }

@@ -8,7 +8,6 @@ package matrixtest
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -256,23 +255,6 @@ func (s *Server) Sent(roomID id.RoomID) []*event.Event {
 // DropConnections implements adaptertest.Fake: it closes every client connection, the /sync
 // long poll among them.
 func (s *Server) DropConnections() { s.hs.CloseClientConnections() }
-
-// RateLimitNext implements adaptertest.Fake: the next send answers 429 M_LIMIT_EXCEEDED with
-// retry_after_ms.
-func (s *Server) RateLimitNext(retryAfter time.Duration) {
-	s.sends.Arm(fault{http.StatusTooManyRequests, retryAfter})
-}
-
-// ServerErrorNext implements adaptertest.Fake: the next send answers 502.
-func (s *Server) ServerErrorNext() { s.sends.Arm(fault{status: http.StatusBadGateway}) }
-
-// RateLimitSyncNext makes the next /sync answer 429 M_LIMIT_EXCEEDED with retry_after_ms.
-func (s *Server) RateLimitSyncNext(retryAfter time.Duration) {
-	s.syncFaults.Arm(fault{http.StatusTooManyRequests, retryAfter})
-}
-
-// FailSyncs makes the next n /sync calls answer 502.
-func (s *Server) FailSyncs(n int) { s.syncFaults.ArmN(n, fault{status: http.StatusBadGateway}) }
 
 // Syncs returns the since token of every /sync so far ("" for an initial sync).
 func (s *Server) Syncs() []string {

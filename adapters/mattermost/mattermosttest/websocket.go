@@ -8,12 +8,12 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/mattermost/mattermost-server/v6/model"
+
+	"github.com/discourse-chatbot/discourse-chatbot/internal/fakehttp"
 )
 
 // serverVersion is what the fake claims in hello events.
 const serverVersion = "6.7.2.fake"
-
-var upgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
 
 // wsConn is one websocket client. seq numbers the events sent to it (hello is 0).
 type wsConn struct {
@@ -60,7 +60,7 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Unlock()
-	conn, err := upgrader.Upgrade(w, r, nil)
+	conn, err := fakehttp.Upgrade(w, r)
 	if err != nil {
 		return
 	}

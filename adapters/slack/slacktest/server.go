@@ -15,8 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
 	"github.com/discourse-chatbot/discourse-chatbot/adapters/adaptertest"
 	"github.com/discourse-chatbot/discourse-chatbot/internal/fakehttp"
@@ -102,8 +100,7 @@ type Post struct {
 
 // Server is the fake Slack. Create it with NewServer; it is safe for concurrent use.
 type Server struct {
-	hs       *httptest.Server
-	upgrader websocket.Upgrader
+	hs *httptest.Server
 
 	mu          sync.Mutex
 	channels    map[string]*channel
@@ -147,7 +144,6 @@ func NewServer() *Server {
 		responses: map[string]*responseURL{},
 		triggers:  map[string]*trigger{},
 		conns:     map[*wsConn]struct{}{},
-		upgrader:  websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }},
 	}
 	s.channels[GeneralID] = &channel{id: GeneralID, name: "general", member: true}
 	s.users[AdminUser] = &User{ID: AdminUser, Name: "ada", RealName: "Ada Admin", IsAdmin: true,

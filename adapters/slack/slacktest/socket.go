@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/discourse-chatbot/discourse-chatbot/adapters"
+	"github.com/discourse-chatbot/discourse-chatbot/internal/fakehttp"
 )
 
 // ackDeadline is Slack's limit for acknowledging an envelope.
@@ -57,7 +58,7 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 		s.unhandledRequest(w, r.Method+" "+r.URL.Path+": no ticket", http.StatusBadRequest)
 		return
 	}
-	conn, err := s.upgrader.Upgrade(w, r, nil)
+	conn, err := fakehttp.Upgrade(w, r)
 	if err != nil {
 		s.unhandled.Add("websocket upgrade: " + err.Error())
 		return

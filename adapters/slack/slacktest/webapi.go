@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/discourse-chatbot/discourse-chatbot/internal/fakehttp"
 )
 
 // apiRequest is one Web API call, its parameters merged from the form or JSON body and the query.
@@ -25,7 +27,7 @@ type apiRequest struct {
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	method := strings.TrimPrefix(r.URL.Path, "/api/")
 	req, err := parseAPIRequest(r, method)
-	if errors.Is(err, errClientGone) {
+	if errors.Is(err, fakehttp.ErrClientGone) {
 		return // the client hung up mid-request (an adapter stopping): nothing to judge
 	}
 	if err != nil {
@@ -111,9 +113,6 @@ func (s *Server) injectedFailure(method string) (int, any, bool) {
 	return 0, nil, false
 }
 
-// errClientGone says a request's body could not be read: the client went away.
-var errClientGone = errors.New("client went away")
-
 func parseAPIRequest(r *http.Request, method string) (apiRequest, error) {
 	req := apiRequest{method: method, params: r.URL.Query()}
 	if r.Method != http.MethodPost && r.Method != http.MethodGet {
@@ -122,9 +121,9 @@ func parseAPIRequest(r *http.Request, method string) (apiRequest, error) {
 	if auth := r.Header.Get("Authorization"); strings.HasPrefix(auth, "Bearer ") {
 		req.token = strings.TrimPrefix(auth, "Bearer ")
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	body, err := fakehttp.ReadBody(r)
 	if err != nil {
-		return req, fmt.Errorf("%w: %v", errClientGone, err)
+		return req, err
 	}
 	ct := r.Header.Get("Content-Type")
 	switch {
@@ -138,18 +137,12 @@ func parseAPIRequest(r *http.Request, method string) (apiRequest, error) {
 			req.params[k] = v
 		}
 	case strings.HasPrefix(ct, "application/json"):
-		var m map[string]any
-		if err := json.Unmarshal(body, &m); err != nil && string(body) != "null" {
+		m, err := fakehttp.JSONParams(body)
+		if err != nil {
 			return req, fmt.Errorf("json body: %w", err)
 		}
 		for k, v := range m {
-			switch v := v.(type) {
-			case string:
-				req.params.Set(k, v)
-			default:
-				b, _ := json.Marshal(v)
-				req.params.Set(k, string(b))
-			}
+			req.params.Set(k, v)
 		}
 	default:
 		return req, fmt.Errorf("content type %q", ct)

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -281,7 +280,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	params, err := readParams(r)
-	if errors.Is(err, errClientGone) {
+	if errors.Is(err, fakehttp.ErrClientGone) {
 		return // the client hung up mid-request (an adapter stopping): nothing to judge
 	}
 	if err != nil {
@@ -323,9 +322,6 @@ var methods = map[string]func(s *Server, w http.ResponseWriter, r *http.Request,
 	"deletewebhook":   (*Server).deleteWebhook,
 }
 
-// errClientGone says a request's body could not be read: the client went away.
-var errClientGone = errors.New("client went away")
-
 // readParams reads a request's parameters the ways the Bot API accepts them: URL query,
 // urlencoded or multipart form, or a JSON object.
 func readParams(r *http.Request) (map[string]string, error) {
@@ -333,21 +329,12 @@ func readParams(r *http.Request) (map[string]string, error) {
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch ct {
 	case "application/json":
-		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		body, err := fakehttp.ReadBody(r)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", errClientGone, err)
+			return nil, err
 		}
-		var m map[string]any
-		if err := json.Unmarshal(body, &m); err != nil {
+		if out, err = fakehttp.JSONParams(body); err != nil {
 			return nil, fmt.Errorf("bad JSON body: %v", err)
-		}
-		for k, v := range m {
-			if s, ok := v.(string); ok {
-				out[k] = s
-				continue
-			}
-			b, _ := json.Marshal(v)
-			out[k] = string(b)
 		}
 	case "multipart/form-data":
 		if err := r.ParseMultipartForm(1 << 20); err != nil {
